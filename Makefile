@@ -1,0 +1,48 @@
+# TicketSafe — `make help` lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+TOOLS := $(CURDIR)/.tools
+UV := $(TOOLS)/bin/uv
+UV_VERSION := 0.13.9
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: help install run test lint format typecheck pytest migrate clean
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(UV):
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	@touch $@
+
+install: .venv/.synced ## Create .venv and install the locked dependencies
+
+run: install ## Run TicketSafe on its embedded default at https://localhost:8443
+	$(UV) run --frozen ticketsafe serve
+
+test: install lint typecheck pytest ## Lint, type-check and run every test (real servers)
+
+lint: install ## ruff format --check and ruff check
+	$(UV) run --frozen ruff format --check src tests
+	$(UV) run --frozen ruff check src tests
+
+format: install ## Format and auto-fix with ruff
+	$(UV) run --frozen ruff format src tests
+	$(UV) run --frozen ruff check --fix src tests
+
+typecheck: install ## mypy --strict over src and tests
+	$(UV) run --frozen mypy
+
+pytest: install ## Run the tests only
+	$(UV) run --frozen pytest
+
+migrate: install ## Apply schema migrations (needs TICKETSAFE_MONGO_URL/REDIS_URL)
+	$(UV) run --frozen ticketsafe migrate
+
+clean: ## Remove the environment, caches and the embedded data directory
+	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache .ticketsafe

@@ -1,0 +1,3 @@
+from ticketsafe.cli import main
+
+main()

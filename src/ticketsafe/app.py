@@ -1,0 +1,52 @@
+"""The FastAPI application factory. Clients are built in `lifespan`, never at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from ticketsafe import __version__
+from ticketsafe.infra.migrations import migrate
+from ticketsafe.infra.problem_handlers import install_problem_handlers
+from ticketsafe.infra.request_context import RequestIdMiddleware
+from ticketsafe.infra.resources import Resources
+from ticketsafe.infra.security_headers import SecurityHeadersMiddleware
+from ticketsafe.infra.settings import Settings
+from ticketsafe.infra.static_files import mount_frontend
+from ticketsafe.ops.endpoints import router as ops_router
+from ticketsafe.ops.metrics import MetricsMiddleware
+from ticketsafe.schema import MIGRATIONS
+
+
+def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        resources = Resources.open(settings)
+        try:
+            await migrate(resources.db, MIGRATIONS)
+            app.state.resources = resources
+            yield
+        finally:
+            await resources.close()
+
+    app = FastAPI(
+        title="TicketSafe",
+        version=__version__,
+        description="Ticket sales for events that sell out in minutes.",
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    app.include_router(ops_router)
+    if frontend_dir is not None:
+        mount_frontend(app, frontend_dir)
+    # Outermost first: request id wraps everything, so even errors carry it.
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        hsts_max_age=settings.hsts_max_age if settings.tls_enabled else None,
+    )
+    app.add_middleware(RequestIdMiddleware)
+    return app

@@ -1,0 +1,83 @@
+"""The command line: one codebase, several process roles."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from ticketsafe.infra.logs import configure_logging
+from ticketsafe.infra.resources import Resources, StoresNotConfigured
+from ticketsafe.infra.settings import Settings
+
+cli = typer.Typer(help="TicketSafe: ticket sales for events that sell out in minutes.")
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    configure_logging(settings.log_level, json=settings.log_json, instance=settings.instance_name)
+    return settings
+
+
+@cli.command()
+def serve() -> None:
+    """All in one: embedded stores (when no URLs are set) + API + worker + front-end."""
+    from ticketsafe.roles.serve import serve as run  # noqa: PLC0415 - keep CLI start light
+
+    run(_settings())
+
+
+@cli.command()
+def api() -> None:
+    """The API role only (needs TICKETSAFE_MONGO_URL and TICKETSAFE_REDIS_URL)."""
+    from ticketsafe.roles.serve import run_api  # noqa: PLC0415
+
+    _require_stores(run_api)
+
+
+@cli.command()
+def worker() -> None:
+    """The worker role only: background jobs and periodic tasks."""
+    from ticketsafe.roles.serve import run_worker  # noqa: PLC0415
+
+    _require_stores(run_worker)
+
+
+@cli.command()
+def migrate(
+    dry_run: Annotated[bool, typer.Option(help="List pending migrations only.")] = False,
+) -> None:
+    """Apply pending schema migrations (also applied on every start)."""
+    from ticketsafe.infra.migrations import applied_versions  # noqa: PLC0415
+    from ticketsafe.infra.migrations import migrate as apply  # noqa: PLC0415
+    from ticketsafe.schema import MIGRATIONS  # noqa: PLC0415
+
+    async def run(settings: Settings) -> None:
+        resources = Resources.open(settings)
+        try:
+            if dry_run:
+                done = await applied_versions(resources.db)
+                pending = [m for m in MIGRATIONS if m.version not in done]
+                for m in pending:
+                    typer.echo(f"pending {m.version} {m.name}")
+                return
+            applied = await apply(resources.db, MIGRATIONS)
+            typer.echo(f"applied {len(applied)} migration(s): {applied}")
+        finally:
+            await resources.close()
+
+    _require_stores(run)
+
+
+def _require_stores(run: object) -> None:
+    settings = _settings()
+    try:
+        asyncio.run(run(settings))  # type: ignore[operator]
+    except StoresNotConfigured as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,1 @@
+"""Shared infrastructure: settings, stores, crypto, HTTP errors. Domains build on it."""

@@ -1,0 +1,63 @@
+"""The audit log: who changed what, when and why. Append-only; every domain writes to it
+through `record`, never to the collection directly."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from ticketsafe.infra.migrations import Migration, ensure_collection
+from ticketsafe.infra.mongodb import Database
+
+AUDIT_COLLECTION = "audit_log"
+
+_VALIDATOR = {
+    "$jsonSchema": {
+        "bsonType": "object",
+        "required": ["at", "actor", "action", "subject"],
+        "properties": {
+            "at": {"bsonType": "date"},
+            "actor": {"bsonType": "string", "minLength": 1},
+            "action": {"bsonType": "string", "minLength": 1},
+            "subject": {"bsonType": "string", "minLength": 1},
+            "reason": {"bsonType": ["string", "null"]},
+            "data": {"bsonType": "object"},
+        },
+    }
+}
+
+
+async def record(
+    db: Database,
+    *,
+    actor: str,
+    action: str,
+    subject: str,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+    session: AsyncClientSession | None = None,
+) -> None:
+    """Append one entry; pass the caller's session so it commits with the change it audits."""
+    entry = {
+        "at": datetime.now(UTC),
+        "actor": actor,
+        "action": action,
+        "subject": subject,
+        "reason": reason,
+        "data": data or {},
+    }
+    await db[AUDIT_COLLECTION].insert_one(entry, session=session)
+
+
+async def _create_audit_log(db: Database) -> None:
+    await ensure_collection(db, AUDIT_COLLECTION, _VALIDATOR)
+    await db[AUDIT_COLLECTION].create_index(
+        [("subject", ASCENDING), ("at", DESCENDING)], name="subject_at"
+    )
+    await db[AUDIT_COLLECTION].create_index([("at", DESCENDING)], name="at")
+
+
+MIGRATIONS = [Migration(1, "audit_log collection and indexes", _create_audit_log)]

@@ -1,0 +1,131 @@
+"""Supervised child processes for the embedded stores.
+
+Each child runs in its own process group (so stopping it stops anything it spawned) and
+asks the kernel to SIGTERM it if we die (PR_SET_PDEATHSIG), so a `kill -9` of `serve`
+does not leave servers holding the data directory. Its pid is written to a pid file; a
+child left over from a crash that escaped that net is found by the pid file and stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+log = logging.getLogger("ticketsafe.embedded")
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_open(host: str, port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.2):
+        return True
+    return False
+
+
+class ChildProcess:
+    """One long-running server process, started and stopped by us."""
+
+    def __init__(self, name: str, argv: list[str], workdir: Path) -> None:
+        self.name = name
+        self.argv = argv
+        self.workdir = workdir
+        self.pid_file = workdir / f"{name}.pid"
+        self.log_file = workdir / f"{name}.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def start(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._stop_leftover()
+        with self.log_file.open("ab") as log_fh:
+            self._proc = subprocess.Popen(  # noqa: S603 - argv built by us, no shell
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log_fh,
+                stderr=subprocess.STDOUT,
+                cwd=self.workdir,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads exist yet at start
+            )
+        self.pid_file.write_text(f"{self._proc.pid}\n{self.argv[0]}\n")
+        log.info("started %s", self.name, extra={"pid": self._proc.pid})
+
+    def wait_for_port(self, host: str, port: int, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc is not None and self._proc.poll() is not None:
+                raise RuntimeError(
+                    f"{self.name} exited with {self._proc.returncode}; see {self.log_file}"
+                )
+            if port_open(host, port):
+                return
+            time.sleep(0.05)
+        raise TimeoutError(f"{self.name} did not listen on {host}:{port} in {timeout}s")
+
+    def stop(self, timeout: float = 15.0) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                log.warning("%s ignored SIGTERM; killing", self.name)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(5)
+        self.pid_file.unlink(missing_ok=True)
+        log.info("stopped %s", self.name, extra={"returncode": proc.returncode})
+
+    def _stop_leftover(self) -> None:
+        """Stop a server *we* started earlier (same pid file, same program) that outlived us."""
+        if not self.pid_file.exists():
+            return
+        lines = self.pid_file.read_text().split("\n")
+        try:
+            pid = int(lines[0])
+        except ValueError:
+            self.pid_file.unlink()
+            return
+        program = lines[1] if len(lines) > 1 else ""
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
+        except OSError:
+            cmdline = ""
+        if cmdline and program and cmdline == program:
+            log.warning("stopping leftover %s", self.name, extra={"pid": pid})
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGTERM)
+            for _ in range(100):
+                if not Path(f"/proc/{pid}").exists():
+                    break
+                time.sleep(0.05)
+            else:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
+        self.pid_file.unlink(missing_ok=True)

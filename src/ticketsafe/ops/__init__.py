@@ -1,0 +1,1 @@
+"""Operations: health, readiness, metrics (later: backup and restore)."""

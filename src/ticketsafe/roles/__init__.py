@@ -1,0 +1,1 @@
+"""Process roles: `api`, `worker`, and `serve` (everything in one process, for a laptop)."""

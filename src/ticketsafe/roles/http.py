@@ -1,0 +1,110 @@
+"""Running the ASGI app under uvicorn: HTTPS on one port, a redirect to it on another.
+
+Several uvicorn servers share one event loop here, so none of them installs signal
+handlers; the role that owns the loop does, and stops them all together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable, Generator, Iterable
+from typing import Literal
+
+import uvicorn
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ticketsafe.infra.settings import Settings
+from ticketsafe.infra.tls import TlsFiles, ensure_local_tls
+
+log = logging.getLogger("ticketsafe.http")
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield  # the role installs loop-level handlers instead
+
+
+def https_redirect_app(https_port: int) -> ASGIApp:
+    """Every plain-HTTP request answers 308 to the same path on HTTPS."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        headers = dict(scope.get("headers", []))
+        host = _without_port(headers.get(b"host", b"localhost").decode("latin-1"))
+        path = scope.get("raw_path", b"").decode("latin-1") or scope["path"]
+        target = f"https://{host}:{https_port}{path}"
+        if scope.get("query_string"):
+            target += "?" + scope["query_string"].decode("latin-1")
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 308,
+                "headers": [(b"location", target.encode("latin-1")), (b"content-length", b"0")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b""})
+
+    return app
+
+
+def _without_port(host: str) -> str:
+    if host.startswith("["):  # IPv6 literal, e.g. [::1]:8080
+        return host.split("]", 1)[0] + "]"
+    return host.split(":", 1)[0]
+
+
+def tls_files(settings: Settings) -> TlsFiles | None:
+    if not settings.tls_enabled:
+        return None
+    if settings.tls_cert_file and settings.tls_key_file:
+        return TlsFiles(settings.tls_cert_file, settings.tls_cert_file, settings.tls_key_file)
+    return ensure_local_tls(settings.tls_dir, settings.public_hostnames)
+
+
+def build_servers(settings: Settings, app: ASGIApp) -> list[uvicorn.Server]:
+    tls = tls_files(settings)
+    if tls is None:  # behind a TLS-terminating proxy: trust its X-Forwarded-* headers
+        return [_Server(_config(app, settings.host, settings.http_port, proxy_headers=True))]
+    main = _config(app, settings.host, settings.https_port, tls=tls)
+    redirect = _config(
+        https_redirect_app(settings.https_port), settings.host, settings.http_port, lifespan="off"
+    )
+    return [_Server(main), _Server(redirect)]
+
+
+def _config(
+    app: ASGIApp,
+    host: str,
+    port: int,
+    *,
+    tls: TlsFiles | None = None,
+    proxy_headers: bool = False,
+    lifespan: Literal["on", "off"] = "on",
+) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        ssl_certfile=str(tls.cert) if tls else None,
+        ssl_keyfile=str(tls.key) if tls else None,
+        proxy_headers=proxy_headers,
+        lifespan=lifespan,
+        log_config=None,
+        access_log=False,
+    )
+
+
+def install_stop_handlers(on_stop: Callable[[], None]) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_stop)
+
+
+def stop_servers(servers: Iterable[uvicorn.Server]) -> None:
+    for server in servers:
+        server.should_exit = True

@@ -1,0 +1,93 @@
+"""The roles' async bodies: `api`, `worker`, and `serve` (all in one, embedded stores)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from pydantic import SecretStr
+
+from ticketsafe.app import create_app
+from ticketsafe.infra.embedded import EmbeddedStores
+from ticketsafe.infra.resources import Resources
+from ticketsafe.infra.settings import Settings
+from ticketsafe.roles.http import build_servers, install_stop_handlers, stop_servers
+from ticketsafe.roles.worker import Worker
+from ticketsafe.tasks import build_registry, periodic_tasks
+
+log = logging.getLogger("ticketsafe.serve")
+
+
+async def run_api(settings: Settings, *, with_worker: bool = False) -> None:
+    app = create_app(settings, frontend_dir=settings.frontend_dir)
+    servers = build_servers(settings, app)
+    stop = asyncio.Event()
+
+    def on_stop() -> None:
+        stop.set()
+        stop_servers(servers)
+
+    install_stop_handlers(on_stop)
+    tasks = [asyncio.create_task(s.serve()) for s in servers]
+    if with_worker:
+        tasks.append(asyncio.create_task(_worker_until(settings, stop)))
+    _announce(settings)
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        on_stop()
+
+
+async def run_worker(settings: Settings) -> None:
+    stop = asyncio.Event()
+    install_stop_handlers(stop.set)
+    await _worker_until(settings, stop)
+
+
+async def _worker_until(settings: Settings, stop: asyncio.Event) -> None:
+    resources = Resources.open(settings)
+    try:
+        worker = Worker(
+            resources,
+            build_registry(),
+            periodic_tasks(),
+            concurrency=settings.worker_concurrency,
+        )
+        await worker.run(stop)
+    finally:
+        await resources.close()
+
+
+def serve(settings: Settings) -> None:
+    """Start embedded stores for any store without a URL, then API + worker together."""
+    stores = EmbeddedStores(
+        settings.data_dir,
+        mongo_url=settings.mongo_url.get_secret_value() if settings.mongo_url else None,
+        redis_url=settings.redis_url.get_secret_value() if settings.redis_url else None,
+    )
+    stores.start()
+    try:
+        assert stores.mongo_url is not None
+        assert stores.redis_url is not None
+        resolved = settings.model_copy(
+            update={
+                "mongo_url": SecretStr(stores.mongo_url),
+                "redis_url": SecretStr(stores.redis_url),
+            }
+        )
+        asyncio.run(run_api(resolved, with_worker=True))
+    finally:
+        stores.stop()
+
+
+def _announce(settings: Settings) -> None:
+    if settings.tls_enabled:
+        url = f"https://localhost:{settings.https_port}"
+        ca = settings.tls_dir / "ca.pem"
+        log.info(
+            "TicketSafe at %s (plain HTTP on :%s redirects); trust the local CA: %s",
+            url, settings.http_port, ca.resolve(),
+        )  # fmt: skip
+        print(f"TicketSafe is running at {url}  (local CA: {ca.resolve()})", flush=True)
+    else:
+        print(f"TicketSafe is running at http://{settings.host}:{settings.http_port}", flush=True)

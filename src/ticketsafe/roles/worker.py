@@ -1,0 +1,118 @@
+"""The worker role: consume the job queue, and run periodic tasks under leases.
+
+Several workers may run at once: the consumer group hands each job to one of them, a
+crashed worker's jobs are reclaimed after the visibility timeout, and periodic tasks
+(sweeps, admission ticks) run only where the task's lease is held.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from ticketsafe.infra.jobs import Job, JobContext, JobQueue, JobRegistry
+from ticketsafe.infra.leases import Lease
+from ticketsafe.infra.resources import Resources
+from ticketsafe.ops.metrics import JOB_DURATION, JOBS_PROCESSED
+
+log = logging.getLogger("ticketsafe.worker")
+
+Periodic = Callable[[JobContext], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class PeriodicTask:
+    name: str
+    interval_s: float
+    run: Periodic
+
+
+@dataclass
+class Worker:
+    resources: Resources
+    registry: JobRegistry
+    periodic: list[PeriodicTask] = field(default_factory=list)
+    concurrency: int = 8
+    block_ms: int = 1_000
+    consumer: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
+
+    def __post_init__(self) -> None:
+        self.context = JobContext(self.resources.db, self.resources.redis, self.resources.queue)
+        self._slots = asyncio.Semaphore(self.concurrency)
+        self._running: set[asyncio.Task[None]] = set()
+
+    @property
+    def queue(self) -> JobQueue:
+        return self.resources.queue
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.queue.ensure_group()
+        loops = [asyncio.create_task(self._periodic(t, stop)) for t in self.periodic]
+        log.info("worker started", extra={"consumer": self.consumer})
+        last_reclaim = 0.0
+        try:
+            while not stop.is_set():
+                await self.queue.promote_due()
+                if time.monotonic() - last_reclaim > self.queue.visibility_timeout_ms / 4000:
+                    last_reclaim = time.monotonic()
+                    for job in await self.queue.reclaim(self.consumer):
+                        await self._dispatch(job)
+                free = self._free_slots()
+                if free == 0:
+                    await asyncio.sleep(0.01)
+                    continue
+                for job in await self.queue.read(self.consumer, free, self.block_ms):
+                    await self._dispatch(job)
+        finally:
+            for loop in loops:
+                loop.cancel()
+            await asyncio.gather(*loops, *self._running, return_exceptions=True)
+            log.info("worker stopped", extra={"consumer": self.consumer})
+
+    def _free_slots(self) -> int:
+        return self.concurrency - len(self._running)
+
+    async def _dispatch(self, job: Job) -> None:
+        await self._slots.acquire()
+        task = asyncio.create_task(self._execute(job))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _execute(self, job: Job) -> None:
+        started = time.perf_counter()
+        try:
+            handler = self.registry.handlers.get(job.name)
+            if handler is None:
+                await self.queue.fail(job, f"no handler for job {job.name!r}")
+                JOBS_PROCESSED.labels(job.name, "unknown").inc()
+                return
+            try:
+                await handler(self.context, **job.args)
+            except Exception as exc:
+                log.warning("job failed", extra={"job": job.name, "attempt": job.attempt})
+                await self.queue.fail(job, f"{type(exc).__name__}: {exc}")
+                JOBS_PROCESSED.labels(job.name, "failed").inc()
+                return
+            await self.queue.ack(job)
+            JOBS_PROCESSED.labels(job.name, "ok").inc()
+        finally:
+            JOB_DURATION.labels(job.name).observe(time.perf_counter() - started)
+            self._slots.release()
+
+    async def _periodic(self, task: PeriodicTask, stop: asyncio.Event) -> None:
+        lease = Lease(self.resources.redis, f"periodic:{task.name}", int(task.interval_s * 3000))
+        while not stop.is_set():
+            try:
+                if await lease.held():
+                    await task.run(self.context)
+            except Exception:
+                log.exception("periodic task failed", extra={"task": task.name})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), task.interval_s)
+        await lease.release()

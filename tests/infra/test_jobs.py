@@ -1,0 +1,177 @@
+"""The job queue on a real Redis: delivery, retries, dead letters, crash recovery."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from ticketsafe.infra.deps import JobsDep
+from ticketsafe.infra.errors import Conflict
+from ticketsafe.infra.jobs import DEAD, DELAYED, STREAM, Job, JobContext, JobQueue, JobRegistry
+from ticketsafe.infra.resources import Resources
+from ticketsafe.roles.worker import PeriodicTask, Worker
+
+
+@asynccontextmanager
+async def running(worker: Worker) -> AsyncIterator[None]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+
+
+async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
+    async with asyncio.timeout(5):
+        while not await check():
+            await asyncio.sleep(0.02)
+
+
+def recorder(registry: JobRegistry, name: str) -> list[dict[str, object]]:
+    seen: list[dict[str, object]] = []
+
+    @registry.task(name)
+    async def handler(ctx: JobContext, **args: object) -> None:
+        seen.append(args)
+
+    return seen
+
+
+async def test_jobs_are_processed_once_and_removed(resources: Resources) -> None:
+    registry = JobRegistry()
+    seen = recorder(registry, "mail.send")
+    worker = Worker(resources, registry, block_ms=50)
+    async with running(worker):
+        for i in range(20):
+            await resources.queue.enqueue("mail.send", {"order_id": f"ord_{i}"})
+
+        async def all_seen() -> bool:
+            return len(seen) == 20
+
+        await eventually(all_seen)
+    assert sorted(str(a["order_id"]) for a in seen) == sorted(f"ord_{i}" for i in range(20))
+    assert await resources.redis.xlen(STREAM) == 0
+
+
+async def test_failing_job_retries_then_dead_letters(resources: Resources) -> None:
+    queue = JobQueue(resources.redis, max_deliveries=3)
+    await queue.ensure_group()
+    attempts: list[int] = []
+    registry = JobRegistry()
+
+    @registry.task("flaky")
+    async def flaky(ctx: JobContext, n: int) -> None:
+        attempts.append(n)
+        raise ValueError("provider down")
+
+    await queue.enqueue("flaky", {"n": 1})
+    # Drive the queue by hand so back-off delays need not be waited for in real time.
+    for _ in range(3):
+        await _promote_now(queue)
+        for job in await queue.read("c1", 10, 100):
+            try:
+                await flaky(None, **job.args)
+            except ValueError as exc:
+                await queue.fail(job, str(exc))
+    assert attempts == [1, 1, 1]
+    dead = await queue.dead_letters()
+    assert len(dead) == 1
+    assert dead[0][0].name == "flaky"
+    assert dead[0][0].attempt == 3
+    assert "provider down" in dead[0][1]
+
+
+async def _promote_now(queue: JobQueue) -> None:
+    members: Any = await queue.redis.zrange(DELAYED, 0, -1)
+    if members:
+        await queue.redis.zadd(DELAYED, dict.fromkeys(members, 0))
+    await queue.promote_due()
+
+
+async def test_delayed_job_waits_until_due(resources: Resources) -> None:
+    queue = resources.queue
+    await queue.ensure_group()
+    await queue.enqueue("later", {"x": 1}, delay_s=0.3)
+    assert await queue.promote_due() == 0
+    assert await queue.read("c1", 10, 10) == []
+    await asyncio.sleep(0.35)
+    assert await queue.promote_due() == 1
+    jobs = await queue.read("c1", 10, 10)
+    assert [(j.name, j.args) for j in jobs] == [("later", {"x": 1})]
+
+
+async def test_jobs_of_a_dead_consumer_are_reclaimed(resources: Resources) -> None:
+    queue = JobQueue(resources.redis, visibility_timeout_ms=1_000, max_deliveries=3)
+    await queue.ensure_group()
+    await queue.enqueue("ticket.issue", {"order_id": "ord_1"})
+    crashed = await queue.read("crashed-worker", 10, 100)  # read, never acked
+    assert len(crashed) == 1
+    assert await queue.reclaim("rescuer") == []  # not idle long enough yet
+    await asyncio.sleep(1.05)
+    rescued = await queue.reclaim("rescuer")
+    assert [(j.name, j.args) for j in rescued] == [("ticket.issue", {"order_id": "ord_1"})]
+    await queue.ack(rescued[0])
+    assert await resources.redis.xlen(STREAM) == 0
+
+
+async def test_poison_job_is_dead_lettered_after_max_deliveries(resources: Resources) -> None:
+    queue = JobQueue(resources.redis, visibility_timeout_ms=1_000, max_deliveries=2)
+    await queue.ensure_group()
+    await queue.enqueue("crashy", {})
+    await queue.read("w1", 1, 100)  # delivery 1: consumer dies
+    await asyncio.sleep(1.05)
+    assert len(await queue.reclaim("w2")) == 1  # delivery 2: dies again
+    await asyncio.sleep(1.05)
+    assert await queue.reclaim("w3") == []
+    assert [j.name for j, _ in await queue.dead_letters()] == ["crashy"]
+    assert await resources.redis.xlen(DEAD) == 1
+
+
+async def test_periodic_task_runs_on_one_worker_only(resources: Resources) -> None:
+    runs: list[str] = []
+
+    def make(name: str) -> PeriodicTask:
+        async def tick(ctx: JobContext) -> None:
+            runs.append(name)
+
+        return PeriodicTask("sweep", 0.05, tick)
+
+    w1 = Worker(resources, JobRegistry(), [make("w1")], block_ms=20, consumer="w1")
+    w2 = Worker(resources, JobRegistry(), [make("w2")], block_ms=20, consumer="w2")
+    async with running(w1), running(w2):
+        await asyncio.sleep(0.5)
+    assert len(runs) >= 5
+    assert len(set(runs)) == 1
+
+
+@pytest.fixture
+def app(app: FastAPI) -> FastAPI:
+    @app.post("/_test/ok")
+    async def ok(jobs: JobsDep) -> dict[str, bool]:
+        jobs.defer("mail.send", {"order_id": "ord_ok"})
+        return {"ok": True}
+
+    @app.post("/_test/fails")
+    async def fails(jobs: JobsDep) -> dict[str, bool]:
+        jobs.defer("mail.send", {"order_id": "ord_fail"})
+        raise Conflict("sold out", code="sold_out")
+
+    return app
+
+
+async def test_jobs_sent_only_when_request_succeeds(
+    client: httpx.AsyncClient, resources: Resources
+) -> None:
+    assert (await client.post("/_test/fails")).status_code == 409
+    assert (await client.post("/_test/ok")).status_code == 200
+    entries: Any = await resources.redis.xrange(STREAM)
+    jobs = [Job.decode(eid.decode(), f[b"job"]) for eid, f in entries]
+    assert [j.args for j in jobs] == [{"order_id": "ord_ok"}]

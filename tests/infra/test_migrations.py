@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import pytest
+from pymongo.errors import WriteError
+
+from ticketsafe.infra import audit
+from ticketsafe.infra.migrations import MIGRATIONS_COLLECTION, Migration, check_order, migrate
+from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.resources import Resources
+from ticketsafe.schema import MIGRATIONS
+
+
+async def test_applies_all_then_nothing(resources: Resources) -> None:
+    first = await migrate(resources.db, MIGRATIONS)
+    assert first == [m.version for m in MIGRATIONS]
+    records = await resources.db[MIGRATIONS_COLLECTION].find().to_list()
+    assert sorted(r["_id"] for r in records) == first
+    assert await migrate(resources.db, MIGRATIONS) == []
+    assert await resources.db[MIGRATIONS_COLLECTION].count_documents({}) == len(first)
+
+
+async def test_audit_indexes_and_validator(resources: Resources) -> None:
+    await migrate(resources.db, MIGRATIONS)
+    names = {i["name"] async for i in await resources.db[audit.AUDIT_COLLECTION].list_indexes()}
+    assert {"subject_at", "at"} <= names
+    with pytest.raises(WriteError):
+        await resources.db[audit.AUDIT_COLLECTION].insert_one({"actor": "x"})
+    await audit.record(resources.db, actor="user:1", action="event.publish", subject="evt_1")
+    assert await resources.db[audit.AUDIT_COLLECTION].count_documents({"subject": "evt_1"}) == 1
+
+
+async def test_only_new_migrations_run(resources: Resources) -> None:
+    calls: list[int] = []
+
+    def step(version: int) -> Migration:
+        async def apply(db: Database) -> None:
+            calls.append(version)
+            await db["things"].create_index("k", unique=True)
+
+        return Migration(version, f"step {version}", apply)
+
+    await migrate(resources.db, [step(1), step(2)])
+    await migrate(resources.db, [step(1), step(2), step(3)])
+    assert calls == [1, 2, 3]
+
+
+def test_versions_must_be_unique_and_ascending() -> None:
+    async def noop(db: Database) -> None:
+        return None
+
+    with pytest.raises(ValueError, match="unique and ascending"):
+        check_order([Migration(2, "b", noop), Migration(1, "a", noop)])
+    with pytest.raises(ValueError, match="unique and ascending"):
+        check_order([Migration(1, "a", noop), Migration(1, "b", noop)])

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import httpx
+from pydantic import SecretStr
+
+from ticketsafe.app import create_app
+from ticketsafe.infra.child_process import free_port
+from ticketsafe.infra.resources import Resources
+from ticketsafe.infra.settings import Settings
+
+
+async def test_healthz(client: httpx.AsyncClient) -> None:
+    r = await client.get("/healthz")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ok"}
+
+
+async def test_readyz_when_stores_answer(client: httpx.AsyncClient) -> None:
+    r = await client.get("/readyz")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ready", "checks": {"mongodb": "ok", "redis": "ok"}}
+
+
+async def test_readyz_names_the_store_that_is_down(
+    settings: Settings, resources: Resources
+) -> None:
+    # The app's migrations need MongoDB at start; Redis at a port where nothing listens.
+    dead_redis = settings.model_copy(
+        update={"redis_url": SecretStr(f"redis://127.0.0.1:{free_port()}/0")}
+    )
+    app = create_app(dead_redis)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            r = await c.get("/readyz")
+    assert r.status_code == 503
+    body = r.json()
+    assert body["code"] == "service_busy"
+    assert body["checks"]["mongodb"] == "ok"
+    assert body["checks"]["redis"].startswith("error:")
+    assert r.headers["retry-after"] == "2"
+
+
+async def test_metrics_count_requests_by_route_template(client: httpx.AsyncClient) -> None:
+    await client.get("/healthz")
+    await client.get("/no/such/thing")
+    r = await client.get("/metrics")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/plain")
+    text = r.text
+    assert 'ticketsafe_http_requests_total{method="GET",route="/healthz",status="200"}' in text
+    assert 'route="unmatched",status="404"' in text
+    assert "/no/such/thing" not in text

@@ -1,0 +1,143 @@
+"""`ticketsafe serve` as a real process: embedded stores, HTTPS, clean stop, data kept."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+from pymongo import MongoClient
+
+from ticketsafe.infra.child_process import free_port
+
+pytestmark = pytest.mark.slow
+
+
+class ServeProcess:
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.https_port = free_port()
+        self.http_port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("TICKETSAFE_")},
+            "TICKETSAFE_DATA_DIR": str(self.data_dir),
+            "TICKETSAFE_HTTPS_PORT": str(self.https_port),
+            "TICKETSAFE_HTTP_PORT": str(self.http_port),
+            "TICKETSAFE_FRONTEND_DIR": str(self.data_dir / "no-frontend"),
+        }
+        with (self.data_dir.parent / "serve.log").open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "ticketsafe", "serve"], env=env, stdout=log, stderr=log
+            )
+        self.wait_ready()
+
+    @property
+    def base(self) -> str:
+        return f"https://localhost:{self.https_port}"
+
+    def ca(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.data_dir / "tls" / "ca.pem"))
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                log = (self.data_dir.parent / "serve.log").read_text()[-3000:]
+                raise AssertionError(f"serve exited with {self.proc.returncode}:\n{log}")
+            try:
+                r = httpx.get(f"{self.base}/readyz", verify=self.ca(), timeout=2)
+                if r.status_code == 200:
+                    return
+            except (httpx.HTTPError, OSError):
+                pass
+            time.sleep(0.2)
+        raise AssertionError("serve did not become ready")
+
+    def state(self) -> dict[str, Any]:
+        return dict(json.loads((self.data_dir / "run" / "embedded.json").read_text()))
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+        code = self.proc.wait(30)
+        self.proc = None
+        return code
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[ServeProcess]:
+    process = ServeProcess(tmp_path / "data")
+    yield process
+    if process.proc is not None:
+        process.stop(signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/status").read_text()
+    return "State:\tZ" not in status
+
+
+def _wait_gone(pids: list[int], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while any(_alive(p) for p in pids):
+        assert time.monotonic() < deadline, f"still running: {[p for p in pids if _alive(p)]}"
+        time.sleep(0.1)
+
+
+def test_serves_https_and_keeps_data_across_restart(serve: ServeProcess) -> None:
+    serve.start()
+    r = httpx.get(f"{serve.base}/readyz", verify=serve.ca())
+    assert r.json() == {"status": "ready", "checks": {"mongodb": "ok", "redis": "ok"}}
+    assert "strict-transport-security" in r.headers
+    plain = httpx.get(f"http://127.0.0.1:{serve.http_port}/healthz")
+    assert plain.status_code == 308
+    assert plain.headers["location"].startswith("https://127.0.0.1:")
+
+    state = serve.state()
+    with MongoClient(state["mongo_url"]) as mongo:
+        mongo.ticketsafe.probe.insert_one({"_id": "kept", "v": 1})
+        migrations = list(mongo.ticketsafe.schema_migrations.find())
+    r_client = redis.Redis.from_url(state["redis_url"])
+    r_client.set("ts:probe", "kept")
+    r_client.close()
+
+    assert serve.stop() == 0
+    _wait_gone(list(state["pids"].values()))
+    assert not (serve.data_dir / "run" / "embedded.json").exists()
+
+    serve.start()
+    state = serve.state()
+    with MongoClient(state["mongo_url"]) as mongo:
+        assert mongo.ticketsafe.probe.find_one({"_id": "kept"}) == {"_id": "kept", "v": 1}
+        assert list(mongo.ticketsafe.schema_migrations.find()) == migrations  # not re-applied
+    r_client = redis.Redis.from_url(state["redis_url"])
+    assert r_client.get("ts:probe") == b"kept"
+    r_client.close()
+    assert serve.stop() == 0
+
+
+def test_kill_9_leaves_no_servers_behind(serve: ServeProcess) -> None:
+    serve.start()
+    pids = list(serve.state()["pids"].values())
+    serve.stop(signal.SIGKILL)
+    _wait_gone(pids)  # the kernel tells the children (PR_SET_PDEATHSIG)
+    serve.start()  # and the data directory is usable again at once
+    assert serve.stop() == 0
