@@ -86,6 +86,10 @@ def serve(tmp_path: Path) -> Iterator[ServeProcess]:
         process.stop(signal.SIGKILL)
 
 
+def _mongo(state: dict[str, Any]) -> MongoClient[dict[str, Any]]:
+    return MongoClient(state["mongo_url"])
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -112,7 +116,7 @@ def test_serves_https_and_keeps_data_across_restart(serve: ServeProcess) -> None
     assert plain.headers["location"].startswith("https://127.0.0.1:")
 
     state = serve.state()
-    with MongoClient(state["mongo_url"]) as mongo:
+    with _mongo(state) as mongo:
         mongo.ticketsafe.probe.insert_one({"_id": "kept", "v": 1})
         migrations = list(mongo.ticketsafe.schema_migrations.find())
     r_client = redis.Redis.from_url(state["redis_url"])
@@ -125,7 +129,7 @@ def test_serves_https_and_keeps_data_across_restart(serve: ServeProcess) -> None
 
     serve.start()
     state = serve.state()
-    with MongoClient(state["mongo_url"]) as mongo:
+    with _mongo(state) as mongo:
         assert mongo.ticketsafe.probe.find_one({"_id": "kept"}) == {"_id": "kept", "v": 1}
         assert list(mongo.ticketsafe.schema_migrations.find()) == migrations  # not re-applied
     r_client = redis.Redis.from_url(state["redis_url"])
