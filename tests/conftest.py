@@ -44,6 +44,7 @@ def settings(stores: EmbeddedStores, tmp_path: Path) -> Settings:
         mongo_url=SecretStr(stores.mongo_url),
         redis_url=SecretStr(stores.redis_url),
         mongo_database=f"test_{uuid.uuid4().hex[:12]}",
+        auth_secret=SecretStr("test-secret-" + "x" * 40),
         data_dir=tmp_path / "data",
         tls_enabled=False,
         frontend_dir=tmp_path / "no-frontend",

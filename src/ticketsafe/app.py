@@ -9,6 +9,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from ticketsafe import __version__
+from ticketsafe.identity.tokens import AccessTokenCodec
+from ticketsafe.infra.idempotency import IdempotencyMiddleware
 from ticketsafe.infra.migrations import migrate
 from ticketsafe.infra.problem_handlers import install_problem_handlers
 from ticketsafe.infra.request_context import RequestIdMiddleware
@@ -27,7 +29,11 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
         resources = Resources.open(settings)
         try:
             await migrate(resources.db, MIGRATIONS)
+            assert settings.auth_secret is not None  # checked by Resources.open
             app.state.resources = resources
+            app.state.token_codec = AccessTokenCodec(
+                settings.auth_secret.get_secret_value(), settings.access_token_ttl_s
+            )
             yield
         finally:
             await resources.close()
@@ -42,7 +48,8 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
     app.include_router(ops_router)
     if frontend_dir is not None:
         mount_frontend(app, frontend_dir)
-    # Outermost first: request id wraps everything, so even errors carry it.
+    # Added innermost first: request id wraps everything, so even errors carry it.
+    app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(
         SecurityHeadersMiddleware,

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ticketsafe.infra.logs import configure_logging
-from ticketsafe.infra.resources import Resources, StoresNotConfigured
+from ticketsafe.infra.resources import MissingConfiguration, Resources
 from ticketsafe.infra.settings import Settings
 
 cli = typer.Typer(help="TicketSafe: ticket sales for events that sell out in minutes.")
@@ -74,7 +74,7 @@ def _require_stores(run: object) -> None:
     settings = _settings()
     try:
         asyncio.run(run(settings))  # type: ignore[operator]
-    except StoresNotConfigured as exc:
+    except MissingConfiguration as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
 

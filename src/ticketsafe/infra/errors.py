@@ -93,6 +93,9 @@ class RequestInProgress(Conflict):
     code = "request_in_progress"
     title = "A request with this Idempotency-Key is still being processed"
 
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail, headers={"Retry-After": "1"}, **extra)
+
 
 class Gone(TicketSafeError):
     status = 410

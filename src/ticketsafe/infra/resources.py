@@ -10,8 +10,8 @@ from ticketsafe.infra.redisdb import RedisClient, create_redis_client
 from ticketsafe.infra.settings import Settings
 
 
-class StoresNotConfigured(RuntimeError):
-    """`api`/`worker` need store URLs; only `serve` starts embedded stores itself."""
+class MissingConfiguration(RuntimeError):
+    """`api`/`worker` need store URLs and secrets; only `serve` provides embedded ones."""
 
 
 @dataclass(frozen=True)
@@ -24,10 +24,15 @@ class Resources:
 
     @classmethod
     def open(cls, settings: Settings) -> Resources:
-        if settings.mongo_url is None or settings.redis_url is None:
-            raise StoresNotConfigured(
-                "TICKETSAFE_MONGO_URL and TICKETSAFE_REDIS_URL must be set "
-                "(or use `ticketsafe serve`, which starts embedded stores)"
+        missing = [
+            f"TICKETSAFE_{name.upper()}"
+            for name in ("mongo_url", "redis_url", "auth_secret")
+            if getattr(settings, name) is None
+        ]
+        if missing or settings.mongo_url is None or settings.redis_url is None:
+            raise MissingConfiguration(
+                f"{', '.join(missing)} must be set "
+                "(or use `ticketsafe serve`, which provides embedded stores and keys)"
             )
         mongo = create_mongo_client(
             settings.mongo_url.get_secret_value(), app_name=settings.instance_name

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
         description="Embedded stores, generated certificates and keys live here.",
     )
 
+    # Auth: HMAC key for access tokens; shared by every API instance. Unset = `serve`
+    # generates one under data_dir/keys (set it explicitly when running `api` instances).
+    auth_secret: SecretStr | None = Field(default=None, description="Access-token signing key.")
+    access_token_ttl_s: int = Field(default=900, ge=30, le=86_400)
+
     # HTTP(S)
     host: str = "127.0.0.1"
     https_port: int = Field(default=8443, ge=0, le=65535)
@@ -63,6 +68,10 @@ class Settings(BaseSettings):
     log_level: LogLevel = "INFO"
     log_json: bool = True
     instance_name: str = Field(default="local", description="Shown in logs and metrics.")
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
 
     @property
     def tls_dir(self) -> Path:

@@ -9,6 +9,7 @@ from pydantic import SecretStr
 
 from ticketsafe.app import create_app
 from ticketsafe.infra.embedded import EmbeddedStores
+from ticketsafe.infra.keyfiles import load_or_create_secret
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.roles.http import build_servers, install_stop_handlers, stop_servers
@@ -69,10 +70,14 @@ def serve(settings: Settings) -> None:
     try:
         assert stores.mongo_url is not None
         assert stores.redis_url is not None
+        auth_secret = settings.auth_secret or SecretStr(
+            load_or_create_secret(settings.keys_dir / "auth.key")
+        )
         resolved = settings.model_copy(
             update={
                 "mongo_url": SecretStr(stores.mongo_url),
                 "redis_url": SecretStr(stores.redis_url),
+                "auth_secret": auth_secret,
             }
         )
         asyncio.run(run_api(resolved, with_worker=True))

@@ -1,0 +1,1 @@
+"""Identity: users, roles, organizations and authentication."""

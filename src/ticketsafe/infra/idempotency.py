@@ -1,0 +1,184 @@
+"""`Idempotency-Key` for every mutating endpoint (POST/PUT/PATCH/DELETE).
+
+The first request with a key runs; its answer (status, body, key headers) is kept for
+24 h and replayed to any retry with the same key and the same payload. A retry while the
+first is still running gets 409 `request_in_progress` (like pretix); the same key with a
+different payload gets 422 `idempotency_key_reused`. Keys are scoped to the caller (user
+id from the access token, else anonymous), so two users can never see each other's
+answers. 5xx answers are not kept: the client may retry them.
+
+Records live in Redis for speed. If Redis loses them, a retry runs again, and the domain's
+own guards in MongoDB (one order per hold, unique sold seats) still refuse to buy twice:
+this layer spares work, it is not what prevents overselling.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ticketsafe.infra.errors import BusinessRuleViolation, RequestInProgress, TicketSafeError
+from ticketsafe.infra.problem_handlers import problem_response
+from ticketsafe.infra.redisdb import RedisClient
+
+log = logging.getLogger("ticketsafe.idempotency")
+
+HEADER = b"idempotency-key"
+_MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_RUNNING_TTL_MS = 60_000
+_DONE_TTL_MS = 24 * 3600 * 1000
+_KEPT_HEADERS = frozenset({b"content-type", b"location", b"retry-after", b"etag"})
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _MUTATING:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers", []))
+        raw_key = headers.get(HEADER)
+        if raw_key is None:
+            await self.app(scope, receive, send)
+            return
+        key = bytes(raw_key).decode("latin-1").strip()
+        if not 1 <= len(key) <= 255 or not key.isprintable():
+            await _send_error(
+                scope, receive, send, BusinessRuleViolation(
+                    "Idempotency-Key must be 1-255 printable characters",
+                    code="invalid_idempotency_key",
+                ),
+            )  # fmt: skip
+            return
+        owner = _owner(scope, headers)
+        if owner is None:  # a bad token: let the app answer 401 as usual
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        redis: RedisClient = scope["app"].state.resources.redis
+        record_key = "ts:idem:" + hashlib.sha256(f"{owner}\0{key}".encode()).hexdigest()
+        fingerprint = hashlib.sha256(
+            scope["method"].encode() + b" " + scope["path"].encode() + b"\0" + body
+        ).hexdigest()
+        running = orjson.dumps({"state": "running", "fp": fingerprint})
+        slot = _Slot(redis, record_key, fingerprint)
+        if not await redis.set(record_key, running, nx=True, px=_RUNNING_TTL_MS):
+            await _answer_existing(scope, receive, send, slot)
+            return
+        await self._run_and_keep(scope, _replay(body), send, slot)
+
+    async def _run_and_keep(self, scope: Scope, receive: Receive, send: Send, slot: _Slot) -> None:
+        status = 500
+        kept_headers: list[list[str]] = []
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                kept_headers.extend(
+                    [k.decode("latin-1"), v.decode("latin-1")]
+                    for k, v in message.get("headers", [])
+                    if k.lower() in _KEPT_HEADERS
+                )
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        except BaseException:
+            await slot.redis.delete(slot.key)
+            raise
+        if status >= 500:
+            await slot.redis.delete(slot.key)
+            return
+        done = {
+            "state": "done",
+            "fp": slot.fingerprint,
+            "status": status,
+            "headers": kept_headers,
+            "body": b"".join(chunks).decode("latin-1"),
+        }
+        await slot.redis.set(slot.key, orjson.dumps(done), px=_DONE_TTL_MS)
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """Where one (caller, key) pair's record lives, and the request it belongs to."""
+
+    redis: RedisClient
+    key: str
+    fingerprint: str
+
+
+async def _answer_existing(scope: Scope, receive: Receive, send: Send, slot: _Slot) -> None:
+    raw = await slot.redis.get(slot.key)
+    running = {"state": "running", "fp": slot.fingerprint}  # vanished meanwhile: treat as busy
+    record: dict[str, Any] = orjson.loads(raw) if raw else running
+    if record["fp"] != slot.fingerprint:
+        error: TicketSafeError = BusinessRuleViolation(
+            "this Idempotency-Key was used for a different request",
+            code="idempotency_key_reused",
+        )
+        await _send_error(scope, receive, send, error)
+    elif record["state"] == "running":
+        await _send_error(scope, receive, send, RequestInProgress())
+    else:
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in record["headers"]]
+        headers.append((b"idempotent-replayed", b"true"))
+        body = record["body"].encode("latin-1")
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": record["status"], "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _owner(scope: Scope, headers: dict[bytes, bytes]) -> str | None:
+    auth = headers.get(b"authorization")
+    if auth is None:
+        return "anonymous"
+    scheme, _, token = bytes(auth).decode("latin-1").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    try:
+        principal = scope["app"].state.token_codec.verify(token.strip())
+    except TicketSafeError:
+        return None
+    return f"user:{principal.user_id}"
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+async def _send_error(scope: Scope, receive: Receive, send: Send, error: TicketSafeError) -> None:
+    response = problem_response(error.problem(), error.status, error.headers)
+    await response(scope, receive, send)

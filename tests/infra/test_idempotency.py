@@ -1,0 +1,127 @@
+"""Idempotency-Key on a real Redis: replay, in-progress 409, reuse 422, 5xx not kept."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+from ticketsafe.identity.principal import Principal
+from ticketsafe.infra.errors import Conflict
+
+
+class Purchase(BaseModel):
+    seats: int
+
+
+class Gate:
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.entered = asyncio.Event()
+
+
+@pytest.fixture
+def counter() -> itertools.count[int]:
+    return itertools.count(1)
+
+
+@pytest.fixture
+def gate() -> Gate:
+    return Gate()
+
+
+@pytest.fixture
+def app(app: FastAPI, counter: itertools.count[int], gate: Gate) -> FastAPI:
+    @app.post("/_test/buy", status_code=201)
+    async def buy(body: Purchase) -> dict[str, int]:
+        return {"order": next(counter), "seats": body.seats}
+
+    @app.post("/_test/slow")
+    async def slow() -> dict[str, int]:
+        gate.entered.set()
+        await gate.release.wait()
+        return {"order": next(counter)}
+
+    @app.post("/_test/sold-out")
+    async def sold_out() -> None:
+        raise Conflict("sold out", code="sold_out")
+
+    @app.post("/_test/crash")
+    async def crash() -> dict[str, int]:
+        n = next(counter)
+        if n == 1:
+            raise RuntimeError("first attempt crashes")
+        return {"order": n}
+
+    return app
+
+
+def key(value: str) -> dict[str, str]:
+    return {"idempotency-key": value}
+
+
+async def test_retry_replays_first_answer(client: httpx.AsyncClient) -> None:
+    first = await client.post("/_test/buy", json={"seats": 2}, headers=key("k1"))
+    again = await client.post("/_test/buy", json={"seats": 2}, headers=key("k1"))
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json() == {"order": 1, "seats": 2}
+    assert again.headers["idempotent-replayed"] == "true"
+    other = await client.post("/_test/buy", json={"seats": 2}, headers=key("k2"))
+    assert other.json()["order"] == 2
+    no_key = await client.post("/_test/buy", json={"seats": 2})
+    assert no_key.json()["order"] == 3
+
+
+async def test_business_failures_are_replayed_too(client: httpx.AsyncClient) -> None:
+    first = await client.post("/_test/sold-out", headers=key("k"))
+    again = await client.post("/_test/sold-out", headers=key("k"))
+    assert first.status_code == again.status_code == 409
+    assert again.json()["code"] == "sold_out"
+
+
+async def test_same_key_other_payload_is_refused(client: httpx.AsyncClient) -> None:
+    await client.post("/_test/buy", json={"seats": 2}, headers=key("k"))
+    r = await client.post("/_test/buy", json={"seats": 3}, headers=key("k"))
+    assert r.status_code == 422
+    assert r.json()["code"] == "idempotency_key_reused"
+
+
+async def test_concurrent_duplicate_gets_409(client: httpx.AsyncClient, gate: Gate) -> None:
+    first = asyncio.create_task(client.post("/_test/slow", headers=key("k")))
+    await gate.entered.wait()
+    dup = await client.post("/_test/slow", headers=key("k"))
+    assert dup.status_code == 409
+    assert dup.json()["code"] == "request_in_progress"
+    assert dup.headers["retry-after"] == "1"
+    gate.release.set()
+    assert (await first).json() == {"order": 1}
+    assert (await client.post("/_test/slow", headers=key("k"))).json() == {"order": 1}
+
+
+async def test_server_errors_are_not_kept(app: FastAPI, client: httpx.AsyncClient) -> None:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        assert (await c.post("/_test/crash", headers=key("k"))).status_code == 500
+        retry = await c.post("/_test/crash", headers=key("k"))
+    assert retry.status_code == 200
+    assert retry.json() == {"order": 2}
+
+
+async def test_keys_are_scoped_per_user(app: FastAPI, client: httpx.AsyncClient) -> None:
+    def user(uid: str) -> dict[str, str]:
+        token = app.state.token_codec.issue(Principal(uid))
+        return {"authorization": f"Bearer {token}", "idempotency-key": "same"}
+
+    a = await client.post("/_test/buy", json={"seats": 1}, headers=user("usr_a"))
+    b = await client.post("/_test/buy", json={"seats": 1}, headers=user("usr_b"))
+    assert a.json()["order"] != b.json()["order"]
+
+
+async def test_invalid_key_refused(client: httpx.AsyncClient) -> None:
+    r = await client.post("/_test/buy", json={"seats": 1}, headers=key("x" * 300))
+    assert r.status_code == 422
+    assert r.json()["code"] == "invalid_idempotency_key"
