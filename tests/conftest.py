@@ -45,6 +45,8 @@ def settings(stores: EmbeddedStores, tmp_path: Path) -> Settings:
         redis_url=SecretStr(stores.redis_url),
         mongo_database=f"test_{uuid.uuid4().hex[:12]}",
         auth_secret=SecretStr("test-secret-" + "x" * 40),
+        psp_webhook_secret=SecretStr("whsec-test-" + "y" * 32),
+        public_url="http://testserver",
         data_dir=tmp_path / "data",
         tls_enabled=False,
         frontend_dir=tmp_path / "no-frontend",

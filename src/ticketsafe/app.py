@@ -20,6 +20,8 @@ from ticketsafe.infra.settings import Settings
 from ticketsafe.infra.static_files import mount_frontend
 from ticketsafe.ops.endpoints import router as ops_router
 from ticketsafe.ops.metrics import MetricsMiddleware
+from ticketsafe.payments.endpoints import router as payments_router
+from ticketsafe.payments.sandbox_psp.endpoints import router as sandbox_psp_router
 from ticketsafe.schema import MIGRATIONS
 
 
@@ -46,6 +48,9 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
     )
     install_problem_handlers(app)
     app.include_router(ops_router)
+    app.include_router(payments_router)
+    if settings.payments_sandbox:
+        app.include_router(sandbox_psp_router)
     if frontend_dir is not None:
         mount_frontend(app, frontend_dir)
     # Added innermost first: request id wraps everything, so even errors carry it.

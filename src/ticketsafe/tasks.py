@@ -4,11 +4,14 @@ their own `tasks.py`; this module only gathers them for the worker."""
 from __future__ import annotations
 
 from ticketsafe.infra.jobs import JobRegistry
+from ticketsafe.payments import tasks as payment_tasks
 from ticketsafe.roles.worker import PeriodicTask
 
 
 def build_registry() -> JobRegistry:
-    return JobRegistry()
+    registry = JobRegistry()
+    payment_tasks.register(registry)
+    return registry
 
 
 def periodic_tasks() -> list[PeriodicTask]:

@@ -19,11 +19,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import orjson
 from redis.exceptions import ResponseError
 
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.redisdb import RedisClient
+from ticketsafe.infra.settings import Settings
 
 log = logging.getLogger("ticketsafe.jobs")
 
@@ -67,6 +69,8 @@ class JobContext:
     db: Database
     redis: RedisClient
     queue: JobQueue
+    settings: Settings
+    http: httpx.AsyncClient
 
 
 Handler = Callable[..., Awaitable[None]]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
+
+import httpx
 
 from ticketsafe.infra.jobs import JobQueue
 from ticketsafe.infra.mongodb import Database, MongoClient, create_mongo_client
@@ -21,9 +24,12 @@ class Resources:
     db: Database
     redis: RedisClient
     queue: JobQueue
+    http: httpx.AsyncClient  # outbound calls: webhooks to organizers and from the sandbox PSP
 
     @classmethod
-    def open(cls, settings: Settings) -> Resources:
+    def open(
+        cls, settings: Settings, *, http_transport: httpx.AsyncBaseTransport | None = None
+    ) -> Resources:
         missing = [
             f"TICKETSAFE_{name.upper()}"
             for name in ("mongo_url", "redis_url", "auth_secret")
@@ -43,8 +49,24 @@ class Resources:
             visibility_timeout_ms=settings.job_visibility_timeout_ms,
             max_deliveries=settings.job_max_deliveries,
         )
-        return cls(settings, mongo, mongo[settings.mongo_database], redis, queue)
+        http = httpx.AsyncClient(
+            transport=http_transport,
+            verify=_outbound_tls(settings),
+            timeout=httpx.Timeout(10.0, connect=5.0),
+            follow_redirects=False,
+        )
+        return cls(settings, mongo, mongo[settings.mongo_database], redis, queue, http)
 
     async def close(self) -> None:
+        await self.http.aclose()
         await self.redis.aclose()
         await self.mongo.close()
+
+
+def _outbound_tls(settings: Settings) -> ssl.SSLContext:
+    """System CAs, plus our local CA when it exists (so `serve` can call itself)."""
+    context = ssl.create_default_context()
+    local_ca = settings.tls_dir / "ca.pem"
+    if local_ca.exists():
+        context.load_verify_locations(cafile=str(local_ca))
+    return context

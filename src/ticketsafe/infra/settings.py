@@ -40,6 +40,22 @@ class Settings(BaseSettings):
     auth_secret: SecretStr | None = Field(default=None, description="Access-token signing key.")
     access_token_ttl_s: int = Field(default=900, ge=30, le=86_400)
 
+    # Payments. The sandbox PSP (test mode: no real money) is on unless turned off.
+    payments_sandbox: bool = Field(default=True, description="Enable the test-mode PSP.")
+    psp_webhook_secret: SecretStr | None = Field(
+        default=None, description="HMAC key of PSP webhooks; `serve` generates one."
+    )
+    public_url: str = Field(
+        default="https://localhost:8443", description="Where PSPs deliver webhooks to us."
+    )
+    pix_key: str = "pix@ticketsafe.example"
+    pix_merchant_name: str = "TicketSafe"
+    pix_merchant_city: str = "Sao Paulo"
+    bank_transfer_details: str = Field(
+        default="Banco 001 · Agência 0001 · Conta 12345-6 · TicketSafe Ltda",
+        description="Shown to buyers who pay by bank transfer.",
+    )
+
     # HTTP(S)
     host: str = "127.0.0.1"
     https_port: int = Field(default=8443, ge=0, le=65535)

@@ -78,6 +78,8 @@ def serve(settings: Settings) -> None:
                 "mongo_url": SecretStr(stores.mongo_url),
                 "redis_url": SecretStr(stores.redis_url),
                 "auth_secret": auth_secret,
+                "psp_webhook_secret": settings.psp_webhook_secret
+                or SecretStr(load_or_create_secret(settings.keys_dir / "psp-webhook.key")),
             }
         )
         asyncio.run(run_api(resolved, with_worker=True))

@@ -43,7 +43,8 @@ class Worker:
     consumer: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
 
     def __post_init__(self) -> None:
-        self.context = JobContext(self.resources.db, self.resources.redis, self.resources.queue)
+        r = self.resources
+        self.context = JobContext(r.db, r.redis, r.queue, r.settings, r.http)
         self._slots = asyncio.Semaphore(self.concurrency)
         self._running: set[asyncio.Task[None]] = set()
 

@@ -1,0 +1,201 @@
+"""The payment providers behind one interface. Orders pick one per event/order.
+
+Every provider answers `start` with where the payment stands now and what the buyer must
+do next (`instructions`): nothing (free), wire money (bank transfer), scan/copy a BR Code
+(PIX), or complete a challenge (card). Card payments are authorised only: capture happens
+after our sale commit, so we never charge for a ticket we could not deliver.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Protocol
+
+import segno
+
+from ticketsafe.infra.errors import BusinessRuleViolation, Conflict
+from ticketsafe.infra.jobs import JobBuffer
+from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.settings import Settings
+from ticketsafe.payments.brcode import PixCharge
+from ticketsafe.payments.models import CardSummary, Payment, PaymentMethod, PaymentStatus
+from ticketsafe.payments.sandbox_psp import service as psp
+from ticketsafe.payments.sandbox_psp.service import ChargeState
+
+
+@dataclass(frozen=True)
+class ProviderContext:
+    db: Database
+    jobs: JobBuffer
+    settings: Settings
+
+
+@dataclass(frozen=True)
+class StartResult:
+    status: PaymentStatus
+    provider_ref: str | None = None
+    instructions: dict[str, str] | None = None
+    card: CardSummary | None = None
+    test_mode: bool = False
+
+
+class PaymentProvider(Protocol):
+    method: PaymentMethod
+
+    async def start(
+        self, ctx: ProviderContext, payment: Payment, card_token: str | None
+    ) -> StartResult: ...
+
+    async def capture(self, ctx: ProviderContext, payment: Payment) -> PaymentStatus: ...
+
+    async def void(self, ctx: ProviderContext, payment: Payment) -> PaymentStatus: ...
+
+    async def refund(self, ctx: ProviderContext, payment: Payment, amount_cents: int) -> None: ...
+
+
+class _NoGateway:
+    """Providers where money moves outside any gateway: capture/void are bookkeeping."""
+
+    async def capture(self, ctx: ProviderContext, payment: Payment) -> PaymentStatus:
+        return PaymentStatus.CAPTURED
+
+    async def void(self, ctx: ProviderContext, payment: Payment) -> PaymentStatus:
+        return PaymentStatus.VOIDED
+
+    async def refund(self, ctx: ProviderContext, payment: Payment, amount_cents: int) -> None:
+        return None  # recorded by the service; the organizer returns the money by hand
+
+
+class FreeProvider(_NoGateway):
+    method = PaymentMethod.FREE
+
+    async def start(
+        self, ctx: ProviderContext, payment: Payment, card_token: str | None
+    ) -> StartResult:
+        if payment.amount_cents != 0:
+            raise BusinessRuleViolation("only zero-price orders are free", code="not_free")
+        return StartResult(PaymentStatus.CAPTURED)
+
+
+class BankTransferProvider(_NoGateway):
+    """Manual: the organizer marks the order paid when the transfer arrives."""
+
+    method = PaymentMethod.BANK_TRANSFER
+
+    async def start(
+        self, ctx: ProviderContext, payment: Payment, card_token: str | None
+    ) -> StartResult:
+        reference = payment.id.removeprefix("pay_")[:12].upper()
+        return StartResult(
+            PaymentStatus.PENDING,
+            provider_ref=reference,
+            instructions={
+                "bank_details": ctx.settings.bank_transfer_details,
+                "reference": reference,
+                "amount": _money(payment.amount_cents, payment.currency),
+            },
+        )
+
+
+class PixProvider:
+    """A BR Code for the amount; the PSP confirms by signed webhook (`pix.received`)."""
+
+    method = PaymentMethod.PIX
+
+    async def start(
+        self, ctx: ProviderContext, payment: Payment, card_token: str | None
+    ) -> StartResult:
+        if payment.currency != "BRL":
+            raise BusinessRuleViolation("PIX takes BRL only", code="currency_not_supported")
+        txid = "".join(ch for ch in payment.id if ch.isalnum())[:25]
+        payload = PixCharge(
+            pix_key=ctx.settings.pix_key,
+            merchant_name=ctx.settings.pix_merchant_name,
+            merchant_city=ctx.settings.pix_merchant_city,
+            amount_cents=payment.amount_cents,
+            txid=txid,
+        ).payload()
+        await psp.create_pix_charge(
+            ctx.db, txid=txid, amount_cents=payment.amount_cents, reference=payment.order_id
+        )
+        qr = io.BytesIO()
+        segno.make(payload, error="m").save(qr, kind="svg", scale=4, xmldecl=False)
+        return StartResult(
+            PaymentStatus.PENDING,
+            provider_ref=f"pix_{txid}",
+            instructions={"pix_copia_e_cola": payload, "qr_svg": qr.getvalue().decode()},
+            test_mode=ctx.settings.payments_sandbox,
+        )
+
+    async def capture(self, ctx: ProviderContext, payment: Payment) -> PaymentStatus:
+        return PaymentStatus.CAPTURED  # PIX settles instantly: received means captured
+
+    async def void(self, ctx: ProviderContext, payment: Payment) -> PaymentStatus:
+        return PaymentStatus.VOIDED  # an unpaid BR Code simply expires
+
+    async def refund(self, ctx: ProviderContext, payment: Payment, amount_cents: int) -> None:
+        assert payment.provider_ref is not None
+        await psp.refund(ctx.db, ctx.jobs, payment.provider_ref, amount_cents)
+
+
+class CardSandboxProvider:
+    """TEST MODE card gateway: tokenised card, authorise → (our sale commit) → capture."""
+
+    method = PaymentMethod.CARD_SANDBOX
+
+    async def start(
+        self, ctx: ProviderContext, payment: Payment, card_token: str | None
+    ) -> StartResult:
+        if not card_token:
+            raise BusinessRuleViolation("a card token is required", code="card_token_required")
+        token = await psp.get_token(ctx.db, card_token)
+        charge = await psp.authorize_card(
+            ctx.db,
+            ctx.jobs,
+            token=card_token,
+            amount_cents=payment.amount_cents,
+            currency=payment.currency,
+            reference=payment.order_id,
+        )
+        card = CardSummary(token=token.token, brand=token.brand, last4=token.last4)
+        status = {
+            ChargeState.AUTHORIZED: PaymentStatus.AUTHORIZED,
+            ChargeState.REQUIRES_ACTION: PaymentStatus.REQUIRES_ACTION,
+        }.get(charge.state, PaymentStatus.FAILED)
+        instructions = {"challenge_url": charge.challenge_url} if charge.challenge_url else {}
+        if charge.decline_code:
+            instructions["decline_code"] = charge.decline_code
+        return StartResult(status, charge.id, instructions, card, test_mode=True)
+
+    async def capture(self, ctx: ProviderContext, payment: Payment) -> PaymentStatus:
+        assert payment.provider_ref is not None
+        charge = await psp.capture(ctx.db, ctx.jobs, payment.provider_ref)
+        if charge.state is not ChargeState.CAPTURED:
+            raise Conflict("the card charge could not be captured", code="capture_failed")
+        return PaymentStatus.CAPTURED
+
+    async def void(self, ctx: ProviderContext, payment: Payment) -> PaymentStatus:
+        if payment.provider_ref is not None:
+            await psp.void(ctx.db, ctx.jobs, payment.provider_ref)
+        return PaymentStatus.VOIDED
+
+    async def refund(self, ctx: ProviderContext, payment: Payment, amount_cents: int) -> None:
+        assert payment.provider_ref is not None
+        await psp.refund(ctx.db, ctx.jobs, payment.provider_ref, amount_cents)
+
+
+def _money(cents: int, currency: str) -> str:
+    return f"{currency} {cents // 100}.{cents % 100:02d}"
+
+
+def provider_for(method: PaymentMethod, settings: Settings) -> PaymentProvider:
+    if method is PaymentMethod.CARD_SANDBOX and not settings.payments_sandbox:
+        raise BusinessRuleViolation("the sandbox card gateway is off", code="method_unavailable")
+    providers: dict[PaymentMethod, PaymentProvider] = {
+        PaymentMethod.FREE: FreeProvider(),
+        PaymentMethod.BANK_TRANSFER: BankTransferProvider(),
+        PaymentMethod.PIX: PixProvider(),
+        PaymentMethod.CARD_SANDBOX: CardSandboxProvider(),
+    }
+    return providers[method]

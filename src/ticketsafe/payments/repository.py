@@ -1,0 +1,88 @@
+"""MongoDB access for payments (collection `payments`, `payment_webhook_events`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
+
+from ticketsafe.infra.migrations import Migration
+from ticketsafe.infra.mongodb import Database
+from ticketsafe.payments.models import Payment, PaymentStatus
+
+PAYMENTS = "payments"
+WEBHOOK_EVENTS = "payment_webhook_events"
+
+
+def _to_model(doc: dict[str, Any]) -> Payment:
+    return Payment(id=doc["_id"], **{k: v for k, v in doc.items() if k != "_id"})
+
+
+async def insert(db: Database, payment: Payment) -> None:
+    doc = payment.model_dump(exclude={"id"}, mode="python")
+    doc["_id"] = payment.id
+    await db[PAYMENTS].insert_one(doc)
+
+
+async def get(db: Database, payment_id: str) -> Payment | None:
+    doc = await db[PAYMENTS].find_one({"_id": payment_id})
+    return _to_model(doc) if doc else None
+
+
+async def get_by_provider_ref(db: Database, provider_ref: str) -> Payment | None:
+    doc = await db[PAYMENTS].find_one({"provider_ref": provider_ref})
+    return _to_model(doc) if doc else None
+
+
+async def for_order(db: Database, order_id: str) -> list[Payment]:
+    cursor = db[PAYMENTS].find({"order_id": order_id}).sort("created_at", ASCENDING)
+    return [_to_model(d) async for d in cursor]
+
+
+async def update_guarded(
+    db: Database,
+    payment: Payment,
+    *,
+    status: PaymentStatus,
+    fields: dict[str, Any] | None = None,
+    inc: dict[str, int] | None = None,
+) -> bool:
+    """Write only if nobody changed the payment since we read it (version guard)."""
+    update: dict[str, Any] = {
+        "$set": {"status": status.value, "updated_at": datetime.now(UTC), **(fields or {})},
+        "$inc": {"version": 1, **(inc or {})},
+    }
+    result = await db[PAYMENTS].update_one({"_id": payment.id, "version": payment.version}, update)
+    return result.modified_count == 1
+
+
+async def remember_webhook_event(db: Database, provider: str, event_id: str) -> bool:
+    """True the first time an event id is seen; False for any replay."""
+    try:
+        await db[WEBHOOK_EVENTS].insert_one(
+            {"_id": f"{provider}:{event_id}", "received_at": datetime.now(UTC)}
+        )
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+async def forget_webhook_event(db: Database, provider: str, event_id: str) -> None:
+    """Processing failed after remembering: let the PSP's retry be processed."""
+    await db[WEBHOOK_EVENTS].delete_one({"_id": f"{provider}:{event_id}"})
+
+
+async def _indexes(db: Database) -> None:
+    await db[PAYMENTS].create_index([("order_id", ASCENDING)], name="order")
+    await db[PAYMENTS].create_index(
+        [("provider_ref", ASCENDING)],
+        name="provider_ref",
+        unique=True,
+        partialFilterExpression={"provider_ref": {"$type": "string"}},
+    )
+    await db["sandbox_psp_events"].create_index([("created", ASCENDING)], name="created")
+
+
+MIGRATIONS = [Migration(580, "payments indexes", _indexes)]

@@ -1,0 +1,61 @@
+"""The sandbox PSP's public API (TEST MODE). The browser tokenises cards here, so raw
+card numbers never reach TicketSafe's own endpoints, storage or logs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.params import Depends
+from pydantic import BaseModel, Field
+
+from ticketsafe.infra.deps import DbDep, JobsDep, RedisDep
+from ticketsafe.infra.ratelimit import Rate, RateLimiter
+from ticketsafe.payments.sandbox_psp import service as psp
+
+router = APIRouter(prefix="/sandbox-psp/v1", tags=["sandbox PSP (test mode)"])
+
+_TOKENIZE_RATE = Rate(count=30, period_s=60, burst=10)
+
+
+class CardDetails(BaseModel):
+    number: str = Field(min_length=12, max_length=23, repr=False)
+    exp_month: int = Field(ge=1, le=12)
+    exp_year: int = Field(ge=2000, le=2100)
+    cvc: str = Field(min_length=3, max_length=4, repr=False)
+
+
+class ChallengeResult(BaseModel):
+    outcome: Literal["approve", "fail"]
+
+
+async def _limit_by_ip(request: Request, redis: RedisDep) -> None:
+    host = request.client.host if request.client else "unknown"
+    await RateLimiter(redis).hit(f"psp:tokenize:{host}", _TOKENIZE_RATE, what="card tokenisations")
+
+
+@router.post("/tokens", operation_id="sandbox_psp_tokenize", status_code=201)
+async def tokenize(
+    card: CardDetails, db: DbDep, _: Annotated[None, Depends(_limit_by_ip)]
+) -> psp.CardToken:
+    """Exchange card details for a single-use token (see the documented test cards)."""
+    return await psp.tokenize(db, card.number, card.exp_month, card.exp_year, card.cvc)
+
+
+@router.get("/challenges/{charge_id}", operation_id="sandbox_psp_challenge")
+async def challenge(charge_id: str, db: DbDep) -> psp.Charge:
+    """The 3-D-Secure-like step the buyer completes; shows the charge awaiting it."""
+    return await psp.get_charge(db, charge_id)
+
+
+@router.post("/challenges/{charge_id}", operation_id="sandbox_psp_complete_challenge")
+async def complete_challenge(
+    charge_id: str, result: ChallengeResult, db: DbDep, jobs: JobsDep
+) -> psp.Charge:
+    return await psp.complete_challenge(db, jobs, charge_id, approve=result.outcome == "approve")
+
+
+@router.post("/pix/{txid}/pay", operation_id="sandbox_psp_pay_pix")
+async def pay_pix(txid: str, db: DbDep, jobs: JobsDep) -> psp.Charge:
+    """Simulate the payer's bank settling a PIX charge (test mode only)."""
+    return await psp.pay_pix(db, jobs, txid)

@@ -1,0 +1,189 @@
+"""Payments: start, capture, void, refund, and PSP webhooks.
+
+Orders call these; every status change defers `payments.changed` (payment id) so orders
+react in the worker — payments never call orders directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from ticketsafe.infra.errors import Conflict, NotFound
+from ticketsafe.payments import repository as repo
+from ticketsafe.payments.models import (
+    InvalidPaymentTransition,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    advance,
+)
+from ticketsafe.payments.providers import ProviderContext, provider_for
+from ticketsafe.payments.webhooks import verify
+
+log = logging.getLogger("ticketsafe.payments")
+
+PAYMENT_CHANGED_JOB = "payments.changed"
+SANDBOX_PROVIDER = "sandbox_psp"
+
+_PSP_EVENT_STATUS = {
+    "charge.authorized": PaymentStatus.AUTHORIZED,
+    "charge.failed": PaymentStatus.FAILED,
+    "charge.captured": PaymentStatus.CAPTURED,
+    "charge.voided": PaymentStatus.VOIDED,
+    "pix.received": PaymentStatus.CAPTURED,
+}
+
+
+class PaymentConflict(Conflict):
+    code = "payment_state_conflict"
+    title = "The payment is not in a state that allows this"
+
+
+async def start_payment(
+    ctx: ProviderContext,
+    *,
+    order_id: str,
+    method: PaymentMethod,
+    amount_cents: int,
+    currency: str,
+    card_token: str | None = None,
+) -> Payment:
+    now = datetime.now(UTC)
+    payment = Payment(
+        id=f"pay_{secrets.token_urlsafe(12)}",
+        order_id=order_id,
+        method=method,
+        status=PaymentStatus.PENDING,
+        amount_cents=amount_cents,
+        currency=currency,
+        created_at=now,
+        updated_at=now,
+    )
+    provider = provider_for(method, ctx.settings)
+    await repo.insert(ctx.db, payment)
+    result = await provider.start(ctx, payment, card_token)
+    fields: dict[str, Any] = {
+        "provider_ref": result.provider_ref,
+        "instructions": result.instructions or {},
+        "test_mode": result.test_mode,
+        "card": result.card.model_dump() if result.card else None,
+    }
+    inc = {"captured_cents": amount_cents} if result.status is PaymentStatus.CAPTURED else None
+    await repo.update_guarded(ctx.db, payment, status=result.status, fields=fields, inc=inc)
+    ctx.jobs.defer(PAYMENT_CHANGED_JOB, {"payment_id": payment.id})
+    return await get_payment(ctx, payment.id)
+
+
+async def get_payment(ctx: ProviderContext, payment_id: str) -> Payment:
+    payment = await repo.get(ctx.db, payment_id)
+    if payment is None:
+        raise NotFound("no such payment", code="payment_not_found")
+    return payment
+
+
+async def capture(ctx: ProviderContext, payment_id: str) -> Payment:
+    """Capture an authorised payment — call only after the sale is committed."""
+    payment = await get_payment(ctx, payment_id)
+    if payment.status is PaymentStatus.CAPTURED:
+        return payment
+    _check(payment, PaymentStatus.CAPTURED)
+    status = await provider_for(payment.method, ctx.settings).capture(ctx, payment)
+    await _record(ctx, payment, status, inc={"captured_cents": payment.amount_cents})
+    return await get_payment(ctx, payment_id)
+
+
+async def mark_paid(ctx: ProviderContext, payment_id: str) -> Payment:
+    """Bank transfer: the organizer saw the money arrive."""
+    payment = await get_payment(ctx, payment_id)
+    if payment.method is not PaymentMethod.BANK_TRANSFER:
+        raise PaymentConflict("only bank transfers are marked paid by hand")
+    return await capture(ctx, payment_id)
+
+
+async def void(ctx: ProviderContext, payment_id: str) -> Payment:
+    """Give up an unpaid or authorised-only payment (the hold expired, the sale failed)."""
+    payment = await get_payment(ctx, payment_id)
+    if payment.status in (PaymentStatus.VOIDED, PaymentStatus.FAILED):
+        return payment
+    _check(payment, PaymentStatus.VOIDED)
+    status = await provider_for(payment.method, ctx.settings).void(ctx, payment)
+    await _record(ctx, payment, status)
+    return await get_payment(ctx, payment_id)
+
+
+async def refund(ctx: ProviderContext, payment_id: str, amount_cents: int) -> Payment:
+    payment = await get_payment(ctx, payment_id)
+    remaining = payment.captured_cents - payment.refunded_cents
+    if amount_cents <= 0 or amount_cents > remaining:
+        raise PaymentConflict(
+            f"refund must be between 1 and {remaining} cents", refundable_cents=remaining
+        )
+    full = amount_cents == remaining
+    target = PaymentStatus.REFUNDED if full else PaymentStatus.PARTIALLY_REFUNDED
+    _check(payment, target)
+    # Claim the refund first (version guard), then ask the provider: two racing refunds
+    # cannot both pass the claim, so money is never returned twice.
+    if not await repo.update_guarded(
+        ctx.db, payment, status=target, inc={"refunded_cents": amount_cents}
+    ):
+        raise PaymentConflict("the payment changed meanwhile; retry")
+    await provider_for(payment.method, ctx.settings).refund(ctx, payment, amount_cents)
+    ctx.jobs.defer(PAYMENT_CHANGED_JOB, {"payment_id": payment.id})
+    return await get_payment(ctx, payment_id)
+
+
+async def handle_psp_webhook(ctx: ProviderContext, body: bytes, signature: str | None) -> str:
+    """Verify, dedupe and apply one sandbox-PSP event. Returns what was done."""
+    assert ctx.settings.psp_webhook_secret is not None
+    verify(ctx.settings.psp_webhook_secret.get_secret_value(), body, signature)
+    event = orjson.loads(body)
+    if not await repo.remember_webhook_event(ctx.db, SANDBOX_PROVIDER, event["id"]):
+        return "duplicate"
+    try:
+        return await _apply_psp_event(ctx, event)
+    except BaseException:
+        await repo.forget_webhook_event(ctx.db, SANDBOX_PROVIDER, event["id"])
+        raise
+
+
+async def _apply_psp_event(ctx: ProviderContext, event: dict[str, Any]) -> str:
+    target = _PSP_EVENT_STATUS.get(event["type"])
+    if target is None:
+        return "ignored"  # e.g. charge.refunded: we recorded the refund when we asked for it
+    payment = await repo.get_by_provider_ref(ctx.db, event["data"]["id"])
+    if payment is None:
+        return "unknown_payment"
+    if payment.status is target:
+        return "already_applied"
+    try:
+        advance(payment.status, target)
+    except InvalidPaymentTransition:
+        # Out of order (e.g. "authorized" arriving after "captured"): we are already past it.
+        log.info("stale payment event ignored", extra={"event_type": event["type"]})
+        return "stale"
+    inc = {"captured_cents": payment.amount_cents} if target is PaymentStatus.CAPTURED else None
+    await _record(ctx, payment, target, inc=inc)
+    return "applied"
+
+
+def _check(payment: Payment, target: PaymentStatus) -> None:
+    try:
+        advance(payment.status, target)
+    except InvalidPaymentTransition as exc:
+        raise PaymentConflict(str(exc), status_now=payment.status.value) from None
+
+
+async def _record(
+    ctx: ProviderContext,
+    payment: Payment,
+    status: PaymentStatus,
+    inc: dict[str, int] | None = None,
+) -> None:
+    if not await repo.update_guarded(ctx.db, payment, status=status, inc=inc):
+        raise PaymentConflict("the payment changed meanwhile; retry")
+    ctx.jobs.defer(PAYMENT_CHANGED_JOB, {"payment_id": payment.id})

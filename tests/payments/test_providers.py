@@ -1,0 +1,204 @@
+"""Every payment method end to end against the real stores and the sandbox PSP."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from tests.payments.conftest import drain
+from ticketsafe.infra.errors import BusinessRuleViolation, Conflict
+from ticketsafe.infra.jobs import JobBuffer
+from ticketsafe.infra.resources import Resources
+from ticketsafe.payments import service
+from ticketsafe.payments.brcode import parse
+from ticketsafe.payments.models import PaymentMethod, PaymentStatus
+from ticketsafe.payments.providers import ProviderContext
+from ticketsafe.payments.sandbox_psp import service as psp
+from ticketsafe.payments.sandbox_psp.service import ChargeState
+
+VISA_OK = "4242 4242 4242 4242"
+VISA_3DS = "4000000000003220"
+VISA_DECLINED = "4000000000000002"
+
+
+async def card_token(client: httpx.AsyncClient, number: str) -> str:
+    r = await client.post(
+        "/sandbox-psp/v1/tokens",
+        json={"number": number, "exp_month": 12, "exp_year": 2099, "cvc": "123"},
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["token"])
+
+
+async def test_tokenising_keeps_only_brand_and_last4(
+    client: httpx.AsyncClient, resources: Resources
+) -> None:
+    r = await client.post(
+        "/sandbox-psp/v1/tokens",
+        json={"number": "5555555555554444", "exp_month": 1, "exp_year": 2099, "cvc": "321"},
+    )
+    body = r.json()
+    assert (body["brand"], body["last4"], body["test_mode"]) == ("mastercard", "4444", True)
+    for name in await resources.db.list_collection_names():
+        async for doc in resources.db[name].find():
+            assert "5555555555554444" not in str(doc)
+            assert "321" not in str(doc.get("cvc", ""))
+
+
+async def test_invalid_card_is_422_with_fields(client: httpx.AsyncClient) -> None:
+    r = await client.post(
+        "/sandbox-psp/v1/tokens",
+        json={"number": "4242424242424241", "exp_month": 1, "exp_year": 2001, "cvc": "12a"},
+    )
+    assert r.status_code == 422
+    assert r.json()["code"] == "card_invalid"
+    assert r.json()["fields"] == ["number", "expiry", "cvc"]
+
+
+async def test_card_authorise_then_capture(client: httpx.AsyncClient, ctx: ProviderContext) -> None:
+    token = await card_token(client, VISA_OK)
+    payment = await service.start_payment(
+        ctx, order_id="ord_1", method=PaymentMethod.CARD_SANDBOX, amount_cents=5000,
+        currency="BRL", card_token=token,
+    )  # fmt: skip
+    assert payment.status is PaymentStatus.AUTHORIZED
+    assert payment.card is not None
+    assert (payment.card.brand, payment.card.last4) == ("visa", "4242")
+    captured = await service.capture(ctx, payment.id)
+    assert (captured.status, captured.captured_cents) == (PaymentStatus.CAPTURED, 5000)
+    assert payment.provider_ref is not None
+    assert (await psp.get_charge(ctx.db, payment.provider_ref)).state is ChargeState.CAPTURED
+
+
+async def test_token_is_single_use(client: httpx.AsyncClient, ctx: ProviderContext) -> None:
+    token = await card_token(client, VISA_OK)
+    await service.start_payment(
+        ctx, order_id="o", method=PaymentMethod.CARD_SANDBOX, amount_cents=1, currency="BRL",
+        card_token=token,
+    )  # fmt: skip
+    with pytest.raises(Conflict):
+        await service.start_payment(
+            ctx, order_id="o2", method=PaymentMethod.CARD_SANDBOX, amount_cents=1,
+            currency="BRL", card_token=token,
+        )  # fmt: skip
+
+
+async def test_declined_card_fails(client: httpx.AsyncClient, ctx: ProviderContext) -> None:
+    token = await card_token(client, VISA_DECLINED)
+    payment = await service.start_payment(
+        ctx, order_id="o", method=PaymentMethod.CARD_SANDBOX, amount_cents=100, currency="BRL",
+        card_token=token,
+    )  # fmt: skip
+    assert payment.status is PaymentStatus.FAILED
+    assert payment.instructions["decline_code"] == "card_declined"
+
+
+async def test_3ds_confirmation_arrives_by_signed_webhook(
+    client: httpx.AsyncClient, ctx: ProviderContext, worker_resources: Resources
+) -> None:
+    token = await card_token(client, VISA_3DS)
+    payment = await service.start_payment(
+        ctx, order_id="o", method=PaymentMethod.CARD_SANDBOX, amount_cents=100, currency="BRL",
+        card_token=token,
+    )  # fmt: skip
+    assert payment.status is PaymentStatus.REQUIRES_ACTION
+    url = payment.instructions["challenge_url"]
+    assert (await client.post(url, json={"outcome": "approve"})).status_code == 200
+    await drain(ctx, worker_resources)  # the PSP's webhook, delivered over HTTP to our app
+    assert (await service.get_payment(ctx, payment.id)).status is PaymentStatus.AUTHORIZED
+
+
+async def test_pix_br_code_and_webhook_confirmation(
+    client: httpx.AsyncClient, ctx: ProviderContext, worker_resources: Resources
+) -> None:
+    payment = await service.start_payment(
+        ctx, order_id="ord_pix", method=PaymentMethod.PIX, amount_cents=9_990, currency="BRL"
+    )
+    assert payment.status is PaymentStatus.PENDING
+    fields = parse(payment.instructions["pix_copia_e_cola"])
+    assert fields["54"] == "99.90"
+    assert payment.instructions["qr_svg"].startswith("<svg")
+    assert payment.provider_ref is not None
+    txid = payment.provider_ref.removeprefix("pix_")
+    assert (await client.post(f"/sandbox-psp/v1/pix/{txid}/pay")).status_code == 200
+    await drain(ctx, worker_resources)
+    paid = await service.get_payment(ctx, payment.id)
+    assert (paid.status, paid.captured_cents) == (PaymentStatus.CAPTURED, 9_990)
+
+
+async def test_pix_refuses_other_currencies(ctx: ProviderContext) -> None:
+    with pytest.raises(BusinessRuleViolation):
+        await service.start_payment(
+            ctx, order_id="o", method=PaymentMethod.PIX, amount_cents=100, currency="USD"
+        )
+
+
+async def test_free_and_bank_transfer(ctx: ProviderContext) -> None:
+    free = await service.start_payment(
+        ctx, order_id="o1", method=PaymentMethod.FREE, amount_cents=0, currency="BRL"
+    )
+    assert free.status is PaymentStatus.CAPTURED
+    with pytest.raises(BusinessRuleViolation):
+        await service.start_payment(
+            ctx, order_id="o2", method=PaymentMethod.FREE, amount_cents=10, currency="BRL"
+        )
+    transfer = await service.start_payment(
+        ctx, order_id="o3", method=PaymentMethod.BANK_TRANSFER, amount_cents=700, currency="BRL"
+    )
+    assert transfer.status is PaymentStatus.PENDING
+    assert transfer.instructions["reference"]
+    assert (await service.mark_paid(ctx, transfer.id)).status is PaymentStatus.CAPTURED
+
+
+async def test_void_releases_the_authorisation(
+    client: httpx.AsyncClient, ctx: ProviderContext
+) -> None:
+    token = await card_token(client, VISA_OK)
+    payment = await service.start_payment(
+        ctx, order_id="o", method=PaymentMethod.CARD_SANDBOX, amount_cents=100, currency="BRL",
+        card_token=token,
+    )  # fmt: skip
+    voided = await service.void(ctx, payment.id)
+    assert voided.status is PaymentStatus.VOIDED
+    assert payment.provider_ref is not None
+    assert (await psp.get_charge(ctx.db, payment.provider_ref)).state is ChargeState.VOIDED
+    with pytest.raises(service.PaymentConflict):
+        await service.capture(ctx, payment.id)
+
+
+async def test_partial_then_full_refund_and_no_over_refund(
+    client: httpx.AsyncClient, ctx: ProviderContext
+) -> None:
+    token = await card_token(client, VISA_OK)
+    payment = await service.start_payment(
+        ctx, order_id="o", method=PaymentMethod.CARD_SANDBOX, amount_cents=1000, currency="BRL",
+        card_token=token,
+    )  # fmt: skip
+    await service.capture(ctx, payment.id)
+    part = await service.refund(ctx, payment.id, 300)
+    assert (part.status, part.refunded_cents) == (PaymentStatus.PARTIALLY_REFUNDED, 300)
+    with pytest.raises(service.PaymentConflict):
+        await service.refund(ctx, payment.id, 701)
+    full = await service.refund(ctx, payment.id, 700)
+    assert (full.status, full.refunded_cents) == (PaymentStatus.REFUNDED, 1000)
+
+
+async def test_racing_refunds_return_money_once(
+    client: httpx.AsyncClient, ctx: ProviderContext, resources: Resources
+) -> None:
+    token = await card_token(client, VISA_OK)
+    payment = await service.start_payment(
+        ctx, order_id="o", method=PaymentMethod.CARD_SANDBOX, amount_cents=1000, currency="BRL",
+        card_token=token,
+    )  # fmt: skip
+    await service.capture(ctx, payment.id)
+    contexts = [ProviderContext(resources.db, JobBuffer(), ctx.settings) for _ in range(8)]
+    results = await asyncio.gather(
+        *(service.refund(c, payment.id, 1000) for c in contexts), return_exceptions=True
+    )
+    assert sum(1 for r in results if not isinstance(r, Exception)) == 1
+    assert all(isinstance(r, service.PaymentConflict) for r in results if isinstance(r, Exception))
+    assert payment.provider_ref is not None
+    assert (await psp.get_charge(ctx.db, payment.provider_ref)).refunded_cents == 1000

@@ -1,0 +1,86 @@
+"""The webhook receiver: forgery refused, replays ignored, out-of-order events harmless."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import orjson
+
+from ticketsafe.infra.settings import Settings
+from ticketsafe.payments import repository, service
+from ticketsafe.payments.models import Payment, PaymentMethod, PaymentStatus
+from ticketsafe.payments.providers import ProviderContext
+from ticketsafe.payments.webhooks import SIGNATURE_HEADER, sign
+
+URL = "/payments/webhooks/sandbox-psp"
+
+
+async def post_signed(
+    client: httpx.AsyncClient, settings: Settings, event: dict[str, object], ts: int | None = None
+) -> httpx.Response:
+    assert settings.psp_webhook_secret is not None
+    body = orjson.dumps(event)
+    header = sign(settings.psp_webhook_secret.get_secret_value(), body, timestamp=ts)
+    headers = {SIGNATURE_HEADER: header, "content-type": "application/json"}
+    return await client.post(URL, content=body, headers=headers)
+
+
+async def _pending_pix(ctx: ProviderContext) -> str:
+    payment = await service.start_payment(
+        ctx, order_id="o", method=PaymentMethod.PIX, amount_cents=500, currency="BRL"
+    )
+    assert payment.provider_ref is not None
+    return payment.provider_ref
+
+
+def _event(event_id: str, kind: str, charge_id: str) -> dict[str, object]:
+    return {"id": event_id, "type": kind, "created": int(time.time()), "data": {"id": charge_id}}
+
+
+async def test_forged_and_unsigned_webhooks_are_401(
+    client: httpx.AsyncClient, settings: Settings, ctx: ProviderContext
+) -> None:
+    ref = await _pending_pix(ctx)
+    body = orjson.dumps(_event("evt_1", "pix.received", ref))
+    unsigned = await client.post(URL, content=body)
+    assert unsigned.status_code == 401
+    forged = await client.post(
+        URL, content=body, headers={SIGNATURE_HEADER: sign("not-the-secret", body)}
+    )
+    assert forged.status_code == 401
+    assert forged.json()["code"] == "webhook_signature_invalid"
+    old = int(time.time()) - 900
+    stale = await post_signed(client, settings, _event("evt_1", "pix.received", ref), old)
+    assert stale.status_code == 401
+    payment = await _payment_by_ref(ctx, ref)
+    assert payment.status is PaymentStatus.PENDING
+
+
+async def test_replay_is_acknowledged_and_ignored(
+    client: httpx.AsyncClient, settings: Settings, ctx: ProviderContext
+) -> None:
+    ref = await _pending_pix(ctx)
+    event = _event("evt_7", "pix.received", ref)
+    first = await post_signed(client, settings, event)
+    again = await post_signed(client, settings, event)
+    assert (first.json()["outcome"], again.json()["outcome"]) == ("applied", "duplicate")
+    payment = await _payment_by_ref(ctx, ref)
+    assert payment.captured_cents == 500  # counted once
+
+
+async def test_out_of_order_events_do_not_move_backwards(
+    client: httpx.AsyncClient, settings: Settings, ctx: ProviderContext
+) -> None:
+    ref = await _pending_pix(ctx)
+    captured = await post_signed(client, settings, _event("evt_b", "charge.captured", ref))
+    late_failure = await post_signed(client, settings, _event("evt_a", "charge.failed", ref))
+    assert captured.json()["outcome"] == "applied"
+    assert late_failure.json()["outcome"] == "stale"
+    assert (await _payment_by_ref(ctx, ref)).status is PaymentStatus.CAPTURED
+
+
+async def _payment_by_ref(ctx: ProviderContext, ref: str) -> Payment:
+    payment = await repository.get_by_provider_ref(ctx.db, ref)
+    assert payment is not None
+    return payment
