@@ -23,6 +23,7 @@ from ticketsafe.ops.metrics import MetricsMiddleware
 from ticketsafe.payments.endpoints import router as payments_router
 from ticketsafe.payments.sandbox_psp.endpoints import router as sandbox_psp_router
 from ticketsafe.schema import MIGRATIONS
+from ticketsafe.webhooks.endpoints import router as webhooks_router
 
 
 def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastAPI:
@@ -49,6 +50,7 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
     install_problem_handlers(app)
     app.include_router(ops_router)
     app.include_router(payments_router)
+    app.include_router(webhooks_router)
     if settings.payments_sandbox:
         app.include_router(sandbox_psp_router)
     if frontend_dir is not None:

@@ -6,8 +6,10 @@ from __future__ import annotations
 from ticketsafe.infra import audit
 from ticketsafe.infra.migrations import Migration, check_order
 from ticketsafe.payments import repository as payments_repository
+from ticketsafe.webhooks import repository as webhooks_repository
 
 MIGRATIONS: list[Migration] = sorted(
-    [*audit.MIGRATIONS, *payments_repository.MIGRATIONS], key=lambda m: m.version
+    [*audit.MIGRATIONS, *payments_repository.MIGRATIONS, *webhooks_repository.MIGRATIONS],
+    key=lambda m: m.version,
 )
 check_order(MIGRATIONS)

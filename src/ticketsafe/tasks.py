@@ -6,11 +6,13 @@ from __future__ import annotations
 from ticketsafe.infra.jobs import JobRegistry
 from ticketsafe.payments import tasks as payment_tasks
 from ticketsafe.roles.worker import PeriodicTask
+from ticketsafe.webhooks import tasks as webhook_tasks
 
 
 def build_registry() -> JobRegistry:
     registry = JobRegistry()
     payment_tasks.register(registry)
+    webhook_tasks.register(registry)
     return registry
 
 

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
         description="Shown to buyers who pay by bank transfer.",
     )
 
+    # Outbound webhooks to organizers. Private/loopback targets are refused (SSRF) unless
+    # allowed here (tests, on-premise integrations).
+    webhooks_allow_private_targets: bool = False
+
     # HTTP(S)
     host: str = "127.0.0.1"
     https_port: int = Field(default=8443, ge=0, le=65535)

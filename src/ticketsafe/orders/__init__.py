@@ -1,0 +1,1 @@
+"""Orders: checkout from a hold, payment, refunds and cancellations, organizer views."""

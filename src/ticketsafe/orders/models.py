@@ -1,0 +1,98 @@
+"""Orders and their state machine.
+
+    pending_payment ──► paid ──► partially_refunded ──► refunded
+          │               ├──────────────────────────► refunded
+          │               └──► cancelled (refunded in full by the organizer/buyer)
+          ├──► expired   (payment deadline passed: sale released, payment voided)
+          └──► cancelled (payment failed or buyer gave up: sale released)
+
+The sale (seats/GA units) is committed in inventory when the order is created, before any
+money is captured, so a captured payment always has its tickets. Leaving
+`pending_payment` without `paid` always releases the sale.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from ticketsafe.infra.errors import Conflict
+from ticketsafe.payments.models import PaymentMethod
+
+
+class OrderStatus(StrEnum):
+    PENDING_PAYMENT = "pending_payment"
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+_O = OrderStatus
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    _O.PENDING_PAYMENT: frozenset({_O.PAID, _O.EXPIRED, _O.CANCELLED}),
+    _O.PAID: frozenset({_O.PARTIALLY_REFUNDED, _O.REFUNDED, _O.CANCELLED}),
+    _O.PARTIALLY_REFUNDED: frozenset({_O.PARTIALLY_REFUNDED, _O.REFUNDED}),
+    _O.REFUNDED: frozenset(),
+    _O.CANCELLED: frozenset(),
+    _O.EXPIRED: frozenset({_O.PAID}),  # a late payment that could re-reserve its items
+}
+
+
+class InvalidOrderTransition(Conflict):
+    code = "order_state_conflict"
+    title = "The order is not in a state that allows this"
+
+
+def check_transition(current: OrderStatus, target: OrderStatus) -> None:
+    if target not in TRANSITIONS[current]:
+        raise InvalidOrderTransition(
+            f"order is {current.value}; it cannot become {target.value}",
+            status_now=current.value,
+        )
+
+
+class LineStatus(StrEnum):
+    VALID = "valid"
+    REFUNDED = "refunded"
+
+
+class OrderLine(BaseModel):
+    line_id: str
+    seat_id: str | None = None  # reserved seat, or
+    area_id: str | None = None  # one GA unit of this area
+    price_level_id: str
+    ticket_type_id: str
+    ticket_kind: str  # full | half | courtesy
+    unit_cents: int = Field(ge=0)
+    holder_sealed: dict[str, Any] | None = None  # holder name (+ CPF), sealed (PII vault)
+    status: LineStatus = LineStatus.VALID
+
+
+class Order(BaseModel):
+    id: str
+    event_id: str
+    org_id: str
+    buyer_id: str
+    hold_id: str
+    status: OrderStatus
+    currency: str
+    total_cents: int = Field(ge=0)
+    refunded_cents: int = 0
+    lines: list[OrderLine]
+    payment_method: PaymentMethod
+    payment_id: str | None = None
+    buyer_sealed: dict[str, Any] | None = None  # buyer name/e-mail/phone, sealed (PII vault)
+    locale: str = "pt-BR"
+    payment_deadline: datetime
+    sale_committed: bool = False
+    created_at: datetime
+    updated_at: datetime
+    version: int = 0
+
+    def valid_lines(self) -> list[OrderLine]:
+        return [line for line in self.lines if line.status is LineStatus.VALID]

@@ -1,0 +1,121 @@
+"""MongoDB access for orders (collections `orders`, `ticket_type_counters`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import DuplicateKeyError
+
+from ticketsafe.infra.migrations import Migration
+from ticketsafe.infra.mongodb import Database
+from ticketsafe.orders.models import Order, OrderStatus
+
+ORDERS = "orders"
+COUNTERS = "ticket_type_counters"
+
+
+def _model(doc: dict[str, Any]) -> Order:
+    return Order(id=doc["_id"], **{k: v for k, v in doc.items() if k != "_id"})
+
+
+async def insert(db: Database, order: Order) -> bool:
+    """False when the hold already has an order (the unique index on hold_id)."""
+    doc = order.model_dump(exclude={"id"})
+    doc["_id"] = order.id
+    try:
+        await db[ORDERS].insert_one(doc)
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+async def get(db: Database, order_id: str) -> Order | None:
+    doc = await db[ORDERS].find_one({"_id": order_id})
+    return _model(doc) if doc else None
+
+
+async def by_hold(db: Database, hold_id: str) -> Order | None:
+    doc = await db[ORDERS].find_one({"hold_id": hold_id})
+    return _model(doc) if doc else None
+
+
+async def by_payment(db: Database, payment_id: str) -> Order | None:
+    doc = await db[ORDERS].find_one({"payment_id": payment_id})
+    return _model(doc) if doc else None
+
+
+async def update_guarded(db: Database, order: Order, fields: dict[str, Any]) -> bool:
+    """Write only if the order is still the version we read (no lost updates)."""
+    result = await db[ORDERS].update_one(
+        {"_id": order.id, "version": order.version},
+        {"$set": {**fields, "updated_at": datetime.now(UTC)}, "$inc": {"version": 1}},
+    )
+    return result.modified_count == 1
+
+
+async def overdue(db: Database, now: datetime, limit: int) -> list[Order]:
+    cursor = (
+        db[ORDERS]
+        .find({"status": OrderStatus.PENDING_PAYMENT.value, "payment_deadline": {"$lt": now}})
+        .limit(limit)
+    )
+    return [_model(d) async for d in cursor]
+
+
+async def search(
+    db: Database,
+    *,
+    event_id: str | None = None,
+    org_id: str | None = None,
+    buyer_id: str | None = None,
+    status: OrderStatus | None = None,
+    before: datetime | None = None,
+    limit: int = 50,
+) -> list[Order]:
+    query: dict[str, Any] = {}
+    for key, value in (("event_id", event_id), ("org_id", org_id), ("buyer_id", buyer_id)):
+        if value is not None:
+            query[key] = value
+    if status is not None:
+        query["status"] = status.value
+    if before is not None:
+        query["created_at"] = {"$lt": before}
+    cursor = db[ORDERS].find(query).sort("created_at", DESCENDING).limit(limit)
+    return [_model(d) async for d in cursor]
+
+
+async def take_quota(db: Database, event_id: str, ticket_type_id: str, n: int, quota: int) -> bool:
+    """Guarded counter: count `n` more of a limited ticket type (e.g. meia-entrada) only if
+    that keeps the total within `quota`; concurrent buyers can never overshoot it."""
+    key = f"{event_id}:{ticket_type_id}"
+    await db[COUNTERS].update_one({"_id": key}, {"$setOnInsert": {"sold": 0}}, upsert=True)
+    result = await db[COUNTERS].update_one(
+        {"_id": key, "sold": {"$lte": quota - n}}, {"$inc": {"sold": n}}
+    )
+    return result.modified_count == 1
+
+
+async def return_quota(db: Database, event_id: str, ticket_type_id: str, n: int) -> None:
+    await db[COUNTERS].update_one(
+        {"_id": f"{event_id}:{ticket_type_id}", "sold": {"$gte": n}}, {"$inc": {"sold": -n}}
+    )
+
+
+async def _indexes(db: Database) -> None:
+    orders = db[ORDERS]
+    await orders.create_index([("hold_id", ASCENDING)], name="one_order_per_hold", unique=True)
+    await orders.create_index([("payment_id", ASCENDING)], name="payment", sparse=True)
+    await orders.create_index(
+        [("event_id", ASCENDING), ("created_at", DESCENDING)], name="event_created"
+    )
+    await orders.create_index(
+        [("buyer_id", ASCENDING), ("created_at", DESCENDING)], name="buyer_created"
+    )
+    await orders.create_index(
+        [("status", ASCENDING), ("payment_deadline", ASCENDING)], name="status_deadline"
+    )
+
+
+MIGRATIONS = [Migration(500, "orders indexes", _indexes)]

@@ -1,0 +1,135 @@
+"""Outbound webhooks: signed, retried with back-off, logged; tenants isolated; SSRF refused.
+The organizer's server is a third party, so it is faked at the transport layer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import orjson
+import pytest
+from fastapi import FastAPI
+
+from ticketsafe.identity.principal import Principal, Role
+from ticketsafe.infra.errors import BusinessRuleViolation
+from ticketsafe.infra.jobs import JobBuffer, JobContext
+from ticketsafe.infra.resources import Resources
+from ticketsafe.infra.settings import Settings
+from ticketsafe.payments.webhooks import SIGNATURE_HEADER, verify
+from ticketsafe.webhooks import repository, service
+from ticketsafe.webhooks.models import DeliveryStatus, SubscriptionCreate
+from ticketsafe.webhooks.targets import check_url
+
+
+class Receiver:
+    """The organizer's endpoint: answers with the queued status codes, records requests."""
+
+    def __init__(self, statuses: list[int]) -> None:
+        self.statuses = statuses
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return httpx.Response(self.statuses.pop(0) if self.statuses else 200)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"webhooks_allow_private_targets": True})
+
+
+@pytest.fixture
+async def worker_ctx(
+    settings: Settings, resources: Resources, receiver: Receiver
+) -> AsyncIterator[JobContext]:
+    res = Resources.open(settings, http_transport=httpx.MockTransport(receiver))
+    yield JobContext(res.db, res.redis, res.queue, settings, res.http)
+    await res.close()
+
+
+@pytest.fixture
+def receiver() -> Receiver:
+    return Receiver([503, 500, 200])
+
+
+def organizer(app: FastAPI, org: str) -> dict[str, str]:
+    token = app.state.token_codec.issue(Principal("usr_o", frozenset({Role.ORGANIZER}), (org,)))
+    return {"authorization": f"Bearer {token}"}
+
+
+async def test_delivery_is_signed_retried_and_logged(
+    resources: Resources, worker_ctx: JobContext, receiver: Receiver
+) -> None:
+    sub = await service.subscribe(
+        resources.db,
+        "org_1",
+        SubscriptionCreate(url="https://hooks.example/ts", events=["order.paid"]),
+        allow_private=True,
+    )
+    jobs = JobBuffer()
+    assert await service.publish(resources.db, jobs, "org_1", "order.paid", {"order_id": "o1"}) == 1
+    assert await service.publish(resources.db, jobs, "org_1", "order.created", {}) == 0
+    ((_, args, _),) = jobs.jobs
+    for _ in range(2):
+        with pytest.raises(service.DeliveryFailed):
+            await service.deliver(worker_ctx, **args)
+    await service.deliver(worker_ctx, **args)
+    await service.deliver(worker_ctx, **args)  # a duplicate delivery of the job: no resend
+    assert len(receiver.requests) == 3
+    request = receiver.requests[-1]
+    verify(sub.secret, request.content, request.headers[SIGNATURE_HEADER])
+    assert orjson.loads(request.content)["data"] == {"order_id": "o1"}
+    (delivery,) = await repository.deliveries_of(resources.db, "org_1", sub.id, 10)
+    assert delivery.status is DeliveryStatus.DELIVERED
+    assert [a.status_code for a in delivery.attempts] == [503, 500, 200]
+
+
+@pytest.mark.parametrize("receiver", [Receiver([500] * 10)])
+async def test_gives_up_after_the_last_attempt(
+    resources: Resources, worker_ctx: JobContext, receiver: Receiver
+) -> None:
+    sub = await service.subscribe(
+        resources.db, "org_1",
+        SubscriptionCreate(url="https://hooks.example/x", events=["order.paid"]),
+        allow_private=True,
+    )  # fmt: skip
+    jobs = JobBuffer()
+    await service.publish(resources.db, jobs, "org_1", "order.paid", {})
+    ((_, args, _),) = jobs.jobs
+    for _ in range(service.LAST_ATTEMPT - 1):
+        with pytest.raises(service.DeliveryFailed):
+            await service.deliver(worker_ctx, **args)
+    await service.deliver(worker_ctx, **args)  # the last attempt records failure, no raise
+    (delivery,) = await repository.deliveries_of(resources.db, "org_1", sub.id, 10)
+    assert delivery.status is DeliveryStatus.FAILED
+    assert len(delivery.attempts) == service.LAST_ATTEMPT
+
+
+async def test_endpoints_are_tenant_isolated(app: FastAPI, client: httpx.AsyncClient) -> None:
+    body = {"url": "https://hooks.example/a", "events": ["order.paid"]}
+    created = await client.post("/orgs/org_a/webhooks", json=body, headers=organizer(app, "org_a"))
+    assert created.status_code == 201
+    assert created.json()["secret"].startswith("whsec_")
+    sub_id = created.json()["id"]
+    other = organizer(app, "org_b")
+    assert (await client.get("/orgs/org_a/webhooks", headers=other)).status_code == 404
+    assert (await client.delete(f"/orgs/org_a/webhooks/{sub_id}", headers=other)).status_code == 404
+    log = await client.get(f"/orgs/org_a/webhooks/{sub_id}/deliveries", headers=other)
+    assert log.status_code == 404
+    listed = await client.get("/orgs/org_a/webhooks", headers=organizer(app, "org_a"))
+    assert [s["id"] for s in listed.json()] == [sub_id]
+    assert "secret" not in listed.json()[0]
+    buyer = {"authorization": f"Bearer {app.state.token_codec.issue(Principal('usr_b'))}"}
+    assert (await client.get("/orgs/org_a/webhooks", headers=buyer)).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://hooks.example/a", "https://127.0.0.1/x", "https://10.1.2.3/x", "https://localhost/x",
+     "https://[::1]/x", "https://169.254.169.254/latest"],
+)  # fmt: skip
+async def test_private_or_plain_targets_refused(url: str) -> None:
+    with pytest.raises(BusinessRuleViolation) as info:
+        check_url(url, allow_private=False)
+    expected = "webhook_url_invalid" if url.startswith("http:") else "webhook_target_private"
+    assert info.value.instance_code == expected
