@@ -9,7 +9,9 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from ticketsafe import __version__
+from ticketsafe.identity.endpoints import router as identity_router
 from ticketsafe.identity.tokens import AccessTokenCodec
+from ticketsafe.infra.crypto.keyring import load_keyring
 from ticketsafe.infra.idempotency import IdempotencyMiddleware
 from ticketsafe.infra.migrations import migrate
 from ticketsafe.infra.problem_handlers import install_problem_handlers
@@ -37,6 +39,7 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
             app.state.token_codec = AccessTokenCodec(
                 settings.auth_secret.get_secret_value(), settings.access_token_ttl_s
             )
+            app.state.keyring = load_keyring(settings)
             yield
         finally:
             await resources.close()
@@ -49,6 +52,7 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
     )
     install_problem_handlers(app)
     app.include_router(ops_router)
+    app.include_router(identity_router)
     app.include_router(payments_router)
     app.include_router(webhooks_router)
     if settings.payments_sandbox:

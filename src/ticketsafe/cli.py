@@ -70,6 +70,40 @@ def migrate(
     _require_stores(run)
 
 
+@cli.command("rotate-keys")
+def rotate_keys(
+    new_key: Annotated[
+        bool, typer.Option(help="First add a fresh master key to the key file (made current).")
+    ] = False,
+) -> None:
+    """Re-wrap every person's data key under the newest master key, online.
+
+    With keys from TICKETSAFE_PII_KEYS, append the new key there (last = current), roll
+    the instances out, then run this. Old keys stay readable; retire one only when
+    this reports nothing left under it (and no backup you may restore still needs it)."""
+    from ticketsafe.identity.vault import PiiVault  # noqa: PLC0415
+    from ticketsafe.infra.crypto.keyring import add_key_to_file, load_keyring  # noqa: PLC0415
+
+    async def run(settings: Settings) -> None:
+        if new_key:
+            if settings.pii_keys is not None:
+                typer.echo("error: keys come from TICKETSAFE_PII_KEYS; add the key there", err=True)
+                raise typer.Exit(2)
+            load_keyring(settings)  # creates the file on first use
+            path = settings.pii_keyring_file or settings.keys_dir / "pii-keyring.json"
+            typer.echo(f"added master key {add_key_to_file(path)}")
+        resources = Resources.open(settings)
+        try:
+            vault = PiiVault(resources.db, load_keyring(settings))
+            moved = await vault.rewrap_all()
+            counts = await vault.count_by_master_key()
+            typer.echo(f"re-wrapped {moved} data key(s) to {vault.keyring.current_id}; {counts}")
+        finally:
+            await resources.close()
+
+    _require_stores(run)
+
+
 def _require_stores(run: object) -> None:
     settings = _settings()
     try:

@@ -3,13 +3,19 @@ module only lists them (versions are global so the order is total)."""
 
 from __future__ import annotations
 
+from ticketsafe.identity import migrations as identity
 from ticketsafe.infra import audit
 from ticketsafe.infra.migrations import Migration, check_order
 from ticketsafe.payments import repository as payments_repository
 from ticketsafe.webhooks import repository as webhooks_repository
 
 MIGRATIONS: list[Migration] = sorted(
-    [*audit.MIGRATIONS, *payments_repository.MIGRATIONS, *webhooks_repository.MIGRATIONS],
+    [
+        *audit.MIGRATIONS,
+        *identity.MIGRATIONS,
+        *payments_repository.MIGRATIONS,
+        *webhooks_repository.MIGRATIONS,
+    ],
     key=lambda m: m.version,
 )
 check_order(MIGRATIONS)

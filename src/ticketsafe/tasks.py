@@ -3,14 +3,30 @@ their own `tasks.py`; this module only gathers them for the worker."""
 
 from __future__ import annotations
 
+from ticketsafe.identity import tasks as identity_tasks
+from ticketsafe.identity.tasks import ErasureHook
+from ticketsafe.infra.crypto.keyring import load_keyring
 from ticketsafe.infra.jobs import JobRegistry
+from ticketsafe.infra.settings import Settings
+from ticketsafe.mail import tasks as mail_tasks
+from ticketsafe.mail.transport import SmtpTransport
 from ticketsafe.payments import tasks as payment_tasks
 from ticketsafe.roles.worker import PeriodicTask
 from ticketsafe.webhooks import tasks as webhook_tasks
 
+# Called with (ctx, person_id) after a person's erasure; each domain adds its own here.
+ERASURE_HOOKS: list[ErasureHook] = []
 
-def build_registry() -> JobRegistry:
+
+def build_registry(settings: Settings) -> JobRegistry:
     registry = JobRegistry()
+    identity_tasks.register(registry, ERASURE_HOOKS)
+    transport = (
+        SmtpTransport(settings.smtp_url.get_secret_value(), settings.mail_from)
+        if settings.smtp_url is not None
+        else None
+    )
+    mail_tasks.register(registry, load_keyring(settings), transport)
     payment_tasks.register(registry)
     webhook_tasks.register(registry)
     return registry

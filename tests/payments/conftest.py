@@ -32,7 +32,7 @@ async def worker_resources(
 async def drain(ctx: ProviderContext, worker_resources: Resources) -> None:
     """Send the jobs the calls buffered, then let one worker run them all."""
     await ctx.jobs.flush(worker_resources.queue)
-    worker = Worker(worker_resources, build_registry(), block_ms=20)
+    worker = Worker(worker_resources, build_registry(worker_resources.settings), block_ms=20)
     await worker.queue.ensure_group()
     for _ in range(10):
         jobs = await worker.queue.read(worker.consumer, 50, 20)

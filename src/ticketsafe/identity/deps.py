@@ -8,9 +8,17 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ticketsafe.identity.organizations import OrganizationService
 from ticketsafe.identity.principal import Principal, Role
+from ticketsafe.identity.repository import IdentityRepository
+from ticketsafe.identity.service import AccountService
+from ticketsafe.identity.sessions import SessionService
 from ticketsafe.identity.tokens import AccessTokenCodec
+from ticketsafe.identity.vault import PiiVault
+from ticketsafe.infra.crypto.keyring import KeyRing
+from ticketsafe.infra.deps import DbDep, RedisDep, SettingsDep
 from ticketsafe.infra.errors import Forbidden, Unauthenticated
+from ticketsafe.infra.ratelimit import RateLimiter
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login")
 
@@ -53,3 +61,60 @@ def require_role(role: Role) -> Callable[[Principal], Principal]:
         return user
 
     return check
+
+
+def get_keyring(request: Request) -> KeyRing:
+    keyring: KeyRing = request.app.state.keyring
+    return keyring
+
+
+def get_vault(request: Request, db: DbDep) -> PiiVault:
+    """The PII vault (see `ticketsafe.identity.vault`), for any domain's endpoints."""
+    return PiiVault(db, get_keyring(request))
+
+
+VaultDep = Annotated[PiiVault, Depends(get_vault)]
+
+
+def get_repository(db: DbDep) -> IdentityRepository:
+    return IdentityRepository(db)
+
+
+RepositoryDep = Annotated[IdentityRepository, Depends(get_repository)]
+
+
+def get_session_service(
+    repo: RepositoryDep, codec: TokenCodecDep, settings: SettingsDep
+) -> SessionService:
+    return SessionService(repo, codec, settings.refresh_token_ttl_s)
+
+
+SessionServiceDep = Annotated[SessionService, Depends(get_session_service)]
+
+
+def get_account_service(
+    repo: RepositoryDep,
+    vault: VaultDep,
+    redis: RedisDep,
+    sessions: SessionServiceDep,
+    settings: SettingsDep,
+) -> AccountService:
+    return AccountService(repo, vault, RateLimiter(redis), sessions, settings)
+
+
+AccountServiceDep = Annotated[AccountService, Depends(get_account_service)]
+
+
+def get_organization_service(repo: RepositoryDep, vault: VaultDep) -> OrganizationService:
+    return OrganizationService(repo, vault)
+
+
+OrganizationServiceDep = Annotated[OrganizationService, Depends(get_organization_service)]
+
+
+def client_ip(request: Request) -> str:
+    """The peer address (uvicorn applies X-Forwarded-For only from trusted proxies)."""
+    return request.client.host if request.client else "unknown"
+
+
+ClientIpDep = Annotated[str, Depends(client_ip)]

@@ -39,6 +39,28 @@ class Settings(BaseSettings):
     # generates one under data_dir/keys (set it explicitly when running `api` instances).
     auth_secret: SecretStr | None = Field(default=None, description="Access-token signing key.")
     access_token_ttl_s: int = Field(default=900, ge=30, le=86_400)
+    refresh_token_ttl_s: int = Field(default=30 * 86_400, ge=300)
+    password_reset_ttl_s: int = Field(default=3_600, ge=60, le=86_400)
+
+    # Personal data at rest (see ticketsafe.infra.crypto.keyring). Unset = a key file.
+    pii_keys: SecretStr | None = Field(
+        default=None, description="Master key ring `id:base64url,...`; the last is current."
+    )
+    pii_blind_index_key: SecretStr | None = Field(
+        default=None, description="HMAC key (base64url) for e-mail lookups; never rotated."
+    )
+    pii_keyring_file: Path | None = Field(
+        default=None, description="Key ring JSON file; default data_dir/keys/pii-keyring.json."
+    )
+
+    # Mail: unset SMTP URL = `serve` starts a local catcher writing to data_dir/mail.
+    smtp_url: SecretStr | None = Field(
+        default=None, description="smtp://[user:pass@]host:port (smtps:// for implicit TLS)."
+    )
+    mail_from: str = Field(default="TicketSafe <no-reply@localhost>")
+    public_base_url: str = Field(
+        default="https://localhost:8443", description="Base of links sent by e-mail."
+    )
 
     # Payments. The sandbox PSP (test mode: no real money) is on unless turned off.
     payments_sandbox: bool = Field(default=True, description="Enable the test-mode PSP.")
@@ -92,6 +114,10 @@ class Settings(BaseSettings):
     @property
     def keys_dir(self) -> Path:
         return self.data_dir / "keys"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
 
     @property
     def tls_dir(self) -> Path:

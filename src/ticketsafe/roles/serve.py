@@ -12,6 +12,7 @@ from ticketsafe.infra.embedded import EmbeddedStores
 from ticketsafe.infra.keyfiles import load_or_create_secret
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
+from ticketsafe.mail.catcher import MailCatcher
 from ticketsafe.roles.http import build_servers, install_stop_handlers, stop_servers
 from ticketsafe.roles.worker import Worker
 from ticketsafe.tasks import build_registry, periodic_tasks
@@ -50,7 +51,7 @@ async def _worker_until(settings: Settings, stop: asyncio.Event) -> None:
     try:
         worker = Worker(
             resources,
-            build_registry(),
+            build_registry(settings),
             periodic_tasks(),
             concurrency=settings.worker_concurrency,
         )
@@ -67,7 +68,11 @@ def serve(settings: Settings) -> None:
         redis_url=settings.redis_url.get_secret_value() if settings.redis_url else None,
     )
     stores.start()
+    catcher = MailCatcher(settings.mail_dir) if settings.smtp_url is None else None
     try:
+        if catcher is not None:
+            catcher.start()
+            log.info("no SMTP URL: mail is filed under %s", settings.mail_dir.resolve())
         assert stores.mongo_url is not None
         assert stores.redis_url is not None
         auth_secret = settings.auth_secret or SecretStr(
@@ -80,10 +85,13 @@ def serve(settings: Settings) -> None:
                 "auth_secret": auth_secret,
                 "psp_webhook_secret": settings.psp_webhook_secret
                 or SecretStr(load_or_create_secret(settings.keys_dir / "psp-webhook.key")),
+                "smtp_url": SecretStr(catcher.url) if catcher else settings.smtp_url,
             }
         )
         asyncio.run(run_api(resolved, with_worker=True))
     finally:
+        if catcher is not None:
+            catcher.stop()
         stores.stop()
 
 

@@ -1,0 +1,43 @@
+"""Identity's collections and indexes (versions 100–199)."""
+
+from __future__ import annotations
+
+from pymongo import ASCENDING
+
+from ticketsafe.identity import repository as r
+from ticketsafe.identity.vault import create_data_keys_collection
+from ticketsafe.infra.migrations import Migration
+from ticketsafe.infra.mongodb import Database
+from ticketsafe.mail.outbox import create_outbox_collection
+
+
+async def _accounts(db: Database) -> None:
+    # Unique blind index; erased accounts drop theirs, so the e-mail can register again.
+    await db[r.USERS].create_index(
+        [("email_index", ASCENDING)], name="email_index", unique=True, sparse=True
+    )
+    await db[r.SESSIONS].create_index([("user_id", ASCENDING)], name="user")
+    await db[r.REFRESH_TOKENS].create_index([("session_id", ASCENDING)], name="session")
+    # TTL only tidies; expiry is checked on every use, never left to the sweeper.
+    await db[r.REFRESH_TOKENS].create_index(
+        [("expires_at", ASCENDING)], name="expiry", expireAfterSeconds=0
+    )
+    await db[r.PASSWORD_RESETS].create_index([("user_id", ASCENDING)], name="user")
+    await db[r.PASSWORD_RESETS].create_index(
+        [("expires_at", ASCENDING)], name="expiry", expireAfterSeconds=0
+    )
+
+
+async def _organizations(db: Database) -> None:
+    await db[r.MEMBERSHIPS].create_index([("user_id", ASCENDING)], name="user")
+    await db[r.MEMBERSHIPS].create_index([("org_id", ASCENDING)], name="org")
+    await db[r.GATE_GRANTS].create_index([("user_id", ASCENDING)], name="user")
+    await db[r.GATE_GRANTS].create_index([("org_id", ASCENDING)], name="org")
+
+
+MIGRATIONS = [
+    Migration(100, "identity: users, sessions, refresh tokens, password resets", _accounts),
+    Migration(101, "identity: organizations, memberships, gate grants", _organizations),
+    Migration(110, "identity: data_keys (PII vault)", create_data_keys_collection),
+    Migration(120, "mail: outbox", create_outbox_collection),
+]

@@ -1,0 +1,262 @@
+"""Accounts: registration, login, profile, passwords, erasure; and the PII contract that
+other domains use (`seal_pii`, `open_pii`, `contact_of`, `queue_mail_to_user`).
+
+Personal data never leaves this module in clear except in a response to its owner or to
+a mail rendered for them; logs and the audit trail carry ids only.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ticketsafe.identity import mails
+from ticketsafe.identity.errors import (
+    EmailTaken,
+    InvalidCredentials,
+    InvalidResetToken,
+    PersonErased,
+    UserNotFound,
+)
+from ticketsafe.identity.models import AccountStatus
+from ticketsafe.identity.passwords import hash_password, verify_password
+from ticketsafe.identity.principal import Principal
+from ticketsafe.identity.repository import IdentityRepository
+from ticketsafe.identity.schemas import Profile, ProfileUpdate, Registration
+from ticketsafe.identity.sessions import SessionService, TokenPair, hash_token
+from ticketsafe.identity.vault import PiiVault, sealed_from_document, sealed_to_document
+from ticketsafe.infra import audit
+from ticketsafe.infra.jobs import JobBuffer
+from ticketsafe.infra.mongodb import Database, Document
+from ticketsafe.infra.ratelimit import Rate, RateLimiter
+from ticketsafe.infra.settings import Settings
+from ticketsafe.mail.outbox import queue_mail
+from ticketsafe.mail.templates import MailTemplate
+
+# Per client address and per account (keyed by the e-mail's blind index, never the e-mail).
+LOGIN_PER_IP = Rate(30, 60, burst=20)
+LOGIN_PER_ACCOUNT = Rate(5, 60, burst=5)
+REGISTER_PER_IP = Rate(10, 3_600, burst=5)
+REGISTER_PER_ACCOUNT = Rate(3, 3_600, burst=3)
+RESET_PER_ACCOUNT = Rate(3, 3_600, burst=3)
+RESET_PER_IP = Rate(10, 3_600, burst=10)
+
+PERSON_ERASED_JOB = "identity.person_erased"
+PII_FIELDS = ("email", "name", "phone", "cpf")
+
+
+# --- the PII contract for every domain -----------------------------------------------------
+async def seal_pii(vault: PiiVault, person_id: str, fields: Mapping[str, str]) -> Document:
+    """Encrypt `fields` under the person's data key; store the returned sub-document as is."""
+    return sealed_to_document(await vault.seal(person_id, fields))
+
+
+async def open_pii(
+    vault: PiiVault, person_id: str, stored: Mapping[str, Any] | None
+) -> dict[str, str] | None:
+    """Decrypt what `seal_pii` returned; None when the person was erased (show "erased")."""
+    try:
+        return await vault.open(person_id, sealed_from_document(stored))
+    except PersonErased:
+        return None
+
+
+@dataclass(frozen=True)
+class Contact:
+    user_id: str
+    email: str
+    name: str
+    locale: str
+
+
+class AccountService:
+    def __init__(
+        self,
+        repo: IdentityRepository,
+        vault: PiiVault,
+        limiter: RateLimiter,
+        sessions: SessionService,
+        settings: Settings,
+    ) -> None:
+        self.repo = repo
+        self.vault = vault
+        self.limiter = limiter
+        self.sessions = sessions
+        self.settings = settings
+
+    @property
+    def db(self) -> Database:
+        return self.repo.db
+
+    async def register(self, data: Registration, client_ip: str) -> Profile:
+        index = self.vault.email_index(data.email)
+        await self.limiter.hit(f"register:ip:{client_ip}", REGISTER_PER_IP, what="sign-ups")
+        await self.limiter.hit(f"register:acct:{index}", REGISTER_PER_ACCOUNT, what="sign-ups")
+        user_id = f"usr_{secrets.token_hex(12)}"
+        fields = {"email": data.email, "name": data.name}
+        if data.phone:
+            fields["phone"] = data.phone
+        if data.cpf:
+            fields["cpf"] = data.cpf
+        sealed = await self.vault.seal(user_id, fields)
+        created = await self.repo.insert_user(
+            user_id,
+            email_index=index,
+            password_hash=await hash_password(data.password),
+            locale=data.locale,
+            pii=sealed,
+            now=datetime.now(UTC),
+        )
+        if not created:
+            await self.vault.shred(user_id)  # the data key made for nobody
+            raise EmailTaken()
+        await audit.record(self.db, actor=user_id, action="identity.registered", subject=user_id)
+        return await self.profile(user_id)
+
+    async def login(self, email: str, password: str, client_ip: str) -> TokenPair:
+        index = self.vault.email_index(email)
+        await self.limiter.hit(f"login:ip:{client_ip}", LOGIN_PER_IP, what="sign-in attempts")
+        await self.limiter.hit(f"login:acct:{index}", LOGIN_PER_ACCOUNT, what="sign-in attempts")
+        user = await self.repo.active_user_by_email_index(index)
+        # Verify even without a user, against a dummy hash: same timing either way.
+        ok = await verify_password(user.password_hash if user else None, password)
+        if user is None or not ok:
+            raise InvalidCredentials()
+        return await self.sessions.open_session(user.id)
+
+    async def profile(self, user_id: str) -> Profile:
+        user = await self.repo.user_by_id(user_id)
+        if user is None or user.status is not AccountStatus.ACTIVE:
+            raise UserNotFound()
+        fields = await self.vault.open(user.id, user.pii)
+        principal = await self.sessions.principal_for(user.id, None)
+        return Profile(
+            id=user.id,
+            email=fields["email"],
+            name=fields["name"],
+            phone=fields.get("phone"),
+            cpf=fields.get("cpf"),
+            locale=user.locale,
+            roles=sorted(principal.roles),
+            org_ids=list(principal.org_ids),
+            created_at=user.created_at,
+        )
+
+    async def update_profile(self, user_id: str, changes: ProfileUpdate) -> Profile:
+        given = changes.model_dump(exclude_unset=True)
+        pii = {k: v for k, v in given.items() if k in PII_FIELDS and v is not None}
+        cleared = [k for k, v in given.items() if k in ("phone", "cpf") and v is None]
+        await self.profile(user_id)  # 404 for an erased account
+        sealed = await self.vault.seal(user_id, pii) if pii else {}
+        await self.repo.update_profile(user_id, pii=sealed, locale=given.get("locale"))
+        await self.repo.remove_profile_fields(user_id, cleared)
+        await audit.record(
+            self.db,
+            actor=user_id,
+            action="identity.profile_updated",
+            subject=user_id,
+            data={"fields": sorted(given)},
+        )
+        return await self.profile(user_id)
+
+    async def change_password(
+        self, principal: Principal, current: str, new: str, jobs: JobBuffer
+    ) -> None:
+        user = await self.repo.user_by_id(principal.user_id)
+        if user is None or user.status is not AccountStatus.ACTIVE:
+            raise UserNotFound()
+        if not await verify_password(user.password_hash, current):
+            raise InvalidCredentials("current password is wrong")
+        await self.repo.set_password_hash(user.id, await hash_password(new))
+        # Every other device signs in again; this one keeps its session.
+        await self.repo.revoke_user_sessions(
+            user.id, datetime.now(UTC), except_session=principal.session_id
+        )
+        await audit.record(
+            self.db, actor=user.id, action="identity.password_changed", subject=user.id
+        )
+        await self.queue_mail_to_user(user.id, mails.PASSWORD_CHANGED, {}, jobs)
+
+    async def request_password_reset(self, email: str, client_ip: str, jobs: JobBuffer) -> None:
+        """Always succeeds from the caller's view: never reveals whether an account exists."""
+        index = self.vault.email_index(email)
+        await self.limiter.hit(f"reset:ip:{client_ip}", RESET_PER_IP, what="reset requests")
+        await self.limiter.hit(f"reset:acct:{index}", RESET_PER_ACCOUNT, what="reset requests")
+        user = await self.repo.active_user_by_email_index(index)
+        if user is None:
+            return
+        token = f"pr_{secrets.token_urlsafe(32)}"
+        ttl = self.settings.password_reset_ttl_s
+        expires = datetime.now(UTC) + timedelta(seconds=ttl)
+        await self.repo.insert_password_reset(hash_token(token), user.id, expires)
+        # The token rides in the fragment: it never reaches a server log.
+        link = f"{self.settings.public_base_url.rstrip('/')}/reset-password#token={token}"
+        params = {"link": link, "minutes": str(ttl // 60)}
+        await self.queue_mail_to_user(user.id, mails.PASSWORD_RESET, params, jobs)
+
+    async def confirm_password_reset(self, token: str, new_password: str) -> None:
+        now = datetime.now(UTC)
+        reset = await self.repo.password_reset(hash_token(token))
+        if reset is None or reset.used_at is not None or reset.expires_at <= now:
+            raise InvalidResetToken()
+        user = await self.repo.user_by_id(reset.user_id)
+        if user is None or user.status is not AccountStatus.ACTIVE:
+            raise InvalidResetToken()
+        if not await self.repo.consume_password_reset(reset.token_hash, now):
+            raise InvalidResetToken()  # a concurrent confirm won
+        await self.repo.set_password_hash(user.id, await hash_password(new_password))
+        await self.repo.revoke_user_sessions(user.id, now)
+        await audit.record(
+            self.db, actor=user.id, action="identity.password_reset", subject=user.id
+        )
+
+    async def erase(self, principal: Principal, password: str, jobs: JobBuffer) -> None:
+        """LGPD/GDPR erasure: shred the data key (every sealed field, in every collection
+        and every backup holding the same data key, becomes unreadable), then anonymise
+        the account while keeping its id, so orders and sales figures stay whole."""
+        user = await self.repo.user_by_id(principal.user_id)
+        if user is None or user.status is not AccountStatus.ACTIVE:
+            raise UserNotFound()
+        if not await verify_password(user.password_hash, password):
+            raise InvalidCredentials("password is wrong")
+        now = datetime.now(UTC)
+        await self.vault.shred(user.id)
+        await self.repo.anonymise_user(user.id, now)
+        await self.repo.revoke_user_sessions(user.id, now)
+        await self.repo.delete_user_password_resets(user.id)
+        await self.repo.remove_all_memberships(user.id)
+        await self.repo.revoke_all_gate_grants(user.id)
+        await audit.record(self.db, actor=user.id, action="identity.erased", subject=user.id)
+        jobs.defer(PERSON_ERASED_JOB, {"person_id": user.id})
+
+    # --- used by other domains --------------------------------------------------------------
+    async def contact_of(self, user_id: str) -> Contact | None:
+        """E-mail, name and locale of an active user; None if unknown or erased."""
+        user = await self.repo.user_by_id(user_id)
+        if user is None or user.status is not AccountStatus.ACTIVE:
+            return None
+        fields = await open_pii(self.vault, user.id, sealed_to_document(user.pii))
+        if fields is None:
+            return None
+        return Contact(user.id, fields["email"], fields["name"], user.locale)
+
+    async def queue_mail_to_user(
+        self, user_id: str, template: MailTemplate, params: Mapping[str, str], jobs: JobBuffer
+    ) -> str | None:
+        """Queue `template` for the user in their locale (`name` is filled in)."""
+        contact = await self.contact_of(user_id)
+        if contact is None:
+            return None
+        return await queue_mail(
+            self.db,
+            self.vault,
+            jobs,
+            recipient_id=user_id,
+            to=contact.email,
+            locale=contact.locale,
+            template=template,
+            params={"name": contact.name, **params},
+        )

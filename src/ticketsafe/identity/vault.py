@@ -1,0 +1,167 @@
+"""The PII vault: envelope encryption with one data key per person.
+
+    master key ring (settings / key file)  ──wraps──▶  data key of person P (data_keys)
+    data key of P  ──AES-256-GCM, AAD = "pii|P|field"──▶  P's fields in any collection
+
+Any domain stores a person's fields as `SealedField` documents from `seal_pii` and reads
+them with `open_pii`. Deleting P's data key (`shred`) makes every such field unreadable
+everywhere at once: crypto-shredding. `rewrap_all` moves data keys to the ring's current
+master key (the `rotate-keys` command); readers keep working throughout, since a data key
+is readable under whichever master key id it records.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bson import Binary
+from pymongo import ASCENDING
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from ticketsafe.identity.errors import PersonErased
+from ticketsafe.infra.crypto import aead
+from ticketsafe.infra.crypto.keyring import KeyRing, Wrapped
+from ticketsafe.infra.mongodb import Database, Document
+
+DATA_KEYS = "data_keys"
+
+
+@dataclass(frozen=True)
+class SealedField:
+    """One encrypted value as stored: the data key id and `nonce || ciphertext`."""
+
+    key_id: str
+    blob: bytes
+
+    def to_document(self) -> Document:
+        return {"k": self.key_id, "c": Binary(self.blob)}
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, Any]) -> SealedField:
+        return cls(str(doc["k"]), bytes(doc["c"]))
+
+
+@dataclass(frozen=True)
+class _DataKey:
+    key_id: str
+    key: bytes
+
+
+def _field_aad(owner_id: str, name: str) -> bytes:
+    return f"pii|{owner_id}|{name}".encode()
+
+
+def _wrap_aad(owner_id: str, key_id: str) -> bytes:
+    return f"dk|{owner_id}|{key_id}".encode()
+
+
+class PiiVault:
+    def __init__(self, db: Database, keyring: KeyRing) -> None:
+        self._db = db
+        self.keyring = keyring
+
+    @property
+    def _keys(self) -> AsyncCollection[Document]:
+        return self._db[DATA_KEYS]
+
+    def email_index(self, address: str) -> str:
+        return self.keyring.blind_index.email(address)
+
+    async def seal(self, owner_id: str, fields: Mapping[str, str]) -> dict[str, SealedField]:
+        """Encrypt each field under the owner's data key (created on first use)."""
+        data_key = await self._data_key(owner_id, create=True)
+        return {
+            name: SealedField(
+                data_key.key_id,
+                aead.seal(data_key.key, value.encode(), _field_aad(owner_id, name)),
+            )
+            for name, value in fields.items()
+        }
+
+    async def open(self, owner_id: str, sealed: Mapping[str, SealedField]) -> dict[str, str]:
+        """Decrypt; raises `PersonErased` when the owner's data key was shredded."""
+        if not sealed:
+            return {}
+        data_key = await self._data_key(owner_id, create=False)
+        out: dict[str, str] = {}
+        for name, field in sealed.items():
+            if field.key_id != data_key.key_id:
+                raise PersonErased()  # sealed under a shredded, earlier data key
+            plain = aead.open_sealed(data_key.key, field.blob, _field_aad(owner_id, name))
+            out[name] = plain.decode()
+        return out
+
+    async def shred(self, owner_id: str) -> bool:
+        """Delete the owner's data key: everything sealed for them becomes noise."""
+        result = await self._keys.delete_one({"_id": owner_id})
+        return bool(result.deleted_count)
+
+    async def rewrap_all(self, batch: int = 500) -> int:
+        """Re-wrap every data key not under the current master key; returns how many."""
+        current = self.keyring.current_id
+        moved = 0
+        cursor = self._keys.find({"kek": {"$ne": current}}, batch_size=batch)
+        async for doc in cursor:
+            owner_id = str(doc["_id"])
+            aad = _wrap_aad(owner_id, doc["key_id"])
+            key = self.keyring.unwrap(Wrapped(doc["kek"], bytes(doc["wrapped"])), aad)
+            fresh = self.keyring.wrap(key, aad)
+            # Guarded on the old wrapping: a concurrent shred or rewrap wins harmlessly.
+            result = await self._keys.update_one(
+                {"_id": owner_id, "kek": doc["kek"], "key_id": doc["key_id"]},
+                {"$set": {"kek": fresh.key_id, "wrapped": Binary(fresh.blob)}},
+            )
+            moved += result.modified_count
+        return moved
+
+    async def count_by_master_key(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        async for doc in self._keys.find({}, {"kek": 1}):
+            counts[doc["kek"]] = counts.get(doc["kek"], 0) + 1
+        return counts
+
+    async def _data_key(self, owner_id: str, *, create: bool) -> _DataKey:
+        doc = await self._keys.find_one({"_id": owner_id})
+        if doc is None:
+            if not create:
+                raise PersonErased()
+            doc = await self._create_data_key(owner_id)
+        aad = _wrap_aad(owner_id, doc["key_id"])
+        key = self.keyring.unwrap(Wrapped(doc["kek"], bytes(doc["wrapped"])), aad)
+        return _DataKey(doc["key_id"], key)
+
+    async def _create_data_key(self, owner_id: str) -> Document:
+        key_id = f"dk_{secrets.token_hex(8)}"
+        wrapped = self.keyring.wrap(aead.new_key(), _wrap_aad(owner_id, key_id))
+        doc: Document = {
+            "_id": owner_id,
+            "key_id": key_id,
+            "kek": wrapped.key_id,
+            "wrapped": Binary(wrapped.blob),
+            "created_at": datetime.now(UTC),
+        }
+        try:
+            await self._keys.insert_one(doc)
+        except DuplicateKeyError:  # created concurrently: use the winner's
+            existing = await self._keys.find_one({"_id": owner_id})
+            if existing is None:
+                raise PersonErased() from None
+            return existing
+        return doc
+
+
+def sealed_to_document(sealed: Mapping[str, SealedField]) -> Document:
+    return {name: field.to_document() for name, field in sealed.items()}
+
+
+def sealed_from_document(doc: Mapping[str, Any] | None) -> dict[str, SealedField]:
+    return {name: SealedField.from_document(v) for name, v in (doc or {}).items()}
+
+
+async def create_data_keys_collection(db: Database) -> None:
+    await db[DATA_KEYS].create_index([("kek", ASCENDING)], name="kek")

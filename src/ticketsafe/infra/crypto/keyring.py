@@ -1,0 +1,151 @@
+"""The master key ring: key id → 256-bit key. Its current key wraps new data keys; older
+keys stay to unwrap what they wrapped until `rotate-keys` re-wraps it.
+
+Sources, in order: `TICKETSAFE_PII_KEYS` (`id:base64url,...`, the last one current) with
+`TICKETSAFE_PII_BLIND_INDEX_KEY`; else the key file `TICKETSAFE_PII_KEYRING_FILE`
+(default `data_dir/keys/pii-keyring.json`, created 0600 on first use). Several API
+instances must share one source. A file-backed ring re-reads its file when it meets an
+unknown key id, so a key added by `rotate-keys --new-key` is picked up without restart.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from ticketsafe.infra.crypto import aead
+from ticketsafe.infra.crypto.blind_index import BlindIndex
+from ticketsafe.infra.settings import Settings
+
+log = logging.getLogger("ticketsafe.crypto")
+
+
+class UnknownKey(Exception):
+    """A ciphertext names a master key this ring does not hold."""
+
+
+@dataclass(frozen=True)
+class Wrapped:
+    key_id: str
+    blob: bytes
+
+
+class KeyRing:
+    def __init__(
+        self,
+        keys: dict[str, bytes],
+        current: str,
+        blind_index_key: bytes,
+        *,
+        source: Path | None = None,
+    ) -> None:
+        if current not in keys:
+            raise ValueError("the current key id is not in the ring")
+        for kid, key in keys.items():
+            if len(key) != aead.KEY_BYTES:
+                raise ValueError(f"key {kid!r} is not 256 bits")
+        self._keys = dict(keys)
+        self.current_id = current
+        self.blind_index = BlindIndex(blind_index_key)
+        self._source = source
+
+    @property
+    def key_ids(self) -> list[str]:
+        return list(self._keys)
+
+    def wrap(self, data_key: bytes, aad: bytes) -> Wrapped:
+        return Wrapped(self.current_id, aead.seal(self._keys[self.current_id], data_key, aad))
+
+    def unwrap(self, wrapped: Wrapped, aad: bytes) -> bytes:
+        return aead.open_sealed(self._key(wrapped.key_id), wrapped.blob, aad)
+
+    def _key(self, key_id: str) -> bytes:
+        if key_id not in self._keys and self._source is not None:
+            fresh = read_keyring_file(self._source)
+            self._keys.update(fresh._keys)
+            self.current_id = fresh.current_id
+        try:
+            return self._keys[key_id]
+        except KeyError:
+            raise UnknownKey(key_id) from None
+
+
+def load_keyring(settings: Settings) -> KeyRing:
+    if settings.pii_keys is not None:
+        if settings.pii_blind_index_key is None:
+            raise ValueError("TICKETSAFE_PII_BLIND_INDEX_KEY is required with TICKETSAFE_PII_KEYS")
+        keys = _parse_keys(settings.pii_keys.get_secret_value())
+        return KeyRing(
+            keys,
+            list(keys)[-1],
+            _b64decode(settings.pii_blind_index_key.get_secret_value()),
+        )
+    path = settings.pii_keyring_file or settings.keys_dir / "pii-keyring.json"
+    if not path.exists():
+        create_keyring_file(path)
+        if not settings.embedded:
+            log.warning("generated a PII key ring file; share one key source between instances")
+    return read_keyring_file(path)
+
+
+def create_keyring_file(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    body = {
+        "current": "k1",
+        "keys": {"k1": _b64encode(aead.new_key())},
+        "blind_index_key": _b64encode(secrets.token_bytes(32)),
+    }
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return  # another process created it first: use theirs
+    with os.fdopen(fd, "w") as fh:
+        json.dump(body, fh, indent=2)
+
+
+def read_keyring_file(path: Path) -> KeyRing:
+    body = json.loads(path.read_text())
+    keys = {kid: _b64decode(value) for kid, value in body["keys"].items()}
+    return KeyRing(keys, body["current"], _b64decode(body["blind_index_key"]), source=path)
+
+
+def add_key_to_file(path: Path) -> str:
+    """Append a fresh key and make it current; returns its id. Old keys stay readable."""
+    body = json.loads(path.read_text())
+    kid = f"k{len(body['keys']) + 1}"
+    while kid in body["keys"]:
+        kid = f"k{secrets.token_hex(3)}"
+    body["keys"][kid] = _b64encode(aead.new_key())
+    body["current"] = kid
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(body, fh, indent=2)
+    os.replace(tmp, path)
+    return kid
+
+
+def _parse_keys(spec: str) -> dict[str, bytes]:
+    keys: dict[str, bytes] = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        kid, sep, value = part.partition(":")
+        if not sep or not kid:
+            raise ValueError("TICKETSAFE_PII_KEYS entries are `id:base64url`")
+        keys[kid] = _b64decode(value)
+    if not keys:
+        raise ValueError("TICKETSAFE_PII_KEYS holds no key")
+    return keys
+
+
+def _b64encode(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _b64decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

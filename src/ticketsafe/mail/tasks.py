@@ -1,0 +1,17 @@
+"""The worker's side of the outbox: the `mail.send` job."""
+
+from __future__ import annotations
+
+from ticketsafe.identity.vault import PiiVault
+from ticketsafe.infra.crypto.keyring import KeyRing
+from ticketsafe.infra.jobs import JobContext, JobRegistry
+from ticketsafe.mail.outbox import SEND_JOB, deliver
+from ticketsafe.mail.transport import SmtpTransport
+
+
+def register(registry: JobRegistry, keyring: KeyRing, transport: SmtpTransport | None) -> None:
+    @registry.task(SEND_JOB)
+    async def send_mail(ctx: JobContext, mail_id: str) -> None:
+        if transport is None:
+            raise RuntimeError("no SMTP server configured (TICKETSAFE_SMTP_URL)")
+        await deliver(ctx.db, PiiVault(ctx.db, keyring), transport, mail_id)
