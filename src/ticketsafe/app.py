@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from ticketsafe import __version__
+from ticketsafe.catalog.endpoints import router as catalog_router
 from ticketsafe.identity.tokens import AccessTokenCodec
 from ticketsafe.infra.idempotency import IdempotencyMiddleware
 from ticketsafe.infra.migrations import migrate
@@ -46,6 +47,7 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
     )
     install_problem_handlers(app)
     app.include_router(ops_router)
+    app.include_router(catalog_router)
     if frontend_dir is not None:
         mount_frontend(app, frontend_dir)
     # Added innermost first: request id wraps everything, so even errors carry it.
