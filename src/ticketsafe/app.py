@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from ticketsafe import __version__
+from ticketsafe.catalog.endpoints import router as catalog_router
 from ticketsafe.identity.endpoints import router as identity_router
 from ticketsafe.identity.tokens import AccessTokenCodec
 from ticketsafe.infra.crypto.keyring import load_keyring
@@ -52,6 +53,7 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
     )
     install_problem_handlers(app)
     app.include_router(ops_router)
+    app.include_router(catalog_router)
     app.include_router(identity_router)
     app.include_router(payments_router)
     app.include_router(webhooks_router)

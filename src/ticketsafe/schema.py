@@ -3,6 +3,7 @@ module only lists them (versions are global so the order is total)."""
 
 from __future__ import annotations
 
+from ticketsafe.catalog import migrations as catalog
 from ticketsafe.identity import migrations as identity
 from ticketsafe.infra import audit
 from ticketsafe.infra.migrations import Migration, check_order
@@ -13,6 +14,7 @@ MIGRATIONS: list[Migration] = sorted(
     [
         *audit.MIGRATIONS,
         *identity.MIGRATIONS,
+        *catalog.MIGRATIONS,
         *payments_repository.MIGRATIONS,
         *webhooks_repository.MIGRATIONS,
     ],

@@ -1,0 +1,250 @@
+"""Event rules: ownership, fitting the venue, editing limits, and the lifecycle."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from ticketsafe.catalog import event_repository, listing_cache, venue_repository
+from ticketsafe.catalog.access import actor_of, ensure_member
+from ticketsafe.catalog.errors import (
+    EventInvalid,
+    EventNotEditable,
+    EventNotFound,
+    InvalidTransition,
+    StaleWrite,
+    VenueNotFound,
+)
+from ticketsafe.catalog.event_schemas import (
+    EDITABLE_AFTER_DRAFT,
+    Event,
+    EventCreate,
+    EventFields,
+    EventUpdate,
+)
+from ticketsafe.catalog.lifecycle import PUBLIC_STATUSES, EventStatus, check_transition
+from ticketsafe.catalog.venue_schemas import Venue
+from ticketsafe.identity.principal import Principal
+from ticketsafe.infra import audit
+from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.redisdb import RedisClient
+
+FINAL = frozenset({EventStatus.ENDED, EventStatus.CANCELLED})
+
+
+def new_event_id() -> str:
+    return "evt_" + secrets.token_hex(8)
+
+
+async def _venue_of_org(db: Database, venue_id: str, org_id: str) -> Venue:
+    venue = await venue_repository.find_venue(db, venue_id)
+    if venue is None or venue.org_id != org_id:  # another tenant's venue looks missing
+        raise VenueNotFound(f"no venue {venue_id} in organization {org_id}")
+    return venue
+
+
+def _check_fits_venue(fields: EventFields, venue: Venue) -> None:
+    problems: list[dict[str, Any]] = []
+    areas = {s.id for s in venue.sections if s.kind == "ga"}
+    for i, level in enumerate(fields.price_levels):
+        for j, category in enumerate(level.seat_categories):
+            if category not in venue.categories:
+                problems.append(
+                    _problem("unknown_seat_category", i, "seat_categories", j, category)
+                )
+        for j, area in enumerate(level.ga_areas):
+            if area not in areas:
+                problems.append(_problem("unknown_ga_area", i, "ga_areas", j, area))
+    if problems:
+        raise EventInvalid(problems)
+
+
+def _problem(code: str, level: int, field: str, index: int, value: str) -> dict[str, Any]:
+    return {
+        "code": code,
+        "loc": ["body", "price_levels", level, field, index],
+        "msg": f"{value!r} is not in the venue's layout",
+    }
+
+
+def _check_ready_to_publish(event: Event, venue: Venue) -> None:
+    problems: list[dict[str, Any]] = []
+    priced_categories = {c for p in event.price_levels for c in p.seat_categories}
+    priced_areas = {a for p in event.price_levels for a in p.ga_areas}
+    for category in venue.categories:
+        if category not in priced_categories:
+            problems.append(
+                {"code": "unpriced_seat_category", "loc": ["price_levels"],
+                 "msg": f"seat category {category!r} has no price level"}
+            )  # fmt: skip
+    for section in venue.sections:
+        if section.kind == "ga" and section.id not in priced_areas:
+            problems.append(
+                {"code": "unpriced_ga_area", "loc": ["price_levels"],
+                 "msg": f"GA area {section.id!r} has no price level"}
+            )  # fmt: skip
+    if event.sales.on_sale_at is None or event.sales.off_sale_at is None:
+        problems.append(
+            {"code": "sales_window_missing", "loc": ["sales"],
+             "msg": "set on_sale_at and off_sale_at before publishing"}
+        )  # fmt: skip
+    elif event.sales.off_sale_at > event.ends_at:
+        problems.append(
+            {"code": "sales_after_event", "loc": ["sales", "off_sale_at"],
+             "msg": "sales must close by the end of the event"}
+        )  # fmt: skip
+    if problems:
+        raise EventInvalid(problems)
+
+
+async def create_event(
+    db: Database, principal: Principal, org_id: str, payload: EventCreate
+) -> Event:
+    ensure_member(principal, org_id)
+    venue = await _venue_of_org(db, payload.venue_id, org_id)
+    _check_fits_venue(payload, venue)
+    now = datetime.now(UTC)
+    event = Event(
+        **payload.model_dump(),
+        id=new_event_id(),
+        org_id=org_id,
+        status=EventStatus.DRAFT,
+        venue_name=venue.name,
+        city=venue.city,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    await event_repository.insert_event(db, event)
+    await audit.record(
+        db, actor=actor_of(principal), action="event.created", subject=event.id,
+        data={"org_id": org_id, "venue_id": venue.id},
+    )  # fmt: skip
+    return event
+
+
+async def get_event(db: Database, principal: Principal | None, event_id: str) -> Event:
+    """Public events for anyone; drafts only for members of the owning organization."""
+    event = await event_repository.find_event(db, event_id)
+    if event is None:
+        raise EventNotFound(f"no event {event_id}")
+    if event.status in PUBLIC_STATUSES:
+        return event
+    if principal is None or not principal.member_of(event.org_id):
+        raise EventNotFound(f"no event {event_id}")
+    return event
+
+
+async def get_owned_event(db: Database, principal: Principal, event_id: str) -> Event:
+    event = await event_repository.find_event(db, event_id)
+    if event is None or not principal.member_of(event.org_id):
+        raise EventNotFound(f"no event {event_id}")
+    return event
+
+
+async def list_org_events(db: Database, principal: Principal, org_id: str) -> list[Event]:
+    ensure_member(principal, org_id)
+    return await event_repository.list_org_events(db, org_id)
+
+
+async def update_event(
+    db: Database, redis: RedisClient, principal: Principal, event_id: str, patch: EventUpdate
+) -> Event:
+    event = await get_owned_event(db, principal, event_id)
+    changes = patch.model_dump(exclude_unset=True)
+    if event.status in FINAL:
+        raise EventNotEditable(f"a {event.status.value} event cannot change")
+    if event.status is not EventStatus.DRAFT and set(changes) - EDITABLE_AFTER_DRAFT:
+        fixed = sorted(set(changes) - EDITABLE_AFTER_DRAFT)
+        raise EventNotEditable(
+            f"after publishing only {sorted(EDITABLE_AFTER_DRAFT)} may change", fields=fixed
+        )
+    current = event.model_dump(include=set(EventFields.model_fields))
+    try:
+        fields = EventFields.model_validate({**current, **changes})
+    except ValidationError as exc:
+        raise EventInvalid(
+            [{"code": e["type"], "loc": ["body", *e["loc"]], "msg": e["msg"]} for e in exc.errors()]
+        ) from None
+    venue = await _venue_of_org(db, fields.venue_id, event.org_id)
+    _check_fits_venue(fields, venue)
+    updated = Event(
+        **fields.model_dump(),
+        id=event.id,
+        org_id=event.org_id,
+        status=event.status,
+        venue_name=venue.name,
+        city=venue.city,
+        version=event.version + 1,
+        created_at=event.created_at,
+        updated_at=datetime.now(UTC),
+    )
+    if not await event_repository.replace_event(db, updated, expected_version=event.version):
+        raise StaleWrite(f"event {event_id} changed meanwhile")
+    await audit.record(
+        db, actor=actor_of(principal), action="event.updated", subject=event.id,
+        data={"fields": sorted(changes)},
+    )  # fmt: skip
+    if event.status in PUBLIC_STATUSES:
+        await listing_cache.invalidate_event(redis, event.id)
+    return updated
+
+
+async def change_status(
+    db: Database,
+    redis: RedisClient,
+    event_id: str,
+    target: EventStatus,
+    *,
+    actor: str,
+    reason: str | None = None,
+) -> Event:
+    """Move an event along its lifecycle (audited, caches invalidated).
+
+    For other domains too: inventory calls it with `SOLD_OUT` when the last seat sells and
+    `ON_SALE` when seats come back. Raises `EventNotFound`, `InvalidTransition` (409),
+    `EventInvalid` (422, publishing an event that is not ready)."""
+    event = await event_repository.find_event(db, event_id)
+    if event is None:
+        raise EventNotFound(f"no event {event_id}")
+    check_transition(event.status, target)
+    if target is EventStatus.PUBLISHED:
+        venue = await venue_repository.find_venue(db, event.venue_id)
+        if venue is None:
+            raise VenueNotFound(f"no venue {event.venue_id}")
+        _check_ready_to_publish(event, venue)
+    now = datetime.now(UTC)
+    moved = await event_repository.move_status(
+        db, event_id, current=event.status, target=target, now=now
+    )
+    if not moved:  # someone else moved it first: report against what it is now
+        latest = await event_repository.find_event(db, event_id)
+        if latest is not None:
+            check_transition(latest.status, target)
+        raise InvalidTransition(f"event {event_id} changed status meanwhile")
+    await audit.record(
+        db, actor=actor, action=f"event.{target.value}", subject=event_id, reason=reason,
+        data={"from": event.status.value, "to": target.value},
+    )  # fmt: skip
+    await listing_cache.invalidate_event(redis, event_id)
+    return event.model_copy(
+        update={"status": target, "version": event.version + 1, "updated_at": now}
+    )
+
+
+async def change_status_as(
+    db: Database,
+    redis: RedisClient,
+    principal: Principal,
+    event_id: str,
+    *,
+    target: EventStatus,
+    reason: str | None,
+) -> Event:
+    await get_owned_event(db, principal, event_id)
+    return await change_status(
+        db, redis, event_id, target, actor=actor_of(principal), reason=reason
+    )

@@ -1,0 +1,181 @@
+"""What other domains read from the catalog (inventory, waiting room, orders).
+
+These are the only catalog functions another domain may call besides
+`event_service.change_status`. They answer typed, immutable views built from the
+catalog's own collections, whatever the event's status (callers decide what a status
+means for them). Seat ids are stable strings `<section>:r-<row>:s-<seat>` built from the
+labels, e.g. `sec-A:r-3:s-12`: inventory uses them as Redis members and MongoDB keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from ticketsafe.catalog import event_repository, venue_repository
+from ticketsafe.catalog.errors import EventNotFound, VenueNotFound
+from ticketsafe.catalog.event_schemas import (
+    Event,
+    PriceLevel,
+    SalesWindow,
+    TicketType,
+    WaitingRoomConfig,
+)
+from ticketsafe.catalog.lifecycle import EventStatus
+from ticketsafe.catalog.venue_schemas import Venue
+from ticketsafe.infra.mongodb import Database
+
+
+def seat_id(section_id: str, row_label: str, seat_label: str) -> str:
+    return f"{section_id}:r-{row_label}:s-{seat_label}"
+
+
+@dataclass(frozen=True, slots=True)
+class EventSalesView:
+    event_id: str
+    org_id: str
+    venue_id: str
+    status: EventStatus
+    currency: str  # ISO 4217: BRL, USD or EUR; every amount is in its minor units
+    timezone: str  # IANA, for showing times
+    starts_at: datetime
+    ends_at: datetime
+    hold_duration_s: int
+    per_buyer_limit: int
+    sales: SalesWindow  # on_sale_at / off_sale_at (aware datetimes, may be None in draft)
+    waiting_room: WaitingRoomConfig  # enabled, pre_queue_minutes, admission_rate_per_minute
+    price_levels: tuple[PriceLevel, ...]  # id, name, amount_minor, seat_categories, ga_areas
+    ticket_types: tuple[TicketType, ...]  # id, kind, name, eligibility_note, quota, price_for()
+    requires_cpf: bool
+
+    def is_selling(self, now: datetime) -> bool:
+        """On sale and inside the sales window."""
+        opens, closes = self.sales.on_sale_at, self.sales.off_sale_at
+        return (
+            self.status is EventStatus.ON_SALE
+            and (opens is None or opens <= now)
+            and (closes is None or now < closes)
+        )
+
+    def price_level(self, price_level_id: str) -> PriceLevel | None:
+        return next((p for p in self.price_levels if p.id == price_level_id), None)
+
+    def ticket_type(self, ticket_type_id: str) -> TicketType | None:
+        return next((t for t in self.ticket_types if t.id == ticket_type_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class EventSeat:
+    seat_id: str  # stable: f"{section_id}:r-{row_label}:s-{seat_label}"
+    section_id: str
+    row_label: str
+    seat_label: str
+    order: int  # position within the row, 0-based: adjacent seats differ by 1
+    x: float
+    y: float
+    category: str
+    price_level_id: str | None  # None while the event's price levels do not cover it
+    accessibility: tuple[str, ...]  # wheelchair, companion, reduced_mobility, hearing, visual
+    blocked: bool  # never for sale (set in the venue layout)
+
+
+@dataclass(frozen=True, slots=True)
+class GAArea:
+    area_id: str
+    name: str
+    capacity: int
+    price_level_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventLayout:
+    event_id: str
+    venue_id: str
+    layout_version: int
+    seats: tuple[EventSeat, ...]  # in layout order: sections, rows, then along each row
+    ga_areas: tuple[GAArea, ...]
+
+    @property
+    def sellable_seat_ids(self) -> list[str]:
+        return [s.seat_id for s in self.seats if not s.blocked and s.price_level_id]
+
+
+async def _event(db: Database, event_id: str) -> Event:
+    event = await event_repository.find_event(db, event_id)
+    if event is None:
+        raise EventNotFound(f"no event {event_id}")
+    return event
+
+
+async def _venue(db: Database, event: Event) -> Venue:
+    venue = await venue_repository.find_venue(db, event.venue_id)
+    if venue is None:
+        raise VenueNotFound(f"no venue {event.venue_id}")
+    return venue
+
+
+def sales_view_of(event: Event) -> EventSalesView:
+    return EventSalesView(
+        event_id=event.id,
+        org_id=event.org_id,
+        venue_id=event.venue_id,
+        status=event.status,
+        currency=event.currency or "BRL",
+        timezone=event.timezone,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        hold_duration_s=event.hold_duration_s,
+        per_buyer_limit=event.per_buyer_limit,
+        sales=event.sales,
+        waiting_room=event.waiting_room,
+        price_levels=tuple(event.price_levels),
+        ticket_types=tuple(event.ticket_types),
+        requires_cpf=event.requires_cpf,
+    )
+
+
+async def get_sales_view(db: Database, event_id: str) -> EventSalesView:
+    """Everything needed to sell an event. Raises `EventNotFound` (404)."""
+    return sales_view_of(await _event(db, event_id))
+
+
+async def iter_event_seats(db: Database, event_id: str) -> AsyncIterator[EventSeat]:
+    """Every reserved seat of the event's venue, priced, streamed chunk by chunk."""
+    event = await _event(db, event_id)
+    venue = await _venue(db, event)
+    async for seat in _seats(db, event, venue):
+        yield seat
+
+
+async def _seats(db: Database, event: Event, venue: Venue) -> AsyncIterator[EventSeat]:
+    level_of = {c: p.id for p in event.price_levels for c in p.seat_categories}
+    async for row in venue_repository.iter_rows(db, venue.id, venue.layout_id):
+        for order, (label, x, y, category, accessibility, blocked) in enumerate(row.seats):
+            yield EventSeat(
+                seat_id=seat_id(row.section_id, row.label, label),
+                section_id=row.section_id,
+                row_label=row.label,
+                seat_label=label,
+                order=order,
+                x=x,
+                y=y,
+                category=category,
+                price_level_id=level_of.get(category),
+                accessibility=tuple(accessibility),
+                blocked=blocked,
+            )
+
+
+async def event_layout(db: Database, event_id: str) -> EventLayout:
+    """The whole seat map of an event, priced: seats and GA areas. Raises `EventNotFound`."""
+    event = await _event(db, event_id)
+    venue = await _venue(db, event)
+    level_of_area = {a: p.id for p in event.price_levels for a in p.ga_areas}
+    seats = tuple([s async for s in _seats(db, event, venue)])
+    areas = tuple(
+        GAArea(s.id, s.name, s.capacity, level_of_area.get(s.id))
+        for s in venue.sections
+        if s.kind == "ga"
+    )
+    return EventLayout(event.id, venue.id, venue.layout_version, seats, areas)

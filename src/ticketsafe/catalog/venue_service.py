@@ -1,0 +1,134 @@
+"""Venue rules: ownership, layout validation, and replacing a layout safely."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+
+from ticketsafe.catalog import event_repository, venue_repository
+from ticketsafe.catalog.access import actor_of, ensure_member
+from ticketsafe.catalog.errors import StaleWrite, VenueInUse, VenueNotFound
+from ticketsafe.catalog.venue_csv import export_seats_csv, parse_seats_csv
+from ticketsafe.catalog.venue_schemas import (
+    GeneralAdmissionIn,
+    SectionIn,
+    Venue,
+    VenueDocument,
+)
+from ticketsafe.catalog.venue_validation import validate_layout
+from ticketsafe.identity.principal import Principal
+from ticketsafe.infra import audit
+from ticketsafe.infra.mongodb import Database
+
+
+def new_venue_id() -> str:
+    return "ven_" + secrets.token_hex(8)
+
+
+async def create_venue(
+    db: Database, principal: Principal, org_id: str, payload: VenueDocument
+) -> Venue:
+    ensure_member(principal, org_id)
+    validate_layout(payload.sections)
+    venue_id, layout_id, now = new_venue_id(), venue_repository.new_layout_id(), datetime.now(UTC)
+    sections = venue_repository.summarize(payload.sections)
+    venue = Venue(
+        id=venue_id,
+        org_id=org_id,
+        name=payload.name,
+        city=payload.city,
+        address=payload.address,
+        timezone=payload.timezone,
+        layout_version=1,
+        layout_id=layout_id,
+        sections=sections,
+        created_at=now,
+        updated_at=now,
+        **venue_repository.venue_totals(sections),
+    )
+    # Seats first, venue last: a venue is never visible without its whole seat map.
+    await venue_repository.write_layout_chunks(db, venue_id, layout_id, payload.sections)
+    try:
+        await venue_repository.insert_venue(db, venue)
+    except BaseException:
+        await venue_repository.delete_layout_chunks(db, venue_id, layout_id)
+        raise
+    await audit.record(
+        db,
+        actor=actor_of(principal),
+        action="venue.created",
+        subject=venue_id,
+        data={"org_id": org_id, "seats": venue.seat_count, "ga_capacity": venue.ga_capacity},
+    )
+    return venue
+
+
+async def get_venue(db: Database, principal: Principal, venue_id: str) -> Venue:
+    venue = await venue_repository.find_venue(db, venue_id)
+    if venue is None or not principal.member_of(venue.org_id):
+        raise VenueNotFound(f"no venue {venue_id}")
+    return venue
+
+
+async def list_venues(db: Database, principal: Principal, org_id: str) -> list[Venue]:
+    ensure_member(principal, org_id)
+    return await venue_repository.list_org_venues(db, org_id)
+
+
+async def export_venue(db: Database, principal: Principal, venue_id: str) -> VenueDocument:
+    venue = await get_venue(db, principal, venue_id)
+    sections = await venue_repository.load_sections(db, venue)
+    return VenueDocument.model_construct(
+        name=venue.name,
+        city=venue.city,
+        address=venue.address,
+        timezone=venue.timezone,
+        sections=sections,
+    )
+
+
+async def export_csv(db: Database, principal: Principal, venue_id: str) -> str:
+    venue = await get_venue(db, principal, venue_id)
+    return export_seats_csv(await venue_repository.load_sections(db, venue))
+
+
+async def replace_layout(
+    db: Database, principal: Principal, venue_id: str, sections: list[SectionIn]
+) -> Venue:
+    """Swap the whole seat map. Refused once an event on this venue is past draft: its
+    seats are what inventory sells, so they must not move under it."""
+    venue = await get_venue(db, principal, venue_id)
+    validate_layout(sections)
+    if await event_repository.venue_has_events_past_draft(db, venue_id):
+        raise VenueInUse("an event on this venue is published; its seat map is frozen")
+    layout_id = venue_repository.new_layout_id()
+    await venue_repository.write_layout_chunks(db, venue_id, layout_id, sections)
+    switched = await venue_repository.switch_layout(
+        db,
+        venue_id,
+        from_version=venue.layout_version,
+        layout_id=layout_id,
+        sections=venue_repository.summarize(sections),
+        now=datetime.now(UTC),
+    )
+    if not switched:
+        await venue_repository.delete_layout_chunks(db, venue_id, layout_id)
+        raise StaleWrite("the layout was replaced concurrently")
+    await venue_repository.delete_layout_chunks(db, venue_id, venue.layout_id)
+    await audit.record(
+        db,
+        actor=actor_of(principal),
+        action="venue.layout_replaced",
+        subject=venue_id,
+        data={"layout_version": venue.layout_version + 1, "sections": len(sections)},
+    )
+    return await get_venue(db, principal, venue_id)
+
+
+async def import_csv(db: Database, principal: Principal, venue_id: str, text: str) -> Venue:
+    """Replace the reserved sections with a CSV seat list; GA areas stay as they are."""
+    venue = await get_venue(db, principal, venue_id)
+    reserved = parse_seats_csv(text)
+    current = await venue_repository.load_sections(db, venue)
+    ga: list[SectionIn] = [s for s in current if isinstance(s, GeneralAdmissionIn)]
+    return await replace_layout(db, principal, venue_id, [*reserved, *ga])
