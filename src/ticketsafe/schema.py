@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from ticketsafe.infra import audit
 from ticketsafe.infra.migrations import Migration, check_order
+from ticketsafe.inventory import repository as inventory_repository
 
-MIGRATIONS: list[Migration] = sorted([*audit.MIGRATIONS], key=lambda m: m.version)
+MIGRATIONS: list[Migration] = sorted(
+    [*audit.MIGRATIONS, *inventory_repository.MIGRATIONS], key=lambda m: m.version
+)
 check_order(MIGRATIONS)

@@ -4,6 +4,7 @@ their own `tasks.py`; this module only gathers them for the worker."""
 from __future__ import annotations
 
 from ticketsafe.infra.jobs import JobRegistry
+from ticketsafe.inventory import tasks as inventory_tasks
 from ticketsafe.roles.worker import PeriodicTask
 
 
@@ -12,4 +13,4 @@ def build_registry() -> JobRegistry:
 
 
 def periodic_tasks() -> list[PeriodicTask]:
-    return []
+    return [*inventory_tasks.periodic_tasks()]
