@@ -162,7 +162,7 @@ async def test_availability_version_and_delta(
     await pubsub.get_message(timeout=1)  # subscribe confirmation
     await inventory.hold_seats("evt_1", "usr_a", ["A-1-1"])
     msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=2)
-    await pubsub.aclose()
+    await pubsub.aclose()  # type: ignore[no-untyped-call]
     assert msg is not None
     delta = orjson.loads(msg["data"])
     assert delta == {"v": v0 + 1, "seats": {"A-1-1": "held"}}
