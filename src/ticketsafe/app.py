@@ -21,6 +21,7 @@ from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.security_headers import SecurityHeadersMiddleware
 from ticketsafe.infra.settings import Settings
 from ticketsafe.infra.static_files import mount_frontend
+from ticketsafe.inventory.endpoints import router as inventory_router
 from ticketsafe.ops.endpoints import router as ops_router
 from ticketsafe.ops.metrics import MetricsMiddleware
 from ticketsafe.payments.endpoints import router as payments_router
@@ -59,6 +60,7 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
     app.include_router(webhooks_router)
     if settings.payments_sandbox:
         app.include_router(sandbox_psp_router)
+    app.include_router(inventory_router)
     if frontend_dir is not None:
         mount_frontend(app, frontend_dir)
     # Added innermost first: request id wraps everything, so even errors carry it.

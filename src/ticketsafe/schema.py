@@ -7,6 +7,7 @@ from ticketsafe.catalog import migrations as catalog
 from ticketsafe.identity import migrations as identity
 from ticketsafe.infra import audit
 from ticketsafe.infra.migrations import Migration, check_order
+from ticketsafe.inventory import repository as inventory_repository
 from ticketsafe.payments import repository as payments_repository
 from ticketsafe.webhooks import repository as webhooks_repository
 
@@ -15,6 +16,7 @@ MIGRATIONS: list[Migration] = sorted(
         *audit.MIGRATIONS,
         *identity.MIGRATIONS,
         *catalog.MIGRATIONS,
+        *inventory_repository.MIGRATIONS,
         *payments_repository.MIGRATIONS,
         *webhooks_repository.MIGRATIONS,
     ],

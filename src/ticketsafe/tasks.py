@@ -8,6 +8,7 @@ from ticketsafe.identity.tasks import ErasureHook
 from ticketsafe.infra.crypto.keyring import load_keyring
 from ticketsafe.infra.jobs import JobRegistry
 from ticketsafe.infra.settings import Settings
+from ticketsafe.inventory import tasks as inventory_tasks
 from ticketsafe.mail import tasks as mail_tasks
 from ticketsafe.mail.transport import SmtpTransport
 from ticketsafe.payments import tasks as payment_tasks
@@ -33,4 +34,4 @@ def build_registry(settings: Settings) -> JobRegistry:
 
 
 def periodic_tasks() -> list[PeriodicTask]:
-    return []
+    return [*inventory_tasks.periodic_tasks()]

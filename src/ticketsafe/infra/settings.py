@@ -107,6 +107,14 @@ class Settings(BaseSettings):
     )
     job_max_deliveries: int = Field(default=5, ge=1)
 
+    # Inventory
+    inventory_commit_grace_s: float = Field(
+        default=30.0, ge=1.0, description="A commit older than this is reconciled by the sweep."
+    )
+    inventory_extend_warning_s: float = Field(
+        default=120.0, ge=20.0, description="A hold may be extended in its last N seconds."
+    )
+
     log_level: LogLevel = "INFO"
     log_json: bool = True
     instance_name: str = Field(default="local", description="Shown in logs and metrics.")

@@ -1,0 +1,80 @@
+"""The Redis side of the inventory: one Lua script (`scripts/inventory.lua`), one call
+per operation, on the per-event keys `ts:{evt_<id>}:…` (one hash slot: Cluster-legal).
+
+This module only speaks Redis: it turns script replies into typed outcomes and knows
+nothing of MongoDB. `service.py` decides what an outcome means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import orjson
+
+from ticketsafe.infra.redisdb import RedisClient
+
+_SCRIPT = resources.files("ticketsafe.inventory").joinpath("scripts/inventory.lua").read_text()
+
+EVENTS_KEY = "ts:inventory:events"  # every provisioned event id (for the sweeper)
+
+
+def event_tag(event_id: str) -> str:
+    return "{" + (event_id if event_id.startswith("evt_") else f"evt_{event_id}") + "}"
+
+
+@dataclass(frozen=True)
+class EventKeys:
+    event_id: str
+
+    @property
+    def prefix(self) -> str:
+        return f"ts:{event_tag(self.event_id)}"
+
+    @property
+    def channel(self) -> str:
+        """Pub/sub channel of availability deltas (`{"v":…, "seats":…, "ga":…}`)."""
+        return f"{self.prefix}:changes"
+
+    def all(self) -> list[str]:
+        names = ("meta", "seats", "gau", "gafree", "holds", "exp", "buyers", "rows")
+        return [f"{self.prefix}:{n}" for n in names] + [self.channel]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A script reply: a status word and its values."""
+
+    status: str
+    values: list[Any]
+
+    def text(self, i: int) -> str:
+        v = self.values[i]
+        return v.decode() if isinstance(v, bytes) else str(v)
+
+    def texts(self, start: int = 0) -> list[str]:
+        return [self.text(i) for i in range(start, len(self.values))]
+
+
+class Engine:
+    """Calls into the Lua engine. `now_ms=0` lets Redis's own clock decide (all API
+    instances then agree on expiry); tests pass a clock of their own."""
+
+    def __init__(self, redis: RedisClient) -> None:
+        self.redis = redis
+        self._script = redis.register_script(_SCRIPT)
+
+    async def call(self, event_id: str, op: str, now_ms: int, *args: str | int) -> Reply:
+        raw: Any = await self._script(keys=EventKeys(event_id).all(), args=[op, now_ms, *args])
+        first = raw[0]
+        return Reply(first.decode() if isinstance(first, bytes) else str(first), list(raw[1:]))
+
+    async def load(self, event_id: str, spec: dict[str, Any], now_ms: int) -> int:
+        reply = await self.call(event_id, "load", now_ms, orjson.dumps(spec).decode())
+        await self.redis.sadd(EVENTS_KEY, event_id)
+        return int(reply.values[0])
+
+    async def events(self) -> list[str]:
+        members: Any = await self.redis.smembers(EVENTS_KEY)
+        return sorted(m.decode() for m in members)

@@ -1,0 +1,115 @@
+"""The inventory's own typed input and domain models.
+
+The catalog owns venues and events; it hands the inventory an `InventoryLayout` (what can
+be sold, where it sits, what is blocked) through `provision_event`. Everything else here
+is what the engine answers: holds and availability.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# Ids travel into Redis keys, Lua and MongoDB `_id`s: keep them to a safe alphabet.
+Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+
+
+class ReservedSeat(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    seat_id: Ident  # stable across re-provisioning: sales refer to it
+    section_id: Ident
+    row: str = Field(min_length=1, max_length=16)
+    order: int = Field(ge=0, description="Position within the row; adjacent seats differ by 1.")
+    x: float = 0.0
+    y: float = 0.0
+    category: str = Field(default="", max_length=64, description="Price level.")
+    blocked: bool = False
+
+
+class GaArea(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    area_id: Ident
+    capacity: int = Field(ge=0, le=1_000_000)
+
+
+class InventoryLayout(BaseModel):
+    """What the catalog provisions for one event."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: Ident
+    seats: list[ReservedSeat] = Field(default_factory=list)
+    areas: list[GaArea] = Field(default_factory=list)
+    hold_duration_s: int = Field(default=600, ge=5, le=3600)
+    per_buyer_limit: int = Field(default=10, ge=0, description="0 = no limit.")
+    focus_x: float = Field(default=0.0, description="Stage centre: best seats are nearest.")
+    focus_y: float = 0.0
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> InventoryLayout:
+        seat_ids = [s.seat_id for s in self.seats]
+        if len(seat_ids) != len(set(seat_ids)):
+            raise ValueError("seat ids must be unique")
+        area_ids = [a.area_id for a in self.areas]
+        if len(area_ids) != len(set(area_ids)):
+            raise ValueError("area ids must be unique")
+        return self
+
+
+class HoldKind(StrEnum):
+    SEATS = "seats"
+    BEST = "best"
+    GA = "ga"
+
+
+class Hold(BaseModel):
+    hold_id: str
+    event_id: str
+    buyer_id: str
+    kind: HoldKind
+    seats: list[str]
+    ga: dict[str, int]
+    expires_at_ms: int
+    extended: bool = False
+    committing: bool = False
+
+
+class UnitStatus(StrEnum):
+    AVAILABLE = "available"
+    HELD = "held"
+    SOLD = "sold"
+    BLOCKED = "blocked"
+
+
+class GaAvailability(BaseModel):
+    capacity: int
+    available: int
+
+
+class Availability(BaseModel):
+    event_id: str
+    version: int
+    seats: dict[str, UnitStatus]
+    ga: dict[str, GaAvailability]
+
+
+class Sale(BaseModel):
+    """What `commit_sale` recorded in MongoDB (the system of record)."""
+
+    hold_id: str
+    order_id: str
+    buyer_id: str
+    event_id: str
+    seats: list[str]
+    ga: dict[str, int]
+
+
+class SaleItems(BaseModel):
+    """Units of an order to hand back (refund): seats by id, GA as units per area."""
+
+    seats: list[str] = Field(default_factory=list)
+    ga: dict[str, int] = Field(default_factory=dict)

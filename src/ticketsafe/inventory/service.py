@@ -1,0 +1,407 @@
+"""Inventory business rules: holds in Redis (fast, atomic, per event), sales in MongoDB.
+
+Who decides what:
+- A hold exists only in Redis. Losing Redis loses holds, which is safe: their units just
+  become available again (MongoDB's sold units are reloaded), so every hold still ends in
+  an order or a release. No hold document is written to MongoDB: that would put a
+  ~1 k writes/s store on the hot path for no safety gain.
+- A sale exists only once MongoDB accepted it (`commit_sale`): unique unit `_id`s refuse
+  a second sale of any seat or GA unit whatever Redis believed.
+
+The commit protocol (race windows in comments at each step) keeps Redis and MongoDB
+converging after any crash: the hold is marked *committing* in Redis first (so neither the
+buyer nor the sweeper releases it mid-write), then MongoDB is written, then Redis marks the
+units sold. A caller that dies in between leaves a committing hold that the sweeper
+reconciles with MongoDB once the commit grace has passed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from pymongo.errors import ConnectionFailure, WriteConcernError
+from redis.exceptions import BusyLoadingError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.redisdb import RedisClient
+from ticketsafe.inventory.engine import Engine, Reply
+from ticketsafe.inventory.errors import (
+    EventNotProvisioned,
+    ExtensionRefused,
+    HoldCommitting,
+    HoldExpired,
+    HoldLimitExceeded,
+    HoldNotFound,
+    InventoryBusy,
+    NoAdjacentSeats,
+    SeatsTaken,
+    SoldOut,
+    UnknownUnits,
+)
+from ticketsafe.inventory.layout_spec import ga_area_of, load_spec
+from ticketsafe.inventory.models import (
+    Availability,
+    GaAvailability,
+    Hold,
+    HoldKind,
+    InventoryLayout,
+    Sale,
+    SaleItems,
+    UnitStatus,
+)
+from ticketsafe.inventory.repository import InventoryRepository, SoldUnit
+
+Clock = Callable[[], int]  # milliseconds; 0 = let Redis's clock decide
+
+_STATUS = {"A": UnitStatus.AVAILABLE, "B": UnitStatus.BLOCKED, "H": UnitStatus.HELD}
+
+
+def hold_id_for(event_id: str) -> str:
+    return f"hld_{secrets.token_hex(10)}_{event_id}"
+
+
+def event_of(hold_id: str) -> str:
+    parts = hold_id.split("_", 2)
+    if len(parts) != 3 or parts[0] != "hld" or not parts[2]:
+        raise HoldNotFound()
+    return parts[2]
+
+
+@asynccontextmanager
+async def store_errors() -> AsyncIterator[None]:
+    """A store that does not answer is a 503 with Retry-After, never a 500."""
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError, BusyLoadingError) as exc:
+        raise InventoryBusy("inventory store unavailable", retry_after=1) from exc
+    except (ConnectionFailure, WriteConcernError) as exc:
+        raise InventoryBusy("sales database unavailable", retry_after=2) from exc
+
+
+def _split_units(units: Sequence[str]) -> tuple[list[str], dict[str, int]]:
+    seats: list[str] = []
+    ga: Counter[str] = Counter()
+    for u in units:
+        area = ga_area_of(u)
+        if area is None:
+            seats.append(u)
+        else:
+            ga[area] += 1
+    return seats, dict(ga)
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    released: int
+    reconciled: int
+
+
+class InventoryService:
+    def __init__(
+        self,
+        db: Database,
+        redis: RedisClient,
+        *,
+        clock: Clock | None = None,
+        commit_grace_s: float = 30.0,
+        extend_warning_s: float = 120.0,
+        engine: Engine | None = None,
+    ) -> None:
+        self.repo = InventoryRepository(db)
+        self.engine = engine or Engine(redis)
+        self.clock: Clock = clock or (lambda: 0)
+        self.commit_grace_ms = int(commit_grace_s * 1000)
+        self.extend_warning_ms = int(extend_warning_s * 1000)
+
+    # -- provisioning and recovery --------------------------------------------------------
+
+    async def provision_event(self, layout: InventoryLayout) -> int:
+        """Create or update an event's inventory; idempotent. Held and sold units keep
+        their state; blocked flags, capacities and new/removed seats are merged in."""
+        async with store_errors():
+            await self.repo.save_layout(layout)
+            sold = await self.repo.sold_units(layout.event_id)
+            return await self.engine.load(layout.event_id, load_spec(layout, sold), self.clock())
+
+    async def rebuild(self, event_id: str) -> None:
+        """Redis lost this event (flush, restart without data): reload it from MongoDB's
+        layout and sold units. Lost holds vanish, i.e. their units are available again.
+        Two instances rebuilding at once is harmless: the second load is a no-op merge."""
+        async with store_errors():
+            layout = await self.repo.load_layout(event_id)
+            if layout is None:
+                raise EventNotProvisioned(event_id=event_id)
+            sold = await self.repo.sold_units(event_id)
+            await self.engine.load(event_id, load_spec(layout, sold), self.clock())
+
+    async def _call(self, event_id: str, op: str, *args: str | int) -> Reply:
+        async with store_errors():
+            reply = await self.engine.call(event_id, op, self.clock(), *args)
+            if reply.status == "NOREADY":
+                await self.rebuild(event_id)
+                reply = await self.engine.call(event_id, op, self.clock(), *args)
+                if reply.status == "NOREADY":
+                    raise InventoryBusy("inventory is being rebuilt", retry_after=1)
+            return reply
+
+    # -- holds -----------------------------------------------------------------------------
+
+    async def hold_seats(self, event_id: str, buyer_id: str, seat_ids: Sequence[str]) -> Hold:
+        params = {"seats": list(dict.fromkeys(seat_ids))}
+        return await self._hold(event_id, buyer_id, HoldKind.SEATS, params)
+
+    async def hold_best(
+        self, event_id: str, buyer_id: str, section_id: str, quantity: int, category: str = ""
+    ) -> Hold:
+        params = {"section": section_id, "cat": category, "n": quantity}
+        return await self._hold(event_id, buyer_id, HoldKind.BEST, params)
+
+    async def hold_ga(self, event_id: str, buyer_id: str, area_id: str, quantity: int) -> Hold:
+        params = {"area": area_id, "n": quantity}
+        return await self._hold(event_id, buyer_id, HoldKind.GA, params)
+
+    async def _hold(
+        self, event_id: str, buyer_id: str, kind: HoldKind, params: dict[str, Any]
+    ) -> Hold:
+        hold_id = hold_id_for(event_id)
+        r = await self._call(
+            event_id, "hold", hold_id, buyer_id, kind.value, orjson.dumps(params).decode()
+        )
+        if r.status == "OK":
+            seats, ga = _split_units(r.texts(2))
+            return Hold(
+                hold_id=hold_id, event_id=event_id, buyer_id=buyer_id, kind=kind,
+                seats=seats, ga=ga, expires_at_ms=int(r.values[0]),
+            )  # fmt: skip
+        if r.status == "LIMIT":
+            limit, current = int(r.values[0]), int(r.values[1])
+            raise HoldLimitExceeded(
+                f"at most {limit} tickets per buyer for this event", limit=limit, current=current
+            )
+        if r.status == "TAKEN":
+            raise SeatsTaken(seats=r.texts())
+        if r.status == "SOLDOUT":
+            raise SoldOut(available=int(r.values[0]))
+        if r.status == "NOADJ":
+            raise NoAdjacentSeats(available=int(r.values[0]))
+        if r.status == "UNKNOWN":
+            raise UnknownUnits(units=r.texts())
+        raise InventoryBusy(f"unexpected engine answer {r.status}")
+
+    async def get_hold(self, hold_id: str, buyer_id: str) -> Hold:
+        event_id = event_of(hold_id)
+        r = await self._call(event_id, "get", hold_id)
+        if r.status != "OK":
+            raise HoldExpired(hold_id=hold_id)
+        raw: dict[str, Any] = orjson.loads(r.values[0])
+        if raw["b"] != buyer_id:
+            raise HoldNotFound()  # never reveal someone else's hold
+        if int(raw["e"]) <= int(r.values[1]) and not raw["c"]:
+            raise HoldExpired(hold_id=hold_id)
+        seats, ga = _split_units(raw["u"])
+        return Hold(
+            hold_id=hold_id, event_id=event_id, buyer_id=buyer_id, kind=HoldKind(raw["k"]),
+            seats=seats, ga=ga, expires_at_ms=int(raw["e"]), extended=raw["x"] == 1,
+            committing=bool(raw["c"]),
+        )  # fmt: skip
+
+    async def release_hold(self, hold_id: str, buyer_id: str) -> None:
+        r = await self._call(event_of(hold_id), "release", hold_id, buyer_id)
+        if r.status == "GONE":
+            raise HoldExpired(hold_id=hold_id)
+        if r.status == "NOTYOURS":
+            raise HoldNotFound()
+        if r.status == "COMMITTING":
+            raise HoldCommitting(hold_id=hold_id)
+
+    async def extend_hold(self, hold_id: str, buyer_id: str) -> Hold:
+        """Once per hold, inside the warning window before expiry (WCAG 2.2.1)."""
+        r = await self._call(event_of(hold_id), "extend", hold_id, buyer_id, self.extend_warning_ms)
+        if r.status in {"GONE", "EXPIRED"}:
+            raise HoldExpired(hold_id=hold_id)
+        if r.status == "NOTYOURS":
+            raise HoldNotFound()
+        if r.status == "COMMITTING":
+            raise HoldCommitting(hold_id=hold_id)
+        if r.status == "ONCE":
+            raise ExtensionRefused("a hold can be extended only once", reason="already_extended")
+        if r.status == "EARLY":
+            raise ExtensionRefused(
+                "extension opens shortly before expiry",
+                reason="not_in_warning_window",
+                opens_at_ms=int(r.values[0]),
+            )
+        return await self.get_hold(hold_id, buyer_id)
+
+    # -- availability ----------------------------------------------------------------------
+
+    async def availability(self, event_id: str) -> Availability:
+        """Every seat's status and every GA area's count, in one Redis round trip."""
+        r = await self._call(event_id, "avail")
+        version = int(r.values[0])
+        ga_rows: list[list[Any]] = orjson.loads(r.values[1]) if r.values[1] != b"{}" else []
+        flat: list[bytes] = r.values[2]
+        seats = {
+            flat[i].decode(): _STATUS.get(flat[i + 1][:1].decode(), UnitStatus.SOLD)
+            for i in range(0, len(flat), 2)
+        }
+        ga = {str(a): GaAvailability(capacity=int(c), available=int(f)) for a, c, f in ga_rows}
+        return Availability(event_id=event_id, version=version, seats=seats, ga=ga)
+
+    # -- sales (called by the orders domain) -----------------------------------------------
+
+    async def commit_sale(self, hold_id: str, order_id: str, buyer_id: str) -> Sale:
+        """Turn a live hold into a sale in MongoDB, before any payment is captured.
+
+        Idempotent: calling again with the same order returns the same sale. Raises
+        HoldExpired (410), SeatsTaken (409, only if Redis had lost state), or
+        InventoryBusy (503: outcome unknown, call again — the retry settles it)."""
+        event_id = event_of(hold_id)
+        r = await self._call(
+            event_id, "commit_begin", hold_id, buyer_id, order_id, self.commit_grace_ms
+        )
+        if r.status in {"GONE", "EXPIRED"}:
+            return await self._committed_earlier(event_id, hold_id, order_id, buyer_id)
+        if r.status == "NOTYOURS":
+            raise HoldNotFound()
+        if r.status == "COMMITTING":
+            raise HoldCommitting(hold_id=hold_id)
+        units = r.texts()
+        try:
+            async with store_errors():
+                outcome = await self.repo.insert_sold(
+                    event_id, units, order_id=order_id, hold_id=hold_id, buyer_id=buyer_id
+                )
+        except InventoryBusy:
+            # Unknown whether MongoDB applied the write. Try to undo our part and hold
+            # again; if even that fails the hold stays "committing" and the sweeper
+            # reconciles it with MongoDB after the grace (or the caller's retry does).
+            try:
+                async with store_errors():
+                    await self.repo.delete_units_of_hold(event_id, units, hold_id)
+                await self._call(event_id, "commit_abort", hold_id)
+            except InventoryBusy:
+                pass
+            raise
+        others = [u for u in outcome.existing if u.hold_id != hold_id]
+        if others:
+            # Only possible after Redis lost state: MongoDB refused units sold to another
+            # order. Undo ours, teach Redis the truth, release the rest of the hold.
+            async with store_errors():
+                await self.repo.delete_units_of_hold(event_id, outcome.inserted, hold_id)
+            await self._mark_sold(event_id, others)
+            await self._call(event_id, "release", hold_id, "")
+            raise SeatsTaken(seats=sorted(u.unit for u in others))
+        # MongoDB has the sale: it stands even if this Redis update fails (the sweeper
+        # finishes it: a committing hold whose units are all in MongoDB becomes sold).
+        with suppress(InventoryBusy):
+            await self._call(event_id, "commit_done", hold_id, order_id, *units)
+        seats, ga = _split_units(units)
+        return Sale(
+            hold_id=hold_id, order_id=order_id, buyer_id=buyer_id, event_id=event_id,
+            seats=seats, ga=ga,
+        )  # fmt: skip
+
+    async def _committed_earlier(
+        self, event_id: str, hold_id: str, order_id: str, buyer_id: str
+    ) -> Sale:
+        async with store_errors():
+            sold = await self.repo.units_of_hold(hold_id)
+        if not sold or any(u.order_id != order_id for u in sold):
+            raise HoldExpired(hold_id=hold_id)
+        seats, ga = _split_units([u.unit for u in sold])
+        return Sale(
+            hold_id=hold_id, order_id=order_id, buyer_id=buyer_id, event_id=event_id,
+            seats=seats, ga=ga,
+        )  # fmt: skip
+
+    async def _mark_sold(self, event_id: str, sold: Sequence[SoldUnit]) -> None:
+        pairs = [x for u in sold for x in (u.unit, u.order_id)]
+        if pairs:
+            await self._call(event_id, "mark_sold", *pairs)
+
+    async def release_sale(self, order_id: str, items: SaleItems | None = None) -> int:
+        """Refund: the order's units (all, or just `items`) are deleted from MongoDB and
+        become available at once. Returns how many units were released; idempotent."""
+        async with store_errors():
+            all_units = await self.repo.units_by_order(order_id)
+        if not all_units:
+            return 0
+        event_id = all_units[0].event_id
+        wanted = [u.unit for u in all_units]
+        if items is not None:
+            wanted = [u for u in wanted if _selected(u, items)]
+            wanted = _limit_ga(wanted, items)
+        async with store_errors():
+            released = await self.repo.delete_units_of_order(event_id, wanted, order_id)
+        by_buyer: Counter[str] = Counter(u.buyer_id for u in released)
+        for buyer, _ in by_buyer.items():
+            units = [u.unit for u in released if u.buyer_id == buyer]
+            await self._call(event_id, "refund", order_id, buyer, *units)
+        return len(released)
+
+    # -- expiry (worker) -------------------------------------------------------------------
+
+    async def sweep(self, batch: int = 500) -> SweepReport:
+        """Release expired holds of every event; reconcile stuck commits with MongoDB.
+        Idempotent and safe on several workers at once: each release is one atomic script
+        that acts only on a hold still present and still due."""
+        released = reconciled = 0
+        async with store_errors():
+            events = await self.engine.events()
+        for event_id in events:
+            while True:
+                r = await self._call(event_id, "expire", batch)
+                count = int(r.values[0])
+                released += count
+                for hold_id in r.texts(1):
+                    await self._reconcile(event_id, hold_id)
+                    reconciled += 1
+                if count < batch:
+                    break
+        return SweepReport(released, reconciled)
+
+    async def _reconcile(self, event_id: str, hold_id: str) -> None:
+        """A commit outlived its grace (its caller died or lost MongoDB). MongoDB decides:
+        every unit sold to this hold → the sale stands; otherwise undo any partial write
+        and release the hold."""
+        r = await self._call(event_id, "get", hold_id)
+        if r.status != "OK":
+            return
+        raw: dict[str, Any] = orjson.loads(r.values[0])
+        units: list[str] = raw["u"]
+        async with store_errors():
+            sold = await self.repo.units_of_hold(hold_id)
+        if len(sold) == len(units):
+            await self._call(event_id, "commit_done", hold_id, raw["o"], *units)
+            return
+        if sold:
+            async with store_errors():
+                await self.repo.delete_units_of_hold(event_id, units, hold_id)
+        await self._call(event_id, "release", hold_id, "")
+
+
+def _selected(unit: str, items: SaleItems) -> bool:
+    area = ga_area_of(unit)
+    return unit in items.seats if area is None else area in items.ga
+
+
+def _limit_ga(units: list[str], items: SaleItems) -> list[str]:
+    left = dict(items.ga)
+    out: list[str] = []
+    for u in units:
+        area = ga_area_of(u)
+        if area is None:
+            out.append(u)
+        elif left.get(area, 0) > 0:
+            left[area] -= 1
+            out.append(u)
+    return out

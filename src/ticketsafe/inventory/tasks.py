@@ -1,0 +1,26 @@
+"""The inventory's background work: the expiry sweep (a periodic task under a lease)."""
+
+from __future__ import annotations
+
+import logging
+
+from ticketsafe.infra.jobs import JobContext
+from ticketsafe.inventory.service import InventoryService
+from ticketsafe.roles.worker import PeriodicTask
+
+log = logging.getLogger("ticketsafe.inventory")
+
+
+async def sweep_expired_holds(ctx: JobContext) -> None:
+    """Release expired holds, reconcile stuck commits. Idempotent: a second worker (or a
+    worker killed mid-sweep and restarted) only finds less to do."""
+    report = await InventoryService(ctx.db, ctx.redis).sweep()
+    if report.released or report.reconciled:
+        log.info(
+            "inventory sweep",
+            extra={"released": report.released, "reconciled": report.reconciled},
+        )
+
+
+def periodic_tasks(interval_s: float = 5.0) -> list[PeriodicTask]:
+    return [PeriodicTask("inventory.sweep", interval_s, sweep_expired_holds)]

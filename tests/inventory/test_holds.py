@@ -1,0 +1,169 @@
+"""Holds on the real engine: kinds, all-or-nothing, limits, expiry, extension, release."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from tests.inventory.conftest import Clock, seated_layout
+from ticketsafe.infra.resources import Resources
+from ticketsafe.inventory.errors import (
+    ExtensionRefused,
+    HoldExpired,
+    HoldLimitExceeded,
+    HoldNotFound,
+    NoAdjacentSeats,
+    SeatsTaken,
+    SoldOut,
+    UnknownUnits,
+)
+from ticketsafe.inventory.models import UnitStatus
+from ticketsafe.inventory.service import InventoryService
+
+
+async def test_hold_chosen_seats_all_or_nothing(inventory: InventoryService) -> None:
+    await inventory.provision_event(seated_layout())
+    first = await inventory.hold_seats("evt_1", "usr_a", ["A-1-1", "A-1-2"])
+    assert first.seats == ["A-1-1", "A-1-2"]
+    with pytest.raises(SeatsTaken) as err:
+        await inventory.hold_seats("evt_1", "usr_b", ["A-1-2", "A-1-3"])
+    assert err.value.extra["seats"] == ["A-1-2"]
+    avail = await inventory.availability("evt_1")
+    assert avail.seats["A-1-3"] is UnitStatus.AVAILABLE  # nothing of the refused hold kept
+    assert avail.seats["A-1-2"] is UnitStatus.HELD
+
+
+async def test_unknown_and_blocked_seats(inventory: InventoryService) -> None:
+    await inventory.provision_event(seated_layout(blocked=frozenset({"A-1-1"})))
+    with pytest.raises(UnknownUnits):
+        await inventory.hold_seats("evt_1", "usr_a", ["Z-9-9"])
+    with pytest.raises(SeatsTaken):
+        await inventory.hold_seats("evt_1", "usr_a", ["A-1-1"])
+
+
+async def test_best_available_is_adjacent_front_centre(inventory: InventoryService) -> None:
+    await inventory.provision_event(seated_layout(rows=3, per_row=10))
+    hold = await inventory.hold_best("evt_1", "usr_a", "A", 4)
+    assert hold.seats == ["A-1-4", "A-1-5", "A-1-6", "A-1-7"]  # row 1, centred
+
+
+async def test_best_available_avoids_single_gaps(inventory: InventoryService) -> None:
+    await inventory.provision_event(seated_layout(rows=2, per_row=6))
+    await inventory.hold_seats("evt_1", "usr_x", ["A-1-1"])
+    # Row 1 has seats 2..6 free: any 4 of them strand a single seat, so row 2 is taken,
+    # and there not 2..5 (a single gap each side) but an end-aligned window.
+    hold = await inventory.hold_best("evt_1", "usr_a", "A", 4)
+    assert hold.seats == ["A-2-1", "A-2-2", "A-2-3", "A-2-4"]
+    one = await inventory.hold_best("evt_1", "usr_b", "A", 5)
+    assert one.seats == ["A-1-2", "A-1-3", "A-1-4", "A-1-5", "A-1-6"]
+
+
+async def test_no_adjacent_vs_sold_out(inventory: InventoryService) -> None:
+    await inventory.provision_event(seated_layout(rows=1, per_row=4, limit=0))
+    await inventory.hold_seats("evt_1", "usr_x", ["A-1-2"])
+    with pytest.raises(NoAdjacentSeats):
+        await inventory.hold_best("evt_1", "usr_a", "A", 3)
+    with pytest.raises(SoldOut):
+        await inventory.hold_best("evt_1", "usr_a", "A", 4)
+
+
+async def test_ga_hold_and_sold_out(inventory: InventoryService) -> None:
+    await inventory.provision_event(seated_layout(areas={"floor": 5}, limit=0))
+    hold = await inventory.hold_ga("evt_1", "usr_a", "floor", 3)
+    assert hold.ga == {"floor": 3}
+    with pytest.raises(SoldOut) as err:
+        await inventory.hold_ga("evt_1", "usr_b", "floor", 3)
+    assert err.value.extra["available"] == 2
+    assert (await inventory.availability("evt_1")).ga["floor"].available == 2
+
+
+async def test_per_buyer_limit_counts_holds_and_sales(inventory: InventoryService) -> None:
+    await inventory.provision_event(seated_layout(limit=4, areas={"floor": 100}))
+    h = await inventory.hold_ga("evt_1", "usr_a", "floor", 2)
+    await inventory.commit_sale(h.hold_id, "ord_1", "usr_a")
+    await inventory.hold_seats("evt_1", "usr_a", ["A-1-1"])
+    with pytest.raises(HoldLimitExceeded) as err:
+        await inventory.hold_ga("evt_1", "usr_a", "floor", 2)
+    assert err.value.extra == {"limit": 4, "current": 3}
+    await inventory.hold_ga("evt_1", "usr_a", "floor", 1)
+
+
+async def test_expiry_returns_units(inventory: InventoryService, clock: Clock) -> None:
+    await inventory.provision_event(seated_layout(hold_s=60, areas={"floor": 2}))
+    seat = await inventory.hold_seats("evt_1", "usr_a", ["A-1-1"])
+    ga = await inventory.hold_ga("evt_1", "usr_a", "floor", 2)
+    clock.advance(61)
+    report = await inventory.sweep()
+    assert report.released == 2
+    avail = await inventory.availability("evt_1")
+    assert avail.seats["A-1-1"] is UnitStatus.AVAILABLE
+    assert avail.ga["floor"].available == 2
+    for hold_id in (seat.hold_id, ga.hold_id):
+        with pytest.raises(HoldExpired):
+            await inventory.commit_sale(hold_id, "ord_1", "usr_a")
+
+
+async def test_extend_once_in_warning_window(inventory: InventoryService, clock: Clock) -> None:
+    await inventory.provision_event(seated_layout(hold_s=600))
+    hold = await inventory.hold_seats("evt_1", "usr_a", ["A-1-1"])
+    with pytest.raises(ExtensionRefused) as early:
+        await inventory.extend_hold(hold.hold_id, "usr_a")
+    assert early.value.extra["reason"] == "not_in_warning_window"
+    clock.advance(500)
+    extended = await inventory.extend_hold(hold.hold_id, "usr_a")
+    assert extended.extended
+    assert extended.expires_at_ms == clock.ms + 600_000
+    clock.advance(590)
+    with pytest.raises(ExtensionRefused):
+        await inventory.extend_hold(hold.hold_id, "usr_a")
+    clock.advance(11)
+    with pytest.raises(HoldExpired):
+        await inventory.extend_hold(hold.hold_id, "usr_a")
+
+
+async def test_release_by_buyer_only(inventory: InventoryService) -> None:
+    await inventory.provision_event(seated_layout())
+    hold = await inventory.hold_seats("evt_1", "usr_a", ["A-1-1"])
+    with pytest.raises(HoldNotFound):
+        await inventory.release_hold(hold.hold_id, "usr_b")
+    await inventory.release_hold(hold.hold_id, "usr_a")
+    assert (await inventory.availability("evt_1")).seats["A-1-1"] is UnitStatus.AVAILABLE
+    with pytest.raises(HoldExpired):
+        await inventory.release_hold(hold.hold_id, "usr_a")
+
+
+async def test_reprovision_keeps_held_and_sold(
+    inventory: InventoryService, resources: Resources
+) -> None:
+    await inventory.provision_event(seated_layout(areas={"floor": 3}))
+    held = await inventory.hold_seats("evt_1", "usr_a", ["A-1-1"])
+    sold = await inventory.hold_seats("evt_1", "usr_b", ["A-1-2"])
+    await inventory.commit_sale(sold.hold_id, "ord_b", "usr_b")
+    await inventory.hold_ga("evt_1", "usr_c", "floor", 2)
+    layout = seated_layout(areas={"floor": 10}, blocked=frozenset({"A-1-1", "A-1-3"}))
+    await inventory.provision_event(layout)
+    await inventory.provision_event(layout)
+    avail = await inventory.availability("evt_1")
+    assert avail.seats["A-1-1"] is UnitStatus.HELD
+    assert avail.seats["A-1-2"] is UnitStatus.SOLD
+    assert avail.seats["A-1-3"] is UnitStatus.BLOCKED
+    assert avail.ga["floor"].available == 8
+    await inventory.release_hold(held.hold_id, "usr_a")
+    assert (await inventory.availability("evt_1")).seats["A-1-1"] is UnitStatus.BLOCKED
+
+
+async def test_availability_version_and_delta(
+    inventory: InventoryService, resources: Resources
+) -> None:
+    await inventory.provision_event(seated_layout())
+    v0 = (await inventory.availability("evt_1")).version
+    pubsub = resources.redis.pubsub()
+    await pubsub.subscribe("ts:{evt_1}:changes")
+    await pubsub.get_message(timeout=1)  # subscribe confirmation
+    await inventory.hold_seats("evt_1", "usr_a", ["A-1-1"])
+    msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=2)
+    await pubsub.aclose()  # type: ignore[no-untyped-call]
+    assert msg is not None
+    delta = orjson.loads(msg["data"])
+    assert delta == {"v": v0 + 1, "seats": {"A-1-1": "held"}}
+    assert (await inventory.availability("evt_1")).version == v0 + 1
