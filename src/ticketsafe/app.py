@@ -21,6 +21,7 @@ from ticketsafe.infra.static_files import mount_frontend
 from ticketsafe.ops.endpoints import router as ops_router
 from ticketsafe.ops.metrics import MetricsMiddleware
 from ticketsafe.schema import MIGRATIONS
+from ticketsafe.waitingroom.endpoints import router as waitingroom_router
 
 
 def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastAPI:
@@ -46,6 +47,7 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
     )
     install_problem_handlers(app)
     app.include_router(ops_router)
+    app.include_router(waitingroom_router)
     if frontend_dir is not None:
         mount_frontend(app, frontend_dir)
     # Added innermost first: request id wraps everything, so even errors carry it.

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from ticketsafe.infra import audit
 from ticketsafe.infra.migrations import Migration, check_order
+from ticketsafe.waitingroom import migrations as waitingroom
 
-MIGRATIONS: list[Migration] = sorted([*audit.MIGRATIONS], key=lambda m: m.version)
+MIGRATIONS: list[Migration] = sorted(
+    [*audit.MIGRATIONS, *waitingroom.MIGRATIONS], key=lambda m: m.version
+)
 check_order(MIGRATIONS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ticketsafe.infra.jobs import JobRegistry
 from ticketsafe.roles.worker import PeriodicTask
+from ticketsafe.waitingroom import tasks as waitingroom
 
 
 def build_registry() -> JobRegistry:
@@ -12,4 +13,4 @@ def build_registry() -> JobRegistry:
 
 
 def periodic_tasks() -> list[PeriodicTask]:
-    return []
+    return [*waitingroom.periodic_tasks()]
