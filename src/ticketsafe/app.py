@@ -27,6 +27,7 @@ from ticketsafe.ops.metrics import MetricsMiddleware
 from ticketsafe.payments.endpoints import router as payments_router
 from ticketsafe.payments.sandbox_psp.endpoints import router as sandbox_psp_router
 from ticketsafe.schema import MIGRATIONS
+from ticketsafe.waitingroom.endpoints import router as waitingroom_router
 from ticketsafe.webhooks.endpoints import router as webhooks_router
 
 
@@ -61,6 +62,7 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
     if settings.payments_sandbox:
         app.include_router(sandbox_psp_router)
     app.include_router(inventory_router)
+    app.include_router(waitingroom_router)
     if frontend_dir is not None:
         mount_frontend(app, frontend_dir)
     # Added innermost first: request id wraps everything, so even errors carry it.

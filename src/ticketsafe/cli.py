@@ -104,6 +104,22 @@ def rotate_keys(
     _require_stores(run)
 
 
+@cli.command("verify-queue")
+def verify_queue(
+    source: Annotated[str, typer.Argument(help="URL of …/waitingroom/events/ID/draw, or a file.")],
+    pseudonym: Annotated[
+        str | None, typer.Option(help="Your pseudonym (from your status): print your place.")
+    ] = None,
+    cacert: Annotated[
+        str | None, typer.Option(help="CA bundle for an HTTPS URL (e.g. the local CA).")
+    ] = None,
+) -> None:
+    """Check a waiting room's published draw: seed ↔ commitment, and the exact order."""
+    from ticketsafe.waitingroom.verify import run_verify  # noqa: PLC0415
+
+    raise typer.Exit(run_verify(source, pseudonym=pseudonym, cacert=cacert, echo=typer.echo))
+
+
 def _require_stores(run: object) -> None:
     settings = _settings()
     try:

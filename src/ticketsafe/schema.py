@@ -9,6 +9,7 @@ from ticketsafe.infra import audit
 from ticketsafe.infra.migrations import Migration, check_order
 from ticketsafe.inventory import repository as inventory_repository
 from ticketsafe.payments import repository as payments_repository
+from ticketsafe.waitingroom import migrations as waitingroom
 from ticketsafe.webhooks import repository as webhooks_repository
 
 MIGRATIONS: list[Migration] = sorted(
@@ -19,6 +20,7 @@ MIGRATIONS: list[Migration] = sorted(
         *inventory_repository.MIGRATIONS,
         *payments_repository.MIGRATIONS,
         *webhooks_repository.MIGRATIONS,
+        *waitingroom.MIGRATIONS,
     ],
     key=lambda m: m.version,
 )

@@ -13,6 +13,7 @@ from ticketsafe.mail import tasks as mail_tasks
 from ticketsafe.mail.transport import SmtpTransport
 from ticketsafe.payments import tasks as payment_tasks
 from ticketsafe.roles.worker import PeriodicTask
+from ticketsafe.waitingroom import tasks as waitingroom
 from ticketsafe.webhooks import tasks as webhook_tasks
 
 # Called with (ctx, person_id) after a person's erasure; each domain adds its own here.
@@ -34,4 +35,4 @@ def build_registry(settings: Settings) -> JobRegistry:
 
 
 def periodic_tasks() -> list[PeriodicTask]:
-    return [*inventory_tasks.periodic_tasks()]
+    return [*inventory_tasks.periodic_tasks(), *waitingroom.periodic_tasks()]

@@ -1,0 +1,1 @@
+"""Waiting room: fair, verifiable, bot-resistant admission to an event's sale."""

@@ -1,0 +1,74 @@
+"""The worker side of the waiting room: the draw at on-sale, grace-period sweeps and
+admission steps. Needs no secrets: pseudonyms were computed at join time and the seed
+lives in the queue's MongoDB record."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+
+import orjson
+
+from ticketsafe.infra.errors import Conflict
+from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.redisdb import RedisClient
+from ticketsafe.waitingroom import fairness
+from ticketsafe.waitingroom.repository import QueueRepository, QueueStore
+from ticketsafe.waitingroom.schemas import QueueState
+
+log = logging.getLogger("ticketsafe.waitingroom")
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Admissions:
+    def __init__(self, db: Database, redis: RedisClient) -> None:
+        self.repo = QueueRepository(db)
+        self.store = QueueStore(redis)
+
+    async def draw(self, event_id: str) -> int | None:
+        """Shuffle the pre-queue once on-sale has come; None when not due or already done."""
+        stored = await self.repo.get(event_id)
+        if stored is None or stored.state is not QueueState.PRE:
+            return None
+        if _now_ms() < int(stored.config.on_sale_at.timestamp() * 1000):
+            return None
+        seed = bytes.fromhex(stored.seed_hex)
+        pre = await self.store.pre_queue(event_id)
+        by_pseudonym = {p: u for u, p in pre.items()}
+        if len(by_pseudonym) != len(pre):
+            raise Conflict("pseudonym collision in the pre-queue")  # ~2^-128; refuse to guess
+        order = fairness.draw_order(seed, by_pseudonym)
+        text = "\n".join(order)
+        placed = await self.store.draw(
+            event_id, stored.seed_hex, [by_pseudonym[p] for p in order], text
+        )
+        if placed < 0:
+            # -1 already drawn; -2 Redis's clock not yet at on-sale; -3 the pre-queue
+            # changed between our read and the script (a sweep): next tick retries.
+            log.info("draw not done", extra={"event_id": event_id, "code": placed})
+            return None
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        await self.repo.mark_drawn(event_id, placed, digest)
+        await self.store.publish(event_id, orjson.dumps({"type": "drawn", "entrants": placed}))
+        log.info("waiting room drawn", extra={"event_id": event_id, "entrants": placed})
+        return placed
+
+    async def tick(self, max_batch: int = 5_000) -> dict[str, int]:
+        """One admission round over every live queue: draw if due, sweep, admit."""
+        admitted: dict[str, int] = {}
+        for event_id in await self.store.live_events():
+            state, on_sale = await self.store.config_fields(event_id, "state", "on_sale_ms")
+            if state == QueueState.PRE.value and on_sale and _now_ms() >= int(on_sale):
+                await self.draw(event_id)
+            await self.store.sweep(event_id)
+            users = await self.store.admit(event_id, max_batch)
+            if users:
+                await self.store.publish(
+                    event_id, orjson.dumps({"type": "admitted", "count": len(users)})
+                )
+            admitted[event_id] = len(users)
+        return admitted

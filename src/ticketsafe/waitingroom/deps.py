@@ -1,0 +1,21 @@
+"""FastAPI dependency for the waiting-room service (built once per app, lazily)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from ticketsafe.infra.deps import get_resources
+from ticketsafe.waitingroom.service import WaitingRoom
+
+
+def get_waiting_room(request: Request) -> WaitingRoom:
+    room: WaitingRoom | None = getattr(request.app.state, "waiting_room", None)
+    if room is None:
+        room = WaitingRoom.from_resources(get_resources(request))
+        request.app.state.waiting_room = room
+    return room
+
+
+WaitingRoomDep = Annotated[WaitingRoom, Depends(get_waiting_room)]

@@ -1,0 +1,258 @@
+"""Storage of the waiting room.
+
+MongoDB (`waitingroom_queues`) is the record of each queue's configuration, seed
+commitment and draw; Redis holds the live queue (keys in `keys.py`), changed only by the
+Lua scripts in `scripts/`, each one atomic step. Losing Redis loses places in line, never
+a sale: the configuration is re-primed from MongoDB on the next read.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from redis.typing import EncodableT, FieldT
+
+from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.redisdb import RedisClient
+from ticketsafe.waitingroom.keys import EVENTS_INDEX, QueueKeys
+from ticketsafe.waitingroom.schemas import AdmissionMode, QueueConfig, QueueState
+
+COLLECTION = "waitingroom_queues"
+_SCRIPTS = Path(__file__).parent / "scripts"
+
+
+def _script(name: str) -> str:
+    return (_SCRIPTS / "_now.lua").read_text() + (_SCRIPTS / f"{name}.lua").read_text()
+
+
+_SOURCES = {n: _script(n) for n in ("join", "status", "draw", "sweep", "admit", "checkout")}
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _s(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+@dataclass(frozen=True)
+class StoredQueue:
+    config: QueueConfig
+    seed_hex: str
+    commitment: str
+    state: QueueState
+    drawn_at: datetime | None = None
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> StoredQueue:
+        drawn = doc.get("drawn_at")
+        return cls(
+            config=QueueConfig.model_validate(doc["config"]),
+            seed_hex=doc["seed"],
+            commitment=doc["commitment"],
+            state=QueueState(doc.get("state", QueueState.PRE)),
+            drawn_at=drawn.replace(tzinfo=UTC) if drawn is not None else None,
+        )
+
+
+class QueueRepository:
+    """The MongoDB record of queues (one document per event)."""
+
+    def __init__(self, db: Database) -> None:
+        self._col = db[COLLECTION]
+
+    async def get(self, event_id: str) -> StoredQueue | None:
+        doc = await self._col.find_one({"_id": event_id})
+        return StoredQueue.from_doc(doc) if doc is not None else None
+
+    async def create_or_update(self, config: QueueConfig, seed_hex: str, commitment: str) -> None:
+        """Upsert; the seed and commitment are set once, on first configuration."""
+        await self._col.update_one(
+            {"_id": config.event_id},
+            {
+                "$set": {"config": config.model_dump(mode="json"), "org_id": config.org_id},
+                "$setOnInsert": {
+                    "seed": seed_hex,
+                    "commitment": commitment,
+                    "state": QueueState.PRE.value,
+                    "created_at": datetime.now(UTC),
+                },
+            },
+            upsert=True,
+        )
+
+    async def update_config(self, config: QueueConfig) -> None:
+        await self._col.update_one(
+            {"_id": config.event_id}, {"$set": {"config": config.model_dump(mode="json")}}
+        )
+
+    async def mark_drawn(self, event_id: str, entrants: int, order_sha256: str) -> None:
+        await self._col.update_one(
+            {"_id": event_id, "state": QueueState.PRE.value},
+            {
+                "$set": {
+                    "state": QueueState.DRAWN.value,
+                    "drawn_at": datetime.now(UTC),
+                    "entrants": entrants,
+                    "order_sha256": order_sha256,
+                }
+            },
+        )
+
+    async def mark_closed(self, event_id: str) -> None:
+        await self._col.update_one({"_id": event_id}, {"$set": {"state": QueueState.CLOSED.value}})
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    code: int
+    where: str
+    rank: int
+    on_sale_ms: int
+    rate_per_minute: float
+
+
+@dataclass(frozen=True)
+class StatusResult:
+    code: int
+    value: str
+    rate_per_minute: float
+    on_sale_ms: int
+    token_ttl_ms: int
+
+
+class QueueStore:
+    """The live queue in Redis. One script call per operation on the hot paths."""
+
+    def __init__(self, redis: RedisClient) -> None:
+        self.redis = redis
+        self._join = redis.register_script(_SOURCES["join"])
+        self._status = redis.register_script(_SOURCES["status"])
+        self._draw = redis.register_script(_SOURCES["draw"])
+        self._sweep = redis.register_script(_SOURCES["sweep"])
+        self._admit = redis.register_script(_SOURCES["admit"])
+        self._checkout = redis.register_script(_SOURCES["checkout"])
+
+    async def prime(self, stored: StoredQueue) -> None:
+        """Write the configuration the scripts read (state only ever moves forward)."""
+        cfg = stored.config
+        k = QueueKeys(cfg.event_id)
+        fields: dict[FieldT, EncodableT] = {
+            "org_id": cfg.org_id,
+            "on_sale_ms": _ms(cfg.on_sale_at),
+            "opens_ms": _ms(cfg.pre_queue_opens_at),
+            "mode": cfg.mode.value,
+            "rate": cfg.rate_per_minute,
+            "target": cfg.target_active,
+            "token_ttl_ms": int(cfg.token_ttl / timedelta(milliseconds=1)),
+            "window_ms": int(cfg.shopping_window / timedelta(milliseconds=1)),
+            "grace_ms": int(cfg.grace_period / timedelta(milliseconds=1)),
+            "pow_bits": cfg.pow_difficulty,
+            "seed": stored.seed_hex,
+            "commitment": stored.commitment,
+        }
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(k.cfg, mapping=fields)
+            pipe.hsetnx(k.cfg, "state", stored.state.value)
+            if stored.state is QueueState.CLOSED:
+                pipe.hset(k.cfg, "state", QueueState.CLOSED.value)
+                pipe.srem(EVENTS_INDEX, cfg.event_id)
+            else:
+                pipe.sadd(EVENTS_INDEX, cfg.event_id)
+            await pipe.execute()
+
+    async def config_fields(self, event_id: str, *names: str) -> list[str | None]:
+        values = await self.redis.hmget(QueueKeys(event_id).cfg, list(names))
+        return [None if v is None else _s(v) for v in values]
+
+    async def set_admission(
+        self, event_id: str, mode: AdmissionMode, rate: int, target: int
+    ) -> None:
+        await self.redis.hset(
+            QueueKeys(event_id).cfg, mapping={"mode": mode.value, "rate": rate, "target": target}
+        )
+
+    async def close(self, event_id: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(QueueKeys(event_id).cfg, "state", QueueState.CLOSED.value)
+            pipe.srem(EVENTS_INDEX, event_id)
+            await pipe.execute()
+
+    async def join(
+        self, event_id: str, user_id: str, pseudonym: str, nonce: str, nonce_ttl_ms: int
+    ) -> JoinResult:
+        k = QueueKeys(event_id)
+        keys = [k.cfg, k.pre, k.queue, k.seen, k.admitted, k.seq, k.stats, k.pow_nonce(nonce)]
+        code, where, rank, on_sale, rate = await self._join(
+            keys=keys, args=[user_id, pseudonym, nonce_ttl_ms]
+        )
+        return JoinResult(int(code), _s(where), int(rank), int(on_sale), int(rate) / 1000)
+
+    async def status(self, event_id: str, user_id: str) -> StatusResult:
+        k = QueueKeys(event_id)
+        keys = [k.cfg, k.pre, k.queue, k.seen, k.admitted, k.stats]
+        code, value, rate, on_sale, ttl = await self._status(keys=keys, args=[user_id])
+        return StatusResult(int(code), _s(value), int(rate) / 1000, int(on_sale), int(ttl))
+
+    async def pre_queue(self, event_id: str) -> dict[str, str]:
+        raw = await self.redis.hgetall(QueueKeys(event_id).pre)
+        return {_s(u): _s(p) for u, p in raw.items()}
+
+    async def draw(self, event_id: str, seed_hex: str, users: list[str], order_text: str) -> int:
+        k = QueueKeys(event_id)
+        keys = [k.cfg, k.pre, k.queue, k.draw]
+        return int(await self._draw(keys=keys, args=[len(users), seed_hex, order_text, *users]))
+
+    async def drawn_order(self, event_id: str) -> list[str] | None:
+        raw = await self.redis.get(QueueKeys(event_id).draw)
+        if raw is None:
+            return None
+        text = _s(raw)
+        return text.split("\n") if text else []
+
+    async def sweep(self, event_id: str, limit: int = 5_000) -> int:
+        k = QueueKeys(event_id)
+        return int(await self._sweep(keys=[k.cfg, k.pre, k.queue, k.seen, k.stats], args=[limit]))
+
+    async def admit(self, event_id: str, max_batch: int) -> list[str]:
+        k = QueueKeys(event_id)
+        keys = [k.cfg, k.queue, k.seen, k.admitted, k.active, k.stats, k.done]
+        return [_s(u) for u in await self._admit(keys=keys, args=[max_batch])]
+
+    async def checkout(self, event_id: str, user_id: str, *, completed: bool) -> bool:
+        k = QueueKeys(event_id)
+        keys = [k.active, k.done, k.stats]
+        return bool(await self._checkout(keys=keys, args=[user_id, "1" if completed else "0"]))
+
+    async def live_events(self) -> list[str]:
+        return sorted(_s(e) for e in await self.redis.smembers(EVENTS_INDEX))
+
+    async def counters(self, event_id: str) -> dict[str, int]:
+        k = QueueKeys(event_id)
+        now_ms = int(time.time() * 1000)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.zcard(k.queue)
+            pipe.hlen(k.pre)
+            pipe.zcount(k.active, now_ms, "+inf")
+            pipe.zcount(k.done, now_ms - 60_000, "+inf")
+            pipe.hgetall(k.stats)
+            qlen, plen, active, done, stats = await pipe.execute()
+        raw = {_s(f): _s(v) for f, v in stats.items()}
+        return {
+            "queue_length": int(qlen),
+            "pre_queue_length": int(plen),
+            "active": int(active),
+            "completions_last_minute": int(done),
+            "joined": int(raw.get("joined", 0)),
+            "admitted": int(raw.get("admitted", 0)),
+            "abandoned": int(raw.get("abandoned", 0)),
+            "measured_rate": int(float(raw.get("measured_rate", 0))),
+        }
+
+    async def publish(self, event_id: str, message: bytes) -> None:
+        await self.redis.publish(QueueKeys(event_id).channel, message)

@@ -1,0 +1,125 @@
+"""Typed models of the waiting room: configuration, status, draw, organizer view."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+
+class AdmissionMode(StrEnum):
+    FIXED = "fixed"  # the organizer's people per minute
+    AUTO = "auto"  # keep `target_active` shoppers; the rate follows measured completions
+
+
+class QueueState(StrEnum):
+    """pre (pre-queue open or waiting) → drawn (shuffled, admitting) → closed."""
+
+    PRE = "pre"
+    DRAWN = "drawn"
+    CLOSED = "closed"
+
+
+class QueueConfig(BaseModel):
+    """Per-event queue settings; `configure_queue` is idempotent on `event_id`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    org_id: str = Field(min_length=1, max_length=64)
+    on_sale_at: AwareDatetime
+    pre_queue_window: timedelta = Field(default=timedelta(minutes=30))
+    mode: AdmissionMode = AdmissionMode.FIXED
+    rate_per_minute: int = Field(default=600, ge=1, le=1_000_000)
+    target_active: int = Field(default=500, ge=1, le=1_000_000)
+    token_ttl: timedelta = Field(default=timedelta(minutes=5))
+    shopping_window: timedelta = Field(
+        default=timedelta(minutes=15), description="How long an admitted buyer counts as active."
+    )
+    grace_period: timedelta = Field(default=timedelta(minutes=2))
+    pow_difficulty: int = Field(default=18, ge=0, le=28)
+
+    @model_validator(mode="after")
+    def _durations(self) -> QueueConfig:
+        if not timedelta(0) <= self.pre_queue_window <= timedelta(days=1):
+            raise ValueError("pre_queue_window must be between 0 and 1 day")
+        if not timedelta(seconds=30) <= self.token_ttl <= timedelta(minutes=30):
+            raise ValueError("token_ttl must be between 30 s and 30 min")
+        if not timedelta(seconds=1) <= self.grace_period <= timedelta(hours=1):
+            raise ValueError("grace_period must be between 1 s and 1 h")
+        if self.shopping_window < self.token_ttl:
+            raise ValueError("shopping_window must be at least token_ttl")
+        return self
+
+    @property
+    def pre_queue_opens_at(self) -> datetime:
+        return self.on_sale_at - self.pre_queue_window
+
+
+class AdmissionUpdate(BaseModel):
+    mode: AdmissionMode | None = None
+    rate_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)
+    target_active: int | None = Field(default=None, ge=1, le=1_000_000)
+
+
+class ChallengeOut(BaseModel):
+    challenge: str
+    difficulty: int = Field(description="Leading zero bits of SHA-256(challenge ':' solution).")
+    expires_in_s: int
+
+
+class JoinIn(BaseModel):
+    challenge: str = Field(max_length=512)
+    solution: str = Field(max_length=64)
+
+
+class PlaceState(StrEnum):
+    PRE_QUEUE = "pre_queue"  # joined before on-sale; position drawn at on-sale
+    QUEUED = "queued"
+    ADMITTED = "admitted"
+    NOT_IN_QUEUE = "not_in_queue"  # never joined, or lost the place after the grace period
+
+
+class QueueStatus(BaseModel):
+    event_id: str
+    state: PlaceState
+    position: int | None = Field(default=None, description="1 = next to be admitted.")
+    people_ahead: int | None = None
+    estimated_wait_s: int | None = None
+    rate_per_minute: float = 0.0
+    on_sale_at: datetime
+    pseudonym: str | None = Field(default=None, description="Your entry in the public draw.")
+    admission_token: str | None = Field(
+        default=None, description="Send as X-Admission-Token to hold tickets."
+    )
+    admission_expires_at: datetime | None = None
+    poll_after_s: float = 2.0
+
+
+class DrawOut(BaseModel):
+    """The public record of the pre-queue draw (verify with `ticketsafe verify-queue`)."""
+
+    event_id: str
+    commitment: str = Field(description="SHA-256 of the seed, hex; published before on-sale.")
+    seed: str | None = Field(default=None, description="Revealed after the draw, hex.")
+    drawn_at: datetime | None = None
+    entries: list[str] = Field(default_factory=list, description="Pseudonyms, sorted.")
+    order: list[str] = Field(default_factory=list, description="Pseudonyms in drawn order.")
+    algorithm: str = "order = entries sorted by SHA-256(seed_bytes || pseudonym_utf8)"
+
+
+class QueueStats(BaseModel):
+    event_id: str
+    state: QueueState
+    mode: AdmissionMode
+    queue_length: int
+    pre_queue_length: int
+    admitted: int
+    active_shoppers: int
+    abandoned: int
+    joined: int
+    rate_per_minute: float
+    target_active: int
+    completions_last_minute: int
+    estimated_time_to_clear_s: int | None
