@@ -24,6 +24,7 @@ from ticketsafe.infra.static_files import mount_frontend
 from ticketsafe.inventory.endpoints import router as inventory_router
 from ticketsafe.ops.endpoints import router as ops_router
 from ticketsafe.ops.metrics import MetricsMiddleware
+from ticketsafe.orders.endpoints import router as orders_router
 from ticketsafe.payments.endpoints import router as payments_router
 from ticketsafe.payments.sandbox_psp.endpoints import router as sandbox_psp_router
 from ticketsafe.schema import MIGRATIONS
@@ -57,6 +58,7 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
     app.include_router(ops_router)
     app.include_router(catalog_router)
     app.include_router(identity_router)
+    app.include_router(orders_router)
     app.include_router(payments_router)
     app.include_router(webhooks_router)
     if settings.payments_sandbox:

@@ -8,6 +8,7 @@ from ticketsafe.identity import migrations as identity
 from ticketsafe.infra import audit
 from ticketsafe.infra.migrations import Migration, check_order
 from ticketsafe.inventory import repository as inventory_repository
+from ticketsafe.orders import repository as orders_repository
 from ticketsafe.payments import repository as payments_repository
 from ticketsafe.waitingroom import migrations as waitingroom
 from ticketsafe.webhooks import repository as webhooks_repository
@@ -18,6 +19,7 @@ MIGRATIONS: list[Migration] = sorted(
         *identity.MIGRATIONS,
         *catalog.MIGRATIONS,
         *inventory_repository.MIGRATIONS,
+        *orders_repository.MIGRATIONS,
         *payments_repository.MIGRATIONS,
         *webhooks_repository.MIGRATIONS,
         *waitingroom.MIGRATIONS,

@@ -11,6 +11,7 @@ from ticketsafe.infra.settings import Settings
 from ticketsafe.inventory import tasks as inventory_tasks
 from ticketsafe.mail import tasks as mail_tasks
 from ticketsafe.mail.transport import SmtpTransport
+from ticketsafe.orders import tasks as order_tasks
 from ticketsafe.payments import tasks as payment_tasks
 from ticketsafe.roles.worker import PeriodicTask
 from ticketsafe.waitingroom import tasks as waitingroom
@@ -28,11 +29,17 @@ def build_registry(settings: Settings) -> JobRegistry:
         if settings.smtp_url is not None
         else None
     )
-    mail_tasks.register(registry, load_keyring(settings), transport)
+    keyring = load_keyring(settings)
+    mail_tasks.register(registry, keyring, transport)
     payment_tasks.register(registry)
+    order_tasks.register(registry, keyring)
     webhook_tasks.register(registry)
     return registry
 
 
-def periodic_tasks() -> list[PeriodicTask]:
-    return [*inventory_tasks.periodic_tasks(), *waitingroom.periodic_tasks()]
+def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
+    return [
+        *inventory_tasks.periodic_tasks(),
+        *waitingroom.periodic_tasks(),
+        *order_tasks.periodic_tasks(load_keyring(settings)),
+    ]

@@ -10,16 +10,31 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 # Ids travel into Redis keys, Lua and MongoDB `_id`s: keep them to a safe alphabet.
 Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
 
 
+# Seat ids come from the catalog (`<section>:r-<row>:s-<seat>`), so they may hold ':'; the
+# `ga:` prefix stays reserved for GA units, which the engine tells apart by it.
+def _not_ga(value: str) -> str:
+    if value.startswith("ga:"):
+        raise ValueError("seat ids must not start with 'ga:'")
+    return value
+
+
+SeatIdent = Annotated[
+    str,
+    Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:\-]+$"),
+    AfterValidator(_not_ga),
+]
+
+
 class ReservedSeat(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    seat_id: Ident  # stable across re-provisioning: sales refer to it
+    seat_id: SeatIdent  # stable across re-provisioning: sales refer to it
     section_id: Ident
     row: str = Field(min_length=1, max_length=16)
     order: int = Field(ge=0, description="Position within the row; adjacent seats differ by 1.")

@@ -6,12 +6,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from ticketsafe.inventory.models import Ident
+from ticketsafe.inventory.models import Ident, SeatIdent
 
 
 class HoldSeatsRequest(BaseModel):
     kind: Literal["seats"]
-    seat_ids: list[Ident] = Field(min_length=1, max_length=50)
+    seat_ids: list[SeatIdent] = Field(min_length=1, max_length=50)
 
 
 class HoldBestRequest(BaseModel):

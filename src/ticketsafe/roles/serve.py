@@ -52,7 +52,7 @@ async def _worker_until(settings: Settings, stop: asyncio.Event) -> None:
         worker = Worker(
             resources,
             build_registry(settings),
-            periodic_tasks(),
+            periodic_tasks(settings),
             concurrency=settings.worker_concurrency,
         )
         await worker.run(stop)

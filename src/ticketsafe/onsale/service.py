@@ -1,0 +1,78 @@
+"""What happens when an event is published or put on sale."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from ticketsafe.catalog.lifecycle import EventStatus
+from ticketsafe.catalog.read_models import EventSalesView, event_layout, get_sales_view
+from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.redisdb import RedisClient
+from ticketsafe.inventory.models import GaArea, InventoryLayout, ReservedSeat
+from ticketsafe.inventory.service import InventoryService
+from ticketsafe.waitingroom.schemas import AdmissionMode, QueueConfig
+from ticketsafe.waitingroom.service import WaitingRoom
+
+SELLABLE = (EventStatus.PUBLISHED, EventStatus.ON_SALE, EventStatus.SOLD_OUT)
+
+
+async def open_event(
+    db: Database, redis: RedisClient, room: WaitingRoom | None, event_id: str
+) -> int:
+    """Provision the event's inventory (idempotent: sold and held units keep their state)
+    and configure its waiting room when it has one. Returns the units provisioned."""
+    view = await get_sales_view(db, event_id)
+    layout = await event_layout(db, event_id)
+    seats = [
+        ReservedSeat(
+            seat_id=s.seat_id,
+            section_id=s.section_id,
+            row=s.row_label,
+            order=s.order,
+            x=s.x,
+            y=s.y,
+            category=s.price_level_id or "",
+            blocked=s.blocked or s.price_level_id is None,  # unpriced seats are not for sale
+        )
+        for s in layout.seats
+    ]
+    areas = [
+        GaArea(area_id=a.area_id, capacity=a.capacity) for a in layout.ga_areas if a.price_level_id
+    ]
+    focus_x, focus_y = _stage_focus(seats)
+    provisioned = await InventoryService(db, redis).provision_event(
+        InventoryLayout(
+            event_id=event_id,
+            seats=seats,
+            areas=areas,
+            hold_duration_s=view.hold_duration_s,
+            per_buyer_limit=view.per_buyer_limit,
+            focus_x=focus_x,
+            focus_y=focus_y,
+        )
+    )
+    if room is not None and view.waiting_room.enabled:
+        await room.configure_queue(_queue_config(view))
+    return provisioned
+
+
+def _stage_focus(seats: list[ReservedSeat]) -> tuple[float, float]:
+    """Without a drawn stage, the best seats are front-centre: middle x, smallest y."""
+    if not seats:
+        return 0.0, 0.0
+    xs = [s.x for s in seats]
+    return (min(xs) + max(xs)) / 2, min(s.y for s in seats)
+
+
+def _queue_config(view: EventSalesView) -> QueueConfig:
+    wr = view.waiting_room
+    assert view.sales.on_sale_at is not None  # publishing requires it with a waiting room
+    rate = wr.admission_rate_per_minute
+    return QueueConfig(
+        event_id=view.event_id,
+        org_id=view.org_id,
+        on_sale_at=view.sales.on_sale_at,
+        pre_queue_window=timedelta(minutes=wr.pre_queue_minutes),
+        mode=AdmissionMode.FIXED if rate else AdmissionMode.AUTO,
+        rate_per_minute=rate or 600,
+    )

@@ -1,0 +1,111 @@
+"""Orders API: buyers check out and see their orders; organizers manage theirs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+
+from ticketsafe.identity.deps import CurrentUser, VaultDep, require_role
+from ticketsafe.identity.principal import Role
+from ticketsafe.infra import audit
+from ticketsafe.infra.deps import DbDep
+from ticketsafe.infra.errors import NotFound
+from ticketsafe.orders import repository as repo
+from ticketsafe.orders.deps import OrdersDep
+from ticketsafe.orders.export import attendees_csv
+from ticketsafe.orders.models import OrderStatus
+from ticketsafe.orders.schemas import CancelRequest, CheckoutRequest, OrderOut, RefundRequest
+
+router = APIRouter(tags=["orders"])
+_ORGANIZER = [Depends(require_role(Role.ORGANIZER))]
+
+
+@router.post("/orders", status_code=201, operation_id="orders_checkout")
+async def checkout(body: CheckoutRequest, user: CurrentUser, orders: OrdersDep) -> OrderOut:
+    """Turn a hold into an order and start its payment (send an Idempotency-Key)."""
+    order, payment = await orders.checkout(user, body)
+    return OrderOut.of(order, payment)
+
+
+@router.get("/orders/{order_id}", operation_id="orders_get")
+async def get_order(order_id: str, user: CurrentUser, orders: OrdersDep) -> OrderOut:
+    order = await orders.get_for_buyer(user, order_id)
+    return OrderOut.of(order, await orders.payment_of(order))
+
+
+@router.get("/me/orders", operation_id="orders_mine")
+async def my_orders(user: CurrentUser, db: DbDep) -> list[OrderOut]:
+    return [OrderOut.of(o) for o in await repo.search(db, buyer_id=user.user_id, limit=100)]
+
+
+@router.post("/orders/{order_id}/cancel", operation_id="orders_cancel")
+async def cancel(
+    order_id: str, body: CancelRequest, user: CurrentUser, orders: OrdersDep
+) -> OrderOut:
+    """Cancel an unpaid order: its seats go back on sale at once."""
+    return OrderOut.of(await orders.cancel_pending(user, order_id, body.reason))
+
+
+@router.get("/orgs/{org_id}/orders", dependencies=_ORGANIZER, operation_id="orders_list")
+async def list_orders(
+    org_id: str,
+    *,
+    user: CurrentUser,
+    db: DbDep,
+    event_id: str | None = None,
+    status: OrderStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[OrderOut]:
+    if not user.member_of(org_id):
+        raise NotFound("no such organization", code="organization_not_found")
+    found = await repo.search(db, org_id=org_id, event_id=event_id, status=status, limit=limit)
+    return [OrderOut.of(o) for o in found]
+
+
+@router.post(
+    "/orgs/{org_id}/orders/{order_id}/mark-paid", dependencies=_ORGANIZER,
+    operation_id="orders_mark_paid",
+)  # fmt: skip
+async def mark_paid(org_id: str, order_id: str, user: CurrentUser, orders: OrdersDep) -> OrderOut:
+    """Bank transfer arrived: mark the order paid."""
+    order = await orders.get_for_organizer(user, order_id)
+    if order.org_id != org_id:
+        raise NotFound("no such order", code="order_not_found")
+    return OrderOut.of(await orders.mark_paid(user, order_id))
+
+
+@router.post(
+    "/orgs/{org_id}/orders/{order_id}/refund", dependencies=_ORGANIZER,
+    operation_id="orders_refund",
+)  # fmt: skip
+async def refund(
+    org_id: str, order_id: str, body: RefundRequest, user: CurrentUser, orders: OrdersDep
+) -> OrderOut:
+    """Full or partial refund (by lines); refunded seats go back on sale immediately."""
+    order = await orders.get_for_organizer(user, order_id)
+    if order.org_id != org_id:
+        raise NotFound("no such order", code="order_not_found")
+    return OrderOut.of(await orders.refund(user.user_id, order, body.line_ids, body.reason))
+
+
+@router.get(
+    "/orgs/{org_id}/events/{event_id}/attendees.csv", dependencies=_ORGANIZER,
+    operation_id="orders_export_csv", response_class=StreamingResponse,
+)  # fmt: skip
+async def export_csv(
+    org_id: str, event_id: str, user: CurrentUser, db: DbDep, vault: VaultDep
+) -> StreamingResponse:
+    """Orders and attendees, decrypted for this organizer; every export is audited."""
+    if not user.member_of(org_id):
+        raise NotFound("no such organization", code="organization_not_found")
+    sample = await repo.search(db, event_id=event_id, limit=1)
+    if sample and sample[0].org_id != org_id:
+        raise NotFound("no such event", code="event_not_found")
+    await audit.record(db, actor=user.user_id, action="orders.exported", subject=event_id)
+    return StreamingResponse(
+        attendees_csv(db, vault, event_id),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{event_id}-attendees.csv"'},
+    )

@@ -1,0 +1,400 @@
+"""Checkout and the life of an order.
+
+Order of operations in checkout (the reason this code exists — "never charge without a
+ticket"):
+1. price the hold and check the total the buyer saw; take limited ticket-type quotas;
+2. insert the order (unique per hold: a retried checkout finds the same order);
+3. commit the sale in inventory (a guarded MongoDB write) — seats are now this order's;
+4. only then start the payment; a card is authorised, then captured right away because
+   the sale already stands. A failed payment releases the sale and the quotas.
+Any path that leaves `pending_payment` without `paid` releases the sale.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ticketsafe.catalog.read_models import EventSalesView, get_sales_view
+from ticketsafe.identity.principal import Principal
+from ticketsafe.identity.service import open_pii, seal_pii
+from ticketsafe.identity.vault import PiiVault
+from ticketsafe.infra import audit
+from ticketsafe.infra.jobs import JobBuffer
+from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.settings import Settings
+from ticketsafe.inventory.errors import HoldExpired, SeatsTaken
+from ticketsafe.inventory.models import SaleItems
+from ticketsafe.inventory.service import InventoryService, event_of
+from ticketsafe.mail.outbox import queue_mail
+from ticketsafe.orders import repository as repo
+from ticketsafe.orders.errors import (
+    EventNotOnSale,
+    OrderNotFound,
+    PaymentDeclined,
+    PriceChanged,
+    QuotaExhausted,
+)
+from ticketsafe.orders.mails import RECEIPT, money
+from ticketsafe.orders.models import (
+    LineStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+    check_transition,
+)
+from ticketsafe.orders.pricing import PriceBook, limited_types, price_tickets
+from ticketsafe.orders.schemas import CheckoutRequest
+from ticketsafe.payments import service as payments
+from ticketsafe.payments.models import Payment, PaymentMethod, PaymentStatus
+from ticketsafe.payments.providers import ProviderContext
+from ticketsafe.waitingroom.service import WaitingRoom
+from ticketsafe.webhooks import service as webhooks
+
+log = logging.getLogger("ticketsafe.orders")
+
+# How long an order may wait for its money once the sale is committed.
+PAYMENT_WINDOW = {
+    PaymentMethod.FREE: timedelta(minutes=5),
+    PaymentMethod.CARD_SANDBOX: timedelta(minutes=15),  # time for a 3-D-Secure challenge
+    PaymentMethod.PIX: timedelta(minutes=30),
+    PaymentMethod.BANK_TRANSFER: timedelta(days=3),
+}
+
+
+class OrderChanged(PriceChanged):
+    code = "order_changed_concurrently"
+    title = "The order changed meanwhile; retry"
+
+
+@dataclass
+class OrderService:
+    db: Database
+    jobs: JobBuffer
+    settings: Settings
+    vault: PiiVault
+    inventory: InventoryService
+    prices: PriceBook
+    waiting_room: WaitingRoom | None = None
+
+    @property
+    def payments(self) -> ProviderContext:
+        return ProviderContext(self.db, self.jobs, self.settings)
+
+    # -- checkout ---------------------------------------------------------------------
+
+    async def checkout(self, buyer: Principal, request: CheckoutRequest) -> tuple[Order, Payment]:
+        existing = await repo.by_hold(self.db, request.hold_id)
+        if existing is not None and existing.buyer_id == buyer.user_id:
+            return existing, await self._payment(existing)  # a retried checkout
+        event_id = event_of(request.hold_id)
+        view = await get_sales_view(self.db, event_id)
+        now = datetime.now(UTC)
+        if not view.is_selling(now):
+            raise EventNotOnSale(status=view.status.value)
+        hold = await self.inventory.get_hold(request.hold_id, buyer.user_id)
+        seat_levels, area_levels = await self.prices.levels(self.db, event_id)
+        priced = price_tickets(
+            view, hold, request.tickets, seat_levels, area_levels,
+            organizer=buyer.member_of(view.org_id),
+        )  # fmt: skip
+        total = sum(t.line.unit_cents for t in priced)
+        if total != request.expected_total_cents:
+            raise PriceChanged(total_cents=total, expected_total_cents=request.expected_total_cents)
+        method = PaymentMethod.FREE if total == 0 else request.payment_method
+        order_id = f"ord_{secrets.token_urlsafe(10)}"
+        lines = [
+            t.line.model_copy(
+                update={"holder_sealed": await seal_pii(self.vault, buyer.user_id, t.holder)}
+            )
+            for t in priced
+        ]
+        quotas = limited_types(view, lines)
+        await self._take_quotas(event_id, quotas)
+        buyer_fields = {"name": request.buyer.name, "email": request.buyer.email}
+        if request.buyer.phone:
+            buyer_fields["phone"] = request.buyer.phone
+        order = Order(
+            id=order_id, event_id=event_id, org_id=view.org_id, buyer_id=buyer.user_id,
+            hold_id=request.hold_id, status=OrderStatus.PENDING_PAYMENT,
+            currency=view.currency, total_cents=total, lines=lines, payment_method=method,
+            buyer_sealed=await seal_pii(self.vault, buyer.user_id, buyer_fields),
+            locale=request.locale, payment_deadline=now + PAYMENT_WINDOW[method],
+            created_at=now, updated_at=now,
+        )  # fmt: skip
+        if not await repo.insert(self.db, order):
+            await self._return_quotas(event_id, quotas)
+            existing = await repo.by_hold(self.db, request.hold_id)
+            if existing is None or existing.buyer_id != buyer.user_id:
+                raise OrderNotFound()
+            return existing, await self._payment(existing)
+        try:
+            await self.inventory.commit_sale(request.hold_id, order_id, buyer.user_id)
+        except (HoldExpired, SeatsTaken):
+            await self._abandon(order, OrderStatus.CANCELLED, "sale could not be committed")
+            raise
+        order = await self._set(order, {"sale_committed": True})
+        await self._audit(order, buyer.user_id, "order.created", None)
+        await webhooks.publish(self.db, self.jobs, order.org_id, "order.created", _hook(order))
+        payment = await payments.start_payment(
+            self.payments, order_id=order.id, method=method, amount_cents=total,
+            currency=order.currency, card_token=request.card_token,
+        )  # fmt: skip
+        order = await self._set(order, {"payment_id": payment.id})
+        return await self._after_payment_update(order, payment)
+
+    async def _after_payment_update(self, order: Order, payment: Payment) -> tuple[Order, Payment]:
+        """React to where the payment stands now (also used by the worker)."""
+        if (
+            payment.status is PaymentStatus.AUTHORIZED
+            and order.status is OrderStatus.PENDING_PAYMENT
+        ):
+            payment = await payments.capture(self.payments, payment.id)  # sale already stands
+        if payment.status is PaymentStatus.CAPTURED and order.status is OrderStatus.PENDING_PAYMENT:
+            order = await self._settle_paid(order, payment)
+        elif payment.status in (PaymentStatus.FAILED, PaymentStatus.VOIDED) and (
+            order.status is OrderStatus.PENDING_PAYMENT
+        ):
+            await self._abandon(order, OrderStatus.CANCELLED, "payment failed")
+            raise PaymentDeclined(decline_code=payment.instructions.get("decline_code"))
+        return order, payment
+
+    async def _settle_paid(self, order: Order, payment: Payment) -> Order:
+        check_transition(order.status, OrderStatus.PAID)
+        order = await self._set(order, {"status": OrderStatus.PAID.value})
+        await self._audit(order, "system", "order.paid", f"payment {payment.id}")
+        await webhooks.publish(self.db, self.jobs, order.org_id, "order.paid", _hook(order))
+        await self._send_receipt(order)
+        if self.waiting_room is not None:
+            await self.waiting_room.record_checkout_completed(order.event_id, order.buyer_id)
+        return order
+
+    async def _send_receipt(self, order: Order) -> None:
+        buyer = await open_pii(self.vault, order.buyer_id, order.buyer_sealed)
+        if buyer is None:
+            return  # erased meanwhile
+        await queue_mail(
+            self.db, self.vault, self.jobs, recipient_id=order.buyer_id, to=buyer["email"],
+            locale=order.locale, template=RECEIPT,
+            params={
+                "name": buyer["name"], "order_id": order.id,
+                "tickets": str(len(order.valid_lines())),
+                "total": money(order.total_cents, order.currency),
+            },
+        )  # fmt: skip
+
+    # -- worker side ----------------------------------------------------------------------
+
+    async def on_payment_changed(self, payment_id: str) -> None:
+        """Idempotent reaction to a payment's new state (webhook, capture, refund…)."""
+        payment = await payments.get_payment(self.payments, payment_id)
+        order = await repo.by_payment(self.db, payment_id)
+        if order is None:
+            return
+        if order.status is OrderStatus.EXPIRED and payment.status is PaymentStatus.CAPTURED:
+            await self._late_payment(order, payment)
+            return
+        with contextlib.suppress(PaymentDeclined):  # handled: order cancelled, sale released
+            await self._after_payment_update(order, payment)
+
+    async def _late_payment(self, order: Order, payment: Payment) -> None:
+        """Money arrived after the order expired: take the same units again if they are
+        still free, else refund automatically — no "paid but no ticket" state survives."""
+        try:
+            items = _items(order.valid_lines())
+            hold = (
+                await self.inventory.hold_seats(order.event_id, order.buyer_id, items.seats)
+                if items.seats
+                else None
+            )
+            ga_holds = [
+                await self.inventory.hold_ga(order.event_id, order.buyer_id, area, n)
+                for area, n in items.ga.items()
+            ]
+            for h in [*([hold] if hold else []), *ga_holds]:
+                await self.inventory.commit_sale(h.hold_id, order.id, order.buyer_id)
+        except Exception as exc:
+            await self.inventory.release_sale(order.id)
+            await payments.refund(self.payments, payment.id, payment.captured_cents)
+            await self._audit(order, "system", "order.late_payment_refunded", str(exc)[:200])
+            return
+        order = await self._set(order, {"sale_committed": True})
+        await self._settle_paid(order, payment)
+        await self._audit(order, "system", "order.late_payment_accepted", None)
+
+    async def expire_overdue(self, limit: int = 200) -> int:
+        """Pending orders past their payment deadline: void, release, expire."""
+        expired = 0
+        for order in await repo.overdue(self.db, datetime.now(UTC), limit):
+            if order.payment_id is not None:
+                payment = await payments.get_payment(self.payments, order.payment_id)
+                if payment.status is PaymentStatus.CAPTURED:
+                    await self._after_payment_update(order, payment)  # paid just in time
+                    continue
+                await payments.void(self.payments, order.payment_id)
+            await self._abandon(order, OrderStatus.EXPIRED, "payment deadline passed")
+            expired += 1
+        return expired
+
+    # -- changes by people ----------------------------------------------------------------
+
+    async def cancel_pending(self, buyer: Principal, order_id: str, reason: str) -> Order:
+        order = await self.get_for_buyer(buyer, order_id)
+        check_transition(order.status, OrderStatus.CANCELLED)
+        if order.status is not OrderStatus.PENDING_PAYMENT:
+            raise OrderChanged("only unpaid orders can be cancelled by the buyer")
+        if order.payment_id is not None:
+            await payments.void(self.payments, order.payment_id)
+        return await self._abandon(order, OrderStatus.CANCELLED, reason, actor=buyer.user_id)
+
+    async def mark_paid(self, organizer: Principal, order_id: str) -> Order:
+        order = await self.get_for_organizer(organizer, order_id)
+        if order.payment_id is None:
+            raise OrderChanged("the order has no payment")
+        payment = await payments.mark_paid(self.payments, order.payment_id)
+        await self._audit(order, organizer.user_id, "order.marked_paid", None)
+        order, _ = await self._after_payment_update(order, payment)
+        return order
+
+    async def refund(
+        self, actor: str, order: Order, line_ids: list[str] | None, reason: str
+    ) -> Order:
+        """Refund lines (all valid ones by default): money back, seats back on sale now."""
+        valid = {line.line_id: line for line in order.valid_lines()}
+        chosen = (
+            list(valid.values()) if line_ids is None else [valid[i] for i in line_ids if i in valid]
+        )
+        if not chosen or (line_ids is not None and len(chosen) != len(set(line_ids))):
+            raise OrderChanged("nothing refundable among these lines", refundable=list(valid))
+        amount = sum(line.unit_cents for line in chosen)
+        full = len(chosen) == len(valid)
+        target = OrderStatus.REFUNDED if full else OrderStatus.PARTIALLY_REFUNDED
+        check_transition(order.status, target)
+        chosen_ids = {line.line_id for line in chosen}
+        lines = [
+            line.model_copy(update={"status": LineStatus.REFUNDED})
+            if line.line_id in chosen_ids
+            else line
+            for line in order.lines
+        ]
+        order = await self._set(
+            order,
+            {
+                "status": target.value,
+                "lines": [line.model_dump() for line in lines],
+                "refunded_cents": order.refunded_cents + amount,
+            },
+        )
+        if amount and order.payment_id is not None:
+            await payments.refund(self.payments, order.payment_id, amount)
+        await self.inventory.release_sale(order.id, _items(chosen))
+        for type_id, (n, _) in limited_types(await self._view(order), chosen).items():
+            await repo.return_quota(self.db, order.event_id, type_id, n)
+        await self._audit(order, actor, "order.refunded", reason, {"amount_cents": amount})
+        await webhooks.publish(
+            self.db,
+            self.jobs,
+            order.org_id,
+            "order.refunded",
+            {**_hook(order), "amount_cents": amount},
+        )
+        return order
+
+    # -- reads --------------------------------------------------------------------------
+
+    async def get_for_buyer(self, buyer: Principal, order_id: str) -> Order:
+        order = await repo.get(self.db, order_id)
+        if order is None or order.buyer_id != buyer.user_id:
+            raise OrderNotFound()  # someone else's order does not exist for you
+        return order
+
+    async def get_for_organizer(self, organizer: Principal, order_id: str) -> Order:
+        order = await repo.get(self.db, order_id)
+        if order is None or not organizer.member_of(order.org_id):
+            raise OrderNotFound()
+        return order
+
+    async def payment_of(self, order: Order) -> Payment | None:
+        return await self._payment(order) if order.payment_id else None
+
+    # -- internals ----------------------------------------------------------------------
+
+    async def _payment(self, order: Order) -> Payment:
+        assert order.payment_id is not None
+        return await payments.get_payment(self.payments, order.payment_id)
+
+    async def _view(self, order: Order) -> EventSalesView:
+        return await get_sales_view(self.db, order.event_id)
+
+    async def _take_quotas(self, event_id: str, quotas: dict[str, tuple[int, int]]) -> None:
+        taken: dict[str, tuple[int, int]] = {}
+        for type_id, (n, quota) in quotas.items():
+            if not await repo.take_quota(self.db, event_id, type_id, n, quota):
+                await self._return_quotas(event_id, taken)
+                raise QuotaExhausted(ticket_type_id=type_id)
+            taken[type_id] = (n, quota)
+
+    async def _return_quotas(self, event_id: str, quotas: dict[str, tuple[int, int]]) -> None:
+        for type_id, (n, _) in quotas.items():
+            await repo.return_quota(self.db, event_id, type_id, n)
+
+    async def _abandon(
+        self, order: Order, status: OrderStatus, reason: str, actor: str = "system"
+    ) -> Order:
+        """Leave pending_payment without being paid: the sale and quotas go back."""
+        check_transition(order.status, status)
+        order = await self._set(order, {"status": status.value})
+        if order.sale_committed:
+            await self.inventory.release_sale(order.id)
+        await self._return_quotas(
+            order.event_id, limited_types(await self._view(order), order.lines)
+        )
+        await self._audit(order, actor, f"order.{status.value}", reason)
+        await webhooks.publish(
+            self.db, self.jobs, order.org_id, "order.cancelled", {**_hook(order), "reason": reason}
+        )
+        return order
+
+    async def _set(self, order: Order, fields: dict[str, Any]) -> Order:
+        if not await repo.update_guarded(self.db, order, fields):
+            raise OrderChanged()
+        fresh = await repo.get(self.db, order.id)
+        assert fresh is not None
+        return fresh
+
+    async def _audit(
+        self,
+        order: Order,
+        actor: str,
+        action: str,
+        reason: str | None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        await audit.record(
+            self.db, actor=actor, action=action, subject=order.id, reason=reason,
+            data={"event_id": order.event_id, "status": order.status.value, **(data or {})},
+        )  # fmt: skip
+
+
+def _items(lines: list[OrderLine]) -> SaleItems:
+    ga: dict[str, int] = {}
+    for line in lines:
+        if line.area_id:
+            ga[line.area_id] = ga.get(line.area_id, 0) + 1
+    return SaleItems(seats=[line.seat_id for line in lines if line.seat_id], ga=ga)
+
+
+def _hook(order: Order) -> dict[str, Any]:
+    """What organizers' webhooks receive: ids and amounts, never personal data."""
+    return {
+        "order_id": order.id,
+        "event_id": order.event_id,
+        "status": order.status.value,
+        "total_cents": order.total_cents,
+        "currency": order.currency,
+        "tickets": len(order.valid_lines()),
+    }

@@ -1,0 +1,39 @@
+"""Worker jobs of orders: react to payment changes; expire unpaid orders."""
+
+from __future__ import annotations
+
+from ticketsafe.identity.vault import PiiVault
+from ticketsafe.infra.crypto.keyring import KeyRing
+from ticketsafe.infra.jobs import JobBuffer, JobContext, JobRegistry
+from ticketsafe.inventory.service import InventoryService
+from ticketsafe.orders.pricing import PriceBook
+from ticketsafe.orders.service import OrderService
+from ticketsafe.payments.service import PAYMENT_CHANGED_JOB
+from ticketsafe.roles.worker import PeriodicTask
+from ticketsafe.waitingroom.service import WaitingRoom
+
+
+def _service(ctx: JobContext, keyring: KeyRing, jobs: JobBuffer) -> OrderService:
+    assert ctx.settings.auth_secret is not None
+    room = WaitingRoom(ctx.db, ctx.redis, ctx.settings.auth_secret.get_secret_value().encode())
+    return OrderService(
+        ctx.db, jobs, ctx.settings, PiiVault(ctx.db, keyring),
+        InventoryService(ctx.db, ctx.redis), PriceBook(), room,
+    )  # fmt: skip
+
+
+def register(registry: JobRegistry, keyring: KeyRing) -> None:
+    @registry.task(PAYMENT_CHANGED_JOB)
+    async def payment_changed(ctx: JobContext, payment_id: str) -> None:
+        jobs = JobBuffer()
+        await _service(ctx, keyring, jobs).on_payment_changed(payment_id)
+        await jobs.flush(ctx.queue)
+
+
+def periodic_tasks(keyring: KeyRing, interval_s: float = 10.0) -> list[PeriodicTask]:
+    async def expire(ctx: JobContext) -> None:
+        jobs = JobBuffer()
+        await _service(ctx, keyring, jobs).expire_overdue()
+        await jobs.flush(ctx.queue)
+
+    return [PeriodicTask("orders.expire", interval_s, expire)]
