@@ -24,6 +24,7 @@ from ticketsafe.identity.principal import Principal
 from ticketsafe.identity.service import open_pii, seal_pii
 from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra import audit
+from ticketsafe.infra.errors import RequestInProgress
 from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.settings import Settings
@@ -90,7 +91,7 @@ class OrderService:
     async def checkout(self, buyer: Principal, request: CheckoutRequest) -> tuple[Order, Payment]:
         existing = await repo.by_hold(self.db, request.hold_id)
         if existing is not None and existing.buyer_id == buyer.user_id:
-            return existing, await self._payment(existing)  # a retried checkout
+            return await self._retried(existing)
         event_id = event_of(request.hold_id)
         view = await get_sales_view(self.db, event_id)
         now = datetime.now(UTC)
@@ -131,7 +132,7 @@ class OrderService:
             existing = await repo.by_hold(self.db, request.hold_id)
             if existing is None or existing.buyer_id != buyer.user_id:
                 raise OrderNotFound()
-            return existing, await self._payment(existing)
+            return await self._retried(existing)
         try:
             await self.inventory.commit_sale(request.hold_id, order_id, buyer.user_id)
         except (HoldExpired, SeatsTaken):
@@ -146,6 +147,13 @@ class OrderService:
         )  # fmt: skip
         order = await self._set(order, {"payment_id": payment.id})
         return await self._after_payment_update(order, payment)
+
+    async def _retried(self, order: Order) -> tuple[Order, Payment]:
+        """Checkout again for a hold that already has an order: the same order, or 409
+        while the first checkout is still committing the sale / starting the payment."""
+        if order.payment_id is None:
+            raise RequestInProgress("the checkout of this hold is still in progress")
+        return order, await self._payment(order)
 
     async def _after_payment_update(self, order: Order, payment: Payment) -> tuple[Order, Payment]:
         """React to where the payment stands now (also used by the worker)."""

@@ -7,7 +7,7 @@ out-of-order webhooks are made harmless.
 
     pending ──► requires_action ──► authorized ──► captured ──► partially_refunded ──► refunded
        │              │                 │              └───────────────────────────────► refunded
-       ├──► authorized / captured       └──► voided
+       ├──► authorized / captured       └──► voided ──► captured (late PIX: refund or re-sell)
        └──► failed ◄── requires_action
 """
 
@@ -45,7 +45,9 @@ TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     _S.CAPTURED: frozenset({_S.PARTIALLY_REFUNDED, _S.REFUNDED}),
     _S.PARTIALLY_REFUNDED: frozenset({_S.PARTIALLY_REFUNDED, _S.REFUNDED}),
     _S.REFUNDED: frozenset(),
-    _S.VOIDED: frozenset(),
+    # Money that arrives after we gave up (a PIX paid after its order expired) is a fact:
+    # it is recorded, so that orders can re-reserve or refund it.
+    _S.VOIDED: frozenset({_S.CAPTURED}),
     _S.FAILED: frozenset(),
 }
 

@@ -91,6 +91,8 @@ async def capture(ctx: ProviderContext, payment_id: str) -> Payment:
     payment = await get_payment(ctx, payment_id)
     if payment.status is PaymentStatus.CAPTURED:
         return payment
+    if payment.status is PaymentStatus.VOIDED:  # only money that arrives anyway revives it
+        raise PaymentConflict("a voided payment cannot be captured", status_now="voided")
     _check(payment, PaymentStatus.CAPTURED)
     status = await provider_for(payment.method, ctx.settings).capture(ctx, payment)
     await _record(ctx, payment, status, inc={"captured_cents": payment.amount_cents})

@@ -1,0 +1,208 @@
+"""Checkout through the real HTTP API: every payment method, every refusal."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.orders.conftest import Sale, open_sale, run_jobs
+from ticketsafe.infra.resources import Resources
+from ticketsafe.orders import repository as orders_repo
+from ticketsafe.roles.worker import Worker
+
+VISA_OK, VISA_3DS, VISA_DECLINED = "4242424242424242", "4000000000003220", "4000000000000002"
+
+
+async def card(client: httpx.AsyncClient, number: str) -> str:
+    r = await client.post(
+        "/sandbox-psp/v1/tokens",
+        json={"number": number, "exp_month": 12, "exp_year": 2099, "cvc": "123"},
+    )
+    return str(r.json()["token"])
+
+
+async def seat_status(sale: Sale, seat: str) -> str:
+    r = await sale.client.get(f"/events/{sale.event_id}/availability")
+    return str(r.json()["seats"][seat])
+
+
+async def test_card_checkout_is_paid_at_once(sale: Sale, resources: Resources) -> None:
+    buyer = sale.buyer("usr_1")
+    hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-1", "A:r-1:s-2"]})
+    r = await sale.checkout(
+        buyer, hold, method="card_sandbox", card_token=await card(sale.client, VISA_OK)
+    )
+    assert r.status_code == 201, r.text
+    order = r.json()
+    assert (order["status"], order["total_cents"]) == ("paid", 20_000)
+    assert order["payment"]["status"] == "captured"
+    assert (order["payment"]["card_brand"], order["payment"]["card_last4"]) == ("visa", "4242")
+    assert await seat_status(sale, "A:r-1:s-1") == "sold"
+    audit = await resources.db["audit_log"].find({"subject": order["id"]}).sort("at").to_list()
+    assert [a["action"] for a in audit] == ["order.created", "order.paid"]
+    assert await resources.db["mail_outbox"].count_documents({"template": "order.receipt"}) == 1
+
+
+async def test_declined_card_releases_the_seats(sale: Sale) -> None:
+    buyer = sale.buyer("usr_1")
+    hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-3"]})
+    r = await sale.checkout(
+        buyer, hold, method="card_sandbox", card_token=await card(sale.client, VISA_DECLINED)
+    )
+    assert r.status_code == 409
+    assert r.json()["code"] == "payment_declined"
+    assert await seat_status(sale, "A:r-1:s-3") == "available"
+
+
+async def test_3ds_card_is_paid_after_the_async_confirmation(sale: Sale, worker: Worker) -> None:
+    buyer = sale.buyer("usr_1")
+    hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-2:s-1"]})
+    r = await sale.checkout(
+        buyer, hold, method="card_sandbox", card_token=await card(sale.client, VISA_3DS)
+    )
+    order = r.json()
+    assert (order["status"], order["payment"]["status"]) == ("pending_payment", "requires_action")
+    assert await seat_status(sale, "A:r-2:s-1") == "sold"  # committed before any capture
+    challenge = order["payment"]["instructions"]["challenge_url"]
+    await sale.client.post(challenge, json={"outcome": "approve"})
+    await run_jobs(worker)  # PSP webhook → payment authorized → capture → order paid
+    got = await sale.client.get(f"/orders/{order['id']}", headers=buyer)
+    assert (got.json()["status"], got.json()["payment"]["status"]) == ("paid", "captured")
+
+
+async def test_pix_order_is_paid_by_webhook(sale: Sale, worker: Worker) -> None:
+    buyer = sale.buyer("usr_1")
+    hold = await sale.hold(buyer, {"kind": "ga", "area_id": "pista", "quantity": 3})
+    r = await sale.checkout(buyer, hold, method="pix")
+    order = r.json()
+    assert (order["status"], order["total_cents"]) == ("pending_payment", 15_000)
+    assert order["payment"]["instructions"]["pix_copia_e_cola"].startswith("000201")
+    txid = order["payment"]["instructions"]["pix_copia_e_cola"]  # noqa: F841 - shown to buyer
+    ref = await orders_repo.get(worker.resources.db, order["id"])
+    assert ref is not None
+    pay = await sale.client.post(
+        f"/sandbox-psp/v1/pix/{ref.payment_id and (await _pix_txid(worker, ref.payment_id))}/pay"
+    )
+    assert pay.status_code == 200, pay.text
+    await run_jobs(worker)
+    got = await sale.client.get(f"/orders/{order['id']}", headers=buyer)
+    assert got.json()["status"] == "paid"
+
+
+async def _pix_txid(worker: Worker, payment_id: str) -> str:
+    doc = await worker.resources.db["payments"].find_one({"_id": payment_id})
+    assert doc is not None
+    return str(doc["provider_ref"]).removeprefix("pix_")
+
+
+async def test_free_order_for_courtesy_by_the_organizer_only(sale: Sale) -> None:
+    buyer = sale.buyer("usr_1")
+    hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-2:s-2"]})
+    refused = await sale.checkout(buyer, hold, ticket_type="cortesia", total=0)
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "courtesy_not_allowed"
+    org_hold = await sale.hold(sale.organizer, {"kind": "seats", "seat_ids": ["A:r-2:s-3"]})
+    ok = await sale.checkout(sale.organizer, org_hold, ticket_type="cortesia", total=0)
+    assert ok.status_code == 201, ok.text
+    assert (ok.json()["status"], ok.json()["payment"]["method"]) == ("paid", "free")
+
+
+async def test_total_must_match_what_the_buyer_saw(sale: Sale) -> None:
+    buyer = sale.buyer("usr_1")
+    hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-4"]})
+    r = await sale.checkout(buyer, hold, total=9_999)
+    assert r.status_code == 409
+    assert (r.json()["code"], r.json()["total_cents"]) == ("price_changed", 10_000)
+
+
+async def test_tickets_must_cover_the_hold_exactly(sale: Sale) -> None:
+    buyer = sale.buyer("usr_1")
+    hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-5"]})
+    hold["seats"] = ["A:r-2:s-5"]  # a seat the buyer does not hold
+    r = await sale.checkout(buyer, hold)
+    assert r.status_code == 422
+    assert r.json()["code"] == "tickets_do_not_match_hold"
+
+
+async def test_half_price_needs_confirmation_and_respects_the_quota(sale: Sale) -> None:
+    buyer = sale.buyer("usr_1")
+    hold = await sale.hold(buyer, {"kind": "ga", "area_id": "pista", "quantity": 3})
+    r = await sale.checkout(buyer, hold, ticket_type="meia")
+    assert r.status_code == 409  # quota is 2, three asked
+    assert r.json()["code"] == "ticket_type_sold_out"
+    hold2 = await sale.hold(sale.buyer("usr_2"), {"kind": "ga", "area_id": "pista", "quantity": 2})
+    body_tickets = [
+        {"area_id": "pista", "ticket_type_id": "meia", "holder_name": "X"} for _ in range(2)
+    ]
+    unconfirmed = await sale.client.post(
+        "/orders",
+        json={"hold_id": hold2["hold_id"], "payment_method": "pix",
+              "buyer": {"name": "B", "email": "b@example.com"}, "tickets": body_tickets,
+              "expected_total_cents": 5_000},
+        headers=sale.buyer("usr_2"),
+    )  # fmt: skip
+    assert unconfirmed.status_code == 422
+    assert unconfirmed.json()["code"] == "ticket_type_refused"
+    ok = await sale.checkout(sale.buyer("usr_2"), hold2, ticket_type="meia")
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["total_cents"] == 5_000
+
+
+async def test_cpf_required_when_the_event_asks(
+    app: FastAPI, client: httpx.AsyncClient, resources: Resources
+) -> None:
+    sale = await open_sale(app, client, resources, requires_cpf=True)
+    buyer = sale.buyer("usr_1")
+    hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-1"]})
+    missing = await sale.checkout(buyer, hold)
+    assert (missing.status_code, missing.json()["code"]) == (422, "cpf_required")
+    hold2 = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-2"]})
+    ticket = {"seat_id": "A:r-1:s-2", "ticket_type_id": "full", "holder_name": "Ana",
+              "holder_cpf": "529.982.247-25"}  # fmt: skip
+    ok = await client.post(
+        "/orders",
+        json={"hold_id": hold2["hold_id"], "payment_method": "pix", "tickets": [ticket],
+              "buyer": {"name": "Ana", "email": "ana@example.com"}, "expected_total_cents": 10_000},
+        headers=buyer,
+    )  # fmt: skip
+    assert ok.status_code == 201, ok.text
+
+
+async def test_retried_checkout_never_buys_twice(sale: Sale, resources: Resources) -> None:
+    buyer = sale.buyer("usr_1")
+    hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-2:s-4"]})
+    first, second = await asyncio.gather(
+        sale.checkout(buyer, hold, key="k-1"), sale.checkout(buyer, hold, key="k-2")
+    )
+    ids = {r.json().get("id") for r in (first, second) if r.status_code == 201}
+    assert len(ids) == 1  # same hold → the same one order, whatever the keys
+    replay = await sale.checkout(buyer, hold, key="k-1")
+    assert replay.status_code in (201, 409)
+    assert await resources.db["orders"].count_documents({"hold_id": hold["hold_id"]}) == 1
+    assert await resources.db["payments"].count_documents({}) == 1
+
+
+async def test_someone_elses_hold_and_order_are_invisible(sale: Sale) -> None:
+    hold = await sale.hold(sale.buyer("usr_1"), {"kind": "seats", "seat_ids": ["A:r-2:s-5"]})
+    stolen = await sale.checkout(sale.buyer("usr_2"), hold)
+    assert stolen.status_code == 404
+    mine = await sale.checkout(sale.buyer("usr_1"), hold)
+    order_id = mine.json()["id"]
+    assert (
+        await sale.client.get(f"/orders/{order_id}", headers=sale.buyer("usr_2"))
+    ).status_code == 404
+    other_org = sale.client.get("/orgs/org_zzz/orders", headers=sale.organizer)
+    assert (await other_org).status_code == 404
+
+
+@pytest.mark.parametrize("method", ["pix", "bank_transfer"])
+async def test_buyer_cancels_unpaid_order_and_seats_return(sale: Sale, method: str) -> None:
+    buyer = sale.buyer("usr_1")
+    hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-1"]})
+    order = (await sale.checkout(buyer, hold, method=method)).json()
+    r = await sale.client.post(f"/orders/{order['id']}/cancel", json={}, headers=buyer)
+    assert r.json()["status"] == "cancelled"
+    assert await seat_status(sale, "A:r-1:s-1") == "available"

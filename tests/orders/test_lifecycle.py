@@ -1,0 +1,212 @@
+"""After checkout: refunds, expiry, late payments, organizer views, reconciliation."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from tests.orders.conftest import Sale, bearer, run_jobs
+from tests.orders.test_checkout import VISA_DECLINED, VISA_OK, card, seat_status
+from ticketsafe.identity.principal import Principal, Role
+from ticketsafe.infra.crypto.keyring import KeyRing, load_keyring
+from ticketsafe.infra.resources import Resources
+from ticketsafe.orders.tasks import periodic_tasks
+from ticketsafe.roles.worker import Worker
+
+
+async def paid_order(sale: Sale, user: str, seats: list[str]) -> dict[str, Any]:
+    buyer = sale.buyer(user)
+    hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": seats})
+    r = await sale.checkout(
+        buyer, hold, method="card_sandbox", card_token=await card(sale.client, VISA_OK)
+    )
+    assert r.json()["status"] == "paid", r.text
+    return dict(r.json())
+
+
+async def test_partial_then_full_refund_returns_seats_and_money(
+    sale: Sale, resources: Resources
+) -> None:
+    order = await paid_order(sale, "usr_1", ["A:r-1:s-1", "A:r-1:s-2"])
+    first_line = order["lines"][0]
+    url = f"/orgs/org_a/orders/{order['id']}/refund"
+    part = await sale.client.post(
+        url, json={"line_ids": [first_line["line_id"]], "reason": "pedido do cliente"},
+        headers=sale.organizer,
+    )  # fmt: skip
+    assert part.status_code == 200, part.text
+    assert (part.json()["status"], part.json()["refunded_cents"]) == ("partially_refunded", 10_000)
+    assert await seat_status(sale, first_line["seat_id"]) == "available"
+    assert await seat_status(sale, order["lines"][1]["seat_id"]) == "sold"
+    full = await sale.client.post(url, json={"reason": "evento adiado"}, headers=sale.organizer)
+    assert (full.json()["status"], full.json()["refunded_cents"]) == ("refunded", 20_000)
+    again = await sale.client.post(url, json={"reason": "de novo"}, headers=sale.organizer)
+    assert again.status_code == 409
+    payment = await resources.db["payments"].find_one({"order_id": order["id"]})
+    assert payment is not None
+    assert (payment["captured_cents"], payment["refunded_cents"]) == (20_000, 20_000)
+
+
+async def test_refund_by_another_organization_is_refused(sale: Sale) -> None:
+    order = await paid_order(sale, "usr_1", ["A:r-2:s-1"])
+    intruder = bearer(sale.app, Principal("usr_x", frozenset({Role.ORGANIZER}), ("org_x",)))
+    for url in (
+        f"/orgs/org_x/orders/{order['id']}/refund",
+        f"/orgs/org_a/orders/{order['id']}/refund",
+    ):
+        r = await sale.client.post(url, json={"reason": "x"}, headers=intruder)
+        assert r.status_code == 404
+    listed = await sale.client.get("/orgs/org_a/orders", headers=intruder)
+    assert listed.status_code == 404
+    export = await sale.client.get(
+        f"/orgs/org_a/events/{sale.event_id}/attendees.csv", headers=intruder
+    )
+    assert export.status_code == 404
+    assert await seat_status(sale, "A:r-2:s-1") == "sold"
+
+
+async def test_unpaid_order_expires_and_releases_its_seats(
+    sale: Sale, resources: Resources, worker: Worker
+) -> None:
+    buyer = sale.buyer("usr_1")
+    hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-3"]})
+    order = (await sale.checkout(buyer, hold, method="pix")).json()
+    await _overdue(resources, order["id"])
+    await _expire(worker)
+    got = await sale.client.get(f"/orders/{order['id']}", headers=buyer)
+    assert (got.json()["status"], got.json()["payment"]["status"]) == ("expired", "voided")
+    assert await seat_status(sale, "A:r-1:s-3") == "available"
+
+
+async def test_late_pix_payment_reserves_again_when_seats_are_free(
+    sale: Sale, resources: Resources, worker: Worker
+) -> None:
+    buyer = sale.buyer("usr_1")
+    hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-4"]})
+    order = (await sale.checkout(buyer, hold, method="pix")).json()
+    await _overdue(resources, order["id"])
+    await _expire(worker)
+    await _pay_pix(sale, resources, order["id"])
+    await run_jobs(worker)
+    got = (await sale.client.get(f"/orders/{order['id']}", headers=buyer)).json()
+    assert (got["status"], got["payment"]["status"]) == ("paid", "captured")
+    assert await seat_status(sale, "A:r-1:s-4") == "sold"
+
+
+async def test_late_pix_payment_is_refunded_when_seats_are_gone(
+    sale: Sale, resources: Resources, worker: Worker
+) -> None:
+    buyer = sale.buyer("usr_1")
+    hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-5"]})
+    order = (await sale.checkout(buyer, hold, method="pix")).json()
+    await _overdue(resources, order["id"])
+    await _expire(worker)
+    await paid_order(sale, "usr_2", ["A:r-1:s-5"])  # someone else bought the seat meanwhile
+    await _pay_pix(sale, resources, order["id"])
+    await run_jobs(worker)
+    got = (await sale.client.get(f"/orders/{order['id']}", headers=buyer)).json()
+    assert (got["status"], got["payment"]["status"]) == ("expired", "refunded")
+    audit = await resources.db["audit_log"].find_one(
+        {"subject": order["id"], "action": "order.late_payment_refunded"}
+    )
+    assert audit is not None
+
+
+async def test_csv_export_decrypts_for_the_organizer_and_is_audited(
+    sale: Sale, resources: Resources
+) -> None:
+    order = await paid_order(sale, "usr_1", ["A:r-2:s-2"])
+    r = await sale.client.get(
+        f"/orgs/org_a/events/{sale.event_id}/attendees.csv", headers=sale.organizer
+    )
+    assert r.status_code == 200
+    rows = r.text.strip().splitlines()
+    assert rows[0].startswith("order_id,status")
+    assert order["id"] in rows[1]
+    assert "Ana Souza" in rows[1]
+    assert "ana@example.com.br" in rows[1]
+    assert await resources.db["audit_log"].count_documents({"action": "orders.exported"}) == 1
+
+
+async def test_orders_hold_no_plaintext_personal_data(sale: Sale, resources: Resources) -> None:
+    await paid_order(sale, "usr_1", ["A:r-2:s-3"])
+    for name in ("orders", "payments", "mail_outbox", "audit_log"):
+        async for doc in resources.db[name].find():
+            text = str(doc)
+            assert "Ana Souza" not in text
+            assert "ana@example.com.br" not in text
+            assert "4242424242424242" not in text
+
+
+async def test_money_and_tickets_reconcile_after_random_outcomes(
+    sale: Sale, resources: Resources, worker: Worker
+) -> None:
+    """Random mix of methods and outcomes; then for every order:
+    captured − refunded = value of its valid tickets (0 unless paid)."""
+    rng = random.Random(7)
+    seats = [f"A:r-{r}:s-{s}" for r in (1, 2) for s in range(1, 6)]
+    for i, seat in enumerate(seats):
+        buyer = sale.buyer(f"usr_{i}")
+        hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": [seat]})
+        choice = rng.choice(["ok", "declined", "pix_paid", "pix_unpaid", "refund"])
+        if choice in ("ok", "refund", "declined"):
+            number = VISA_DECLINED if choice == "declined" else VISA_OK
+            r = await sale.checkout(
+                buyer, hold, method="card_sandbox", card_token=await card(sale.client, number)
+            )
+            if choice == "refund":
+                await sale.client.post(
+                    f"/orgs/org_a/orders/{r.json()['id']}/refund", json={"reason": "r"},
+                    headers=sale.organizer,
+                )  # fmt: skip
+        else:
+            r = await sale.checkout(buyer, hold, method="pix")
+            if choice == "pix_paid":
+                await _pay_pix(sale, resources, r.json()["id"])
+    await run_jobs(worker)
+    async for order in resources.db["orders"].find():
+        payment = await resources.db["payments"].find_one({"order_id": order["_id"]}) or {}
+        net = payment.get("captured_cents", 0) - payment.get("refunded_cents", 0)
+        valid = (
+            sum(line["unit_cents"] for line in order["lines"] if line["status"] == "valid")
+            if order["status"] in ("paid", "partially_refunded")
+            else 0
+        )
+        assert net == valid, (order["_id"], order["status"], net, valid)
+    sold = (
+        await resources.db["inventory_sold"].count_documents({})
+        if "inventory_sold" in (await resources.db.list_collection_names())
+        else None
+    )
+    paid_seats = await resources.db["orders"].count_documents({"status": "paid"})
+    if sold is not None:
+        assert sold == paid_seats + await resources.db["orders"].count_documents(
+            {"status": "pending_payment"}
+        )
+
+
+async def _overdue(resources: Resources, order_id: str) -> None:
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    await resources.db["orders"].update_one({"_id": order_id}, {"$set": {"payment_deadline": past}})
+
+
+async def _expire(worker: Worker) -> None:
+    (task,) = [t for t in periodic_tasks(_keyring(worker)) if t.name == "orders.expire"]
+    await task.run(worker.context)
+    await run_jobs(worker)
+
+
+def _keyring(worker: Worker) -> KeyRing:
+    return load_keyring(worker.resources.settings)
+
+
+async def _pay_pix(sale: Sale, resources: Resources, order_id: str) -> httpx.Response:
+    payment = await resources.db["payments"].find_one({"order_id": order_id})
+    assert payment is not None
+    txid = str(payment["provider_ref"]).removeprefix("pix_")
+    r = await sale.client.post(f"/sandbox-psp/v1/pix/{txid}/pay")
+    assert r.status_code == 200, r.text
+    return r
