@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -176,16 +177,12 @@ async def test_money_and_tickets_reconcile_after_random_outcomes(
             else 0
         )
         assert net == valid, (order["_id"], order["status"], net, valid)
-    sold = (
-        await resources.db["inventory_sold"].count_documents({})
-        if "inventory_sold" in (await resources.db.list_collection_names())
-        else None
+    # Inventory agrees: exactly the units of paid and still-pending orders are sold.
+    sold = await resources.db["inventory_units"].count_documents({})
+    holding = await resources.db["orders"].count_documents(
+        {"status": {"$in": ["paid", "pending_payment"]}}
     )
-    paid_seats = await resources.db["orders"].count_documents({"status": "paid"})
-    if sold is not None:
-        assert sold == paid_seats + await resources.db["orders"].count_documents(
-            {"status": "pending_payment"}
-        )
+    assert sold == holding  # one seat per order in this test
 
 
 async def _overdue(resources: Resources, order_id: str) -> None:
@@ -210,3 +207,30 @@ async def _pay_pix(sale: Sale, resources: Resources, order_id: str) -> httpx.Res
     r = await sale.client.post(f"/sandbox-psp/v1/pix/{txid}/pay")
     assert r.status_code == 200, r.text
     return r
+
+
+async def test_concurrent_payment_notifications_pay_once(
+    sale: Sale, resources: Resources, worker: Worker
+) -> None:
+    """The same PIX money reported by two racing webhooks and two racing job runs."""
+    buyer = sale.buyer("usr_1")
+    hold = await sale.hold(buyer, {"kind": "ga", "area_id": "pista", "quantity": 2})
+    order = (await sale.checkout(buyer, hold, method="pix")).json()
+    await _pay_pix(sale, resources, order["id"])
+    payment_id = order["payment"]["id"]
+    jobs = [
+        worker.registry.handlers["payments.changed"](worker.context, payment_id=payment_id)
+        for _ in range(4)
+    ]
+    results = await asyncio.gather(*jobs, return_exceptions=True)
+    await run_jobs(worker)
+    assert all(not isinstance(r, Exception) or "changed meanwhile" in str(r) for r in results)
+    got = (await sale.client.get(f"/orders/{order['id']}", headers=buyer)).json()
+    assert got["status"] == "paid"
+    payment = await resources.db["payments"].find_one({"_id": payment_id})
+    assert payment is not None
+    assert payment["captured_cents"] == 10_000
+    paid_entries = await resources.db["audit_log"].count_documents(
+        {"subject": order["id"], "action": "order.paid"}
+    )
+    assert paid_entries == 1
