@@ -1,16 +1,21 @@
-"""Who may reach which catalog object. An organizer reaches only the venues and events of
-organizations they belong to; anything else looks exactly like a missing object (404),
-so ids cannot be probed across tenants. Organization-level collections answer 403."""
+"""Who may reach which catalog object. Only organizers (the role) who belong to the owning
+organization manage its venues and events; to anyone else such an object looks exactly
+like a missing one (404), so ids cannot be probed across tenants. Organization-level
+collections answer 403 to non-members."""
 
 from __future__ import annotations
 
 from ticketsafe.catalog.errors import NotAMember
-from ticketsafe.identity.principal import Principal
+from ticketsafe.identity.principal import Principal, Role
+
+
+def manages(principal: Principal | None, org_id: str) -> bool:
+    return principal is not None and principal.has(Role.ORGANIZER) and principal.member_of(org_id)
 
 
 def ensure_member(principal: Principal, org_id: str) -> None:
-    if not principal.member_of(org_id):
-        raise NotAMember(f"not a member of organization {org_id}")
+    if not manages(principal, org_id):
+        raise NotAMember(f"not an organizer of organization {org_id}")
 
 
 def actor_of(principal: Principal) -> str:

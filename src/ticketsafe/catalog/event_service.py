@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ticketsafe.catalog import event_repository, listing_cache, venue_repository
-from ticketsafe.catalog.access import actor_of, ensure_member
+from ticketsafe.catalog.access import actor_of, ensure_member, manages
 from ticketsafe.catalog.errors import (
     EventInvalid,
     EventNotEditable,
@@ -133,14 +133,14 @@ async def get_event(db: Database, principal: Principal | None, event_id: str) ->
         raise EventNotFound(f"no event {event_id}")
     if event.status in PUBLIC_STATUSES:
         return event
-    if principal is None or not principal.member_of(event.org_id):
+    if not manages(principal, event.org_id):
         raise EventNotFound(f"no event {event_id}")
     return event
 
 
 async def get_owned_event(db: Database, principal: Principal, event_id: str) -> Event:
     event = await event_repository.find_event(db, event_id)
-    if event is None or not principal.member_of(event.org_id):
+    if event is None or not manages(principal, event.org_id):
         raise EventNotFound(f"no event {event_id}")
     return event
 

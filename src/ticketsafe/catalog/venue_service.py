@@ -6,7 +6,7 @@ import secrets
 from datetime import UTC, datetime
 
 from ticketsafe.catalog import event_repository, venue_repository
-from ticketsafe.catalog.access import actor_of, ensure_member
+from ticketsafe.catalog.access import actor_of, ensure_member, manages
 from ticketsafe.catalog.errors import StaleWrite, VenueInUse, VenueNotFound
 from ticketsafe.catalog.venue_csv import export_seats_csv, parse_seats_csv
 from ticketsafe.catalog.venue_schemas import (
@@ -65,7 +65,7 @@ async def create_venue(
 
 async def get_venue(db: Database, principal: Principal, venue_id: str) -> Venue:
     venue = await venue_repository.find_venue(db, venue_id)
-    if venue is None or not principal.member_of(venue.org_id):
+    if venue is None or not manages(principal, venue.org_id):
         raise VenueNotFound(f"no venue {venue_id}")
     return venue
 

@@ -10,7 +10,6 @@ cells are compared.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from typing import Any
 
 from ticketsafe.catalog.errors import LayoutInvalid
@@ -95,39 +94,51 @@ def _check_rows(section: ReservedSectionIn, loc: list[str | int], problems: _Pro
     return count
 
 
+_Placed = tuple[float, float, int, int, int]  # x, y, section, row and seat indexes
+_NEIGHBOURS = tuple((dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1))
+
+
 def _check_overlaps(sections: list[SectionIn], problems: _Problems) -> None:
-    grid: dict[tuple[int, int], list[tuple[float, float, str, list[str | int]]]] = defaultdict(list)
+    # Hot loop (one pass per seat): only plain tuples here; text is built for clashes only.
+    grid: dict[tuple[int, int], list[_Placed]] = {}
     for s_index, section in enumerate(sections):
         if not isinstance(section, ReservedSectionIn):
             continue
         for r_index, row in enumerate(section.rows):
             for k, seat in enumerate(row.seats):
+                placed = (seat.x, seat.y, s_index, r_index, k)
                 cell = (
                     math.floor(seat.x / MIN_SEAT_SPACING),
                     math.floor(seat.y / MIN_SEAT_SPACING),
                 )
-                where = f"section {section.id}, row {row.label}, seat {seat.label}"
-                loc: list[str | int] = ["body", "sections", s_index, "rows", r_index, "seats", k]
-                clash = _neighbour_within(grid, cell, seat.x, seat.y)
+                clash = _first_clash(grid, cell, placed)
                 if clash is not None:
-                    problems.add(
-                        "overlapping_seats",
-                        loc,
-                        where,
-                        f"closer than {MIN_SEAT_SPACING} to {clash} at ({seat.x}, {seat.y})",
-                    )
-                grid[cell].append((seat.x, seat.y, where, loc))
+                    _overlap(sections, placed, clash, problems)
+                grid.setdefault(cell, []).append(placed)
 
 
-def _neighbour_within(
-    grid: dict[tuple[int, int], list[tuple[float, float, str, list[str | int]]]],
-    cell: tuple[int, int],
-    x: float,
-    y: float,
-) -> str | None:
-    for dx in (-1, 0, 1):
-        for dy in (-1, 0, 1):
-            for ox, oy, where, _ in grid.get((cell[0] + dx, cell[1] + dy), ()):
-                if math.hypot(ox - x, oy - y) < MIN_SEAT_SPACING:
-                    return where
+def _first_clash(
+    grid: dict[tuple[int, int], list[_Placed]], cell: tuple[int, int], seat: _Placed
+) -> _Placed | None:
+    (cx, cy), (x, y), limit = cell, seat[:2], MIN_SEAT_SPACING**2
+    for dx, dy in _NEIGHBOURS:
+        for other in grid.get((cx + dx, cy + dy), ()):
+            if (other[0] - x) ** 2 + (other[1] - y) ** 2 < limit:
+                return other
     return None
+
+
+def _overlap(sections: list[SectionIn], seat: _Placed, other: _Placed, problems: _Problems) -> None:
+    problems.add(
+        "overlapping_seats",
+        ["body", "sections", seat[2], "rows", seat[3], "seats", seat[4]],
+        _where(sections, seat),
+        f"closer than {MIN_SEAT_SPACING} to {_where(sections, other)} at ({seat[0]}, {seat[1]})",
+    )
+
+
+def _where(sections: list[SectionIn], placed: _Placed) -> str:
+    section = sections[placed[2]]
+    assert isinstance(section, ReservedSectionIn)
+    row = section.rows[placed[3]]
+    return f"section {section.id}, row {row.label}, seat {row.seats[placed[4]].label}"

@@ -1,0 +1,99 @@
+"""The read models other domains use: sales view, seats with stable ids, layout."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from tests.catalog.conftest import Headers, create_event, create_venue, small_venue
+from ticketsafe.catalog.errors import EventNotFound
+from ticketsafe.catalog.event_schemas import TicketKind
+from ticketsafe.catalog.lifecycle import EventStatus
+from ticketsafe.catalog.read_models import event_layout, get_sales_view, iter_event_seats
+from ticketsafe.infra.resources import Resources
+
+
+async def test_sales_view_carries_the_sales_settings(
+    client: httpx.AsyncClient, org_a: Headers, resources: Resources
+) -> None:
+    venue_id = await create_venue(client, org_a)
+    event_id = await create_event(
+        client,
+        org_a,
+        venue_id,
+        per_buyer_limit=4,
+        hold_duration_s=300,
+        requires_cpf=True,
+        waiting_room={"enabled": True, "pre_queue_minutes": 30, "admission_rate_per_minute": 500},
+    )
+    view = await get_sales_view(resources.db, event_id)
+    assert (view.event_id, view.org_id, view.venue_id) == (event_id, "org_a", venue_id)
+    assert view.status is EventStatus.DRAFT
+    assert (view.currency, view.timezone) == ("BRL", "America/Sao_Paulo")
+    assert (view.hold_duration_s, view.per_buyer_limit, view.requires_cpf) == (300, 4, True)
+    assert view.waiting_room.admission_rate_per_minute == 500
+    assert [p.id for p in view.price_levels] == ["p1", "p2", "p3"]
+    half = view.ticket_type("meia")
+    assert half is not None
+    assert half.kind is TicketKind.HALF
+    assert half.quota == 40
+    assert half.price_for(10001) == 5001
+    assert view.sales.on_sale_at == datetime(2030, 1, 11, 20, tzinfo=UTC)
+    assert not view.is_selling(datetime(2030, 1, 20, tzinfo=UTC))  # a draft never sells
+
+
+async def test_seats_have_stable_ids_in_row_order(
+    client: httpx.AsyncClient, org_a: Headers, resources: Resources
+) -> None:
+    venue_id = await create_venue(client, org_a)
+    event_id = await create_event(client, org_a, venue_id)
+    seats = [s async for s in iter_event_seats(resources.db, event_id)]
+    assert len(seats) == 14
+    first = seats[0]
+    assert first.seat_id == "A:r-1:s-1"
+    assert (first.section_id, first.row_label, first.seat_label, first.order) == ("A", "1", "1", 0)
+    assert [s.order for s in seats[:4]] == [0, 1, 2, 3]
+    vip = [s for s in seats if s.section_id == "VIP"]
+    assert [(s.seat_id, s.price_level_id, s.accessibility) for s in vip] == [
+        ("VIP:r-1:s-1", "p2", ("wheelchair",)),
+        ("VIP:r-1:s-2", "p2", ()),
+    ]
+    assert len({s.seat_id for s in seats}) == 14
+
+
+async def test_seat_ids_survive_reimport(
+    client: httpx.AsyncClient, org_a: Headers, resources: Resources
+) -> None:
+    venue_id = await create_venue(client, org_a)
+    event_id = await create_event(client, org_a, venue_id)
+    before = [s.seat_id async for s in iter_event_seats(resources.db, event_id)]
+    r = await client.put(
+        f"/venues/{venue_id}/layout", json={"sections": small_venue()["sections"]}, headers=org_a
+    )
+    assert r.status_code == 200
+    after = [s.seat_id async for s in iter_event_seats(resources.db, event_id)]
+    assert after == before
+
+
+async def test_layout_has_blocked_seats_and_ga_areas(
+    client: httpx.AsyncClient, org_a: Headers, resources: Resources
+) -> None:
+    body = small_venue()
+    body["sections"][0]["rows"][0]["seats"][3]["blocked"] = True
+    venue_id = await create_venue(client, org_a, body)
+    event_id = await create_event(client, org_a, venue_id)
+    layout = await event_layout(resources.db, event_id)
+    assert layout.venue_id == venue_id
+    assert [(a.area_id, a.capacity, a.price_level_id) for a in layout.ga_areas] == [
+        ("pista", 100, "p3")
+    ]
+    blocked = [s.seat_id for s in layout.seats if s.blocked]
+    assert blocked == ["A:r-1:s-4"]
+    assert len(layout.sellable_seat_ids) == 13
+
+
+async def test_unknown_event_raises_not_found(resources: Resources) -> None:
+    with pytest.raises(EventNotFound):
+        await get_sales_view(resources.db, "evt_missing")
