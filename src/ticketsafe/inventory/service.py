@@ -333,20 +333,24 @@ class InventoryService:
         become available at once. Returns how many units were released; idempotent."""
         async with store_errors():
             all_units = await self.repo.units_by_order(order_id)
-        if not all_units:
-            return 0
-        event_id = all_units[0].event_id
-        wanted = [u.unit for u in all_units]
-        if items is not None:
-            wanted = [u for u in wanted if _selected(u, items)]
-            wanted = _limit_ga(wanted, items)
-        async with store_errors():
-            released = await self.repo.delete_units_of_order(event_id, wanted, order_id)
-        by_buyer: Counter[str] = Counter(u.buyer_id for u in released)
-        for buyer, _ in by_buyer.items():
-            units = [u.unit for u in released if u.buyer_id == buyer]
-            await self._call(event_id, "refund", order_id, buyer, *units)
-        return len(released)
+        released_total = 0
+        for event_id in sorted({u.event_id for u in all_units}):
+            mine = [u for u in all_units if u.event_id == event_id]
+            if items is not None:
+                keep = set(_limit_ga([u.unit for u in mine if _selected(u.unit, items)], items))
+                mine = [u for u in mine if u.unit in keep]
+            # Redis first, then MongoDB: if the MongoDB delete fails the caller retries;
+            # meanwhile a unit free in Redis but still sold in MongoDB can only cost a
+            # buyer a refused commit (which re-marks it sold), never a double sale.
+            for buyer in sorted({u.buyer_id for u in mine}):
+                units = [u.unit for u in mine if u.buyer_id == buyer]
+                await self._call(event_id, "refund", order_id, buyer, *units)
+            async with store_errors():
+                released = await self.repo.delete_units_of_order(
+                    event_id, [u.unit for u in mine], order_id
+                )
+            released_total += len(released)
+        return released_total
 
     # -- expiry (worker) -------------------------------------------------------------------
 

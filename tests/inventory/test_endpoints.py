@@ -1,0 +1,135 @@
+"""The HTTP surface: hold kinds, problem+json errors, idempotent retries, admission hook."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.inventory.conftest import seated_layout
+from ticketsafe.identity.principal import Principal
+from ticketsafe.infra.errors import Forbidden
+from ticketsafe.infra.resources import Resources
+from ticketsafe.inventory.deps import get_admission_check
+from ticketsafe.inventory.service import InventoryService
+
+
+@pytest.fixture
+async def provisioned(client: httpx.AsyncClient, resources: Resources) -> None:
+    service = InventoryService(resources.db, resources.redis)
+    await service.provision_event(seated_layout(areas={"floor": 3}, limit=4))
+
+
+def auth(app: FastAPI, user: str = "usr_a", **extra: str) -> dict[str, str]:
+    token = app.state.token_codec.issue(Principal(user))
+    return {"authorization": f"Bearer {token}", **extra}
+
+
+@pytest.mark.usefixtures("provisioned")
+async def test_hold_get_release(app: FastAPI, client: httpx.AsyncClient) -> None:
+    r = await client.post(
+        "/events/evt_1/holds", json={"kind": "seats", "seat_ids": ["A-1-1"]}, headers=auth(app)
+    )
+    assert r.status_code == 201, r.text
+    hold = r.json()
+    assert hold["seats"] == ["A-1-1"]
+    path = f"/events/evt_1/holds/{hold['hold_id']}"
+    assert (await client.get(path, headers=auth(app))).json()["hold_id"] == hold["hold_id"]
+    assert (await client.get(path, headers=auth(app, "usr_b"))).status_code == 404
+    assert (await client.delete(path, headers=auth(app))).status_code == 204
+    gone = await client.delete(path, headers=auth(app))
+    assert gone.status_code == 410
+    assert gone.json()["code"] == "hold_expired"
+
+
+@pytest.mark.usefixtures("provisioned")
+async def test_error_shapes(app: FastAPI, client: httpx.AsyncClient) -> None:
+    url = "/events/evt_1/holds"
+    await client.post(url, json={"kind": "seats", "seat_ids": ["A-1-1"]}, headers=auth(app))
+    taken = await client.post(
+        url, json={"kind": "seats", "seat_ids": ["A-1-1", "A-1-2"]}, headers=auth(app, "usr_b")
+    )
+    assert taken.status_code == 409
+    assert taken.headers["content-type"] == "application/problem+json"
+    assert taken.json()["code"] == "seats_taken"
+    assert taken.json()["seats"] == ["A-1-1"]
+    sold_out = await client.post(
+        url, json={"kind": "ga", "area_id": "floor", "quantity": 4}, headers=auth(app, "usr_c")
+    )
+    assert sold_out.status_code == 409
+    assert sold_out.json()["code"] == "sold_out"
+    limit = await client.post(
+        url, json={"kind": "best", "section_id": "A", "quantity": 4}, headers=auth(app)
+    )
+    assert limit.status_code == 409
+    assert limit.json()["limit"] == 4
+    unknown = await client.post(
+        url, json={"kind": "seats", "seat_ids": ["nope"]}, headers=auth(app, "usr_d")
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["code"] == "unknown_units"
+    missing = await client.post(
+        "/events/evt_none/holds", json={"kind": "ga", "area_id": "x", "quantity": 1},
+        headers=auth(app),
+    )  # fmt: skip
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "event_not_provisioned"
+    assert (
+        await client.post(url, json={"kind": "ga", "area_id": "floor", "quantity": 1})
+    ).status_code == 401
+
+
+@pytest.mark.usefixtures("provisioned")
+async def test_retried_hold_returns_the_first_answer(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    url = "/events/evt_1/holds"
+    body = {"kind": "best", "section_id": "A", "quantity": 2}
+    first = await client.post(url, json=body, headers=auth(app, **{"idempotency-key": "k1"}))
+    again = await client.post(url, json=body, headers=auth(app, **{"idempotency-key": "k1"}))
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    availability = (await client.get("/events/evt_1/availability")).json()
+    held = [s for s, st in availability["seats"].items() if st == "held"]
+    assert sorted(held) == sorted(first.json()["seats"])  # one hold, not two
+
+
+@pytest.mark.usefixtures("provisioned")
+async def test_retried_failure_is_replayed_too(app: FastAPI, client: httpx.AsyncClient) -> None:
+    url = "/events/evt_1/holds"
+    body = {"kind": "ga", "area_id": "floor", "quantity": 4}
+    first = await client.post(url, json=body, headers=auth(app, **{"idempotency-key": "k"}))
+    again = await client.post(url, json=body, headers=auth(app, **{"idempotency-key": "k"}))
+    assert first.status_code == again.status_code == 409
+    assert again.json()["code"] == "sold_out"
+
+
+@pytest.mark.usefixtures("provisioned")
+async def test_availability(client: httpx.AsyncClient) -> None:
+    r = await client.get("/events/evt_1/availability")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["ga"] == {"floor": {"capacity": 3, "available": 3}}
+    assert len(body["seats"]) == 50
+    assert isinstance(body["version"], int)
+
+
+@pytest.mark.usefixtures("provisioned")
+async def test_admission_check_gets_the_token(app: FastAPI, client: httpx.AsyncClient) -> None:
+    seen: list[tuple[str | None, str, str]] = []
+
+    class Recording:
+        async def __call__(self, token: str | None, *, user_id: str, event_id: str) -> None:
+            seen.append((token, user_id, event_id))
+            if token != "good":
+                raise Forbidden("not admitted yet", code="not_admitted")
+
+    app.dependency_overrides[get_admission_check] = Recording
+    url = "/events/evt_1/holds"
+    body = {"kind": "ga", "area_id": "floor", "quantity": 1}
+    denied = await client.post(url, json=body, headers=auth(app))
+    assert denied.status_code == 403
+    ok = await client.post(url, json=body, headers=auth(app, **{"x-admission-token": "good"}))
+    assert ok.status_code == 201
+    assert seen == [(None, "usr_a", "evt_1"), ("good", "usr_a", "evt_1")]
