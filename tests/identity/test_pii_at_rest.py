@@ -1,0 +1,68 @@
+"""Invariant 6: a raw read of every collection finds no personal data in clear, and the
+logs of a whole account lifecycle carry none either."""
+
+from __future__ import annotations
+
+import logging
+
+import bson
+import httpx
+import pytest
+
+from tests.identity.conftest import run_worker_until_idle, signed_up
+from ticketsafe.infra.resources import Resources
+from ticketsafe.infra.settings import Settings
+from ticketsafe.mail.catcher import MailCatcher
+
+NAME = "Maria Aparecida Quintanilha"
+EMAIL = "maria.quintanilha@example.com"
+PHONE = "+55 21 98765-4321"
+CPF = "529.982.247-25"
+NEEDLES = [
+    NAME, "Quintanilha", EMAIL, EMAIL.upper(), "maria.quintanilha", PHONE, "987654321",
+    "98765-4321", CPF, "52998224725",
+]  # fmt: skip
+
+
+async def _lifecycle(client: httpx.AsyncClient, resources: Resources, settings: Settings) -> None:
+    account = await signed_up(client, EMAIL, name=NAME, phone=PHONE, cpf=CPF)
+    await client.patch("/me", headers=account.headers, json={"name": NAME})
+    org = await client.post("/organizations", headers=account.headers, json={"name": "Arena"})
+    await client.post(
+        f"/organizations/{org.json()['id']}/members", headers=account.headers, json={"email": EMAIL}
+    )
+    await client.post("/auth/password-reset", json={"email": EMAIL})
+    await client.post("/auth/login", json={"email": EMAIL, "password": "wrong password"})
+    await run_worker_until_idle(resources, settings)
+
+
+async def _raw_dump(resources: Resources) -> bytes:
+    dump = b""
+    for name in await resources.db.list_collection_names():
+        async for doc in resources.db[name].find({}):
+            dump += bson.encode(doc)
+    return dump
+
+
+async def test_raw_database_holds_no_plaintext_pii(
+    client: httpx.AsyncClient, resources: Resources, settings: Settings, mail_catcher: MailCatcher
+) -> None:
+    await _lifecycle(client, resources, settings)
+    dump = await _raw_dump(resources)
+    assert len(dump) > 1000  # the lifecycle did write: users, keys, sessions, outbox, audit
+    found = [n for n in NEEDLES if n.encode() in dump or n.lower().encode() in dump]
+    assert found == []
+
+
+async def test_logs_hold_no_pii(
+    client: httpx.AsyncClient,
+    resources: Resources,
+    settings: Settings,
+    mail_catcher: MailCatcher,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await _lifecycle(client, resources, settings)
+    text = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert "mail sent" in text  # the lifecycle did log
+    assert [n for n in NEEDLES if n in text or n.lower() in text] == []
