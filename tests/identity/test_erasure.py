@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from tests.identity.conftest import PASSWORD, login, register, run_worker_until_idle, signed_up
+from ticketsafe.identity.errors import PersonErased
 from ticketsafe.identity.service import open_pii, seal_pii
 from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.jobs import JobContext
@@ -40,7 +42,9 @@ async def test_erased_account_cannot_sign_in(client: httpx.AsyncClient) -> None:
 async def test_erasure_shreds_the_data_key(client: httpx.AsyncClient, resources: Resources) -> None:
     account = await signed_up(client, "ana@example.com")
     await _erase(client, account.headers)
-    assert await resources.db["data_keys"].find_one({"_id": account.user_id}) is None
+    tombstone = await resources.db["data_keys"].find_one({"_id": account.user_id})
+    assert tombstone is not None
+    assert "wrapped" not in tombstone
     user = await resources.db["users"].find_one({"_id": account.user_id})
     assert user is not None
     assert (user["status"], user["pii"], "email_index" in user) == ("erased", {}, False)
@@ -96,3 +100,12 @@ async def test_erasure_reaches_other_domains_hooks(
     finally:
         ERASURE_HOOKS.remove(orders_hook)
     assert seen == [account.user_id]
+
+
+async def test_nothing_can_be_sealed_for_an_erased_person(
+    client: httpx.AsyncClient, app: FastAPI, resources: Resources
+) -> None:
+    account = await signed_up(client, "ana@example.com")
+    await _erase(client, account.headers)
+    with pytest.raises(PersonErased):
+        await seal_pii(_vault(app, resources), account.user_id, {"billing_name": "Ana"})

@@ -111,7 +111,7 @@ class AccountService:
             now=datetime.now(UTC),
         )
         if not created:
-            await self.vault.shred(user_id)  # the data key made for nobody
+            await self.vault.discard(user_id)  # the data key made for nobody
             raise EmailTaken()
         await audit.record(self.db, actor=user_id, action="identity.registered", subject=user_id)
         return await self.profile(user_id)
