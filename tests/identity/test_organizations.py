@@ -1,8 +1,13 @@
 from __future__ import annotations
 
 import httpx
+from fastapi import FastAPI
 
 from tests.identity.conftest import Account, relogin, signed_up
+from ticketsafe.identity.organizations import OrganizationService
+from ticketsafe.identity.repository import IdentityRepository
+from ticketsafe.identity.vault import PiiVault
+from ticketsafe.infra.resources import Resources
 
 
 async def _org(client: httpx.AsyncClient, owner: Account, name: str = "Casa de Shows") -> str:
@@ -137,16 +142,37 @@ async def test_revoked_gate_grant_disappears(client: httpx.AsyncClient) -> None:
     assert listed.json() == []
 
 
-async def test_event_staffed_by_one_org_cannot_be_granted_by_another(
-    client: httpx.AsyncClient,
+async def test_grant_from_another_org_does_not_admit_to_this_orgs_event(
+    client: httpx.AsyncClient, app: FastAPI, resources: Resources
 ) -> None:
     ana = await signed_up(client, "ana@example.com")
     bob = await signed_up(client, "bob@example.com")
     staff = await signed_up(client, "gate@example.com")
     ana_org, bob_org = await _org(client, ana), await _org(client, bob)
-    body = {"event_id": "evt_1", "user_id": staff.user_id}
-    await client.post(f"/organizations/{ana_org}/gate-staff", headers=ana.headers, json=body)
-    other = await client.post(
+    body = {"event_id": "evt_of_ana", "user_id": staff.user_id}
+    squat = await client.post(
         f"/organizations/{bob_org}/gate-staff", headers=bob.headers, json=body
     )
-    assert other.status_code == 409
+    assert squat.status_code == 201  # event ids are opaque here…
+    orgs = OrganizationService(
+        IdentityRepository(resources.db), PiiVault(resources.db, app.state.keyring)
+    )
+    assert not await orgs.is_gate_staff(staff.user_id, "evt_of_ana", ana_org)  # …but worthless
+
+
+async def test_granted_staff_may_scan_the_orgs_event(
+    client: httpx.AsyncClient, app: FastAPI, resources: Resources
+) -> None:
+    owner = await signed_up(client, "owner@example.com")
+    staff = await signed_up(client, "gate@example.com")
+    org_id = await _org(client, owner)
+    await client.post(
+        f"/organizations/{org_id}/gate-staff",
+        headers=owner.headers,
+        json={"event_id": "evt_1", "user_id": staff.user_id},
+    )
+    orgs = OrganizationService(
+        IdentityRepository(resources.db), PiiVault(resources.db, app.state.keyring)
+    )
+    assert await orgs.is_gate_staff(staff.user_id, "evt_1", org_id)
+    assert not await orgs.is_gate_staff(staff.user_id, "evt_2", org_id)

@@ -9,7 +9,7 @@ import bson
 import httpx
 import pytest
 
-from tests.identity.conftest import run_worker_until_idle, signed_up
+from tests.identity.conftest import PASSWORD, Account, relogin, run_worker_until_idle
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.mail.catcher import MailCatcher
@@ -25,8 +25,19 @@ NEEDLES = [
 
 
 async def _lifecycle(client: httpx.AsyncClient, resources: Resources, settings: Settings) -> None:
-    account = await signed_up(client, EMAIL, name=NAME, phone=PHONE, cpf=CPF)
-    await client.patch("/me", headers=account.headers, json={"name": NAME})
+    """Every identity write, with Idempotency-Keys (their answers are kept in Redis)."""
+    registered = await client.post(
+        "/auth/register",
+        headers={"Idempotency-Key": "reg-1"},
+        json={"email": EMAIL, "password": PASSWORD, "name": NAME, "phone": PHONE, "cpf": CPF},
+    )
+    assert registered.status_code == 201
+    account = await relogin(client, Account(registered.json()["id"], EMAIL, "", ""))
+    await client.patch(
+        "/me",
+        headers={**account.headers, "Idempotency-Key": "patch-1"},
+        json={"name": NAME, "phone": PHONE},
+    )
     org = await client.post("/organizations", headers=account.headers, json={"name": "Arena"})
     await client.post(
         f"/organizations/{org.json()['id']}/members", headers=account.headers, json={"email": EMAIL}
@@ -52,6 +63,33 @@ async def test_raw_database_holds_no_plaintext_pii(
     assert len(dump) > 1000  # the lifecycle did write: users, keys, sessions, outbox, audit
     found = [n for n in NEEDLES if n.encode() in dump or n.lower().encode() in dump]
     assert found == []
+
+
+async def _redis_dump(resources: Resources) -> bytes:
+    dump = b""
+    async for key in resources.redis.scan_iter():
+        kind = (await resources.redis.type(key)).decode()
+        if kind == "string":
+            dump += await resources.redis.get(key) or b""
+        elif kind == "stream":
+            dump += repr(await resources.redis.xrange(key)).encode()
+        elif kind == "zset":
+            dump += repr(await resources.redis.zrange(key, 0, -1)).encode()
+        elif kind == "hash":
+            dump += repr(await resources.redis.hgetall(key)).encode()
+        else:
+            dump += kind.encode()  # an unexpected type: make the test notice
+    return dump
+
+
+async def test_redis_holds_no_plaintext_pii(
+    client: httpx.AsyncClient, resources: Resources, settings: Settings, mail_catcher: MailCatcher
+) -> None:
+    await _lifecycle(client, resources, settings)
+    dump = await _redis_dump(resources)
+    assert b"reg-1" not in dump  # keys are hashed; the records exist though:
+    assert dump.count(b'"state"') >= 2
+    assert [n for n in NEEDLES if n.encode() in dump or n.lower().encode() in dump] == []
 
 
 async def test_logs_hold_no_pii(
