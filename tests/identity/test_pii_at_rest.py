@@ -65,12 +65,17 @@ async def test_raw_database_holds_no_plaintext_pii(
     assert found == []
 
 
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 async def _redis_dump(resources: Resources) -> bytes:
     dump = b""
     async for key in resources.redis.scan_iter():
-        kind = (await resources.redis.type(key)).decode()
+        kind = _text(await resources.redis.type(key))
         if kind == "string":
-            dump += await resources.redis.get(key) or b""
+            value = await resources.redis.get(key) or b""
+            dump += value if isinstance(value, bytes) else value.encode()
         elif kind == "stream":
             dump += repr(await resources.redis.xrange(key)).encode()
         elif kind == "zset":
