@@ -5,6 +5,7 @@ from fastapi import FastAPI
 
 from tests.identity.conftest import Account, relogin, signed_up
 from ticketsafe.identity.organizations import OrganizationService
+from ticketsafe.identity.principal import Role
 from ticketsafe.identity.repository import IdentityRepository
 from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.resources import Resources
@@ -176,3 +177,16 @@ async def test_granted_staff_may_scan_the_orgs_event(
     )
     assert await orgs.is_gate_staff(staff.user_id, "evt_1", org_id)
     assert not await orgs.is_gate_staff(staff.user_id, "evt_2", org_id)
+
+
+async def test_platform_admin_reaches_any_organization(
+    client: httpx.AsyncClient, app: FastAPI, resources: Resources
+) -> None:
+    owner = await signed_up(client, "owner@example.com")
+    admin = await signed_up(client, "admin@example.com")
+    org_id = await _org(client, owner)
+    await IdentityRepository(resources.db).grant_role(admin.user_id, Role.ADMIN)
+    admin = await relogin(client, admin)
+    members = await client.get(f"/organizations/{org_id}/members", headers=admin.headers)
+    assert members.status_code == 200
+    assert [m["user_id"] for m in members.json()] == [owner.user_id]

@@ -23,7 +23,7 @@ from ticketsafe.identity.errors import (
 )
 from ticketsafe.identity.models import AccountStatus
 from ticketsafe.identity.passwords import hash_password, verify_password
-from ticketsafe.identity.principal import Principal
+from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.identity.repository import IdentityRepository
 from ticketsafe.identity.schemas import AccountCreated, Profile, ProfileUpdate, Registration
 from ticketsafe.identity.sessions import SessionService, TokenPair, hash_token
@@ -230,6 +230,14 @@ class AccountService:
         await self.repo.revoke_all_gate_grants(user.id)
         await audit.record(self.db, actor=user.id, action="identity.erased", subject=user.id)
         jobs.defer(PERSON_ERASED_JOB, {"person_id": user.id})
+
+    async def grant_admin(self, email: str) -> str:
+        """Make an existing account a platform admin (the `grant-admin` command)."""
+        user = await self.repo.active_user_by_email_index(self.vault.email_index(email))
+        if user is None or not await self.repo.grant_role(user.id, Role.ADMIN):
+            raise UserNotFound("no active account with this e-mail")
+        await audit.record(self.db, actor="cli", action="identity.admin_granted", subject=user.id)
+        return user.id
 
     # --- used by other domains --------------------------------------------------------------
     async def contact_of(self, user_id: str) -> Contact | None:
