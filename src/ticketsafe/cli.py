@@ -120,6 +120,44 @@ def verify_queue(
     raise typer.Exit(run_verify(source, pseudonym=pseudonym, cacert=cacert, echo=typer.echo))
 
 
+@cli.command("grant-admin")
+def grant_admin(
+    email: Annotated[str, typer.Argument(help="E-mail of an existing account.")],
+) -> None:
+    """Make an existing account a platform admin (takes effect at its next sign-in)."""
+    from ticketsafe.identity.errors import UserNotFound  # noqa: PLC0415
+    from ticketsafe.identity.repository import IdentityRepository  # noqa: PLC0415
+    from ticketsafe.identity.service import AccountService  # noqa: PLC0415
+    from ticketsafe.identity.sessions import SessionService  # noqa: PLC0415
+    from ticketsafe.identity.tokens import AccessTokenCodec  # noqa: PLC0415
+    from ticketsafe.identity.vault import PiiVault  # noqa: PLC0415
+    from ticketsafe.infra.crypto.keyring import load_keyring  # noqa: PLC0415
+    from ticketsafe.infra.ratelimit import RateLimiter  # noqa: PLC0415
+
+    async def run(settings: Settings) -> None:
+        resources = Resources.open(settings)
+        try:
+            assert settings.auth_secret is not None
+            repo = IdentityRepository(resources.db)
+            codec = AccessTokenCodec(settings.auth_secret.get_secret_value())
+            accounts = AccountService(
+                repo,
+                PiiVault(resources.db, load_keyring(settings)),
+                RateLimiter(resources.redis),
+                SessionService(repo, codec, settings.refresh_token_ttl_s),
+                settings,
+            )
+            try:
+                typer.echo(f"{await accounts.grant_admin(email)} is now a platform admin")
+            except UserNotFound:
+                typer.echo("error: no active account with this e-mail", err=True)
+                raise typer.Exit(1) from None
+        finally:
+            await resources.close()
+
+    _require_stores(run)
+
+
 def _require_stores(run: object) -> None:
     settings = _settings()
     try:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from tests.identity.conftest import signed_up
@@ -52,3 +54,18 @@ async def test_logout_revokes_the_session(client: httpx.AsyncClient) -> None:
 async def test_unknown_refresh_token_refused(client: httpx.AsyncClient) -> None:
     response = await client.post("/auth/refresh", json={"refresh_token": "rt_" + "x" * 43})
     assert response.status_code == 401
+
+
+async def test_concurrent_uses_of_one_refresh_token_yield_one_winner_then_revocation(
+    client: httpx.AsyncClient,
+) -> None:
+    account = await signed_up(client, "ana@example.com")
+    body = {"refresh_token": account.refresh_token}
+    results = await asyncio.gather(*(client.post("/auth/refresh", json=body) for _ in range(5)))
+    codes = sorted(r.status_code for r in results)
+    assert codes == [200, 401, 401, 401, 401]
+    [winner] = [r for r in results if r.status_code == 200]
+    follow = await client.post(
+        "/auth/refresh", json={"refresh_token": winner.json()["refresh_token"]}
+    )
+    assert follow.status_code == 401  # the race counted as reuse: the family is revoked

@@ -14,6 +14,7 @@ from ticketsafe.identity.deps import (
 )
 from ticketsafe.identity.models import GateGrant, Membership, Organization
 from ticketsafe.identity.schemas import (
+    AccountCreated,
     ErasureRequest,
     GateGrantCreate,
     GateGrantOut,
@@ -59,8 +60,12 @@ def _grant(g: GateGrant) -> GateGrantOut:
 
 
 # --- /auth ------------------------------------------------------------------------------------
+# Answers to POST/PATCH carry no personal data: with an Idempotency-Key they are kept in
+# Redis for replay. Read the profile with GET /me.
 @router.post("/auth/register", status_code=201, operation_id="register")
-async def register(body: Registration, accounts: AccountServiceDep, ip: ClientIpDep) -> Profile:
+async def register(
+    body: Registration, accounts: AccountServiceDep, ip: ClientIpDep
+) -> AccountCreated:
     return await accounts.register(body, ip)
 
 
@@ -111,9 +116,12 @@ async def get_me(user: CurrentUser, accounts: AccountServiceDep) -> Profile:
     return await accounts.profile(user.user_id)
 
 
-@router.patch("/me", operation_id="updateMe")
-async def update_me(body: ProfileUpdate, user: CurrentUser, accounts: AccountServiceDep) -> Profile:
-    return await accounts.update_profile(user.user_id, body)
+@router.patch("/me", status_code=204, operation_id="updateMe")
+async def update_me(
+    body: ProfileUpdate, user: CurrentUser, accounts: AccountServiceDep
+) -> Response:
+    await accounts.update_profile(user.user_id, body)
+    return _NO_CONTENT
 
 
 @router.post("/me/erase", status_code=204, operation_id="eraseMe")

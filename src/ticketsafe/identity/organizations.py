@@ -4,9 +4,10 @@ Every call checks membership in the database, not the token's org list, so remov
 member takes effect at once. Someone outside the organization gets 404 (its existence is
 not revealed); a member who is not an owner gets 403 for owner-only changes.
 
-Gate staff grants are (event_id, user_id) pairs recorded under the granting organization.
-Event ids are opaque here: the catalog domain must check that the event belongs to the
-organization before calling `grant_gate_staff` (see CONTRIBUTING.md).
+Gate staff grants are (org_id, event_id, user_id): event ids are opaque here, so a grant
+counts only together with the organization that owns the event. The checkin domain asks
+`is_gate_staff(user_id, event_id, event_org_id)` with the owner it gets from the catalog,
+so an organization granting staff on someone else's event id achieves nothing.
 """
 
 from __future__ import annotations
@@ -112,11 +113,9 @@ class OrganizationService:
         if user is None or user.status is not AccountStatus.ACTIVE:
             raise UserNotFound()
         grant = GateGrant(org_id, event_id, user_id, principal.user_id, datetime.now(UTC))
-        if not await self.repo.grant_gate(grant):
-            existing = await self.repo.gate_grant(event_id, user_id)
-            if existing is None or existing.org_id != org_id:
-                raise Conflict("this event's staff is granted by another organization")
-            return existing
+        if not await self.repo.grant_gate(grant):  # granted before: answer the same
+            existing = await self.repo.gate_grant(org_id, event_id, user_id)
+            return existing or grant
         await audit.record(
             self.repo.db,
             actor=principal.user_id,
@@ -144,9 +143,12 @@ class OrganizationService:
             data={"user_id": user_id, "org_id": org_id},
         )
 
-    async def is_gate_staff(self, user_id: str, event_id: str) -> bool:
-        """For the checkin domain: may `user_id` scan tickets of `event_id`?"""
-        return await self.repo.gate_grant(event_id, user_id) is not None
+    async def is_gate_staff(self, user_id: str, event_id: str, event_org_id: str) -> bool:
+        """For the checkin domain: may `user_id` scan tickets of `event_id`, which belongs
+        to `event_org_id` (from the catalog)? Members of that organization may too."""
+        if await self.repo.gate_grant(event_org_id, event_id, user_id) is not None:
+            return True
+        return await self.is_member(user_id, event_org_id)
 
     async def is_member(self, user_id: str, org_id: str) -> bool:
         """For other domains: is `user_id` a member of `org_id` right now?"""

@@ -274,7 +274,7 @@ class IdentityRepository:
         try:
             await self.db[GATE_GRANTS].insert_one(
                 {
-                    "_id": f"{grant.event_id}:{grant.user_id}",
+                    "_id": f"{grant.org_id}:{grant.event_id}:{grant.user_id}",
                     "org_id": grant.org_id,
                     "event_id": grant.event_id,
                     "user_id": grant.user_id,
@@ -286,8 +286,8 @@ class IdentityRepository:
             return False
         return True
 
-    async def gate_grant(self, event_id: str, user_id: str) -> GateGrant | None:
-        doc = await self.db[GATE_GRANTS].find_one({"_id": f"{event_id}:{user_id}"})
+    async def gate_grant(self, org_id: str, event_id: str, user_id: str) -> GateGrant | None:
+        doc = await self.db[GATE_GRANTS].find_one({"_id": f"{org_id}:{event_id}:{user_id}"})
         return _grant(doc) if doc else None
 
     async def gate_grants_of_org(self, org_id: str) -> list[GateGrant]:
@@ -298,9 +298,7 @@ class IdentityRepository:
         return await self.db[GATE_GRANTS].find_one({"user_id": user_id}, {"_id": 1}) is not None
 
     async def revoke_gate(self, org_id: str, event_id: str, user_id: str) -> bool:
-        result = await self.db[GATE_GRANTS].delete_one(
-            {"_id": f"{event_id}:{user_id}", "org_id": org_id}
-        )
+        result = await self.db[GATE_GRANTS].delete_one({"_id": f"{org_id}:{event_id}:{user_id}"})
         return bool(result.deleted_count)
 
     async def revoke_all_gate_grants(self, user_id: str) -> None:

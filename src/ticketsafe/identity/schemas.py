@@ -96,6 +96,13 @@ class TokenResponse(BaseModel):
     expires_in: int
 
 
+class AccountCreated(BaseModel):
+    """No personal data: mutating answers may be kept (Idempotency-Key) in Redis."""
+
+    id: str
+    locale: str
+
+
 class Profile(BaseModel):
     id: str
     email: str

@@ -23,9 +23,9 @@ from ticketsafe.identity.errors import (
 )
 from ticketsafe.identity.models import AccountStatus
 from ticketsafe.identity.passwords import hash_password, verify_password
-from ticketsafe.identity.principal import Principal
+from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.identity.repository import IdentityRepository
-from ticketsafe.identity.schemas import Profile, ProfileUpdate, Registration
+from ticketsafe.identity.schemas import AccountCreated, Profile, ProfileUpdate, Registration
 from ticketsafe.identity.sessions import SessionService, TokenPair, hash_token
 from ticketsafe.identity.vault import PiiVault, sealed_from_document, sealed_to_document
 from ticketsafe.infra import audit
@@ -91,7 +91,7 @@ class AccountService:
     def db(self) -> Database:
         return self.repo.db
 
-    async def register(self, data: Registration, client_ip: str) -> Profile:
+    async def register(self, data: Registration, client_ip: str) -> AccountCreated:
         index = self.vault.email_index(data.email)
         await self.limiter.hit(f"register:ip:{client_ip}", REGISTER_PER_IP, what="sign-ups")
         await self.limiter.hit(f"register:acct:{index}", REGISTER_PER_ACCOUNT, what="sign-ups")
@@ -111,10 +111,10 @@ class AccountService:
             now=datetime.now(UTC),
         )
         if not created:
-            await self.vault.shred(user_id)  # the data key made for nobody
+            await self.vault.discard(user_id)  # the data key made for nobody
             raise EmailTaken()
         await audit.record(self.db, actor=user_id, action="identity.registered", subject=user_id)
-        return await self.profile(user_id)
+        return AccountCreated(id=user_id, locale=data.locale)
 
     async def login(self, email: str, password: str, client_ip: str) -> TokenPair:
         index = self.vault.email_index(email)
@@ -145,7 +145,7 @@ class AccountService:
             created_at=user.created_at,
         )
 
-    async def update_profile(self, user_id: str, changes: ProfileUpdate) -> Profile:
+    async def update_profile(self, user_id: str, changes: ProfileUpdate) -> None:
         given = changes.model_dump(exclude_unset=True)
         pii = {k: v for k, v in given.items() if k in PII_FIELDS and v is not None}
         cleared = [k for k, v in given.items() if k in ("phone", "cpf") and v is None]
@@ -160,7 +160,6 @@ class AccountService:
             subject=user_id,
             data={"fields": sorted(given)},
         )
-        return await self.profile(user_id)
 
     async def change_password(
         self, principal: Principal, current: str, new: str, jobs: JobBuffer
@@ -231,6 +230,14 @@ class AccountService:
         await self.repo.revoke_all_gate_grants(user.id)
         await audit.record(self.db, actor=user.id, action="identity.erased", subject=user.id)
         jobs.defer(PERSON_ERASED_JOB, {"person_id": user.id})
+
+    async def grant_admin(self, email: str) -> str:
+        """Make an existing account a platform admin (the `grant-admin` command)."""
+        user = await self.repo.active_user_by_email_index(self.vault.email_index(email))
+        if user is None or not await self.repo.grant_role(user.id, Role.ADMIN):
+            raise UserNotFound("no active account with this e-mail")
+        await audit.record(self.db, actor="cli", action="identity.admin_granted", subject=user.id)
+        return user.id
 
     # --- used by other domains --------------------------------------------------------------
     async def contact_of(self, user_id: str) -> Contact | None:

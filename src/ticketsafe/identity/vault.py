@@ -97,15 +97,25 @@ class PiiVault:
         return out
 
     async def shred(self, owner_id: str) -> bool:
-        """Delete the owner's data key: everything sealed for them becomes noise."""
-        result = await self._keys.delete_one({"_id": owner_id})
-        return bool(result.deleted_count)
+        """Destroy the owner's data key: everything sealed for them becomes noise. A
+        tombstone (no key material) stays, so nothing can be sealed for them again."""
+        result = await self._keys.replace_one(
+            {"_id": owner_id},
+            {"_id": owner_id, "shredded_at": datetime.now(UTC)},
+            upsert=True,
+        )
+        return bool(result.modified_count)
+
+    async def discard(self, owner_id: str) -> None:
+        """Drop a data key that sealed nothing kept (e.g. a refused registration)."""
+        await self._keys.delete_one({"_id": owner_id})
 
     async def rewrap_all(self, batch: int = 500) -> int:
         """Re-wrap every data key not under the current master key; returns how many."""
         current = self.keyring.current_id
         moved = 0
-        cursor = self._keys.find({"kek": {"$ne": current}}, batch_size=batch)
+        live_elsewhere = {"kek": {"$exists": True, "$ne": current}}
+        cursor = self._keys.find(live_elsewhere, batch_size=batch)
         async for doc in cursor:
             owner_id = str(doc["_id"])
             aad = _wrap_aad(owner_id, doc["key_id"])
@@ -121,7 +131,7 @@ class PiiVault:
 
     async def count_by_master_key(self) -> dict[str, int]:
         counts: dict[str, int] = {}
-        async for doc in self._keys.find({}, {"kek": 1}):
+        async for doc in self._keys.find({"kek": {"$exists": True}}, {"kek": 1}):
             counts[doc["kek"]] = counts.get(doc["kek"], 0) + 1
         return counts
 
@@ -131,6 +141,8 @@ class PiiVault:
             if not create:
                 raise PersonErased()
             doc = await self._create_data_key(owner_id)
+        if "wrapped" not in doc:
+            raise PersonErased()  # shredded: a tombstone
         aad = _wrap_aad(owner_id, doc["key_id"])
         key = self.keyring.unwrap(Wrapped(doc["kek"], bytes(doc["wrapped"])), aad)
         return _DataKey(doc["key_id"], key)
@@ -149,7 +161,7 @@ class PiiVault:
             await self._keys.insert_one(doc)
         except DuplicateKeyError:  # created concurrently: use the winner's
             existing = await self._keys.find_one({"_id": owner_id})
-            if existing is None:
+            if existing is None or "wrapped" not in existing:
                 raise PersonErased() from None
             return existing
         return doc

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     pii_keys: SecretStr | None = Field(
         default=None, description="Master key ring `id:base64url,...`; the last is current."
     )
+    pii_current_key_id: str | None = Field(
+        default=None, description="Which key of TICKETSAFE_PII_KEYS wraps new data keys."
+    )
     pii_blind_index_key: SecretStr | None = Field(
         default=None, description="HMAC key (base64url) for e-mail lookups; never rotated."
     )

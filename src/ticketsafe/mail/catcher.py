@@ -4,6 +4,7 @@ It runs in its own thread, so it works beside any event loop."""
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 import uuid
@@ -47,6 +48,8 @@ class MailCatcher:
         return f"smtp://{_LOOPBACK}:{self.port}"
 
     def start(self) -> None:
+        # aiosmtpd logs every command and line of DATA (addresses, bodies) at INFO/DEBUG.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         self.folder.mkdir(parents=True, exist_ok=True)
         os.chmod(self.folder, 0o700)  # messages hold personal data
         self._controller = Controller(

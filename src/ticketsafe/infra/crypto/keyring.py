@@ -1,11 +1,16 @@
 """The master key ring: key id → 256-bit key. Its current key wraps new data keys; older
 keys stay to unwrap what they wrapped until `rotate-keys` re-wraps it.
 
-Sources, in order: `TICKETSAFE_PII_KEYS` (`id:base64url,...`, the last one current) with
-`TICKETSAFE_PII_BLIND_INDEX_KEY`; else the key file `TICKETSAFE_PII_KEYRING_FILE`
-(default `data_dir/keys/pii-keyring.json`, created 0600 on first use). Several API
-instances must share one source. A file-backed ring re-reads its file when it meets an
-unknown key id, so a key added by `rotate-keys --new-key` is picked up without restart.
+Sources, in order: `TICKETSAFE_PII_KEYS` (`id:base64url,...`; current =
+`TICKETSAFE_PII_CURRENT_KEY_ID`, else the last) with `TICKETSAFE_PII_BLIND_INDEX_KEY`;
+else the key file `TICKETSAFE_PII_KEYRING_FILE` (default `data_dir/keys/pii-keyring.json`,
+created 0600 on first use). Several API instances must share one source.
+
+Rotation without downtime. Key file: `rotate-keys --new-key`; every process re-reads the
+file when it changes (checked before wrapping and on an unknown key id). Environment:
+(1) add the key to TICKETSAFE_PII_KEYS with TICKETSAFE_PII_CURRENT_KEY_ID still naming the
+old one, roll out; (2) point TICKETSAFE_PII_CURRENT_KEY_ID at the new key, roll out;
+(3) `rotate-keys`. Every instance can then read both keys at every step.
 """
 
 from __future__ import annotations
@@ -53,22 +58,32 @@ class KeyRing:
         self.current_id = current
         self.blind_index = BlindIndex(blind_index_key)
         self._source = source
+        self._source_mtime = source.stat().st_mtime_ns if source is not None else 0
 
     @property
     def key_ids(self) -> list[str]:
         return list(self._keys)
 
     def wrap(self, data_key: bytes, aad: bytes) -> Wrapped:
+        self._reload_if_changed()
         return Wrapped(self.current_id, aead.seal(self._keys[self.current_id], data_key, aad))
 
     def unwrap(self, wrapped: Wrapped, aad: bytes) -> bytes:
         return aead.open_sealed(self._key(wrapped.key_id), wrapped.blob, aad)
 
-    def _key(self, key_id: str) -> bytes:
-        if key_id not in self._keys and self._source is not None:
+    def _reload_if_changed(self, *, force: bool = False) -> None:
+        if self._source is None:
+            return
+        mtime = self._source.stat().st_mtime_ns
+        if force or mtime != self._source_mtime:
             fresh = read_keyring_file(self._source)
             self._keys.update(fresh._keys)
             self.current_id = fresh.current_id
+            self._source_mtime = mtime
+
+    def _key(self, key_id: str) -> bytes:
+        if key_id not in self._keys:
+            self._reload_if_changed(force=True)
         try:
             return self._keys[key_id]
         except KeyError:
@@ -82,7 +97,7 @@ def load_keyring(settings: Settings) -> KeyRing:
         keys = _parse_keys(settings.pii_keys.get_secret_value())
         return KeyRing(
             keys,
-            list(keys)[-1],
+            settings.pii_current_key_id or list(keys)[-1],
             _b64decode(settings.pii_blind_index_key.get_secret_value()),
         )
     path = settings.pii_keyring_file or settings.keys_dir / "pii-keyring.json"

@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+
+from tests.identity.conftest import Account, relogin, signed_up
+from ticketsafe.identity.organizations import OrganizationService
+from ticketsafe.identity.principal import Role
+from ticketsafe.identity.repository import IdentityRepository
+from ticketsafe.identity.vault import PiiVault
+from ticketsafe.infra.resources import Resources
+
+
+async def _org(client: httpx.AsyncClient, owner: Account, name: str = "Casa de Shows") -> str:
+    response = await client.post("/organizations", headers=owner.headers, json={"name": name})
+    assert response.status_code == 201, response.text
+    org_id: str = response.json()["id"]
+    return org_id
+
+
+async def test_creator_owns_the_new_organization(client: httpx.AsyncClient) -> None:
+    owner = await signed_up(client, "owner@example.com")
+    response = await client.post("/organizations", headers=owner.headers, json={"name": "Arena"})
+    assert response.status_code == 201
+    assert response.json()["my_role"] == "owner"
+
+
+async def test_fresh_token_carries_organizer_role_and_org(client: httpx.AsyncClient) -> None:
+    owner = await signed_up(client, "owner@example.com")
+    org_id = await _org(client, owner)
+    me = await client.get("/me", headers=(await relogin(client, owner)).headers)
+    assert "organizer" in me.json()["roles"]
+    assert me.json()["org_ids"] == [org_id]
+
+
+async def test_list_mine_shows_only_my_organizations(client: httpx.AsyncClient) -> None:
+    ana = await signed_up(client, "ana@example.com")
+    bob = await signed_up(client, "bob@example.com")
+    mine = await _org(client, ana, "Ana Produções")
+    await _org(client, bob, "Bob Eventos")
+    listed = await client.get("/organizations", headers=ana.headers)
+    assert [o["id"] for o in listed.json()] == [mine]
+
+
+async def test_owner_adds_member_by_email(client: httpx.AsyncClient) -> None:
+    owner = await signed_up(client, "owner@example.com")
+    staff = await signed_up(client, "staff@example.com")
+    org_id = await _org(client, owner)
+    added = await client.post(
+        f"/organizations/{org_id}/members",
+        headers=owner.headers,
+        json={"email": "staff@example.com"},
+    )
+    assert added.status_code == 201
+    members = await client.get(f"/organizations/{org_id}/members", headers=staff.headers)
+    assert {m["user_id"] for m in members.json()} == {owner.user_id, staff.user_id}
+
+
+async def test_adding_unknown_email_is_not_found(client: httpx.AsyncClient) -> None:
+    owner = await signed_up(client, "owner@example.com")
+    org_id = await _org(client, owner)
+    added = await client.post(
+        f"/organizations/{org_id}/members", headers=owner.headers, json={"email": "x@example.com"}
+    )
+    assert added.status_code == 404
+
+
+async def test_plain_member_cannot_add_members(client: httpx.AsyncClient) -> None:
+    owner = await signed_up(client, "owner@example.com")
+    member = await signed_up(client, "member@example.com")
+    await signed_up(client, "third@example.com")
+    org_id = await _org(client, owner)
+    await client.post(
+        f"/organizations/{org_id}/members",
+        headers=owner.headers,
+        json={"email": "member@example.com"},
+    )
+    attempt = await client.post(
+        f"/organizations/{org_id}/members",
+        headers=member.headers,
+        json={"email": "third@example.com"},
+    )
+    assert attempt.status_code == 403
+
+
+async def test_removed_member_loses_access_at_once(client: httpx.AsyncClient) -> None:
+    owner = await signed_up(client, "owner@example.com")
+    member = await signed_up(client, "member@example.com")
+    org_id = await _org(client, owner)
+    await client.post(
+        f"/organizations/{org_id}/members",
+        headers=owner.headers,
+        json={"email": "member@example.com"},
+    )
+    member = await relogin(client, member)  # token lists the organization
+    removed = await client.delete(
+        f"/organizations/{org_id}/members/{member.user_id}", headers=owner.headers
+    )
+    assert removed.status_code == 204
+    assert (await client.get(f"/organizations/{org_id}", headers=member.headers)).status_code == 404
+
+
+async def test_last_owner_cannot_leave(client: httpx.AsyncClient) -> None:
+    owner = await signed_up(client, "owner@example.com")
+    org_id = await _org(client, owner)
+    response = await client.delete(
+        f"/organizations/{org_id}/members/{owner.user_id}", headers=owner.headers
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "last_owner"
+
+
+async def test_gate_staff_grant_gives_role_and_is_listed(client: httpx.AsyncClient) -> None:
+    owner = await signed_up(client, "owner@example.com")
+    staff = await signed_up(client, "gate@example.com")
+    org_id = await _org(client, owner)
+    granted = await client.post(
+        f"/organizations/{org_id}/gate-staff",
+        headers=owner.headers,
+        json={"event_id": "evt_1", "user_id": staff.user_id},
+    )
+    assert granted.status_code == 201
+    listed = await client.get(f"/organizations/{org_id}/gate-staff", headers=owner.headers)
+    assert [(g["event_id"], g["user_id"]) for g in listed.json()] == [("evt_1", staff.user_id)]
+    me = await client.get("/me", headers=(await relogin(client, staff)).headers)
+    assert "gate_staff" in me.json()["roles"]
+
+
+async def test_revoked_gate_grant_disappears(client: httpx.AsyncClient) -> None:
+    owner = await signed_up(client, "owner@example.com")
+    staff = await signed_up(client, "gate@example.com")
+    org_id = await _org(client, owner)
+    await client.post(
+        f"/organizations/{org_id}/gate-staff",
+        headers=owner.headers,
+        json={"event_id": "evt_1", "user_id": staff.user_id},
+    )
+    revoked = await client.delete(
+        f"/organizations/{org_id}/gate-staff/evt_1/{staff.user_id}", headers=owner.headers
+    )
+    assert revoked.status_code == 204
+    listed = await client.get(f"/organizations/{org_id}/gate-staff", headers=owner.headers)
+    assert listed.json() == []
+
+
+async def test_grant_from_another_org_does_not_admit_to_this_orgs_event(
+    client: httpx.AsyncClient, app: FastAPI, resources: Resources
+) -> None:
+    ana = await signed_up(client, "ana@example.com")
+    bob = await signed_up(client, "bob@example.com")
+    staff = await signed_up(client, "gate@example.com")
+    ana_org, bob_org = await _org(client, ana), await _org(client, bob)
+    body = {"event_id": "evt_of_ana", "user_id": staff.user_id}
+    squat = await client.post(
+        f"/organizations/{bob_org}/gate-staff", headers=bob.headers, json=body
+    )
+    assert squat.status_code == 201  # event ids are opaque here…
+    orgs = OrganizationService(
+        IdentityRepository(resources.db), PiiVault(resources.db, app.state.keyring)
+    )
+    assert not await orgs.is_gate_staff(staff.user_id, "evt_of_ana", ana_org)  # …but worthless
+
+
+async def test_granted_staff_may_scan_the_orgs_event(
+    client: httpx.AsyncClient, app: FastAPI, resources: Resources
+) -> None:
+    owner = await signed_up(client, "owner@example.com")
+    staff = await signed_up(client, "gate@example.com")
+    org_id = await _org(client, owner)
+    await client.post(
+        f"/organizations/{org_id}/gate-staff",
+        headers=owner.headers,
+        json={"event_id": "evt_1", "user_id": staff.user_id},
+    )
+    orgs = OrganizationService(
+        IdentityRepository(resources.db), PiiVault(resources.db, app.state.keyring)
+    )
+    assert await orgs.is_gate_staff(staff.user_id, "evt_1", org_id)
+    assert not await orgs.is_gate_staff(staff.user_id, "evt_2", org_id)
+
+
+async def test_platform_admin_reaches_any_organization(
+    client: httpx.AsyncClient, app: FastAPI, resources: Resources
+) -> None:
+    owner = await signed_up(client, "owner@example.com")
+    admin = await signed_up(client, "admin@example.com")
+    org_id = await _org(client, owner)
+    await IdentityRepository(resources.db).grant_role(admin.user_id, Role.ADMIN)
+    admin = await relogin(client, admin)
+    members = await client.get(f"/organizations/{org_id}/members", headers=admin.headers)
+    assert members.status_code == 200
+    assert [m["user_id"] for m in members.json()] == [owner.user_id]

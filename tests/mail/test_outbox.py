@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiosmtplib
+import pytest
+
+from ticketsafe.identity.vault import PiiVault
+from ticketsafe.infra.crypto.keyring import load_keyring
+from ticketsafe.infra.jobs import JobBuffer
+from ticketsafe.infra.resources import Resources
+from ticketsafe.infra.settings import Settings
+from ticketsafe.mail.catcher import MailCatcher
+from ticketsafe.mail.outbox import deliver, mail_status, queue_mail
+from ticketsafe.mail.templates import MailTemplate, resolve_locale
+from ticketsafe.mail.transport import SmtpTransport
+
+RECEIPT = MailTemplate(
+    name="test.receipt",
+    subject={"pt-BR": "Recibo {n}", "en": "Receipt {n}"},
+    text={"pt-BR": "Obrigado, {name}.", "en": "Thank you, {name}."},
+)
+
+
+@pytest.fixture
+def catcher(tmp_path: Path) -> Iterator[MailCatcher]:
+    c = MailCatcher(tmp_path / "mail")
+    c.start()
+    yield c
+    c.stop()
+
+
+@pytest.fixture
+def vault(resources: Resources, settings: Settings) -> PiiVault:
+    return PiiVault(resources.db, load_keyring(settings))
+
+
+async def _queue(resources: Resources, vault: PiiVault, jobs: JobBuffer) -> str:
+    return await queue_mail(
+        resources.db, vault, jobs, recipient_id="usr_1", to="ana@example.com", locale="en",
+        template=RECEIPT, params={"n": "42", "name": "Ana"},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"), [("pt-BR", "pt-BR"), ("pt", "pt-BR"), ("en-US", "en"), (None, "pt-BR")]
+)
+def test_locale_resolution(given: str | None, expected: str) -> None:
+    assert resolve_locale(given) == expected
+
+
+async def test_queue_defers_one_send_job(resources: Resources, vault: PiiVault) -> None:
+    jobs = JobBuffer()
+    mail_id = await _queue(resources, vault, jobs)
+    assert [(name, args) for name, args, _ in jobs.jobs] == [("mail.send", {"mail_id": mail_id})]
+
+
+async def test_delivery_is_sent_once(
+    resources: Resources, vault: PiiVault, catcher: MailCatcher
+) -> None:
+    mail_id = await _queue(resources, vault, JobBuffer())
+    transport = SmtpTransport(catcher.url, "TicketSafe <no-reply@localhost>")
+    assert await deliver(resources.db, vault, transport, mail_id) == "sent"
+    assert await deliver(resources.db, vault, transport, mail_id) == "sent"  # redelivered job
+    assert len(catcher.messages()) == 1
+
+
+async def test_mail_to_erased_person_is_dropped(
+    resources: Resources, vault: PiiVault, catcher: MailCatcher
+) -> None:
+    mail_id = await _queue(resources, vault, JobBuffer())
+    await vault.shred("usr_1")
+    transport = SmtpTransport(catcher.url, "TicketSafe <no-reply@localhost>")
+    assert await deliver(resources.db, vault, transport, mail_id) == "dropped"
+    assert catcher.messages() == []
+
+
+async def test_unreachable_smtp_raises_so_the_job_retries(
+    resources: Resources, vault: PiiVault
+) -> None:
+    from ticketsafe.infra.child_process import free_port  # noqa: PLC0415
+
+    mail_id = await _queue(resources, vault, JobBuffer())
+    transport = SmtpTransport(f"smtp://127.0.0.1:{free_port()}", "x@localhost", timeout_s=2)
+    with pytest.raises(aiosmtplib.SMTPConnectError):
+        await deliver(resources.db, vault, transport, mail_id)
+    assert await mail_status(resources.db, mail_id) == "queued"
