@@ -22,6 +22,7 @@ from ticketsafe.infra.security_headers import SecurityHeadersMiddleware
 from ticketsafe.infra.settings import Settings
 from ticketsafe.infra.static_files import mount_frontend
 from ticketsafe.inventory.endpoints import router as inventory_router
+from ticketsafe.onsale.service import status_listener
 from ticketsafe.ops.endpoints import router as ops_router
 from ticketsafe.ops.metrics import MetricsMiddleware
 from ticketsafe.orders.endpoints import router as orders_router
@@ -44,6 +45,8 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
                 settings.auth_secret.get_secret_value(), settings.access_token_ttl_s
             )
             app.state.keyring = load_keyring(settings)
+            # Catalog status changes open inventory / queues and refund cancelled events.
+            app.state.event_status_listeners = [status_listener(resources)]
             yield
         finally:
             await resources.close()

@@ -14,7 +14,6 @@ from fastapi import FastAPI
 
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.infra.resources import Resources
-from ticketsafe.onsale.service import open_event
 from ticketsafe.roles.worker import Worker
 from ticketsafe.tasks import build_registry
 
@@ -126,7 +125,6 @@ async def open_sale(
             f"/events/{event_id}/status", json={"status": status}, headers=organizer
         )
         assert s.status_code == 200, s.text
-    await open_event(resources.db, resources.redis, None, event_id)
     return Sale(event_id, organizer, app, client)
 
 

@@ -234,3 +234,34 @@ async def test_concurrent_payment_notifications_pay_once(
         {"subject": order["id"], "action": "order.paid"}
     )
     assert paid_entries == 1
+
+
+async def test_cancelling_the_event_refunds_everyone(
+    sale: Sale, resources: Resources, worker: Worker
+) -> None:
+    paid = await paid_order(sale, "usr_1", ["A:r-1:s-1", "A:r-1:s-2"])
+    buyer2 = sale.buyer("usr_2")
+    hold = await sale.hold(buyer2, {"kind": "seats", "seat_ids": ["A:r-2:s-1"]})
+    unpaid = (await sale.checkout(buyer2, hold, method="pix")).json()
+    r = await sale.client.post(
+        f"/events/{sale.event_id}/status", json={"status": "cancelled"}, headers=sale.organizer
+    )
+    assert r.status_code == 200, r.text
+    await run_jobs(worker)  # the refund job queued by the status change
+    progress = await sale.client.get(
+        f"/orgs/org_a/events/{sale.event_id}/refunds", headers=sale.organizer
+    )
+    assert progress.json() | {"updated_at": None} == {
+        "total": 2,
+        "done": 2,
+        "failed": 0,
+        "finished": True,
+        "updated_at": None,
+    }
+    assert (await sale.client.get(f"/orders/{paid['id']}", headers=sale.buyer("usr_1"))).json()[
+        "status"
+    ] == "refunded"
+    assert (await sale.client.get(f"/orders/{unpaid['id']}", headers=buyer2)).json()[
+        "status"
+    ] == "cancelled"
+    assert await resources.db["inventory_units"].count_documents({}) == 0

@@ -17,6 +17,7 @@ from ticketsafe.catalog.event_schemas import (
     EventUpdate,
     StatusChange,
 )
+from ticketsafe.catalog.status_listeners import StatusListenersDep
 from ticketsafe.identity.deps import OptionalUser, require_role
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.infra.deps import DbDep, RedisDep
@@ -53,11 +54,20 @@ async def update_event(
     summary="Move the event along its lifecycle (409 for a transition that is not allowed)",
 )  # fmt: skip
 async def change_status(
-    event_id: str, body: StatusChange, user: Organizer, db: DbDep, redis: RedisDep
+    event_id: str,
+    *,
+    body: StatusChange,
+    user: Organizer,
+    db: DbDep,
+    redis: RedisDep,
+    listeners: StatusListenersDep,
 ) -> Event:
-    return await event_service.change_status_as(
+    event = await event_service.change_status_as(
         db, redis, user, event_id, target=body.status, reason=body.reason
     )
+    for listener in listeners:  # e.g. on sale → inventory provisioned, queue configured
+        await listener(event)
+    return event
 
 
 @router.get(

@@ -1,9 +1,8 @@
 """FastAPI dependencies of the inventory, including the waiting-room integration point.
 
 `AdmissionCheck` is the ONE place the hold endpoint asks "may this buyer hold seats for
-this event now?". The waiting room is built separately; at merge the lead wires its token
-verifier here (replace `get_admission_check`, or set `app.dependency_overrides`). Until
-then `OpenAdmission` lets everyone through (the header is still accepted and passed on).
+this event now?": the waiting room answers it (a token is required only while the event's
+queue is active; see `WaitingRoom.require_admission`).
 """
 
 from __future__ import annotations
@@ -12,8 +11,11 @@ from typing import Annotated, Protocol
 
 from fastapi import Depends, Header
 
+from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.deps import DbDep, RedisDep, SettingsDep
 from ticketsafe.inventory.service import InventoryService
+from ticketsafe.waitingroom.deps import WaitingRoomDep
+from ticketsafe.waitingroom.service import WaitingRoom
 
 
 class AdmissionCheck(Protocol):
@@ -21,18 +23,18 @@ class AdmissionCheck(Protocol):
         """Return if admitted; raise a typed error (e.g. 403 `not_admitted`) if not."""
 
 
-class OpenAdmission:
-    """Placeholder until the waiting room's verifier is wired in: admits everyone."""
+class WaitingRoomAdmission:
+    """Holds need this account's admission token while the event's queue is active."""
+
+    def __init__(self, room: WaitingRoom) -> None:
+        self._room = room
 
     async def __call__(self, token: str | None, *, user_id: str, event_id: str) -> None:
-        return None
+        await self._room.require_admission(event_id, Principal(user_id), token)
 
 
-_OPEN = OpenAdmission()
-
-
-def get_admission_check() -> AdmissionCheck:
-    return _OPEN
+def get_admission_check(room: WaitingRoomDep) -> AdmissionCheck:
+    return WaitingRoomAdmission(room)
 
 
 def get_admission_token(

@@ -4,16 +4,42 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from ticketsafe.catalog.event_schemas import Event
 from ticketsafe.catalog.lifecycle import EventStatus
 from ticketsafe.catalog.read_models import EventSalesView, event_layout, get_sales_view
+from ticketsafe.catalog.status_listeners import StatusListener
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.redisdb import RedisClient
+from ticketsafe.infra.resources import Resources
 from ticketsafe.inventory.models import GaArea, InventoryLayout, ReservedSeat
 from ticketsafe.inventory.service import InventoryService
 from ticketsafe.waitingroom.schemas import AdmissionMode, QueueConfig
 from ticketsafe.waitingroom.service import WaitingRoom
 
-SELLABLE = (EventStatus.PUBLISHED, EventStatus.ON_SALE, EventStatus.SOLD_OUT)
+REFUND_EVENT_JOB = "orders.refund_event"
+
+
+def status_listener(resources: Resources) -> StatusListener:
+    """What the catalog calls after every status change of an event."""
+    room = WaitingRoom.from_resources(resources)
+
+    async def on_status(event: Event) -> None:
+        if event.status is EventStatus.PUBLISHED:
+            await configure_waiting_room(resources.db, room, event.id)  # pre-queue opens
+        elif event.status is EventStatus.ON_SALE:
+            await open_event(resources.db, resources.redis, room, event.id)
+        elif event.status is EventStatus.CANCELLED:
+            await resources.queue.enqueue(REFUND_EVENT_JOB, {"event_id": event.id})
+
+    return on_status
+
+
+async def configure_waiting_room(db: Database, room: WaitingRoom, event_id: str) -> bool:
+    view = await get_sales_view(db, event_id)
+    if not view.waiting_room.enabled:
+        return False
+    await room.configure_queue(_queue_config(view))
+    return True
 
 
 async def open_event(
@@ -51,8 +77,8 @@ async def open_event(
             focus_y=focus_y,
         )
     )
-    if room is not None and view.waiting_room.enabled:
-        await room.configure_queue(_queue_config(view))
+    if room is not None:
+        await configure_waiting_room(db, room, event_id)
     return provisioned
 
 

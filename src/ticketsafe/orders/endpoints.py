@@ -109,3 +109,20 @@ async def export_csv(
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="{event_id}-attendees.csv"'},
     )
+
+
+@router.get(
+    "/orgs/{org_id}/events/{event_id}/refunds", dependencies=_ORGANIZER,
+    operation_id="orders_event_refund_progress",
+)  # fmt: skip
+async def event_refund_progress(
+    org_id: str, event_id: str, user: CurrentUser, db: DbDep
+) -> dict[str, object]:
+    """Progress of the refunds of a cancelled event (total, done, failed, finished)."""
+    if not user.member_of(org_id):
+        raise NotFound("no such organization", code="organization_not_found")
+    sample = await repo.search(db, event_id=event_id, limit=1)
+    progress = await db[repo.BULK_REFUNDS].find_one({"_id": event_id})
+    if progress is None or (sample and sample[0].org_id != org_id):
+        raise NotFound("no refunds for this event", code="refunds_not_found")
+    return {k: v for k, v in progress.items() if k != "_id"}

@@ -119,3 +119,44 @@ async def _indexes(db: Database) -> None:
 
 
 MIGRATIONS = [Migration(500, "orders indexes", _indexes)]
+
+
+BULK_REFUNDS = "bulk_refunds"
+
+
+async def refundable_of_event(db: Database, event_id: str, limit: int) -> list[Order]:
+    cursor = (
+        db[ORDERS]
+        .find(
+            {
+                "event_id": event_id,
+                "status": {"$in": [OrderStatus.PAID.value, OrderStatus.PARTIALLY_REFUNDED.value]},
+            }
+        )
+        .limit(limit)
+    )
+    return [_model(d) async for d in cursor]
+
+
+async def unpaid_of_event(db: Database, event_id: str, limit: int) -> list[Order]:
+    cursor = (
+        db[ORDERS]
+        .find({"event_id": event_id, "status": OrderStatus.PENDING_PAYMENT.value})
+        .limit(limit)
+    )
+    return [_model(d) async for d in cursor]
+
+
+async def bulk_refund_progress(
+    db: Database, event_id: str, *, total: int | None = None, inc_done: int = 0,
+    inc_failed: int = 0, finished: bool = False,
+) -> dict[str, Any] | None:  # fmt: skip
+    update: dict[str, Any] = {"$inc": {"done": inc_done, "failed": inc_failed}}
+    sets: dict[str, Any] = {"updated_at": datetime.now(UTC)}
+    if total is not None:
+        sets["total"] = total
+    if finished:
+        sets["finished"] = True
+    update["$set"] = sets
+    await db[BULK_REFUNDS].update_one({"_id": event_id}, update, upsert=True)
+    return await db[BULK_REFUNDS].find_one({"_id": event_id})

@@ -312,6 +312,30 @@ class OrderService:
         )
         return order
 
+    async def refund_event(self, event_id: str, batch: int = 100) -> dict[str, Any]:
+        """The event was cancelled: refund every paid order, cancel every unpaid one.
+        Restartable: each pass takes the orders still in a refundable state; progress is
+        kept in `bulk_refunds` for the organizer to watch."""
+        paid = await repo.refundable_of_event(self.db, event_id, 100_000)
+        unpaid = await repo.unpaid_of_event(self.db, event_id, 100_000)
+        await repo.bulk_refund_progress(self.db, event_id, total=len(paid) + len(unpaid))
+        for order in unpaid:
+            if order.payment_id is not None:
+                await payments.void(self.payments, order.payment_id)
+            await self._abandon(order, OrderStatus.CANCELLED, "event cancelled")
+            await repo.bulk_refund_progress(self.db, event_id, inc_done=1)
+        for order in paid:
+            try:
+                await self.refund("system:event-cancelled", order, None, "event cancelled")
+            except (OrderChanged, payments.PaymentConflict):
+                await repo.bulk_refund_progress(self.db, event_id, inc_failed=1)
+                log.warning("event refund failed for an order", extra={"order_id": order.id})
+                continue
+            await repo.bulk_refund_progress(self.db, event_id, inc_done=1)
+        progress = await repo.bulk_refund_progress(self.db, event_id, finished=True)
+        assert progress is not None
+        return progress
+
     # -- reads --------------------------------------------------------------------------
 
     async def get_for_buyer(self, buyer: Principal, order_id: str) -> Order:

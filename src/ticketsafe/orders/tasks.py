@@ -6,6 +6,7 @@ from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.crypto.keyring import KeyRing
 from ticketsafe.infra.jobs import JobBuffer, JobContext, JobRegistry
 from ticketsafe.inventory.service import InventoryService
+from ticketsafe.onsale.service import REFUND_EVENT_JOB
 from ticketsafe.orders.pricing import PriceBook
 from ticketsafe.orders.service import OrderService
 from ticketsafe.payments.service import PAYMENT_CHANGED_JOB
@@ -28,6 +29,18 @@ def register(registry: JobRegistry, keyring: KeyRing) -> None:
         jobs = JobBuffer()
         await _service(ctx, keyring, jobs).on_payment_changed(payment_id)
         await jobs.flush(ctx.queue)
+
+    register_event_refunds(registry, keyring)
+
+
+def register_event_refunds(registry: JobRegistry, keyring: KeyRing) -> None:
+    @registry.task(REFUND_EVENT_JOB)
+    async def refund_event(ctx: JobContext, event_id: str) -> None:
+        jobs = JobBuffer()
+        try:
+            await _service(ctx, keyring, jobs).refund_event(event_id)
+        finally:
+            await jobs.flush(ctx.queue)  # what was done is done: its jobs must go out
 
 
 def periodic_tasks(keyring: KeyRing, interval_s: float = 10.0) -> list[PeriodicTask]:

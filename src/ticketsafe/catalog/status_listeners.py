@@ -1,0 +1,22 @@
+"""Reactions of other domains to an event's status change — inventory opens, the waiting
+room sets up its queue, orders refund a cancelled event — without the catalog importing
+them: the app's composition root puts the listeners on `app.state`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from ticketsafe.catalog.event_schemas import Event
+
+StatusListener = Callable[[Event], Awaitable[None]]
+
+
+def get_status_listeners(request: Request) -> Sequence[StatusListener]:
+    listeners: Sequence[StatusListener] = getattr(request.app.state, "event_status_listeners", ())
+    return listeners
+
+
+StatusListenersDep = Annotated[Sequence[StatusListener], Depends(get_status_listeners)]
