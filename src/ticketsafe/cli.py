@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import Annotated
 
 import typer
@@ -76,32 +77,11 @@ def rotate_keys(
         bool, typer.Option(help="First add a fresh master key to the key file (made current).")
     ] = False,
 ) -> None:
-    """Re-wrap every person's data key under the newest master key, online.
+    """Re-wrap every person's data key under the current master key, online. Old keys
+    stay readable; retire one only when nothing (and no backup you may restore) needs it."""
+    from ticketsafe.identity import commands  # noqa: PLC0415
 
-    With keys from TICKETSAFE_PII_KEYS, append the new key there (last = current), roll
-    the instances out, then run this. Old keys stay readable; retire one only when
-    this reports nothing left under it (and no backup you may restore still needs it)."""
-    from ticketsafe.identity.vault import PiiVault  # noqa: PLC0415
-    from ticketsafe.infra.crypto.keyring import add_key_to_file, load_keyring  # noqa: PLC0415
-
-    async def run(settings: Settings) -> None:
-        if new_key:
-            if settings.pii_keys is not None:
-                typer.echo("error: keys come from TICKETSAFE_PII_KEYS; add the key there", err=True)
-                raise typer.Exit(2)
-            load_keyring(settings)  # creates the file on first use
-            path = settings.pii_keyring_file or settings.keys_dir / "pii-keyring.json"
-            typer.echo(f"added master key {add_key_to_file(path)}")
-        resources = Resources.open(settings)
-        try:
-            vault = PiiVault(resources.db, load_keyring(settings))
-            moved = await vault.rewrap_all()
-            counts = await vault.count_by_master_key()
-            typer.echo(f"re-wrapped {moved} data key(s) to {vault.keyring.current_id}; {counts}")
-        finally:
-            await resources.close()
-
-    _require_stores(run)
+    _require_stores(lambda s: _report(commands.rotate_keys(s, new_key=new_key)))
 
 
 @cli.command("verify-queue")
@@ -121,41 +101,22 @@ def verify_queue(
 
 
 @cli.command("grant-admin")
-def grant_admin(
-    email: Annotated[str, typer.Argument(help="E-mail of an existing account.")],
-) -> None:
+def grant_admin(email: Annotated[str, typer.Argument(help="E-mail of an account.")]) -> None:
     """Make an existing account a platform admin (takes effect at its next sign-in)."""
-    from ticketsafe.identity.errors import UserNotFound  # noqa: PLC0415
-    from ticketsafe.identity.repository import IdentityRepository  # noqa: PLC0415
-    from ticketsafe.identity.service import AccountService  # noqa: PLC0415
-    from ticketsafe.identity.sessions import SessionService  # noqa: PLC0415
-    from ticketsafe.identity.tokens import AccessTokenCodec  # noqa: PLC0415
-    from ticketsafe.identity.vault import PiiVault  # noqa: PLC0415
-    from ticketsafe.infra.crypto.keyring import load_keyring  # noqa: PLC0415
-    from ticketsafe.infra.ratelimit import RateLimiter  # noqa: PLC0415
+    from ticketsafe.identity import commands  # noqa: PLC0415
 
-    async def run(settings: Settings) -> None:
-        resources = Resources.open(settings)
-        try:
-            assert settings.auth_secret is not None
-            repo = IdentityRepository(resources.db)
-            codec = AccessTokenCodec(settings.auth_secret.get_secret_value())
-            accounts = AccountService(
-                repo,
-                PiiVault(resources.db, load_keyring(settings)),
-                RateLimiter(resources.redis),
-                SessionService(repo, codec, settings.refresh_token_ttl_s),
-                settings,
-            )
-            try:
-                typer.echo(f"{await accounts.grant_admin(email)} is now a platform admin")
-            except UserNotFound:
-                typer.echo("error: no active account with this e-mail", err=True)
-                raise typer.Exit(1) from None
-        finally:
-            await resources.close()
+    _require_stores(lambda s: _report(commands.grant_admin(s, email)))
 
-    _require_stores(run)
+
+async def _report(lines: Awaitable[list[str]]) -> None:
+    from ticketsafe.identity.commands import CommandFailed  # noqa: PLC0415
+
+    try:
+        for line in await lines:
+            typer.echo(line)
+    except CommandFailed as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 def _require_stores(run: object) -> None:

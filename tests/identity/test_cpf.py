@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ticketsafe.identity.cpf import InvalidCpf, format_cpf, is_valid_cpf, validate_cpf
 
@@ -40,3 +42,22 @@ def test_remainder_ten_gives_check_digit_zero() -> None:
 
 def test_format_adds_punctuation() -> None:
     assert format_cpf("52998224725") == "529.982.247-25"
+
+
+def _with_check_digits(base: str) -> str:
+    first = sum(int(d) * (10 - i) for i, d in enumerate(base)) * 10 % 11 % 10
+    second = sum(int(d) * (11 - i) for i, d in enumerate(base + str(first))) * 10 % 11 % 10
+    return f"{base}{first}{second}"
+
+
+@given(st.text(alphabet="0123456789", min_size=9, max_size=9))
+def test_any_number_with_its_check_digits_is_valid(base: str) -> None:
+    cpf = _with_check_digits(base)
+    assert is_valid_cpf(cpf) == (cpf != cpf[0] * 11)
+
+
+@given(st.text(alphabet="0123456789", min_size=9, max_size=9), st.integers(1, 9))
+def test_any_wrong_last_digit_is_invalid(base: str, shift: int) -> None:
+    cpf = _with_check_digits(base)
+    wrong = cpf[:10] + str((int(cpf[10]) + shift) % 10)
+    assert not is_valid_cpf(wrong)

@@ -3,7 +3,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import aiosmtplib
 import pytest
 
 from ticketsafe.identity.vault import PiiVault
@@ -12,7 +11,7 @@ from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.mail.catcher import MailCatcher
-from ticketsafe.mail.outbox import deliver, mail_status, queue_mail
+from ticketsafe.mail.outbox import MailDeliveryFailed, deliver, mail_status, queue_mail
 from ticketsafe.mail.templates import MailTemplate, resolve_locale
 from ticketsafe.mail.transport import SmtpTransport
 
@@ -83,6 +82,41 @@ async def test_unreachable_smtp_raises_so_the_job_retries(
 
     mail_id = await _queue(resources, vault, JobBuffer())
     transport = SmtpTransport(f"smtp://127.0.0.1:{free_port()}", "x@localhost", timeout_s=2)
-    with pytest.raises(aiosmtplib.SMTPConnectError):
+    with pytest.raises(MailDeliveryFailed) as info:
         await deliver(resources.db, vault, transport, mail_id)
+    assert "example.com" not in str(info.value)
     assert await mail_status(resources.db, mail_id) == "queued"
+
+
+async def test_refused_recipient_error_carries_no_address(
+    resources: Resources, vault: PiiVault, tmp_path: Path
+) -> None:
+    """A server that refuses the recipient quotes it back; the job error must not."""
+    from aiosmtpd.controller import Controller  # noqa: PLC0415
+    from aiosmtpd.smtp import SMTP, Envelope, Session  # noqa: PLC0415
+
+    from ticketsafe.infra.child_process import free_port  # noqa: PLC0415
+
+    class Refuse:
+        async def handle_RCPT(  # noqa: N802
+            self,
+            server: SMTP,
+            session: Session,
+            envelope: Envelope,
+            address: str,
+            options: list[str],
+        ) -> str:
+            return f"550 no mailbox {address}"
+
+    port = free_port()
+    controller = Controller(Refuse(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        mail_id = await _queue(resources, vault, JobBuffer())
+        transport = SmtpTransport(f"smtp://127.0.0.1:{port}", "x@localhost")
+        with pytest.raises(MailDeliveryFailed) as info:
+            await deliver(resources.db, vault, transport, mail_id)
+    finally:
+        controller.stop()
+    assert "ana@example.com" not in str(info.value)
+    assert info.value.__cause__ is None

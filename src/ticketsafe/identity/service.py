@@ -64,6 +64,15 @@ async def open_pii(
         return None
 
 
+async def grant_admin(repo: IdentityRepository, vault: PiiVault, email: str) -> str:
+    """Make an existing account a platform admin (the `grant-admin` command)."""
+    user = await repo.active_user_by_email_index(vault.email_index(email))
+    if user is None or not await repo.grant_role(user.id, Role.ADMIN):
+        raise UserNotFound("no active account with this e-mail")
+    await audit.record(repo.db, actor="cli", action="identity.admin_granted", subject=user.id)
+    return user.id
+
+
 @dataclass(frozen=True)
 class Contact:
     user_id: str
@@ -230,14 +239,6 @@ class AccountService:
         await self.repo.revoke_all_gate_grants(user.id)
         await audit.record(self.db, actor=user.id, action="identity.erased", subject=user.id)
         jobs.defer(PERSON_ERASED_JOB, {"person_id": user.id})
-
-    async def grant_admin(self, email: str) -> str:
-        """Make an existing account a platform admin (the `grant-admin` command)."""
-        user = await self.repo.active_user_by_email_index(self.vault.email_index(email))
-        if user is None or not await self.repo.grant_role(user.id, Role.ADMIN):
-            raise UserNotFound("no active account with this e-mail")
-        await audit.record(self.db, actor="cli", action="identity.admin_granted", subject=user.id)
-        return user.id
 
     # --- used by other domains --------------------------------------------------------------
     async def contact_of(self, user_id: str) -> Contact | None:

@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+import aiosmtplib
 from pymongo import ASCENDING
 
 from ticketsafe.identity.errors import PersonErased
@@ -30,6 +31,12 @@ from ticketsafe.mail.transport import OutgoingMail, SmtpTransport
 log = logging.getLogger("ticketsafe.mail")
 
 OUTBOX = "mail_outbox"
+
+
+class MailDeliveryFailed(Exception):
+    """Transient or permanent SMTP failure, without any personal data in its message."""
+
+
 SEND_JOB = "mail.send"
 
 
@@ -72,7 +79,14 @@ async def deliver(db: Database, vault: PiiVault, transport: SmtpTransport, mail_
     except PersonErased:
         await _finish(db, mail_id, "dropped")
         return "dropped"
-    await transport.send(OutgoingMail(fields["to"], fields["subject"], fields["text"]))
+    try:
+        await transport.send(OutgoingMail(fields["to"], fields["subject"], fields["text"]))
+    except aiosmtplib.SMTPResponseException as exc:
+        # Server replies may quote the address: keep only the code (errors reach logs
+        # and the dead-letter stream).
+        raise MailDeliveryFailed(f"SMTP server answered {exc.code}") from None
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        raise MailDeliveryFailed(f"SMTP delivery failed: {type(exc).__name__}") from None
     await _finish(db, mail_id, "sent")
     log.info("mail sent", extra={"mail_id": mail_id, "template": doc["template"]})
     return "sent"

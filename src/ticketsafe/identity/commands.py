@@ -1,0 +1,50 @@
+"""Identity's operator commands (wrapped by `ticketsafe.cli`): they return the lines to
+print and raise `CommandFailed` with a message for the operator."""
+
+from __future__ import annotations
+
+from ticketsafe.identity.errors import UserNotFound
+from ticketsafe.identity.repository import IdentityRepository
+from ticketsafe.identity.service import grant_admin as grant_admin_role
+from ticketsafe.identity.vault import PiiVault
+from ticketsafe.infra.crypto.keyring import add_key_to_file, load_keyring
+from ticketsafe.infra.resources import Resources
+from ticketsafe.infra.settings import Settings
+
+
+class CommandFailed(Exception):
+    pass
+
+
+async def rotate_keys(settings: Settings, *, new_key: bool) -> list[str]:
+    out: list[str] = []
+    if new_key:
+        if settings.pii_keys is not None:
+            raise CommandFailed(
+                "keys come from TICKETSAFE_PII_KEYS: add the key there, roll out, point "
+                "TICKETSAFE_PII_CURRENT_KEY_ID at it, roll out, then run rotate-keys"
+            )
+        load_keyring(settings)  # creates the file on first use
+        path = settings.pii_keyring_file or settings.keys_dir / "pii-keyring.json"
+        out.append(f"added master key {add_key_to_file(path)}")
+    resources = Resources.open(settings)
+    try:
+        vault = PiiVault(resources.db, load_keyring(settings))
+        moved = await vault.rewrap_all()
+        counts = await vault.count_by_master_key()
+        out.append(f"re-wrapped {moved} data key(s) to {vault.keyring.current_id}; {counts}")
+    finally:
+        await resources.close()
+    return out
+
+
+async def grant_admin(settings: Settings, email: str) -> list[str]:
+    resources = Resources.open(settings)
+    try:
+        vault = PiiVault(resources.db, load_keyring(settings))
+        user_id = await grant_admin_role(IdentityRepository(resources.db), vault, email)
+    except UserNotFound:
+        raise CommandFailed("no active account with this e-mail") from None
+    finally:
+        await resources.close()
+    return [f"{user_id} is now a platform admin"]
