@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.errors import Conflict
+from ticketsafe.infra.resources import Resources
 
 
 class Purchase(BaseModel):
@@ -125,3 +126,19 @@ async def test_invalid_key_refused(client: httpx.AsyncClient) -> None:
     r = await client.post("/_test/buy", json={"seats": 1}, headers=key("x" * 300))
     assert r.status_code == 422
     assert r.json()["code"] == "invalid_idempotency_key"
+
+
+async def test_kept_answers_are_unreadable_in_redis(
+    client: httpx.AsyncClient, resources: Resources
+) -> None:
+    secret_key = "k-secret-0001"
+    first = await client.post("/_test/buy", json={"seats": 7}, headers=key(secret_key))
+    keys = [k async for k in resources.redis.scan_iter("ts:idem:*")]
+    assert len(keys) == 1
+    assert secret_key.encode() not in keys[0]
+    raw = await resources.redis.get(keys[0])
+    assert raw is not None
+    assert b'"seats"' not in raw
+    assert b'"order"' not in raw
+    again = await client.post("/_test/buy", json={"seats": 7}, headers=key(secret_key))
+    assert again.json() == first.json()

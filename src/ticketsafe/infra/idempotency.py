@@ -7,6 +7,12 @@ different payload gets 422 `idempotency_key_reused`. Keys are scoped to the call
 id from the access token, else anonymous), so two users can never see each other's
 answers. 5xx answers are not kept: the client may retry them.
 
+A kept answer may hold secrets or personal data (tokens from a login, a buyer's details),
+so it is stored encrypted (AES-256-GCM) under a key derived from the caller and the
+Idempotency-Key itself; Redis only ever sees a hash of that key, so a dump of Redis
+cannot read any answer — only a client that still has its key can replay it. The payload
+fingerprint is an HMAC under the same key, for the same reason.
+
 Records live in Redis for speed. If Redis loses them, a retry runs again, and the domain's
 own guards in MongoDB (one order per hold, unique sold seats) still refuse to buy twice:
 this layer spares work, it is not what prevents overselling.
@@ -15,13 +21,17 @@ this layer spares work, it is not what prevents overselling.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ticketsafe.infra.crypto import aead
 from ticketsafe.infra.errors import BusinessRuleViolation, RequestInProgress, TicketSafeError
 from ticketsafe.infra.problem_handlers import problem_response
 from ticketsafe.infra.redisdb import RedisClient
@@ -63,12 +73,17 @@ class IdempotencyMiddleware:
             return
         body = await _read_body(receive)
         redis: RedisClient = scope["app"].state.resources.redis
-        record_key = "ts:idem:" + hashlib.sha256(f"{owner}\0{key}".encode()).hexdigest()
-        fingerprint = hashlib.sha256(
-            scope["method"].encode() + b" " + scope["path"].encode() + b"\0" + body
-        ).hexdigest()
+        secret = f"{owner}\0{key}".encode()
+        record_key = "ts:idem:" + hashlib.sha256(secret).hexdigest()
+        seal_key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"ticketsafe-idempotency"
+        ).derive(secret)
+        fingerprint = hmac.new(
+            seal_key, scope["method"].encode() + b" " + scope["path"].encode() + b"\0" + body,
+            hashlib.sha256,
+        ).hexdigest()  # fmt: skip
         running = orjson.dumps({"state": "running", "fp": fingerprint})
-        slot = _Slot(redis, record_key, fingerprint)
+        slot = _Slot(redis, record_key, fingerprint, seal_key)
         if not await redis.set(record_key, running, nx=True, px=_RUNNING_TTL_MS):
             await _answer_existing(scope, receive, send, slot)
             return
@@ -100,13 +115,11 @@ class IdempotencyMiddleware:
         if status >= 500:
             await slot.redis.delete(slot.key)
             return
-        done = {
-            "state": "done",
-            "fp": slot.fingerprint,
-            "status": status,
-            "headers": kept_headers,
-            "body": b"".join(chunks).decode("latin-1"),
-        }
+        answer = orjson.dumps(
+            {"status": status, "headers": kept_headers, "body": b"".join(chunks).decode("latin-1")}
+        )
+        sealed = aead.seal(slot.seal_key, answer, slot.key.encode())
+        done = {"state": "done", "fp": slot.fingerprint, "sealed": sealed.hex()}
         await slot.redis.set(slot.key, orjson.dumps(done), px=_DONE_TTL_MS)
 
 
@@ -117,6 +130,7 @@ class _Slot:
     redis: RedisClient
     key: str
     fingerprint: str
+    seal_key: bytes
 
 
 async def _answer_existing(scope: Scope, receive: Receive, send: Send, slot: _Slot) -> None:
@@ -132,11 +146,14 @@ async def _answer_existing(scope: Scope, receive: Receive, send: Send, slot: _Sl
     elif record["state"] == "running":
         await _send_error(scope, receive, send, RequestInProgress())
     else:
-        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in record["headers"]]
+        answer = orjson.loads(
+            aead.open_sealed(slot.seal_key, bytes.fromhex(record["sealed"]), slot.key.encode())
+        )
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer["headers"]]
         headers.append((b"idempotent-replayed", b"true"))
-        body = record["body"].encode("latin-1")
+        body = answer["body"].encode("latin-1")
         headers.append((b"content-length", str(len(body)).encode()))
-        await send({"type": "http.response.start", "status": record["status"], "headers": headers})
+        await send({"type": "http.response.start", "status": answer["status"], "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
 
