@@ -7,7 +7,7 @@ UV := $(TOOLS)/bin/uv
 UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run test lint format typecheck pytest migrate clean
+.PHONY: help install run test lint format typecheck pytest bench migrate clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -40,6 +40,9 @@ typecheck: install ## mypy --strict over src and tests
 
 pytest: install ## Run the tests only
 	$(UV) run --frozen pytest
+
+bench: install ## Flash-sale benchmark (PRESET=smoke|medium|full, FAULTS=1 to inject faults)
+	$(UV) run --frozen ticketsafe bench --preset $(or $(PRESET),smoke) $(if $(FAULTS),--faults) --results bench/RESULTS.md
 
 migrate: install ## Apply schema migrations (needs TICKETSAFE_MONGO_URL/REDIS_URL)
 	$(UV) run --frozen ticketsafe migrate

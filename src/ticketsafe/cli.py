@@ -128,5 +128,30 @@ def _require_stores(run: object) -> None:
         raise typer.Exit(2) from None
 
 
+@cli.command()
+def bench(
+    preset: Annotated[str, typer.Option(help="smoke | medium | full")] = "smoke",
+    faults: Annotated[
+        bool, typer.Option(help="kill -9 the api and worker, restart Redis and MongoDB mid-sale.")
+    ] = False,
+    out: Annotated[str, typer.Option(help="Folder for the JSON report and the PNG.")] = "bench/out",
+    results: Annotated[
+        str | None, typer.Option(help="Append a row to this Markdown file (bench/RESULTS.md).")
+    ] = None,
+) -> None:
+    """The flash-sale benchmark: a real deployment, simulated buyers, a report."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from ticketsafe.bench.flow import PRESETS  # noqa: PLC0415
+    from ticketsafe.bench.main import main as run_bench  # noqa: PLC0415
+
+    if preset not in PRESETS:
+        typer.echo(f"error: unknown preset {preset!r}; choose from {sorted(PRESETS)}", err=True)
+        raise typer.Exit(2)
+    raise typer.Exit(
+        run_bench(preset, Path(out), faults=faults, results_md=Path(results) if results else None)
+    )
+
+
 def main() -> None:
     cli()

@@ -90,6 +90,10 @@ class WaitingRoomConfig(BaseModel):
     admission_rate_per_minute: int | None = Field(
         default=None, ge=1, le=1_000_000, description="None = adaptive (auto)."
     )
+    pow_difficulty: int = Field(
+        default=18, ge=0, le=28,
+        description="Proof-of-work bits to join (18 ≈ 1 s in a browser; 0 = none).",
+    )  # fmt: skip
 
 
 def _full_price() -> list[TicketType]:

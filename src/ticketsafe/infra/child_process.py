@@ -45,10 +45,13 @@ def port_open(host: str, port: int) -> bool:
 class ChildProcess:
     """One long-running server process, started and stopped by us."""
 
-    def __init__(self, name: str, argv: list[str], workdir: Path) -> None:
+    def __init__(
+        self, name: str, argv: list[str], workdir: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.name = name
         self.argv = argv
         self.workdir = workdir
+        self.env = env  # None: inherit ours
         self.pid_file = workdir / f"{name}.pid"
         self.log_file = workdir / f"{name}.log"
         self._proc: subprocess.Popen[bytes] | None = None
@@ -67,6 +70,7 @@ class ChildProcess:
                 stdout=log_fh,
                 stderr=subprocess.STDOUT,
                 cwd=self.workdir,
+                env=self.env,
                 start_new_session=True,
                 preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads exist yet at start
             )

@@ -67,6 +67,7 @@ class Settings(BaseSettings):
 
     # Payments. The sandbox PSP (test mode: no real money) is on unless turned off.
     payments_sandbox: bool = Field(default=True, description="Enable the test-mode PSP.")
+    psp_sandbox_tokenizations_per_ip_per_minute: int = Field(default=30, ge=1)
     psp_webhook_secret: SecretStr | None = Field(
         default=None, description="HMAC key of PSP webhooks; `serve` generates one."
     )
@@ -84,6 +85,10 @@ class Settings(BaseSettings):
     # Outbound webhooks to organizers. Private/loopback targets are refused (SSRF) unless
     # allowed here (tests, on-premise integrations).
     webhooks_allow_private_targets: bool = False
+
+    # Waiting room: proof-of-work challenges per client IP (many buyers share carrier NAT
+    # addresses; raise it where that is common, or for a load test from one machine).
+    waitingroom_challenges_per_ip_per_minute: int = Field(default=120, ge=1)
 
     # HTTP(S)
     host: str = "127.0.0.1"

@@ -101,4 +101,5 @@ def _queue_config(view: EventSalesView) -> QueueConfig:
         pre_queue_window=timedelta(minutes=wr.pre_queue_minutes),
         mode=AdmissionMode.FIXED if rate else AdmissionMode.AUTO,
         rate_per_minute=rate or 600,
+        pow_difficulty=wr.pow_difficulty,
     )

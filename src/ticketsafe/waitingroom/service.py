@@ -94,7 +94,13 @@ class WaitingRoom:
     def from_resources(cls, resources: Resources) -> WaitingRoom:
         secret = resources.settings.auth_secret
         assert secret is not None  # Resources.open refuses to start without it
-        return cls(resources.db, resources.redis, secret.get_secret_value().encode())
+        per_ip = resources.settings.waitingroom_challenges_per_ip_per_minute
+        return cls(
+            resources.db,
+            resources.redis,
+            secret.get_secret_value().encode(),
+            rate_per_ip=Rate(count=per_ip, period_s=60, burst=max(30, per_ip // 4)),
+        )
 
     def pseudonym(self, event_id: str, user_id: str) -> str:
         return fairness.pseudonym(self._pseudonym_key, event_id, user_id)

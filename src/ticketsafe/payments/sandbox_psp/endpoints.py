@@ -9,13 +9,11 @@ from fastapi import APIRouter, Request
 from fastapi.params import Depends
 from pydantic import BaseModel, Field
 
-from ticketsafe.infra.deps import DbDep, JobsDep, RedisDep
+from ticketsafe.infra.deps import DbDep, JobsDep, RedisDep, SettingsDep
 from ticketsafe.infra.ratelimit import Rate, RateLimiter
 from ticketsafe.payments.sandbox_psp import service as psp
 
 router = APIRouter(prefix="/sandbox-psp/v1", tags=["sandbox PSP (test mode)"])
-
-_TOKENIZE_RATE = Rate(count=30, period_s=60, burst=10)
 
 
 class CardDetails(BaseModel):
@@ -29,9 +27,11 @@ class ChallengeResult(BaseModel):
     outcome: Literal["approve", "fail"]
 
 
-async def _limit_by_ip(request: Request, redis: RedisDep) -> None:
+async def _limit_by_ip(request: Request, redis: RedisDep, settings: SettingsDep) -> None:
     host = request.client.host if request.client else "unknown"
-    await RateLimiter(redis).hit(f"psp:tokenize:{host}", _TOKENIZE_RATE, what="card tokenisations")
+    per_minute = settings.psp_sandbox_tokenizations_per_ip_per_minute
+    rate = Rate(count=per_minute, period_s=60, burst=max(10, per_minute // 3))
+    await RateLimiter(redis).hit(f"psp:tokenize:{host}", rate, what="card tokenisations")
 
 
 @router.post("/tokens", operation_id="sandbox_psp_tokenize", status_code=201)

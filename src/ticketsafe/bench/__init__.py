@@ -1,0 +1,2 @@
+"""The flash-sale benchmark: a real TicketSafe, many concurrent simulated buyers through
+queue → hold → checkout → payment, and a report (JSON, Markdown row, PNG)."""

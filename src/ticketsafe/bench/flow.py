@@ -1,0 +1,331 @@
+"""The simulated on-sale: an organizer sets up the event, buyers go through the real API.
+
+Every buyer is one account (token minted with the server's key: the benchmark is trusted,
+sign-up is measured elsewhere) and follows what the web app does: fetch a proof-of-work
+challenge, solve it, join the queue, poll until admitted, hold (best-available seats or GA
+units), then check out with the sandbox card (most) or PIX (some, paid via the sandbox
+PSP's webhook; a few pay late). Some abandon their hold, some retry a failed step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from ticketsafe.bench.measure import Recorder
+
+ORG = "org_bench"
+SECTION_ROW = 50  # seats per row
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    seats: int
+    ga: int
+    buyers: int
+    concurrency: int
+    prequeue_share: float = 0.3  # share of buyers already waiting at on-sale
+    arrival_window_s: float = 20.0  # the rest arrive over this window after on-sale
+    admission_per_minute: int = 60_000
+    max_seconds: float = 600.0
+
+
+PRESETS = {
+    "smoke": Preset("smoke", seats=300, ga=300, buyers=1_000, concurrency=64, max_seconds=120),
+    "medium": Preset("medium", seats=5_000, ga=5_000, buyers=25_000, concurrency=256,
+                     arrival_window_s=60, max_seconds=1_800),
+    "full": Preset("full", seats=50_000, ga=50_000, buyers=250_000, concurrency=256,
+                   arrival_window_s=60, admission_per_minute=120_000, max_seconds=5_400),
+}  # fmt: skip
+
+
+@dataclass
+class Outcome:
+    joined_at: float | None = None
+    join_position: int | None = None
+    admitted_at: float | None = None
+    tickets: int = 0
+    result: str = "unknown"
+
+
+@dataclass
+class OnSale:
+    client: httpx.AsyncClient
+    recorder: Recorder
+    preset: Preset
+    token_for: Any  # Callable[[str], str]
+    rng: random.Random = field(default_factory=lambda: random.Random(2026))  # noqa: S311
+    event_id: str = ""
+    on_sale_at: float = 0.0
+    outcomes: list[Outcome] = field(default_factory=list)
+    slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(256))
+
+    async def call(self, step: str, method: str, url: str, token: str, **kw: Any) -> httpx.Response:
+        headers = {"authorization": f"Bearer {token}", **kw.pop("headers", {})}
+        async with self.slots:
+            started = time.perf_counter()
+            response = await self.client.request(method, url, headers=headers, **kw)
+            self.recorder.latency(step, time.perf_counter() - started)
+        if response.status_code >= 400:
+            code = ""
+            if response.headers.get("content-type", "").startswith("application/problem+json"):
+                code = ":" + str(response.json().get("code", ""))
+            self.recorder.count(f"{step} {response.status_code}{code}")
+        return response
+
+    # -- organizer ---------------------------------------------------------------------
+
+    async def set_up(self) -> None:
+        token = self.token_for("usr_organizer", organizer_of=ORG)
+        rows = self.preset.seats // SECTION_ROW
+        venue = {
+            "name": "Arena Benchmark", "city": "São Paulo", "address": "Av. Bench, 1",
+            "timezone": "America/Sao_Paulo",
+            "sections": [
+                {"kind": "reserved", "id": "A", "name": "Cadeiras A", "rows": [
+                    {"label": str(r + 1), "seats": [
+                        {"label": str(s + 1), "x": float(s), "y": float(r)}
+                        for s in range(SECTION_ROW)]}
+                    for r in range(rows)]},
+                {"kind": "ga", "id": "pista", "name": "Pista", "capacity": self.preset.ga},
+            ],
+        }  # fmt: skip
+        r = await self.call("setup", "POST", f"/organizations/{ORG}/venues", token, json=venue)
+        r.raise_for_status()
+        now = datetime.now(UTC)
+        self.on_sale_at = time.time() + 8  # pre-queue first, then the draw at on-sale
+        on_sale = datetime.fromtimestamp(self.on_sale_at, UTC)
+        event = {
+            "venue_id": r.json()["id"], "name": "Flash Sale Benchmark",
+            "starts_at": (now + timedelta(days=30)).isoformat(),
+            "ends_at": (now + timedelta(days=30, hours=3)).isoformat(),
+            "price_levels": [
+                {"id": "cadeira", "name": "Cadeira", "amount_minor": 15_000,
+                 "seat_categories": ["standard"]},
+                {"id": "pista", "name": "Pista", "amount_minor": 9_000, "ga_areas": ["pista"]},
+            ],
+            "ticket_types": [{"id": "inteira", "kind": "full", "name": "Inteira"}],
+            "sales": {"on_sale_at": on_sale.isoformat(),
+                      "off_sale_at": (now + timedelta(days=29)).isoformat()},
+            "per_buyer_limit": 6,
+            # Browsers solve the proof of work on their own CPUs; here every "browser"
+            # shares the server's 2 cores, so the bench keeps it small (256 hashes).
+            "waiting_room": {"enabled": True, "pre_queue_minutes": 30, "pow_difficulty": 8,
+                             "admission_rate_per_minute": self.preset.admission_per_minute},
+        }  # fmt: skip
+        r = await self.call("setup", "POST", f"/organizations/{ORG}/events", token, json=event)
+        r.raise_for_status()
+        self.event_id = r.json()["id"]
+        for status in ("published", "on_sale"):
+            r = await self.call(
+                "setup", "POST", f"/events/{self.event_id}/status", token, json={"status": status}
+            )
+            r.raise_for_status()
+
+    # -- buyers --------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        buyers = self.preset.buyers
+        early = int(buyers * self.preset.prequeue_share)
+        tasks = []
+        deadline = time.monotonic() + self.preset.max_seconds
+        for i in range(buyers):
+            outcome = Outcome()
+            self.outcomes.append(outcome)
+            if i < early:
+                delay = self.rng.uniform(0, max(0.0, self.on_sale_at - time.time() - 1))
+            else:
+                delay = (
+                    self.on_sale_at
+                    - time.time()
+                    + self.rng.uniform(0, self.preset.arrival_window_s)
+                )
+            tasks.append(asyncio.create_task(self._buyer(i, max(0.0, delay), outcome)))
+        pending = set(tasks)
+        while pending and time.monotonic() < deadline:
+            _, pending = await asyncio.wait(pending, timeout=1.0)
+            self.recorder.gauge("in_flight_buyers", len(pending))
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _buyer(self, i: int, delay: float, outcome: Outcome) -> None:
+        await asyncio.sleep(delay)
+        token = self.token_for(f"usr_b{i}")
+        try:
+            admission = await self._queue(token, outcome)
+            if admission is None:
+                outcome.result = "not_admitted"
+                return
+            await self._shop(token, admission, outcome)
+        except (httpx.HTTPError, KeyError, ValueError) as exc:
+            outcome.result = f"error:{type(exc).__name__}"
+            self.recorder.count("client_errors")
+
+    async def _queue(self, token: str, outcome: Outcome) -> str | None:
+        base = f"/waitingroom/events/{self.event_id}"
+        for _ in range(5):  # a rate-limited or expired challenge is fetched again
+            r = await self.call("challenge", "POST", f"{base}/challenge", token)
+            if r.status_code == 429:
+                await asyncio.sleep(float(r.headers.get("retry-after", "1")))
+                continue
+            r.raise_for_status()
+            challenge = r.json()
+            solution = solve(challenge["challenge"], int(challenge["difficulty"]))
+            r = await self.call(
+                "join", "POST", f"{base}/join", token,
+                json={"challenge": challenge["challenge"], "solution": solution},
+            )  # fmt: skip
+            if r.status_code == 200:
+                break
+        else:
+            return None
+        status = r.json()
+        outcome.joined_at = time.time()
+        outcome.join_position = status.get("position")
+        self.recorder.count("joined")
+        while status["state"] != "admitted":
+            if status["state"] == "not_in_queue":
+                return None
+            await asyncio.sleep(min(2.0, max(0.2, float(status.get("poll_after_s", 1.0)))))
+            r = await self.call("queue_status", "GET", f"{base}/status", token)
+            r.raise_for_status()
+            status = r.json()
+            if outcome.join_position is None:
+                outcome.join_position = status.get("position")
+        outcome.admitted_at = time.time()
+        self.recorder.count("admitted")
+        return str(status["admission_token"])
+
+    async def _shop(self, token: str, admission: str, outcome: Outcome) -> None:
+        quantity = self.rng.choice((1, 2, 2, 3, 4))
+        ga = self.rng.random() < self.preset.ga / max(1, self.preset.ga + self.preset.seats)
+        body = (
+            {"kind": "ga", "area_id": "pista", "quantity": quantity}
+            if ga
+            else {"kind": "best", "section_id": "A", "quantity": quantity}
+        )
+        headers = {"x-admission-token": admission}
+        r = await self.call(
+            "hold", "POST", f"/events/{self.event_id}/holds", token, json=body, headers=headers
+        )
+        if r.status_code == 409:
+            outcome.result = "sold_out"
+            self.recorder.count("sold_out_answers")
+            return
+        r.raise_for_status()
+        hold = r.json()
+        if self.rng.random() < 0.08:  # changed their mind
+            await self.call(
+                "release", "DELETE", f"/events/{self.event_id}/holds/{hold['hold_id']}", token
+            )
+            outcome.result = "abandoned"
+            self.recorder.count("abandoned")
+            return
+        pix = self.rng.random() < 0.15
+        order = await self._checkout(token, hold, pix=pix)
+        if order is None:
+            outcome.result = "checkout_failed"
+            return
+        if pix:
+            order = await self._pay_pix(token, order, late=self.rng.random() < 0.1)
+        if order is not None and order["status"] == "paid":
+            outcome.tickets = len(order["lines"])
+            outcome.result = "paid"
+            self.recorder.count("orders_paid")
+            self.recorder.count("tickets_sold", outcome.tickets)
+        else:
+            outcome.result = "unpaid"
+
+    async def _checkout(
+        self, token: str, hold: dict[str, Any], *, pix: bool
+    ) -> dict[str, Any] | None:
+        tickets = [
+            {"seat_id": s, "ticket_type_id": "inteira", "holder_name": "Pessoa Compradora"}
+            for s in hold["seats"]
+        ] + [
+            {"area_id": a, "ticket_type_id": "inteira", "holder_name": "Pessoa Compradora"}
+            for a, n in hold["ga"].items() for _ in range(n)
+        ]  # fmt: skip
+        unit = 9_000 if hold["ga"] else 15_000
+        body: dict[str, Any] = {
+            "hold_id": hold["hold_id"], "payment_method": "pix" if pix else "card_sandbox",
+            "buyer": {"name": "Pessoa Compradora", "email": "comprador@example.com.br"},
+            "tickets": tickets, "expected_total_cents": unit * len(tickets),
+        }  # fmt: skip
+        if not pix:
+            r = await self.call(
+                "card_token", "POST", "/sandbox-psp/v1/tokens", token,
+                json={"number": "4242424242424242", "exp_month": 12, "exp_year": 2099,
+                      "cvc": "123"},
+            )  # fmt: skip
+            r.raise_for_status()
+            body["card_token"] = r.json()["token"]
+        key = {"idempotency-key": hold["hold_id"]}
+        for attempt in range(3):  # a retried checkout with the same key never buys twice
+            r = await self.call("checkout", "POST", "/orders", token, json=body, headers=key)
+            if r.status_code in (201, 200):
+                return dict(r.json())
+            if r.status_code in (409, 503) and attempt < 2 and r.json().get("code") in (
+                "request_in_progress", "service_busy", "inventory_busy"
+            ):  # fmt: skip
+                await asyncio.sleep(0.5)
+                continue
+            return None
+        return None
+
+    async def _pay_pix(
+        self, token: str, order: dict[str, Any], *, late: bool
+    ) -> dict[str, Any] | None:
+        if late:
+            await asyncio.sleep(5)
+        txid = order["payment"]["instructions"]["pix_copia_e_cola"]
+        txid = _txid_of(txid)
+        r = await self.call("pix_pay", "POST", f"/sandbox-psp/v1/pix/{txid}/pay", token)
+        if r.status_code != 200:
+            return None
+        for _ in range(60):  # the worker applies the PSP's webhook
+            await asyncio.sleep(0.5)
+            r = await self.call("order_status", "GET", f"/orders/{order['id']}", token)
+            if r.json()["status"] in ("paid", "expired", "cancelled"):
+                return dict(r.json())
+        return None
+
+    async def sample_queue(self, stop: asyncio.Event) -> None:
+        token = self.token_for("usr_organizer", organizer_of=ORG)
+        url = f"/waitingroom/events/{self.event_id}/stats"
+        while not stop.is_set():
+            r = await self.client.get(url, headers={"authorization": f"Bearer {token}"})
+            if r.status_code == 200:
+                self.recorder.gauge("queue_length", float(r.json().get("queue_length", 0)))
+            await asyncio.sleep(1.0)
+
+
+def solve(challenge: str, bits: int) -> str:
+    """Find a nonce so that SHA-256(challenge ':' nonce) starts with `bits` zero bits."""
+    for n in itertools.count():
+        digest = hashlib.sha256(f"{challenge}:{n}".encode()).digest()
+        if int.from_bytes(digest, "big") >> (256 - bits) == 0:
+            return str(n)
+    raise AssertionError("unreachable")
+
+
+def _txid_of(brcode: str) -> str:
+    """The txid is in field 62, sub-field 05 of the BR Code."""
+    i = 0
+    while i < len(brcode) - 4:
+        field_id, length = brcode[i : i + 2], int(brcode[i + 2 : i + 4])
+        value = brcode[i + 4 : i + 4 + length]
+        if field_id == "62":
+            return value[4:]  # "05" + length(2) + txid
+        i += 4 + length
+    raise ValueError("no txid in BR Code")

@@ -1,0 +1,128 @@
+"""A real TicketSafe deployment on this machine for a benchmark run: embedded MongoDB-wire
+and Redis servers, a mail catcher, and separate `api` and `worker` processes — separate
+so that the fault mode can kill -9 each of them, and restart Redis or MongoDB, mid-sale."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from ticketsafe.identity.principal import Principal, Role
+from ticketsafe.identity.tokens import AccessTokenCodec
+from ticketsafe.infra.child_process import ChildProcess, free_port
+from ticketsafe.infra.embedded import EmbeddedStores
+from ticketsafe.mail.catcher import MailCatcher
+
+
+@dataclass
+class Deployment:
+    data_dir: Path
+    port: int = field(default_factory=free_port)
+    auth_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    stores: EmbeddedStores | None = None
+    mail: MailCatcher | None = None
+    api: ChildProcess | None = None
+    worker: ChildProcess | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.stores = EmbeddedStores(self.data_dir / "stores", durable=True)
+        self.stores.start()
+        self.mail = MailCatcher(self.data_dir / "mail")
+        self.mail.start()
+        run = self.data_dir / "run"
+        env = self._env()
+        self.api = ChildProcess("api", [sys.executable, "-m", "ticketsafe", "api"], run, env)
+        self.worker = ChildProcess(
+            "worker", [sys.executable, "-m", "ticketsafe", "worker"], run, env
+        )
+        for child in (self.api, self.worker):
+            child.start()
+        self.api.wait_for_port("127.0.0.1", self.port, timeout=60)
+        self.wait_ready()
+
+    def _env(self) -> dict[str, str]:
+        assert self.stores is not None
+        assert self.mail is not None
+        assert self.stores.mongo_url is not None
+        assert self.stores.redis_url is not None
+        base = {k: v for k, v in os.environ.items() if not k.startswith("TICKETSAFE_")}
+        return {
+            **base,
+            "TICKETSAFE_MONGO_URL": self.stores.mongo_url,
+            "TICKETSAFE_REDIS_URL": self.stores.redis_url,
+            "TICKETSAFE_DATA_DIR": str(self.data_dir),
+            "TICKETSAFE_AUTH_SECRET": self.auth_secret,
+            "TICKETSAFE_PSP_WEBHOOK_SECRET": "whsec-bench-" + self.auth_secret[:24],
+            "TICKETSAFE_SMTP_URL": self.mail.url,
+            "TICKETSAFE_TLS_ENABLED": "false",  # the load generator shares the 2 cores
+            "TICKETSAFE_HTTP_PORT": str(self.port),
+            "TICKETSAFE_PUBLIC_URL": self.base_url,
+            "TICKETSAFE_LOG_LEVEL": "WARNING",
+            "TICKETSAFE_ACCESS_TOKEN_TTL_S": "86400",  # longer than any run
+            # Every simulated buyer comes from 127.0.0.1: per-IP limits would throttle the
+            # load generator itself (per-account limits stay as they are).
+            "TICKETSAFE_WAITINGROOM_CHALLENGES_PER_IP_PER_MINUTE": "1000000",
+            "TICKETSAFE_PSP_SANDBOX_TOKENIZATIONS_PER_IP_PER_MINUTE": "1000000",
+        }
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base_url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError("TicketSafe did not become ready")
+
+    def pids(self) -> dict[str, int]:
+        found: dict[str, int] = {}
+        children = [self.api, self.worker, *(self.stores.children if self.stores else [])]
+        for child in children:
+            if child is not None and child.pid is not None:
+                found[child.name] = child.pid
+        return found
+
+    def token(self, user_id: str, *, organizer_of: str | None = None) -> str:
+        roles = frozenset({Role.ORGANIZER}) if organizer_of else frozenset({Role.BUYER})
+        orgs = (organizer_of,) if organizer_of else ()
+        return AccessTokenCodec(self.auth_secret, 86_400).issue(Principal(user_id, roles, orgs))
+
+    # -- faults ------------------------------------------------------------------------
+
+    def kill_and_restart(self, name: str, down_s: float = 1.0) -> None:
+        """kill -9 one process (api, worker, redis, mongodb) and start it again."""
+        child = self._child(name)
+        assert child.pid is not None
+        os.killpg(child.pid, signal.SIGKILL)
+        child.stop()  # reaps it
+        time.sleep(down_s)
+        child.start()
+
+    def _child(self, name: str) -> ChildProcess:
+        for child in [self.api, self.worker, *(self.stores.children if self.stores else [])]:
+            if child is not None and child.name == name:
+                return child
+        raise KeyError(name)
+
+    def stop(self) -> None:
+        for child in (self.api, self.worker):
+            if child is not None:
+                child.stop()
+        if self.mail is not None:
+            self.mail.stop()
+        if self.stores is not None:
+            self.stores.stop()
