@@ -5,6 +5,7 @@ from pydantic import SecretStr
 
 from ticketsafe.app import create_app
 from ticketsafe.infra.child_process import free_port
+from ticketsafe.infra.deps import RedisDep
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 
@@ -51,3 +52,23 @@ async def test_metrics_count_requests_by_route_template(client: httpx.AsyncClien
     assert 'ticketsafe_http_requests_total{method="GET",route="/healthz",status="200"}' in text
     assert 'route="unmatched",status="404"' in text
     assert "/no/such/thing" not in text
+
+
+async def test_a_store_outage_answers_503_not_500(settings: Settings, resources: Resources) -> None:
+    dead_redis = settings.model_copy(
+        update={"redis_url": SecretStr(f"redis://127.0.0.1:{free_port()}/0")}
+    )
+    app = create_app(dead_redis)
+
+    @app.get("/_test/uses-redis")
+    async def uses_redis(redis: RedisDep) -> dict[str, bool]:
+        await redis.get("x")
+        return {"ok": True}
+
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            r = await c.get("/_test/uses-redis")
+    assert r.status_code == 503
+    assert r.json()["code"] == "service_busy"
+    assert r.headers["retry-after"] == "2"

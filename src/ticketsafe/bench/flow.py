@@ -71,10 +71,23 @@ class OnSale:
 
     async def call(self, step: str, method: str, url: str, token: str, **kw: Any) -> httpx.Response:
         headers = {"authorization": f"Bearer {token}", **kw.pop("headers", {})}
-        async with self.slots:
-            started = time.perf_counter()
-            response = await self.client.request(method, url, headers=headers, **kw)
-            self.recorder.latency(step, time.perf_counter() - started)
+        for attempt in range(8):  # like a browser: retry what never reached the server
+            try:
+                async with self.slots:
+                    started = time.perf_counter()
+                    response = await self.client.request(method, url, headers=headers, **kw)
+                    self.recorder.latency(step, time.perf_counter() - started)
+            except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError):
+                if attempt == 7:
+                    raise
+                self.recorder.count("client_retries")
+                await asyncio.sleep(0.5 * (attempt + 1))
+                continue
+            if response.status_code == 503 and attempt < 7:  # busy: honour Retry-After
+                self.recorder.count(f"{step} 503")
+                await asyncio.sleep(float(response.headers.get("retry-after", "1")))
+                continue
+            break
         if response.status_code >= 400:
             code = ""
             if response.headers.get("content-type", "").startswith("application/problem+json"):

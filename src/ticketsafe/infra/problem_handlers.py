@@ -13,13 +13,23 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pymongo.errors import AutoReconnect, ConnectionFailure, ServerSelectionTimeoutError
+from redis.exceptions import BusyLoadingError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from ticketsafe.infra.errors import PROBLEM_BASE_URI, TicketSafeError
+from ticketsafe.infra.errors import PROBLEM_BASE_URI, ServiceBusy, TicketSafeError
 from ticketsafe.infra.request_context import current_request_id
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+# Connection-level failures of our stores: transient by nature (failover, restart).
+STORE_ERRORS: tuple[type[Exception], ...] = (
+    ConnectionFailure, AutoReconnect, ServerSelectionTimeoutError,
+    RedisConnectionError, RedisTimeoutError, BusyLoadingError,
+)  # fmt: skip
 log = logging.getLogger("ticketsafe.http")
 
 _HTTP_CODES = {
@@ -82,6 +92,13 @@ async def _http(_: Request, exc: Exception) -> Response:
     return problem_response(body, exc.status_code, dict(exc.headers or {}))
 
 
+async def _store_unavailable(_: Request, exc: Exception) -> Response:
+    """A store is down or restarting: a transient 503 with Retry-After, never a 500."""
+    log.warning("store unavailable: %s", type(exc).__name__)
+    busy = ServiceBusy("a data store is unavailable; try again shortly", retry_after=2)
+    return problem_response(busy.problem(), busy.status, busy.headers)
+
+
 async def _unexpected(_: Request, exc: Exception) -> Response:
     log.exception("unhandled error", exc_info=exc)
     body = {
@@ -98,4 +115,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TicketSafeError, _typed)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
+    for store_error in STORE_ERRORS:
+        app.add_exception_handler(store_error, _store_unavailable)
     app.add_exception_handler(Exception, _unexpected)
