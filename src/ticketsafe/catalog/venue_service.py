@@ -128,7 +128,10 @@ async def replace_layout(
 async def import_csv(db: Database, principal: Principal, venue_id: str, text: str) -> Venue:
     """Replace the reserved sections with a CSV seat list; GA areas stay as they are."""
     venue = await get_venue(db, principal, venue_id)
-    reserved = parse_seats_csv(text)
-    current = await venue_repository.load_sections(db, venue)
-    ga: list[SectionIn] = [s for s in current if isinstance(s, GeneralAdmissionIn)]
+    reserved: list[SectionIn] = [*parse_seats_csv(text)]
+    ga = [
+        GeneralAdmissionIn(kind="ga", id=s.id, name=s.name, capacity=s.capacity)
+        for s in venue.sections
+        if s.kind == "ga"
+    ]
     return await replace_layout(db, principal, venue_id, [*reserved, *ga])
