@@ -3,6 +3,7 @@ their own `tasks.py`; this module only gathers them for the worker."""
 
 from __future__ import annotations
 
+from ticketsafe.catalog import tasks as catalog_tasks
 from ticketsafe.infra.jobs import JobRegistry
 from ticketsafe.roles.worker import PeriodicTask
 
@@ -12,4 +13,4 @@ def build_registry() -> JobRegistry:
 
 
 def periodic_tasks() -> list[PeriodicTask]:
-    return []
+    return [*catalog_tasks.PERIODIC]
