@@ -185,6 +185,25 @@ async def switch_layout(
     return result.modified_count == 1
 
 
+async def restore_layout(db: Database, previous: Venue, *, replaced_by: str) -> bool:
+    """Undo a `switch_layout` to `replaced_by`: point the venue back at `previous`'s layout."""
+    result = await db[VENUES].update_one(
+        {"_id": previous.id, "layout_id": replaced_by},
+        {
+            "$set": {
+                "layout_version": previous.layout_version,
+                "layout_id": previous.layout_id,
+                "sections": [s.model_dump() for s in previous.sections],
+                "seat_count": previous.seat_count,
+                "ga_capacity": previous.ga_capacity,
+                "categories": previous.categories,
+                "updated_at": previous.updated_at,
+            }
+        },
+    )
+    return result.modified_count == 1
+
+
 def venue_totals(sections: list[SectionSummary]) -> dict[str, Any]:
     return {
         "seat_count": sum(s.seats for s in sections),

@@ -114,6 +114,12 @@ async def replace_layout(
     if not switched:
         await venue_repository.delete_layout_chunks(db, venue_id, layout_id)
         raise StaleWrite("the layout was replaced concurrently")
+    # An event may have been published between the check above and the switch: then its
+    # seats are the old ones, so the old layout comes back (its chunks still exist).
+    if await event_repository.venue_has_events_past_draft(db, venue_id):
+        if await venue_repository.restore_layout(db, venue, replaced_by=layout_id):
+            await venue_repository.delete_layout_chunks(db, venue_id, layout_id)
+        raise VenueInUse("an event on this venue was published meanwhile; layout kept")
     await venue_repository.delete_layout_chunks(db, venue_id, venue.layout_id)
     await audit.record(
         db,
