@@ -266,6 +266,32 @@ async def load_sections(db: Database, venue: Venue) -> list[SectionIn]:
     return sections
 
 
+async def load_document(db: Database, venue: Venue) -> Document:
+    """The venue as its JSON import shape, built from the chunks without model objects
+    (the export of 80,000 seats stays well under a second of CPU)."""
+    rows_by_section: dict[str, list[Document]] = {}
+    async for row in iter_rows(db, venue.id, venue.layout_id):
+        seats = [
+            {"label": label, "x": x, "y": y, "category": category,
+             "accessibility": accessibility, "blocked": blocked}
+            for label, x, y, category, accessibility, blocked in row.seats
+        ]  # fmt: skip
+        rows_by_section.setdefault(row.section_id, []).append({"label": row.label, "seats": seats})
+    sections: list[Document] = [
+        {"kind": "ga", "id": s.id, "name": s.name, "capacity": s.capacity}
+        if s.kind == "ga"
+        else {"kind": "reserved", "id": s.id, "name": s.name, "rows": rows_by_section.get(s.id, [])}
+        for s in venue.sections
+    ]
+    return {
+        "name": venue.name,
+        "city": venue.city,
+        "address": venue.address,
+        "timezone": venue.timezone,
+        "sections": sections,
+    }
+
+
 async def _create_collections(db: Database) -> None:
     await ensure_collection(db, VENUES)
     await db[VENUES].create_index([("org_id", ASCENDING), ("name", ASCENDING)], name="org_name")

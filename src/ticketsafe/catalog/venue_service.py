@@ -5,6 +5,8 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 
+import orjson
+
 from ticketsafe.catalog import event_repository, venue_repository
 from ticketsafe.catalog.access import actor_of, ensure_member, manages
 from ticketsafe.catalog.errors import StaleWrite, VenueInUse, VenueNotFound
@@ -75,16 +77,10 @@ async def list_venues(db: Database, principal: Principal, org_id: str) -> list[V
     return await venue_repository.list_org_venues(db, org_id)
 
 
-async def export_venue(db: Database, principal: Principal, venue_id: str) -> VenueDocument:
+async def export_venue(db: Database, principal: Principal, venue_id: str) -> bytes:
+    """The venue as JSON in its import shape (`VenueDocument`), ready to re-import."""
     venue = await get_venue(db, principal, venue_id)
-    sections = await venue_repository.load_sections(db, venue)
-    return VenueDocument.model_construct(
-        name=venue.name,
-        city=venue.city,
-        address=venue.address,
-        timezone=venue.timezone,
-        sections=sections,
-    )
+    return orjson.dumps(await venue_repository.load_document(db, venue))
 
 
 async def export_csv(db: Database, principal: Principal, venue_id: str) -> str:
