@@ -30,6 +30,7 @@ from ticketsafe.payments.endpoints import router as payments_router
 from ticketsafe.payments.sandbox_psp.endpoints import router as sandbox_psp_router
 from ticketsafe.schema import MIGRATIONS
 from ticketsafe.waitingroom.endpoints import router as waitingroom_router
+from ticketsafe.waitingroom.service import WaitingRoom
 from ticketsafe.webhooks.endpoints import router as webhooks_router
 
 
@@ -46,7 +47,11 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
             )
             app.state.keyring = load_keyring(settings)
             # Catalog status changes open inventory / queues and refund cancelled events.
-            app.state.event_status_listeners = [status_listener(resources)]
+            room = WaitingRoom.from_resources(resources)
+            app.state.waiting_room = room
+            app.state.event_status_listeners = [
+                status_listener(resources.db, resources.redis, resources.queue, room)
+            ]
             yield
         finally:
             await resources.close()

@@ -3,6 +3,7 @@ their own `tasks.py`; this module only gathers them for the worker."""
 
 from __future__ import annotations
 
+from ticketsafe.catalog import tasks as catalog_tasks
 from ticketsafe.identity import tasks as identity_tasks
 from ticketsafe.identity.tasks import ErasureHook
 from ticketsafe.infra.crypto.keyring import load_keyring
@@ -11,6 +12,7 @@ from ticketsafe.infra.settings import Settings
 from ticketsafe.inventory import tasks as inventory_tasks
 from ticketsafe.mail import tasks as mail_tasks
 from ticketsafe.mail.transport import SmtpTransport
+from ticketsafe.onsale.service import worker_listeners
 from ticketsafe.orders import tasks as order_tasks
 from ticketsafe.payments import tasks as payment_tasks
 from ticketsafe.roles.worker import PeriodicTask
@@ -42,4 +44,5 @@ def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
         *inventory_tasks.periodic_tasks(),
         *waitingroom.periodic_tasks(),
         *order_tasks.periodic_tasks(load_keyring(settings)),
+        *catalog_tasks.periodic_tasks(worker_listeners),
     ]

@@ -74,6 +74,7 @@ def _calls(t: Target) -> list[Call]:
         Call("POST", "/organizations/{org_id}/events", org_a, json=event_payload(t.venue_id)),
         Call("POST", "/organizations/{org_id}/events", org_b, json=event_payload(t.venue_id)),
         Call("GET", "/events/{event_id}", draft),
+        Call("GET", "/events/{event_id}/seat-map", draft),
         Call("PATCH", "/events/{event_id}", draft, json={"name": "pwned"}),
         Call("PATCH", "/events/{event_id}", published, json={"description": "pwned"}),
         Call("POST", "/events/{event_id}/status", draft, json={"status": "published"}),
@@ -81,7 +82,7 @@ def _calls(t: Target) -> list[Call]:
     ]
 
 
-CALL_COUNT = 15
+CALL_COUNT = 16
 
 
 async def _attempt(client: httpx.AsyncClient, call: Call, headers: Headers) -> httpx.Response:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -97,3 +97,21 @@ async def test_layout_has_blocked_seats_and_ga_areas(
 async def test_unknown_event_raises_not_found(resources: Resources) -> None:
     with pytest.raises(EventNotFound):
         await get_sales_view(resources.db, "evt_missing")
+
+
+async def test_sells_only_inside_the_window(
+    client: httpx.AsyncClient, org_a: Headers, resources: Resources
+) -> None:
+    venue_id = await create_venue(client, org_a)
+    event_id = await create_event(client, org_a, venue_id)
+    r = await client.post(f"/events/{event_id}/status", json={"status": "published"}, headers=org_a)
+    assert r.status_code == 200
+    r = await client.post(f"/events/{event_id}/status", json={"status": "on_sale"}, headers=org_a)
+    assert r.status_code == 200
+    view = await get_sales_view(resources.db, event_id)
+    on_sale_at, off_sale_at = view.sales.on_sale_at, view.sales.off_sale_at
+    assert on_sale_at is not None
+    assert off_sale_at is not None
+    assert view.is_selling(on_sale_at)
+    assert not view.is_selling(on_sale_at - timedelta(seconds=1))
+    assert not view.is_selling(off_sale_at)

@@ -175,3 +175,15 @@ async def test_list_venues_of_organization(client: httpx.AsyncClient, org_a: Hea
     await create_venue(client, org_a, small_venue(name="Alfa"))
     r = await client.get(f"/organizations/{ORG_A}/venues", headers=org_a)
     assert [v["name"] for v in r.json()["items"]] == ["Alfa", "Zeta"]
+
+
+async def test_retried_import_creates_one_venue(
+    client: httpx.AsyncClient, org_a: Headers, resources: Resources
+) -> None:
+    headers = {**org_a, "Idempotency-Key": "venue-import-1"}
+    first = await _post(client, headers, small_venue())
+    again = await _post(client, headers, small_venue())
+    assert first.status_code == again.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    assert await resources.db["venues"].count_documents({}) == 1

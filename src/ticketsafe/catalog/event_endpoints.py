@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AwareDatetime
 
-from ticketsafe.catalog import event_service, listing_service
+from ticketsafe.catalog import event_service, listing_service, seat_map
 from ticketsafe.catalog.errors import EventNotFound
 from ticketsafe.catalog.event_repository import PublicQuery
 from ticketsafe.catalog.event_schemas import (
@@ -17,6 +17,7 @@ from ticketsafe.catalog.event_schemas import (
     EventUpdate,
     StatusChange,
 )
+from ticketsafe.catalog.seat_map import SeatMap
 from ticketsafe.catalog.status_listeners import StatusListenersDep
 from ticketsafe.identity.deps import OptionalUser, require_role
 from ticketsafe.identity.principal import Principal, Role
@@ -62,12 +63,9 @@ async def change_status(
     redis: RedisDep,
     listeners: StatusListenersDep,
 ) -> Event:
-    event = await event_service.change_status_as(
-        db, redis, user, event_id, target=body.status, reason=body.reason
+    return await event_service.change_status_as(
+        db, redis, user, event_id, target=body.status, reason=body.reason, listeners=listeners
     )
-    for listener in listeners:  # e.g. on sale → inventory provisioned, queue configured
-        await listener(event)
-    return event
 
 
 @router.get(
@@ -103,3 +101,12 @@ async def get_event(event_id: str, user: OptionalUser, db: DbDep, redis: RedisDe
             raise
     event = await event_service.get_event(db, user, event_id)
     return Response(event.model_dump_json(), media_type=_JSON)
+
+
+@router.get(
+    "/events/{event_id}/seat-map", operation_id="get_event_seat_map",
+    responses={200: {"model": SeatMap}},
+    summary="Seats (position, category, price level, accessibility) and GA areas to draw",
+)  # fmt: skip
+async def get_seat_map(event_id: str, user: OptionalUser, db: DbDep, redis: RedisDep) -> Response:
+    return Response(await seat_map.seat_map(db, redis, user, event_id), media_type=_JSON)

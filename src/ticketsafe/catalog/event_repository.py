@@ -88,6 +88,21 @@ async def venue_has_events_past_draft(db: Database, venue_id: str) -> bool:
     return doc is not None
 
 
+async def due_to_open(db: Database, now: datetime, *, limit: int = 200) -> list[str]:
+    """Published events whose on-sale time has come."""
+    flt = {"status": EventStatus.PUBLISHED.value, "sales.on_sale_at": {"$lte": now}}
+    return [d["_id"] async for d in db[EVENTS].find(flt, {"_id": 1}).limit(limit)]
+
+
+async def due_to_end(db: Database, now: datetime, *, limit: int = 200) -> list[str]:
+    """Events on sale or sold out whose end time has passed."""
+    flt = {
+        "status": {"$in": [EventStatus.ON_SALE.value, EventStatus.SOLD_OUT.value]},
+        "ends_at": {"$lte": now},
+    }
+    return [d["_id"] async for d in db[EVENTS].find(flt, {"_id": 1}).limit(limit)]
+
+
 async def search_listed(
     db: Database, query: PublicQuery, *, after: tuple[datetime, str] | None, limit: int
 ) -> list[Event]:

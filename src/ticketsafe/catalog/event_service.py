@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +27,7 @@ from ticketsafe.catalog.event_schemas import (
     EventUpdate,
 )
 from ticketsafe.catalog.lifecycle import PUBLIC_STATUSES, EventStatus, check_transition
+from ticketsafe.catalog.status_listeners import StatusListener
 from ticketsafe.catalog.venue_schemas import Venue
 from ticketsafe.identity.principal import Principal
 from ticketsafe.infra import audit
@@ -201,8 +203,10 @@ async def change_status(
     *,
     actor: str,
     reason: str | None = None,
+    listeners: Sequence[StatusListener] = (),
 ) -> Event:
-    """Move an event along its lifecycle (audited, caches invalidated).
+    """Move an event along its lifecycle (audited, caches invalidated), then tell the
+    `listeners` (other domains' reactions, wired by the composition root).
 
     For other domains too: inventory calls it with `SOLD_OUT` when the last seat sells and
     `ON_SALE` when seats come back. Raises `EventNotFound`, `InvalidTransition` (409),
@@ -230,9 +234,12 @@ async def change_status(
         data={"from": event.status.value, "to": target.value},
     )  # fmt: skip
     await listing_cache.invalidate_event(redis, event_id)
-    return event.model_copy(
+    moved_event = event.model_copy(
         update={"status": target, "version": event.version + 1, "updated_at": now}
     )
+    for listener in listeners:  # e.g. on sale → inventory provisioned, queue configured
+        await listener(moved_event)
+    return moved_event
 
 
 async def change_status_as(
@@ -243,8 +250,10 @@ async def change_status_as(
     *,
     target: EventStatus,
     reason: str | None,
+    listeners: Sequence[StatusListener] = (),
 ) -> Event:
     await get_owned_event(db, principal, event_id)
     return await change_status(
-        db, redis, event_id, target, actor=actor_of(principal), reason=reason
-    )
+        db, redis, event_id, target, actor=actor_of(principal), reason=reason,
+        listeners=listeners,
+    )  # fmt: skip

@@ -28,6 +28,10 @@ async def event_key(redis: RedisClient, event_id: str) -> str:
     return f"ts:{{{event_id}}}:catalog:public:{await generation(redis)}"
 
 
+async def seat_map_key(redis: RedisClient, event_id: str) -> str:
+    return f"ts:{{{event_id}}}:catalog:seatmap:{await generation(redis)}"
+
+
 async def listing_key(redis: RedisClient, query_fingerprint: str) -> str:
     digest = hashlib.sha256(query_fingerprint.encode()).hexdigest()[:32]
     return f"ts:catalog:listing:{await generation(redis)}:{digest}"

@@ -54,8 +54,8 @@ def _number(value: float) -> str:
 
 def parse_seats_csv(text: str) -> list[ReservedSectionIn]:
     """Reserved sections from a CSV seat list; raises `LayoutInvalid` listing bad lines."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip() for h in next(reader, [])]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise LayoutInvalid(
@@ -68,14 +68,18 @@ def parse_seats_csv(text: str) -> list[ReservedSectionIn]:
                 }
             ]
         )
+    column = {name: header.index(name) for name in (*COLUMNS, "section_name") if name in header}
     problems: list[Problem] = []
     names: dict[str, str] = {}
     rows: dict[str, dict[str, list[SeatIn]]] = {}
-    for line_no, record in enumerate(reader, start=2):
+    for line_no, fields in enumerate(reader, start=2):
+        if not fields:
+            continue
+        record = {name: fields[i] if i < len(fields) else "" for name, i in column.items()}
         seat = _seat(record, line_no, problems)
-        section_id, row_label = record["section"] or "", record["row"] or ""
-        names.setdefault(section_id, (record.get("section_name") or "").strip() or section_id)
-        row = rows.setdefault(section_id, {}).setdefault(row_label, [])
+        section_id = record["section"]
+        names.setdefault(section_id, record.get("section_name", "").strip() or section_id)
+        row = rows.setdefault(section_id, {}).setdefault(record["row"], [])
         if seat is not None:
             row.append(seat)
         if len(problems) >= MAX_PROBLEMS_LISTED:
@@ -105,19 +109,19 @@ def parse_seats_csv(text: str) -> list[ReservedSectionIn]:
     return sections
 
 
-def _seat(record: dict[str, str | None], line_no: int, problems: list[Problem]) -> SeatIn | None:
-    blocked_text = (record.get("blocked") or "").strip().lower()
+def _seat(record: dict[str, str], line_no: int, problems: list[Problem]) -> SeatIn | None:
+    blocked_text = record["blocked"].strip().lower()
     if blocked_text not in _TRUE | _FALSE:
         problems.append(_line_problem(line_no, "blocked", "expected true or false"))
         return None
-    accessibility = [a for a in (record.get("accessibility") or "").split("|") if a]
+    accessibility = [a for a in record["accessibility"].split("|") if a]
     try:
         return SeatIn.model_validate(
             {
-                "label": record.get("seat"),
-                "x": record.get("x"),
-                "y": record.get("y"),
-                "category": record.get("category") or "standard",
+                "label": record["seat"],
+                "x": record["x"],
+                "y": record["y"],
+                "category": record["category"] or "standard",
                 "accessibility": accessibility,
                 "blocked": blocked_text in _TRUE,
             }

@@ -42,7 +42,7 @@ async def get_venue(venue_id: str, user: Organizer, db: DbDep) -> Venue:
 )  # fmt: skip
 async def export_venue(venue_id: str, user: Organizer, db: DbDep) -> Response:
     document = await venue_service.export_venue(db, user, venue_id)
-    return Response(document.model_dump_json(), media_type="application/json")
+    return Response(document, media_type="application/json")
 
 
 @router.put(

@@ -185,6 +185,25 @@ async def switch_layout(
     return result.modified_count == 1
 
 
+async def restore_layout(db: Database, previous: Venue, *, replaced_by: str) -> bool:
+    """Undo a `switch_layout` to `replaced_by`: point the venue back at `previous`'s layout."""
+    result = await db[VENUES].update_one(
+        {"_id": previous.id, "layout_id": replaced_by},
+        {
+            "$set": {
+                "layout_version": previous.layout_version,
+                "layout_id": previous.layout_id,
+                "sections": [s.model_dump() for s in previous.sections],
+                "seat_count": previous.seat_count,
+                "ga_capacity": previous.ga_capacity,
+                "categories": previous.categories,
+                "updated_at": previous.updated_at,
+            }
+        },
+    )
+    return result.modified_count == 1
+
+
 def venue_totals(sections: list[SectionSummary]) -> dict[str, Any]:
     return {
         "seat_count": sum(s.seats for s in sections),
@@ -245,6 +264,32 @@ async def load_sections(db: Database, venue: Venue) -> list[SectionIn]:
                 )
             )
     return sections
+
+
+async def load_document(db: Database, venue: Venue) -> Document:
+    """The venue as its JSON import shape, built from the chunks without model objects
+    (the export of 80,000 seats stays well under a second of CPU)."""
+    rows_by_section: dict[str, list[Document]] = {}
+    async for row in iter_rows(db, venue.id, venue.layout_id):
+        seats = [
+            {"label": label, "x": x, "y": y, "category": category,
+             "accessibility": accessibility, "blocked": blocked}
+            for label, x, y, category, accessibility, blocked in row.seats
+        ]  # fmt: skip
+        rows_by_section.setdefault(row.section_id, []).append({"label": row.label, "seats": seats})
+    sections: list[Document] = [
+        {"kind": "ga", "id": s.id, "name": s.name, "capacity": s.capacity}
+        if s.kind == "ga"
+        else {"kind": "reserved", "id": s.id, "name": s.name, "rows": rows_by_section.get(s.id, [])}
+        for s in venue.sections
+    ]
+    return {
+        "name": venue.name,
+        "city": venue.city,
+        "address": venue.address,
+        "timezone": venue.timezone,
+        "sections": sections,
+    }
 
 
 async def _create_collections(db: Database) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 
+import orjson
+
 from ticketsafe.catalog import event_repository, venue_repository
 from ticketsafe.catalog.access import actor_of, ensure_member, manages
 from ticketsafe.catalog.errors import StaleWrite, VenueInUse, VenueNotFound
@@ -75,16 +77,10 @@ async def list_venues(db: Database, principal: Principal, org_id: str) -> list[V
     return await venue_repository.list_org_venues(db, org_id)
 
 
-async def export_venue(db: Database, principal: Principal, venue_id: str) -> VenueDocument:
+async def export_venue(db: Database, principal: Principal, venue_id: str) -> bytes:
+    """The venue as JSON in its import shape (`VenueDocument`), ready to re-import."""
     venue = await get_venue(db, principal, venue_id)
-    sections = await venue_repository.load_sections(db, venue)
-    return VenueDocument.model_construct(
-        name=venue.name,
-        city=venue.city,
-        address=venue.address,
-        timezone=venue.timezone,
-        sections=sections,
-    )
+    return orjson.dumps(await venue_repository.load_document(db, venue))
 
 
 async def export_csv(db: Database, principal: Principal, venue_id: str) -> str:
@@ -114,6 +110,12 @@ async def replace_layout(
     if not switched:
         await venue_repository.delete_layout_chunks(db, venue_id, layout_id)
         raise StaleWrite("the layout was replaced concurrently")
+    # An event may have been published between the check above and the switch: then its
+    # seats are the old ones, so the old layout comes back (its chunks still exist).
+    if await event_repository.venue_has_events_past_draft(db, venue_id):
+        if await venue_repository.restore_layout(db, venue, replaced_by=layout_id):
+            await venue_repository.delete_layout_chunks(db, venue_id, layout_id)
+        raise VenueInUse("an event on this venue was published meanwhile; layout kept")
     await venue_repository.delete_layout_chunks(db, venue_id, venue.layout_id)
     await audit.record(
         db,
@@ -128,7 +130,10 @@ async def replace_layout(
 async def import_csv(db: Database, principal: Principal, venue_id: str, text: str) -> Venue:
     """Replace the reserved sections with a CSV seat list; GA areas stay as they are."""
     venue = await get_venue(db, principal, venue_id)
-    reserved = parse_seats_csv(text)
-    current = await venue_repository.load_sections(db, venue)
-    ga: list[SectionIn] = [s for s in current if isinstance(s, GeneralAdmissionIn)]
+    reserved: list[SectionIn] = [*parse_seats_csv(text)]
+    ga = [
+        GeneralAdmissionIn(kind="ga", id=s.id, name=s.name, capacity=s.capacity)
+        for s in venue.sections
+        if s.kind == "ga"
+    ]
     return await replace_layout(db, principal, venue_id, [*reserved, *ga])

@@ -8,9 +8,9 @@ from ticketsafe.catalog.event_schemas import Event
 from ticketsafe.catalog.lifecycle import EventStatus
 from ticketsafe.catalog.read_models import EventSalesView, event_layout, get_sales_view
 from ticketsafe.catalog.status_listeners import StatusListener
+from ticketsafe.infra.jobs import JobContext, JobQueue
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.redisdb import RedisClient
-from ticketsafe.infra.resources import Resources
 from ticketsafe.inventory.models import GaArea, InventoryLayout, ReservedSeat
 from ticketsafe.inventory.service import InventoryService
 from ticketsafe.waitingroom.schemas import AdmissionMode, QueueConfig
@@ -19,19 +19,27 @@ from ticketsafe.waitingroom.service import WaitingRoom
 REFUND_EVENT_JOB = "orders.refund_event"
 
 
-def status_listener(resources: Resources) -> StatusListener:
+def status_listener(
+    db: Database, redis: RedisClient, queue: JobQueue, room: WaitingRoom
+) -> StatusListener:
     """What the catalog calls after every status change of an event."""
-    room = WaitingRoom.from_resources(resources)
 
     async def on_status(event: Event) -> None:
         if event.status is EventStatus.PUBLISHED:
-            await configure_waiting_room(resources.db, room, event.id)  # pre-queue opens
+            await configure_waiting_room(db, room, event.id)  # the pre-queue opens
         elif event.status is EventStatus.ON_SALE:
-            await open_event(resources.db, resources.redis, room, event.id)
+            await open_event(db, redis, room, event.id)
         elif event.status is EventStatus.CANCELLED:
-            await resources.queue.enqueue(REFUND_EVENT_JOB, {"event_id": event.id})
+            await queue.enqueue(REFUND_EVENT_JOB, {"event_id": event.id})
 
     return on_status
+
+
+def worker_listeners(ctx: JobContext) -> list[StatusListener]:
+    """The same reactions for status changes made in the worker (the sales clock)."""
+    assert ctx.settings.auth_secret is not None
+    room = WaitingRoom(ctx.db, ctx.redis, ctx.settings.auth_secret.get_secret_value().encode())
+    return [status_listener(ctx.db, ctx.redis, ctx.queue, room)]
 
 
 async def configure_waiting_room(db: Database, room: WaitingRoom, event_id: str) -> bool:
