@@ -8,12 +8,18 @@ then `OpenAdmission` lets everyone through (the header is still accepted and pas
 
 from __future__ import annotations
 
+import weakref
 from typing import Annotated, Protocol
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 
-from ticketsafe.infra.deps import DbDep, RedisDep, SettingsDep
+from ticketsafe.infra.redisdb import RedisClient
+from ticketsafe.infra.resources import Resources
+from ticketsafe.inventory.engine import Engine
 from ticketsafe.inventory.service import InventoryService
+
+# Every dependency here is `async def`: FastAPI runs plain `def` dependencies in a worker
+# thread, and on the hold hot path those thread hops cost more than the Redis call itself.
 
 
 class AdmissionCheck(Protocol):
@@ -31,20 +37,29 @@ class OpenAdmission:
 _OPEN = OpenAdmission()
 
 
-def get_admission_check() -> AdmissionCheck:
+async def get_admission_check() -> AdmissionCheck:
     return _OPEN
 
 
-def get_admission_token(
+async def get_admission_token(
     x_admission_token: Annotated[str | None, Header(max_length=4096)] = None,
 ) -> str | None:
     return x_admission_token
 
 
-def get_inventory(db: DbDep, redis: RedisDep, settings: SettingsDep) -> InventoryService:
+_engines: weakref.WeakKeyDictionary[RedisClient, Engine] = weakref.WeakKeyDictionary()
+
+
+async def get_inventory(request: Request) -> InventoryService:
+    resources: Resources = request.app.state.resources
+    engine = _engines.get(resources.redis)
+    if engine is None:  # one per Redis client: the script's SHA is computed once
+        engine = _engines[resources.redis] = Engine(resources.redis)
+    settings = resources.settings
     return InventoryService(
-        db,
-        redis,
+        resources.db,
+        resources.redis,
+        engine=engine,
         commit_grace_s=settings.inventory_commit_grace_s,
         extend_warning_s=settings.inventory_extend_warning_s,
     )
