@@ -16,6 +16,7 @@ from fastapi import Depends, Header, Request
 from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.infra.resources import Resources
 from ticketsafe.inventory.engine import Engine
+from ticketsafe.inventory.repository import GroupInsert
 from ticketsafe.inventory.service import InventoryService
 
 # Every dependency here is `async def`: FastAPI runs plain `def` dependencies in a worker
@@ -47,19 +48,24 @@ async def get_admission_token(
     return x_admission_token
 
 
-_engines: weakref.WeakKeyDictionary[RedisClient, Engine] = weakref.WeakKeyDictionary()
+# One engine (script SHA computed once, Redis calls pipelined) and one group-commit
+# writer per process's clients, shared by every request.
+_shared: weakref.WeakKeyDictionary[RedisClient, tuple[Engine, GroupInsert]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 async def get_inventory(request: Request) -> InventoryService:
     resources: Resources = request.app.state.resources
-    engine = _engines.get(resources.redis)
-    if engine is None:  # one per Redis client: the script's SHA is computed once
-        engine = _engines[resources.redis] = Engine(resources.redis)
+    shared = _shared.get(resources.redis)
+    if shared is None:
+        shared = _shared[resources.redis] = (Engine(resources.redis), GroupInsert(resources.db))
     settings = resources.settings
     return InventoryService(
         resources.db,
         resources.redis,
-        engine=engine,
+        engine=shared[0],
+        group_insert=shared[1],
         commit_grace_s=settings.inventory_commit_grace_s,
         extend_warning_s=settings.inventory_extend_warning_s,
     )
