@@ -453,10 +453,17 @@ end
 if op == 'mark_sold' then
   -- ARGV: pairs unit, order. MongoDB says these units are sold: make Redis agree, even
   -- over a hold that (wrongly) believes it has them; that hold's commit will be refused.
+  -- Units of a hold in the middle of its commit are left to that commit (or to the
+  -- sweeper's reconciliation): its MongoDB write may still be undone.
   for i = 3, #ARGV, 2 do
     local u, order = ARGV[i], ARGV[i + 1]
     local st = state_of(u)
-    if st and st ~= 'S:' .. order then set_unit(u, 'S:' .. order) end
+    local busy = false
+    if st and string.sub(st, 1, 2) == 'H:' then
+      local h = get_hold(string.sub(st, 3))
+      busy = h ~= nil and h.c > 0
+    end
+    if st and not busy and st ~= 'S:' .. order then set_unit(u, 'S:' .. order) end
   end
   return {'OK', finish()}
 end
