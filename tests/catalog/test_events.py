@@ -21,6 +21,7 @@ async def test_draft_gets_defaults(client: httpx.AsyncClient, org_a: Headers) ->
         "enabled": False,
         "pre_queue_minutes": 15,
         "admission_rate_per_minute": None,
+        "pow_difficulty": 18,
     }
     assert [t["kind"] for t in event["ticket_types"]] == ["full"]
     assert event["venue_name"] == "Teatro Municipal"

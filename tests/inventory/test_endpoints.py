@@ -8,9 +8,11 @@ from fastapi import FastAPI
 
 from tests.inventory.conftest import seated_layout
 from ticketsafe.identity.principal import Principal
+from ticketsafe.infra.child_process import free_port
 from ticketsafe.infra.errors import Forbidden
+from ticketsafe.infra.redisdb import create_redis_client
 from ticketsafe.infra.resources import Resources
-from ticketsafe.inventory.deps import get_admission_check
+from ticketsafe.inventory.deps import get_admission_check, get_inventory
 from ticketsafe.inventory.service import InventoryService
 
 
@@ -133,3 +135,25 @@ async def test_admission_check_gets_the_token(app: FastAPI, client: httpx.AsyncC
     ok = await client.post(url, json=body, headers=auth(app, **{"x-admission-token": "good"}))
     assert ok.status_code == 201
     assert seen == [(None, "usr_a", "evt_1"), ("good", "usr_a", "evt_1")]
+
+
+async def test_store_down_is_503_with_retry_after(
+    app: FastAPI, client: httpx.AsyncClient, resources: Resources
+) -> None:
+    dead = create_redis_client(f"redis://127.0.0.1:{free_port()}/0", timeout_s=0.5)
+
+    async def unreachable() -> InventoryService:
+        return InventoryService(resources.db, dead)
+
+    app.dependency_overrides[get_inventory] = unreachable
+    try:
+        r = await client.post(
+            "/events/evt_1/holds",
+            json={"kind": "ga", "area_id": "floor", "quantity": 1},
+            headers=auth(app),
+        )
+    finally:
+        await dead.aclose()
+    assert r.status_code == 503
+    assert r.json()["code"] == "inventory_busy"
+    assert r.headers["retry-after"] == "1"

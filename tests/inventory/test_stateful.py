@@ -168,14 +168,14 @@ class InventoryMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.model.holds))
     @rule(data=st.data())
     def release(self, data: st.DataObject) -> None:
-        hold_id = data.draw(st.sampled_from(sorted(self.model.holds)))
+        hold_id = data.draw(st.sampled_from(list(self.model.holds)))  # ids are random: keep order
         self.run(self.svc.release_hold(hold_id, self.model.holds[hold_id].buyer))
         del self.model.holds[hold_id]
 
     @precondition(lambda self: bool(self.model.holds))
     @rule(data=st.data())
     def commit(self, data: st.DataObject) -> None:
-        hold_id = data.draw(st.sampled_from(sorted(self.model.holds)))
+        hold_id = data.draw(st.sampled_from(list(self.model.holds)))  # ids are random: keep order
         hold = self.model.holds.pop(hold_id)
         order = f"ord_{self.event}_{next(self.orders)}"
         sale = self.run(self.svc.commit_sale(hold_id, order, hold.buyer))
@@ -186,7 +186,9 @@ class InventoryMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.model.sold))
     @rule(data=st.data())
     def refund(self, data: st.DataObject) -> None:
-        order = data.draw(st.sampled_from(sorted({o for o, _ in self.model.sold.values()})))
+        order = data.draw(
+            st.sampled_from(list(dict.fromkeys(o for o, _ in self.model.sold.values())))
+        )
         n = self.run(self.svc.release_sale(order))
         gone = [u for u, (o, _) in self.model.sold.items() if o == order]
         assert n == len(gone)

@@ -14,7 +14,7 @@ from ticketsafe.catalog.event_schemas import Event
 StatusListener = Callable[[Event], Awaitable[None]]
 
 
-def get_status_listeners(request: Request) -> Sequence[StatusListener]:
+async def get_status_listeners(request: Request) -> Sequence[StatusListener]:
     listeners: Sequence[StatusListener] = getattr(request.app.state, "event_status_listeners", ())
     return listeners
 

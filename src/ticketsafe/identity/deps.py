@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -23,7 +23,7 @@ from ticketsafe.infra.ratelimit import RateLimiter
 _bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login")
 
 
-def get_token_codec(request: Request) -> AccessTokenCodec:
+async def get_token_codec(request: Request) -> AccessTokenCodec:
     codec: AccessTokenCodec = request.app.state.token_codec
     return codec
 
@@ -31,7 +31,7 @@ def get_token_codec(request: Request) -> AccessTokenCodec:
 TokenCodecDep = Annotated[AccessTokenCodec, Depends(get_token_codec)]
 
 
-def get_optional_user(
+async def get_optional_user(
     codec: TokenCodecDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal | None:
@@ -40,7 +40,7 @@ def get_optional_user(
     return codec.verify(credentials.credentials)
 
 
-def get_current_user(
+async def get_current_user(
     user: Annotated[Principal | None, Depends(get_optional_user)],
 ) -> Principal:
     if user is None:
@@ -52,10 +52,10 @@ OptionalUser = Annotated[Principal | None, Depends(get_optional_user)]
 CurrentUser = Annotated[Principal, Depends(get_current_user)]
 
 
-def require_role(role: Role) -> Callable[[Principal], Principal]:
+def require_role(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
     """`Depends(require_role(Role.ORGANIZER))`: 403 unless the caller has the role."""
 
-    def check(user: CurrentUser) -> Principal:
+    async def check(user: CurrentUser) -> Principal:
         if not user.has(role):
             raise Forbidden(f"requires the {role.value} role", code="role_required")
         return user
@@ -63,27 +63,27 @@ def require_role(role: Role) -> Callable[[Principal], Principal]:
     return check
 
 
-def get_keyring(request: Request) -> KeyRing:
+async def get_keyring(request: Request) -> KeyRing:
     keyring: KeyRing = request.app.state.keyring
     return keyring
 
 
-def get_vault(request: Request, db: DbDep) -> PiiVault:
+async def get_vault(request: Request, db: DbDep) -> PiiVault:
     """The PII vault (see `ticketsafe.identity.vault`), for any domain's endpoints."""
-    return PiiVault(db, get_keyring(request))
+    return PiiVault(db, await get_keyring(request))
 
 
 VaultDep = Annotated[PiiVault, Depends(get_vault)]
 
 
-def get_repository(db: DbDep) -> IdentityRepository:
+async def get_repository(db: DbDep) -> IdentityRepository:
     return IdentityRepository(db)
 
 
 RepositoryDep = Annotated[IdentityRepository, Depends(get_repository)]
 
 
-def get_session_service(
+async def get_session_service(
     repo: RepositoryDep, codec: TokenCodecDep, settings: SettingsDep
 ) -> SessionService:
     return SessionService(repo, codec, settings.refresh_token_ttl_s)
@@ -92,7 +92,7 @@ def get_session_service(
 SessionServiceDep = Annotated[SessionService, Depends(get_session_service)]
 
 
-def get_account_service(
+async def get_account_service(
     repo: RepositoryDep,
     vault: VaultDep,
     redis: RedisDep,
@@ -105,14 +105,14 @@ def get_account_service(
 AccountServiceDep = Annotated[AccountService, Depends(get_account_service)]
 
 
-def get_organization_service(repo: RepositoryDep, vault: VaultDep) -> OrganizationService:
+async def get_organization_service(repo: RepositoryDep, vault: VaultDep) -> OrganizationService:
     return OrganizationService(repo, vault)
 
 
 OrganizationServiceDep = Annotated[OrganizationService, Depends(get_organization_service)]
 
 
-def client_ip(request: Request) -> str:
+async def client_ip(request: Request) -> str:
     """The peer address (uvicorn applies X-Forwarded-For only from trusted proxies)."""
     return request.client.host if request.client else "unknown"
 

@@ -14,25 +14,29 @@ from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 
 
-def get_resources(request: Request) -> Resources:
+async def get_resources(request: Request) -> Resources:
     resources: Resources = request.app.state.resources
     return resources
 
 
-def get_db(request: Request) -> Database:
-    return get_resources(request).db
+async def get_db(request: Request) -> Database:
+    resources: Resources = request.app.state.resources
+    return resources.db
 
 
-def get_redis(request: Request) -> RedisClient:
-    return get_resources(request).redis
+async def get_redis(request: Request) -> RedisClient:
+    resources: Resources = request.app.state.resources
+    return resources.redis
 
 
-def get_settings(request: Request) -> Settings:
-    return get_resources(request).settings
+async def get_settings(request: Request) -> Settings:
+    resources: Resources = request.app.state.resources
+    return resources.settings
 
 
-def get_queue(request: Request) -> JobQueue:
-    return get_resources(request).queue
+async def get_queue(request: Request) -> JobQueue:
+    resources: Resources = request.app.state.resources
+    return resources.queue
 
 
 async def get_job_buffer(

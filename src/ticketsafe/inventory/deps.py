@@ -7,15 +7,22 @@ queue is active; see `WaitingRoom.require_admission`).
 
 from __future__ import annotations
 
+import weakref
 from typing import Annotated, Protocol
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 
 from ticketsafe.identity.principal import Principal
-from ticketsafe.infra.deps import DbDep, RedisDep, SettingsDep
+from ticketsafe.infra.redisdb import RedisClient
+from ticketsafe.infra.resources import Resources
+from ticketsafe.inventory.engine import Engine
+from ticketsafe.inventory.repository import GroupInsert
 from ticketsafe.inventory.service import InventoryService
 from ticketsafe.waitingroom.deps import WaitingRoomDep
 from ticketsafe.waitingroom.service import WaitingRoom
+
+# Every dependency here is `async def`: FastAPI runs plain `def` dependencies in a worker
+# thread, and on the hold hot path those thread hops cost more than the Redis call itself.
 
 
 class AdmissionCheck(Protocol):
@@ -33,20 +40,34 @@ class WaitingRoomAdmission:
         await self._room.require_admission(event_id, Principal(user_id), token)
 
 
-def get_admission_check(room: WaitingRoomDep) -> AdmissionCheck:
+async def get_admission_check(room: WaitingRoomDep) -> AdmissionCheck:
     return WaitingRoomAdmission(room)
 
 
-def get_admission_token(
+async def get_admission_token(
     x_admission_token: Annotated[str | None, Header(max_length=4096)] = None,
 ) -> str | None:
     return x_admission_token
 
 
-def get_inventory(db: DbDep, redis: RedisDep, settings: SettingsDep) -> InventoryService:
+# One engine (script SHA computed once, Redis calls pipelined) and one group-commit
+# writer per process's clients, shared by every request.
+_shared: weakref.WeakKeyDictionary[RedisClient, tuple[Engine, GroupInsert]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def get_inventory(request: Request) -> InventoryService:
+    resources: Resources = request.app.state.resources
+    shared = _shared.get(resources.redis)
+    if shared is None:
+        shared = _shared[resources.redis] = (Engine(resources.redis), GroupInsert(resources.db))
+    settings = resources.settings
     return InventoryService(
-        db,
-        redis,
+        resources.db,
+        resources.redis,
+        engine=shared[0],
+        group_insert=shared[1],
         commit_grace_s=settings.inventory_commit_grace_s,
         extend_warning_s=settings.inventory_extend_warning_s,
     )

@@ -55,6 +55,18 @@ def _segment(layout: InventoryLayout, seats: Sequence[ReservedSeat]) -> dict[str
     }
 
 
+def rows_fields(layout: InventoryLayout) -> dict[str, str]:
+    """The engine's `rows` hash: per section an index of segments nearest first, and
+    each segment under `<section>#<n>`."""
+    fields: dict[str, str] = {}
+    for section, segments in row_segments(layout).items():
+        index = sorted(((n, min(seg["d"])) for n, seg in enumerate(segments)), key=lambda e: e[1])
+        fields[section] = orjson.dumps(index).decode()
+        for n, seg in enumerate(segments):
+            fields[f"{section}#{n}"] = orjson.dumps(seg).decode()
+    return fields
+
+
 def load_spec(layout: InventoryLayout, sold: Sequence[SoldUnit]) -> dict[str, Any]:
     return {
         "hold_ms": layout.hold_duration_s * 1000,
@@ -62,7 +74,7 @@ def load_spec(layout: InventoryLayout, sold: Sequence[SoldUnit]) -> dict[str, An
         "seats": [[s.seat_id, int(s.blocked)] for s in layout.seats],
         "areas": [[a.area_id, a.capacity] for a in layout.areas],
         "area_ids": [a.area_id for a in layout.areas],
-        "rows": {k: orjson.dumps(v).decode() for k, v in row_segments(layout).items()},
+        "rows": rows_fields(layout),
         "sold": [[u.unit, u.order_id] for u in sold],
         "buyers": dict(Counter(u.buyer_id for u in sold)),
     }

@@ -32,7 +32,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.redisdb import RedisClient
-from ticketsafe.inventory.engine import Engine, Reply
+from ticketsafe.inventory.engine import Engine, EventKeys, Reply
 from ticketsafe.inventory.errors import (
     EventNotProvisioned,
     ExtensionRefused,
@@ -57,7 +57,7 @@ from ticketsafe.inventory.models import (
     SaleItems,
     UnitStatus,
 )
-from ticketsafe.inventory.repository import InventoryRepository, SoldUnit
+from ticketsafe.inventory.repository import GroupInsert, InventoryRepository, SoldUnit
 
 Clock = Callable[[], int]  # milliseconds; 0 = let Redis's clock decide
 
@@ -114,8 +114,9 @@ class InventoryService:
         commit_grace_s: float = 30.0,
         extend_warning_s: float = 120.0,
         engine: Engine | None = None,
+        group_insert: GroupInsert | None = None,
     ) -> None:
-        self.repo = InventoryRepository(db)
+        self.repo = InventoryRepository(db, group_insert)
         self.engine = engine or Engine(redis)
         self.clock: Clock = clock or (lambda: 0)
         self.commit_grace_ms = int(commit_grace_s * 1000)
@@ -297,8 +298,8 @@ class InventoryService:
             # order. Undo ours, teach Redis the truth, release the rest of the hold.
             async with store_errors():
                 await self.repo.delete_units_of_hold(event_id, outcome.inserted, hold_id)
-            await self._mark_sold(event_id, others)
             await self._call(event_id, "release", hold_id, "")
+            await self._mark_sold(event_id, others)  # after the release: units now free
             raise SeatsTaken(seats=sorted(u.unit for u in others))
         # MongoDB has the sale: it stands even if this Redis update fails (the sweeper
         # finishes it: a committing hold whose units are all in MongoDB becomes sold).
@@ -362,6 +363,16 @@ class InventoryService:
         async with store_errors():
             events = await self.engine.events()
         for event_id in events:
+            # Once a minute per event (whichever worker gets there first), make Redis agree
+            # with MongoDB on what is sold: closes the gap left if Redis restarted from an
+            # AOF that missed its last second of writes (a sale acknowledged by MongoDB
+            # whose Redis bookkeeping was lost would otherwise show as available).
+            async with store_errors():
+                due = await self.engine.redis.set(
+                    f"{EventKeys(event_id).prefix}:reconciled", b"1", nx=True, ex=60
+                )
+            if due:
+                await self.reconcile_sold(event_id)
             while True:
                 r = await self._call(event_id, "expire", batch)
                 count = int(r.values[0])
@@ -372,6 +383,13 @@ class InventoryService:
                 if count < batch:
                     break
         return SweepReport(released, reconciled)
+
+    async def reconcile_sold(self, event_id: str, chunk: int = 1000) -> None:
+        """Mark every unit MongoDB has sold as sold in Redis (idempotent, chunked)."""
+        async with store_errors():
+            sold = await self.repo.sold_units(event_id)
+        for start in range(0, len(sold), chunk):
+            await self._mark_sold(event_id, sold[start : start + chunk])
 
     async def _reconcile(self, event_id: str, hold_id: str) -> None:
         """A commit outlived its grace (its caller died or lost MongoDB). MongoDB decides:

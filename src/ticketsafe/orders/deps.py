@@ -12,14 +12,14 @@ from ticketsafe.orders.service import OrderService
 from ticketsafe.waitingroom.deps import WaitingRoomDep
 
 
-def get_price_book(request: Request) -> PriceBook:
+async def get_price_book(request: Request) -> PriceBook:
     book: PriceBook | None = getattr(request.app.state, "price_book", None)
     if book is None:
         book = request.app.state.price_book = PriceBook()
     return book
 
 
-def get_order_service(
+async def get_order_service(
     *,
     db: DbDep,
     jobs: JobsDep,

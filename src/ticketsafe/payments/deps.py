@@ -8,7 +8,7 @@ from ticketsafe.infra.deps import DbDep, JobsDep, SettingsDep
 from ticketsafe.payments.providers import ProviderContext
 
 
-def get_provider_context(db: DbDep, jobs: JobsDep, settings: SettingsDep) -> ProviderContext:
+async def get_provider_context(db: DbDep, jobs: JobsDep, settings: SettingsDep) -> ProviderContext:
     return ProviderContext(db, jobs, settings)
 
 

@@ -10,10 +10,10 @@ from ticketsafe.infra.deps import get_resources
 from ticketsafe.waitingroom.service import WaitingRoom
 
 
-def get_waiting_room(request: Request) -> WaitingRoom:
+async def get_waiting_room(request: Request) -> WaitingRoom:
     room: WaitingRoom | None = getattr(request.app.state, "waiting_room", None)
     if room is None:
-        room = WaitingRoom.from_resources(get_resources(request))
+        room = WaitingRoom.from_resources(await get_resources(request))
         request.app.state.waiting_room = room
     return room
 

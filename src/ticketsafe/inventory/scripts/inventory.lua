@@ -172,13 +172,19 @@ end
 -- Best available: N adjacent seats in one row segment of a section (optionally one price
 -- category), minimising the summed distance to the focus point; a window that would leave
 -- a single empty seat beside it is taken only when no other window exists.
+-- rows hash: '<section>' = JSON [[segment no, nearest seat distance], ...] sorted nearest
+-- first; '<section>#<no>' = JSON {ids, cat, d}. Segments are read lazily and the scan stops
+-- once no later segment can beat the best gap-free window found (n * its nearest seat),
+-- so a big section costs a few rows, not the whole section, per call.
 local function best_window(section, cat, n)
   local raw = redis.call('HGET', ROWS, section)
   if not raw then return nil, 0 end
-  local rows = cjson.decode(raw)
+  local index = cjson.decode(raw)
   local best_score, best = nil, nil
   local free_total = 0
-  for _, row in ipairs(rows) do
+  for _, entry in ipairs(index) do
+    if best_score ~= nil and best_score < 1e15 and best_score <= n * entry[2] then break end
+    local row = cjson.decode(redis.call('HGET', ROWS, section .. '#' .. entry[1]))
     local ids = row.ids
     local states = redis.call('HMGET', SEATS, unpack(ids))
     local m = #ids
@@ -296,7 +302,7 @@ if op == 'load' then
     end
   end
   redis.call('DEL', ROWS)
-  for section, rows in pairs(spec.rows) do redis.call('HSET', ROWS, section, rows) end
+  for field, value in pairs(spec.rows) do redis.call('HSET', ROWS, field, value) end
   if reset then
     for b, n in pairs(spec.buyers) do redis.call('HSET', BUYERS, b, n) end
   end
@@ -447,10 +453,17 @@ end
 if op == 'mark_sold' then
   -- ARGV: pairs unit, order. MongoDB says these units are sold: make Redis agree, even
   -- over a hold that (wrongly) believes it has them; that hold's commit will be refused.
+  -- Units of a hold in the middle of its commit are left to that commit (or to the
+  -- sweeper's reconciliation): its MongoDB write may still be undone.
   for i = 3, #ARGV, 2 do
     local u, order = ARGV[i], ARGV[i + 1]
     local st = state_of(u)
-    if st and st ~= 'S:' .. order then set_unit(u, 'S:' .. order) end
+    local busy = false
+    if st and string.sub(st, 1, 2) == 'H:' then
+      local h = get_hold(string.sub(st, 3))
+      busy = h ~= nil and h.c > 0
+    end
+    if st and not busy and st ~= 'S:' .. order then set_unit(u, 'S:' .. order) end
   end
   return {'OK', finish()}
 end

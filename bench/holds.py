@@ -1,0 +1,152 @@
+"""Hold throughput through the real HTTP API, beside /healthz of the same server.
+
+    uv run python bench/holds.py [--seconds 10] [--concurrency 256]
+
+Starts embedded SecantusDB + Valkey and `ticketsafe api` (uvicorn, plain HTTP on
+loopback, one process) as child processes, provisions a GA event big enough that every
+hold succeeds, then drives `GET /healthz` and `POST /events/{id}/holds` (a fresh buyer
+token and Idempotency-Key per request) with the same closed-loop generator. Prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from bench.loadgen import run
+from ticketsafe.identity.principal import Principal
+from ticketsafe.identity.tokens import AccessTokenCodec
+from ticketsafe.infra.child_process import free_port
+from ticketsafe.infra.embedded import EmbeddedStores
+from ticketsafe.infra.resources import Resources
+from ticketsafe.infra.settings import Settings
+from ticketsafe.inventory.models import GaArea, InventoryLayout
+from ticketsafe.inventory.service import InventoryService
+
+SECRET = "bench-secret-" + "b" * 40
+
+
+def start_api(stores: EmbeddedStores, port: int, data: Path) -> subprocess.Popen[bytes]:
+    assert stores.mongo_url and stores.redis_url
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("TICKETSAFE_")},
+        "TICKETSAFE_MONGO_URL": stores.mongo_url,
+        "TICKETSAFE_REDIS_URL": stores.redis_url,
+        "TICKETSAFE_AUTH_SECRET": SECRET,
+        "TICKETSAFE_TLS_ENABLED": "false",
+        "TICKETSAFE_HTTP_PORT": str(port),
+        "TICKETSAFE_LOG_LEVEL": "WARNING",
+        "TICKETSAFE_DATA_DIR": str(data),
+    }
+    log = (data / "api.log").open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "ticketsafe", "api"], env=env, stdout=log, stderr=log
+    )
+
+
+def wait_ready(port: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("api did not become ready")
+
+
+async def provision(stores: EmbeddedStores, capacity: int) -> None:
+    assert stores.mongo_url and stores.redis_url
+    from pydantic import SecretStr
+
+    settings = Settings(
+        mongo_url=SecretStr(stores.mongo_url), redis_url=SecretStr(stores.redis_url),
+        auth_secret=SecretStr(SECRET),
+    )  # fmt: skip
+    res = Resources.open(settings)
+    try:
+        layout = InventoryLayout(
+            event_id="evt_bench", areas=[GaArea(area_id="floor", capacity=capacity)],
+            per_buyer_limit=0,
+        )  # fmt: skip
+        await InventoryService(res.db, res.redis).provision_event(layout)
+    finally:
+        await res.close()
+
+
+async def bench(
+    port: int, seconds: float, concurrency: int, max_requests: int
+) -> dict[str, object]:
+    codec = AccessTokenCodec(SECRET, 3600)
+    tokens = [codec.issue(Principal(f"usr_{c}")) for c in range(concurrency)]
+    body = b'{"kind":"ga","area_id":"floor","quantity":1}'
+
+    def healthz(c: int, seq: int) -> bytes:
+        return b"GET /healthz HTTP/1.1\r\nhost: bench\r\n\r\n"
+
+    def hold(c: int, seq: int) -> bytes:
+        return (
+            f"POST /events/evt_bench/holds HTTP/1.1\r\nhost: bench\r\n"
+            f"authorization: Bearer {tokens[c]}\r\nidempotency-key: k{c}-{seq}\r\n"
+            f"content-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n"
+        ).encode() + body
+
+    def hold_no_key(c: int, seq: int) -> bytes:
+        return (
+            f"POST /events/evt_bench/holds HTTP/1.1\r\nhost: bench\r\n"
+            f"authorization: Bearer {tokens[c]}\r\n"
+            f"content-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n"
+        ).encode() + body
+
+    trivial = await run("GET /healthz", port, healthz, concurrency=concurrency,
+                        duration_s=seconds, max_requests=max_requests)  # fmt: skip
+    holds = await run("POST /events/{id}/holds (GA, Idempotency-Key)", port, hold,
+                      concurrency=concurrency, duration_s=seconds, max_requests=max_requests)  # fmt: skip
+    bare = await run("POST /events/{id}/holds (GA, no Idempotency-Key)", port, hold_no_key,
+                     concurrency=concurrency, duration_s=seconds, max_requests=max_requests)  # fmt: skip
+    return {
+        "trivial": trivial.summary(),
+        "hold": holds.summary(),
+        "hold_no_key": bare.summary(),
+        "hold_vs_trivial": round(holds.rps / trivial.rps, 3) if trivial.rps else None,
+        "hold_no_key_vs_trivial": round(bare.rps / trivial.rps, 3) if trivial.rps else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--concurrency", type=int, default=256)
+    parser.add_argument("--max-requests", type=int, default=150_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        stores = EmbeddedStores(data / "stores")
+        stores.start()
+        api = None
+        try:
+            asyncio.run(provision(stores, 2 * args.max_requests + 10_000))
+            port = free_port()
+            api = start_api(stores, port, data)
+            wait_ready(port)
+            report = asyncio.run(bench(port, args.seconds, args.concurrency, args.max_requests))
+            print(json.dumps(report, indent=2))
+        finally:
+            if api is not None:
+                api.terminate()
+                api.wait(15)
+            stores.stop()
+
+
+if __name__ == "__main__":
+    main()

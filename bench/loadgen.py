@@ -1,0 +1,96 @@
+"""A tiny HTTP/1.1 keep-alive load generator (raw asyncio streams).
+
+httpx costs far more CPU per request than the server under test; on a 2-core machine it
+would measure itself. Each virtual client owns one connection and sends its next request
+as soon as the previous answer is read (closed loop), so `concurrency` = requests in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Result:
+    name: str
+    concurrency: int
+    seconds: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies_ms) / self.seconds if self.seconds else 0.0
+
+    def pct(self, p: float) -> float:
+        xs = sorted(self.latencies_ms)
+        return xs[min(len(xs) - 1, int(len(xs) * p))] if xs else 0.0
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "concurrency": self.concurrency,
+            "requests": len(self.latencies_ms),
+            "seconds": round(self.seconds, 2),
+            "rps": round(self.rps, 1),
+            "p50_ms": round(self.pct(0.50), 2),
+            "p99_ms": round(self.pct(0.99), 2),
+            "statuses": self.statuses,
+        }
+
+
+RequestFactory = Callable[[int, int], bytes]  # (client, sequence) -> raw request bytes
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
+async def run(
+    name: str,
+    port: int,
+    make_request: RequestFactory,
+    *,
+    concurrency: int,
+    duration_s: float,
+    max_requests: int,
+    warmup_s: float = 1.0,
+) -> Result:
+    result = Result(name, concurrency)
+    sent = 0
+    start = time.perf_counter()
+    measure_from = start + warmup_s
+    stop_at = measure_from + duration_s
+
+    async def client(c: int) -> None:
+        nonlocal sent
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        seq = 0
+        try:
+            while time.perf_counter() < stop_at and sent < max_requests:
+                seq += 1
+                t0 = time.perf_counter()
+                writer.write(make_request(c, seq))
+                status = await _read_response(reader)
+                t1 = time.perf_counter()
+                if t0 >= measure_from:
+                    sent += 1
+                    result.latencies_ms.append((t1 - t0) * 1000)
+                    result.statuses[status] = result.statuses.get(status, 0) + 1
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(client(c) for c in range(concurrency)))
+    result.seconds = max(0.001, min(time.perf_counter(), stop_at) - measure_from)
+    return result
