@@ -25,7 +25,7 @@ from ticketsafe.waitingroom.schemas import (
 )
 from ticketsafe.waitingroom.service import WaitingRoom
 
-from .conftest import MakeConfig, auth, http_join, join_direct, wait_until
+from .conftest import MakeConfig, auth, http_join, join_direct, start_sale
 
 ORGANIZER = Principal("usr_org", org_ids=("org_1",))
 
@@ -74,7 +74,7 @@ async def test_reveal_reproduces_the_order_and_the_cli_verifies_it(
 ) -> None:
     room = WaitingRoom.from_resources(app.state.resources)
     admissions = Admissions(app.state.resources.db, app.state.resources.redis)
-    config = make_config(on_sale_in_s=1.0)
+    config = make_config(on_sale_in_s=600)
     await room.configure_queue(config)
     ev = config.event_id
     before = (await client.get(f"/waitingroom/events/{ev}/draw")).json()
@@ -83,7 +83,7 @@ async def test_reveal_reproduces_the_order_and_the_cli_verifies_it(
     users = [f"usr_{i}" for i in range(40)]
     pseudonyms = {u: (await join_direct(room, ev, u)).pseudonym or "" for u in users}
     assert all(s.state is PlaceState.PRE_QUEUE for s in [await room.status(ev, Principal("usr_1"))])
-    await wait_until(config.on_sale_at)
+    await start_sale(room, config)
     late = await join_direct(room, ev, "usr_late")  # after on-sale, before the draw ran
     await admissions.tick(max_batch=0)
     published = (await client.get(f"/waitingroom/events/{ev}/draw")).json()
@@ -133,13 +133,14 @@ async def test_pre_queue_positions_are_uniform_over_many_on_sales(
     """240 simulated on-sales of 6 entrants who arrive in the same order every time:
     the drawn position must not depend on the arrival index (χ² on the 6x6 table)."""
     n, trials = 6, 240
-    configs = [make_config(on_sale_in_s=6.0) for _ in range(trials)]
+    configs = [make_config(on_sale_in_s=600) for _ in range(trials)]
     for config in configs:
         await room.configure_queue(config)
     for i in range(n):  # arrival order: user 0 first in every on-sale
         joined = await asyncio.gather(*(join_direct(room, c.event_id, f"usr_{i}") for c in configs))
         assert {j.state for j in joined} == {PlaceState.PRE_QUEUE}
-    await wait_until(max(c.on_sale_at for c in configs))
+    for config in configs:
+        await start_sale(room, config)
     table = [[0] * n for _ in range(n)]
     for config in configs:
         admitted = await admit_all(admissions, config.event_id)

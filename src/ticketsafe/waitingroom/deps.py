@@ -10,7 +10,9 @@ from ticketsafe.infra.deps import get_resources
 from ticketsafe.waitingroom.service import WaitingRoom
 
 
-def get_waiting_room(request: Request) -> WaitingRoom:
+async def get_waiting_room(request: Request) -> WaitingRoom:
+    # async: FastAPI runs plain `def` dependencies in a thread pool, which costs more than
+    # this whole function on the join hot path.
     room: WaitingRoom | None = getattr(request.app.state, "waiting_room", None)
     if room is None:
         room = WaitingRoom.from_resources(get_resources(request))

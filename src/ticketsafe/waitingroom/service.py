@@ -59,7 +59,8 @@ CHALLENGE_RATE_PER_IP = Rate(count=120, period_s=60, burst=30)
 CHALLENGE_RATE_PER_ACCOUNT = Rate(count=12, period_s=60, burst=4)
 
 
-def _derive(secret: bytes, purpose: str) -> bytes:
+def derive_key(secret: bytes, purpose: str) -> bytes:
+    """The waiting room's sub-keys (pow, admission, pseudonym) from the auth secret."""
     return hmac.new(secret, f"ticketsafe/waitingroom/{purpose}".encode(), hashlib.sha256).digest()
 
 
@@ -83,9 +84,9 @@ class WaitingRoom:
     ) -> None:
         self.repo = QueueRepository(db)
         self.store = QueueStore(redis)
-        self.pow = ProofOfWork(_derive(secret, "pow"))
-        self.tokens = AdmissionTokenCodec(_derive(secret, "admission"))
-        self._pseudonym_key = _derive(secret, "pseudonym")
+        self.pow = ProofOfWork(derive_key(secret, "pow"))
+        self.tokens = AdmissionTokenCodec(derive_key(secret, "admission"))
+        self._pseudonym_key = derive_key(secret, "pseudonym")
         self._limiter = RateLimiter(redis)
         self._rate_per_ip = rate_per_ip
         self._rate_per_account = rate_per_account
