@@ -79,7 +79,9 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
-async def _connection(port: int, requests: list[bytes], latencies: list[float], statuses: dict[int, int]) -> None:
+async def _connection(
+    port: int, requests: list[bytes], latencies: list[float], statuses: dict[int, int]
+) -> None:
     reader, writer = await asyncio.open_connection(HOST, port)
     try:
         for request in requests:
@@ -126,17 +128,22 @@ async def prepare(settings: Settings, event_id: str) -> None:
         room = WaitingRoom.from_resources(res)
         await room.configure_queue(
             QueueConfig(
-                event_id=event_id, org_id="org_bench",
+                event_id=event_id,
+                org_id="org_bench",
                 on_sale_at=datetime.now(UTC) - timedelta(seconds=1),
-                pow_difficulty=0, rate_per_minute=6_000, grace_period=timedelta(minutes=10),
+                pow_difficulty=0,
+                rate_per_minute=6_000,
+                grace_period=timedelta(minutes=10),
             )
-        )  # fmt: skip
+        )
         await res.redis.set("bench:mem0", "0")
     finally:
         await res.close()
 
 
-async def inspect(settings: Settings, event_id: str, people: int, mem_before: int) -> dict[str, Any]:
+async def inspect(
+    settings: Settings, event_id: str, people: int, mem_before: int
+) -> dict[str, Any]:
     res = Resources.open(settings)
     try:
         k = QueueKeys(event_id)
@@ -146,7 +153,7 @@ async def inspect(settings: Settings, event_id: str, people: int, mem_before: in
         joined = int(await r.hget(k.stats, "joined") or 0)
         seen = await r.zcard(k.seen)
         admitted = await r.zcard(k.admitted)
-        scores = await r.zrange(k.queue, 0, -1, withscores=True)
+        scores: Any = await r.zrange(k.queue, 0, -1, withscores=True)
         distinct_scores = len({s for _, s in scores})
         info = await r.info("memory")
         per_person = {
@@ -155,19 +162,26 @@ async def inspect(settings: Settings, event_id: str, people: int, mem_before: in
         }
         used = int(info["used_memory"]) - mem_before
         return {
-            "people": people, "queued": queued, "admitted_meanwhile": admitted,
-            "seq": seq, "joined_counter": joined, "heartbeats": seen,
+            "people": people,
+            "queued": queued,
+            "admitted_meanwhile": admitted,
+            "seq": seq,
+            "joined_counter": joined,
+            "heartbeats": seen,
             "distinct_places": distinct_scores,
-            "consistent": queued + admitted == people == seq == joined and distinct_scores == queued,
+            "consistent": queued + admitted == people == seq == joined
+            and distinct_scores == queued,
             "redis_used_memory_delta_bytes": used,
             "redis_bytes_per_person": round(used / max(1, people), 1),
-            "key_bytes_per_person": {n: round(b / max(1, people), 1) for n, b in per_person.items()},
-        }  # fmt: skip
+            "key_bytes_per_person": {
+                n: round(b / max(1, people), 1) for n, b in per_person.items()
+            },
+        }
     finally:
         await res.close()
 
 
-def main() -> None:
+def main() -> None:  # noqa: PLR0915 - a linear script
     ap = argparse.ArgumentParser()
     ap.add_argument("--people", type=int, default=200_000)
     ap.add_argument("--api-workers", type=int, default=2)
@@ -175,6 +189,11 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=64, help="per loader")
     ap.add_argument("--timeout", type=float, default=120.0)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument(
+        "--direct",
+        action="store_true",
+        help="call the join service in-process (no HTTP): the queue's own capacity",
+    )
     a = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="ts-bench-wr-"))
@@ -182,31 +201,63 @@ def main() -> None:
     stores.start()
     api: subprocess.Popen[bytes] | None = None
     try:
-        assert stores.mongo_url and stores.redis_url
+        assert stores.mongo_url
+        assert stores.redis_url
         secret = secrets.token_urlsafe(48)
         port = free_port()
         event_id = f"bench{secrets.token_hex(4)}"
         env = {
-            **os.environ, "TICKETSAFE_MONGO_URL": stores.mongo_url,
-            "TICKETSAFE_REDIS_URL": stores.redis_url, "TICKETSAFE_AUTH_SECRET": secret,
-            "TICKETSAFE_TLS_ENABLED": "false", "TICKETSAFE_LOG_LEVEL": "WARNING",
-            "TICKETSAFE_DATA_DIR": str(tmp / "data"), "TICKETSAFE_MONGO_DATABASE": "bench",
-        }  # fmt: skip
+            **os.environ,
+            "TICKETSAFE_MONGO_URL": stores.mongo_url,
+            "TICKETSAFE_REDIS_URL": stores.redis_url,
+            "TICKETSAFE_AUTH_SECRET": secret,
+            "TICKETSAFE_TLS_ENABLED": "false",
+            "TICKETSAFE_LOG_LEVEL": "WARNING",
+            "TICKETSAFE_DATA_DIR": str(tmp / "data"),
+            "TICKETSAFE_MONGO_DATABASE": "bench",
+        }
         settings = Settings(
-            mongo_url=SecretStr(stores.mongo_url), redis_url=SecretStr(stores.redis_url),
-            auth_secret=SecretStr(secret), mongo_database="bench", tls_enabled=False,
-        )  # fmt: skip
+            mongo_url=SecretStr(stores.mongo_url),
+            redis_url=SecretStr(stores.redis_url),
+            auth_secret=SecretStr(secret),
+            mongo_database="bench",
+            tls_enabled=False,
+        )
         asyncio.run(prepare(settings, event_id))
         mem_before = asyncio.run(_used_memory(settings))
+        if a.direct:
+            report = asyncio.run(direct(settings, event_id, a.people, a.connections))
+            report["state"] = asyncio.run(inspect(settings, event_id, a.people, mem_before))
+            print(json.dumps(report, indent=2))
+            return
         api = subprocess.Popen(  # noqa: S603
             [
-                sys.executable, "-m", "uvicorn", "--factory", "waitingroom_app:app",
-                "--app-dir", str(Path(__file__).parent), "--host", HOST, "--port", str(port),
-                "--workers", str(a.api_workers), "--http", "httptools", "--loop", "uvloop",
-                "--no-access-log", "--log-level", "warning", "--backlog", "4096",
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "waitingroom_app:app",
+                "--app-dir",
+                str(Path(__file__).parent),
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--workers",
+                str(a.api_workers),
+                "--http",
+                "httptools",
+                "--loop",
+                "uvloop",
+                "--no-access-log",
+                "--log-level",
+                "warning",
+                "--backlog",
+                "4096",
             ],
-            env=env, start_new_session=True,
-        )  # fmt: skip
+            env=env,
+            start_new_session=True,
+        )
         _wait_for_port(port)
         time.sleep(1.0 + a.api_workers * 0.5)
         ctx = mp.get_context("spawn")
@@ -216,8 +267,14 @@ def main() -> None:
         for i in range(a.loaders):
             users = range(i * per, a.people if i == a.loaders - 1 else (i + 1) * per)
             ready = ctx.Event()
-            args = {"secret": secret, "event_id": event_id, "users": users, "port": port,
-                    "connections": a.connections, "timeout": a.timeout}  # fmt: skip
+            args = {
+                "secret": secret,
+                "event_id": event_id,
+                "users": users,
+                "port": port,
+                "connections": a.connections,
+                "timeout": a.timeout,
+            }
             p = ctx.Process(target=loader, args=(args, out, ready, go))
             p.start()
             procs.append(p)
@@ -238,15 +295,22 @@ def main() -> None:
         state = asyncio.run(inspect(settings, event_id, a.people, mem_before))
         q = statistics.quantiles(latencies, n=100)
         report = {
-            "people": a.people, "api_workers": a.api_workers, "loaders": a.loaders,
-            "connections": a.connections * a.loaders, "cpus": os.cpu_count(),
+            "people": a.people,
+            "api_workers": a.api_workers,
+            "loaders": a.loaders,
+            "connections": a.connections * a.loaders,
+            "cpus": os.cpu_count(),
             "duration_s": round(end - start, 2),
             "joins_per_s": round(statuses.get(200, 0) / (end - start)),
             "statuses": statuses,
-            "latency_ms": {"p50": round(q[49] * 1000, 1), "p95": round(q[94] * 1000, 1),
-                           "p99": round(q[98] * 1000, 1), "max": round(latencies[-1] * 1000, 1)},
+            "latency_ms": {
+                "p50": round(q[49] * 1000, 1),
+                "p95": round(q[94] * 1000, 1),
+                "p99": round(q[98] * 1000, 1),
+                "max": round(latencies[-1] * 1000, 1),
+            },
             "state": state,
-        }  # fmt: skip
+        }
         text = json.dumps(report, indent=2)
         print(text)
         if a.json:
@@ -256,6 +320,40 @@ def main() -> None:
             os.killpg(api.pid, signal.SIGTERM)
             api.wait(timeout=20)
         stores.stop()
+
+
+async def direct(
+    settings: Settings, event_id: str, people: int, concurrency: int
+) -> dict[str, Any]:
+    """The join service without HTTP: challenge check, pseudonym, one Lua call."""
+    from ticketsafe.waitingroom.schemas import JoinIn  # noqa: PLC0415
+
+    res = Resources.open(settings)
+    try:
+        room = WaitingRoom.from_resources(res)
+        bodies = [
+            (
+                Principal(f"usr_{i:07d}"),
+                JoinIn(challenge=room.pow.issue(event_id, f"usr_{i:07d}", 0), solution="0"),
+            )
+            for i in range(people)
+        ]
+
+        async def worker(part: list[tuple[Principal, Any]]) -> None:
+            for principal, body in part:
+                await room.join(event_id, principal, body)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(bodies[i::concurrency]) for i in range(concurrency)))
+        elapsed = time.perf_counter() - start
+        return {
+            "mode": "direct (no HTTP), one process",
+            "people": people,
+            "duration_s": round(elapsed, 2),
+            "joins_per_s": round(people / elapsed),
+        }
+    finally:
+        await res.close()
 
 
 async def _used_memory(settings: Settings) -> int:
