@@ -232,6 +232,10 @@ async def test_organizer_view_and_rate_change_need_membership(
     assert r.json()["rate_per_minute"] == 120
     again = await room.configure_queue(config)  # idempotent; seed and commitment unchanged
     assert again.commitment == (await room.public_draw(ev)).commitment
+    actions = await app.state.resources.db["audit_log"].distinct(
+        "action", {"subject": f"event:{ev}"}
+    )
+    assert set(actions) == {"waitingroom.configured", "waitingroom.admission_changed"}
     with pytest.raises(NotFound):
         await room.update_admission(ev, Principal("usr_x"), AdmissionUpdate(rate_per_minute=1))
     missing = await client.post("/waitingroom/events/nope/challenge", headers=auth(app, "usr_x"))

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ticketsafe.identity.principal import Principal
+from ticketsafe.infra import audit
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.ratelimit import Rate, RateLimiter
 from ticketsafe.infra.redisdb import RedisClient
@@ -82,6 +83,7 @@ class WaitingRoom:
         rate_per_ip: Rate = CHALLENGE_RATE_PER_IP,
         rate_per_account: Rate = CHALLENGE_RATE_PER_ACCOUNT,
     ) -> None:
+        self._db = db
         self.repo = QueueRepository(db)
         self.store = QueueStore(redis)
         self.pow = ProofOfWork(derive_key(secret, "pow"))
@@ -102,7 +104,7 @@ class WaitingRoom:
 
     # -- configuration (catalog) ------------------------------------------------------
 
-    async def configure_queue(self, config: QueueConfig) -> StoredQueue:
+    async def configure_queue(self, config: QueueConfig, *, actor: str = "system") -> StoredQueue:
         """Create or update an event's queue; idempotent. The seed (and so the published
         commitment) is fixed at creation; on-sale time cannot move once drawn."""
         existing = await self.repo.get(config.event_id)
@@ -119,6 +121,13 @@ class WaitingRoom:
         stored = await self.repo.get(config.event_id)
         assert stored is not None
         await self.store.prime(stored)
+        await audit.record(
+            self._db,
+            actor=actor,
+            action="waitingroom.configured",
+            subject=f"event:{config.event_id}",
+            data={"config": config.model_dump(mode="json"), "commitment": stored.commitment},
+        )
         return stored
 
     async def _queue(self, event_id: str) -> StoredQueue:
@@ -333,10 +342,23 @@ class WaitingRoom:
         await self.store.set_admission(
             event_id, config.mode, config.rate_per_minute, config.target_active
         )
+        await audit.record(
+            self._db,
+            actor=principal.user_id,
+            action="waitingroom.admission_changed",
+            subject=f"event:{event_id}",
+            data=update.model_dump(mode="json", exclude_none=True),
+        )
         return await self._stats(await self._queue(event_id))
 
     async def close_queue(self, event_id: str, principal: Principal) -> QueueStats:
         await self._owned(event_id, principal)
         await self.repo.mark_closed(event_id)
         await self.store.close(event_id)
+        await audit.record(
+            self._db,
+            actor=principal.user_id,
+            action="waitingroom.closed",
+            subject=f"event:{event_id}",
+        )
         return await self._stats(await self._queue(event_id))
