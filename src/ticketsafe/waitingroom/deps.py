@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from ticketsafe.infra.deps import get_resources
+from ticketsafe.realtime.hub import Hub
 from ticketsafe.waitingroom.service import WaitingRoom
 
 
@@ -20,4 +21,13 @@ async def get_waiting_room(request: Request) -> WaitingRoom:
     return room
 
 
+async def get_hub(request: Request) -> Hub:
+    hub: Hub | None = getattr(request.app.state, "realtime_hub", None)
+    if hub is None:
+        hub = Hub(get_resources(request).redis)
+        request.app.state.realtime_hub = hub
+    return hub
+
+
 WaitingRoomDep = Annotated[WaitingRoom, Depends(get_waiting_room)]
+HubDep = Annotated[Hub, Depends(get_hub)]
