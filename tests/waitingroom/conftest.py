@@ -91,3 +91,22 @@ async def http_join(
         headers=headers,
         json={"challenge": body["challenge"], "solution": solution},
     )
+
+
+async def zmembers(redis: Any, key: str) -> list[str]:
+    """Members of a sorted set, head first (typed for the tests)."""
+    raw: list[bytes] = await redis.zrange(key, 0, -1)
+    return [m.decode() for m in raw]
+
+
+async def zscores(redis: Any, key: str) -> dict[str, float]:
+    raw: list[tuple[bytes, float]] = await redis.zrange(key, 0, -1, withscores=True)
+    return {m.decode(): float(s) for m, s in raw}
+
+
+async def start_sale(room: WaitingRoom, config: QueueConfig) -> QueueConfig:
+    """Move on-sale to now (allowed before the draw), so a slow machine cannot turn a
+    pre-queue scenario into a post-on-sale one."""
+    now = config.model_copy(update={"on_sale_at": datetime.now(UTC) - timedelta(milliseconds=5)})
+    await room.configure_queue(now)
+    return now

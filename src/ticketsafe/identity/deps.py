@@ -18,6 +18,7 @@ from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.crypto.keyring import KeyRing
 from ticketsafe.infra.deps import DbDep, RedisDep, SettingsDep
 from ticketsafe.infra.errors import Forbidden, Unauthenticated
+from ticketsafe.infra.idempotency import VERIFIED_PRINCIPAL
 from ticketsafe.infra.ratelimit import RateLimiter
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login")
@@ -32,11 +33,16 @@ TokenCodecDep = Annotated[AccessTokenCodec, Depends(get_token_codec)]
 
 
 async def get_optional_user(
+    request: Request,
     codec: TokenCodecDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal | None:
     if credentials is None:
         return None
+    verified = getattr(request.state, VERIFIED_PRINCIPAL, None)  # by the idempotency layer
+    if verified is not None and verified[0] == credentials.credentials:
+        principal: Principal = verified[1]
+        return principal
     return codec.verify(credentials.credentials)
 
 

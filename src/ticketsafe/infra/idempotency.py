@@ -39,6 +39,7 @@ from ticketsafe.infra.redisdb import RedisClient
 log = logging.getLogger("ticketsafe.idempotency")
 
 HEADER = b"idempotency-key"
+VERIFIED_PRINCIPAL = "verified_principal"
 _MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _RUNNING_TTL_MS = 60_000
 _DONE_TTL_MS = 24 * 3600 * 1000
@@ -168,6 +169,8 @@ def _owner(scope: Scope, headers: dict[bytes, bytes]) -> str | None:
         principal = scope["app"].state.token_codec.verify(token.strip())
     except TicketSafeError:
         return None
+    # Verified once per request: the auth dependency reuses it instead of decoding again.
+    scope.setdefault("state", {})[VERIFIED_PRINCIPAL] = (token.strip(), principal)
     return f"user:{principal.user_id}"
 
 

@@ -10,6 +10,7 @@ import time
 
 import orjson
 
+from ticketsafe.infra import audit
 from ticketsafe.infra.errors import Conflict
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.redisdb import RedisClient
@@ -26,6 +27,7 @@ def _now_ms() -> int:
 
 class Admissions:
     def __init__(self, db: Database, redis: RedisClient) -> None:
+        self._db = db
         self.repo = QueueRepository(db)
         self.store = QueueStore(redis)
 
@@ -53,6 +55,13 @@ class Admissions:
             return None
         digest = hashlib.sha256(text.encode()).hexdigest()
         await self.repo.mark_drawn(event_id, placed, digest)
+        await audit.record(
+            self._db,
+            actor="system:waitingroom",
+            action="waitingroom.drawn",
+            subject=f"event:{event_id}",
+            data={"entrants": placed, "order_sha256": digest, "commitment": stored.commitment},
+        )
         await self.store.publish(event_id, orjson.dumps({"type": "drawn", "entrants": placed}))
         log.info("waiting room drawn", extra={"event_id": event_id, "entrants": placed})
         return placed

@@ -7,10 +7,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from ticketsafe.infra.deps import get_resources
+from ticketsafe.realtime.hub import Hub
 from ticketsafe.waitingroom.service import WaitingRoom
 
 
 async def get_waiting_room(request: Request) -> WaitingRoom:
+    # async: FastAPI runs plain `def` dependencies in a thread pool, which costs more than
+    # this whole function on the join hot path.
     room: WaitingRoom | None = getattr(request.app.state, "waiting_room", None)
     if room is None:
         room = WaitingRoom.from_resources(await get_resources(request))
@@ -18,4 +21,13 @@ async def get_waiting_room(request: Request) -> WaitingRoom:
     return room
 
 
+async def get_hub(request: Request) -> Hub:
+    hub: Hub | None = getattr(request.app.state, "realtime_hub", None)
+    if hub is None:
+        hub = Hub((await get_resources(request)).redis)
+        request.app.state.realtime_hub = hub
+    return hub
+
+
 WaitingRoomDep = Annotated[WaitingRoom, Depends(get_waiting_room)]
+HubDep = Annotated[Hub, Depends(get_hub)]

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import StreamingResponse
 
 from ticketsafe.identity.deps import CurrentUser
-from ticketsafe.waitingroom.deps import WaitingRoomDep
+from ticketsafe.waitingroom.deps import HubDep, WaitingRoomDep
 from ticketsafe.waitingroom.live import status_stream
 from ticketsafe.waitingroom.schemas import (
     AdmissionUpdate,
@@ -49,12 +49,12 @@ async def queue_status(event_id: str, user: CurrentUser, room: WaitingRoomDep) -
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 async def queue_status_stream(
-    event_id: str, user: CurrentUser, room: WaitingRoomDep
+    event_id: str, user: CurrentUser, room: WaitingRoomDep, hub: HubDep
 ) -> StreamingResponse:
     """The same status pushed as Server-Sent Events (also a heartbeat while connected)."""
     await room.status(event_id, user)  # 404 before the stream starts if there is no queue
     return StreamingResponse(
-        status_stream(room, event_id, user),
+        status_stream(room, hub, event_id, user),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )

@@ -1,17 +1,23 @@
 """Live status over Server-Sent Events.
 
 Each connection re-reads the caller's place (one script call, which is also the
-heartbeat) and sends it when it changed, or a comment line as keep-alive, at the pace the
-status suggests (`poll_after_s`: faster near the head). The stream ends once the buyer is
-admitted (the last event carries the admission token) or has no place.
+heartbeat) and sends it when it changed, or a comment line as keep-alive. It re-reads when
+the admission worker publishes (draw, admissions: `ticketsafe.realtime.hub` wakes it) and
+at least at the pace the status suggests (`poll_after_s`), so a lost message only delays.
+The stream ends once the buyer is admitted (the last event carries the admission token)
+or has no place.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import random
 from collections.abc import AsyncIterator
 
 from ticketsafe.identity.principal import Principal
+from ticketsafe.realtime.hub import Hub
+from ticketsafe.waitingroom.keys import QueueKeys
 from ticketsafe.waitingroom.schemas import PlaceState
 from ticketsafe.waitingroom.service import WaitingRoom
 
@@ -20,7 +26,20 @@ KEEP_ALIVE_S = 15.0
 
 
 async def status_stream(
-    room: WaitingRoom, event_id: str, principal: Principal, *, max_s: float = MAX_STREAM_S
+    room: WaitingRoom,
+    hub: Hub,
+    event_id: str,
+    principal: Principal,
+    *,
+    max_s: float = MAX_STREAM_S,
+) -> AsyncIterator[str]:
+    async with hub.listen(QueueKeys(event_id).channel) as wake:
+        async for chunk in _stream(room, wake, event_id, principal, max_s):
+            yield chunk
+
+
+async def _stream(
+    room: WaitingRoom, wake: asyncio.Event, event_id: str, principal: Principal, max_s: float
 ) -> AsyncIterator[str]:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + max_s
@@ -38,4 +57,7 @@ async def status_stream(
             last_sent = loop.time()
         if current.state in (PlaceState.ADMITTED, PlaceState.NOT_IN_QUEUE):
             return
-        await asyncio.sleep(min(current.poll_after_s, 5.0))
+        wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), min(current.poll_after_s, 5.0))
+        await asyncio.sleep(0.05 + random.random() * 0.25)  # noqa: S311 - spread the re-reads

@@ -177,10 +177,16 @@ class QueueStore:
             QueueKeys(event_id).cfg, mapping={"mode": mode.value, "rate": rate, "target": target}
         )
 
-    async def close(self, event_id: str) -> None:
+    async def close(self, event_id: str, keep_s: int = 86_400) -> None:
+        """Closed: no more joins or admissions; the live keys expire after `keep_s`
+        (the MongoDB record and the published draw stay)."""
+        k = QueueKeys(event_id)
+        live = [k.pre, k.queue, k.seen, k.admitted, k.active, k.seq, k.stats, k.done]
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(QueueKeys(event_id).cfg, "state", QueueState.CLOSED.value)
+            pipe.hset(k.cfg, "state", QueueState.CLOSED.value)
             pipe.srem(EVENTS_INDEX, event_id)
+            for key in [k.cfg, *live]:
+                pipe.expire(key, keep_s)
             await pipe.execute()
 
     async def join(

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ticketsafe.identity.principal import Principal
+from ticketsafe.infra import audit
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.ratelimit import Rate, RateLimiter
 from ticketsafe.infra.redisdb import RedisClient
@@ -59,7 +60,8 @@ CHALLENGE_RATE_PER_IP = Rate(count=120, period_s=60, burst=30)
 CHALLENGE_RATE_PER_ACCOUNT = Rate(count=12, period_s=60, burst=4)
 
 
-def _derive(secret: bytes, purpose: str) -> bytes:
+def derive_key(secret: bytes, purpose: str) -> bytes:
+    """The waiting room's sub-keys (pow, admission, pseudonym) from the auth secret."""
     return hmac.new(secret, f"ticketsafe/waitingroom/{purpose}".encode(), hashlib.sha256).digest()
 
 
@@ -81,11 +83,12 @@ class WaitingRoom:
         rate_per_ip: Rate = CHALLENGE_RATE_PER_IP,
         rate_per_account: Rate = CHALLENGE_RATE_PER_ACCOUNT,
     ) -> None:
+        self._db = db
         self.repo = QueueRepository(db)
         self.store = QueueStore(redis)
-        self.pow = ProofOfWork(_derive(secret, "pow"))
-        self.tokens = AdmissionTokenCodec(_derive(secret, "admission"))
-        self._pseudonym_key = _derive(secret, "pseudonym")
+        self.pow = ProofOfWork(derive_key(secret, "pow"))
+        self.tokens = AdmissionTokenCodec(derive_key(secret, "admission"))
+        self._pseudonym_key = derive_key(secret, "pseudonym")
         self._limiter = RateLimiter(redis)
         self._rate_per_ip = rate_per_ip
         self._rate_per_account = rate_per_account
@@ -107,7 +110,7 @@ class WaitingRoom:
 
     # -- configuration (catalog) ------------------------------------------------------
 
-    async def configure_queue(self, config: QueueConfig) -> StoredQueue:
+    async def configure_queue(self, config: QueueConfig, *, actor: str = "system") -> StoredQueue:
         """Create or update an event's queue; idempotent. The seed (and so the published
         commitment) is fixed at creation; on-sale time cannot move once drawn."""
         existing = await self.repo.get(config.event_id)
@@ -124,6 +127,13 @@ class WaitingRoom:
         stored = await self.repo.get(config.event_id)
         assert stored is not None
         await self.store.prime(stored)
+        await audit.record(
+            self._db,
+            actor=actor,
+            action="waitingroom.configured",
+            subject=f"event:{config.event_id}",
+            data={"config": config.model_dump(mode="json"), "commitment": stored.commitment},
+        )
         return stored
 
     async def _queue(self, event_id: str) -> StoredQueue:
@@ -338,10 +348,23 @@ class WaitingRoom:
         await self.store.set_admission(
             event_id, config.mode, config.rate_per_minute, config.target_active
         )
+        await audit.record(
+            self._db,
+            actor=principal.user_id,
+            action="waitingroom.admission_changed",
+            subject=f"event:{event_id}",
+            data=update.model_dump(mode="json", exclude_none=True),
+        )
         return await self._stats(await self._queue(event_id))
 
     async def close_queue(self, event_id: str, principal: Principal) -> QueueStats:
         await self._owned(event_id, principal)
         await self.repo.mark_closed(event_id)
         await self.store.close(event_id)
+        await audit.record(
+            self._db,
+            actor=principal.user_id,
+            action="waitingroom.closed",
+            subject=f"event:{event_id}",
+        )
         return await self._stats(await self._queue(event_id))

@@ -1,0 +1,1 @@
+"""Realtime: fan-out of live events (Redis pub/sub) to SSE/WebSocket connections."""
