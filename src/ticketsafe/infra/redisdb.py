@@ -20,7 +20,7 @@ def create_redis_client(url: str, *, timeout_s: float = 5.0) -> RedisClient:
         max_connections=512,
         timeout=timeout_s,
     )
-    return Redis(connection_pool=pool)
+    return Redis.from_pool(pool)  # the client owns the pool: aclose() closes it too
 
 
 async def ping_redis(client: RedisClient) -> None:
