@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import json
 from pathlib import Path
 
@@ -183,12 +184,16 @@ async def test_fixed_rate_admits_at_the_organizer_rate(
     await room.configure_queue(config)
     ev = config.event_id
     await asyncio.gather(*(join_direct(room, ev, f"usr_{i}") for i in range(100)))
+    started = time.monotonic()
     await admissions.tick()
     for _ in range(10):
         await asyncio.sleep(0.1)
         await asyncio.gather(admissions.tick(), admissions.tick())  # overlapping ticks
+    elapsed = time.monotonic() - started
     s = await room.stats(ev, ORGANIZER)
-    assert 8 <= s.admitted <= 14, s  # ≈ 1.1 s x 10/s, never doubled by the second tick
+    # ≈ elapsed x 10/s (elapsed is ~1.1 s, more on a loaded machine), never doubled by the
+    # second tick: the rate is a bound on admissions, whatever the number of tickers.
+    assert int(elapsed * 10 * 0.6) <= s.admitted <= int(elapsed * 10) + 3, (s, elapsed)
     assert s.admitted + s.queue_length == 100
     assert s.estimated_time_to_clear_s == pytest.approx(s.queue_length * 60 / 600, abs=1)
 
