@@ -69,14 +69,22 @@ async def test_refund_by_another_organization_is_refused(sale: Sale) -> None:
     assert await seat_status(sale, "A:r-2:s-1") == "sold"
 
 
-async def test_unpaid_order_expires_and_releases_its_seats(
-    sale: Sale, resources: Resources, worker: Worker
-) -> None:
+async def expired_pix_order(
+    sale: Sale, resources: Resources, worker: Worker, seat: str
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """A PIX order for one seat whose payment deadline passed and which the worker expired."""
     buyer = sale.buyer("usr_1")
-    hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-3"]})
+    hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": [seat]})
     order = (await sale.checkout(buyer, hold, method="pix")).json()
     await _overdue(resources, order["id"])
     await _expire(worker)
+    return buyer, dict(order)
+
+
+async def test_unpaid_order_expires_and_releases_its_seats(
+    sale: Sale, resources: Resources, worker: Worker
+) -> None:
+    buyer, order = await expired_pix_order(sale, resources, worker, "A:r-1:s-3")
     got = await sale.client.get(f"/orders/{order['id']}", headers=buyer)
     assert (got.json()["status"], got.json()["payment"]["status"]) == ("expired", "voided")
     assert await seat_status(sale, "A:r-1:s-3") == "available"
@@ -85,11 +93,7 @@ async def test_unpaid_order_expires_and_releases_its_seats(
 async def test_late_pix_payment_reserves_again_when_seats_are_free(
     sale: Sale, resources: Resources, worker: Worker
 ) -> None:
-    buyer = sale.buyer("usr_1")
-    hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-4"]})
-    order = (await sale.checkout(buyer, hold, method="pix")).json()
-    await _overdue(resources, order["id"])
-    await _expire(worker)
+    buyer, order = await expired_pix_order(sale, resources, worker, "A:r-1:s-4")
     await _pay_pix(sale, resources, order["id"])
     await run_jobs(worker)
     got = (await sale.client.get(f"/orders/{order['id']}", headers=buyer)).json()
@@ -100,11 +104,7 @@ async def test_late_pix_payment_reserves_again_when_seats_are_free(
 async def test_late_pix_payment_is_refunded_when_seats_are_gone(
     sale: Sale, resources: Resources, worker: Worker
 ) -> None:
-    buyer = sale.buyer("usr_1")
-    hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-5"]})
-    order = (await sale.checkout(buyer, hold, method="pix")).json()
-    await _overdue(resources, order["id"])
-    await _expire(worker)
+    buyer, order = await expired_pix_order(sale, resources, worker, "A:r-1:s-5")
     await paid_order(sale, "usr_2", ["A:r-1:s-5"])  # someone else bought the seat meanwhile
     await _pay_pix(sale, resources, order["id"])
     await run_jobs(worker)

@@ -13,7 +13,7 @@ from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.resources import Resources
 from ticketsafe.payments import service
 from ticketsafe.payments.brcode import parse
-from ticketsafe.payments.models import PaymentMethod, PaymentStatus
+from ticketsafe.payments.models import Payment, PaymentMethod, PaymentStatus
 from ticketsafe.payments.providers import ProviderContext
 from ticketsafe.payments.sandbox_psp import service as psp
 from ticketsafe.payments.sandbox_psp.service import ChargeState
@@ -30,6 +30,15 @@ async def card_token(client: httpx.AsyncClient, number: str) -> str:
     )
     assert r.status_code == 201, r.text
     return str(r.json()["token"])
+
+
+async def card_payment(
+    client: httpx.AsyncClient, ctx: ProviderContext, number: str, amount_cents: int
+) -> Payment:
+    return await service.start_payment(
+        ctx, order_id="ord_card", method=PaymentMethod.CARD_SANDBOX,
+        amount_cents=amount_cents, currency="BRL", card_token=await card_token(client, number),
+    )  # fmt: skip
 
 
 async def test_tokenising_keeps_only_brand_and_last4(
@@ -58,11 +67,7 @@ async def test_invalid_card_is_422_with_fields(client: httpx.AsyncClient) -> Non
 
 
 async def test_card_authorise_then_capture(client: httpx.AsyncClient, ctx: ProviderContext) -> None:
-    token = await card_token(client, VISA_OK)
-    payment = await service.start_payment(
-        ctx, order_id="ord_1", method=PaymentMethod.CARD_SANDBOX, amount_cents=5000,
-        currency="BRL", card_token=token,
-    )  # fmt: skip
+    payment = await card_payment(client, ctx, VISA_OK, 5000)
     assert payment.status is PaymentStatus.AUTHORIZED
     assert payment.card is not None
     assert (payment.card.brand, payment.card.last4) == ("visa", "4242")
@@ -86,11 +91,7 @@ async def test_token_is_single_use(client: httpx.AsyncClient, ctx: ProviderConte
 
 
 async def test_declined_card_fails(client: httpx.AsyncClient, ctx: ProviderContext) -> None:
-    token = await card_token(client, VISA_DECLINED)
-    payment = await service.start_payment(
-        ctx, order_id="o", method=PaymentMethod.CARD_SANDBOX, amount_cents=100, currency="BRL",
-        card_token=token,
-    )  # fmt: skip
+    payment = await card_payment(client, ctx, VISA_DECLINED, 100)
     assert payment.status is PaymentStatus.FAILED
     assert payment.instructions["decline_code"] == "card_declined"
 
@@ -98,11 +99,7 @@ async def test_declined_card_fails(client: httpx.AsyncClient, ctx: ProviderConte
 async def test_3ds_confirmation_arrives_by_signed_webhook(
     client: httpx.AsyncClient, ctx: ProviderContext, worker_resources: Resources
 ) -> None:
-    token = await card_token(client, VISA_3DS)
-    payment = await service.start_payment(
-        ctx, order_id="o", method=PaymentMethod.CARD_SANDBOX, amount_cents=100, currency="BRL",
-        card_token=token,
-    )  # fmt: skip
+    payment = await card_payment(client, ctx, VISA_3DS, 100)
     assert payment.status is PaymentStatus.REQUIRES_ACTION
     url = payment.instructions["challenge_url"]
     assert (await client.post(url, json={"outcome": "approve"})).status_code == 200
@@ -155,11 +152,7 @@ async def test_free_and_bank_transfer(ctx: ProviderContext) -> None:
 async def test_void_releases_the_authorisation(
     client: httpx.AsyncClient, ctx: ProviderContext
 ) -> None:
-    token = await card_token(client, VISA_OK)
-    payment = await service.start_payment(
-        ctx, order_id="o", method=PaymentMethod.CARD_SANDBOX, amount_cents=100, currency="BRL",
-        card_token=token,
-    )  # fmt: skip
+    payment = await card_payment(client, ctx, VISA_OK, 100)
     voided = await service.void(ctx, payment.id)
     assert voided.status is PaymentStatus.VOIDED
     assert payment.provider_ref is not None
@@ -171,11 +164,7 @@ async def test_void_releases_the_authorisation(
 async def test_partial_then_full_refund_and_no_over_refund(
     client: httpx.AsyncClient, ctx: ProviderContext
 ) -> None:
-    token = await card_token(client, VISA_OK)
-    payment = await service.start_payment(
-        ctx, order_id="o", method=PaymentMethod.CARD_SANDBOX, amount_cents=1000, currency="BRL",
-        card_token=token,
-    )  # fmt: skip
+    payment = await card_payment(client, ctx, VISA_OK, 1000)
     await service.capture(ctx, payment.id)
     part = await service.refund(ctx, payment.id, 300)
     assert (part.status, part.refunded_cents) == (PaymentStatus.PARTIALLY_REFUNDED, 300)
@@ -188,11 +177,7 @@ async def test_partial_then_full_refund_and_no_over_refund(
 async def test_racing_refunds_return_money_once(
     client: httpx.AsyncClient, ctx: ProviderContext, resources: Resources
 ) -> None:
-    token = await card_token(client, VISA_OK)
-    payment = await service.start_payment(
-        ctx, order_id="o", method=PaymentMethod.CARD_SANDBOX, amount_cents=1000, currency="BRL",
-        card_token=token,
-    )  # fmt: skip
+    payment = await card_payment(client, ctx, VISA_OK, 1000)
     await service.capture(ctx, payment.id)
     contexts = [ProviderContext(resources.db, JobBuffer(), ctx.settings) for _ in range(8)]
     results = await asyncio.gather(
