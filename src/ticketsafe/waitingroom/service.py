@@ -56,6 +56,7 @@ log = logging.getLogger("ticketsafe.waitingroom")
 
 # Challenges are the rate-limited resource: a join needs a fresh one, so limiting their
 # issue per IP and per account limits joins without a second script on the join path.
+NO_QUEUE_TTL_S = 5.0
 CHALLENGE_RATE_PER_IP = Rate(count=120, period_s=60, burst=30)
 CHALLENGE_RATE_PER_ACCOUNT = Rate(count=12, period_s=60, burst=4)
 
@@ -92,6 +93,9 @@ class WaitingRoom:
         self._limiter = RateLimiter(redis)
         self._rate_per_ip = rate_per_ip
         self._rate_per_account = rate_per_account
+        # Events known to have no waiting room, until a monotonic deadline: spares the
+        # hold hot path a MongoDB read per request (see `queue_active`).
+        self._no_queue_until: dict[str, float] = {}
 
     @classmethod
     def from_resources(cls, resources: Resources) -> WaitingRoom:
@@ -113,6 +117,7 @@ class WaitingRoom:
     async def configure_queue(self, config: QueueConfig, *, actor: str = "system") -> StoredQueue:
         """Create or update an event's queue; idempotent. The seed (and so the published
         commitment) is fixed at creation; on-sale time cannot move once drawn."""
+        self._no_queue_until.pop(config.event_id, None)
         existing = await self.repo.get(config.event_id)
         if existing is not None and existing.state is not QueueState.PRE:
             if existing.config.on_sale_at != config.on_sale_at:
@@ -265,10 +270,17 @@ class WaitingRoom:
     async def queue_active(self, event_id: str) -> bool:
         """True while holds for this event need an admission token: the event has a
         waiting room, its pre-queue has opened, and the organizer has not closed it."""
+        if self._no_queue_until.get(event_id, 0.0) > time.monotonic():
+            return False
         state, opens = await self.store.config_fields(event_id, "state", "opens_ms")
         if state is None:
             stored = await self.repo.get(event_id)
             if stored is None:
+                # Remembered briefly, per process: a queue configured meanwhile (always
+                # minutes before its pre-queue opens) is seen within NO_QUEUE_TTL_S.
+                if len(self._no_queue_until) > 10_000:
+                    self._no_queue_until.clear()
+                self._no_queue_until[event_id] = time.monotonic() + NO_QUEUE_TTL_S
                 return False
             await self.store.prime(stored)
             state, opens = await self.store.config_fields(event_id, "state", "opens_ms")
