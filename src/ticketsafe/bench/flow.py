@@ -41,8 +41,8 @@ class Preset:
 
 PRESETS = {
     "smoke": Preset("smoke", seats=300, ga=300, buyers=1_000, concurrency=64, max_seconds=120),
-    "medium": Preset("medium", seats=5_000, ga=5_000, buyers=25_000, concurrency=256,
-                     arrival_window_s=60, max_seconds=1_800),
+    "medium": Preset("medium", seats=2_000, ga=2_000, buyers=10_000, concurrency=128,
+                     arrival_window_s=45, max_seconds=900),
     "full": Preset("full", seats=50_000, ga=50_000, buyers=250_000, concurrency=256,
                    arrival_window_s=60, admission_per_minute=120_000, max_seconds=5_400),
 }  # fmt: skip
