@@ -17,7 +17,9 @@ from ticketsafe.bench import invariants, report
 from ticketsafe.bench.flow import PRESETS, OnSale, Preset
 from ticketsafe.bench.measure import ProcessUsage, Recorder, percentile, usage_report
 from ticketsafe.bench.server import Deployment
+from ticketsafe.infra.jobs import GROUP, STREAM
 from ticketsafe.infra.mongodb import create_mongo_client
+from ticketsafe.infra.redisdb import create_redis_client
 
 FAULTS = ("api", "worker", "redis", "mongodb")
 
@@ -126,8 +128,9 @@ async def run(preset: Preset, *, faults: bool) -> tuple[dict[str, Any], Recorder
             wall = time.monotonic() - started
             stop.set()
             await asyncio.gather(*helpers, return_exceptions=True)
-            await asyncio.sleep(2)  # let the worker apply the last webhooks
         assert deployment.stores is not None
+        assert deployment.stores.redis_url is not None
+        await _drain_jobs(deployment.stores.redis_url)  # the last webhooks, applied
         assert deployment.stores.mongo_url is not None
         mongo = create_mongo_client(deployment.stores.mongo_url)
         try:
@@ -143,6 +146,21 @@ async def run(preset: Preset, *, faults: bool) -> tuple[dict[str, Any], Recorder
         return summary, recorder
     finally:
         deployment.stop()
+
+
+async def _drain_jobs(redis_url: str, timeout_s: float = 60.0) -> None:
+    """Wait until the worker has taken and acknowledged every queued job (due ones)."""
+    redis = create_redis_client(redis_url)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            waiting = await redis.xlen(STREAM)
+            pending: Any = await redis.xpending(STREAM, GROUP)
+            if waiting == 0 and int(pending["pending"]) == 0:
+                return
+            await asyncio.sleep(0.5)
+    finally:
+        await redis.aclose()
 
 
 def _report(
