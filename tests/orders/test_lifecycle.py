@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 
-from tests.orders.conftest import Sale, bearer, run_jobs
+from tests.orders.conftest import Sale, bearer, open_sale, run_jobs
 from tests.orders.test_checkout import VISA_DECLINED, VISA_OK, card, seat_status
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.infra.crypto.keyring import KeyRing, load_keyring
@@ -265,3 +266,21 @@ async def test_cancelling_the_event_refunds_everyone(
         "status"
     ] == "cancelled"
     assert await resources.db["inventory_units"].count_documents({}) == 0
+
+
+async def test_buyer_cancels_a_paid_order_only_where_the_event_allows(
+    app: FastAPI, client: httpx.AsyncClient, resources: Resources, sale: Sale
+) -> None:
+    refused_order = await paid_order(sale, "usr_1", ["A:r-1:s-1"])
+    buyer = sale.buyer("usr_1")
+    refused = await client.post(f"/orders/{refused_order['id']}/cancel", json={}, headers=buyer)
+    assert (refused.status_code, refused.json()["code"]) == (409, "cancellation_not_allowed")
+    flexible = await open_sale(app, client, resources, buyer_cancellation_hours=48)
+    order = await paid_order(flexible, "usr_1", ["A:r-1:s-1"])
+    r = await client.post(
+        f"/orders/{order['id']}/cancel", json={"reason": "não posso ir"}, headers=buyer
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["refunded_cents"]) == ("refunded", 10_000)
+    assert await seat_status(flexible, "A:r-1:s-1") == "available"
+    assert await seat_status(sale, "A:r-1:s-1") == "sold"

@@ -121,6 +121,11 @@ class EventFields(BaseModel):
     waiting_room: WaitingRoomConfig = Field(default_factory=WaitingRoomConfig)
     hold_duration_s: int = Field(default=600, ge=60, le=3_600)
     requires_cpf: bool = False
+    buyer_cancellation_hours: int | None = Field(
+        default=None, ge=0, le=24 * 365,
+        description="Buyers may cancel paid orders (full refund) until this many hours "
+        "before the start; None = no self-service cancellation.",
+    )  # fmt: skip
 
     @field_validator("timezone")
     @classmethod
@@ -181,6 +186,7 @@ class EventUpdate(BaseModel):
     waiting_room: WaitingRoomConfig | None = None
     hold_duration_s: int | None = None
     requires_cpf: bool | None = None
+    buyer_cancellation_hours: int | None = None
 
 
 # Fields still editable once an event is published (they change no sale already made).

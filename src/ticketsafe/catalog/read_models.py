@@ -48,6 +48,7 @@ class EventSalesView:
     price_levels: tuple[PriceLevel, ...]  # id, name, amount_minor, seat_categories, ga_areas
     ticket_types: tuple[TicketType, ...]  # id, kind, name, eligibility_note, quota, price_for()
     requires_cpf: bool
+    buyer_cancellation_hours: int | None = None  # None: buyers cannot cancel paid orders
 
     def is_selling(self, now: datetime) -> bool:
         """On sale and inside the sales window."""
@@ -132,6 +133,7 @@ def sales_view_of(event: Event) -> EventSalesView:
         price_levels=tuple(event.price_levels),
         ticket_types=tuple(event.ticket_types),
         requires_cpf=event.requires_cpf,
+        buyer_cancellation_hours=event.buyer_cancellation_hours,
     )
 
 

@@ -44,8 +44,9 @@ async def my_orders(user: CurrentUser, db: DbDep) -> list[OrderOut]:
 async def cancel(
     order_id: str, body: CancelRequest, user: CurrentUser, orders: OrdersDep
 ) -> OrderOut:
-    """Cancel an unpaid order: its seats go back on sale at once."""
-    return OrderOut.of(await orders.cancel_pending(user, order_id, body.reason))
+    """Cancel an unpaid order, or a paid one where the event allows it (full refund); the
+    seats go back on sale at once."""
+    return OrderOut.of(await orders.cancel_by_buyer(user, order_id, body.reason))
 
 
 @router.get("/orgs/{org_id}/orders", dependencies=_ORGANIZER, operation_id="orders_list")

@@ -48,3 +48,8 @@ class CpfRequired(BusinessRuleViolation):
 class PaymentDeclined(Conflict):
     code = "payment_declined"
     title = "The payment was declined; the seats were released"
+
+
+class CancellationNotAllowed(Conflict):
+    code = "cancellation_not_allowed"
+    title = "This order cannot be cancelled by the buyer"

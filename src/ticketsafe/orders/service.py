@@ -34,6 +34,7 @@ from ticketsafe.inventory.service import InventoryService, event_of
 from ticketsafe.mail.outbox import queue_mail
 from ticketsafe.orders import repository as repo
 from ticketsafe.orders.errors import (
+    CancellationNotAllowed,
     EventNotOnSale,
     OrderNotFound,
     PaymentDeclined,
@@ -250,8 +251,21 @@ class OrderService:
 
     # -- changes by people ----------------------------------------------------------------
 
-    async def cancel_pending(self, buyer: Principal, order_id: str, reason: str) -> Order:
+    async def cancel_by_buyer(self, buyer: Principal, order_id: str, reason: str) -> Order:
+        """Unpaid: cancelled, seats back. Paid: refunded in full — only where the event
+        allows self-service cancellation and until its deadline before the start."""
         order = await self.get_for_buyer(buyer, order_id)
+        if order.status is OrderStatus.PAID:
+            view = await self._view(order)
+            hours = view.buyer_cancellation_hours
+            if hours is None:
+                raise CancellationNotAllowed("this event does not allow cancelling paid orders")
+            deadline = view.starts_at - timedelta(hours=hours)
+            if datetime.now(UTC) >= deadline:
+                raise CancellationNotAllowed(
+                    "the cancellation deadline has passed", deadline=deadline.isoformat()
+                )
+            return await self.refund(buyer.user_id, order, None, reason)
         check_transition(order.status, OrderStatus.CANCELLED)
         if order.status is not OrderStatus.PENDING_PAYMENT:
             raise OrderChanged("only unpaid orders can be cancelled by the buyer")
