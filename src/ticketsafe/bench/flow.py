@@ -41,8 +41,8 @@ class Preset:
 
 PRESETS = {
     "smoke": Preset("smoke", seats=300, ga=300, buyers=1_000, concurrency=64, max_seconds=120),
-    "medium": Preset("medium", seats=2_000, ga=2_000, buyers=10_000, concurrency=128,
-                     arrival_window_s=45, max_seconds=900),
+    "medium": Preset("medium", seats=2_000, ga=2_000, buyers=6_000, concurrency=128,
+                     arrival_window_s=30, max_seconds=600),
     "full": Preset("full", seats=50_000, ga=50_000, buyers=250_000, concurrency=256,
                    arrival_window_s=60, admission_per_minute=120_000, max_seconds=5_400),
 }  # fmt: skip
@@ -209,7 +209,8 @@ class OnSale:
         while status["state"] != "admitted":
             if status["state"] == "not_in_queue":
                 return None
-            await asyncio.sleep(min(2.0, max(0.2, float(status.get("poll_after_s", 1.0)))))
+            # As the web app does: wait what the server suggests (it spreads the polls).
+            await asyncio.sleep(min(5.0, max(1.0, float(status.get("poll_after_s", 2.0)))))
             r = await self.call("queue_status", "GET", f"{base}/status", token)
             r.raise_for_status()
             status = r.json()
