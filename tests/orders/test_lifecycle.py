@@ -284,3 +284,19 @@ async def test_buyer_cancels_a_paid_order_only_where_the_event_allows(
     assert (r.json()["status"], r.json()["refunded_cents"]) == ("refunded", 10_000)
     assert await seat_status(flexible, "A:r-1:s-1") == "available"
     assert await seat_status(sale, "A:r-1:s-1") == "sold"
+
+
+async def test_organizer_searches_orders_by_id_and_buyer_email(sale: Sale) -> None:
+    first = await paid_order(sale, "usr_1", ["A:r-1:s-1"])
+    await paid_order(sale, "usr_2", ["A:r-1:s-2"])
+    url = "/orgs/org_a/orders"
+    by_id = await sale.client.get(url, params={"q": first["id"]}, headers=sale.organizer)
+    assert [o["id"] for o in by_id.json()] == [first["id"]]
+    by_email = await sale.client.get(
+        url, params={"q": "ANA@example.com.br"}, headers=sale.organizer
+    )
+    assert len(by_email.json()) == 2  # both buyers typed the same address in this test
+    nobody = await sale.client.get(url, params={"q": "zz@example.com"}, headers=sale.organizer)
+    assert nobody.json() == []
+    paid = await sale.client.get(url, params={"status": "paid"}, headers=sale.organizer)
+    assert len(paid.json()) == 2

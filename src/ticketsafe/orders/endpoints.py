@@ -55,13 +55,23 @@ async def list_orders(
     *,
     user: CurrentUser,
     db: DbDep,
+    vault: VaultDep,
     event_id: str | None = None,
     status: OrderStatus | None = None,
+    q: Annotated[
+        str | None, Query(max_length=254, description="An order id or a buyer's e-mail.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[OrderOut]:
+    """The organization's orders, newest first; filter by event and status, search by
+    order id or by buyer e-mail (matched through its blind index, never in clear)."""
     if not user.member_of(org_id):
         raise NotFound("no such organization", code="organization_not_found")
-    found = await repo.search(db, org_id=org_id, event_id=event_id, status=status, limit=limit)
+    by_email = vault.email_index(q) if q and "@" in q else None
+    found = await repo.search(
+        db, org_id=org_id, event_id=event_id, status=status, limit=limit,
+        order_id=q if q and by_email is None else None, buyer_email_index=by_email,
+    )  # fmt: skip
     return [OrderOut.of(o) for o in found]
 
 

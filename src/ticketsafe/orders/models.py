@@ -87,6 +87,7 @@ class Order(BaseModel):
     payment_method: PaymentMethod
     payment_id: str | None = None
     buyer_sealed: dict[str, Any] | None = None  # buyer name/e-mail/phone, sealed (PII vault)
+    buyer_email_index: str | None = None  # keyed blind index: find orders by e-mail
     locale: str = "pt-BR"
     payment_deadline: datetime
     sale_committed: bool = False

@@ -72,9 +72,15 @@ async def search(
     buyer_id: str | None = None,
     status: OrderStatus | None = None,
     before: datetime | None = None,
+    order_id: str | None = None,
+    buyer_email_index: str | None = None,
     limit: int = 50,
 ) -> list[Order]:
     query: dict[str, Any] = {}
+    if order_id is not None:
+        query["_id"] = order_id
+    if buyer_email_index is not None:
+        query["buyer_email_index"] = buyer_email_index
     for key, value in (("event_id", event_id), ("org_id", org_id), ("buyer_id", buyer_id)):
         if value is not None:
             query[key] = value
@@ -118,7 +124,16 @@ async def _indexes(db: Database) -> None:
     )
 
 
-MIGRATIONS = [Migration(500, "orders indexes", _indexes)]
+async def _email_index(db: Database) -> None:
+    await db[ORDERS].create_index(
+        [("org_id", ASCENDING), ("buyer_email_index", ASCENDING)], name="org_buyer_email"
+    )
+
+
+MIGRATIONS = [
+    Migration(500, "orders indexes", _indexes),
+    Migration(501, "orders searchable by buyer e-mail (blind index)", _email_index),
+]
 
 
 BULK_REFUNDS = "bulk_refunds"

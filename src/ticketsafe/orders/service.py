@@ -125,6 +125,7 @@ class OrderService:
             hold_id=request.hold_id, status=OrderStatus.PENDING_PAYMENT,
             currency=view.currency, total_cents=total, lines=lines, payment_method=method,
             buyer_sealed=await seal_pii(self.vault, buyer.user_id, buyer_fields),
+            buyer_email_index=self.vault.email_index(request.buyer.email),
             locale=request.locale, payment_deadline=now + PAYMENT_WINDOW[method],
             created_at=now, updated_at=now,
         )  # fmt: skip
