@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 
+from ticketsafe.bench import invariants
 from ticketsafe.bench.flow import _txid_of, solve
 from ticketsafe.bench.main import kendall_tau
 from ticketsafe.bench.measure import percentile
+from ticketsafe.infra.resources import Resources
 from ticketsafe.payments.brcode import PixCharge
 
 
@@ -36,3 +38,57 @@ def test_proof_of_work_solution_has_the_zero_bits() -> None:
 def test_txid_read_back_from_a_br_code() -> None:
     payload = PixCharge("k@x.br", "Loja", "Recife", 1_000, "PAY123abc").payload()
     assert _txid_of(payload) == "PAY123abc"
+
+
+def _order(oid: str, status: str, lines: list[dict[str, object]]) -> dict[str, object]:
+    return {"_id": oid, "event_id": "evt_1", "status": status, "lines": lines}
+
+
+def _line(seat: str | None = None, area: str | None = None) -> dict[str, object]:
+    return {"seat_id": seat, "area_id": area, "status": "valid"}
+
+
+async def test_invariant_checker_sees_every_kind_of_violation(resources: Resources) -> None:
+    db = resources.db
+    await db["orders"].insert_many(
+        [
+            _order("o1", "paid", [_line(seat="A:r-1:s-1")]),
+            _order("o2", "paid", [_line(seat="A:r-1:s-1")]),  # same seat, second order
+            _order("o3", "paid", [_line(area="pista"), _line(area="pista")]),  # beyond cap 1
+            _order("o4", "expired", []),
+        ]
+    )
+    await db["inventory_units"].insert_many(
+        [
+            {"_id": "evt_1|A:r-1:s-1", "event_id": "evt_1", "unit": "A:r-1:s-1", "order_id": "o1"},
+            {
+                "_id": "evt_1|ga:pista:0",
+                "event_id": "evt_1",
+                "unit": "ga:pista:0",
+                "order_id": "o3",
+            },
+            {
+                "_id": "evt_1|ga:pista:1",
+                "event_id": "evt_1",
+                "unit": "ga:pista:1",
+                "order_id": "o3",
+            },
+        ]
+    )
+    await db["payments"].insert_one({"_id": "p4", "order_id": "o4", "status": "captured"})
+    found = await invariants.check(db, "evt_1", {"pista": 1})
+    assert found["double_sold"] == 1
+    assert found["oversold"] == 1
+    # o2 holds no unit of its own (lost) and o4's money has no paid order (lost)
+    assert found["lost_orders"] == 2
+
+
+async def test_invariant_checker_is_quiet_on_a_clean_sale(resources: Resources) -> None:
+    db = resources.db
+    await db["orders"].insert_one(_order("o1", "paid", [_line(seat="A:r-1:s-1")]))
+    await db["inventory_units"].insert_one(
+        {"_id": "evt_1|A:r-1:s-1", "event_id": "evt_1", "unit": "A:r-1:s-1", "order_id": "o1"}
+    )
+    await db["payments"].insert_one({"_id": "p1", "order_id": "o1", "status": "captured"})
+    found = await invariants.check(db, "evt_1", {"pista": 1})
+    assert (found["oversold"], found["double_sold"], found["lost_orders"]) == (0, 0, 0)
