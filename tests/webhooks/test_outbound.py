@@ -96,13 +96,13 @@ async def test_gives_up_after_the_last_attempt(
     jobs = JobBuffer()
     await service.publish(resources.db, jobs, "org_1", "order.paid", {})
     ((_, args, _),) = jobs.jobs
-    for _ in range(service.LAST_ATTEMPT - 1):
+    for _ in range(worker_ctx.queue.max_deliveries - 1):
         with pytest.raises(service.DeliveryFailed):
             await service.deliver(worker_ctx, **args)
     await service.deliver(worker_ctx, **args)  # the last attempt records failure, no raise
     (delivery,) = await repository.deliveries_of(resources.db, "org_1", sub.id, 10)
     assert delivery.status is DeliveryStatus.FAILED
-    assert len(delivery.attempts) == service.LAST_ATTEMPT
+    assert len(delivery.attempts) == worker_ctx.queue.max_deliveries
 
 
 async def test_endpoints_are_tenant_isolated(app: FastAPI, client: httpx.AsyncClient) -> None:

@@ -16,7 +16,7 @@ import random
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -57,12 +57,16 @@ class Outcome:
     result: str = "unknown"
 
 
+class TokenFor(Protocol):
+    def __call__(self, user_id: str, *, organizer_of: str | None = None) -> str: ...
+
+
 @dataclass
 class OnSale:
     client: httpx.AsyncClient
     recorder: Recorder
     preset: Preset
-    token_for: Any  # Callable[[str], str]
+    token_for: TokenFor
     rng: random.Random = field(default_factory=lambda: random.Random(2026))  # noqa: S311
     event_id: str = ""
     on_sale_at: float = 0.0

@@ -7,11 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
+from ticketsafe.catalog.errors import EventNotFound
+from ticketsafe.catalog.read_models import get_sales_view
 from ticketsafe.identity.deps import CurrentUser, VaultDep, require_role
-from ticketsafe.identity.principal import Role
+from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.infra import audit
 from ticketsafe.infra.deps import DbDep
 from ticketsafe.infra.errors import NotFound
+from ticketsafe.infra.mongodb import Database
 from ticketsafe.orders import repository as repo
 from ticketsafe.orders.deps import OrdersDep
 from ticketsafe.orders.export import attendees_csv
@@ -109,11 +112,7 @@ async def export_csv(
     org_id: str, event_id: str, user: CurrentUser, db: DbDep, vault: VaultDep
 ) -> StreamingResponse:
     """Orders and attendees, decrypted for this organizer; every export is audited."""
-    if not user.member_of(org_id):
-        raise NotFound("no such organization", code="organization_not_found")
-    sample = await repo.search(db, event_id=event_id, limit=1)
-    if sample and sample[0].org_id != org_id:
-        raise NotFound("no such event", code="event_not_found")
+    await _require_event_of(db, user, org_id, event_id)
     await audit.record(db, actor=user.user_id, action="orders.exported", subject=event_id)
     return StreamingResponse(
         attendees_csv(db, vault, event_id),
@@ -130,10 +129,21 @@ async def event_refund_progress(
     org_id: str, event_id: str, user: CurrentUser, db: DbDep
 ) -> dict[str, object]:
     """Progress of the refunds of a cancelled event (total, done, failed, finished)."""
+    await _require_event_of(db, user, org_id, event_id)
+    progress = await repo.bulk_refund_of(db, event_id)
+    if progress is None:
+        raise NotFound("no refunds for this event", code="refunds_not_found")
+    return progress
+
+
+async def _require_event_of(db: Database, user: Principal, org_id: str, event_id: str) -> None:
+    """The caller belongs to `org_id` and the event is that organization's (catalog's
+    word, so an event without orders is checked as well); 404 otherwise."""
     if not user.member_of(org_id):
         raise NotFound("no such organization", code="organization_not_found")
-    sample = await repo.search(db, event_id=event_id, limit=1)
-    progress = await db[repo.BULK_REFUNDS].find_one({"_id": event_id})
-    if progress is None or (sample and sample[0].org_id != org_id):
-        raise NotFound("no refunds for this event", code="refunds_not_found")
-    return {k: v for k, v in progress.items() if k != "_id"}
+    try:
+        view = await get_sales_view(db, event_id)
+    except EventNotFound:
+        view = None
+    if view is None or view.org_id != org_id:
+        raise NotFound("no such event", code="event_not_found")

@@ -20,14 +20,14 @@ _ERASED = "(erased)"
 
 
 async def attendees_csv(db: Database, vault: PiiVault, event_id: str) -> AsyncIterator[str]:
-    """One row per ticket line, streamed page by page (newest first)."""
+    """One row per ticket line, streamed page by page (in order-id order)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(_COLUMNS)
     yield _drain(out)
-    before = None
+    after_id = None
     while True:
-        page = await repo.search(db, event_id=event_id, before=before, limit=200)
+        page = await repo.event_orders_after(db, event_id, after_id, limit=200)
         if not page:
             return
         for order in page:
@@ -44,7 +44,7 @@ async def attendees_csv(db: Database, vault: PiiVault, event_id: str) -> AsyncIt
                     ]
                 )  # fmt: skip
             yield _drain(out)
-        before = page[-1].created_at
+        after_id = page[-1].id
 
 
 def _drain(buffer: io.StringIO) -> str:

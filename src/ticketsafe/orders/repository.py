@@ -71,7 +71,6 @@ async def search(
     org_id: str | None = None,
     buyer_id: str | None = None,
     status: OrderStatus | None = None,
-    before: datetime | None = None,
     order_id: str | None = None,
     buyer_email_index: str | None = None,
     limit: int = 50,
@@ -86,9 +85,19 @@ async def search(
             query[key] = value
     if status is not None:
         query["status"] = status.value
-    if before is not None:
-        query["created_at"] = {"$lt": before}
     cursor = db[ORDERS].find(query).sort("created_at", DESCENDING).limit(limit)
+    return [_model(d) async for d in cursor]
+
+
+async def event_orders_after(
+    db: Database, event_id: str, after_id: str | None, limit: int
+) -> list[Order]:
+    """One page of an event's orders in id order (a stable cursor: unlike creation time,
+    no two orders share an id, so paging never skips or repeats one)."""
+    query: dict[str, Any] = {"event_id": event_id}
+    if after_id is not None:
+        query["_id"] = {"$gt": after_id}
+    cursor = db[ORDERS].find(query).sort("_id", ASCENDING).limit(limit)
     return [_model(d) async for d in cursor]
 
 
@@ -175,3 +184,8 @@ async def bulk_refund_progress(
     update["$set"] = sets
     await db[BULK_REFUNDS].update_one({"_id": event_id}, update, upsert=True)
     return await db[BULK_REFUNDS].find_one({"_id": event_id})
+
+
+async def bulk_refund_of(db: Database, event_id: str) -> dict[str, Any] | None:
+    doc = await db[BULK_REFUNDS].find_one({"_id": event_id}, {"_id": 0})
+    return dict(doc) if doc is not None else None

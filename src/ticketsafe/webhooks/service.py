@@ -26,7 +26,6 @@ from ticketsafe.webhooks.models import (
 from ticketsafe.webhooks.targets import PrivateTarget, check_resolved, check_url
 
 DELIVER_JOB = "webhooks.deliver"
-LAST_ATTEMPT = 5  # equals the job queue's max deliveries: after it, the delivery is failed
 
 
 class DeliveryFailed(RuntimeError):
@@ -116,7 +115,8 @@ async def deliver(ctx: JobContext, delivery_id: str) -> None:
         error = f"{type(exc).__name__}: {exc}"[:500]
     ok = error is None
     tries = len(delivery.attempts) + 1
-    final = ok or tries >= LAST_ATTEMPT
+    # The queue gives up after its max deliveries: the log must say "failed" by then.
+    final = ok or tries >= ctx.queue.max_deliveries
     status = DeliveryStatus.DELIVERED if ok else DeliveryStatus.FAILED if final else delivery.status
     elapsed = int((time.perf_counter() - started) * 1000)
     record = Attempt(
