@@ -66,6 +66,10 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_problem_handlers(app)
+    # Routes match in order: the flash-sale hot paths (holds, queue) go first so they
+    # are not tested against every catalog and identity route on each request.
+    app.include_router(inventory_router)
+    app.include_router(waitingroom_router)
     app.include_router(ops_router)
     app.include_router(catalog_router)
     app.include_router(identity_router)
@@ -74,8 +78,6 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
     app.include_router(webhooks_router)
     if settings.payments_sandbox:
         app.include_router(sandbox_psp_router)
-    app.include_router(inventory_router)
-    app.include_router(waitingroom_router)
     if frontend_dir is not None:
         mount_frontend(app, frontend_dir)
     # Added innermost first: request id wraps everything, so even errors carry it.

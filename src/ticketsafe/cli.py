@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable
 from typing import Annotated
 
@@ -11,6 +10,7 @@ import typer
 from ticketsafe.infra.logs import configure_logging
 from ticketsafe.infra.resources import MissingConfiguration, Resources
 from ticketsafe.infra.settings import Settings
+from ticketsafe.roles import event_loop
 
 cli = typer.Typer(help="TicketSafe: ticket sales for events that sell out in minutes.")
 
@@ -122,7 +122,7 @@ async def _report(lines: Awaitable[list[str]]) -> None:
 def _require_stores(run: object) -> None:
     settings = _settings()
     try:
-        asyncio.run(run(settings))  # type: ignore[operator]
+        event_loop.run(run(settings))  # type: ignore[operator]
     except MissingConfiguration as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

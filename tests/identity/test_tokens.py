@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import httpx
+import jwt
 import pytest
 from fastapi import Depends, FastAPI
 
@@ -73,3 +77,89 @@ async def test_endpoints_require_and_check_tokens(app: FastAPI, client: httpx.As
     assert refused.json()["code"] == "role_required"
     organizer = _bearer(app, Principal("usr_o", frozenset({Role.ORGANIZER}), ("org_1",)))
     assert (await client.get("/_test/org", headers=organizer)).status_code == 200
+
+
+def _forge(header: dict[str, object], claims: dict[str, object], key: str = SECRET) -> str:
+    """A token signed by an independent JWT implementation (PyJWT), any header/claims."""
+    alg = str(header.get("alg", "HS256"))
+    if alg == "none":
+        return jwt.encode(claims, None, algorithm="none", headers=header)
+    return jwt.encode(claims, key, algorithm=alg, headers=header)
+
+
+def _claims(**overrides: object) -> dict[str, object]:
+    now = int(time.time())
+    base: dict[str, object] = {
+        "iss": "ticketsafe", "aud": "ticketsafe-api", "sub": "usr_1",
+        "iat": now, "exp": now + 60, "roles": [], "orgs": [], "sid": None,
+    }  # fmt: skip
+    base.update(overrides)
+    return {k: v for k, v in base.items() if v is not _MISSING}
+
+
+_MISSING = object()
+
+
+def test_interoperates_with_an_independent_jwt_library() -> None:
+    codec = AccessTokenCodec(SECRET)
+    ours = codec.issue(Principal("usr_1", frozenset({Role.ADMIN}), ("org_9",), "ses_2"))
+    decoded = jwt.decode(ours, SECRET, algorithms=["HS256"], audience="ticketsafe-api")
+    assert decoded["sub"] == "usr_1"
+    assert decoded["roles"] == ["admin"]
+    assert codec.verify(_forge({"alg": "HS256"}, _claims(roles=["organizer"]))) == Principal(
+        "usr_1", frozenset({Role.ORGANIZER}), (), None
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "claims"),
+    [
+        ({"alg": "none"}, _claims()),
+        ({"alg": "HS512"}, _claims()),
+        ({"alg": "HS256"}, _claims(iss="someone-else")),
+        ({"alg": "HS256"}, _claims(aud="another-api")),
+        ({"alg": "HS256"}, _claims(exp=_MISSING)),
+        ({"alg": "HS256"}, _claims(iat=_MISSING)),
+        ({"alg": "HS256"}, _claims(sub=_MISSING)),
+        ({"alg": "HS256"}, _claims(sub=42)),
+        ({"alg": "HS256"}, _claims(exp="never")),
+        ({"alg": "HS256"}, _claims(roles=["emperor"])),
+    ],
+    ids=[
+        "alg-none",
+        "alg-hs512",
+        "iss",
+        "aud",
+        "no-exp",
+        "no-iat",
+        "no-sub",
+        "sub-int",
+        "exp-str",
+        "unknown-role",
+    ],
+)
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # HS512 case
+def test_refuses_tokens_we_never_issue(
+    header: dict[str, object], claims: dict[str, object]
+) -> None:
+    with pytest.raises(Unauthenticated) as info:
+        AccessTokenCodec(SECRET).verify(_forge(header, claims))
+    assert info.value.instance_code == "invalid_token"
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t + "x",
+        lambda t: t.rsplit(".", 1)[0],
+        lambda t: t.replace(".", "..", 1),
+        lambda t: "é" + t,
+        lambda t: "",
+        lambda t: "a.b.c",
+        lambda t: t.split(".")[0] + ".e30." + t.split(".")[2],  # payload swapped for {}
+    ],
+)
+def test_refuses_mangled_tokens(mangle: Callable[[str], str]) -> None:
+    codec = AccessTokenCodec(SECRET)
+    with pytest.raises(Unauthenticated):
+        codec.verify(mangle(codec.issue(Principal("usr_1"))))

@@ -7,11 +7,14 @@ import itertools
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from fastapi import FastAPI
 from pydantic import BaseModel
 
 from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.errors import Conflict
+from ticketsafe.infra.idempotency import _hkdf_sha256
 from ticketsafe.infra.resources import Resources
 
 
@@ -142,3 +145,9 @@ async def test_kept_answers_are_unreadable_in_redis(
     assert b'"order"' not in raw
     again = await client.post("/_test/buy", json={"seats": 7}, headers=key(secret_key))
     assert again.json() == first.json()
+
+
+@pytest.mark.parametrize("secret", [b"", b"user:usr_1\x00key-1", bytes(range(256))])
+def test_replay_key_derivation_is_rfc5869_hkdf(secret: bytes) -> None:
+    expected = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"ctx").derive(secret)
+    assert _hkdf_sha256(secret, b"ctx") == expected

@@ -13,6 +13,7 @@ from ticketsafe.infra.keyfiles import load_or_create_secret
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.mail.catcher import MailCatcher
+from ticketsafe.roles import event_loop
 from ticketsafe.roles.http import build_servers, install_stop_handlers, stop_servers
 from ticketsafe.roles.worker import Worker
 from ticketsafe.tasks import build_registry, periodic_tasks
@@ -88,7 +89,7 @@ def serve(settings: Settings) -> None:
                 "smtp_url": SecretStr(catcher.url) if catcher else settings.smtp_url,
             }
         )
-        asyncio.run(run_api(resolved, with_worker=True))
+        event_loop.run(run_api(resolved, with_worker=True))
     finally:
         if catcher is not None:
             catcher.stop()
