@@ -83,7 +83,7 @@ def _forge(header: dict[str, object], claims: dict[str, object], key: str = SECR
     """A token signed by an independent JWT implementation (PyJWT), any header/claims."""
     alg = str(header.get("alg", "HS256"))
     if alg == "none":
-        return jwt.encode(claims, None, algorithm="none", headers=header)
+        return jwt.encode(claims, "", algorithm="none", headers=header)
     return jwt.encode(claims, key, algorithm=alg, headers=header)
 
 
