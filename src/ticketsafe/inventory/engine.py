@@ -7,13 +7,11 @@ nothing of MongoDB. `service.py` decides what an outcome means.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 import orjson
-from redis.exceptions import NoScriptError
 
 from ticketsafe.infra.redisdb import RedisClient
 
@@ -59,70 +57,22 @@ class Reply:
         return [self.text(i) for i in range(start, len(self.values))]
 
 
-_Call = tuple[list[str], list[str | int], "asyncio.Future[Any]"]
-
-
 class Engine:
     """Calls into the Lua engine. `now_ms=0` lets Redis's own clock decide (all API
     instances then agree on expiry); tests pass a clock of their own.
 
-    Calls made in the same event-loop turn are sent together as one pipeline (no MULTI:
-    each script is atomic on its own, and order is kept). Under a crowd this turns
-    hundreds of round trips into a few, which is where a Python API spends its time."""
+    Calls made in the same event-loop turn travel together in one pipeline: the client
+    auto-pipelines (`ticketsafe.infra.redisdb`), and a Redis that lost its scripts gets
+    them loaded again by the script object."""
 
     def __init__(self, redis: RedisClient) -> None:
         self.redis = redis
         self._script = redis.register_script(_SCRIPT)
-        self._pending: list[_Call] = []
-        self._flushing: set[asyncio.Task[None]] = set()
-        self._scheduled = False
 
     async def call(self, event_id: str, op: str, now_ms: int, *args: str | int) -> Reply:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        self._pending.append((EventKeys(event_id).all(), [op, now_ms, *args], future))
-        if not self._scheduled:
-            self._scheduled = True
-            loop.call_soon(self._flush_soon)
-        raw: Any = await future
+        raw: Any = await self._script(keys=EventKeys(event_id).all(), args=[op, now_ms, *args])
         first = raw[0]
         return Reply(first.decode() if isinstance(first, bytes) else str(first), list(raw[1:]))
-
-    def _flush_soon(self) -> None:
-        self._scheduled = False
-        batch, self._pending = self._pending, []
-        task = asyncio.get_running_loop().create_task(self._flush(batch))
-        self._flushing.add(task)
-        task.add_done_callback(self._flushing.discard)
-
-    async def _flush(self, batch: list[_Call]) -> None:
-        try:
-            if len(batch) == 1:
-                keys, args, future = batch[0]
-                results: list[Any] = [await self._script(keys=keys, args=args)]
-            else:
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    for keys, args, _ in batch:
-                        pipe.evalsha(self._script.sha, len(keys), *keys, *args)
-                    results = await pipe.execute(raise_on_error=False)
-        except Exception as exc:  # the connection failed: every caller gets the error
-            for _, _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            return
-        for (keys, args, future), first_try in zip(batch, results, strict=True):
-            result = first_try
-            if isinstance(result, NoScriptError):  # Redis restarted: load and run again
-                try:
-                    result = await self._script(keys=keys, args=args)
-                except Exception as exc:
-                    result = exc
-            if future.done():
-                continue
-            if isinstance(result, Exception):
-                future.set_exception(result)
-            else:
-                future.set_result(result)
 
     async def load(self, event_id: str, spec: dict[str, Any], now_ms: int) -> int:
         reply = await self.call(event_id, "load", now_ms, orjson.dumps(spec).decode())
