@@ -13,6 +13,7 @@ from ticketsafe.catalog.endpoints import router as catalog_router
 from ticketsafe.identity.endpoints import router as identity_router
 from ticketsafe.identity.tokens import AccessTokenCodec
 from ticketsafe.infra.crypto.keyring import load_keyring
+from ticketsafe.infra.fastlane import FastLane
 from ticketsafe.infra.idempotency import IdempotencyMiddleware
 from ticketsafe.infra.migrations import migrate
 from ticketsafe.infra.problem_handlers import install_problem_handlers
@@ -21,6 +22,7 @@ from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.security_headers import SecurityHeadersMiddleware
 from ticketsafe.infra.settings import Settings
 from ticketsafe.infra.static_files import mount_frontend
+from ticketsafe.inventory.endpoints import FAST_ROUTES as INVENTORY_FAST_ROUTES
 from ticketsafe.inventory.endpoints import router as inventory_router
 from ticketsafe.onsale.service import status_listener
 from ticketsafe.ops.endpoints import router as ops_router
@@ -29,6 +31,7 @@ from ticketsafe.orders.endpoints import router as orders_router
 from ticketsafe.payments.endpoints import router as payments_router
 from ticketsafe.payments.sandbox_psp.endpoints import router as sandbox_psp_router
 from ticketsafe.schema import MIGRATIONS
+from ticketsafe.waitingroom.endpoints import FAST_ROUTES as WAITINGROOM_FAST_ROUTES
 from ticketsafe.waitingroom.endpoints import router as waitingroom_router
 from ticketsafe.waitingroom.service import WaitingRoom
 from ticketsafe.webhooks.endpoints import router as webhooks_router
@@ -81,6 +84,7 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
     if frontend_dir is not None:
         mount_frontend(app, frontend_dir)
     # Added innermost first: request id wraps everything, so even errors carry it.
+    app.add_middleware(FastLane, routes=[*INVENTORY_FAST_ROUTES, *WAITINGROOM_FAST_ROUTES])
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(

@@ -91,7 +91,7 @@ def _claims(**overrides: object) -> dict[str, object]:
     now = int(time.time())
     base: dict[str, object] = {
         "iss": "ticketsafe", "aud": "ticketsafe-api", "sub": "usr_1",
-        "iat": now, "exp": now + 60, "roles": [], "orgs": [], "sid": None,
+        "iat": now, "exp": now + 10 * 365 * 86400, "roles": [], "orgs": [], "sid": None,
     }  # fmt: skip
     base.update(overrides)
     return {k: v for k, v in base.items() if v is not _MISSING}

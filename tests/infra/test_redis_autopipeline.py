@@ -62,7 +62,11 @@ async def test_same_turn_commands_share_one_pipeline(
 async def test_blocking_commands_do_not_hold_up_a_batch(resources: Resources) -> None:
     redis = _client(resources)
     await redis.delete("ap:queue")
-    waiter = asyncio.create_task(redis.blpop(["ap:queue"], timeout=5))
+
+    async def pop() -> Any:
+        return await redis.blpop(["ap:queue"], timeout=5)
+
+    waiter = asyncio.create_task(pop())
     await asyncio.sleep(0.05)
     # Sent while BLPOP blocks: answered at once, not after it.
     assert await asyncio.wait_for(redis.lpush("ap:queue", "x"), 1) == 1

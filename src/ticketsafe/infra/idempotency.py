@@ -29,6 +29,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ticketsafe.infra.asgi_body import read_body, replay
 from ticketsafe.infra.crypto import aead
 from ticketsafe.infra.errors import BusinessRuleViolation, RequestInProgress, TicketSafeError
 from ticketsafe.infra.problem_handlers import problem_response
@@ -70,7 +71,7 @@ class IdempotencyMiddleware:
         if owner is None:  # a bad token: let the app answer 401 as usual
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
+        body, _ = await read_body(receive)
         redis: RedisClient = scope["app"].state.resources.redis
         secret = f"{owner}\0{key}".encode()
         record_key = "ts:idem:" + hashlib.sha256(secret).hexdigest()
@@ -84,7 +85,7 @@ class IdempotencyMiddleware:
         if not await redis.set(record_key, running, nx=True, px=_RUNNING_TTL_MS):
             await _answer_existing(scope, receive, send, slot)
             return
-        await self._run_and_keep(scope, _replay(body), send, slot)
+        await self._run_and_keep(scope, replay(body), send, slot)
 
     async def _run_and_keep(self, scope: Scope, receive: Receive, send: Send, slot: _Slot) -> None:
         status = 500
@@ -178,31 +179,6 @@ def _owner(scope: Scope, headers: dict[bytes, bytes]) -> str | None:
     # Verified once per request: the auth dependency reuses it instead of decoding again.
     scope.setdefault("state", {})[VERIFIED_PRINCIPAL] = (token.strip(), principal)
     return f"user:{principal.user_id}"
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _replay(body: bytes) -> Receive:
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
-
-    return receive
 
 
 async def _send_error(scope: Scope, receive: Receive, send: Send, error: TicketSafeError) -> None:

@@ -55,11 +55,25 @@ def problem_response(
     )
 
 
-async def _typed(_: Request, exc: Exception) -> Response:
-    assert isinstance(exc, TicketSafeError)
+def problem_for(exc: Exception) -> Response:
+    """The answer for an exception raised by a handler (typed error, store outage, or a
+    bug), for code that runs outside FastAPI's exception handlers (the fast lane)."""
+    if isinstance(exc, TicketSafeError):
+        return _typed_response(exc)
+    if isinstance(exc, STORE_ERRORS):
+        return _store_unavailable_response(exc)
+    return _unexpected_response(exc)
+
+
+def _typed_response(exc: TicketSafeError) -> Response:
     if exc.status >= 500:
         log.warning("service failure: %s", exc.detail, extra={"code": exc.instance_code})
     return problem_response(exc.problem(), exc.status, exc.headers)
+
+
+async def _typed(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, TicketSafeError)
+    return _typed_response(exc)
 
 
 async def _validation(_: Request, exc: Exception) -> Response:
@@ -93,6 +107,10 @@ async def _http(_: Request, exc: Exception) -> Response:
 
 
 async def _store_unavailable(_: Request, exc: Exception) -> Response:
+    return _store_unavailable_response(exc)
+
+
+def _store_unavailable_response(exc: Exception) -> Response:
     """A store is down or restarting: a transient 503 with Retry-After, never a 500."""
     log.warning("store unavailable: %s", type(exc).__name__)
     busy = ServiceBusy("a data store is unavailable; try again shortly", retry_after=2)
@@ -100,6 +118,10 @@ async def _store_unavailable(_: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(_: Request, exc: Exception) -> Response:
+    return _unexpected_response(exc)
+
+
+def _unexpected_response(exc: Exception) -> Response:
     log.exception("unhandled error", exc_info=exc)
     body = {
         "type": PROBLEM_BASE_URI + "internal_error",

@@ -44,8 +44,11 @@ async def get_admission_check(room: WaitingRoomDep) -> AdmissionCheck:
     return WaitingRoomAdmission(room)
 
 
+MAX_ADMISSION_TOKEN_LENGTH = 4096
+
+
 async def get_admission_token(
-    x_admission_token: Annotated[str | None, Header(max_length=4096)] = None,
+    x_admission_token: Annotated[str | None, Header(max_length=MAX_ADMISSION_TOKEN_LENGTH)] = None,
 ) -> str | None:
     return x_admission_token
 
@@ -58,7 +61,10 @@ _shared: weakref.WeakKeyDictionary[RedisClient, tuple[Engine, GroupInsert]] = (
 
 
 async def get_inventory(request: Request) -> InventoryService:
-    resources: Resources = request.app.state.resources
+    return inventory_for(request.app.state.resources)
+
+
+def inventory_for(resources: Resources) -> InventoryService:
     shared = _shared.get(resources.redis)
     if shared is None:
         shared = _shared[resources.redis] = (Engine(resources.redis), GroupInsert(resources.db))

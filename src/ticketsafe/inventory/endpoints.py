@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
+from pydantic import TypeAdapter, ValidationError
 
-from ticketsafe.identity.deps import CurrentUser
-from ticketsafe.inventory.deps import AdmissionDep, AdmissionToken, InventoryDep
+from ticketsafe.identity.deps import CurrentUser, fast_current_user
+from ticketsafe.infra.fastlane import FastRequest, FastResponse, FastRoute
+from ticketsafe.inventory.deps import (
+    MAX_ADMISSION_TOKEN_LENGTH,
+    AdmissionCheck,
+    AdmissionDep,
+    AdmissionToken,
+    InventoryDep,
+    WaitingRoomAdmission,
+    inventory_for,
+)
 from ticketsafe.inventory.models import Availability, Hold, Ident
-from ticketsafe.inventory.schemas import HoldBestRequest, HoldCreate, HoldSeatsRequest
+from ticketsafe.inventory.schemas import (
+    HoldBestRequest,
+    HoldCreate,
+    HoldGaRequest,
+    HoldSeatsRequest,
+)
+from ticketsafe.inventory.service import InventoryService
 
 router = APIRouter(prefix="/events/{event_id}", tags=["inventory"])
 
@@ -31,14 +47,61 @@ async def create_hold(
     admission_token: AdmissionToken,
 ) -> Hold:
     """Hold chosen seats, the best N adjacent seats, or N GA units; all or nothing."""
-    await admission(admission_token, user_id=user.user_id, event_id=event_id)
+    return await _place_hold(
+        inventory, admission, event_id,
+        user_id=user.user_id, body=body, admission_token=admission_token,
+    )  # fmt: skip
+
+
+async def _place_hold(
+    inventory: InventoryService,
+    admission: AdmissionCheck,
+    event_id: str,
+    *,
+    user_id: str,
+    body: HoldSeatsRequest | HoldBestRequest | HoldGaRequest,
+    admission_token: str | None,
+) -> Hold:
+    await admission(admission_token, user_id=user_id, event_id=event_id)
     if isinstance(body, HoldSeatsRequest):
-        return await inventory.hold_seats(event_id, user.user_id, body.seat_ids)
+        return await inventory.hold_seats(event_id, user_id, body.seat_ids)
     if isinstance(body, HoldBestRequest):
         return await inventory.hold_best(
-            event_id, user.user_id, body.section_id, body.quantity, body.category
+            event_id, user_id, body.section_id, body.quantity, body.category
         )
-    return await inventory.hold_ga(event_id, user.user_id, body.area_id, body.quantity)
+    return await inventory.hold_ga(event_id, user_id, body.area_id, body.quantity)
+
+
+_EVENT_ID: TypeAdapter[str] = TypeAdapter(Ident)
+_HOLD_IN: TypeAdapter[HoldSeatsRequest | HoldBestRequest | HoldGaRequest] = TypeAdapter(HoldCreate)
+_HOLD_OUT: TypeAdapter[Hold] = TypeAdapter(Hold)
+
+
+async def fast_create_hold(request: FastRequest) -> FastResponse | None:
+    """`create_hold` on the fast lane; anything unusual goes to the route above."""
+    if not request.is_json:
+        return None
+    try:
+        event_id = _EVENT_ID.validate_python(request.params["event_id"])
+        body = _HOLD_IN.validate_json(request.body)
+    except ValidationError:
+        return None  # FastAPI answers the canonical 422
+    token = request.header(b"x-admission-token")
+    if token is not None and len(token) > MAX_ADMISSION_TOKEN_LENGTH:
+        return None
+    user = fast_current_user(request)
+    hold = await _place_hold(
+        inventory_for(request.app.state.resources),
+        WaitingRoomAdmission(request.app.state.waiting_room),
+        event_id,
+        user_id=user.user_id,
+        body=body,
+        admission_token=token.decode("latin-1") if token is not None else None,
+    )
+    return FastResponse(201, _HOLD_OUT.dump_json(hold))
+
+
+FAST_ROUTES = [FastRoute("POST", "/events/{event_id}/holds", fast_create_hold)]
 
 
 @router.get("/holds/{hold_id}", operation_id="inventory_get_hold")

@@ -1,0 +1,195 @@
+"""The fast lane answers exactly as the FastAPI route it shadows.
+
+Each scenario runs twice against fresh state: once on the fast lane, once with a no-op
+dependency override installed (which sends every request down the FastAPI route). Status,
+content type, error code and body shape must agree; ids and times may differ."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.inventory.conftest import seated_layout
+from tests.waitingroom.conftest import auth as queue_auth
+from ticketsafe.identity.deps import get_token_codec
+from ticketsafe.identity.principal import Principal
+from ticketsafe.infra.fastlane import FastLane, FastRoute
+from ticketsafe.infra.resources import Resources
+from ticketsafe.inventory.service import InventoryService
+from ticketsafe.waitingroom.proof_of_work import solve
+from ticketsafe.waitingroom.schemas import QueueConfig
+from ticketsafe.waitingroom.service import WaitingRoom
+
+_VOLATILE = {"hold_id", "expires_at", "expires_at_ms", "created_at", "request_id", "version",
+             "pseudonym", "on_sale_at", "admission_token", "admission_expires_at"}  # fmt: skip
+
+
+def _shape(r: httpx.Response) -> tuple[int, str, Any]:
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in _VOLATILE}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return r.status_code, r.headers["content-type"], strip(r.json())
+
+
+def _bearer(app: FastAPI, user: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {app.state.token_codec.issue(Principal(user))}"}
+
+
+Scenario = Callable[[FastAPI, httpx.AsyncClient], Awaitable[list[httpx.Response]]]
+
+
+async def _both_ways(
+    app: FastAPI, client: httpx.AsyncClient, prepare: Callable[[], Awaitable[None]],
+    scenario: Scenario, monkeypatch: pytest.MonkeyPatch,
+) -> tuple[list[tuple[int, str, Any]], list[tuple[int, str, Any]]]:  # fmt: skip
+    served: list[str] = []
+    serve = FastLane._serve
+
+    async def counting(self: FastLane, route: FastRoute, *args: Any) -> None:
+        served.append(route.path)
+        await serve(self, route, *args)
+
+    monkeypatch.setattr(FastLane, "_serve", counting)
+    await prepare()
+    fast = [_shape(r) for r in await scenario(app, client)]
+    assert served, "the first run must take the fast lane"
+    await prepare()
+    served.clear()
+    app.dependency_overrides[get_token_codec] = lambda: app.state.token_codec
+    try:
+        slow = [_shape(r) for r in await scenario(app, client)]
+    finally:
+        app.dependency_overrides.clear()
+    assert not served, "the second run must take the FastAPI routes"
+    return fast, slow
+
+
+async def _holds(app: FastAPI, client: httpx.AsyncClient) -> list[httpx.Response]:
+    url = "/events/evt_1/holds"
+    post = client.post
+    return [
+        await post(url, json={"kind": "ga", "area_id": "floor", "quantity": 2},
+                   headers=_bearer(app, "usr_a")),
+        await post(url, json={"kind": "ga", "area_id": "floor", "quantity": 2},
+                   headers=_bearer(app, "usr_b")),  # sold out: 1 left
+        await post(url, json={"kind": "seats", "seat_ids": ["A-1-1", "A-1-2"]},
+                   headers=_bearer(app, "usr_b")),
+        await post(url, json={"kind": "seats", "seat_ids": ["A-1-2"]},
+                   headers=_bearer(app, "usr_c")),  # taken, with which seat
+        await post(url, json={"kind": "best", "section_id": "A", "quantity": 3},
+                   headers=_bearer(app, "usr_d")),
+        await post(url, json={"kind": "ga", "area_id": "floor", "quantity": 9},
+                   headers=_bearer(app, "usr_e")),  # over the per-buyer limit
+        await post(url, json={"kind": "ga", "area_id": "nowhere", "quantity": 1},
+                   headers=_bearer(app, "usr_e")),
+        await post(url, json={"kind": "ga", "area_id": "floor", "quantity": 0},
+                   headers=_bearer(app, "usr_e")),  # invalid: FastAPI's 422
+        await post(url, content=b"{not json", headers={**_bearer(app, "usr_e"),
+                   "content-type": "application/json"}),
+        await post(url, json={"kind": "ga", "area_id": "floor", "quantity": 1}),  # no token
+        await post(url, json={"kind": "ga", "area_id": "floor", "quantity": 1},
+                   headers={"authorization": "Bearer not-a-token"}),
+        await post(url, json={"kind": "ga", "area_id": "floor", "quantity": 1},
+                   headers={"authorization": "Basic dXNlcjpwYXNz"}),
+        await post("/events/evt_unknown/holds", json={"kind": "ga", "area_id": "floor",
+                   "quantity": 1}, headers=_bearer(app, "usr_f")),
+        await post("/events/bad%20id/holds", json={"kind": "ga", "area_id": "floor",
+                   "quantity": 1}, headers=_bearer(app, "usr_f")),
+    ]  # fmt: skip
+
+
+async def test_holds_answer_alike_on_both_paths(
+    app: FastAPI, client: httpx.AsyncClient, resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def prepare() -> None:
+        await resources.redis.flushdb()
+        await resources.db["inventory_units"].delete_many({})
+        service = InventoryService(resources.db, resources.redis)
+        await service.provision_event(seated_layout(areas={"floor": 3}, limit=4))
+
+    fast, slow = await _both_ways(app, client, prepare, _holds, monkeypatch)
+    assert fast == slow
+    assert [s for s, _, _ in fast] == [201, 409, 201, 409, 201, 409, 422, 422, 422,
+                                       401, 401, 401, 404, 422]  # fmt: skip
+
+
+async def test_joins_answer_alike_on_both_paths(
+    app: FastAPI, client: httpx.AsyncClient, resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room: WaitingRoom = app.state.waiting_room
+    event_id = "evt_fastlane"
+
+    async def prepare() -> None:
+        await resources.redis.flushdb()
+
+        config = QueueConfig(
+            event_id=event_id, org_id="org_1", pow_difficulty=0, rate_per_minute=60,
+            on_sale_at=datetime.now(UTC) - timedelta(seconds=1),
+        )  # fmt: skip
+        await room.configure_queue(config)
+
+    async def joins(app: FastAPI, client: httpx.AsyncClient) -> list[httpx.Response]:
+        url = f"/waitingroom/events/{event_id}/join"
+        out = []
+        for user in ("usr_1", "usr_2", "usr_1"):  # the second join keeps the first place
+            challenge = room.pow.issue(event_id, user, 0)
+            out.append(await client.post(
+                url, json={"challenge": challenge, "solution": solve(challenge, 0)},
+                headers=queue_auth(app, user),
+            ))  # fmt: skip
+        reused = room.pow.issue(event_id, "usr_3", 0)
+        body = {"challenge": reused, "solution": solve(reused, 0)}
+        out.append(await client.post(url, json=body, headers=queue_auth(app, "usr_3")))
+        out.append(await client.post(url, json=body, headers=queue_auth(app, "usr_3")))
+        stolen = room.pow.issue(event_id, "usr_4", 0)  # someone else's challenge
+        out.append(await client.post(
+            url, json={"challenge": stolen, "solution": "0"}, headers=queue_auth(app, "usr_5")
+        ))  # fmt: skip
+        out.append(await client.post(url, json={"challenge": "x"}, headers=queue_auth(app, "u")))
+        out.append(await client.post(url, json=body))
+        out.append(await client.post(
+            "/waitingroom/events/evt_none/join", json=body, headers=queue_auth(app, "usr_3")
+        ))  # fmt: skip
+        return out
+
+    fast, slow = await _both_ways(app, client, prepare, joins, monkeypatch)
+    assert fast == slow
+    assert [s for s, _, _ in fast][:3] == [200, 200, 200]
+    assert fast[2][2]["position"] == fast[0][2]["position"] == 1
+
+
+def test_route_templates_match_by_segment() -> None:
+    async def handler(_: Any) -> None:
+        return None
+
+    route = FastRoute("POST", "/events/{event_id}/holds", handler)
+    assert route.match("/events/evt_1/holds") == {"event_id": "evt_1"}
+    assert route.match("/events/evt_1/holds/") == {"event_id": "evt_1"}
+    assert route.match("/events//holds") is None
+    assert route.match("/events/evt_1/holds/h_1") is None
+    assert route.match("/events/evt_1/hold") is None
+
+
+@pytest.mark.usefixtures("client")
+async def test_large_or_foreign_bodies_go_to_fastapi(app: FastAPI, client: httpx.AsyncClient,
+                                                     resources: Resources) -> None:  # fmt: skip
+    await InventoryService(resources.db, resources.redis).provision_event(
+        seated_layout(areas={"floor": 3}, limit=4)
+    )
+    url = "/events/evt_1/holds"
+    form = await client.post(url, data={"kind": "ga"}, headers=_bearer(app, "usr_a"))
+    assert form.status_code == 422
+    assert form.json()["code"] == "validation_failed"
+    huge = b'{"kind":"ga","area_id":"floor","quantity":1,"pad":"' + b"x" * 100_000 + b'"}'
+    r = await client.post(url, content=huge, headers={**_bearer(app, "usr_a"),
+                          "content-type": "application/json"})  # fmt: skip
+    assert r.status_code in {201, 413, 422}, r.text
