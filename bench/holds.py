@@ -1,10 +1,11 @@
 """Hold throughput through the real HTTP API, beside /healthz of the same server.
 
-    uv run python bench/holds.py [--seconds 10] [--concurrency 256]
+    PYTHONPATH=. uv run python bench/holds.py [--seconds 10] [--concurrency 256]
+        [--api-processes 1] [--loaders 1]
 
-Starts embedded SecantusDB + Valkey and `ticketsafe api` (uvicorn, plain HTTP on
-loopback, one process) as child processes, provisions a GA event big enough that every
-hold succeeds, then drives `GET /healthz` and `POST /events/{id}/holds` (a fresh buyer
+Starts embedded SecantusDB + Valkey and `--api-processes` `ticketsafe api` processes
+(uvicorn, plain HTTP on loopback, sharing one port with SO_REUSEPORT) as child
+processes, provisions a GA event big enough that every hold succeeds, then drives `GET /healthz` and `POST /events/{id}/holds` (a fresh buyer
 token and Idempotency-Key per request) with the same closed-loop generator. Prints JSON.
 """
 
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.loadgen import run
+from bench.loadgen import RequestFactory, Result, run_processes
 from ticketsafe.identity.principal import Principal
 from ticketsafe.identity.tokens import AccessTokenCodec
 from ticketsafe.infra.child_process import free_port
@@ -35,7 +36,9 @@ from ticketsafe.inventory.service import InventoryService
 SECRET = "bench-secret-" + "b" * 40
 
 
-def start_api(stores: EmbeddedStores, port: int, data: Path) -> subprocess.Popen[bytes]:
+def start_api(
+    stores: EmbeddedStores, port: int, data: Path, index: int = 0
+) -> subprocess.Popen[bytes]:
     assert stores.mongo_url and stores.redis_url
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("TICKETSAFE_")},
@@ -46,8 +49,9 @@ def start_api(stores: EmbeddedStores, port: int, data: Path) -> subprocess.Popen
         "TICKETSAFE_HTTP_PORT": str(port),
         "TICKETSAFE_LOG_LEVEL": "WARNING",
         "TICKETSAFE_DATA_DIR": str(data),
+        "TICKETSAFE_HTTP_REUSE_PORT": "true",  # several API processes share the port
     }
-    log = (data / "api.log").open("ab")
+    log = (data / f"api-{index}.log").open("ab")
     return subprocess.Popen(
         [sys.executable, "-m", "ticketsafe", "api"], env=env, stdout=log, stderr=log
     )
@@ -84,8 +88,8 @@ async def provision(stores: EmbeddedStores, capacity: int) -> None:
         await res.close()
 
 
-async def bench(
-    port: int, seconds: float, concurrency: int, max_requests: int
+def bench(
+    port: int, seconds: float, concurrency: int, max_requests: int, loaders: int
 ) -> dict[str, object]:
     codec = AccessTokenCodec(SECRET, 3600)
     tokens = [codec.issue(Principal(f"usr_{c}")) for c in range(concurrency)]
@@ -108,12 +112,13 @@ async def bench(
             f"content-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n"
         ).encode() + body
 
-    trivial = await run("GET /healthz", port, healthz, concurrency=concurrency,
-                        duration_s=seconds, max_requests=max_requests)  # fmt: skip
-    holds = await run("POST /events/{id}/holds (GA, Idempotency-Key)", port, hold,
-                      concurrency=concurrency, duration_s=seconds, max_requests=max_requests)  # fmt: skip
-    bare = await run("POST /events/{id}/holds (GA, no Idempotency-Key)", port, hold_no_key,
-                     concurrency=concurrency, duration_s=seconds, max_requests=max_requests)  # fmt: skip
+    def measure(name: str, factory: RequestFactory) -> Result:
+        return run_processes(name, port, factory, concurrency=concurrency, duration_s=seconds,
+                             max_requests=max_requests, processes=loaders)  # fmt: skip
+
+    trivial = measure("GET /healthz", healthz)
+    holds = measure("POST /events/{id}/holds (GA, Idempotency-Key)", hold)
+    bare = measure("POST /events/{id}/holds (GA, no Idempotency-Key)", hold_no_key)
     return {
         "trivial": trivial.summary(),
         "hold": holds.summary(),
@@ -128,22 +133,27 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=256)
     parser.add_argument("--max-requests", type=int, default=150_000)
+    parser.add_argument("--api-processes", type=int, default=1)
+    parser.add_argument("--loaders", type=int, default=1, help="load-generator processes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
         stores = EmbeddedStores(data / "stores")
         stores.start()
-        api = None
+        apis: list[subprocess.Popen[bytes]] = []
         try:
             asyncio.run(provision(stores, 2 * args.max_requests + 10_000))
             port = free_port()
-            api = start_api(stores, port, data)
+            apis = [start_api(stores, port, data, i) for i in range(args.api_processes)]
             wait_ready(port)
-            report = asyncio.run(bench(port, args.seconds, args.concurrency, args.max_requests))
+            report = bench(port, args.seconds, args.concurrency, args.max_requests, args.loaders)
+            report["api_processes"] = args.api_processes
+            report["loaders"] = args.loaders
             print(json.dumps(report, indent=2))
         finally:
-            if api is not None:
+            for api in apis:
                 api.terminate()
+            for api in apis:
                 api.wait(15)
             stores.stop()
 

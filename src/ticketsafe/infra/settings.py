@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     http_port: int = Field(
         default=8080, ge=0, le=65535, description="Plain HTTP: redirects to HTTPS."
     )
+    http_reuse_port: bool = Field(
+        default=False,
+        description="SO_REUSEPORT: several API processes on one host share the ports and "
+        "the kernel spreads connections between them.",
+    )
     tls_enabled: bool = Field(
         default=True, description="Turn off only behind a TLS-terminating proxy."
     )

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from collections.abc import Callable, Generator, Iterable
 from typing import Literal
 
@@ -97,6 +98,27 @@ def _config(
         log_config=None,
         access_log=False,
     )
+
+
+async def serve_all(servers: Iterable[uvicorn.Server], *, reuse_port: bool) -> None:
+    """Run the servers; with `reuse_port`, each binds its own SO_REUSEPORT socket so
+    several API processes can listen on the same port."""
+    tasks = []
+    for server in servers:
+        sockets = [_reuse_port_socket(server.config)] if reuse_port else None
+        tasks.append(asyncio.create_task(server.serve(sockets=sockets)))
+    await asyncio.gather(*tasks)
+
+
+def _reuse_port_socket(config: uvicorn.Config) -> socket.socket:
+    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((config.host, config.port))
+    sock.listen(config.backlog)
+    sock.set_inheritable(True)
+    return sock
 
 
 def install_stop_handlers(on_stop: Callable[[], None]) -> None:
