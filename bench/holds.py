@@ -14,16 +14,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
-
 from bench.loadgen import RequestFactory, Result, run_processes
+from bench.servers import start_apis, stop_apis
 from ticketsafe.identity.principal import Principal
 from ticketsafe.identity.tokens import AccessTokenCodec
 from ticketsafe.infra.child_process import free_port
@@ -34,39 +30,6 @@ from ticketsafe.inventory.models import GaArea, InventoryLayout
 from ticketsafe.inventory.service import InventoryService
 
 SECRET = "bench-secret-" + "b" * 40
-
-
-def start_api(
-    stores: EmbeddedStores, port: int, data: Path, index: int = 0
-) -> subprocess.Popen[bytes]:
-    assert stores.mongo_url and stores.redis_url
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("TICKETSAFE_")},
-        "TICKETSAFE_MONGO_URL": stores.mongo_url,
-        "TICKETSAFE_REDIS_URL": stores.redis_url,
-        "TICKETSAFE_AUTH_SECRET": SECRET,
-        "TICKETSAFE_TLS_ENABLED": "false",
-        "TICKETSAFE_HTTP_PORT": str(port),
-        "TICKETSAFE_LOG_LEVEL": "WARNING",
-        "TICKETSAFE_DATA_DIR": str(data),
-        "TICKETSAFE_HTTP_REUSE_PORT": "true",  # several API processes share the port
-    }
-    log = (data / f"api-{index}.log").open("ab")
-    return subprocess.Popen(
-        [sys.executable, "-m", "ticketsafe", "api"], env=env, stdout=log, stderr=log
-    )
-
-
-def wait_ready(port: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("api did not become ready")
 
 
 async def provision(stores: EmbeddedStores, capacity: int) -> None:
@@ -144,17 +107,17 @@ def main() -> None:
         try:
             asyncio.run(provision(stores, 2 * args.max_requests + 10_000))
             port = free_port()
-            apis = [start_api(stores, port, data, i) for i in range(args.api_processes)]
-            wait_ready(port)
+            assert stores.mongo_url
+            assert stores.redis_url
+            env = {"TICKETSAFE_MONGO_URL": stores.mongo_url,
+                   "TICKETSAFE_REDIS_URL": stores.redis_url, "TICKETSAFE_AUTH_SECRET": SECRET}  # fmt: skip
+            apis = start_apis(env, port, data, args.api_processes)
             report = bench(port, args.seconds, args.concurrency, args.max_requests, args.loaders)
             report["api_processes"] = args.api_processes
             report["loaders"] = args.loaders
             print(json.dumps(report, indent=2))
         finally:
-            for api in apis:
-                api.terminate()
-            for api in apis:
-                api.wait(15)
+            stop_apis(apis)
             stores.stop()
 
 

@@ -49,7 +49,7 @@ class Result:
 RequestFactory = Callable[[int, int], bytes]  # (client, sequence) -> raw request bytes
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
+async def read_response(reader: asyncio.StreamReader) -> int:
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head[9:12])
     length = 0
@@ -86,7 +86,7 @@ async def run(
                 seq += 1
                 t0 = time.perf_counter()
                 writer.write(make_request(c, seq))
-                status = await _read_response(reader)
+                status = await read_response(reader)
                 t1 = time.perf_counter()
                 if t0 >= measure_from:
                     sent += 1

@@ -1,10 +1,11 @@
 """Waiting-room join benchmark: N people join one queue through the HTTP API right after
 on-sale; report sustained joins/s, latency percentiles, consistency and Redis memory.
 
-    uv run python bench/waitingroom.py [--people 200000] [--api-workers 2] [--loaders 1]
+    PYTHONPATH=. uv run python bench/waitingroom.py [--people 200000] [--api-workers 2] [--loaders 1]
 
-Method: embedded Valkey + SecantusDB on loopback; uvicorn (httptools, uvloop, no access
-log) with `--api-workers` processes serving the real app; `--loaders` load-generator
+Method: embedded Valkey + SecantusDB on loopback; `--api-workers` `ticketsafe api`
+processes (uvicorn, httptools, uvloop, one port shared with SO_REUSEPORT) serving the
+real app; `--loaders` load-generator
 processes, each with `--connections` keep-alive HTTP/1.1 connections over raw asyncio
 sockets (a request is a pre-built byte string; one in flight per connection). Access
 tokens and proof-of-work challenges are minted before the clock starts (a browser fetches
@@ -22,10 +23,8 @@ import json
 import multiprocessing as mp
 import os
 import secrets
-import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -34,6 +33,8 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from bench.loadgen import read_response
+from bench.servers import start_apis, stop_apis
 from ticketsafe.identity.principal import Principal
 from ticketsafe.identity.tokens import AccessTokenCodec
 from ticketsafe.infra.child_process import free_port
@@ -41,6 +42,7 @@ from ticketsafe.infra.embedded import EmbeddedStores
 from ticketsafe.infra.migrations import migrate
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
+from ticketsafe.roles import event_loop
 from ticketsafe.schema import MIGRATIONS
 from ticketsafe.waitingroom.keys import QueueKeys
 from ticketsafe.waitingroom.proof_of_work import ProofOfWork
@@ -68,17 +70,6 @@ def build_requests(secret: str, event_id: str, users: range, port: int) -> list[
     return out
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head[9:12])
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line[:15].lower() == b"content-length:":
-            length = int(line[15:])
-    await reader.readexactly(length)
-    return status
-
-
 async def _connection(
     port: int, requests: list[bytes], latencies: list[float], statuses: dict[int, int]
 ) -> None:
@@ -87,7 +78,7 @@ async def _connection(
         for request in requests:
             started = time.perf_counter()
             writer.write(request)
-            status = await _read_response(reader)
+            status = await read_response(reader)
             latencies.append(time.perf_counter() - started)
             statuses[status] = statuses.get(status, 0) + 1
     finally:
@@ -95,12 +86,6 @@ async def _connection(
 
 
 def loader(args: dict[str, Any], out: Any, ready: Any, go: Any) -> None:
-    try:
-        import uvloop  # noqa: PLC0415
-
-        uvloop.install()
-    except ImportError:
-        pass
     requests = build_requests(args["secret"], args["event_id"], args["users"], args["port"])
     ready.set()
     go.wait()
@@ -117,7 +102,7 @@ def loader(args: dict[str, Any], out: Any, ready: Any, go: Any) -> None:
         )
         return start, time.time()
 
-    start, end = asyncio.run(run())
+    start, end = event_loop.run(run())
     out.put({"start": start, "end": end, "latencies": latencies, "statuses": statuses})
 
 
@@ -199,7 +184,7 @@ def main() -> None:  # noqa: PLR0915 - a linear script
     tmp = Path(tempfile.mkdtemp(prefix="ts-bench-wr-"))
     stores = EmbeddedStores(tmp, durable=False)
     stores.start()
-    api: subprocess.Popen[bytes] | None = None
+    apis: list[subprocess.Popen[bytes]] = []
     try:
         assert stores.mongo_url
         assert stores.redis_url
@@ -207,13 +192,9 @@ def main() -> None:  # noqa: PLR0915 - a linear script
         port = free_port()
         event_id = f"bench{secrets.token_hex(4)}"
         env = {
-            **os.environ,
             "TICKETSAFE_MONGO_URL": stores.mongo_url,
             "TICKETSAFE_REDIS_URL": stores.redis_url,
             "TICKETSAFE_AUTH_SECRET": secret,
-            "TICKETSAFE_TLS_ENABLED": "false",
-            "TICKETSAFE_LOG_LEVEL": "WARNING",
-            "TICKETSAFE_DATA_DIR": str(tmp / "data"),
             "TICKETSAFE_MONGO_DATABASE": "bench",
         }
         settings = Settings(
@@ -230,36 +211,7 @@ def main() -> None:  # noqa: PLR0915 - a linear script
             report["state"] = asyncio.run(inspect(settings, event_id, a.people, mem_before))
             print(json.dumps(report, indent=2))
             return
-        api = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "waitingroom_app:app",
-                "--app-dir",
-                str(Path(__file__).parent),
-                "--host",
-                HOST,
-                "--port",
-                str(port),
-                "--workers",
-                str(a.api_workers),
-                "--http",
-                "httptools",
-                "--loop",
-                "uvloop",
-                "--no-access-log",
-                "--log-level",
-                "warning",
-                "--backlog",
-                "4096",
-            ],
-            env=env,
-            start_new_session=True,
-        )
-        _wait_for_port(port)
-        time.sleep(1.0 + a.api_workers * 0.5)
+        apis = start_apis(env, port, tmp, a.api_workers)
         ctx = mp.get_context("spawn")
         out, go = ctx.Queue(), ctx.Event()
         per = a.people // a.loaders
@@ -316,9 +268,7 @@ def main() -> None:  # noqa: PLR0915 - a linear script
         if a.json:
             a.json.write_text(text)
     finally:
-        if api is not None:
-            os.killpg(api.pid, signal.SIGTERM)
-            api.wait(timeout=20)
+        stop_apis(apis)
         stores.stop()
 
 
@@ -362,19 +312,6 @@ async def _used_memory(settings: Settings) -> int:
         return int((await res.redis.info("memory"))["used_memory"])
     finally:
         await res.close()
-
-
-def _wait_for_port(port: int, timeout: float = 30.0) -> None:
-    import socket  # noqa: PLC0415
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection((HOST, port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("the API did not start")
 
 
 if __name__ == "__main__":
