@@ -206,3 +206,24 @@ async def test_buyer_cancels_unpaid_order_and_seats_return(sale: Sale, method: s
     r = await sale.client.post(f"/orders/{order['id']}/cancel", json={}, headers=buyer)
     assert r.json()["status"] == "cancelled"
     assert await seat_status(sale, "A:r-1:s-1") == "available"
+
+
+async def test_guarded_update_returns_exactly_what_is_stored(
+    sale: Sale, resources: Resources
+) -> None:
+    """`update_guarded` derives the new order instead of reading it back: it must equal
+    the stored document, and a stale version must change nothing."""
+    buyer = sale.buyer("usr_9")
+    hold = await sale.hold(buyer, {"kind": "ga", "area_id": "pista", "quantity": 1})
+    r = await sale.checkout(buyer, hold, method="pix")
+    assert r.status_code == 201, r.text
+    order = await orders_repo.get(resources.db, r.json()["id"])
+    assert order is not None
+    updated = await orders_repo.update_guarded(
+        resources.db, order, {"status": "cancelled", "refunded_cents": 0}
+    )
+    assert updated is not None
+    assert updated == await orders_repo.get(resources.db, order.id)
+    assert updated.version == order.version + 1
+    assert await orders_repo.update_guarded(resources.db, order, {"status": "paid"}) is None
+    assert await orders_repo.get(resources.db, order.id) == updated

@@ -46,13 +46,20 @@ async def by_payment(db: Database, payment_id: str) -> Order | None:
     return _model(doc) if doc else None
 
 
-async def update_guarded(db: Database, order: Order, fields: dict[str, Any]) -> bool:
-    """Write only if the order is still the version we read (no lost updates)."""
+async def update_guarded(db: Database, order: Order, fields: dict[str, Any]) -> Order | None:
+    """Write only if the order is still the version we read (no lost updates). Returns
+    the order as now stored (top-level `fields` applied, version bumped, `updated_at` at
+    MongoDB's millisecond precision), without reading it back; None if it had changed."""
+    now = datetime.now(UTC)
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
     result = await db[ORDERS].update_one(
         {"_id": order.id, "version": order.version},
-        {"$set": {**fields, "updated_at": datetime.now(UTC)}, "$inc": {"version": 1}},
+        {"$set": {**fields, "updated_at": now}, "$inc": {"version": 1}},
     )
-    return result.modified_count == 1
+    if result.modified_count != 1:
+        return None
+    stored = {**order.model_dump(), **fields, "updated_at": now, "version": order.version + 1}
+    return Order.model_validate(stored)
 
 
 async def overdue(db: Database, now: datetime, limit: int) -> list[Order]:

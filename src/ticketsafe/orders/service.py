@@ -407,11 +407,10 @@ class OrderService:
         return order
 
     async def _set(self, order: Order, fields: dict[str, Any]) -> Order:
-        if not await repo.update_guarded(self.db, order, fields):
+        updated = await repo.update_guarded(self.db, order, fields)
+        if updated is None:
             raise OrderChanged()
-        fresh = await repo.get(self.db, order.id)
-        assert fresh is not None
-        return fresh
+        return updated
 
     async def _audit(
         self,
