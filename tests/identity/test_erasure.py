@@ -5,6 +5,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.identity.conftest import PASSWORD, login, register, run_worker_until_idle, signed_up
+from ticketsafe.identity import vault as vault_module
 from ticketsafe.identity.errors import PersonErased
 from ticketsafe.identity.service import open_pii, seal_pii
 from ticketsafe.identity.vault import PiiVault
@@ -59,7 +60,7 @@ async def test_other_domains_data_becomes_unreadable(
     stored = await seal_pii(vault, account.user_id, {"billing_name": "Ana Souza"})
     assert await open_pii(vault, account.user_id, stored) == {"billing_name": "Ana Souza"}
     await _erase(client, account.headers)
-    assert await open_pii(vault, account.user_id, stored) is None
+    assert await open_pii(_vault(app, resources), account.user_id, stored) is None
 
 
 async def test_erased_email_can_register_again(client: httpx.AsyncClient) -> None:
@@ -109,3 +110,24 @@ async def test_nothing_can_be_sealed_for_an_erased_person(
     await _erase(client, account.headers)
     with pytest.raises(PersonErased):
         await seal_pii(_vault(app, resources), account.user_id, {"billing_name": "Ana"})
+
+
+async def test_a_vault_remembers_unwrapped_keys_briefly_and_only_for_itself(
+    client: httpx.AsyncClient, app: FastAPI, resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vault = _vault(app, resources)
+    sealed = await seal_pii(vault, "usr_memo", {"name": "Ana"})
+    await seal_pii(vault, "usr_memo", {"holder": "Bia"})  # same key, from memory
+    assert await resources.db["data_keys"].count_documents({"_id": "usr_memo"}) == 1
+    # Another request's vault erases the person: a new vault cannot open anything; this
+    # in-flight one keeps the key it unwrapped for at most _REMEMBER_S.
+    await _vault(app, resources).shred("usr_memo")
+    assert await open_pii(_vault(app, resources), "usr_memo", sealed) is None
+    assert await open_pii(vault, "usr_memo", sealed) == {"name": "Ana"}
+    monkeypatch.setattr(vault_module, "_REMEMBER_S", 0.0)
+    assert await open_pii(vault, "usr_memo", sealed) is None
+    # Shredding through the vault itself forgets at once.
+    other = _vault(app, resources)
+    sealed_other = await seal_pii(other, "usr_memo2", {"name": "Caio"})
+    await other.shred("usr_memo2")
+    assert await open_pii(other, "usr_memo2", sealed_other) is None

@@ -13,6 +13,7 @@ is readable under whichever master key id it records.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -60,10 +61,21 @@ def _wrap_aad(owner_id: str, key_id: str) -> bytes:
     return f"dk|{owner_id}|{key_id}".encode()
 
 
+_REMEMBER_S = 2.0
+
+
 class PiiVault:
+    """A vault lives for one request, job or command. It remembers a data key it
+    unwrapped for at most `_REMEMBER_S` (a checkout seals the buyer and every ticket
+    holder, then opens the buyer for the receipt: one read, not four), like a request
+    that already holds plaintext it decrypted; shredding through it forgets at once, and
+    no other vault ever sees a key this one unwrapped. So an erasure elsewhere reaches
+    an in-flight vault within `_REMEMBER_S`, and every new request at once."""
+
     def __init__(self, db: Database, keyring: KeyRing) -> None:
         self._db = db
         self.keyring = keyring
+        self._unwrapped: dict[str, tuple[float, _DataKey]] = {}
 
     @property
     def _keys(self) -> AsyncCollection[Document]:
@@ -99,6 +111,7 @@ class PiiVault:
     async def shred(self, owner_id: str) -> bool:
         """Destroy the owner's data key: everything sealed for them becomes noise. A
         tombstone (no key material) stays, so nothing can be sealed for them again."""
+        self._unwrapped.pop(owner_id, None)
         result = await self._keys.replace_one(
             {"_id": owner_id},
             {"_id": owner_id, "shredded_at": datetime.now(UTC)},
@@ -108,6 +121,7 @@ class PiiVault:
 
     async def discard(self, owner_id: str) -> None:
         """Drop a data key that sealed nothing kept (e.g. a refused registration)."""
+        self._unwrapped.pop(owner_id, None)
         await self._keys.delete_one({"_id": owner_id})
 
     async def rewrap_all(self, batch: int = 500) -> int:
@@ -136,6 +150,15 @@ class PiiVault:
         return counts
 
     async def _data_key(self, owner_id: str, *, create: bool) -> _DataKey:
+        now = time.monotonic()
+        known = self._unwrapped.get(owner_id)
+        if known is not None and now - known[0] < _REMEMBER_S:
+            return known[1]
+        data_key = await self._load_data_key(owner_id, create=create)
+        self._unwrapped[owner_id] = (now, data_key)
+        return data_key
+
+    async def _load_data_key(self, owner_id: str, *, create: bool) -> _DataKey:
         doc = await self._keys.find_one({"_id": owner_id})
         if doc is None:
             if not create:
