@@ -10,6 +10,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from ticketsafe.infra.migrations import Migration, ensure_collection
+from ticketsafe.infra.mongo_group import group_insert
 from ticketsafe.infra.mongodb import Database
 
 AUDIT_COLLECTION = "audit_log"
@@ -49,7 +50,10 @@ async def record(
         "reason": reason,
         "data": data or {},
     }
-    await db[AUDIT_COLLECTION].insert_one(entry, session=session)
+    if session is None:  # group-committed with other requests' entries
+        await group_insert(db, AUDIT_COLLECTION).insert_one(entry)
+    else:
+        await db[AUDIT_COLLECTION].insert_one(entry, session=session)
 
 
 async def _create_audit_log(db: Database) -> None:

@@ -16,7 +16,6 @@ from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.infra.resources import Resources
 from ticketsafe.inventory.engine import Engine
-from ticketsafe.inventory.repository import GroupInsert
 from ticketsafe.inventory.service import InventoryService
 from ticketsafe.waitingroom.deps import WaitingRoomDep
 from ticketsafe.waitingroom.service import WaitingRoom
@@ -53,11 +52,8 @@ async def get_admission_token(
     return x_admission_token
 
 
-# One engine (script SHA computed once, Redis calls pipelined) and one group-commit
-# writer per process's clients, shared by every request.
-_shared: weakref.WeakKeyDictionary[RedisClient, tuple[Engine, GroupInsert]] = (
-    weakref.WeakKeyDictionary()
-)
+# One engine (its script object) per process's Redis client, shared by every request.
+_engines: weakref.WeakKeyDictionary[RedisClient, Engine] = weakref.WeakKeyDictionary()
 
 
 async def get_inventory(request: Request) -> InventoryService:
@@ -65,15 +61,14 @@ async def get_inventory(request: Request) -> InventoryService:
 
 
 def inventory_for(resources: Resources) -> InventoryService:
-    shared = _shared.get(resources.redis)
-    if shared is None:
-        shared = _shared[resources.redis] = (Engine(resources.redis), GroupInsert(resources.db))
+    engine = _engines.get(resources.redis)
+    if engine is None:
+        engine = _engines[resources.redis] = Engine(resources.redis)
     settings = resources.settings
     return InventoryService(
         resources.db,
         resources.redis,
-        engine=shared[0],
-        group_insert=shared[1],
+        engine=engine,
         commit_grace_s=settings.inventory_commit_grace_s,
         extend_warning_s=settings.inventory_extend_warning_s,
     )

@@ -8,22 +8,20 @@ GA area can never sell more than `capacity` units because only that many ids exi
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING
-from pymongo.errors import BulkWriteError
 
 from ticketsafe.infra.migrations import Migration
+from ticketsafe.infra.mongo_group import group_insert
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.inventory.models import InventoryLayout
 
 EVENTS = "inventory_events"
 UNITS = "inventory_units"
-_DUPLICATE_KEY = 11000
 
 
 @dataclass(frozen=True)
@@ -51,80 +49,10 @@ def _sold(doc: dict[str, Any]) -> SoldUnit:
     return SoldUnit(doc["event_id"], doc["unit"], doc["order_id"], doc["hold_id"], doc["buyer_id"])
 
 
-@dataclass
-class _Pending:
-    docs: list[dict[str, Any]]
-    future: asyncio.Future[set[int]]  # indexes (into docs) refused as duplicates
-
-
-@dataclass
-class GroupInsert:
-    """Group commit: sale inserts started in the same event-loop turn go to MongoDB as one
-    unordered `insert_many`. Safe because every document stands alone (its `_id` is the
-    guard) and each caller still learns exactly which of *its* units were refused; the
-    all-or-nothing of a hold is kept by the caller's compensating delete, as without
-    batching. One write instead of dozens is what lets the embedded server keep up."""
-
-    db: Database
-    max_docs: int = 1000
-    _pending: list[_Pending] = field(default_factory=list)
-    _scheduled: bool = False
-    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
-
-    async def insert(self, docs: list[dict[str, Any]]) -> set[int]:
-        loop = asyncio.get_running_loop()
-        pending = _Pending(docs, loop.create_future())
-        self._pending.append(pending)
-        if not self._scheduled:
-            self._scheduled = True
-            loop.call_soon(self._flush_soon)
-        return await pending.future
-
-    def _flush_soon(self) -> None:
-        self._scheduled = False
-        batch, self._pending = self._pending, []
-        while batch:
-            group: list[_Pending] = []
-            size = 0
-            while batch and (not group or size + len(batch[0].docs) <= self.max_docs):
-                size += len(batch[0].docs)
-                group.append(batch.pop(0))
-            task = asyncio.get_running_loop().create_task(self._write(group))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-    async def _write(self, group: list[_Pending]) -> None:
-        docs = [d for p in group for d in p.docs]
-        refused: dict[int, int] = {}  # global index -> error code
-        try:
-            await self.db[UNITS].insert_many(docs, ordered=False)
-        except BulkWriteError as exc:
-            refused = {e["index"]: e.get("code", 0) for e in exc.details.get("writeErrors", [])}
-        except Exception as exc:  # connection lost: outcome unknown for everyone
-            for p in group:
-                if not p.future.done():
-                    p.future.set_exception(exc)
-            return
-        offset = 0
-        for p in group:
-            mine = {
-                i - offset: code
-                for i, code in refused.items()
-                if offset <= i < offset + len(p.docs)
-            }
-            offset += len(p.docs)
-            if p.future.done():
-                continue
-            if any(code != _DUPLICATE_KEY for code in mine.values()):
-                p.future.set_exception(RuntimeError(f"sale insert refused: {mine}"))
-            else:
-                p.future.set_result(set(mine))
-
-
 class InventoryRepository:
-    def __init__(self, db: Database, group: GroupInsert | None = None) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
-        self.group = group or GroupInsert(db)
+        self.group = group_insert(db, UNITS)  # sale inserts are group-committed
 
     async def save_layout(self, layout: InventoryLayout) -> None:
         await self.db[EVENTS].update_one(

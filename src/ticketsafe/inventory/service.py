@@ -57,7 +57,7 @@ from ticketsafe.inventory.models import (
     SaleItems,
     UnitStatus,
 )
-from ticketsafe.inventory.repository import GroupInsert, InventoryRepository, SoldUnit
+from ticketsafe.inventory.repository import InventoryRepository, SoldUnit
 
 Clock = Callable[[], int]  # milliseconds; 0 = let Redis's clock decide
 
@@ -114,9 +114,8 @@ class InventoryService:
         commit_grace_s: float = 30.0,
         extend_warning_s: float = 120.0,
         engine: Engine | None = None,
-        group_insert: GroupInsert | None = None,
     ) -> None:
-        self.repo = InventoryRepository(db, group_insert)
+        self.repo = InventoryRepository(db)
         self.engine = engine or Engine(redis)
         self.clock: Clock = clock or (lambda: 0)
         self.commit_grace_ms = int(commit_grace_s * 1000)

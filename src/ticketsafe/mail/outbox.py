@@ -24,6 +24,7 @@ from pymongo import ASCENDING
 from ticketsafe.identity.errors import PersonErased
 from ticketsafe.identity.vault import PiiVault, sealed_from_document, sealed_to_document
 from ticketsafe.infra.jobs import JobBuffer
+from ticketsafe.infra.mongo_group import group_insert
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.mail.templates import MailTemplate
 from ticketsafe.mail.transport import OutgoingMail, SmtpTransport
@@ -54,7 +55,7 @@ async def queue_mail(
     subject, text = template.render(locale, params)
     sealed = await vault.seal(recipient_id, {"to": to, "subject": subject, "text": text})
     mail_id = f"mail_{secrets.token_hex(10)}"
-    await db[OUTBOX].insert_one(
+    await group_insert(db, OUTBOX).insert_one(
         {
             "_id": mail_id,
             "owner_id": recipient_id,

@@ -9,6 +9,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from ticketsafe.infra.migrations import Migration
+from ticketsafe.infra.mongo_group import group_insert
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.orders.models import Order, OrderStatus
 
@@ -25,7 +26,7 @@ async def insert(db: Database, order: Order) -> bool:
     doc = order.model_dump(exclude={"id"})
     doc["_id"] = order.id
     try:
-        await db[ORDERS].insert_one(doc)
+        await group_insert(db, ORDERS).insert_one(doc)
     except DuplicateKeyError:
         return False
     return True

@@ -9,6 +9,7 @@ from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from ticketsafe.infra.migrations import Migration
+from ticketsafe.infra.mongo_group import group_insert
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.payments.models import Payment, PaymentStatus
 
@@ -23,7 +24,7 @@ def _to_model(doc: dict[str, Any]) -> Payment:
 async def insert(db: Database, payment: Payment) -> None:
     doc = payment.model_dump(exclude={"id"}, mode="python")
     doc["_id"] = payment.id
-    await db[PAYMENTS].insert_one(doc)
+    await group_insert(db, PAYMENTS).insert_one(doc)
 
 
 async def get(db: Database, payment_id: str) -> Payment | None:

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from ticketsafe.infra.errors import BusinessRuleViolation, Conflict, NotFound
 from ticketsafe.infra.jobs import JobBuffer
+from ticketsafe.infra.mongo_group import group_insert
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.payments.sandbox_psp.cards import (
     CardBehaviour,
@@ -233,7 +234,7 @@ async def get_event(db: Database, event_id: str) -> dict[str, Any] | None:
 async def _insert(db: Database, charge: Charge) -> None:
     doc = charge.model_dump(exclude={"id"})
     doc.update({"_id": charge.id, "created_at": _now(), "updated_at": _now()})
-    await db[CHARGES].insert_one(doc)
+    await group_insert(db, CHARGES).insert_one(doc)
 
 
 async def _move(
@@ -267,7 +268,7 @@ async def _emit(
         "created": int(_now().timestamp()),
         "data": {**charge.model_dump(mode="json"), **(extra or {})},
     }
-    await db[EVENTS].insert_one(event)
+    await group_insert(db, EVENTS).insert_one(event)
     jobs.defer(DELIVER_JOB, {"event_id": event["_id"]})
 
 
