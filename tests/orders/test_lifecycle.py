@@ -91,6 +91,24 @@ async def test_unpaid_order_expires_and_releases_its_seats(
     assert await seat_status(sale, "A:r-1:s-3") == "available"
 
 
+async def test_an_order_whose_sale_was_never_flagged_still_releases_it(
+    sale: Sale, resources: Resources, worker: Worker
+) -> None:
+    """A crash after the sale was committed but before the order recorded it: at the
+    deadline the worker releases the seats all the same."""
+    buyer = sale.buyer("usr_1")
+    hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-4"]})
+    order = (await sale.checkout(buyer, hold, method="pix")).json()
+    await resources.db["orders"].update_one(
+        {"_id": order["id"]}, {"$set": {"sale_committed": False}}
+    )
+    assert await seat_status(sale, "A:r-1:s-4") == "sold"
+    await _overdue(resources, order["id"])
+    await _expire(worker)
+    assert await seat_status(sale, "A:r-1:s-4") == "available"
+    assert await resources.db["inventory_units"].count_documents({"order_id": order["id"]}) == 0
+
+
 async def test_late_pix_payment_reserves_again_when_seats_are_free(
     sale: Sale, resources: Resources, worker: Worker
 ) -> None:

@@ -140,14 +140,15 @@ class OrderService:
         except (HoldExpired, SeatsTaken):
             await self._abandon(order, OrderStatus.CANCELLED, "sale could not be committed")
             raise
-        order = await self._set(order, {"sale_committed": True})
         await self._audit(order, buyer.user_id, "order.created", None)
         await webhooks.publish(self.db, self.jobs, order.org_id, "order.created", _hook(order))
         payment = await payments.start_payment(
             self.payments, order_id=order.id, method=method, amount_cents=total,
             currency=order.currency, card_token=request.card_token,
         )  # fmt: skip
-        order = await self._set(order, {"payment_id": payment.id})
+        # One write records both: a crash before it leaves an order whose sale stands but
+        # is not flagged, which `_abandon` releases all the same at its deadline.
+        order = await self._set(order, {"sale_committed": True, "payment_id": payment.id})
         return await self._after_payment_update(order, payment)
 
     async def _retried(self, order: Order) -> tuple[Order, Payment]:
@@ -395,8 +396,9 @@ class OrderService:
         """Leave pending_payment without being paid: the sale and quotas go back."""
         check_transition(order.status, status)
         order = await self._set(order, {"status": status.value})
-        if order.sale_committed:
-            await self.inventory.release_sale(order.id)
+        # Whatever `sale_committed` says: a crash between committing the sale and
+        # flagging it must not strand sold units (releasing nothing is a no-op).
+        await self.inventory.release_sale(order.id)
         await self._return_quotas(
             order.event_id, limited_types(await self._view(order), order.lines)
         )
