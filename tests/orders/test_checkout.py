@@ -11,6 +11,8 @@ from fastapi import FastAPI
 from tests.orders.conftest import Sale, open_sale, run_jobs
 from ticketsafe.infra.resources import Resources
 from ticketsafe.orders import repository as orders_repo
+from ticketsafe.payments import repository as payments_repo
+from ticketsafe.payments.models import PaymentStatus
 from ticketsafe.roles.worker import Worker
 
 VISA_OK, VISA_3DS, VISA_DECLINED = "4242424242424242", "4000000000003220", "4000000000000002"
@@ -227,3 +229,23 @@ async def test_guarded_update_returns_exactly_what_is_stored(
     assert updated.version == order.version + 1
     assert await orders_repo.update_guarded(resources.db, order, {"status": "paid"}) is None
     assert await orders_repo.get(resources.db, order.id) == updated
+
+
+async def test_payment_guarded_update_returns_exactly_what_is_stored(
+    sale: Sale, resources: Resources
+) -> None:
+    buyer = sale.buyer("usr_8")
+    hold = await sale.hold(buyer, {"kind": "ga", "area_id": "pista", "quantity": 1})
+    r = await sale.checkout(buyer, hold, method="pix")
+    assert r.status_code == 201, r.text
+    payment = await payments_repo.get(resources.db, r.json()["payment"]["id"])
+    assert payment is not None
+    updated = await payments_repo.update_guarded(
+        resources.db, payment, status=PaymentStatus.CAPTURED,
+        fields={"instructions": {"note": "x"}}, inc={"captured_cents": 9_000},
+    )  # fmt: skip
+    assert updated is not None
+    assert updated == await payments_repo.get(resources.db, payment.id)
+    assert (updated.version, updated.captured_cents) == (payment.version + 1, 9_000)
+    stale = await payments_repo.update_guarded(resources.db, payment, status=PaymentStatus.VOIDED)
+    assert stale is None

@@ -49,14 +49,22 @@ async def update_guarded(
     status: PaymentStatus,
     fields: dict[str, Any] | None = None,
     inc: dict[str, int] | None = None,
-) -> bool:
-    """Write only if nobody changed the payment since we read it (version guard)."""
+) -> Payment | None:
+    """Write only if nobody changed the payment since we read it (version guard).
+    Returns the payment as now stored (derived, not read back); None if it had changed."""
+    now = datetime.now(UTC)
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # MongoDB keeps ms
     update: dict[str, Any] = {
-        "$set": {"status": status.value, "updated_at": datetime.now(UTC), **(fields or {})},
+        "$set": {"status": status.value, "updated_at": now, **(fields or {})},
         "$inc": {"version": 1, **(inc or {})},
     }
     result = await db[PAYMENTS].update_one({"_id": payment.id, "version": payment.version}, update)
-    return result.modified_count == 1
+    if result.modified_count != 1:
+        return None
+    stored = {**payment.model_dump(), **(fields or {}), "status": status, "updated_at": now}
+    for name, amount in {"version": 1, **(inc or {})}.items():
+        stored[name] = getattr(payment, name) + amount
+    return Payment.model_validate(stored)
 
 
 async def remember_webhook_event(db: Database, provider: str, event_id: str) -> bool:

@@ -74,9 +74,12 @@ async def start_payment(
         "card": result.card.model_dump() if result.card else None,
     }
     inc = {"captured_cents": amount_cents} if result.status is PaymentStatus.CAPTURED else None
-    await repo.update_guarded(ctx.db, payment, status=result.status, fields=fields, inc=inc)
+    updated = await repo.update_guarded(
+        ctx.db, payment, status=result.status, fields=fields, inc=inc
+    )
     ctx.jobs.defer(PAYMENT_CHANGED_JOB, {"payment_id": payment.id})
-    return await get_payment(ctx, payment.id)
+    # A PSP notification may have moved it already: then read where it stands.
+    return updated or await get_payment(ctx, payment.id)
 
 
 async def get_payment(ctx: ProviderContext, payment_id: str) -> Payment:
@@ -95,8 +98,7 @@ async def capture(ctx: ProviderContext, payment_id: str) -> Payment:
         raise PaymentConflict("a voided payment cannot be captured", status_now="voided")
     _check(payment, PaymentStatus.CAPTURED)
     status = await provider_for(payment.method, ctx.settings).capture(ctx, payment)
-    await _record(ctx, payment, status, inc={"captured_cents": payment.amount_cents})
-    return await get_payment(ctx, payment_id)
+    return await _record(ctx, payment, status, inc={"captured_cents": payment.amount_cents})
 
 
 async def mark_paid(ctx: ProviderContext, payment_id: str) -> Payment:
@@ -114,8 +116,7 @@ async def void(ctx: ProviderContext, payment_id: str) -> Payment:
         return payment
     _check(payment, PaymentStatus.VOIDED)
     status = await provider_for(payment.method, ctx.settings).void(ctx, payment)
-    await _record(ctx, payment, status)
-    return await get_payment(ctx, payment_id)
+    return await _record(ctx, payment, status)
 
 
 async def refund(ctx: ProviderContext, payment_id: str, amount_cents: int) -> Payment:
@@ -130,13 +131,14 @@ async def refund(ctx: ProviderContext, payment_id: str, amount_cents: int) -> Pa
     _check(payment, target)
     # Claim the refund first (version guard), then ask the provider: two racing refunds
     # cannot both pass the claim, so money is never returned twice.
-    if not await repo.update_guarded(
+    claimed = await repo.update_guarded(
         ctx.db, payment, status=target, inc={"refunded_cents": amount_cents}
-    ):
+    )
+    if claimed is None:
         raise PaymentConflict("the payment changed meanwhile; retry")
     await provider_for(payment.method, ctx.settings).refund(ctx, payment, amount_cents)
     ctx.jobs.defer(PAYMENT_CHANGED_JOB, {"payment_id": payment.id})
-    return await get_payment(ctx, payment_id)
+    return claimed
 
 
 async def handle_psp_webhook(ctx: ProviderContext, body: bytes, signature: str | None) -> str:
@@ -185,7 +187,9 @@ async def _record(
     payment: Payment,
     status: PaymentStatus,
     inc: dict[str, int] | None = None,
-) -> None:
-    if not await repo.update_guarded(ctx.db, payment, status=status, inc=inc):
+) -> Payment:
+    updated = await repo.update_guarded(ctx.db, payment, status=status, inc=inc)
+    if updated is None:
         raise PaymentConflict("the payment changed meanwhile; retry")
     ctx.jobs.defer(PAYMENT_CHANGED_JOB, {"payment_id": payment.id})
+    return updated
