@@ -281,14 +281,11 @@ def run(preset: Preset, *, faults: bool, loaders: int = 2) -> tuple[dict[str, An
         ]
         for child in children:
             child.start()
-        results, wall, usages = event_loop.run(
-            _watch(deployment, sale, children, out, faults=faults)
+        (results, wall, usages), checked = event_loop.run(
+            _sale(deployment, sale, children, out, faults=faults)
         )
-        for child in children:
-            child.join(30)
         merged, sale.outcomes = combine(recorder, results)
         sale.recorder = merged
-        checked = event_loop.run(_check(deployment, sale.event_id, preset))
         summary = _report(
             preset, sale, merged, trivial=trivial, wall=wall, usages=usages,
             checked=checked, faults=faults,
@@ -301,6 +298,18 @@ def run(preset: Preset, *, faults: bool, loaders: int = 2) -> tuple[dict[str, An
                 child.kill()
                 child.join(5)
         deployment.stop()
+
+
+async def _sale(
+    deployment: Deployment, sale: OnSale, children: list[Any], out: Any, *, faults: bool
+) -> tuple[tuple[list[LoaderResult], float, list[ProcessUsage]], dict[str, Any]]:
+    """Watch the sale, then check the invariants in the same event loop: a process the
+    fault mode restarted was started from one of this loop's worker threads, and gets
+    SIGTERM when that thread exits (PR_SET_PDEATHSIG) — i.e. when this loop closes."""
+    watched = await _watch(deployment, sale, children, out, faults=faults)
+    for child in children:
+        await asyncio.to_thread(child.join, 30)
+    return watched, await _check(deployment, sale.event_id, sale.preset)
 
 
 async def _check(deployment: Deployment, event_id: str, preset: Preset) -> dict[str, Any]:
