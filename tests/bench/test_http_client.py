@@ -14,6 +14,8 @@ import uvicorn
 import uvloop
 
 from ticketsafe.bench import http
+from ticketsafe.bench.flow import PRESETS, OnSale
+from ticketsafe.bench.measure import Recorder
 from ticketsafe.infra.child_process import free_port
 
 Request = tuple[str, str, dict[str, str], bytes]
@@ -326,3 +328,28 @@ async def test_against_uvicorn() -> None:
     finally:
         server.should_exit = True
         await serving
+
+
+async def test_the_buyers_retry_loop_survives_a_dropped_connection() -> None:
+    """flow.OnSale.call retries what never got an answer, and a 503 after Retry-After."""
+    answers = iter(["drop", "busy", "ok"])
+
+    async def flaky(request: Request, writer: asyncio.StreamWriter) -> bool:
+        match next(answers):
+            case "drop":
+                return False  # request read, connection closed: no answer
+            case "busy":
+                writer.write(response(503, b"{}", "Retry-After: 0"))
+            case _:
+                writer.write(response(200, orjson.dumps(request[2]["authorization"])))
+        return True
+
+    async with raw_server(flaky) as server, http.Client(server.port) as client:
+        recorder = Recorder()
+        sale = OnSale(client, recorder, PRESETS["smoke"], lambda user, organizer_of=None: user)
+        r = await sale.call("hold", "POST", "/events/e/holds", "tok", json={"quantity": 1})
+        assert (r.status_code, r.json()) == (200, "Bearer tok")
+        assert recorder.counters["client_retries"] == 1
+        assert recorder.counters["hold 503"] == 1
+        assert len(recorder.latencies["hold"]) == 2  # the two answers, not the drop
+        assert [req[3] for req in server.requests] == [b'{"quantity":1}'] * 3
