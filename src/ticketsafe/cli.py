@@ -138,6 +138,9 @@ def bench(
     results: Annotated[
         str | None, typer.Option(help="Append a row to this Markdown file (bench/RESULTS.md).")
     ] = None,
+    loaders: Annotated[
+        int, typer.Option(min=1, help="Load-generator processes the buyers are spread over.")
+    ] = 2,
 ) -> None:
     """The flash-sale benchmark: a real deployment, simulated buyers, a report."""
     from pathlib import Path  # noqa: PLC0415
@@ -149,7 +152,13 @@ def bench(
         typer.echo(f"error: unknown preset {preset!r}; choose from {sorted(PRESETS)}", err=True)
         raise typer.Exit(2)
     raise typer.Exit(
-        run_bench(preset, Path(out), faults=faults, results_md=Path(results) if results else None)
+        run_bench(
+            preset,
+            Path(out),
+            faults=faults,
+            results_md=Path(results) if results else None,
+            loaders=loaders,
+        )
     )
 
 

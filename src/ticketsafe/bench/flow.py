@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-import httpx
-
+from ticketsafe.bench import http
 from ticketsafe.bench.measure import Recorder
 
 ORG = "org_bench"
@@ -63,7 +62,7 @@ class TokenFor(Protocol):
 
 @dataclass
 class OnSale:
-    client: httpx.AsyncClient
+    client: http.Client
     recorder: Recorder
     preset: Preset
     token_for: TokenFor
@@ -73,7 +72,7 @@ class OnSale:
     outcomes: list[Outcome] = field(default_factory=list)
     slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(256))
 
-    async def call(self, step: str, method: str, url: str, token: str, **kw: Any) -> httpx.Response:
+    async def call(self, step: str, method: str, url: str, token: str, **kw: Any) -> http.Response:
         headers = {"authorization": f"Bearer {token}", **kw.pop("headers", {})}
         for attempt in range(8):  # like a browser: retry what never reached the server
             try:
@@ -81,7 +80,7 @@ class OnSale:
                     started = time.perf_counter()
                     response = await self.client.request(method, url, headers=headers, **kw)
                     self.recorder.latency(step, time.perf_counter() - started)
-            except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError):
+            except http.TransportError:  # refused, reset, or closed before the answer
                 if attempt == 7:
                     raise
                 self.recorder.count("client_retries")
@@ -150,12 +149,14 @@ class OnSale:
 
     # -- buyers --------------------------------------------------------------------------
 
-    async def run(self) -> None:
-        buyers = self.preset.buyers
-        early = int(buyers * self.preset.prequeue_share)
+    async def run(self, buyers: range | None = None) -> None:
+        """Run the buyers numbered in `buyers` (all of them by default; a load-generator
+        process runs its share). Buyer i is early (pre-queued) or late the same way
+        whichever process runs it."""
+        early = int(self.preset.buyers * self.preset.prequeue_share)
         tasks = []
         deadline = time.monotonic() + self.preset.max_seconds
-        for i in range(buyers):
+        for i in range(self.preset.buyers) if buyers is None else buyers:
             outcome = Outcome()
             self.outcomes.append(outcome)
             if i < early:
@@ -184,7 +185,7 @@ class OnSale:
                 outcome.result = "not_admitted"
                 return
             await self._shop(token, admission, outcome)
-        except (httpx.HTTPError, KeyError, ValueError) as exc:
+        except (http.HTTPError, KeyError, ValueError) as exc:
             outcome.result = f"error:{type(exc).__name__}"
             self.recorder.count("client_errors")
 
@@ -322,8 +323,11 @@ class OnSale:
         token = self.token_for("usr_organizer", organizer_of=ORG)
         url = f"/waitingroom/events/{self.event_id}/stats"
         while not stop.is_set():
-            r = await self.client.get(url, headers={"authorization": f"Bearer {token}"})
-            if r.status_code == 200:
+            try:
+                r = await self.client.get(url, headers={"authorization": f"Bearer {token}"})
+            except http.TransportError:  # the api is being restarted (fault mode)
+                r = None
+            if r is not None and r.status_code == 200:
                 self.recorder.gauge("queue_length", float(r.json().get("queue_length", 0)))
             await asyncio.sleep(1.0)
 

@@ -4,40 +4,88 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import multiprocessing as mp
+import os
+import queue
 import random
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from ticketsafe.bench import invariants, report
-from ticketsafe.bench.flow import PRESETS, OnSale, Preset
-from ticketsafe.bench.measure import ProcessUsage, Recorder, percentile, usage_report
+from ticketsafe.bench import http, invariants, report
+from ticketsafe.bench.flow import PRESETS, OnSale, Outcome, Preset
+from ticketsafe.bench.measure import (
+    ProcessUsage,
+    Recorder,
+    merge_recorders,
+    peak_rss_mb,
+    percentile,
+    usage_report,
+)
 from ticketsafe.bench.server import Deployment
 from ticketsafe.infra.jobs import GROUP, STREAM
 from ticketsafe.infra.mongodb import create_mongo_client
 from ticketsafe.infra.redisdb import create_redis_client
+from ticketsafe.roles import event_loop
 
 FAULTS = ("api", "worker", "redis", "mongodb")
+_FORK = mp.get_context("fork")  # children inherit the set-up state (tokens, the event)
 
 
-async def trivial_baseline(client: httpx.AsyncClient, concurrency: int, seconds: float) -> float:
-    """Requests/s of GET /healthz on the same deployment: the yardstick for ratios."""
+def shares(total: int, parts: int) -> list[int]:
+    """`total` split into `parts` near-equal whole shares (the first ones get the rest)."""
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
+
+
+async def _hammer(port: int, concurrency: int, start_at: float, seconds: float) -> int:
+    """GET /healthz in a closed loop from `concurrency` connections between `start_at`
+    and `start_at + seconds` (wall clock); the answers completed in that window."""
     done = 0
-    stop_at = time.monotonic() + seconds
+    async with http.Client(port, max_connections=concurrency) as client:
 
-    async def hammer() -> None:
-        nonlocal done
-        while time.monotonic() < stop_at:
-            await client.get("/healthz")
-            done += 1
+        async def one() -> None:
+            nonlocal done
+            with contextlib.suppress(http.TransportError):
+                await client.get("/healthz")  # connect before the window opens
+            await asyncio.sleep(max(0.0, start_at - time.time()))
+            stop_at = start_at + seconds
+            while time.time() < stop_at:
+                try:
+                    await client.get("/healthz")
+                except http.TransportError:
+                    await asyncio.sleep(0.05)
+                    continue
+                if time.time() <= stop_at:
+                    done += 1
 
-    started = time.monotonic()
-    await asyncio.gather(*(hammer() for _ in range(concurrency)))
-    return done / (time.monotonic() - started)
+        await asyncio.gather(*(one() for _ in range(concurrency)))
+    return done
+
+
+def trivial_baseline(port: int, concurrency: int, seconds: float, *, processes: int) -> float:
+    """Requests/s of GET /healthz on the same deployment, from as many load-generator
+    processes and connections as the sale uses: the yardstick for ratios."""
+    out: Any = _FORK.Queue()
+    start_at = time.time() + 1.0  # every process connected and waiting
+
+    def child(concurrency: int) -> None:
+        out.put(event_loop.run(_hammer(port, concurrency, start_at, seconds)))
+
+    children = [
+        _FORK.Process(target=child, args=(n,), daemon=True) for n in shares(concurrency, processes)
+    ]
+    for c in children:
+        c.start()
+    try:
+        total: int = sum(out.get(timeout=seconds + 60) for _ in children)
+    finally:
+        for c in children:
+            c.join(10)
+    return total / seconds
 
 
 def kendall_tau(pairs: list[tuple[float, float]], sample: int = 1500) -> float | None:
@@ -84,8 +132,8 @@ async def _sample_processes(usages: list[ProcessUsage], stop: asyncio.Event) -> 
             await asyncio.wait_for(stop.wait(), 1.0)
 
 
-def _progress(sale: OnSale, started: float) -> None:
-    c = sale.recorder.counters
+def _progress(counters: dict[str, int], started: float) -> None:
+    c = counters
     sys.stderr.write(
         f"\r{time.monotonic() - started:6.0f}s joined {c['joined']:>7} admitted "
         f"{c['admitted']:>7} paid {c['orders_paid']:>6} tickets {c['tickets_sold']:>7} "
@@ -94,58 +142,186 @@ def _progress(sale: OnSale, started: float) -> None:
     sys.stderr.flush()
 
 
-async def run(preset: Preset, *, faults: bool) -> tuple[dict[str, Any], Recorder]:
-    data_dir = Path(tempfile.mkdtemp(prefix="ticketsafe-bench-"))
-    deployment = Deployment(data_dir)
-    deployment.start()
-    limits = httpx.Limits(
-        max_connections=preset.concurrency, max_keepalive_connections=preset.concurrency
-    )
+@dataclasses.dataclass
+class LoaderResult:
+    """What one load-generator process sends back when its buyers are done."""
+
+    index: int
+    pid: int
+    recorder: Recorder
+    outcomes: list[Outcome]
+    cpu_s: float
+    rss_max_mb: float
+
+
+def _loader(sale: OnSale, index: int, loaders: int, connections: int, out: Any) -> None:
+    """A forked load generator: buyers index, index + loaders, … with its own event loop
+    and client; counters pushed every second, then everything it recorded."""
     try:
-        async with httpx.AsyncClient(
-            base_url=deployment.base_url, limits=limits, timeout=httpx.Timeout(30.0)
-        ) as client:
-            trivial = await trivial_baseline(client, preset.concurrency, 5.0)
-            recorder = Recorder()
-            sale = OnSale(client, recorder, preset, deployment.token,
-                          slots=asyncio.Semaphore(preset.concurrency))  # fmt: skip
-            await sale.set_up()
-            usages = [ProcessUsage(n, p) for n, p in deployment.pids().items()]
-            stop = asyncio.Event()
-            helpers = [
-                asyncio.create_task(_sample_processes(usages, stop)),
-                asyncio.create_task(sale.sample_queue(stop)),
-            ]
-            if faults:
-                helpers.append(asyncio.create_task(_faults(deployment, stop, recorder)))
-            started = time.monotonic()
-            runner = asyncio.create_task(sale.run())
-            while not runner.done():
-                _progress(sale, started)
-                await asyncio.wait({runner}, timeout=1.0)
-            _progress(sale, started)
+        cpu0 = _cpu_s()
+        recorder = Recorder(started=sale.recorder.started)  # the parent's instant
+
+        async def buy() -> list[Outcome]:
+            async with http.Client(sale.client.port, max_connections=connections) as client:
+                mine = dataclasses.replace(
+                    sale, client=client, recorder=recorder, outcomes=[],
+                    rng=random.Random(2026 + index),  # noqa: S311
+                    slots=asyncio.Semaphore(connections),
+                )  # fmt: skip
+                buyers = asyncio.create_task(mine.run(range(index, sale.preset.buyers, loaders)))
+                while not buyers.done():
+                    out.put(("progress", index, dict(recorder.counters)))
+                    await asyncio.wait({buyers}, timeout=1.0)
+                await buyers
+                return mine.outcomes
+
+        outcomes = event_loop.run(buy())
+        result = LoaderResult(
+            index, os.getpid(), recorder, outcomes, _cpu_s() - cpu0, peak_rss_mb()
+        )
+        out.put(("done", index, result))
+    except BaseException:
+        out.put(("failed", index, traceback.format_exc()))
+        raise
+
+
+def combine(parent: Recorder, results: list[LoaderResult]) -> tuple[Recorder, list[Outcome]]:
+    """The parent's recorder (queue length, faults) and the load generators' as one,
+    and every buyer's outcome, whichever process ran them."""
+    merged = merge_recorders([parent, *(r.recorder for r in results)])
+    return merged, [o for r in sorted(results, key=lambda r: r.index) for o in r.outcomes]
+
+
+def _cpu_s() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+async def _set_up(deployment: Deployment, preset: Preset, recorder: Recorder) -> OnSale:
+    async with http.Client(deployment.port, max_connections=4) as client:
+        sale = OnSale(client, recorder, preset, deployment.token)
+        await sale.set_up()
+    return sale
+
+
+async def _watch(
+    deployment: Deployment, sale: OnSale, children: list[Any], out: Any, *, faults: bool
+) -> tuple[list[LoaderResult], float, list[ProcessUsage]]:
+    """The parent during the sale: progress line, CPU samples, queue length, faults —
+    until every load generator has sent its results."""
+    started = time.monotonic()
+    cpu0 = _cpu_s()
+    usages = [ProcessUsage(n, p) for n, p in deployment.pids().items()]
+    latest: dict[int, dict[str, int]] = {}
+    results: dict[int, LoaderResult] = {}
+    stop = asyncio.Event()
+    async with http.Client(deployment.port, max_connections=2) as client:
+        sale.client = client  # the organizer's queue-length samples
+        helpers = [
+            asyncio.create_task(_sample_processes(usages, stop)),
+            asyncio.create_task(sale.sample_queue(stop)),
+        ]
+        if faults:
+            helpers.append(asyncio.create_task(_faults(deployment, stop, sale.recorder)))
+        try:
+            while len(results) < len(children):
+                with contextlib.suppress(queue.Empty):
+                    while True:
+                        kind, index, payload = out.get_nowait()
+                        if kind == "progress":
+                            latest[index] = payload
+                        elif kind == "done":
+                            results[index] = payload
+                            latest[index] = dict(payload.recorder.counters)
+                        else:
+                            raise RuntimeError(f"load generator {index} failed:\n{payload}")
+                for i, child in enumerate(children):
+                    if i not in results and child.exitcode is not None:
+                        await asyncio.sleep(1.0)  # a last message still in the pipe
+                        if out.empty():
+                            raise RuntimeError(f"load generator {i} exited ({child.exitcode})")
+                totals: dict[str, int] = dict.fromkeys(
+                    ("joined", "admitted", "orders_paid", "tickets_sold", "sold_out_answers",
+                     "client_errors"), 0,
+                )  # fmt: skip
+                for counters in latest.values():
+                    for name, n in counters.items():
+                        totals[name] = totals.get(name, 0) + n
+                _progress(totals, started)
+                await asyncio.sleep(0.5)
+        finally:
             sys.stderr.write("\n")
             wall = time.monotonic() - started
             stop.set()
             await asyncio.gather(*helpers, return_exceptions=True)
-        assert deployment.stores is not None
-        assert deployment.stores.redis_url is not None
-        await _drain_jobs(deployment.stores.redis_url)  # the last webhooks, applied
-        assert deployment.stores.mongo_url is not None
-        mongo = create_mongo_client(deployment.stores.mongo_url)
-        try:
-            checked = await invariants.check(
-                mongo["ticketsafe"], sale.event_id, {"pista": preset.ga}
-            )
-        finally:
-            await mongo.close()
+    parent = ProcessUsage("bench", os.getpid(), cpu0, _cpu_s(), peak_rss_mb())
+    loaders = [
+        ProcessUsage(f"loader-{r.index}", r.pid, 0.0, r.cpu_s, r.rss_max_mb)
+        for r in sorted(results.values(), key=lambda r: r.index)
+    ]
+    return [results[i] for i in sorted(results)], wall, [*usages, parent, *loaders]
+
+
+def run(preset: Preset, *, faults: bool, loaders: int = 2) -> tuple[dict[str, Any], Recorder]:
+    """Start a deployment, measure /healthz, set the sale up, fork `loaders` load
+    generators for the buyers, watch, check the invariants, and summarise."""
+    data_dir = Path(tempfile.mkdtemp(prefix="ticketsafe-bench-"))
+    deployment = Deployment(data_dir)
+    deployment.start()
+    children: list[Any] = []
+    try:
+        trivial = trivial_baseline(deployment.port, preset.concurrency, 5.0, processes=loaders)
+        recorder = Recorder()
+        sale = event_loop.run(_set_up(deployment, preset, recorder))
+        # Forked with no event loop running in this process: each child starts its own.
+        out: Any = _FORK.Queue()
+        children = [
+            _FORK.Process(target=_loader, args=(sale, i, loaders, n, out), daemon=True)
+            for i, n in enumerate(shares(preset.concurrency, loaders))
+        ]
+        for child in children:
+            child.start()
+        (results, wall, usages), checked = event_loop.run(
+            _sale(deployment, sale, children, out, faults=faults)
+        )
+        merged, sale.outcomes = combine(recorder, results)
+        sale.recorder = merged
         summary = _report(
-            preset, sale, recorder, trivial=trivial, wall=wall, usages=usages,
+            preset, sale, merged, trivial=trivial, wall=wall, usages=usages,
             checked=checked, faults=faults,
         )  # fmt: skip
-        return summary, recorder
+        summary["loaders"] = loaders
+        return summary, merged
     finally:
+        for child in children:
+            if child.is_alive():
+                child.kill()
+                child.join(5)
         deployment.stop()
+
+
+async def _sale(
+    deployment: Deployment, sale: OnSale, children: list[Any], out: Any, *, faults: bool
+) -> tuple[tuple[list[LoaderResult], float, list[ProcessUsage]], dict[str, Any]]:
+    """Watch the sale, then check the invariants in the same event loop: a process the
+    fault mode restarted was started from one of this loop's worker threads, and gets
+    SIGTERM when that thread exits (PR_SET_PDEATHSIG) — i.e. when this loop closes."""
+    watched = await _watch(deployment, sale, children, out, faults=faults)
+    for child in children:
+        await asyncio.to_thread(child.join, 30)
+    return watched, await _check(deployment, sale.event_id, sale.preset)
+
+
+async def _check(deployment: Deployment, event_id: str, preset: Preset) -> dict[str, Any]:
+    assert deployment.stores is not None
+    assert deployment.stores.redis_url is not None
+    await _drain_jobs(deployment.stores.redis_url)  # the last webhooks, applied
+    assert deployment.stores.mongo_url is not None
+    mongo = create_mongo_client(deployment.stores.mongo_url)
+    try:
+        return await invariants.check(mongo["ticketsafe"], event_id, {"pista": preset.ga})
+    finally:
+        await mongo.close()
 
 
 async def _drain_jobs(redis_url: str, timeout_s: float = 60.0) -> None:
@@ -203,9 +379,11 @@ def _report(
     }
 
 
-def main(preset_name: str, out_dir: Path, *, faults: bool, results_md: Path | None) -> int:
+def main(
+    preset_name: str, out_dir: Path, *, faults: bool, results_md: Path | None, loaders: int = 2
+) -> int:
     preset = PRESETS[preset_name]
-    result, recorder = asyncio.run(run(preset, faults=faults))
+    result, recorder = run(preset, faults=faults, loaders=max(1, loaders))
     stem = f"{result['preset'].replace('+', '-')}"
     report.write_json(out_dir / f"{stem}.json", result)
     drew = report.plot(out_dir / f"{stem}.png", recorder, result)

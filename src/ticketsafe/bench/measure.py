@@ -30,6 +30,7 @@ class Recorder:
         default_factory=lambda: defaultdict(list)
     )
     counters: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    gauges: set[str] = field(default_factory=set)  # timelines of levels, not running counts
 
     def latency(self, step: str, seconds: float) -> None:
         self.latencies[step].append(seconds)
@@ -40,6 +41,7 @@ class Recorder:
         self.timeline[name].append((time.monotonic() - self.started, float(self.counters[name])))
 
     def gauge(self, name: str, value: float) -> None:
+        self.gauges.add(name)
         self.timeline[name].append((time.monotonic() - self.started, value))
 
     def summary(self) -> dict[str, dict[str, float]]:
@@ -54,6 +56,46 @@ class Recorder:
             for step, v in sorted(self.latencies.items())
             if v
         }
+
+
+def merge_recorders(parts: list[Recorder]) -> Recorder:
+    """One Recorder from several load generators that shared a start time (`started`,
+    a system-wide monotonic instant): latencies pooled, counters added, a counter's
+    timeline re-accumulated from every part's increments in time order, a gauge's
+    timeline the sum of each part's latest level at every sample."""
+    if not parts:
+        return Recorder()
+    merged = Recorder(started=parts[0].started)
+    for part in parts:
+        if part.started != merged.started:
+            raise ValueError("recorders to merge must share their start time")
+        for step, values in part.latencies.items():
+            merged.latencies[step].extend(values)
+        for name, n in part.counters.items():
+            merged.counters[name] += n
+        merged.gauges |= part.gauges
+    names = {name for part in parts for name in part.timeline}
+    for name in sorted(names):
+        if name in merged.gauges:
+            samples = sorted(
+                (t, i, v) for i, part in enumerate(parts) for t, v in part.timeline.get(name, [])
+            )
+            latest: dict[int, float] = {}
+            for t, i, v in samples:
+                latest[i] = v
+                merged.timeline[name].append((t, sum(latest.values())))
+        else:
+            steps = []
+            for part in parts:
+                previous = 0.0
+                for t, v in part.timeline.get(name, []):
+                    steps.append((t, v - previous))
+                    previous = v
+            total = 0.0
+            for t, increment in sorted(steps):
+                total += increment
+                merged.timeline[name].append((t, total))
+    return merged
 
 
 @dataclass
@@ -95,3 +137,14 @@ def usage_report(usages: list[ProcessUsage], wall_s: float) -> list[dict[str, fl
         }
         for u in usages
     ]
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size (VmHWM), in MiB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0.0

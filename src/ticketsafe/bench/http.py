@@ -1,0 +1,282 @@
+"""A small HTTP/1.1 keep-alive client for the load generator (raw asyncio streams).
+
+httpx/httpcore spend far more CPU per request than the server under test, so at the
+bench's concurrency the load generator measured itself (~120 req/s of /healthz against
+a server that does thousands). This client does only what the bench needs: one host
+on loopback, a pool of keep-alive connections opened on demand up to a limit, JSON
+bodies (orjson), Content-Length and chunked responses, and typed errors so the buyers'
+retry loop can tell "never reached the server / connection dropped" from an answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import Iterator, Mapping
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+
+_MAX_HEADER = 64 * 1024
+
+
+class HTTPError(Exception):
+    """Anything this client raises."""
+
+
+class TransportError(HTTPError):
+    """The request never got an answer because the connection could not be used."""
+
+
+class ConnectError(TransportError):
+    """Could not open a connection (server down, restarting, refused)."""
+
+
+class RemoteProtocolError(TransportError):
+    """The server closed the connection before a complete answer, or sent garbage."""
+
+
+class ReadError(TransportError):
+    """The connection failed (reset, broken pipe) while writing or reading."""
+
+
+class RequestTimeout(HTTPError):
+    """No complete answer within the request timeout (the server may have acted on it)."""
+
+
+class HTTPStatusError(HTTPError):
+    def __init__(self, message: str, response: Response) -> None:
+        super().__init__(message)
+        self.response = response
+
+
+class Headers(Mapping[str, str]):
+    """Response headers; names are case-insensitive, repeated ones joined with ', '."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: dict[str, str]) -> None:
+        self._items = items  # lower-case names
+
+    def __getitem__(self, name: str) -> str:
+        return self._items[name.lower()]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._items.get(name.lower(), default)
+
+
+class Response:
+    __slots__ = ("content", "headers", "method", "path", "status_code")
+
+    def __init__(
+        self, status_code: int, headers: Headers, content: bytes, method: str, path: str
+    ) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+        self.method = method
+        self.path = path
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        return orjson.loads(self.content)
+
+    def raise_for_status(self) -> Response:
+        if self.status_code >= 400:
+            try:
+                reason = HTTPStatus(self.status_code).phrase
+            except ValueError:
+                reason = "Error"
+            raise HTTPStatusError(
+                f"{self.status_code} {reason} for {self.method} {self.path}", self
+            )
+        return self
+
+    def __repr__(self) -> str:
+        return f"<Response [{self.status_code}]>"
+
+
+class _Connection:
+    __slots__ = ("reader", "requests", "writer")
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.requests = 0
+
+    def usable(self) -> bool:
+        """Idle and still open: the server has not closed it (keep-alive timeout, restart)."""
+        return not (self.reader.at_eof() or self.writer.is_closing())
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class Client:
+    """Requests to one loopback host:port over at most `max_connections` keep-alive
+    connections; a request waits for a free connection when all are busy."""
+
+    def __init__(
+        self,
+        port: int,
+        *,
+        host: str = "127.0.0.1",
+        max_connections: int = 64,
+        timeout: float = 30.0,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.timeout = timeout
+        self._slots = asyncio.Semaphore(max_connections)
+        self._idle: collections.deque[_Connection] = collections.deque()
+        self._host_header = f"Host: {host}:{port}\r\n".encode()
+        self.connections_opened = 0
+        self._closed = False
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        self._closed = True
+        while self._idle:
+            self._idle.pop().close()
+
+    async def get(self, path: str, *, headers: Mapping[str, str] | None = None) -> Response:
+        return await self.request("GET", path, headers=headers)
+
+    async def post(
+        self, path: str, *, headers: Mapping[str, str] | None = None, json: Any = None
+    ) -> Response:
+        return await self.request("POST", path, headers=headers, json=json)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+    ) -> Response:
+        if self._closed:
+            raise RuntimeError("client is closed")
+        if json is not None:
+            content = orjson.dumps(json)
+        head = [f"{method} {path} HTTP/1.1\r\n".encode(), self._host_header]
+        if headers:
+            head.extend(f"{k}: {v}\r\n".encode() for k, v in headers.items())
+        if content is not None:
+            if json is not None:
+                head.append(b"Content-Type: application/json\r\n")
+            head.append(b"Content-Length: %d\r\n" % len(content))
+        elif method in ("POST", "PUT", "PATCH"):
+            head.append(b"Content-Length: 0\r\n")
+        head.append(b"\r\n")
+        if content:
+            head.append(content)
+        data = b"".join(head)
+        try:
+            async with asyncio.timeout(self.timeout), self._slots:
+                return await self._send(data, method, path)
+        except TimeoutError as exc:
+            raise RequestTimeout(f"no answer within {self.timeout} s: {method} {path}") from exc
+
+    async def _connection(self) -> _Connection:
+        while self._idle:
+            conn = self._idle.pop()  # most recently used first: the warmest
+            if conn.usable():
+                return conn
+            conn.close()
+        try:
+            reader, writer = await asyncio.open_connection(self.host, self.port, limit=_MAX_HEADER)
+        except OSError as exc:
+            raise ConnectError(f"cannot connect to {self.host}:{self.port}: {exc}") from exc
+        self.connections_opened += 1
+        return _Connection(reader, writer)
+
+    async def _send(self, data: bytes, method: str, path: str) -> Response:
+        conn = await self._connection()
+        keep = False
+        try:
+            conn.writer.write(data)
+            if conn.writer.transport.get_write_buffer_size() > 65_536:
+                await conn.writer.drain()
+            response, keep = await _read_response(conn.reader, method, path)
+            conn.requests += 1
+            return response
+        except asyncio.IncompleteReadError as exc:
+            raise RemoteProtocolError(
+                f"server closed the connection without a complete answer ({method} {path})"
+            ) from exc
+        except (asyncio.LimitOverrunError, ValueError) as exc:
+            raise RemoteProtocolError(f"malformed answer to {method} {path}: {exc}") from exc
+        except OSError as exc:  # reset, broken pipe
+            raise ReadError(f"connection failed during {method} {path}: {exc}") from exc
+        finally:
+            if keep and not self._closed:
+                self._idle.append(conn)
+            else:
+                conn.close()
+
+
+async def _read_response(
+    reader: asyncio.StreamReader, method: str, path: str
+) -> tuple[Response, bool]:
+    """One answer off the stream; also whether the connection may carry the next one."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head[:-4].decode("latin-1").split("\r\n")
+    version, _, rest = lines[0].partition(" ")
+    if not version.startswith("HTTP/1."):
+        raise ValueError(f"not an HTTP/1.x status line: {lines[0]!r}")
+    status = int(rest[:3])
+    items: dict[str, str] = {}
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if not sep:
+            raise ValueError(f"bad header line {line!r}")
+        name, value = name.strip().lower(), value.strip()
+        items[name] = f"{items[name]}, {value}" if name in items else value
+    keep = version == "HTTP/1.1"
+    connection = items.get("connection", "").lower()
+    if "close" in connection:
+        keep = False
+    elif "keep-alive" in connection:
+        keep = True
+    if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
+        body = b""
+    elif "chunked" in items.get("transfer-encoding", "").lower():
+        body = await _read_chunked(reader)
+    elif "content-length" in items:
+        length = int(items["content-length"])
+        body = await reader.readexactly(length) if length else b""
+    else:  # delimited by the server closing the connection
+        body = await reader.read()
+        keep = False
+    return Response(status, Headers(items), body, method, path), keep
+
+
+async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+    parts: list[bytes] = []
+    while True:
+        line = await reader.readuntil(b"\r\n")
+        size = int(line.split(b";", 1)[0].strip(), 16)
+        if size == 0:
+            while (await reader.readuntil(b"\r\n")) != b"\r\n":  # trailers, then the end
+                pass
+            return b"".join(parts)
+        parts.append(await reader.readexactly(size))
+        if await reader.readexactly(2) != b"\r\n":
+            raise ValueError("chunk not followed by CRLF")

@@ -1,0 +1,355 @@
+"""The bench's HTTP/1.1 client against real servers on loopback: a raw asyncio server
+whose answers each test scripts byte by byte, and uvicorn with a small ASGI app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any
+
+import orjson
+import pytest
+import uvicorn
+import uvloop
+
+from ticketsafe.bench import http
+from ticketsafe.bench.flow import PRESETS, OnSale
+from ticketsafe.bench.measure import Recorder
+from ticketsafe.infra.child_process import free_port
+
+Request = tuple[str, str, dict[str, str], bytes]
+Answer = Callable[[Request, asyncio.StreamWriter], Awaitable[bool]]  # False: close
+
+
+async def read_request(reader: asyncio.StreamReader) -> Request | None:
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError:
+        return None
+    lines = head.decode().split("\r\n")
+    method, path, _ = lines[0].split(" ")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:-2])}
+    body = await reader.readexactly(int(headers.get("content-length", "0")))
+    return method, path, headers, body
+
+
+class RawServer:
+    """Counts connections and requests; `answer` writes each response."""
+
+    def __init__(self, answer: Answer) -> None:
+        self.answer = answer
+        self.connections = 0
+        self.requests: list[Request] = []
+        self.writers: list[asyncio.StreamWriter] = []
+        self.server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self, port: int = 0) -> RawServer:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", port)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        for writer in self.writers:
+            writer.close()
+        await self.server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self.writers.append(writer)
+        try:
+            while (request := await read_request(reader)) is not None:
+                self.requests.append(request)
+                if not await self.answer(request, writer):
+                    break
+                await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+
+
+def response(status: int, body: bytes, *extra: str) -> bytes:
+    head = [f"HTTP/1.1 {status} X", f"Content-Length: {len(body)}", *extra]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+async def echo_json(request: Request, writer: asyncio.StreamWriter) -> bool:
+    method, path, headers, body = request
+    doc = {"method": method, "path": path, "headers": headers, "body": body.decode()}
+    writer.write(response(200, orjson.dumps(doc), "Content-Type: application/json"))
+    return True
+
+
+@contextlib.asynccontextmanager
+async def raw_server(answer: Answer) -> AsyncIterator[RawServer]:
+    server = await RawServer(answer).start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+def on_both_loops(scenario: Callable[[], Coroutine[Any, Any, None]], loop: str) -> None:
+    """The bench runs the client on uvloop; the tests also run it on asyncio's loop."""
+    factory = uvloop.new_event_loop if loop == "uvloop" else None
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(scenario())
+
+
+LOOPS = pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+
+
+@LOOPS
+def test_keep_alive_connections_are_reused_up_to_the_limit(loop: str) -> None:
+    async def scenario() -> None:
+        async with raw_server(echo_json) as server, http.Client(server.port) as client:
+            for i in range(20):
+                r = await client.get(f"/n/{i}")
+                assert r.status_code == 200
+                assert r.json()["path"] == f"/n/{i}"
+            assert (server.connections, client.connections_opened) == (1, 1)
+
+        async with raw_server(echo_json) as server:
+            async with http.Client(server.port, max_connections=4) as client:
+                answers = await asyncio.gather(*(client.get(f"/p/{i}") for i in range(40)))
+            assert sorted(r.json()["path"] for r in answers) == sorted(f"/p/{i}" for i in range(40))
+            assert 1 <= server.connections <= 4
+            assert len(server.requests) == 40
+
+    on_both_loops(scenario, loop)
+
+
+@LOOPS
+def test_json_body_headers_and_status_errors(loop: str) -> None:
+    async def scenario() -> None:
+        async def conflict(request: Request, writer: asyncio.StreamWriter) -> bool:
+            problem = orjson.dumps({"code": "sold_out"})
+            writer.write(
+                response(409, problem, "content-type: application/problem+json", "Retry-After: 3")
+            )
+            return True
+
+        async with raw_server(echo_json) as server, http.Client(server.port) as client:
+            r = await client.request(
+                "POST", "/orders", json={"q": 2, "nome": "São Paulo"}, headers={"X-Key": "k1"}
+            )
+            echoed = r.json()
+            assert orjson.loads(echoed["body"]) == {"q": 2, "nome": "São Paulo"}
+            assert echoed["headers"]["content-type"] == "application/json"
+            assert echoed["headers"]["content-length"] == str(len(echoed["body"].encode()))
+            assert echoed["headers"]["x-key"] == "k1"
+            assert r.headers["CONTENT-TYPE"] == r.headers.get("content-type")
+            assert r.raise_for_status() is r
+            empty = (await client.request("DELETE", "/holds/h1")).json()
+            assert (empty["method"], empty["body"]) == ("DELETE", "")
+
+        async with raw_server(conflict) as server, http.Client(server.port) as client:
+            r = await client.post("/holds", json={})
+            assert r.status_code == 409
+            assert r.headers.get("Content-Type", "").startswith("application/problem+json")
+            assert r.headers.get("retry-after") == "3"
+            assert r.headers.get("x-missing", "d") == "d"
+            with pytest.raises(http.HTTPStatusError, match="409 Conflict for POST /holds") as e:
+                r.raise_for_status()
+            assert e.value.response is r
+
+    on_both_loops(scenario, loop)
+
+
+@LOOPS
+def test_chunked_responses_are_decoded_and_the_connection_kept(loop: str) -> None:
+    async def scenario() -> None:
+        async def chunked(request: Request, writer: asyncio.StreamWriter) -> bool:
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                b"Content-Type: application/json\r\n\r\n"
+                b'5;ext=1\r\n{"a":\r\n'  # a chunk extension
+                b"b\r\n[1,2,3,4,5]\r\n"
+                b"1\r\n}\r\n"
+                b"0\r\nX-Trailer: t\r\n\r\n"  # a trailer after the last chunk
+            )
+            return True
+
+        async with raw_server(chunked) as server, http.Client(server.port) as client:
+            for _ in range(3):
+                r = await client.get("/stream")
+                assert r.json() == {"a": [1, 2, 3, 4, 5]}
+                assert r.text == '{"a":[1,2,3,4,5]}'
+            assert server.connections == 1
+
+    on_both_loops(scenario, loop)
+
+
+@LOOPS
+def test_connection_close_and_body_until_eof(loop: str) -> None:
+    async def scenario() -> None:
+        async def close_after(request: Request, writer: asyncio.StreamWriter) -> bool:
+            if request[1] == "/eof":  # no length: the body ends when the server closes
+                writer.write(b"HTTP/1.1 200 OK\r\n\r\nuntil the end")
+            else:
+                writer.write(response(200, b"bye", "Connection: close"))
+            return False
+
+        async with raw_server(close_after) as server, http.Client(server.port) as client:
+            assert (await client.get("/a")).text == "bye"
+            assert (await client.get("/eof")).text == "until the end"
+            assert (await client.get("/b")).text == "bye"
+            assert server.connections == client.connections_opened == 3
+
+    on_both_loops(scenario, loop)
+
+
+@LOOPS
+def test_dropped_or_refused_connections_raise_retryable_errors(loop: str) -> None:
+    async def scenario() -> None:
+        async def hang_up(request: Request, writer: asyncio.StreamWriter) -> bool:
+            if request[1] == "/half":
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
+            return False  # closed without (a complete) answer
+
+        async with raw_server(hang_up) as server, http.Client(server.port) as client:
+            with pytest.raises(http.RemoteProtocolError):
+                await client.post("/orders", json={"a": 1})
+            with pytest.raises(http.TransportError):
+                await client.get("/half")
+            port = server.port
+        async with http.Client(port) as client:  # nobody listens there any more
+            with pytest.raises(http.ConnectError):
+                await client.get("/healthz")
+
+    on_both_loops(scenario, loop)
+
+
+@LOOPS
+def test_a_restarted_server_is_reached_again(loop: str) -> None:
+    """The fault mode kills the api: pooled connections die, new ones must be opened."""
+
+    async def scenario() -> None:
+        first = await RawServer(echo_json).start()
+        port = first.port
+        async with http.Client(port, max_connections=2) as client:
+            await asyncio.gather(client.get("/1"), client.get("/2"))
+            await first.stop()  # closes both pooled connections
+            await asyncio.sleep(0.05)  # the client's loop sees them closed
+            with pytest.raises(http.ConnectError):  # dead ones dropped; a new one refused
+                await client.get("/down")
+            second = await RawServer(echo_json).start(port)
+            try:
+                await asyncio.sleep(0.05)
+                r = await client.get("/back")
+                assert r.json()["path"] == "/back"
+                assert second.connections == 1
+            finally:
+                await second.stop()
+
+    on_both_loops(scenario, loop)
+
+
+@LOOPS
+def test_an_idle_connection_closed_by_the_server_is_not_reused(loop: str) -> None:
+    """uvicorn closes idle keep-alive connections after 5 s; the next request must not
+    be written onto the dead one."""
+
+    async def scenario() -> None:
+        async with raw_server(echo_json) as server, http.Client(server.port) as client:
+            await client.get("/1")
+            for writer in server.writers:
+                writer.close()  # the server's keep-alive timeout
+            await asyncio.sleep(0.05)
+            assert (await client.get("/2")).json()["path"] == "/2"
+            assert (server.connections, client.connections_opened) == (2, 2)
+
+    on_both_loops(scenario, loop)
+
+
+async def test_no_answer_within_the_timeout() -> None:
+    async def never(request: Request, writer: asyncio.StreamWriter) -> bool:
+        await asyncio.sleep(10)
+        return False
+
+    async with raw_server(never) as server, http.Client(server.port, timeout=0.2) as client:
+        with pytest.raises(http.RequestTimeout):
+            await client.get("/slow")
+        assert not isinstance(http.RequestTimeout("x"), http.TransportError)  # not retried
+
+
+async def small_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """JSON with a length, or streamed (uvicorn then sends it chunked), or a 204."""
+    if scope["type"] != "http":
+        return
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    path = scope["path"]
+    if path == "/empty":
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    json_header = [(b"content-type", b"application/json")]
+    await send({"type": "http.response.start", "status": 200, "headers": json_header})
+    if path == "/stream":
+        for part in (b'{"parts":', b"[1,", b"2]}"):
+            await send({"type": "http.response.body", "body": part, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+    else:
+        doc = {"path": path, "body": orjson.loads(body) if body else None}
+        await send({"type": "http.response.body", "body": orjson.dumps(doc)})
+
+
+async def test_against_uvicorn() -> None:
+    port = free_port()
+    config = uvicorn.Config(
+        small_app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            await asyncio.sleep(0.01)
+        async with http.Client(port, max_connections=3) as client:
+            streamed = await client.get("/stream")
+            assert streamed.headers.get("transfer-encoding") == "chunked"
+            assert streamed.json() == {"parts": [1, 2]}
+            assert (await client.request("DELETE", "/empty")).status_code == 204
+            posted = await asyncio.gather(
+                *(client.post(f"/holds/{i}", json={"quantity": i}) for i in range(30))
+            )
+            assert [r.json() for r in posted] == [
+                {"path": f"/holds/{i}", "body": {"quantity": i}} for i in range(30)
+            ]
+            assert client.connections_opened <= 3
+    finally:
+        server.should_exit = True
+        await serving
+
+
+async def test_the_buyers_retry_loop_survives_a_dropped_connection() -> None:
+    """flow.OnSale.call retries what never got an answer, and a 503 after Retry-After."""
+    answers = iter(["drop", "busy", "ok"])
+
+    async def flaky(request: Request, writer: asyncio.StreamWriter) -> bool:
+        match next(answers):
+            case "drop":
+                return False  # request read, connection closed: no answer
+            case "busy":
+                writer.write(response(503, b"{}", "Retry-After: 0"))
+            case _:
+                writer.write(response(200, orjson.dumps(request[2]["authorization"])))
+        return True
+
+    async with raw_server(flaky) as server, http.Client(server.port) as client:
+        recorder = Recorder()
+        sale = OnSale(client, recorder, PRESETS["smoke"], lambda user, organizer_of=None: user)
+        r = await sale.call("hold", "POST", "/events/e/holds", "tok", json={"quantity": 1})
+        assert (r.status_code, r.json()) == (200, "Bearer tok")
+        assert recorder.counters["client_retries"] == 1
+        assert recorder.counters["hold 503"] == 1
+        assert len(recorder.latencies["hold"]) == 2  # the two answers, not the drop
+        assert [req[3] for req in server.requests] == [b'{"quantity":1}'] * 3

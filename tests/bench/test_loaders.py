@@ -1,0 +1,101 @@
+"""Several load-generator processes, one report: what the children record is merged
+(latencies pooled, counters added, timelines re-accumulated, gauges summed)."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import pytest
+
+from ticketsafe.bench.flow import Outcome
+from ticketsafe.bench.main import _FORK, LoaderResult, combine, kendall_tau, shares
+from ticketsafe.bench.measure import Recorder, merge_recorders
+
+
+def test_shares_split_the_connections_and_add_up() -> None:
+    assert shares(64, 2) == [32, 32]
+    assert shares(64, 3) == [22, 21, 21]
+    assert shares(5, 1) == [5]
+    assert sum(shares(257, 7)) == 257
+
+
+def test_counter_timelines_are_re_accumulated_and_gauges_summed() -> None:
+    a, b = Recorder(started=100.0), Recorder(started=100.0)
+    a.timeline["tickets_sold"] = [(1.0, 2.0), (4.0, 5.0)]  # +2 at 1 s, +3 at 4 s
+    a.counters["tickets_sold"] = 5
+    b.timeline["tickets_sold"] = [(2.0, 1.0), (3.0, 4.0)]  # +1 at 2 s, +3 at 3 s
+    b.counters["tickets_sold"] = 4
+    a.gauge("in_flight_buyers", 10)
+    b.gauge("in_flight_buyers", 7)
+    a.timeline["in_flight_buyers"] = [(1.0, 10.0), (3.0, 6.0)]
+    b.timeline["in_flight_buyers"] = [(2.0, 7.0), (4.0, 0.0)]
+    a.latency("hold", 0.010)
+    b.latency("hold", 0.030)
+    b.latency("join", 0.020)
+
+    merged = merge_recorders([a, b])
+
+    assert merged.timeline["tickets_sold"] == [(1.0, 2.0), (2.0, 3.0), (3.0, 6.0), (4.0, 9.0)]
+    assert merged.counters["tickets_sold"] == 9
+    assert merged.timeline["in_flight_buyers"] == [(1.0, 10.0), (2.0, 17.0), (3.0, 13.0),
+                                                   (4.0, 6.0)]  # fmt: skip
+    assert sorted(merged.latencies["hold"]) == [0.010, 0.030]
+    assert merged.counters["http_requests"] == 3
+    assert merged.summary()["join"]["count"] == 1
+    with pytest.raises(ValueError, match="share their start time"):
+        merge_recorders([a, Recorder(started=99.0)])
+
+
+def _child(index: int, loaders: int, started: float, out: Any) -> None:
+    """What a load generator does with its share of 30 buyers (i % loaders == index)."""
+    recorder = Recorder(started=started)
+    outcomes = []
+    for i in range(index, 30, loaders):
+        time.sleep(0.002)
+        recorder.latency("join", 0.001 * (i + 1))
+        recorder.count("joined")
+        recorder.count("tickets_sold", 2)
+        recorder.gauge("in_flight_buyers", float(30 - i))
+        outcomes.append(
+            Outcome(joined_at=1000.0 + i, join_position=i, admitted_at=2000.0 + i, tickets=2,
+                    result="paid")
+        )  # fmt: skip
+    out.put(LoaderResult(index, os.getpid(), recorder, outcomes, 0.1, 1.0))
+
+
+def test_results_of_forked_loaders_merge_into_one_report() -> None:
+    parent = Recorder()
+    parent.count("fault_api")
+    parent.gauge("queue_length", 12.0)
+    out: Any = _FORK.Queue()
+    children = [
+        _FORK.Process(target=_child, args=(i, 3, parent.started, out), daemon=True)
+        for i in range(3)
+    ]
+    for c in children:
+        c.start()
+    results = [out.get(timeout=30) for _ in children]
+    for c in children:
+        c.join(10)
+        assert c.exitcode == 0
+    assert {r.pid for r in results} == {c.pid for c in children}
+
+    merged, outcomes = combine(parent, results)
+
+    assert sorted(o.join_position or 0 for o in outcomes) == list(range(30))
+    assert merged.counters["joined"] == 30
+    assert merged.counters["tickets_sold"] == 60
+    assert merged.counters["fault_api"] == 1
+    assert sorted(merged.latencies["join"]) == pytest.approx([0.001 * (i + 1) for i in range(30)])
+    sold = merged.timeline["tickets_sold"]
+    assert [v for _, v in sold] == [2.0 * n for n in range(1, 31)]
+    assert [t for t, _ in sold] == sorted(t for t, _ in sold)
+    assert all(0 <= t < 30 for t, _ in sold)  # relative to the parent's start
+    assert merged.timeline["queue_length"] == parent.timeline["queue_length"]
+    final_in_flight = merged.timeline["in_flight_buyers"][-1][1]
+    assert final_in_flight == 6.0  # each child's last level: 30-27, 30-28, 30-29 → 3+2+1
+    # Fairness over buyers from every process: admitted in join order → τ = 1.
+    pairs = [(o.joined_at or 0.0, o.admitted_at or 0.0) for o in outcomes]
+    assert kendall_tau(pairs) == 1.0
