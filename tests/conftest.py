@@ -15,7 +15,8 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from ticketsafe.app import create_app
-from ticketsafe.infra.embedded import EmbeddedStores
+from ticketsafe.infra.child_process import ChildProcess, free_port
+from ticketsafe.infra.embedded import EmbeddedStores, redis_server_binary
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 
@@ -77,3 +78,20 @@ async def client(app: FastAPI, resources: Resources) -> AsyncIterator[httpx.Asyn
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             yield c
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[tuple[ChildProcess, str]]:
+    """A Redis of the test's own (AOF on), for tests that kill and restart it."""
+    port = free_port()
+    (tmp_path / "redis").mkdir()
+    argv = [
+        redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1",
+        "--dir", str(tmp_path / "redis"), "--appendonly", "yes", "--appendfsync", "everysec",
+        "--save", "", "--daemonize", "no",
+    ]  # fmt: skip
+    child = ChildProcess("redis-fault", argv, tmp_path / "run")
+    child.start()
+    child.wait_for_port("127.0.0.1", port)
+    yield child, f"redis://127.0.0.1:{port}/0"
+    child.stop()

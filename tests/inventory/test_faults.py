@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,8 +18,7 @@ from pydantic import SecretStr
 
 from tests.inventory.conftest import Clock, seated_layout, sold_counts
 from tests.inventory.tcp_proxy import CuttableProxy
-from ticketsafe.infra.child_process import ChildProcess, free_port
-from ticketsafe.infra.embedded import redis_server_binary
+from ticketsafe.infra.child_process import ChildProcess
 from ticketsafe.infra.mongodb import create_mongo_client
 from ticketsafe.infra.redisdb import create_redis_client
 from ticketsafe.infra.resources import Resources
@@ -121,22 +119,6 @@ async def sold_counts_from(svc: InventoryService, event_id: str) -> dict[str, st
         d["unit"]: d["order_id"]
         async for d in svc.repo.db["inventory_units"].find({"event_id": event_id})
     }
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[tuple[ChildProcess, str]]:
-    port = free_port()
-    (tmp_path / "redis").mkdir()
-    argv = [
-        redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1",
-        "--dir", str(tmp_path / "redis"), "--appendonly", "yes", "--appendfsync", "everysec",
-        "--save", "", "--daemonize", "no",
-    ]  # fmt: skip
-    child = ChildProcess("redis-fault", argv, tmp_path / "run")
-    child.start()
-    child.wait_for_port("127.0.0.1", port)
-    yield child, f"redis://127.0.0.1:{port}/0"
-    child.stop()
 
 
 async def test_redis_killed_and_restarted_mid_sale(

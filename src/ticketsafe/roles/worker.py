@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from ticketsafe.infra.jobs import Job, JobContext, JobQueue, JobRegistry
 from ticketsafe.infra.leases import Lease
+from ticketsafe.infra.problem_handlers import STORE_ERRORS
 from ticketsafe.infra.resources import Resources
 from ticketsafe.ops.metrics import JOB_DURATION, JOBS_PROCESSED
 
@@ -57,24 +58,36 @@ class Worker:
         loops = [asyncio.create_task(self._periodic(t, stop)) for t in self.periodic]
         log.info("worker started", extra={"consumer": self.consumer})
         last_reclaim = 0.0
+        outage_s = 0.0
         try:
             while not stop.is_set():
-                await self.queue.promote_due()
-                if time.monotonic() - last_reclaim > self.queue.visibility_timeout_ms / 4000:
-                    last_reclaim = time.monotonic()
-                    for job in await self.queue.reclaim(self.consumer):
-                        await self._dispatch(job)
-                free = self._free_slots()
-                if free == 0:
-                    await asyncio.sleep(0.01)
-                    continue
-                for job in await self.queue.read(self.consumer, free, self.block_ms):
-                    await self._dispatch(job)
+                try:
+                    last_reclaim = await self._poll(last_reclaim)
+                    outage_s = 0.0
+                except STORE_ERRORS as exc:  # Redis restarting or failing over: wait, retry
+                    outage_s = min(5.0, outage_s * 2 or 0.25)
+                    log.warning("job queue unavailable (%s); retrying", type(exc).__name__)
+                    await asyncio.sleep(outage_s)
         finally:
             for loop in loops:
                 loop.cancel()
             await asyncio.gather(*loops, *self._running, return_exceptions=True)
             log.info("worker stopped", extra={"consumer": self.consumer})
+
+    async def _poll(self, last_reclaim: float) -> float:
+        """One turn: due jobs promoted, stuck ones reclaimed now and then, new ones read."""
+        await self.queue.promote_due()
+        if time.monotonic() - last_reclaim > self.queue.visibility_timeout_ms / 4000:
+            last_reclaim = time.monotonic()
+            for job in await self.queue.reclaim(self.consumer):
+                await self._dispatch(job)
+        free = self._free_slots()
+        if free == 0:
+            await asyncio.sleep(0.01)
+            return last_reclaim
+        for job in await self.queue.read(self.consumer, free, self.block_ms):
+            await self._dispatch(job)
+        return last_reclaim
 
     def _free_slots(self) -> int:
         return self.concurrency - len(self._running)

@@ -1,0 +1,69 @@
+"""The worker outlives a Redis restart: it waits, reconnects and runs the jobs queued
+after the outage (it used to exit on the first connection error)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import signal
+from typing import Any
+
+from ticketsafe.infra.child_process import ChildProcess
+from ticketsafe.infra.jobs import JobContext, JobQueue, JobRegistry
+from ticketsafe.infra.redisdb import create_redis_client
+from ticketsafe.infra.resources import Resources
+from ticketsafe.roles.worker import Worker
+
+
+async def test_worker_survives_a_redis_restart(
+    resources: Resources, own_redis: tuple[ChildProcess, str]
+) -> None:
+    child, url = own_redis
+    redis = create_redis_client(url, timeout_s=1.0)
+    queue = JobQueue(redis)
+    own = dataclasses.replace(resources, redis=redis, queue=queue)
+    done: list[int] = []
+    registry = JobRegistry()
+
+    @registry.task("test.record")
+    async def record(ctx: JobContext, n: int) -> None:
+        done.append(n)
+
+    worker = Worker(own, registry, block_ms=50)
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        await queue.enqueue("test.record", {"n": 1})
+        await _until(lambda: done == [1])
+        assert child.pid is not None
+        os.killpg(child.pid, signal.SIGKILL)  # our own child only
+        await asyncio.to_thread(child.stop)
+        await asyncio.sleep(1.0)  # the worker polls a dead Redis meanwhile
+        assert not running.done()
+        await asyncio.to_thread(child.start)
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
+        await asyncio.to_thread(child.wait_for_port, "127.0.0.1", port)
+        await _until_ok(lambda: queue.enqueue("test.record", {"n": 2}))
+        await _until(lambda: 2 in done, timeout_s=15)
+        assert not running.done()
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 10)
+        await redis.aclose()
+
+
+async def _until(check: Any, timeout_s: float = 5.0) -> None:
+    async with asyncio.timeout(timeout_s):
+        while not check():
+            await asyncio.sleep(0.02)
+
+
+async def _until_ok(call: Any, timeout_s: float = 10.0) -> None:
+    async with asyncio.timeout(timeout_s):
+        while True:
+            try:
+                await call()
+                return
+            except Exception:  # Redis still loading: try again
+                await asyncio.sleep(0.1)
