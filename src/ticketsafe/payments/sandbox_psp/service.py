@@ -144,7 +144,8 @@ async def complete_challenge(
     """The buyer finished (or failed) the 3-D-Secure-like step; the result arrives by webhook."""
     target = ChargeState.AUTHORIZED if approve else ChargeState.DECLINED
     extra = {} if approve else {"decline_code": "authentication_failed"}
-    charge = await _move(db, charge_id, {ChargeState.REQUIRES_ACTION}, target, extra)
+    current = await get_charge(db, charge_id)
+    charge = await _move(db, current, {ChargeState.REQUIRES_ACTION}, target, extra)
     await _emit(db, jobs, "charge.authorized" if approve else "charge.failed", charge)
     return charge
 
@@ -154,7 +155,7 @@ async def capture(db: Database, jobs: JobBuffer, charge_id: str) -> Charge:
     if current.state is ChargeState.CAPTURED:
         return current  # capturing twice is a no-op, as at real PSPs
     charge = await _move(
-        db, charge_id, {ChargeState.AUTHORIZED}, ChargeState.CAPTURED,
+        db, current, {ChargeState.AUTHORIZED}, ChargeState.CAPTURED,
         {"captured_cents": current.amount_cents},
     )  # fmt: skip
     await _emit(db, jobs, "charge.captured", charge)
@@ -166,7 +167,7 @@ async def void(db: Database, jobs: JobBuffer, charge_id: str) -> Charge:
     if current.state in (ChargeState.VOIDED, ChargeState.DECLINED):
         return current
     charge = await _move(
-        db, charge_id, {ChargeState.AUTHORIZED, ChargeState.REQUIRES_ACTION}, ChargeState.VOIDED
+        db, current, {ChargeState.AUTHORIZED, ChargeState.REQUIRES_ACTION}, ChargeState.VOIDED
     )
     await _emit(db, jobs, "charge.voided", charge)
     return charge
@@ -213,7 +214,7 @@ async def pay_pix(db: Database, jobs: JobBuffer, txid: str) -> Charge:
     """Simulate the payer's bank settling the PIX charge (instant, final)."""
     current = await get_charge(db, f"pix_{txid}")
     charge = await _move(
-        db, current.id, {ChargeState.PENDING}, ChargeState.CAPTURED,
+        db, current, {ChargeState.PENDING}, ChargeState.CAPTURED,
         {"captured_cents": current.amount_cents},
     )  # fmt: skip
     await _emit(db, jobs, "pix.received", charge)
@@ -239,12 +240,12 @@ async def _insert(db: Database, charge: Charge) -> None:
 
 async def _move(
     db: Database,
-    charge_id: str,
+    current: Charge,
     allowed: set[ChargeState],
     target: ChargeState,
     extra: dict[str, Any] | None = None,
 ) -> Charge:
-    current = await get_charge(db, charge_id)
+    """Move the charge read as `current` to `target`; returns it as now stored."""
     if current.state not in allowed:
         raise Conflict(
             f"charge is {current.state}, cannot become {target}", code="charge_state_conflict"
@@ -252,11 +253,11 @@ async def _move(
     # Guarded on the state we read: of two racing moves exactly one wins.
     update = {"state": target.value, "updated_at": _now(), **(extra or {})}
     result = await db[CHARGES].update_one(
-        {"_id": charge_id, "state": current.state.value}, {"$set": update}
+        {"_id": current.id, "state": current.state.value}, {"$set": update}
     )
     if result.modified_count == 0:
         raise Conflict("charge changed concurrently", code="charge_state_conflict")
-    return await get_charge(db, charge_id)
+    return Charge.model_validate({**current.model_dump(), **(extra or {}), "state": target})
 
 
 async def _emit(
