@@ -4,6 +4,7 @@ The organizer's server is a third party, so it is faked at the transport layer."
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import httpx
 import orjson
@@ -17,7 +18,7 @@ from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.payments.webhooks import SIGNATURE_HEADER, verify
 from ticketsafe.webhooks import repository, service
-from ticketsafe.webhooks.models import DeliveryStatus, SubscriptionCreate
+from ticketsafe.webhooks.models import DeliveryStatus, Subscription, SubscriptionCreate
 from ticketsafe.webhooks.targets import check_url
 
 
@@ -133,3 +134,28 @@ async def test_private_or_plain_targets_refused(url: str) -> None:
         check_url(url, allow_private=False)
     expected = "webhook_url_invalid" if url.startswith("http:") else "webhook_target_private"
     assert info.value.instance_code == expected
+
+
+async def test_subscriptions_are_remembered_briefly_and_changes_here_apply_at_once(
+    resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = resources.db
+    now = datetime.now(UTC)
+
+    def sub(i: int) -> Subscription:
+        return Subscription(id=f"whs_{i}", org_id="org_c", url="https://hooks.example/x",
+                            events=["order.paid"], description="", created_at=now)  # fmt: skip
+
+    assert await repository.subscribed_to(db, "org_c", "order.paid") == []
+    await repository.insert_subscription(db, sub(1), "secret-1")  # through this process
+    assert [s.id for s in await repository.subscribed_to(db, "org_c", "order.paid")] == ["whs_1"]
+    assert await repository.subscribed_to(db, "org_c", "order.created") == []
+    # Another API instance adds one: seen once this process's copy is older than _FRESH_S.
+    other = sub(2).model_dump(exclude={"id"}) | {"_id": "whs_2", "secret": "s"}
+    await db[repository.SUBSCRIPTIONS].insert_one(other)
+    assert len(await repository.subscribed_to(db, "org_c", "order.paid")) == 1
+    monkeypatch.setattr(repository, "_FRESH_S", 0.0)
+    assert len(await repository.subscribed_to(db, "org_c", "order.paid")) == 2
+    monkeypatch.setattr(repository, "_FRESH_S", 60.0)
+    assert await repository.delete_subscription(db, "org_c", "whs_1")
+    assert [s.id for s in await repository.subscribed_to(db, "org_c", "order.paid")] == ["whs_2"]

@@ -13,14 +13,12 @@ server each write is a durable commit, and most of a checkout's cost.
 from __future__ import annotations
 
 import asyncio
-import functools
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.mongodb import Database, per_database
 
 DUPLICATE_KEY = 11000
 
@@ -106,24 +104,6 @@ class GroupInsert:
                 p.future.set_result(set(mine))
 
 
-# Keyed by the Database *object*: pymongo compares databases by address and name, so two
-# clients of the same server (say, one per event loop in tests) would otherwise share an
-# inserter bound to the wrong client.
-_shared: dict[int, tuple[weakref.ref[Database], dict[str, GroupInsert]]] = {}
-
-
-def _forget(key: int, shared: dict[int, Any], _: object) -> None:
-    shared.pop(key, None)
-
-
 def group_insert(db: Database, collection: str) -> GroupInsert:
     """The process's one group inserter for this database object's `collection`."""
-    key = id(db)
-    entry = _shared.get(key)
-    if entry is None or entry[0]() is not db:
-        entry = (weakref.ref(db, functools.partial(_forget, key, _shared)), {})
-        _shared[key] = entry
-    inserter = entry[1].get(collection)
-    if inserter is None:
-        inserter = entry[1][collection] = GroupInsert(db, collection)
-    return inserter
+    return per_database(db, f"group_insert:{collection}", lambda: GroupInsert(db, collection))

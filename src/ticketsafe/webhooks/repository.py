@@ -2,22 +2,40 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 
 from ticketsafe.infra.migrations import Migration
-from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.mongodb import Database, per_database
 from ticketsafe.webhooks.models import Attempt, Delivery, DeliveryStatus, Subscription
 
 SUBSCRIPTIONS = "webhook_subscriptions"
 DELIVERIES = "webhook_deliveries"
 
 
+# Every order transition asks "who subscribed to this?" — on a flash sale that is two
+# reads per order of a collection that almost never changes. Each process remembers an
+# organization's active subscriptions for a few seconds; changes made through this
+# process apply at once, changes made through another API instance within `_FRESH_S`.
+_FRESH_S = 5.0
+
+
+class _ActiveSubscriptions:
+    def __init__(self) -> None:
+        self.by_org: dict[str, tuple[float, list[Subscription]]] = {}
+
+
+def _active(db: Database) -> _ActiveSubscriptions:
+    return per_database(db, "webhooks:active_subscriptions", _ActiveSubscriptions)
+
+
 async def insert_subscription(db: Database, sub: Subscription, secret: str) -> None:
     doc = sub.model_dump(exclude={"id"})
     doc.update({"_id": sub.id, "secret": secret})
     await db[SUBSCRIPTIONS].insert_one(doc)
+    _active(db).by_org.pop(sub.org_id, None)
 
 
 def _sub(doc: dict[str, Any]) -> Subscription:
@@ -32,8 +50,13 @@ async def subscriptions_of(db: Database, org_id: str) -> list[Subscription]:
 
 
 async def subscribed_to(db: Database, org_id: str, event_type: str) -> list[Subscription]:
-    cursor = db[SUBSCRIPTIONS].find({"org_id": org_id, "events": event_type, "active": True})
-    return [_sub(d) async for d in cursor]
+    cache = _active(db)
+    now = time.monotonic()
+    known = cache.by_org.get(org_id)
+    if known is None or now - known[0] >= _FRESH_S:
+        cursor = db[SUBSCRIPTIONS].find({"org_id": org_id, "active": True})
+        known = cache.by_org[org_id] = (now, [_sub(d) async for d in cursor])
+    return [sub for sub in known[1] if event_type in sub.events]
 
 
 async def secret_of(db: Database, subscription_id: str) -> tuple[Subscription, str] | None:
@@ -43,6 +66,7 @@ async def secret_of(db: Database, subscription_id: str) -> tuple[Subscription, s
 
 async def delete_subscription(db: Database, org_id: str, subscription_id: str) -> bool:
     result = await db[SUBSCRIPTIONS].delete_one({"_id": subscription_id, "org_id": org_id})
+    _active(db).by_org.pop(org_id, None)
     return result.deleted_count == 1
 
 
