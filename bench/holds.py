@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import tempfile
 from pathlib import Path
@@ -64,7 +65,7 @@ def bench(
     def hold(c: int, seq: int) -> bytes:
         return (
             f"POST /events/evt_bench/holds HTTP/1.1\r\nhost: bench\r\n"
-            f"authorization: Bearer {tokens[c]}\r\nidempotency-key: k{c}-{seq}\r\n"
+            f"authorization: Bearer {tokens[c]}\r\nidempotency-key: k{os.getpid()}-{c}-{seq}\r\n"
             f"content-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n"
         ).encode() + body
 
@@ -86,6 +87,8 @@ def bench(
         "trivial": trivial.summary(),
         "hold": holds.summary(),
         "hold_no_key": bare.summary(),
+        # Every request must be a fresh hold: a replay or a 409 would flatter the figure.
+        "all_holds_created": set(holds.statuses) == {201} and set(bare.statuses) == {201},
         "hold_vs_trivial": round(holds.rps / trivial.rps, 3) if trivial.rps else None,
         "hold_no_key_vs_trivial": round(bare.rps / trivial.rps, 3) if trivial.rps else None,
     }
