@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
+from ticketsafe.bench.server import wait_ready
 
 
 def start_api(
@@ -34,7 +34,7 @@ def start_apis(
     env_extra: dict[str, str], port: int, data: Path, processes: int
 ) -> list[subprocess.Popen[bytes]]:
     apis = [start_api(env_extra, port, data, i) for i in range(processes)]
-    wait_ready(port)
+    wait_ready(f"http://127.0.0.1:{port}")
     time.sleep(0.5 * processes)  # let every process bind before load starts
     return apis
 
@@ -44,15 +44,3 @@ def stop_apis(apis: list[subprocess.Popen[bytes]]) -> None:
         api.terminate()
     for api in apis:
         api.wait(15)
-
-
-def wait_ready(port: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("api did not become ready")

@@ -78,15 +78,7 @@ class Deployment:
         }
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.base_url}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError("TicketSafe did not become ready")
+        wait_ready(self.base_url, timeout)
 
     def pids(self) -> dict[str, int]:
         found: dict[str, int] = {}
@@ -126,3 +118,16 @@ class Deployment:
             self.mail.stop()
         if self.stores is not None:
             self.stores.stop()
+
+
+def wait_ready(base_url: str, timeout: float = 60.0) -> None:
+    """Until `GET /readyz` answers 200 (TimeoutError after `timeout` seconds)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError("TicketSafe did not become ready")
