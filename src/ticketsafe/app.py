@@ -84,8 +84,8 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
     if frontend_dir is not None:
         mount_frontend(app, frontend_dir)
     # Added innermost first: request id wraps everything, so even errors carry it.
-    app.add_middleware(FastLane, routes=[*INVENTORY_FAST_ROUTES, *WAITINGROOM_FAST_ROUTES])
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(FastLane, routes=[*INVENTORY_FAST_ROUTES, *WAITINGROOM_FAST_ROUTES])
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(
         SecurityHeadersMiddleware,

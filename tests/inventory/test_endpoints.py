@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -157,3 +159,53 @@ async def test_store_down_is_503_with_retry_after(
     assert r.status_code == 503
     assert r.json()["code"] == "inventory_busy"
     assert r.headers["retry-after"] == "1"
+
+
+@pytest.mark.usefixtures("provisioned")
+async def test_hold_keeps_its_idempotency_key_in_the_same_atomic_call(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    url = "/events/evt_1/holds"
+    body = {"kind": "seats", "seat_ids": ["A-2-1", "A-2-2"]}
+    key = auth(app, "usr_k", **{"idempotency-key": "same"})
+    # Concurrent duplicates: one hold, and every one of them gets its answer.
+    answers = await asyncio.gather(*(client.post(url, json=body, headers=key) for _ in range(8)))
+    assert {r.status_code for r in answers} == {201}
+    assert len({r.json()["hold_id"] for r in answers}) == 1
+    assert sum(r.headers.get("idempotent-replayed") == "true" for r in answers) == 7
+    first = answers[0].json()
+    # Released meanwhile: a retry still gets the first answer, not a second hold.
+    await client.delete(f"{url}/{first['hold_id']}", headers=auth(app, "usr_k"))
+    again = await client.post(url, json=body, headers=key)
+    assert again.json() == first
+    availability = (await client.get("/events/evt_1/availability")).json()
+    assert availability["seats"]["A-2-1"] == "available"
+    # The same key on another request is refused; another buyer's key is their own.
+    other = await client.post(url, json={"kind": "seats", "seat_ids": ["A-3-1"]}, headers=key)
+    assert (other.status_code, other.json()["code"]) == (422, "idempotency_key_reused")
+    theirs = await client.post(
+        url, json=body, headers=auth(app, "usr_l", **{"idempotency-key": "same"})
+    )
+    assert theirs.status_code == 201
+    assert theirs.json()["hold_id"] != first["hold_id"]
+    # A malformed key gets the idempotency layer's own answer.
+    bad = await client.post(
+        url, json=body, headers=auth(app, "usr_k", **{"idempotency-key": "x" * 300})
+    )
+    assert (bad.status_code, bad.json()["code"]) == (422, "invalid_idempotency_key")
+
+
+@pytest.mark.usefixtures("provisioned")
+async def test_a_refused_keyed_hold_is_tried_again_on_retry(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    url = "/events/evt_1/holds"
+    blocker = await client.post(
+        url, json={"kind": "ga", "area_id": "floor", "quantity": 3}, headers=auth(app, "usr_a")
+    )
+    key = auth(app, "usr_b", **{"idempotency-key": "k-ga"})
+    body = {"kind": "ga", "area_id": "floor", "quantity": 1}
+    assert (await client.post(url, json=body, headers=key)).status_code == 409
+    await client.delete(f"{url}/{blocker.json()['hold_id']}", headers=auth(app, "usr_a"))
+    retried = await client.post(url, json=body, headers=key)  # it changed nothing before
+    assert retried.status_code == 201

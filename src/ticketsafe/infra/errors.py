@@ -109,6 +109,14 @@ class BusinessRuleViolation(TicketSafeError):
     title = "Refused by a business rule"
 
 
+class IdempotencyKeyReused(BusinessRuleViolation):
+    code = "idempotency_key_reused"
+    title = "Refused by a business rule"
+
+    def __init__(self) -> None:
+        super().__init__("this Idempotency-Key was used for a different request")
+
+
 class _RetryLater(TicketSafeError):
     """Failures that tell the client when to come back (Retry-After, in seconds)."""
 

@@ -10,9 +10,9 @@ The FastAPI route stays the contract: it is what OpenAPI documents, and the hand
 hands it every request that is not the plain common case by returning `None` — a body
 that fails validation (FastAPI renders the canonical 422), another content type, a
 body over the limit. Errors raised by the handler get the same problem+json answers as
-the app's exception handlers (`problem_for`). Everything outside the router still
-applies: this layer sits inside request ids, security headers, metrics (it sets the
-route template) and idempotency.
+the app's exception handlers (`problem_for`). Request ids, security headers and metrics
+(it sets the route template) still apply: this layer sits inside them, and just outside
+the idempotency middleware (see `FastRoute.own_idempotency`).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ class FastResponse:
     status: int
     body: bytes
     media_type: bytes = b"application/json"
+    headers: tuple[tuple[bytes, bytes], ...] = ()
 
 
 @dataclass(slots=True)
@@ -63,12 +64,17 @@ Handler = Callable[[FastRequest], Awaitable[FastResponse | None]]
 
 class FastRoute:
     """`FastRoute("POST", "/events/{event_id}/holds", handler)`; `path` is the template
-    (the metrics label, as for FastAPI routes)."""
+    (the metrics label, as for FastAPI routes). The lane sits outside the idempotency
+    middleware: a request with an `Idempotency-Key` takes the lane only if the handler
+    keeps the key itself (`own_idempotency`), otherwise it goes the usual way."""
 
-    def __init__(self, method: str, path: str, handler: Handler) -> None:
+    def __init__(
+        self, method: str, path: str, handler: Handler, *, own_idempotency: bool = False
+    ) -> None:
         self.method = method
         self.path = path
         self.handler = handler
+        self.own_idempotency = own_idempotency
         self._segments = tuple(path.strip("/").split("/"))
 
     def match(self, path: str) -> dict[str, str] | None:
@@ -100,7 +106,7 @@ class FastLane:
             for route in self.routes:
                 if route.method == scope["method"]:
                     params = route.match(scope["path"])
-                    if params is not None:
+                    if params is not None and (route.own_idempotency or not _keyed(scope)):
                         await self._serve(route, params, scope, receive, send)
                         return
         await self.app(scope, receive, send)
@@ -129,7 +135,12 @@ class FastLane:
                 "headers": [
                     (b"content-type", answer.media_type),
                     (b"content-length", str(len(answer.body)).encode()),
+                    *answer.headers,
                 ],
             }
         )
         await send({"type": "http.response.body", "body": answer.body})
+
+
+def _keyed(scope: Scope) -> bool:
+    return any(name == b"idempotency-key" for name, _ in scope["headers"])

@@ -31,7 +31,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ticketsafe.infra.asgi_body import read_body, replay
 from ticketsafe.infra.crypto import aead
-from ticketsafe.infra.errors import BusinessRuleViolation, RequestInProgress, TicketSafeError
+from ticketsafe.infra.errors import (
+    BusinessRuleViolation,
+    IdempotencyKeyReused,
+    RequestInProgress,
+    TicketSafeError,
+)
 from ticketsafe.infra.problem_handlers import problem_response
 from ticketsafe.infra.redisdb import RedisClient
 
@@ -59,7 +64,7 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         key = bytes(raw_key).decode("latin-1").strip()
-        if not 1 <= len(key) <= 255 or not key.isprintable():
+        if not valid_key(key):
             await _send_error(
                 scope, receive, send, BusinessRuleViolation(
                     "Idempotency-Key must be 1-255 printable characters",
@@ -74,7 +79,7 @@ class IdempotencyMiddleware:
         body, _ = await read_body(receive)
         redis: RedisClient = scope["app"].state.resources.redis
         secret = f"{owner}\0{key}".encode()
-        record_key = "ts:idem:" + hashlib.sha256(secret).hexdigest()
+        record_key = "ts:idem:" + record_id(owner, key)
         seal_key = _hkdf_sha256(secret, b"ticketsafe-idempotency")
         fingerprint = hmac.new(
             seal_key, scope["method"].encode() + b" " + scope["path"].encode() + b"\0" + body,
@@ -136,11 +141,7 @@ async def _answer_existing(scope: Scope, receive: Receive, send: Send, slot: _Sl
     running = {"state": "running", "fp": slot.fingerprint}  # vanished meanwhile: treat as busy
     record: dict[str, Any] = orjson.loads(raw) if raw else running
     if record["fp"] != slot.fingerprint:
-        error: TicketSafeError = BusinessRuleViolation(
-            "this Idempotency-Key was used for a different request",
-            code="idempotency_key_reused",
-        )
-        await _send_error(scope, receive, send, error)
+        await _send_error(scope, receive, send, IdempotencyKeyReused())
     elif record["state"] == "running":
         await _send_error(scope, receive, send, RequestInProgress())
     else:
@@ -153,6 +154,19 @@ async def _answer_existing(scope: Scope, receive: Receive, send: Send, slot: _Sl
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": answer["status"], "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def valid_key(key: str) -> bool:
+    return 1 <= len(key) <= 255 and key.isprintable()
+
+
+def record_id(owner: str, key: str) -> str:
+    """The name of one (caller, key) pair's record: a hash, so Redis never sees the key."""
+    return hashlib.sha256(f"{owner}\0{key}".encode()).hexdigest()
+
+
+def user_owner(user_id: str) -> str:
+    return f"user:{user_id}"
 
 
 _NO_SALT = bytes(32)
@@ -178,7 +192,7 @@ def _owner(scope: Scope, headers: dict[bytes, bytes]) -> str | None:
         return None
     # Verified once per request: the auth dependency reuses it instead of decoding again.
     scope.setdefault("state", {})[VERIFIED_PRINCIPAL] = (token.strip(), principal)
-    return f"user:{principal.user_id}"
+    return user_owner(principal.user_id)
 
 
 async def _send_error(scope: Scope, receive: Receive, send: Send, error: TicketSafeError) -> None:

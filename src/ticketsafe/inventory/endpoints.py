@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from fastapi import APIRouter, Response
 from pydantic import TypeAdapter, ValidationError
 
 from ticketsafe.identity.deps import CurrentUser, fast_current_user
 from ticketsafe.infra.fastlane import FastRequest, FastResponse, FastRoute
+from ticketsafe.infra.idempotency import record_id, user_owner, valid_key
 from ticketsafe.inventory.deps import (
     MAX_ADMISSION_TOKEN_LENGTH,
     AdmissionCheck,
@@ -16,7 +19,7 @@ from ticketsafe.inventory.deps import (
     WaitingRoomAdmission,
     inventory_for,
 )
-from ticketsafe.inventory.models import Availability, Hold, Ident
+from ticketsafe.inventory.models import Availability, Hold, HoldOnce, Ident
 from ticketsafe.inventory.schemas import (
     HoldBestRequest,
     HoldCreate,
@@ -61,15 +64,16 @@ async def _place_hold(
     user_id: str,
     body: HoldSeatsRequest | HoldBestRequest | HoldGaRequest,
     admission_token: str | None,
+    once: HoldOnce | None = None,
 ) -> Hold:
     await admission(admission_token, user_id=user_id, event_id=event_id)
     if isinstance(body, HoldSeatsRequest):
-        return await inventory.hold_seats(event_id, user_id, body.seat_ids)
+        return await inventory.hold_seats(event_id, user_id, body.seat_ids, once=once)
     if isinstance(body, HoldBestRequest):
         return await inventory.hold_best(
-            event_id, user_id, body.section_id, body.quantity, body.category
+            event_id, user_id, body.section_id, body.quantity, body.category, once=once
         )
-    return await inventory.hold_ga(event_id, user_id, body.area_id, body.quantity)
+    return await inventory.hold_ga(event_id, user_id, body.area_id, body.quantity, once=once)
 
 
 _EVENT_ID: TypeAdapter[str] = TypeAdapter(Ident)
@@ -89,7 +93,16 @@ async def fast_create_hold(request: FastRequest) -> FastResponse | None:
     token = request.header(b"x-admission-token")
     if token is not None and len(token) > MAX_ADMISSION_TOKEN_LENGTH:
         return None
+    key = request.header(b"idempotency-key")
+    idempotency_key = key.decode("latin-1").strip() if key is not None else None
+    if idempotency_key is not None and not valid_key(idempotency_key):
+        return None  # the idempotency middleware answers the canonical 422
     user = fast_current_user(request)
+    once = None
+    if idempotency_key is not None:  # kept by the hold's own atomic call: one round trip
+        fingerprint = hashlib.sha256(request.scope["path"].encode() + b"\0" + request.body)
+        record = record_id(user_owner(user.user_id), idempotency_key)
+        once = HoldOnce(record, fingerprint.hexdigest()[:32])
     hold = await _place_hold(
         inventory_for(request.app.state.resources),
         WaitingRoomAdmission(request.app.state.waiting_room),
@@ -97,11 +110,15 @@ async def fast_create_hold(request: FastRequest) -> FastResponse | None:
         user_id=user.user_id,
         body=body,
         admission_token=token.decode("latin-1") if token is not None else None,
+        once=once,
     )
-    return FastResponse(201, _HOLD_OUT.dump_json(hold))
+    replayed = ((b"idempotent-replayed", b"true"),) if once and once.replayed else ()
+    return FastResponse(201, _HOLD_OUT.dump_json(hold), headers=replayed)
 
 
-FAST_ROUTES = [FastRoute("POST", "/events/{event_id}/holds", fast_create_hold)]
+FAST_ROUTES = [
+    FastRoute("POST", "/events/{event_id}/holds", fast_create_hold, own_idempotency=True)
+]
 
 
 @router.get("/holds/{hold_id}", operation_id="inventory_get_hold")

@@ -37,6 +37,10 @@ class EventKeys:
         """Pub/sub channel of availability deltas (`{"v":…, "seats":…, "ga":…}`)."""
         return f"{self.prefix}:changes"
 
+    def idempotency_record(self, record_id: str) -> str:
+        """Where a hold's Idempotency-Key keeps its first answer (see `HoldOnce`)."""
+        return f"{self.prefix}:idem:{record_id}"
+
     def all(self) -> list[str]:
         names = ("meta", "seats", "gau", "gafree", "holds", "exp", "buyers", "rows")
         return [f"{self.prefix}:{n}" for n in names] + [self.channel]
@@ -69,8 +73,13 @@ class Engine:
         self.redis = redis
         self._script = redis.register_script(_SCRIPT)
 
-    async def call(self, event_id: str, op: str, now_ms: int, *args: str | int) -> Reply:
-        raw: Any = await self._script(keys=EventKeys(event_id).all(), args=[op, now_ms, *args])
+    async def call(
+        self, event_id: str, op: str, now_ms: int, *args: str | int, extra_key: str | None = None
+    ) -> Reply:
+        keys = EventKeys(event_id).all()
+        if extra_key is not None:  # e.g. a hold's idempotency record (same hash tag)
+            keys.append(extra_key)
+        raw: Any = await self._script(keys=keys, args=[op, now_ms, *args])
         first = raw[0]
         return Reply(first.decode() if isinstance(first, bytes) else str(first), list(raw[1:]))
 

@@ -7,10 +7,14 @@ is what the engine answers: holds and availability.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
+import orjson
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from ticketsafe.infra.errors import IdempotencyKeyReused
 
 # Ids travel into Redis keys, Lua and MongoDB `_id`s: keep them to a safe alphabet.
 Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
@@ -91,6 +95,28 @@ class Hold(BaseModel):
     expires_at_ms: int
     extended: bool = False
     committing: bool = False
+
+
+@dataclass
+class HoldOnce:
+    """An Idempotency-Key on a hold, kept by the hold's own atomic call: `record_id`
+    names the record (a hash of the caller and the key), `fingerprint` the request. The
+    first successful answer is kept for `ttl_ms`; a retry — concurrent or not — gets it
+    back (`replayed`), the same key on another request is refused. A refused hold
+    changed nothing, so its retry is simply tried again."""
+
+    record_id: str
+    fingerprint: str
+    ttl_ms: int = 24 * 3600 * 1000
+    replayed: bool = False
+
+    def first_answer(self, raw: Any) -> tuple[str, int, list[str]]:
+        """(hold id, expiry ms, units) of the kept answer; refuses another request."""
+        first = orjson.loads(raw)
+        if first["f"] != self.fingerprint:
+            raise IdempotencyKeyReused()
+        self.replayed = True
+        return str(first["h"]), int(first["e"]), [str(u) for u in first["u"]]
 
 
 class UnitStatus(StrEnum):

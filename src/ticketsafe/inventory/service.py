@@ -52,6 +52,7 @@ from ticketsafe.inventory.models import (
     GaAvailability,
     Hold,
     HoldKind,
+    HoldOnce,
     InventoryLayout,
     Sale,
     SaleItems,
@@ -98,6 +99,17 @@ def _split_units(units: Sequence[str]) -> tuple[list[str], dict[str, int]]:
     return seats, dict(ga)
 
 
+def _hold_of(
+    hold_id: str, event_id: str, buyer_id: str, kind: HoldKind,
+    *, expires_ms: int, units: Sequence[str],
+) -> Hold:  # fmt: skip
+    seats, ga = _split_units(units)
+    return Hold(
+        hold_id=hold_id, event_id=event_id, buyer_id=buyer_id, kind=kind,
+        seats=seats, ga=ga, expires_at_ms=expires_ms,
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class SweepReport:
     released: int
@@ -142,45 +154,59 @@ class InventoryService:
             sold = await self.repo.sold_units(event_id)
             await self.engine.load(event_id, load_spec(layout, sold), self.clock())
 
-    async def _call(self, event_id: str, op: str, *args: str | int) -> Reply:
+    async def _call(
+        self, event_id: str, op: str, *args: str | int, extra_key: str | None = None
+    ) -> Reply:
         async with store_errors():
-            reply = await self.engine.call(event_id, op, self.clock(), *args)
+            reply = await self.engine.call(event_id, op, self.clock(), *args, extra_key=extra_key)
             if reply.status == "NOREADY":
                 await self.rebuild(event_id)
-                reply = await self.engine.call(event_id, op, self.clock(), *args)
+                reply = await self.engine.call(
+                    event_id, op, self.clock(), *args, extra_key=extra_key
+                )
                 if reply.status == "NOREADY":
                     raise InventoryBusy("inventory is being rebuilt", retry_after=1)
             return reply
 
     # -- holds -----------------------------------------------------------------------------
 
-    async def hold_seats(self, event_id: str, buyer_id: str, seat_ids: Sequence[str]) -> Hold:
+    async def hold_seats(
+        self, event_id: str, buyer_id: str, seat_ids: Sequence[str], *, once: HoldOnce | None = None
+    ) -> Hold:
         params = {"seats": list(dict.fromkeys(seat_ids))}
-        return await self._hold(event_id, buyer_id, HoldKind.SEATS, params)
+        return await self._hold(event_id, buyer_id, HoldKind.SEATS, params, once)
 
     async def hold_best(
-        self, event_id: str, buyer_id: str, section_id: str, quantity: int, category: str = ""
-    ) -> Hold:
+        self, event_id: str, buyer_id: str, section_id: str, quantity: int, category: str = "",
+        *, once: HoldOnce | None = None,
+    ) -> Hold:  # fmt: skip
         params = {"section": section_id, "cat": category, "n": quantity}
-        return await self._hold(event_id, buyer_id, HoldKind.BEST, params)
+        return await self._hold(event_id, buyer_id, HoldKind.BEST, params, once)
 
-    async def hold_ga(self, event_id: str, buyer_id: str, area_id: str, quantity: int) -> Hold:
+    async def hold_ga(
+        self, event_id: str, buyer_id: str, area_id: str, quantity: int,
+        *, once: HoldOnce | None = None,
+    ) -> Hold:  # fmt: skip
         params = {"area": area_id, "n": quantity}
-        return await self._hold(event_id, buyer_id, HoldKind.GA, params)
+        return await self._hold(event_id, buyer_id, HoldKind.GA, params, once)
 
     async def _hold(
-        self, event_id: str, buyer_id: str, kind: HoldKind, params: dict[str, Any]
-    ) -> Hold:
+        self, event_id: str, buyer_id: str, kind: HoldKind, params: dict[str, Any],
+        once: HoldOnce | None,
+    ) -> Hold:  # fmt: skip
         hold_id = hold_id_for(event_id)
-        r = await self._call(
-            event_id, "hold", hold_id, buyer_id, kind.value, orjson.dumps(params).decode()
-        )
+        args: list[str | int] = [hold_id, buyer_id, kind.value, orjson.dumps(params).decode()]
+        record = None
+        if once is not None:
+            args += [once.fingerprint, once.ttl_ms]
+            record = EventKeys(event_id).idempotency_record(once.record_id)
+        r = await self._call(event_id, "hold", *args, extra_key=record)
+        if r.status == "IDEM" and once is not None:
+            first_id, expires, units = once.first_answer(r.values[0])
+            return _hold_of(first_id, event_id, buyer_id, kind, expires_ms=expires, units=units)
         if r.status == "OK":
-            seats, ga = _split_units(r.texts(2))
-            return Hold(
-                hold_id=hold_id, event_id=event_id, buyer_id=buyer_id, kind=kind,
-                seats=seats, ga=ga, expires_at_ms=int(r.values[0]),
-            )  # fmt: skip
+            expires = int(r.values[0])
+            return _hold_of(hold_id, event_id, buyer_id, kind, expires_ms=expires, units=r.texts(2))
         if r.status == "LIMIT":
             limit, current = int(r.values[0]), int(r.values[1])
             raise HoldLimitExceeded(

@@ -15,8 +15,11 @@
 -- Redis is an accelerator: MongoDB's unique sold-unit ids refuse any second sale even if
 -- this state is lost or stale, so nothing here can oversell on its own.
 --
--- KEYS: meta seats gau gafree holds exp buyers rows channel
+-- KEYS: meta seats gau gafree holds exp buyers rows channel [idempotency record]
 -- ARGV: op, now_ms (0 = server clock), op arguments...
+-- A hold may carry an Idempotency-Key: KEYS[10] is its record (same hash tag) and the
+-- hold's first answer is kept there, so a retry — even a concurrent one — gets that
+-- answer back in the same atomic call instead of a second hold.
 local META, SEATS, GAU, GAFREE, HOLDS, EXP, BUYERS, ROWS, CHAN =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 
@@ -317,7 +320,13 @@ if not_ready() then return {'NOREADY'} end
 
 if op == 'hold' then
   -- ARGV: hold id, buyer, kind (seats|best|ga), JSON params
+  --       [, request fingerprint, record ttl ms]   (with KEYS[10], the idempotency record)
   local hid, buyer, kind = ARGV[3], ARGV[4], ARGV[5]
+  local idem = KEYS[10]
+  if idem then
+    local first = redis.call('GET', idem)
+    if first then return {'IDEM', first} end
+  end
   local p = cjson.decode(ARGV[6])
   expire_due(16)
   local n = p.n
@@ -359,6 +368,10 @@ if op == 'hold' then
   put_hold(hid, {b = buyer, e = expires, x = 0, c = 0, o = '', u = units, k = kind})
   redis.call('ZADD', EXP, expires, hid)
   buyer_add(buyer, #units)
+  if idem then
+    local first = cjson.encode({f = ARGV[7], h = hid, e = expires, u = units})
+    redis.call('SET', idem, first, 'PX', tonumber(ARGV[8]))
+  end
   local v = finish()
   return {'OK', expires, v, unpack(units)}
 end
