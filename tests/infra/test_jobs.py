@@ -13,7 +13,16 @@ from fastapi import FastAPI
 
 from ticketsafe.infra.deps import JobsDep
 from ticketsafe.infra.errors import Conflict
-from ticketsafe.infra.jobs import DEAD, DELAYED, STREAM, Job, JobContext, JobQueue, JobRegistry
+from ticketsafe.infra.jobs import (
+    DEAD,
+    DELAYED,
+    STREAM,
+    Job,
+    JobBuffer,
+    JobContext,
+    JobQueue,
+    JobRegistry,
+)
 from ticketsafe.infra.resources import Resources
 from ticketsafe.roles.worker import PeriodicTask, Worker
 
@@ -175,3 +184,17 @@ async def test_jobs_sent_only_when_request_succeeds(
     entries: Any = await resources.redis.xrange(STREAM)
     jobs = [Job.decode(eid.decode(), f[b"job"]) for eid, f in entries]
     assert [j.args for j in jobs] == [{"order_id": "ord_ok"}]
+
+
+async def test_a_request_sends_the_same_job_once(resources: Resources) -> None:
+    buffer = JobBuffer()
+    buffer.defer("payments.changed", {"payment_id": "pay_1", "n": 1})
+    buffer.defer("payments.changed", {"n": 1, "payment_id": "pay_1"})  # same, other order
+    buffer.defer("payments.changed", {"payment_id": "pay_2", "n": 1})
+    buffer.defer("payments.changed", {"payment_id": "pay_1", "n": 1}, delay_s=5)
+    await buffer.flush(resources.queue)
+    assert await resources.redis.xlen(STREAM) == 2  # the delayed one waits aside
+    assert await resources.redis.zcard(DELAYED) == 1
+    buffer.defer("payments.changed", {"payment_id": "pay_1", "n": 1})  # a new request's
+    await buffer.flush(resources.queue)
+    assert await resources.redis.xlen(STREAM) == 3

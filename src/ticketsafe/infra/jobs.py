@@ -172,15 +172,23 @@ class JobQueue:
 
 @dataclass
 class JobBuffer:
-    """Jobs a request wants sent; flushed only after the request's writes succeeded."""
+    """Jobs a request wants sent; flushed only after the request's writes succeeded.
+    The same job with the same arguments is sent once per request (e.g. "payment X
+    changed" after both its authorisation and its capture: the handler reads the payment
+    as it stands, so one run covers both)."""
 
     jobs: list[tuple[str, dict[str, Any], float]] = field(default_factory=list)
+    _seen: set[tuple[str, bytes, float]] = field(default_factory=set)
 
     def defer(self, name: str, args: dict[str, Any], *, delay_s: float = 0.0) -> None:
-        self.jobs.append((name, args, delay_s))
+        seen = (name, orjson.dumps(args, option=orjson.OPT_SORT_KEYS), delay_s)
+        if seen not in self._seen:
+            self._seen.add(seen)
+            self.jobs.append((name, args, delay_s))
 
     async def flush(self, queue: JobQueue) -> None:
         jobs, self.jobs = self.jobs, []
+        self._seen.clear()
         for name, args, delay_s in jobs:
             await queue.enqueue(name, args, delay_s=delay_s)
 
