@@ -1,7 +1,7 @@
 """Hold throughput through the real HTTP API, beside /healthz of the same server.
 
     PYTHONPATH=. uv run python bench/holds.py [--seconds 10] [--concurrency 256]
-        [--api-processes 1] [--loaders 1]
+        [--api-processes 2] [--loaders 2]
 
 Starts embedded SecantusDB + Valkey and `--api-processes` `ticketsafe api` processes
 (uvicorn, plain HTTP on loopback, sharing one port with SO_REUSEPORT) as child
@@ -99,8 +99,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=256)
     parser.add_argument("--max-requests", type=int, default=150_000)
-    parser.add_argument("--api-processes", type=int, default=1)
-    parser.add_argument("--loaders", type=int, default=1, help="load-generator processes")
+    parser.add_argument("--api-processes", type=int, default=2)
+    parser.add_argument("--loaders", type=int, default=2, help="load-generator processes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
