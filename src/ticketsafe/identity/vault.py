@@ -27,6 +27,7 @@ from pymongo.errors import DuplicateKeyError
 from ticketsafe.identity.errors import PersonErased
 from ticketsafe.infra.crypto import aead
 from ticketsafe.infra.crypto.keyring import KeyRing, Wrapped
+from ticketsafe.infra.mongo_group import group_insert
 from ticketsafe.infra.mongodb import Database, Document
 
 DATA_KEYS = "data_keys"
@@ -181,7 +182,7 @@ class PiiVault:
             "created_at": datetime.now(UTC),
         }
         try:
-            await self._keys.insert_one(doc)
+            await group_insert(self._db, DATA_KEYS).insert_one(doc)
         except DuplicateKeyError:  # created concurrently: use the winner's
             existing = await self._keys.find_one({"_id": owner_id})
             if existing is None or "wrapped" not in existing:

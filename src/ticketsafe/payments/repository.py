@@ -70,7 +70,7 @@ async def update_guarded(
 async def remember_webhook_event(db: Database, provider: str, event_id: str) -> bool:
     """True the first time an event id is seen; False for any replay."""
     try:
-        await db[WEBHOOK_EVENTS].insert_one(
+        await group_insert(db, WEBHOOK_EVENTS).insert_one(
             {"_id": f"{provider}:{event_id}", "received_at": datetime.now(UTC)}
         )
     except DuplicateKeyError:

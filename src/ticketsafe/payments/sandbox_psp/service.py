@@ -95,7 +95,7 @@ async def tokenize(db: Database, number: str, exp_month: int, exp_year: int, cvc
         "used": False,
         "created_at": now,
     }
-    await db[TOKENS].insert_one(doc)
+    await group_insert(db, TOKENS).insert_one(doc)
     return CardToken(token=doc["_id"], brand=doc["brand"], last4=doc["last4"])
 
 
