@@ -28,7 +28,8 @@ class Deployment:
     auth_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     stores: EmbeddedStores | None = None
     mail: MailCatcher | None = None
-    api: ChildProcess | None = None
+    api_processes: int = 1  # more share the port (SO_REUSEPORT); 2 measured no better here
+    apis: list[ChildProcess] = field(default_factory=list)
     worker: ChildProcess | None = None
 
     @property
@@ -43,13 +44,18 @@ class Deployment:
         self.mail.start()
         run = self.data_dir / "run"
         env = self._env()
-        self.api = ChildProcess("api", [sys.executable, "-m", "ticketsafe", "api"], run, env)
+        api = [sys.executable, "-m", "ticketsafe", "api"]
+        # The first is "api" (the one the fault mode kills); the others "api-2", ...
+        self.apis = [
+            ChildProcess("api" if i == 0 else f"api-{i + 1}", api, run, env)
+            for i in range(self.api_processes)
+        ]
         self.worker = ChildProcess(
             "worker", [sys.executable, "-m", "ticketsafe", "worker"], run, env
         )
-        for child in (self.api, self.worker):
+        for child in (*self.apis, self.worker):
             child.start()
-        self.api.wait_for_port("127.0.0.1", self.port, timeout=60)
+        self.apis[0].wait_for_port("127.0.0.1", self.port, timeout=60)
         self.wait_ready()
 
     def _env(self) -> dict[str, str]:
@@ -68,6 +74,7 @@ class Deployment:
             "TICKETSAFE_SMTP_URL": self.mail.url,
             "TICKETSAFE_TLS_ENABLED": "false",  # the load generator shares the 2 cores
             "TICKETSAFE_HTTP_PORT": str(self.port),
+            "TICKETSAFE_HTTP_REUSE_PORT": "true",
             "TICKETSAFE_PUBLIC_URL": self.base_url,
             "TICKETSAFE_LOG_LEVEL": "WARNING",
             "TICKETSAFE_ACCESS_TOKEN_TTL_S": "86400",  # longer than any run
@@ -80,13 +87,13 @@ class Deployment:
     def wait_ready(self, timeout: float = 60.0) -> None:
         wait_ready(self.base_url, timeout)
 
+    def _children(self) -> list[ChildProcess]:
+        """Every process of the deployment: api(s), worker, then the stores."""
+        own = [*self.apis, *([self.worker] if self.worker else [])]
+        return own + (self.stores.children if self.stores else [])
+
     def pids(self) -> dict[str, int]:
-        found: dict[str, int] = {}
-        children = [self.api, self.worker, *(self.stores.children if self.stores else [])]
-        for child in children:
-            if child is not None and child.pid is not None:
-                found[child.name] = child.pid
-        return found
+        return {c.name: c.pid for c in self._children() if c.pid is not None}
 
     def token(self, user_id: str, *, organizer_of: str | None = None) -> str:
         roles = frozenset({Role.ORGANIZER}) if organizer_of else frozenset({Role.BUYER})
@@ -105,13 +112,13 @@ class Deployment:
         child.start()
 
     def _child(self, name: str) -> ChildProcess:
-        for child in [self.api, self.worker, *(self.stores.children if self.stores else [])]:
-            if child is not None and child.name == name:
+        for child in self._children():
+            if child.name == name:
                 return child
         raise KeyError(name)
 
     def stop(self) -> None:
-        for child in (self.api, self.worker):
+        for child in (*self.apis, self.worker):
             if child is not None:
                 child.stop()
         if self.mail is not None:
