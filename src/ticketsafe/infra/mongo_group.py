@@ -19,6 +19,7 @@ from typing import Any
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from ticketsafe.infra.mongodb import Database, per_database
+from ticketsafe.infra.turn_batch import TurnBatch
 
 DUPLICATE_KEY = 11000
 
@@ -33,38 +34,23 @@ class GroupInsert:
     def __init__(self, db: Database, collection: str, *, max_docs: int = 1000) -> None:
         self.db = db
         self.collection = collection
-        self.max_docs = max_docs
-        self._pending: list[_Pending] = []
-        self._scheduled = False
-        self._tasks: set[asyncio.Task[None]] = set()
+        # `_write` is looked up at each flush, so it can be observed (tests count writes).
+        self._batch: TurnBatch[_Pending] = TurnBatch(
+            lambda group: self._write(group),  # noqa: PLW0108
+            max_weight=max_docs,
+            weight=lambda p: len(p.docs),
+        )
 
     async def insert(self, docs: list[dict[str, Any]]) -> set[int]:
         """Insert `docs`; returns the indexes (into `docs`) refused as duplicate keys."""
-        loop = asyncio.get_running_loop()
-        pending = _Pending(docs, loop.create_future())
-        self._pending.append(pending)
-        if not self._scheduled:
-            self._scheduled = True
-            loop.call_soon(self._flush_soon)
+        pending = _Pending(docs, asyncio.get_running_loop().create_future())
+        self._batch.submit(pending)
         return await pending.future
 
     async def insert_one(self, doc: dict[str, Any]) -> None:
         """Like `insert_one`: raises `DuplicateKeyError` when a unique index refuses it."""
         if await self.insert([doc]):
             raise DuplicateKeyError(f"duplicate key in {self.collection}")
-
-    def _flush_soon(self) -> None:
-        self._scheduled = False
-        batch, self._pending = self._pending, []
-        while batch:
-            group: list[_Pending] = []
-            size = 0
-            while batch and (not group or size + len(batch[0].docs) <= self.max_docs):
-                size += len(batch[0].docs)
-                group.append(batch.pop(0))
-            task = asyncio.get_running_loop().create_task(self._write(group))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
 
     async def _write(self, group: list[_Pending]) -> None:
         docs = [d for p in group for d in p.docs]

@@ -18,6 +18,8 @@ from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
 
+from ticketsafe.infra.turn_batch import TurnBatch
+
 RedisClient = Redis
 
 # Commands that block their connection or belong to it: never share a pipeline with them.
@@ -37,31 +39,20 @@ _Pending = tuple[tuple[Any, ...], dict[str, Any], "asyncio.Future[Any]"]
 class AutoPipelinedRedis(Redis):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._pending: list[_Pending] = []
-        self._scheduled = False
-        self._flushing: set[asyncio.Task[None]] = set()
+        # `_flush` is looked up at each flush, so it can be observed (tests count batches).
+        self._batch: TurnBatch[_Pending] = TurnBatch(
+            lambda batch: self._flush(batch),  # noqa: PLW0108
+            max_weight=_MAX_BATCH,
+        )
 
     async def execute_command(self, *args: Any, **options: Any) -> Any:
         name = args[0]
         name = (name.decode() if isinstance(name, bytes) else str(name)).upper()
         if name in _UNBATCHED or self.connection is not None or self.single_connection_client:
             return await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        self._pending.append((args, options, future))
-        if not self._scheduled:
-            self._scheduled = True
-            loop.call_soon(self._flush_soon)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._batch.submit((args, options, future))
         return await future
-
-    def _flush_soon(self) -> None:
-        self._scheduled = False
-        pending, self._pending = self._pending, []
-        loop = asyncio.get_running_loop()
-        for start in range(0, len(pending), _MAX_BATCH):
-            task = loop.create_task(self._flush(pending[start : start + _MAX_BATCH]))
-            self._flushing.add(task)
-            task.add_done_callback(self._flushing.discard)
 
     async def _flush(self, batch: list[_Pending]) -> None:
         try:
