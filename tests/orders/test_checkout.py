@@ -43,6 +43,13 @@ async def test_card_checkout_is_paid_at_once(sale: Sale, resources: Resources) -
     assert order["payment"]["status"] == "captured"
     assert (order["payment"]["card_brand"], order["payment"]["card_last4"]) == ("visa", "4242")
     assert await seat_status(sale, "A:r-1:s-1") == "sold"
+    # Inserted, then written once: committed sale, payment and `paid` together.
+    stored = await orders_repo.get(resources.db, order["id"])
+    assert stored is not None
+    assert (stored.version, stored.sale_committed) == (1, True)
+    payment = await payments_repo.get(resources.db, order["payment"]["id"])
+    assert payment is not None
+    assert payment.version == 1  # authorised and captured in one write
     audit = await resources.db["audit_log"].find({"subject": order["id"]}).sort("at").to_list()
     assert [a["action"] for a in audit] == ["order.created", "order.paid"]
     assert await resources.db["mail_outbox"].count_documents({"template": "order.receipt"}) == 1
@@ -92,6 +99,28 @@ async def test_pix_order_is_paid_by_webhook(sale: Sale, worker: Worker) -> None:
     await run_jobs(worker)
     got = await sale.client.get(f"/orders/{order['id']}", headers=buyer)
     assert got.json()["status"] == "paid"
+
+
+async def test_pix_qr_image_is_drawn_on_request(sale: Sale) -> None:
+    buyer = sale.buyer("usr_1")
+    hold = await sale.hold(buyer, {"kind": "ga", "area_id": "pista", "quantity": 1})
+    order = (await sale.checkout(buyer, hold, method="pix")).json()
+    r = await sale.client.get(f"/orders/{order['id']}/pix-qr.svg", headers=buyer)
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "image/svg+xml"
+    assert r.text.startswith("<svg")
+    stranger = await sale.client.get(
+        f"/orders/{order['id']}/pix-qr.svg", headers=sale.buyer("usr_2")
+    )
+    assert stranger.status_code == 404
+    hold = await sale.hold(buyer, {"kind": "ga", "area_id": "pista", "quantity": 1})
+    card_order = (
+        await sale.checkout(
+            buyer, hold, method="card_sandbox", card_token=await card(sale.client, VISA_OK)
+        )
+    ).json()
+    r = await sale.client.get(f"/orders/{card_order['id']}/pix-qr.svg", headers=buyer)
+    assert (r.status_code, r.json()["code"]) == (404, "pix_code_not_found")
 
 
 async def _pix_txid(worker: Worker, payment_id: str) -> str:
@@ -183,6 +212,10 @@ async def test_retried_checkout_never_buys_twice(sale: Sale, resources: Resource
     assert len(ids) == 1  # same hold → the same one order, whatever the keys
     replay = await sale.checkout(buyer, hold, key="k-1")
     assert replay.status_code in (201, 409)
+    # Another key once the first checkout is done: the hold is an order now, and it is
+    # that order that comes back.
+    later = await sale.checkout(buyer, hold, key="k-3")
+    assert (later.status_code, later.json()["id"]) == (201, ids.pop())
     assert await resources.db["orders"].count_documents({"hold_id": hold["hold_id"]}) == 1
     assert await resources.db["payments"].count_documents({}) == 1
 

@@ -16,7 +16,7 @@ from ticketsafe.tasks import build_registry
 
 @pytest.fixture
 def ctx(resources: Resources, settings: Settings) -> ProviderContext:
-    return ProviderContext(resources.db, JobBuffer(), settings)
+    return ProviderContext(resources.db, resources.redis, JobBuffer(), settings)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import httpx
 import orjson
@@ -84,3 +85,26 @@ async def _payment_by_ref(ctx: ProviderContext, ref: str) -> Payment:
     payment = await repository.get_by_provider_ref(ctx.db, ref)
     assert payment is not None
     return payment
+
+
+async def test_money_found_by_our_reference_when_the_charge_id_was_never_recorded(
+    client: httpx.AsyncClient, settings: Settings, ctx: ProviderContext
+) -> None:
+    """A crash between the PSP's answer and our write leaves the payment without the
+    charge id; the PSP's event still names our payment id as its reference."""
+    now = datetime.now(UTC)
+    payment = Payment(
+        id="pay_crashed", order_id="o", method=PaymentMethod.PIX,
+        status=PaymentStatus.PENDING, amount_cents=700, currency="BRL",
+        created_at=now, updated_at=now,
+    )  # fmt: skip
+    await repository.insert(ctx.db, payment)
+    charge = {"id": "pix_abc", "reference": payment.id}
+    event = {"id": "evt_r", "type": "pix.received", "created": int(time.time()), "data": charge}
+    assert (await post_signed(client, settings, event)).json()["outcome"] == "applied"
+    paid = await service.get_payment(ctx, payment.id)
+    assert (paid.status, paid.captured_cents) == (PaymentStatus.CAPTURED, 700)
+    # A reference naming a payment that belongs to another charge is not taken.
+    other = {"id": "pix_other", "reference": payment.id}
+    event = {"id": "evt_s", "type": "pix.received", "created": int(time.time()), "data": other}
+    assert (await post_signed(client, settings, event)).json()["outcome"] == "unknown_payment"

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from ticketsafe.identity.deps import VaultDep
-from ticketsafe.infra.deps import DbDep, JobsDep, SettingsDep
+from ticketsafe.infra.deps import DbDep, JobsDep, RedisDep, SettingsDep
 from ticketsafe.inventory.deps import InventoryDep
 from ticketsafe.orders.pricing import PriceBook
 from ticketsafe.orders.service import OrderService
@@ -22,6 +22,7 @@ async def get_price_book(request: Request) -> PriceBook:
 async def get_order_service(
     *,
     db: DbDep,
+    redis: RedisDep,
     jobs: JobsDep,
     settings: SettingsDep,
     vault: VaultDep,
@@ -29,7 +30,7 @@ async def get_order_service(
     prices: Annotated[PriceBook, Depends(get_price_book)],
     waiting_room: WaitingRoomDep,
 ) -> OrderService:
-    return OrderService(db, jobs, settings, vault, inventory, prices, waiting_room)
+    return OrderService(db, redis, jobs, settings, vault, inventory, prices, waiting_room)
 
 
 OrdersDep = Annotated[OrderService, Depends(get_order_service)]

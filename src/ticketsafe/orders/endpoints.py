@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from ticketsafe.catalog.errors import EventNotFound
 from ticketsafe.catalog.read_models import get_sales_view
@@ -36,6 +36,17 @@ async def checkout(body: CheckoutRequest, user: CurrentUser, orders: OrdersDep) 
 async def get_order(order_id: str, user: CurrentUser, orders: OrdersDep) -> OrderOut:
     order = await orders.get_for_buyer(user, order_id)
     return OrderOut.of(order, await orders.payment_of(order))
+
+
+@router.get(
+    "/orders/{order_id}/pix-qr.svg", operation_id="orders_pix_qr",
+    response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}},
+)  # fmt: skip
+async def pix_qr(order_id: str, user: CurrentUser, orders: OrdersDep) -> Response:
+    """The order's PIX BR Code as a QR image to scan with a bank's app (404 when the
+    order is not paid by PIX)."""
+    svg = await orders.pix_qr_svg(user, order_id)
+    return Response(svg, media_type="image/svg+xml", headers={"cache-control": "private"})
 
 
 @router.get("/me/orders", operation_id="orders_mine")

@@ -24,9 +24,10 @@ from ticketsafe.identity.principal import Principal
 from ticketsafe.identity.service import open_pii, seal_pii
 from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra import audit
-from ticketsafe.infra.errors import RequestInProgress
+from ticketsafe.infra.errors import NotFound, RequestInProgress
 from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.infra.settings import Settings
 from ticketsafe.inventory.errors import HoldExpired, SeatsTaken
 from ticketsafe.inventory.models import SaleItems
@@ -52,6 +53,7 @@ from ticketsafe.orders.models import (
 from ticketsafe.orders.pricing import PriceBook, limited_types, price_tickets
 from ticketsafe.orders.schemas import CheckoutRequest
 from ticketsafe.payments import service as payments
+from ticketsafe.payments.brcode import qr_svg
 from ticketsafe.payments.models import Payment, PaymentMethod, PaymentStatus
 from ticketsafe.payments.providers import ProviderContext
 from ticketsafe.waitingroom.service import WaitingRoom
@@ -76,6 +78,7 @@ class OrderChanged(PriceChanged):
 @dataclass
 class OrderService:
     db: Database
+    redis: RedisClient
     jobs: JobBuffer
     settings: Settings
     vault: PiiVault
@@ -85,20 +88,23 @@ class OrderService:
 
     @property
     def payments(self) -> ProviderContext:
-        return ProviderContext(self.db, self.jobs, self.settings)
+        return ProviderContext(self.db, self.redis, self.jobs, self.settings)
 
     # -- checkout ---------------------------------------------------------------------
 
     async def checkout(self, buyer: Principal, request: CheckoutRequest) -> tuple[Order, Payment]:
-        existing = await repo.by_hold(self.db, request.hold_id)
-        if existing is not None and existing.buyer_id == buyer.user_id:
-            return await self._retried(existing)
         event_id = event_of(request.hold_id)
+        try:
+            hold = await self.inventory.get_hold(request.hold_id, buyer.user_id)
+        except HoldExpired:  # or already turned into an order: a retried checkout
+            existing = await repo.by_hold(self.db, request.hold_id)
+            if existing is not None and existing.buyer_id == buyer.user_id:
+                return await self._retried(existing)
+            raise
         view = await get_sales_view(self.db, event_id)
         now = datetime.now(UTC)
         if not view.is_selling(now):
             raise EventNotOnSale(status=view.status.value)
-        hold = await self.inventory.get_hold(request.hold_id, buyer.user_id)
         seat_levels, area_levels = await self.prices.levels(self.db, event_id)
         priced = price_tickets(
             view, hold, request.tickets, seat_levels, area_levels,
@@ -142,14 +148,20 @@ class OrderService:
             raise
         await self._audit(order, buyer.user_id, "order.created", None)
         await webhooks.publish(self.db, self.jobs, order.org_id, "order.created", _hook(order))
+        # The sale stands, so an authorisation is captured at once; this request reacts
+        # to the outcome itself (no `payments.changed` job needed).
         payment = await payments.start_payment(
             self.payments, order_id=order.id, method=method, amount_cents=total,
-            currency=order.currency, card_token=request.card_token,
+            currency=order.currency, card_token=request.card_token, capture=True,
+            notify=False,
         )  # fmt: skip
-        # One write records both: a crash before it leaves an order whose sale stands but
-        # is not flagged, which `_abandon` releases all the same at its deadline.
-        order = await self._set(order, {"sale_committed": True, "payment_id": payment.id})
-        return await self._after_payment_update(order, payment)
+        # One write records the committed sale, the payment and (when the money is in)
+        # `paid`: a crash before it leaves an order whose sale stands but is not flagged,
+        # which `_abandon` releases all the same at its deadline, unless the PSP's
+        # webhook shows the money arrived (then it is settled as paid).
+        return await self._after_payment_update(
+            order, payment, {"sale_committed": True, "payment_id": payment.id}
+        )
 
     async def _retried(self, order: Order) -> tuple[Order, Payment]:
         """Checkout again for a hold that already has an order: the same order, or 409
@@ -158,25 +170,28 @@ class OrderService:
             raise RequestInProgress("the checkout of this hold is still in progress")
         return order, await self._payment(order)
 
-    async def _after_payment_update(self, order: Order, payment: Payment) -> tuple[Order, Payment]:
-        """React to where the payment stands now (also used by the worker)."""
-        if (
-            payment.status is PaymentStatus.AUTHORIZED
-            and order.status is OrderStatus.PENDING_PAYMENT
-        ):
-            payment = await payments.capture(self.payments, payment.id)  # sale already stands
-        if payment.status is PaymentStatus.CAPTURED and order.status is OrderStatus.PENDING_PAYMENT:
-            order = await self._settle_paid(order, payment)
-        elif payment.status in (PaymentStatus.FAILED, PaymentStatus.VOIDED) and (
-            order.status is OrderStatus.PENDING_PAYMENT
-        ):
-            await self._abandon(order, OrderStatus.CANCELLED, "payment failed")
+    async def _after_payment_update(
+        self, order: Order, payment: Payment, fields: dict[str, Any] | None = None
+    ) -> tuple[Order, Payment]:
+        """React to where the payment stands now (also used by the worker); `fields` are
+        written to the order in the same write as the reaction."""
+        pending = order.status is OrderStatus.PENDING_PAYMENT
+        if payment.status is PaymentStatus.AUTHORIZED and pending:
+            payment = await payments.capture(self.payments, payment.id, current=payment)
+        if payment.status is PaymentStatus.CAPTURED and pending:
+            order = await self._settle_paid(order, payment, fields)
+        elif payment.status in (PaymentStatus.FAILED, PaymentStatus.VOIDED) and pending:
+            await self._abandon(order, OrderStatus.CANCELLED, "payment failed", fields=fields)
             raise PaymentDeclined(decline_code=payment.instructions.get("decline_code"))
+        elif fields:
+            order = await self._set(order, fields)
         return order, payment
 
-    async def _settle_paid(self, order: Order, payment: Payment) -> Order:
+    async def _settle_paid(
+        self, order: Order, payment: Payment, fields: dict[str, Any] | None = None
+    ) -> Order:
         check_transition(order.status, OrderStatus.PAID)
-        order = await self._set(order, {"status": OrderStatus.PAID.value})
+        order = await self._set(order, {**(fields or {}), "status": OrderStatus.PAID.value})
         await self._audit(order, "system", "order.paid", f"payment {payment.id}")
         await webhooks.publish(self.db, self.jobs, order.org_id, "order.paid", _hook(order))
         await self._send_receipt(order)
@@ -366,6 +381,14 @@ class OrderService:
             raise OrderNotFound()
         return order
 
+    async def pix_qr_svg(self, buyer: Principal, order_id: str) -> str:
+        order = await self.get_for_buyer(buyer, order_id)
+        payment = await self.payment_of(order)
+        payload = payment.instructions.get("pix_copia_e_cola") if payment else None
+        if payload is None:
+            raise NotFound("this order has no PIX code", code="pix_code_not_found")
+        return qr_svg(payload)
+
     async def payment_of(self, order: Order) -> Payment | None:
         return await self._payment(order) if order.payment_id else None
 
@@ -391,11 +414,16 @@ class OrderService:
             await repo.return_quota(self.db, event_id, type_id, n)
 
     async def _abandon(
-        self, order: Order, status: OrderStatus, reason: str, actor: str = "system"
+        self,
+        order: Order,
+        status: OrderStatus,
+        reason: str,
+        actor: str = "system",
+        fields: dict[str, Any] | None = None,
     ) -> Order:
         """Leave pending_payment without being paid: the sale and quotas go back."""
         check_transition(order.status, status)
-        order = await self._set(order, {"status": status.value})
+        order = await self._set(order, {**(fields or {}), "status": status.value})
         # Whatever `sale_committed` says: a crash between committing the sale and
         # flagging it must not strand sold units (releasing nothing is a no-op).
         await self.inventory.release_sale(order.id)

@@ -18,7 +18,7 @@ def _service(ctx: JobContext, keyring: KeyRing, jobs: JobBuffer) -> OrderService
     assert ctx.settings.auth_secret is not None
     room = WaitingRoom(ctx.db, ctx.redis, ctx.settings.auth_secret.get_secret_value().encode())
     return OrderService(
-        ctx.db, jobs, ctx.settings, PiiVault(ctx.db, keyring),
+        ctx.db, ctx.redis, jobs, ctx.settings, PiiVault(ctx.db, keyring),
         InventoryService(ctx.db, ctx.redis), PriceBook(), room,
     )  # fmt: skip
 

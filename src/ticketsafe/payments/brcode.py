@@ -9,9 +9,12 @@ before it, `6304` included.
 
 from __future__ import annotations
 
+import io
 import re
 import unicodedata
 from dataclasses import dataclass
+
+import segno
 
 _GUI = "br.gov.bcb.pix"
 _BRL = "986"
@@ -96,3 +99,10 @@ def parse(payload: str) -> dict[str, str]:
         fields[field_id] = payload[i + 4 : i + 4 + length]
         i += 4 + length
     return fields
+
+
+def qr_svg(payload: str) -> str:
+    """The BR Code as a QR image (SVG, error correction M, as banks' apps expect)."""
+    out = io.BytesIO()
+    segno.make(payload, error="m").save(out, kind="svg", scale=4, xmldecl=False)
+    return out.getvalue().decode()

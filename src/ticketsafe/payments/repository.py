@@ -1,4 +1,4 @@
-"""MongoDB access for payments (collection `payments`, `payment_webhook_events`)."""
+"""MongoDB access for payments (collection `payments`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING
-from pymongo.errors import DuplicateKeyError
 
 from ticketsafe.infra.migrations import Migration
 from ticketsafe.infra.mongo_group import group_insert
@@ -14,7 +13,6 @@ from ticketsafe.infra.mongodb import Database
 from ticketsafe.payments.models import Payment, PaymentStatus
 
 PAYMENTS = "payments"
-WEBHOOK_EVENTS = "payment_webhook_events"
 
 
 def _to_model(doc: dict[str, Any]) -> Payment:
@@ -67,22 +65,6 @@ async def update_guarded(
     return Payment.model_validate(stored)
 
 
-async def remember_webhook_event(db: Database, provider: str, event_id: str) -> bool:
-    """True the first time an event id is seen; False for any replay."""
-    try:
-        await group_insert(db, WEBHOOK_EVENTS).insert_one(
-            {"_id": f"{provider}:{event_id}", "received_at": datetime.now(UTC)}
-        )
-    except DuplicateKeyError:
-        return False
-    return True
-
-
-async def forget_webhook_event(db: Database, provider: str, event_id: str) -> None:
-    """Processing failed after remembering: let the PSP's retry be processed."""
-    await db[WEBHOOK_EVENTS].delete_one({"_id": f"{provider}:{event_id}"})
-
-
 async def _indexes(db: Database) -> None:
     await db[PAYMENTS].create_index([("order_id", ASCENDING)], name="order")
     await db[PAYMENTS].create_index(
@@ -91,7 +73,18 @@ async def _indexes(db: Database) -> None:
         unique=True,
         partialFilterExpression={"provider_ref": {"$type": "string"}},
     )
-    await db["sandbox_psp_events"].create_index([("created", ASCENDING)], name="created")
 
 
-MIGRATIONS = [Migration(580, "payments indexes", _indexes)]
+async def _drop_moved_collections(db: Database) -> None:
+    """The sandbox PSP's ledger and the webhook replay guard now live in Redis."""
+    for name in (
+        "sandbox_psp_tokens", "sandbox_psp_charges", "sandbox_psp_events",
+        "payment_webhook_events",
+    ):  # fmt: skip
+        await db.drop_collection(name)
+
+
+MIGRATIONS = [
+    Migration(580, "payments indexes", _indexes),
+    Migration(581, "sandbox PSP ledger moved to Redis", _drop_moved_collections),
+]

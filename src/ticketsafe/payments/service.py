@@ -23,7 +23,7 @@ from ticketsafe.payments.models import (
     advance,
 )
 from ticketsafe.payments.providers import ProviderContext, provider_for
-from ticketsafe.payments.webhooks import verify
+from ticketsafe.payments.webhooks import forget_event, remember_event, verify
 
 log = logging.getLogger("ticketsafe.payments")
 
@@ -52,7 +52,14 @@ async def start_payment(
     amount_cents: int,
     currency: str,
     card_token: str | None = None,
+    capture: bool = False,
+    notify: bool = True,
 ) -> Payment:
+    """Start paying; with `capture`, an authorisation is captured at once (the caller's
+    sale already stands) and recorded in the same write. `notify=False` when the caller
+    reacts to the result itself, in this request: the `payments.changed` job would only
+    re-read what it already handled. (A crash midway is reconciled all the same: the
+    PSP's webhooks and the orders' deadline sweep read the payment as it stands.)"""
     now = datetime.now(UTC)
     payment = Payment(
         id=f"pay_{secrets.token_urlsafe(12)}",
@@ -73,11 +80,28 @@ async def start_payment(
         "test_mode": result.test_mode,
         "card": result.card.model_dump() if result.card else None,
     }
-    inc = {"captured_cents": amount_cents} if result.status is PaymentStatus.CAPTURED else None
-    updated = await repo.update_guarded(
-        ctx.db, payment, status=result.status, fields=fields, inc=inc
-    )
-    ctx.jobs.defer(PAYMENT_CHANGED_JOB, {"payment_id": payment.id})
+    status = result.status
+    if capture and status is PaymentStatus.AUTHORIZED:
+        try:
+            status = await provider.capture(ctx, payment.model_copy(update=fields))
+        except Conflict:  # the authorisation stands; record it and let the caller decide
+            await _record_start(ctx, payment, status, fields, notify=True)
+            raise
+    return await _record_start(ctx, payment, status, fields, notify=notify)
+
+
+async def _record_start(
+    ctx: ProviderContext,
+    payment: Payment,
+    status: PaymentStatus,
+    fields: dict[str, Any],
+    *,
+    notify: bool,
+) -> Payment:
+    inc = {"captured_cents": payment.amount_cents} if status is PaymentStatus.CAPTURED else None
+    updated = await repo.update_guarded(ctx.db, payment, status=status, fields=fields, inc=inc)
+    if notify or updated is None:
+        ctx.jobs.defer(PAYMENT_CHANGED_JOB, {"payment_id": payment.id})
     # A PSP notification may have moved it already: then read where it stands.
     return updated or await get_payment(ctx, payment.id)
 
@@ -89,9 +113,13 @@ async def get_payment(ctx: ProviderContext, payment_id: str) -> Payment:
     return payment
 
 
-async def capture(ctx: ProviderContext, payment_id: str) -> Payment:
-    """Capture an authorised payment — call only after the sale is committed."""
-    payment = await get_payment(ctx, payment_id)
+async def capture(
+    ctx: ProviderContext, payment_id: str, *, current: Payment | None = None
+) -> Payment:
+    """Capture an authorised payment — call only after the sale is committed. `current`:
+    the payment as the caller holds it (saves reading it again; a stale copy is refused
+    by the version guard)."""
+    payment = current if current is not None else await get_payment(ctx, payment_id)
     if payment.status is PaymentStatus.CAPTURED:
         return payment
     if payment.status is PaymentStatus.VOIDED:  # only money that arrives anyway revives it
@@ -146,12 +174,12 @@ async def handle_psp_webhook(ctx: ProviderContext, body: bytes, signature: str |
     assert ctx.settings.psp_webhook_secret is not None
     verify(ctx.settings.psp_webhook_secret.get_secret_value(), body, signature)
     event = orjson.loads(body)
-    if not await repo.remember_webhook_event(ctx.db, SANDBOX_PROVIDER, event["id"]):
+    if not await remember_event(ctx.redis, SANDBOX_PROVIDER, event["id"]):
         return "duplicate"
     try:
         return await _apply_psp_event(ctx, event)
     except BaseException:
-        await repo.forget_webhook_event(ctx.db, SANDBOX_PROVIDER, event["id"])
+        await forget_event(ctx.redis, SANDBOX_PROVIDER, event["id"])
         raise
 
 
@@ -159,7 +187,7 @@ async def _apply_psp_event(ctx: ProviderContext, event: dict[str, Any]) -> str:
     target = _PSP_EVENT_STATUS.get(event["type"])
     if target is None:
         return "ignored"  # e.g. charge.refunded: we recorded the refund when we asked for it
-    payment = await repo.get_by_provider_ref(ctx.db, event["data"]["id"])
+    payment = await _payment_of_event(ctx, event["data"])
     if payment is None:
         return "unknown_payment"
     if payment.status is target:
@@ -171,8 +199,22 @@ async def _apply_psp_event(ctx: ProviderContext, event: dict[str, Any]) -> str:
         log.info("stale payment event ignored", extra={"event_type": event["type"]})
         return "stale"
     inc = {"captured_cents": payment.amount_cents} if target is PaymentStatus.CAPTURED else None
-    await _record(ctx, payment, target, inc=inc)
+    found = {"provider_ref": event["data"]["id"]} if payment.provider_ref is None else None
+    await _record(ctx, payment, target, inc=inc, fields=found)
     return "applied"
+
+
+async def _payment_of_event(ctx: ProviderContext, charge: dict[str, Any]) -> Payment | None:
+    """Our payment for the PSP's charge: by the charge id we recorded, or else by the
+    reference we gave the PSP (our payment id) — a crash between the PSP's answer and
+    our write leaves the charge id unrecorded, and its money must still be found."""
+    payment = await repo.get_by_provider_ref(ctx.db, charge["id"])
+    reference = charge.get("reference")
+    if payment is None and isinstance(reference, str) and reference.startswith("pay_"):
+        payment = await repo.get(ctx.db, reference)
+        if payment is not None and payment.provider_ref not in (None, charge["id"]):
+            return None  # that payment belongs to another charge
+    return payment
 
 
 def _check(payment: Payment, target: PaymentStatus) -> None:
@@ -187,8 +229,9 @@ async def _record(
     payment: Payment,
     status: PaymentStatus,
     inc: dict[str, int] | None = None,
+    fields: dict[str, Any] | None = None,
 ) -> Payment:
-    updated = await repo.update_guarded(ctx.db, payment, status=status, inc=inc)
+    updated = await repo.update_guarded(ctx.db, payment, status=status, inc=inc, fields=fields)
     if updated is None:
         raise PaymentConflict("the payment changed meanwhile; retry")
     ctx.jobs.defer(PAYMENT_CHANGED_JOB, {"payment_id": payment.id})

@@ -17,18 +17,11 @@ class WebhookDeliveryFailed(RuntimeError):
 
 async def deliver_psp_event(ctx: JobContext, event_id: str) -> None:
     """POST one sandbox-PSP event, signed, to our public webhook URL (at least once)."""
-    event = await psp.get_event(ctx.db, event_id)
+    event = await psp.get_event(ctx.redis, event_id)
     if event is None:
         return
     assert ctx.settings.psp_webhook_secret is not None
-    body = orjson.dumps(
-        {
-            "id": event["_id"],
-            "type": event["type"],
-            "created": event["created"],
-            "data": event["data"],
-        }
-    )
+    body = orjson.dumps(event)
     signature = sign(ctx.settings.psp_webhook_secret.get_secret_value(), body)
     response = await ctx.http.post(
         ctx.settings.public_url.rstrip("/") + WEBHOOK_PATH,

@@ -2,7 +2,9 @@
 `"<t>.<raw body>"` (the Stripe-style scheme). Verification checks the signature in
 constant time and refuses timestamps outside a tolerance window, so a captured request
 cannot be replayed later; replays inside the window are caught by the receiver storing
-each event id once."""
+each event id once (in Redis, for a day: far longer than the tolerance window, and
+applying an event is itself idempotent — a payment only moves forward — so a forgotten id
+costs a no-op, never a second capture)."""
 
 from __future__ import annotations
 
@@ -11,9 +13,11 @@ import hmac
 import time
 
 from ticketsafe.infra.errors import Unauthenticated
+from ticketsafe.infra.redisdb import RedisClient
 
 SIGNATURE_HEADER = "Ticketsafe-Signature"
 DEFAULT_TOLERANCE_S = 300
+SEEN_TTL_S = 86_400
 
 
 class WebhookSignatureInvalid(Unauthenticated):
@@ -50,3 +54,17 @@ def verify(
     if abs(current - ts) > tolerance_s:
         raise WebhookSignatureInvalid("signature timestamp outside the tolerance window")
     return ts
+
+
+def _seen_key(provider: str, event_id: str) -> str:
+    return f"ts:webhooks:seen:{provider}:{event_id}"
+
+
+async def remember_event(redis: RedisClient, provider: str, event_id: str) -> bool:
+    """True the first time an event id is seen; False for any replay."""
+    return bool(await redis.set(_seen_key(provider, event_id), b"1", nx=True, ex=SEEN_TTL_S))
+
+
+async def forget_event(redis: RedisClient, provider: str, event_id: str) -> None:
+    """Processing failed after remembering: let the PSP's retry be processed."""
+    await redis.delete(_seen_key(provider, event_id))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.params import Depends
 from pydantic import BaseModel, Field
 
-from ticketsafe.infra.deps import DbDep, JobsDep, RedisDep, SettingsDep
+from ticketsafe.infra.deps import JobsDep, RedisDep, SettingsDep
 from ticketsafe.infra.ratelimit import Rate, RateLimiter
 from ticketsafe.payments.sandbox_psp import service as psp
 
@@ -36,26 +36,26 @@ async def _limit_by_ip(request: Request, redis: RedisDep, settings: SettingsDep)
 
 @router.post("/tokens", operation_id="sandbox_psp_tokenize", status_code=201)
 async def tokenize(
-    card: CardDetails, db: DbDep, _: Annotated[None, Depends(_limit_by_ip)]
+    card: CardDetails, redis: RedisDep, _: Annotated[None, Depends(_limit_by_ip)]
 ) -> psp.CardToken:
     """Exchange card details for a single-use token (see the documented test cards)."""
-    return await psp.tokenize(db, card.number, card.exp_month, card.exp_year, card.cvc)
+    return await psp.tokenize(redis, card.number, card.exp_month, card.exp_year, card.cvc)
 
 
 @router.get("/challenges/{charge_id}", operation_id="sandbox_psp_challenge")
-async def challenge(charge_id: str, db: DbDep) -> psp.Charge:
+async def challenge(charge_id: str, redis: RedisDep) -> psp.Charge:
     """The 3-D-Secure-like step the buyer completes; shows the charge awaiting it."""
-    return await psp.get_charge(db, charge_id)
+    return await psp.get_charge(redis, charge_id)
 
 
 @router.post("/challenges/{charge_id}", operation_id="sandbox_psp_complete_challenge")
 async def complete_challenge(
-    charge_id: str, result: ChallengeResult, db: DbDep, jobs: JobsDep
+    charge_id: str, result: ChallengeResult, redis: RedisDep, jobs: JobsDep
 ) -> psp.Charge:
-    return await psp.complete_challenge(db, jobs, charge_id, approve=result.outcome == "approve")
+    return await psp.complete_challenge(redis, jobs, charge_id, approve=result.outcome == "approve")
 
 
 @router.post("/pix/{txid}/pay", operation_id="sandbox_psp_pay_pix")
-async def pay_pix(txid: str, db: DbDep, jobs: JobsDep) -> psp.Charge:
+async def pay_pix(txid: str, redis: RedisDep, jobs: JobsDep) -> psp.Charge:
     """Simulate the payer's bank settling a PIX charge (test mode only)."""
-    return await psp.pay_pix(db, jobs, txid)
+    return await psp.pay_pix(redis, jobs, txid)

@@ -1,22 +1,32 @@
-"""The sandbox PSP's own state and operations (collections prefixed `sandbox_psp_`).
+"""The sandbox PSP's own state and operations (TEST MODE card gateway and PIX bank).
+
+The sandbox stands in for a third party (a card acquirer, the payer's bank), so its
+ledger is not TicketSafe's system of record and does not live in our MongoDB: it is kept
+in Redis, the way a real PSP keeps it in its own systems. Our side of every payment stays
+in MongoDB (`payments`), and reconciles from the PSP's signed webhooks. Tokens live for a
+day, charges and events for `RETENTION`; if Redis loses them, a pending sandbox payment
+simply fails or expires (an unknown charge cannot be captured), which releases its
+seats — the same as a real PSP refusing — and never sells a seat twice.
 
 Every state change of a charge emits an event, stored and then delivered as a signed
 webhook by the worker (`sandbox_psp.deliver`), at least once — receivers dedupe by id.
+Moves are single Lua calls guarded on the charge's state, so of two racing moves (or two
+racing refunds) exactly one wins.
 """
 
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 
 from ticketsafe.infra.errors import BusinessRuleViolation, Conflict, NotFound
 from ticketsafe.infra.jobs import JobBuffer
-from ticketsafe.infra.mongo_group import group_insert
-from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.payments.sandbox_psp.cards import (
     CardBehaviour,
     behaviour_of,
@@ -24,10 +34,46 @@ from ticketsafe.payments.sandbox_psp.cards import (
     luhn_valid,
 )
 
-TOKENS = "sandbox_psp_tokens"
-CHARGES = "sandbox_psp_charges"
-EVENTS = "sandbox_psp_events"
 DELIVER_JOB = "sandbox_psp.deliver"
+TOKEN_TTL = timedelta(days=1)
+RETENTION = timedelta(days=400)  # refunds of a cancelled event may come months later
+
+
+def _token_key(token: str) -> str:
+    return f"ts:psp:tok:{token}"
+
+
+def _charge_key(charge_id: str) -> str:
+    return f"ts:psp:ch:{charge_id}"
+
+
+def _event_key(event_id: str) -> str:
+    return f"ts:psp:evt:{event_id}"
+
+
+# KEYS[1] charge; ARGV[1] JSON list of states the charge must be in ("[]": any);
+# ARGV[2] JSON object of fields to set; ARGV[3] cents to add to refunded_cents (0: none),
+# refused when that would pass captured_cents. Returns {1, new} or {0, current | false}.
+_MOVE = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return {0, false} end
+local charge = cjson.decode(raw)
+local allowed = cjson.decode(ARGV[1])
+if #allowed > 0 then
+  local ok = false
+  for _, state in ipairs(allowed) do if state == charge.state then ok = true end end
+  if not ok then return {0, raw} end
+end
+local refund = tonumber(ARGV[3])
+if refund > 0 then
+  if charge.refunded_cents + refund > charge.captured_cents then return {0, raw} end
+  charge.refunded_cents = charge.refunded_cents + refund
+end
+for k, v in pairs(cjson.decode(ARGV[2])) do charge[k] = v end
+local out = cjson.encode(charge)
+redis.call('SET', KEYS[1], out, 'KEEPTTL')
+return {1, out}
+"""
 
 
 class ChargeState(StrEnum):
@@ -52,11 +98,13 @@ class Charge(BaseModel):
     state: ChargeState
     amount_cents: int
     currency: str
-    reference: str
+    reference: str  # the merchant's own id for this charge (our payment id)
     captured_cents: int = 0
     refunded_cents: int = 0
     decline_code: str | None = None
     challenge_url: str | None = None
+    card_brand: str | None = None
+    card_last4: str | None = None
     test_mode: bool = True
 
 
@@ -73,7 +121,9 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def tokenize(db: Database, number: str, exp_month: int, exp_year: int, cvc: str) -> CardToken:
+async def tokenize(
+    redis: RedisClient, number: str, exp_month: int, exp_year: int, cvc: str
+) -> CardToken:
     digits = "".join(ch for ch in number if ch.isdigit())
     problems = []
     if not luhn_valid(digits):
@@ -87,34 +137,26 @@ async def tokenize(db: Database, number: str, exp_month: int, exp_year: int, cvc
         raise BusinessRuleViolation(
             "card details are invalid", code="card_invalid", fields=problems
         )
-    doc = {
-        "_id": _id("tok"),
-        "brand": brand_of(digits),
-        "last4": digits[-4:],
-        "behaviour": behaviour_of(digits).value,
-        "used": False,
-        "created_at": now,
-    }
-    await group_insert(db, TOKENS).insert_one(doc)
-    return CardToken(token=doc["_id"], brand=doc["brand"], last4=doc["last4"])
-
-
-async def get_token(db: Database, token: str) -> CardToken:
-    doc = await db[TOKENS].find_one({"_id": token})
-    if doc is None:
-        raise NotFound("unknown card token", code="card_token_unknown")
-    return CardToken(token=doc["_id"], brand=doc["brand"], last4=doc["last4"])
+    token = CardToken(token=_id("tok"), brand=brand_of(digits), last4=digits[-4:])
+    stored = {"brand": token.brand, "last4": token.last4, "behaviour": behaviour_of(digits)}
+    await redis.set(_token_key(token.token), orjson.dumps(stored), ex=TOKEN_TTL)
+    return token
 
 
 async def authorize_card(
-    db: Database, jobs: JobBuffer, *, token: str, amount_cents: int, currency: str, reference: str
+    redis: RedisClient,
+    jobs: JobBuffer,
+    *,
+    token: str,
+    amount_cents: int,
+    currency: str,
+    reference: str,
 ) -> Charge:
     """Authorise (never capture) a charge on a single-use token."""
-    claimed = await db[TOKENS].update_one({"_id": token, "used": False}, {"$set": {"used": True}})
-    if claimed.matched_count == 0:
+    raw = await redis.getdel(_token_key(token))  # single use: the first caller takes it
+    if raw is None:
         raise Conflict("card token unknown or already used", code="card_token_used")
-    tok = await db[TOKENS].find_one({"_id": token})
-    assert tok is not None
+    tok = orjson.loads(raw)
     behaviour = CardBehaviour(tok["behaviour"])
     charge_id = _id("ch")
     state, decline, challenge = ChargeState.AUTHORIZED, None, None
@@ -123,81 +165,69 @@ async def authorize_card(
     elif behaviour is not CardBehaviour.APPROVE:
         state, decline = ChargeState.DECLINED, behaviour.value
     charge = Charge(
-        id=charge_id,
-        kind="card",
-        state=state,
-        amount_cents=amount_cents,
-        currency=currency,
-        reference=reference,
-        decline_code=decline,
-        challenge_url=challenge,
-    )
-    await _insert(db, charge)
+        id=charge_id, kind="card", state=state, amount_cents=amount_cents, currency=currency,
+        reference=reference, decline_code=decline, challenge_url=challenge,
+        card_brand=tok["brand"], card_last4=tok["last4"],
+    )  # fmt: skip
+    await _store(redis, charge)
     if state is ChargeState.DECLINED:
-        await _emit(db, jobs, "charge.failed", charge)
+        await _emit(redis, jobs, "charge.failed", charge)
     return charge
 
 
 async def complete_challenge(
-    db: Database, jobs: JobBuffer, charge_id: str, *, approve: bool
+    redis: RedisClient, jobs: JobBuffer, charge_id: str, *, approve: bool
 ) -> Charge:
     """The buyer finished (or failed) the 3-D-Secure-like step; the result arrives by webhook."""
     target = ChargeState.AUTHORIZED if approve else ChargeState.DECLINED
     extra = {} if approve else {"decline_code": "authentication_failed"}
-    current = await get_charge(db, charge_id)
-    charge = await _move(db, current, {ChargeState.REQUIRES_ACTION}, target, extra)
-    await _emit(db, jobs, "charge.authorized" if approve else "charge.failed", charge)
+    charge = await _move(redis, charge_id, {ChargeState.REQUIRES_ACTION}, target, extra)
+    await _emit(redis, jobs, "charge.authorized" if approve else "charge.failed", charge)
     return charge
 
 
-async def capture(db: Database, jobs: JobBuffer, charge_id: str) -> Charge:
-    current = await get_charge(db, charge_id)
+async def capture(redis: RedisClient, jobs: JobBuffer, charge_id: str) -> Charge:
+    current = await get_charge(redis, charge_id)
     if current.state is ChargeState.CAPTURED:
         return current  # capturing twice is a no-op, as at real PSPs
     charge = await _move(
-        db, current, {ChargeState.AUTHORIZED}, ChargeState.CAPTURED,
+        redis, charge_id, {ChargeState.AUTHORIZED}, ChargeState.CAPTURED,
         {"captured_cents": current.amount_cents},
     )  # fmt: skip
-    await _emit(db, jobs, "charge.captured", charge)
+    await _emit(redis, jobs, "charge.captured", charge)
     return charge
 
 
-async def void(db: Database, jobs: JobBuffer, charge_id: str) -> Charge:
-    current = await get_charge(db, charge_id)
+async def void(redis: RedisClient, jobs: JobBuffer, charge_id: str) -> Charge:
+    current = await get_charge(redis, charge_id)
     if current.state in (ChargeState.VOIDED, ChargeState.DECLINED):
         return current
     charge = await _move(
-        db, current, {ChargeState.AUTHORIZED, ChargeState.REQUIRES_ACTION}, ChargeState.VOIDED
+        redis, charge_id, {ChargeState.AUTHORIZED, ChargeState.REQUIRES_ACTION}, ChargeState.VOIDED
     )
-    await _emit(db, jobs, "charge.voided", charge)
+    await _emit(redis, jobs, "charge.voided", charge)
     return charge
 
 
-async def refund(db: Database, jobs: JobBuffer, charge_id: str, amount_cents: int) -> Charge:
-    charge = await get_charge(db, charge_id)
+async def refund(redis: RedisClient, jobs: JobBuffer, charge_id: str, amount_cents: int) -> Charge:
+    charge = await get_charge(redis, charge_id)
     if charge.state is not ChargeState.CAPTURED:
         raise Conflict("only captured charges can be refunded", code="charge_not_captured")
     # Guarded increment: concurrent refunds can never exceed what was captured.
-    result = await db[CHARGES].update_one(
-        {
-            "_id": charge_id,
-            "refunded_cents": {"$lte": charge.captured_cents - amount_cents},
-        },
-        {"$inc": {"refunded_cents": amount_cents}, "$set": {"updated_at": _now()}},
+    moved, raw = await redis.register_script(_MOVE)(
+        keys=[_charge_key(charge_id)],
+        args=[orjson.dumps([ChargeState.CAPTURED.value]), b"{}", amount_cents],
     )
-    if result.modified_count == 0:
+    if not moved:
         raise Conflict("refund exceeds the captured amount", code="refund_exceeds_capture")
-    charge = await get_charge(db, charge_id)
-    await _emit(db, jobs, "charge.refunded", charge, {"amount_cents": amount_cents})
+    charge = _charge(raw)
+    await _emit(redis, jobs, "charge.refunded", charge, {"amount_cents": amount_cents})
     return charge
 
 
 async def create_pix_charge(
-    db: Database, *, txid: str, amount_cents: int, reference: str
+    redis: RedisClient, *, txid: str, amount_cents: int, reference: str
 ) -> Charge:
-    existing = await db[CHARGES].find_one({"_id": f"pix_{txid}"})
-    if existing is not None:
-        return _charge(existing)
     charge = Charge(
         id=f"pix_{txid}",
         kind="pix",
@@ -206,72 +236,78 @@ async def create_pix_charge(
         currency="BRL",
         reference=reference,
     )
-    await _insert(db, charge)
+    if not await _store(redis, charge, only_new=True):
+        return await get_charge(redis, charge.id)  # the same txid asked for twice
     return charge
 
 
-async def pay_pix(db: Database, jobs: JobBuffer, txid: str) -> Charge:
+async def pay_pix(redis: RedisClient, jobs: JobBuffer, txid: str) -> Charge:
     """Simulate the payer's bank settling the PIX charge (instant, final)."""
-    current = await get_charge(db, f"pix_{txid}")
+    current = await get_charge(redis, f"pix_{txid}")
     charge = await _move(
-        db, current, {ChargeState.PENDING}, ChargeState.CAPTURED,
+        redis, current.id, {ChargeState.PENDING}, ChargeState.CAPTURED,
         {"captured_cents": current.amount_cents},
     )  # fmt: skip
-    await _emit(db, jobs, "pix.received", charge)
+    await _emit(redis, jobs, "pix.received", charge)
     return charge
 
 
-async def get_charge(db: Database, charge_id: str) -> Charge:
-    doc = await db[CHARGES].find_one({"_id": charge_id})
-    if doc is None:
+async def get_charge(redis: RedisClient, charge_id: str) -> Charge:
+    raw = await redis.get(_charge_key(charge_id))
+    if raw is None:
         raise NotFound("unknown charge", code="charge_unknown")
-    return _charge(doc)
+    return _charge(raw)
 
 
-async def get_event(db: Database, event_id: str) -> dict[str, Any] | None:
-    return await db[EVENTS].find_one({"_id": event_id})
+async def get_event(redis: RedisClient, event_id: str) -> dict[str, Any] | None:
+    raw = await redis.get(_event_key(event_id))
+    return None if raw is None else dict(orjson.loads(raw))
 
 
-async def _insert(db: Database, charge: Charge) -> None:
-    doc = charge.model_dump(exclude={"id"})
-    doc.update({"_id": charge.id, "created_at": _now(), "updated_at": _now()})
-    await group_insert(db, CHARGES).insert_one(doc)
+async def _store(redis: RedisClient, charge: Charge, *, only_new: bool = False) -> bool:
+    doc = charge.model_dump(mode="json")
+    stored = await redis.set(_charge_key(charge.id), orjson.dumps(doc), ex=RETENTION, nx=only_new)
+    return bool(stored)
 
 
 async def _move(
-    db: Database,
-    current: Charge,
+    redis: RedisClient,
+    charge_id: str,
     allowed: set[ChargeState],
     target: ChargeState,
     extra: dict[str, Any] | None = None,
 ) -> Charge:
-    """Move the charge read as `current` to `target`; returns it as now stored."""
-    if current.state not in allowed:
-        raise Conflict(
-            f"charge is {current.state}, cannot become {target}", code="charge_state_conflict"
-        )
-    # Guarded on the state we read: of two racing moves exactly one wins.
-    update = {"state": target.value, "updated_at": _now(), **(extra or {})}
-    result = await db[CHARGES].update_one(
-        {"_id": current.id, "state": current.state.value}, {"$set": update}
+    """Move the charge to `target` if it is in one of the `allowed` states, atomically."""
+    fields = {"state": target.value, **(extra or {})}
+    moved, raw = await redis.register_script(_MOVE)(
+        keys=[_charge_key(charge_id)],
+        args=[orjson.dumps(sorted(s.value for s in allowed)), orjson.dumps(fields), 0],
     )
-    if result.modified_count == 0:
-        raise Conflict("charge changed concurrently", code="charge_state_conflict")
-    return Charge.model_validate({**current.model_dump(), **(extra or {}), "state": target})
+    if raw is None:
+        raise NotFound("unknown charge", code="charge_unknown")
+    if not moved:
+        state = _charge(raw).state
+        raise Conflict(f"charge is {state}, cannot become {target}", code="charge_state_conflict")
+    return _charge(raw)
 
 
 async def _emit(
-    db: Database, jobs: JobBuffer, kind: str, charge: Charge, extra: dict[str, Any] | None = None
+    redis: RedisClient,
+    jobs: JobBuffer,
+    kind: str,
+    charge: Charge,
+    extra: dict[str, Any] | None = None,
 ) -> None:
+    event_id = _id("evt")
     event = {
-        "_id": _id("evt"),
+        "id": event_id,
         "type": kind,
         "created": int(_now().timestamp()),
         "data": {**charge.model_dump(mode="json"), **(extra or {})},
     }
-    await group_insert(db, EVENTS).insert_one(event)
-    jobs.defer(DELIVER_JOB, {"event_id": event["_id"]})
+    await redis.set(_event_key(event_id), orjson.dumps(event), ex=RETENTION)
+    jobs.defer(DELIVER_JOB, {"event_id": event_id})
 
 
-def _charge(doc: dict[str, Any]) -> Charge:
-    return Charge(id=doc["_id"], **{k: v for k, v in doc.items() if k in Charge.model_fields})
+def _charge(raw: bytes | str) -> Charge:
+    return Charge.model_validate_json(raw)
