@@ -31,14 +31,21 @@ class _Pending:
 
 
 class GroupInsert:
-    def __init__(self, db: Database, collection: str, *, max_docs: int = 1000) -> None:
+    def __init__(
+        self,
+        db: Database,
+        collection: str,
+        *,
+        max_docs: int = 1000,
+        max_in_flight: int | None = None,
+    ) -> None:
         self.db = db
         self.collection = collection
-        # `_write` is looked up at each flush, so it can be observed (tests count writes).
         self._batch: TurnBatch[_Pending] = TurnBatch(
-            lambda group: self._write(group),  # noqa: PLW0108
+            self._flush,
             max_weight=max_docs,
             weight=lambda p: len(p.docs),
+            max_in_flight=max_in_flight,
         )
 
     async def insert(self, docs: list[dict[str, Any]]) -> set[int]:
@@ -51,6 +58,15 @@ class GroupInsert:
         """Like `insert_one`: raises `DuplicateKeyError` when a unique index refuses it."""
         if await self.insert([doc]):
             raise DuplicateKeyError(f"duplicate key in {self.collection}")
+
+    async def _flush(self, group: list[_Pending]) -> None:
+        # `_write` is looked up at each flush, so it can be observed (tests count writes).
+        try:
+            await self._write(group)
+        except Exception as exc:  # a bug, not a store error: still answer every caller
+            for p in group:
+                if not p.future.done():
+                    p.future.set_exception(exc)
 
     async def _write(self, group: list[_Pending]) -> None:
         docs = [d for p in group for d in p.docs]
