@@ -118,6 +118,27 @@ async def test_inserts_arriving_while_a_write_is_in_flight_share_the_next_one(
     assert await resources.db["grouped"].count_documents({}) == 51
 
 
+async def test_the_default_inserter_coalesces_and_an_idle_one_writes_at_once(
+    resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writes = GatedWrites(monkeypatch)
+    inserter = group_insert(resources.db, "grouped")
+    first = asyncio.ensure_future(inserter.insert_one({"_id": 0}))
+    await _eventually(lambda: writes.sizes == [1])
+    later = await _each_in_its_own_turn([inserter.insert_one({"_id": i}) for i in range(1, 41)])
+    writes.gate.set()
+    await asyncio.wait_for(asyncio.gather(first, *later), 10)
+    assert sum(writes.sizes) == 41
+    assert len(writes.sizes) < 10  # not one write per turn
+    # Idle again: a lone insert is written within a few loop iterations, on its own.
+    writes.sizes.clear()
+    lone = asyncio.ensure_future(inserter.insert_one({"_id": "lone"}))
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert writes.sizes == [1]
+    await asyncio.wait_for(lone, 10)
+
+
 async def test_a_failing_write_answers_its_callers_and_strands_no_one(
     resources: Resources, monkeypatch: pytest.MonkeyPatch
 ) -> None:
