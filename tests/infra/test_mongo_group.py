@@ -1,16 +1,20 @@
-"""Group-committed inserts on the real MongoDB-wire server: one write per turn, and each
-caller learns exactly what happened to its own documents."""
+"""Group-committed inserts on the real MongoDB-wire server: one write per turn, inserts
+that arrive while writes are in flight coalesced into the next one, and each caller
+learns exactly what happened to its own documents."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import pytest
 from pymongo.errors import DuplicateKeyError
 
 from ticketsafe.infra.mongo_group import GroupInsert, group_insert
 from ticketsafe.infra.resources import Resources
+
+T = TypeVar("T")
 
 
 async def test_same_turn_inserts_share_one_write(
@@ -60,3 +64,122 @@ async def test_other_refusals_fail_their_caller_loudly(resources: Resources) -> 
     assert good == set()
     assert isinstance(bad, RuntimeError)
     assert await resources.db["strict"].count_documents({}) == 1
+
+
+class GatedWrites:
+    """Counts `GroupInsert._write` calls (documents per write) and holds the first one
+    until released, so that later inserts arrive while it is in flight."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, *, fail_first: bool = False) -> None:
+        self.sizes: list[int] = []
+        self.gate = asyncio.Event()
+        write = GroupInsert._write
+
+        async def gated(inserter: GroupInsert, group: list[Any]) -> None:
+            self.sizes.append(sum(len(p.docs) for p in group))
+            if len(self.sizes) == 1:
+                await self.gate.wait()
+                if fail_first:
+                    raise RuntimeError("bug in a write")
+            await write(inserter, group)
+
+        monkeypatch.setattr(GroupInsert, "_write", gated)
+
+
+async def _eventually(condition: Callable[[], bool]) -> None:
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError("condition not reached")
+
+
+async def _each_in_its_own_turn(calls: list[Awaitable[T]]) -> list[asyncio.Task[T]]:
+    tasks = []
+    for call in calls:
+        tasks.append(asyncio.ensure_future(call))
+        for _ in range(3):
+            await asyncio.sleep(0)
+    return tasks
+
+
+async def test_inserts_arriving_while_a_write_is_in_flight_share_the_next_one(
+    resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writes = GatedWrites(monkeypatch)
+    inserter = GroupInsert(resources.db, "grouped", max_in_flight=1)
+    first = asyncio.ensure_future(inserter.insert_one({"_id": 0}))
+    await _eventually(lambda: writes.sizes == [1])
+    later = await _each_in_its_own_turn([inserter.insert_one({"_id": i}) for i in range(1, 51)])
+    assert writes.sizes == [1]  # fifty turns, all waiting for the write in flight
+    writes.gate.set()
+    await asyncio.wait_for(asyncio.gather(first, *later), 10)
+    assert writes.sizes == [1, 50]
+    assert await resources.db["grouped"].count_documents({}) == 51
+
+
+async def test_the_default_inserter_coalesces_and_an_idle_one_writes_at_once(
+    resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writes = GatedWrites(monkeypatch)
+    inserter = group_insert(resources.db, "grouped")
+    first = asyncio.ensure_future(inserter.insert_one({"_id": 0}))
+    await _eventually(lambda: writes.sizes == [1])
+    later = await _each_in_its_own_turn([inserter.insert_one({"_id": i}) for i in range(1, 41)])
+    writes.gate.set()
+    await asyncio.wait_for(asyncio.gather(first, *later), 10)
+    assert sum(writes.sizes) == 41
+    assert len(writes.sizes) < 10  # not one write per turn
+    # Idle again: a lone insert is written within a few loop iterations, on its own.
+    writes.sizes.clear()
+    lone = asyncio.ensure_future(inserter.insert_one({"_id": "lone"}))
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert writes.sizes == [1]
+    await asyncio.wait_for(lone, 10)
+
+
+async def test_a_failing_write_answers_its_callers_and_strands_no_one(
+    resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writes = GatedWrites(monkeypatch, fail_first=True)
+    inserter = GroupInsert(resources.db, "grouped", max_in_flight=1)
+    first = asyncio.ensure_future(inserter.insert_one({"_id": 0}))
+    await _eventually(lambda: writes.sizes == [1])
+    later = await _each_in_its_own_turn([inserter.insert_one({"_id": i}) for i in range(1, 6)])
+    writes.gate.set()
+    with pytest.raises(RuntimeError, match="bug in a write"):
+        await asyncio.wait_for(first, 10)
+    await asyncio.wait_for(asyncio.gather(*later), 10)
+    assert writes.sizes == [1, 5]
+    await asyncio.wait_for(inserter.insert_one({"_id": "after"}), 10)  # the slot came back
+    ids = {d["_id"] async for d in resources.db["grouped"].find({})}
+    assert ids == {1, 2, 3, 4, 5, "after"}
+
+
+async def test_coalesced_callers_each_get_their_own_duplicates(
+    resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await resources.db["grouped"].insert_one({"_id": "taken"})
+    writes = GatedWrites(monkeypatch)
+    inserter = GroupInsert(resources.db, "grouped", max_in_flight=1)
+    first = asyncio.ensure_future(inserter.insert_one({"_id": "first"}))
+    await _eventually(lambda: writes.sizes == [1])
+    tasks = await _each_in_its_own_turn(
+        [
+            inserter.insert([{"_id": "a"}, {"_id": "taken"}, {"_id": "b"}]),
+            inserter.insert([{"_id": "c"}]),
+            inserter.insert([{"_id": "d"}, {"_id": "d"}]),
+            inserter.insert([{"_id": "first"}, {"_id": "e"}]),  # taken by the write in flight
+            inserter.insert([{"_id": "c"}, {"_id": "f"}]),  # "c" from an earlier caller
+        ]
+    )
+    lone = asyncio.ensure_future(inserter.insert_one({"_id": "taken"}))
+    writes.gate.set()
+    await asyncio.wait_for(first, 10)
+    results = await asyncio.wait_for(asyncio.gather(*tasks, lone, return_exceptions=True), 10)
+    assert writes.sizes == [1, 11]  # all six callers in one write
+    assert results[:5] == [{1}, set(), {1}, {0}, {0}]
+    assert isinstance(results[5], DuplicateKeyError)
+    ids = {d["_id"] async for d in resources.db["grouped"].find({})}
+    assert ids == {"taken", "first", "a", "b", "c", "d", "e", "f"}
