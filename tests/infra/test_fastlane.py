@@ -27,7 +27,8 @@ from ticketsafe.waitingroom.schemas import QueueConfig
 from ticketsafe.waitingroom.service import WaitingRoom
 
 _VOLATILE = {"hold_id", "expires_at", "expires_at_ms", "created_at", "request_id", "version",
-             "pseudonym", "on_sale_at", "admission_token", "admission_expires_at"}  # fmt: skip
+             "pseudonym", "on_sale_at", "admission_token", "admission_expires_at",
+             "challenge"}  # fmt: skip
 
 
 def _shape(r: httpx.Response) -> tuple[int, str, Any]:
@@ -166,6 +167,51 @@ async def test_joins_answer_alike_on_both_paths(
     assert fast == slow
     assert [s for s, _, _ in fast][:3] == [200, 200, 200]
     assert fast[2][2]["position"] == fast[0][2]["position"] == 1
+
+
+async def test_queue_status_and_challenges_answer_alike_on_both_paths(
+    app: FastAPI, client: httpx.AsyncClient, resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room: WaitingRoom = app.state.waiting_room
+    event_id = "evt_fastlane_status"
+
+    async def prepare() -> None:
+        await resources.redis.flushdb()
+        config = QueueConfig(
+            event_id=event_id, org_id="org_1", pow_difficulty=0, rate_per_minute=60,
+            on_sale_at=datetime.now(UTC) - timedelta(seconds=1),
+        )  # fmt: skip
+        await room.configure_queue(config)
+
+    async def polls(app: FastAPI, client: httpx.AsyncClient) -> list[httpx.Response]:
+        base = f"/waitingroom/events/{event_id}"
+        me = queue_auth(app, "usr_1")
+        out = [await client.get(f"{base}/status", headers=me)]  # not in the queue yet
+        issued = await client.post(f"{base}/challenge", headers=me)
+        out.append(issued)
+        challenge = issued.json()["challenge"]
+        await client.post(
+            f"{base}/join", json={"challenge": challenge, "solution": solve(challenge, 0)},
+            headers=me,
+        )  # fmt: skip
+        out.append(await client.get(f"{base}/status", headers=me))
+        out.append(await client.get(f"{base}/status"))  # no token: 401
+        out.append(await client.post(f"{base}/challenge"))
+        out.append(await client.get("/waitingroom/events/evt_none/status", headers=me))
+        out.append(await client.post("/waitingroom/events/evt_none/challenge", headers=me))
+        limited = [
+            await client.post(f"{base}/challenge", headers=queue_auth(app, "usr_2"))
+            for _ in range(40)
+        ]
+        out.append(limited[-1])  # past the per-account rate: 429 with Retry-After
+        assert limited[-1].headers.get("retry-after")
+        return out
+
+    fast, slow = await _both_ways(app, client, prepare, polls, monkeypatch)
+    assert fast == slow
+    assert [s for s, _, _ in fast] == [200, 200, 200, 401, 401, 404, 404, 429]
+    assert fast[0][2]["state"] == "not_in_queue"
+    assert fast[2][2]["position"] == 1
 
 
 def test_route_templates_match_by_segment() -> None:

@@ -101,6 +101,29 @@ async def test_pix_order_is_paid_by_webhook(sale: Sale, worker: Worker) -> None:
     assert got.json()["status"] == "paid"
 
 
+async def test_money_for_an_order_that_crashed_before_recording_its_payment(
+    sale: Sale, worker: Worker
+) -> None:
+    """The API died after starting the payment but before the order's write: the PSP's
+    webhook still finds the order (by the payment's order id) and settles it."""
+    buyer = sale.buyer("usr_1")
+    hold = await sale.hold(buyer, {"kind": "ga", "area_id": "pista", "quantity": 1})
+    order = (await sale.checkout(buyer, hold, method="pix")).json()
+    db = worker.resources.db
+    await db["orders"].update_one(
+        {"_id": order["id"]},
+        {"$set": {"payment_id": None, "sale_committed": False}, "$inc": {"version": 1}},
+    )
+    txid = await _pix_txid(worker, order["payment"]["id"])
+    assert (await sale.client.post(f"/sandbox-psp/v1/pix/{txid}/pay")).status_code == 200
+    await run_jobs(worker)
+    stored = await orders_repo.get(db, order["id"])
+    assert stored is not None
+    assert (stored.status.value, stored.payment_id, stored.sale_committed) == (
+        "paid", order["payment"]["id"], True,
+    )  # fmt: skip
+
+
 async def test_pix_qr_image_is_drawn_on_request(sale: Sale) -> None:
     buyer = sale.buyer("usr_1")
     hold = await sale.hold(buyer, {"kind": "ga", "area_id": "pista", "quantity": 1})

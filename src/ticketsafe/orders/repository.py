@@ -42,11 +42,6 @@ async def by_hold(db: Database, hold_id: str) -> Order | None:
     return _model(doc) if doc else None
 
 
-async def by_payment(db: Database, payment_id: str) -> Order | None:
-    doc = await db[ORDERS].find_one({"payment_id": payment_id})
-    return _model(doc) if doc else None
-
-
 async def update_guarded(db: Database, order: Order, fields: dict[str, Any]) -> Order | None:
     """Write only if the order is still the version we read (no lost updates). Returns
     the order as now stored (top-level `fields` applied, version bumped, `updated_at` at
@@ -129,7 +124,6 @@ async def return_quota(db: Database, event_id: str, ticket_type_id: str, n: int)
 async def _indexes(db: Database) -> None:
     orders = db[ORDERS]
     await orders.create_index([("hold_id", ASCENDING)], name="one_order_per_hold", unique=True)
-    await orders.create_index([("payment_id", ASCENDING)], name="payment", sparse=True)
     await orders.create_index(
         [("event_id", ASCENDING), ("created_at", DESCENDING)], name="event_created"
     )
@@ -147,9 +141,17 @@ async def _email_index(db: Database) -> None:
     )
 
 
+async def _drop_payment_index(db: Database) -> None:
+    """Orders are found from a payment by its `order_id` (primary key); every index
+    costs each order write on the embedded server, so the unused one goes."""
+    if "payment" in await db[ORDERS].index_information():
+        await db[ORDERS].drop_index("payment")
+
+
 MIGRATIONS = [
     Migration(500, "orders indexes", _indexes),
     Migration(501, "orders searchable by buyer e-mail (blind index)", _email_index),
+    Migration(502, "orders: no index on payment_id", _drop_payment_index),
 ]
 
 

@@ -218,14 +218,17 @@ class OrderService:
     async def on_payment_changed(self, payment_id: str) -> None:
         """Idempotent reaction to a payment's new state (webhook, capture, refund…)."""
         payment = await payments.get_payment(self.payments, payment_id)
-        order = await repo.by_payment(self.db, payment_id)
-        if order is None:
+        order = await repo.get(self.db, payment.order_id)
+        if order is None or order.payment_id not in (None, payment.id):
             return
+        # A payment exists only once its order's sale was committed; a crash before the
+        # order recorded both leaves `payment_id` unset, and this records them.
+        found = None if order.payment_id else {"sale_committed": True, "payment_id": payment.id}
         if order.status is OrderStatus.EXPIRED and payment.status is PaymentStatus.CAPTURED:
             await self._late_payment(order, payment)
             return
         with contextlib.suppress(PaymentDeclined):  # handled: order cancelled, sale released
-            await self._after_payment_update(order, payment)
+            await self._after_payment_update(order, payment, found)
 
     async def _late_payment(self, order: Order, payment: Payment) -> None:
         """Money arrived after the order expired: take the same units again if they are

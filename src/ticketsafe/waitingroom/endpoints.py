@@ -40,6 +40,7 @@ async def join(event_id: str, body: JoinIn, user: CurrentUser, room: WaitingRoom
 
 _JOIN_IN: TypeAdapter[JoinIn] = TypeAdapter(JoinIn)
 _STATUS_OUT: TypeAdapter[QueueStatus] = TypeAdapter(QueueStatus)
+_CHALLENGE_OUT: TypeAdapter[ChallengeOut] = TypeAdapter(ChallengeOut)
 
 
 async def fast_join(request: FastRequest) -> FastResponse | None:
@@ -56,7 +57,29 @@ async def fast_join(request: FastRequest) -> FastResponse | None:
     return FastResponse(200, _STATUS_OUT.dump_json(place))
 
 
-FAST_ROUTES = [FastRoute("POST", "/waitingroom/events/{event_id}/join", fast_join)]
+async def fast_challenge(request: FastRequest) -> FastResponse | None:
+    """`challenge` on the fast lane: every visitor asks for one before joining."""
+    user = fast_current_user(request)
+    room: WaitingRoom = request.app.state.waiting_room
+    client = request.scope.get("client")
+    client_ip = client[0] if client else "unknown"
+    issued = await room.issue_challenge(request.params["event_id"], user, client_ip)
+    return FastResponse(200, _CHALLENGE_OUT.dump_json(issued))
+
+
+async def fast_status(request: FastRequest) -> FastResponse | None:
+    """`queue_status` on the fast lane: the poll every waiting visitor repeats."""
+    user = fast_current_user(request)
+    room: WaitingRoom = request.app.state.waiting_room
+    place = await room.status(request.params["event_id"], user)
+    return FastResponse(200, _STATUS_OUT.dump_json(place))
+
+
+FAST_ROUTES = [
+    FastRoute("POST", "/waitingroom/events/{event_id}/challenge", fast_challenge),
+    FastRoute("POST", "/waitingroom/events/{event_id}/join", fast_join),
+    FastRoute("GET", "/waitingroom/events/{event_id}/status", fast_status),
+]
 
 
 @router.get("/status", operation_id="waitingroom_status")
