@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -353,3 +354,22 @@ async def test_the_buyers_retry_loop_survives_a_dropped_connection() -> None:
         assert recorder.counters["hold 503"] == 1
         assert len(recorder.latencies["hold"]) == 2  # the two answers, not the drop
         assert [req[3] for req in server.requests] == [b'{"quantity":1}'] * 3
+
+
+@LOOPS
+def test_elapsed_is_the_server_time_not_the_wait_for_a_pooled_connection(loop: str) -> None:
+    async def slow(request: Request, writer: asyncio.StreamWriter) -> bool:
+        await asyncio.sleep(0.2)
+        writer.write(response(200, b"{}", "Content-Type: application/json"))
+        return True
+
+    async def scenario() -> None:
+        async with raw_server(slow) as server, http.Client(server.port, max_connections=1) as c:
+            started = time.perf_counter()
+            first, second = await asyncio.gather(c.get("/a"), c.get("/b"))
+            total = time.perf_counter() - started
+        assert total >= 0.4  # one connection: the second request waited for the first
+        for r in (first, second):
+            assert 0.2 <= r.elapsed < 0.35  # its own answer time only
+
+    on_both_loops(scenario, loop)

@@ -7,7 +7,7 @@ import hashlib
 from ticketsafe.bench import invariants
 from ticketsafe.bench.flow import _txid_of, solve
 from ticketsafe.bench.main import kendall_tau
-from ticketsafe.bench.measure import percentile
+from ticketsafe.bench.measure import percentile, selling_rate
 from ticketsafe.infra.resources import Resources
 from ticketsafe.payments.brcode import PixCharge
 
@@ -27,6 +27,15 @@ def test_percentile_nearest_rank() -> None:
     assert percentile(values, 50) == 51.0  # index round(0.5 x 99) = 50
     assert percentile(values, 99) == 99.0
     assert percentile([], 99) == 0.0
+
+
+def test_selling_rate_stops_at_99_percent_and_starts_at_on_sale() -> None:
+    # 100 tickets by t=12 (on-sale at t=2), then one straggler at t=60.
+    timeline = [(2.0 + i / 10, float(i)) for i in range(1, 101)] + [(60.0, 101.0)]
+    seconds, rate = selling_rate(timeline, 2.0)
+    assert seconds == 10.0  # 99.99 % of 101 reached at t=12, not at the straggler
+    assert rate == 10.0
+    assert selling_rate([], 0.0) == (0.0, 0.0)
 
 
 def test_proof_of_work_solution_has_the_zero_bits() -> None:

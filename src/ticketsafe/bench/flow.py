@@ -79,7 +79,8 @@ class OnSale:
                 async with self.slots:
                     started = time.perf_counter()
                     response = await self.client.request(method, url, headers=headers, **kw)
-                    self.recorder.latency(step, time.perf_counter() - started)
+                    self.recorder.latency(step, response.elapsed)
+                    self.recorder.waited(time.perf_counter() - started - response.elapsed)
             except http.TransportError:  # refused, reset, or closed before the answer
                 if attempt == 7:
                     raise

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import time
 from collections.abc import Iterator, Mapping
 from http import HTTPStatus
 from typing import Any
@@ -73,7 +74,7 @@ class Headers(Mapping[str, str]):
 
 
 class Response:
-    __slots__ = ("content", "headers", "method", "path", "status_code")
+    __slots__ = ("content", "elapsed", "headers", "method", "path", "status_code")
 
     def __init__(
         self, status_code: int, headers: Headers, content: bytes, method: str, path: str
@@ -83,6 +84,10 @@ class Response:
         self.content = content
         self.method = method
         self.path = path
+        # Seconds from writing the request on a connection to reading the whole answer:
+        # the server's latency as a browser sees it, without the wait for one of this
+        # client's pooled connections (a crowd of browsers has no such pool).
+        self.elapsed = 0.0
 
     @property
     def text(self) -> str:
@@ -190,7 +195,10 @@ class Client:
         data = b"".join(head)
         try:
             async with asyncio.timeout(self.timeout), self._slots:
-                return await self._send(data, method, path)
+                sent = time.perf_counter()
+                response = await self._send(data, method, path)
+                response.elapsed = time.perf_counter() - sent
+                return response
         except TimeoutError as exc:
             raise RequestTimeout(f"no answer within {self.timeout} s: {method} {path}") from exc
 

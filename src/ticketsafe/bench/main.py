@@ -24,6 +24,7 @@ from ticketsafe.bench.measure import (
     merge_recorders,
     peak_rss_mb,
     percentile,
+    selling_rate,
     usage_report,
 )
 from ticketsafe.bench.server import Deployment
@@ -364,6 +365,7 @@ def _report(
         "tickets_sold": c["tickets_sold"],
         "orders_paid": c["orders_paid"],
         "tickets_per_s": round(c["tickets_sold"] / wall, 1) if wall else 0,
+        "on_sale": _on_sale(recorder),
         "orders_per_s": round(c["orders_paid"] / wall, 1) if wall else 0,
         "http_req_per_s": round(c["http_requests"] / wall, 1) if wall else 0,
         "trivial": {"endpoint": "GET /healthz", "req_per_s": round(trivial, 1)},
@@ -377,6 +379,17 @@ def _report(
         "refusals": {k: v for k, v in sorted(c.items()) if " " in k},
         "processes": usage_report(usages, wall),
     }
+
+
+def _on_sale(recorder: Recorder) -> dict[str, float]:
+    """The pace from the first admission (on-sale) until 99 % of the tickets sold."""
+    admitted = recorder.timeline.get("admitted", [])
+    seconds, rate = (
+        selling_rate(recorder.timeline.get("tickets_sold", []), admitted[0][0])
+        if (admitted)
+        else (0.0, 0.0)
+    )
+    return {"seconds": seconds, "tickets_per_s": rate}
 
 
 def main(

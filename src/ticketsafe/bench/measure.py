@@ -20,6 +20,23 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+CLIENT_WAIT = "client_wait"
+
+
+def selling_rate(timeline: list[tuple[float, float]], start_s: float) -> tuple[float, float]:
+    """(seconds, tickets/s) from `start_s` (on-sale) until 99 % of the tickets finally
+    counted were sold: the sale's own pace, without the pre-queue before it and the
+    stragglers after it (late PIX payers) that the wall-clock rate includes."""
+    if not timeline:
+        return 0.0, 0.0
+    final = timeline[-1][1]
+    for t, total in timeline:
+        if total >= 0.99 * final:
+            window = max(t - start_s, 1e-9)
+            return round(window, 1), round(total / window, 1)
+    return 0.0, 0.0
+
+
 @dataclass
 class Recorder:
     """Every request's latency by step, and events (e.g. tickets sold) on a timeline."""
@@ -35,6 +52,11 @@ class Recorder:
     def latency(self, step: str, seconds: float) -> None:
         self.latencies[step].append(seconds)
         self.counters["http_requests"] += 1
+
+    def waited(self, seconds: float) -> None:
+        """Time a request waited for one of the load generator's pooled connections:
+        reported apart (`client_wait`), not as the server's latency."""
+        self.latencies[CLIENT_WAIT].append(seconds)
 
     def count(self, name: str, n: int = 1) -> None:
         self.counters[name] += n

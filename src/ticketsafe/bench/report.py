@@ -12,7 +12,8 @@ from ticketsafe.bench.measure import Recorder
 RESULTS_HEADER = (
     "| date (UTC) | preset | buyers | tickets sold | sold/s | HTTP req/s | trivial req/s | "
     "hold p99 ms | checkout p99 ms | queue wait p50 s | oversold | double-sold | lost orders "
-    "| Kendall τ |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+    "| Kendall τ | sold/s on sale (s) |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
 )
 
 
@@ -30,7 +31,8 @@ def results_row(report: dict[str, Any]) -> str:
         f"| {report['trivial']['req_per_s']} | {steps.get('hold', {}).get('p99_ms', '-')} "
         f"| {steps.get('checkout', {}).get('p99_ms', '-')} "
         f"| {report['queue_wait_p50_s']} | {inv['oversold']} | {inv['double_sold']} "
-        f"| {inv['lost_orders']} | {report['fairness_kendall_tau']} |\n"
+        f"| {inv['lost_orders']} | {report['fairness_kendall_tau']} "
+        f"| {report['on_sale']['tickets_per_s']} ({report['on_sale']['seconds']}) |\n"
     )
 
 
