@@ -134,6 +134,8 @@ class OnSale:
             "sales": {"on_sale_at": on_sale.isoformat(),
                       "off_sale_at": (now + timedelta(days=29)).isoformat()},
             "per_buyer_limit": 6,
+            # A sale this large queues checkouts for minutes: buyers get 15 to pay.
+            "hold_duration_s": 900,
             # Browsers solve the proof of work on their own CPUs; here every "browser"
             # shares the server's 2 cores, so the bench keeps it small (256 hashes).
             "waiting_room": {"enabled": True, "pre_queue_minutes": 30, "pow_difficulty": 8,
@@ -216,7 +218,7 @@ class OnSale:
             if status["state"] == "not_in_queue":
                 return None
             # As the web app does: wait what the server suggests (it spreads the polls).
-            await asyncio.sleep(min(5.0, max(1.0, float(status.get("poll_after_s", 2.0)))))
+            await asyncio.sleep(min(60.0, max(1.0, float(status.get("poll_after_s", 2.0)))))
             r = await self.call("queue_status", "GET", f"{base}/status", token)
             r.raise_for_status()
             status = r.json()

@@ -74,6 +74,21 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+# How often a queued browser asks again: soon when it is near the front, at half its
+# estimated wait when far back (so it hears of admission well within the admission
+# token's life), never rarer than `_MAX_POLL_S` — the heartbeat that keeps the place
+# must come well inside the grace period. A crowd of 250,000 polling every few seconds
+# is more load than the sale itself; polling at half the remaining wait costs each
+# person a handful of requests (about log2 of the wait) whatever the queue's length.
+_MAX_POLL_S = 45.0
+
+
+def poll_after(rank: int, estimated_wait_s: int | None) -> float:
+    if rank < 1_000 or estimated_wait_s is None:
+        return 2.0
+    return min(_MAX_POLL_S, max(2.0, estimated_wait_s / 2))
+
+
 class WaitingRoom:
     def __init__(
         self,
@@ -207,7 +222,7 @@ class WaitingRoom:
             estimated_wait_s=wait,
             rate_per_minute=rate,
             on_sale_at=on_sale,
-            poll_after_s=2.0 if rank < 1_000 else 5.0,
+            poll_after_s=poll_after(rank, wait),
         )
 
     async def status(self, event_id: str, principal: Principal) -> QueueStatus:

@@ -1,0 +1,23 @@
+"""How often a queued browser is told to ask again."""
+
+from __future__ import annotations
+
+from ticketsafe.waitingroom.schemas import QueueConfig
+from ticketsafe.waitingroom.service import poll_after
+
+
+def test_near_the_front_polls_every_two_seconds() -> None:
+    assert poll_after(0, 1) == 2.0
+    assert poll_after(999, 600) == 2.0
+
+
+def test_far_back_polls_at_half_the_wait_within_the_heartbeat_bound() -> None:
+    assert poll_after(5_000, 20) == 10.0
+    assert poll_after(5_000, 1) == 2.0  # never faster than the front of the queue
+    assert poll_after(200_000, 6_000) == 45.0
+    assert poll_after(5_000, None) == 2.0  # no rate known yet: ask soon
+
+
+def test_the_longest_poll_keeps_the_place_through_the_default_grace_period() -> None:
+    grace = QueueConfig.model_fields["grace_period"].default.total_seconds()
+    assert poll_after(10**6, 10**6) * 2 < grace  # two polls may be lost in a row
