@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from ticketsafe.waitingroom.schemas import QueueConfig
-from ticketsafe.waitingroom.service import poll_after
+from ticketsafe.waitingroom.service import poll_after, poll_before_on_sale
 
 
 def test_near_the_front_polls_every_two_seconds() -> None:
@@ -21,3 +23,13 @@ def test_far_back_polls_at_half_the_wait_within_the_heartbeat_bound() -> None:
 def test_the_longest_poll_keeps_the_place_through_the_default_grace_period() -> None:
     grace = QueueConfig.model_fields["grace_period"].default.total_seconds()
     assert poll_after(10**6, 10**6) * 2 < grace  # two polls may be lost in a row
+
+
+def test_the_pre_queue_asks_again_at_half_the_time_to_on_sale() -> None:
+    on_sale = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    at = on_sale.timestamp()
+    assert poll_before_on_sale(on_sale, now=at - 60) == 30.0
+    assert poll_before_on_sale(on_sale, now=at - 3_600) == 45.0
+    assert poll_before_on_sale(on_sale, now=at - 1) == 2.0
+    assert poll_before_on_sale(on_sale, now=at + 10) == 2.0  # drawn by now: come and see
+    assert poll_before_on_sale(None) == 2.0

@@ -89,6 +89,15 @@ def poll_after(rank: int, estimated_wait_s: int | None) -> float:
     return min(_MAX_POLL_S, max(2.0, estimated_wait_s / 2))
 
 
+def poll_before_on_sale(on_sale: datetime | None, now: float | None = None) -> float:
+    """In the pre-queue nothing changes until the draw at on-sale: ask again at half the
+    time left (the first poll after on-sale learns the drawn place)."""
+    if on_sale is None:
+        return 2.0
+    left = on_sale.timestamp() - (time.time() if now is None else now)
+    return min(_MAX_POLL_S, max(2.0, left / 2))
+
+
 class WaitingRoom:
     def __init__(
         self,
@@ -208,8 +217,9 @@ class WaitingRoom:
         on_sale = _dt(result.on_sale_ms)
         if result.where == "pre":
             return QueueStatus(
-                event_id=event_id, state=PlaceState.PRE_QUEUE, on_sale_at=on_sale, pseudonym=pseudo
-            )
+                event_id=event_id, state=PlaceState.PRE_QUEUE, on_sale_at=on_sale,
+                pseudonym=pseudo, poll_after_s=poll_before_on_sale(on_sale),
+            )  # fmt: skip
         return self._queued(event_id, result.rank, result.rate_per_minute, on_sale)
 
     def _queued(self, event_id: str, rank: int, rate: float, on_sale: datetime) -> QueueStatus:
@@ -256,6 +266,7 @@ class WaitingRoom:
                 rate_per_minute=result.rate_per_minute,
                 on_sale_at=on_sale,
                 pseudonym=result.value,
+                poll_after_s=poll_before_on_sale(on_sale),
             )
         return QueueStatus(
             event_id=event_id,
