@@ -10,6 +10,7 @@ PSP's webhook; a few pay late). Some abandon their hold, some retry a failed ste
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import itertools
 import random
@@ -176,10 +177,25 @@ class OnSale:
                     + self.rng.uniform(0, self.preset.arrival_window_s)
                 )
             tasks.append(asyncio.create_task(self._buyer(i, max(0.0, delay), outcome)))
-        pending = set(tasks)
-        while pending and time.monotonic() < deadline:
-            _, pending = await asyncio.wait(pending, timeout=1.0)
-            self.recorder.gauge("in_flight_buyers", len(pending))
+        # Count completions with one callback per task: `asyncio.wait` on the whole set
+        # every second walks every pending task twice, and with 125,000 buyers per
+        # process that froze this loop for most of each second.
+        remaining = len(tasks)
+        all_done = asyncio.Event()
+
+        def finished(_: asyncio.Task[None]) -> None:
+            nonlocal remaining
+            remaining -= 1
+            if remaining == 0:
+                all_done.set()
+
+        for task in tasks:
+            task.add_done_callback(finished)
+        while remaining and time.monotonic() < deadline:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(all_done.wait(), timeout=1.0)
+            self.recorder.gauge("in_flight_buyers", remaining)
+        pending = [task for task in tasks if not task.done()]
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
