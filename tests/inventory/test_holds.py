@@ -49,6 +49,25 @@ async def test_best_available_is_adjacent_front_centre(inventory: InventoryServi
     assert hold.seats == ["A-1-4", "A-1-5", "A-1-6", "A-1-7"]  # row 1, centred
 
 
+async def test_best_available_skips_sold_out_rows_and_sees_a_freed_seat(
+    inventory: InventoryService, resources: Resources
+) -> None:
+    """Full front rows are remembered (a low-water mark), so a big section does not
+    re-read them per hold; a seat coming free in one of them is offered again."""
+    await inventory.provision_event(seated_layout(rows=4, per_row=4, limit=100))
+    front = [await inventory.hold_best("evt_1", f"usr_{i}", "A", 4) for i in range(2)]
+    assert [h.seats[0] for h in front] == ["A-1-1", "A-2-1"]
+    third = await inventory.hold_best("evt_1", "usr_3", "A", 2)
+    assert third.seats[0].startswith("A-3-")
+    marks = await resources.redis.hget("ts:{evt_1}:meta", "lw")
+    assert marks is not None
+    assert orjson.loads(marks) == {"A": 3}  # rows 1 and 2 have nothing left
+    await inventory.release_hold(front[0].hold_id, "usr_0")
+    assert await resources.redis.hget("ts:{evt_1}:meta", "lw") is None
+    again = await inventory.hold_best("evt_1", "usr_4", "A", 4)
+    assert again.seats == ["A-1-1", "A-1-2", "A-1-3", "A-1-4"]  # the front row, free again
+
+
 async def test_best_available_avoids_single_gaps(inventory: InventoryService) -> None:
     await inventory.provision_event(seated_layout(rows=2, per_row=6))
     await inventory.hold_seats("evt_1", "usr_x", ["A-1-1"])
