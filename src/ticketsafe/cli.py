@@ -129,7 +129,7 @@ def _require_stores(run: object) -> None:
 
 
 @cli.command()
-def bench(
+def bench(  # noqa: PLR0917 - a Typer command: its options are its parameters
     preset: Annotated[str, typer.Option(help="smoke | medium | full")] = "smoke",
     faults: Annotated[
         bool, typer.Option(help="kill -9 the api and worker, restart Redis and MongoDB mid-sale.")
@@ -141,6 +141,9 @@ def bench(
     loaders: Annotated[
         int, typer.Option(min=1, help="Load-generator processes the buyers are spread over.")
     ] = 2,
+    api_processes: Annotated[
+        int, typer.Option(min=1, help="`ticketsafe api` processes sharing the port.")
+    ] = 1,
 ) -> None:
     """The flash-sale benchmark: a real deployment, simulated buyers, a report."""
     from pathlib import Path  # noqa: PLC0415
@@ -158,6 +161,7 @@ def bench(
             faults=faults,
             results_md=Path(results) if results else None,
             loaders=loaders,
+            api_processes=api_processes,
         )
     )
 

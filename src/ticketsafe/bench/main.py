@@ -263,11 +263,13 @@ async def _watch(
     return [results[i] for i in sorted(results)], wall, [*usages, parent, *loaders]
 
 
-def run(preset: Preset, *, faults: bool, loaders: int = 2) -> tuple[dict[str, Any], Recorder]:
+def run(
+    preset: Preset, *, faults: bool, loaders: int = 2, api_processes: int = 1
+) -> tuple[dict[str, Any], Recorder]:
     """Start a deployment, measure /healthz, set the sale up, fork `loaders` load
     generators for the buyers, watch, check the invariants, and summarise."""
     data_dir = Path(tempfile.mkdtemp(prefix="ticketsafe-bench-"))
-    deployment = Deployment(data_dir)
+    deployment = Deployment(data_dir, api_processes=api_processes)
     deployment.start()
     children: list[Any] = []
     try:
@@ -292,6 +294,7 @@ def run(preset: Preset, *, faults: bool, loaders: int = 2) -> tuple[dict[str, An
             checked=checked, faults=faults,
         )  # fmt: skip
         summary["loaders"] = loaders
+        summary["api_processes"] = api_processes
         return summary, merged
     finally:
         for child in children:
@@ -393,10 +396,13 @@ def _on_sale(recorder: Recorder) -> dict[str, float]:
 
 
 def main(
-    preset_name: str, out_dir: Path, *, faults: bool, results_md: Path | None, loaders: int = 2
-) -> int:
+    preset_name: str, out_dir: Path, *, faults: bool, results_md: Path | None,
+    loaders: int = 2, api_processes: int = 1,
+) -> int:  # fmt: skip
     preset = PRESETS[preset_name]
-    result, recorder = run(preset, faults=faults, loaders=max(1, loaders))
+    result, recorder = run(
+        preset, faults=faults, loaders=max(1, loaders), api_processes=max(1, api_processes)
+    )
     stem = f"{result['preset'].replace('+', '-')}"
     report.write_json(out_dir / f"{stem}.json", result)
     drew = report.plot(out_dir / f"{stem}.png", recorder, result)

@@ -28,7 +28,7 @@ class Deployment:
     auth_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     stores: EmbeddedStores | None = None
     mail: MailCatcher | None = None
-    api_processes: int = 1  # more share the port (SO_REUSEPORT); 2 measured no better here
+    api_processes: int = 1  # more share the port (SO_REUSEPORT): `--api-processes`
     apis: list[ChildProcess] = field(default_factory=list)
     worker: ChildProcess | None = None
 
