@@ -373,3 +373,29 @@ def test_elapsed_is_the_server_time_not_the_wait_for_a_pooled_connection(loop: s
             assert 0.2 <= r.elapsed < 0.35  # its own answer time only
 
     on_both_loops(scenario, loop)
+
+
+@LOOPS
+def test_busy_connections_go_to_the_most_advanced_buyer_first(loop: str) -> None:
+    async def slow(request: Request, writer: asyncio.StreamWriter) -> bool:
+        await asyncio.sleep(0.05)
+        writer.write(response(200, b"{}", "Content-Type: application/json"))
+        return True
+
+    async def scenario() -> None:
+        async with raw_server(slow) as server, http.Client(server.port, max_connections=1) as c:
+            busy = asyncio.create_task(c.get("/first"))
+            await asyncio.sleep(0.01)  # holds the only connection
+            poll = asyncio.create_task(c.request("GET", "/poll", priority=3))
+            await asyncio.sleep(0)
+            gone = asyncio.create_task(c.request("GET", "/gone", priority=0))
+            await asyncio.sleep(0)
+            pay = asyncio.create_task(c.request("POST", "/pay", priority=0))
+            await asyncio.sleep(0)
+            gone.cancel()  # a cancelled waiter neither runs nor keeps a slot
+            await asyncio.gather(busy, poll, pay)
+            assert [p for _, p, _, _ in server.requests] == ["/first", "/pay", "/poll"]
+            again = await c.get("/after")  # the one slot is free again
+            assert again.status_code == 200
+
+    on_both_loops(scenario, loop)

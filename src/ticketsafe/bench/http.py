@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import heapq
+import itertools
 import time
 from collections.abc import Iterator, Mapping
 from http import HTTPStatus
@@ -127,9 +129,43 @@ class _Connection:
         self.writer.close()
 
 
+class _Slots:
+    """Connection slots handed out by priority (lower first), in arrival order within a
+    priority. The load generator stands for a crowd of independent browsers sharing a
+    few connections: without priorities, a buyer already paying would wait behind
+    thousands of other people's queue polls — a wait no real browser has."""
+
+    def __init__(self, n: int) -> None:
+        self._free = n
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._seq = itertools.count()
+
+    async def acquire(self, priority: int) -> None:
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return
+        granted = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (priority, next(self._seq), granted))
+        try:
+            await granted
+        except asyncio.CancelledError:
+            if granted.done() and not granted.cancelled():
+                self.release()  # handed a slot just as it was cancelled: pass it on
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            _, _, waiter = heapq.heappop(self._waiters)
+            if not waiter.done():  # a cancelled waiter is skipped
+                waiter.set_result(None)
+                return
+        self._free += 1
+
+
 class Client:
     """Requests to one loopback host:port over at most `max_connections` keep-alive
-    connections; a request waits for a free connection when all are busy."""
+    connections; a request waits for a free connection when all are busy (by
+    `priority`, lower first). The timeout runs from the moment the request is sent."""
 
     def __init__(
         self,
@@ -142,7 +178,7 @@ class Client:
         self.host = host
         self.port = port
         self.timeout = timeout
-        self._slots = asyncio.Semaphore(max_connections)
+        self._slots = _Slots(max_connections)
         self._idle: collections.deque[_Connection] = collections.deque()
         self._host_header = f"Host: {host}:{port}\r\n".encode()
         self.connections_opened = 0
@@ -175,6 +211,7 @@ class Client:
         headers: Mapping[str, str] | None = None,
         json: Any = None,
         content: bytes | None = None,
+        priority: int = 0,
     ) -> Response:
         if self._closed:
             raise RuntimeError("client is closed")
@@ -193,14 +230,17 @@ class Client:
         if content:
             head.append(content)
         data = b"".join(head)
+        await self._slots.acquire(priority)
         try:
-            async with asyncio.timeout(self.timeout), self._slots:
+            async with asyncio.timeout(self.timeout):
                 sent = time.perf_counter()
                 response = await self._send(data, method, path)
                 response.elapsed = time.perf_counter() - sent
                 return response
         except TimeoutError as exc:
             raise RequestTimeout(f"no answer within {self.timeout} s: {method} {path}") from exc
+        finally:
+            self._slots.release()
 
     async def _connection(self) -> _Connection:
         while self._idle:

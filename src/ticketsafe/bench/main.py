@@ -167,7 +167,6 @@ def _loader(sale: OnSale, index: int, loaders: int, connections: int, out: Any) 
                 mine = dataclasses.replace(
                     sale, client=client, recorder=recorder, outcomes=[],
                     rng=random.Random(2026 + index),  # noqa: S311
-                    slots=asyncio.Semaphore(connections),
                 )  # fmt: skip
                 buyers = asyncio.create_task(mine.run(range(index, sale.preset.buyers, loaders)))
                 while not buyers.done():
