@@ -53,10 +53,11 @@ PRESETS = {
 }  # fmt: skip
 
 
-# Whose request goes first when the load generator's connections are all busy: a buyer
-# further along the flow (paying, then holding, then joining) before people still polling
-# their place or only arriving.
-_PRIORITY = {"hold": 1, "join": 2, "queue_status": 3, "challenge": 4}
+# Whose request goes first when the load generator's connections are all busy: buyers
+# holding and paying, then the queue's heartbeat polls and joins (a place is lost after
+# the grace period without polls; a challenge expires), then PIX payers polling their
+# order, then people only arriving (who, delayed, simply arrive later).
+_PRIORITY = {"queue_status": 1, "join": 1, "order_status": 2, "challenge": 3}
 
 
 @dataclass
@@ -342,8 +343,8 @@ class OnSale:
         r = await self.call("pix_pay", "POST", f"/sandbox-psp/v1/pix/{txid}/pay", token)
         if r.status_code != 200:
             return None
-        for _ in range(60):  # the worker applies the PSP's webhook
-            await asyncio.sleep(0.5)
+        for _ in range(60):  # the worker applies the PSP's webhook (the app polls each 2 s)
+            await asyncio.sleep(2.0)
             r = await self.call("order_status", "GET", f"/orders/{order['id']}", token)
             if r.json()["status"] in ("paid", "expired", "cancelled"):
                 return dict(r.json())
