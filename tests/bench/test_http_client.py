@@ -356,15 +356,24 @@ async def test_the_buyers_retry_loop_survives_a_dropped_connection() -> None:
         assert [req[3] for req in server.requests] == [b'{"quantity":1}'] * 3
 
 
-@LOOPS
-def test_elapsed_is_the_server_time_not_the_wait_for_a_pooled_connection(loop: str) -> None:
+def answer_after(seconds: float) -> Answer:
+    """An empty JSON answer after `seconds` (a slow server)."""
+
     async def slow(request: Request, writer: asyncio.StreamWriter) -> bool:
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(seconds)
         writer.write(response(200, b"{}", "Content-Type: application/json"))
         return True
 
+    return slow
+
+
+@LOOPS
+def test_elapsed_is_the_server_time_not_the_wait_for_a_pooled_connection(loop: str) -> None:
     async def scenario() -> None:
-        async with raw_server(slow) as server, http.Client(server.port, max_connections=1) as c:
+        async with (
+            raw_server(answer_after(0.2)) as server,
+            http.Client(server.port, max_connections=1) as c,
+        ):
             started = time.perf_counter()
             first, second = await asyncio.gather(c.get("/a"), c.get("/b"))
             total = time.perf_counter() - started
@@ -377,13 +386,11 @@ def test_elapsed_is_the_server_time_not_the_wait_for_a_pooled_connection(loop: s
 
 @LOOPS
 def test_busy_connections_go_to_the_most_advanced_buyer_first(loop: str) -> None:
-    async def slow(request: Request, writer: asyncio.StreamWriter) -> bool:
-        await asyncio.sleep(0.05)
-        writer.write(response(200, b"{}", "Content-Type: application/json"))
-        return True
-
     async def scenario() -> None:
-        async with raw_server(slow) as server, http.Client(server.port, max_connections=1) as c:
+        async with (
+            raw_server(answer_after(0.05)) as server,
+            http.Client(server.port, max_connections=1) as c,
+        ):
             busy = asyncio.create_task(c.get("/first"))
             await asyncio.sleep(0.01)  # holds the only connection
             poll = asyncio.create_task(c.request("GET", "/poll", priority=3))

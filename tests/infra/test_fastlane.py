@@ -124,20 +124,28 @@ async def test_holds_answer_alike_on_both_paths(
                                        401, 401, 401, 404, 422]  # fmt: skip
 
 
-async def test_joins_answer_alike_on_both_paths(
-    app: FastAPI, client: httpx.AsyncClient, resources: Resources, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    room: WaitingRoom = app.state.waiting_room
-    event_id = "evt_fastlane"
+def _fresh_queue(
+    room: WaitingRoom, resources: Resources, event_id: str
+) -> Callable[[], Awaitable[None]]:
+    """An empty Redis and an open queue (no proof of work), before each path's run."""
 
     async def prepare() -> None:
         await resources.redis.flushdb()
-
         config = QueueConfig(
             event_id=event_id, org_id="org_1", pow_difficulty=0, rate_per_minute=60,
             on_sale_at=datetime.now(UTC) - timedelta(seconds=1),
         )  # fmt: skip
         await room.configure_queue(config)
+
+    return prepare
+
+
+async def test_joins_answer_alike_on_both_paths(
+    app: FastAPI, client: httpx.AsyncClient, resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    room: WaitingRoom = app.state.waiting_room
+    event_id = "evt_fastlane"
+    prepare = _fresh_queue(room, resources, event_id)
 
     async def joins(app: FastAPI, client: httpx.AsyncClient) -> list[httpx.Response]:
         url = f"/waitingroom/events/{event_id}/join"
@@ -174,14 +182,7 @@ async def test_queue_status_and_challenges_answer_alike_on_both_paths(
 ) -> None:
     room: WaitingRoom = app.state.waiting_room
     event_id = "evt_fastlane_status"
-
-    async def prepare() -> None:
-        await resources.redis.flushdb()
-        config = QueueConfig(
-            event_id=event_id, org_id="org_1", pow_difficulty=0, rate_per_minute=60,
-            on_sale_at=datetime.now(UTC) - timedelta(seconds=1),
-        )  # fmt: skip
-        await room.configure_queue(config)
+    prepare = _fresh_queue(room, resources, event_id)
 
     async def polls(app: FastAPI, client: httpx.AsyncClient) -> list[httpx.Response]:
         base = f"/waitingroom/events/{event_id}"

@@ -5,12 +5,13 @@ learns exactly what happened to its own documents."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 import pytest
 from pymongo.errors import DuplicateKeyError
 
+from tests.polling import eventually
 from ticketsafe.infra.mongo_group import GroupInsert, group_insert
 from ticketsafe.infra.resources import Resources
 
@@ -86,14 +87,6 @@ class GatedWrites:
         monkeypatch.setattr(GroupInsert, "_write", gated)
 
 
-async def _eventually(condition: Callable[[], bool]) -> None:
-    for _ in range(500):
-        if condition():
-            return
-        await asyncio.sleep(0.001)
-    raise AssertionError("condition not reached")
-
-
 async def _each_in_its_own_turn(calls: list[Awaitable[T]]) -> list[asyncio.Task[T]]:
     tasks = []
     for call in calls:
@@ -109,7 +102,7 @@ async def test_inserts_arriving_while_a_write_is_in_flight_share_the_next_one(
     writes = GatedWrites(monkeypatch)
     inserter = GroupInsert(resources.db, "grouped", max_in_flight=1)
     first = asyncio.ensure_future(inserter.insert_one({"_id": 0}))
-    await _eventually(lambda: writes.sizes == [1])
+    await eventually(lambda: writes.sizes == [1])
     later = await _each_in_its_own_turn([inserter.insert_one({"_id": i}) for i in range(1, 51)])
     assert writes.sizes == [1]  # fifty turns, all waiting for the write in flight
     writes.gate.set()
@@ -124,7 +117,7 @@ async def test_the_default_inserter_coalesces_and_an_idle_one_writes_at_once(
     writes = GatedWrites(monkeypatch)
     inserter = group_insert(resources.db, "grouped")
     first = asyncio.ensure_future(inserter.insert_one({"_id": 0}))
-    await _eventually(lambda: writes.sizes == [1])
+    await eventually(lambda: writes.sizes == [1])
     later = await _each_in_its_own_turn([inserter.insert_one({"_id": i}) for i in range(1, 41)])
     writes.gate.set()
     await asyncio.wait_for(asyncio.gather(first, *later), 10)
@@ -145,7 +138,7 @@ async def test_a_failing_write_answers_its_callers_and_strands_no_one(
     writes = GatedWrites(monkeypatch, fail_first=True)
     inserter = GroupInsert(resources.db, "grouped", max_in_flight=1)
     first = asyncio.ensure_future(inserter.insert_one({"_id": 0}))
-    await _eventually(lambda: writes.sizes == [1])
+    await eventually(lambda: writes.sizes == [1])
     later = await _each_in_its_own_turn([inserter.insert_one({"_id": i}) for i in range(1, 6)])
     writes.gate.set()
     with pytest.raises(RuntimeError, match="bug in a write"):
@@ -164,7 +157,7 @@ async def test_coalesced_callers_each_get_their_own_duplicates(
     writes = GatedWrites(monkeypatch)
     inserter = GroupInsert(resources.db, "grouped", max_in_flight=1)
     first = asyncio.ensure_future(inserter.insert_one({"_id": "first"}))
-    await _eventually(lambda: writes.sizes == [1])
+    await eventually(lambda: writes.sizes == [1])
     tasks = await _each_in_its_own_turn(
         [
             inserter.insert([{"_id": "a"}, {"_id": "taken"}, {"_id": "b"}]),

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Callable
 
 import pytest
 
+from tests.polling import eventually
 from ticketsafe.infra.turn_batch import TurnBatch
 
 
@@ -47,14 +47,6 @@ class Recorder:
 async def turns(n: int = 3) -> None:
     for _ in range(n):
         await asyncio.sleep(0)
-
-
-async def eventually(condition: Callable[[], bool]) -> None:
-    for _ in range(200):
-        if condition():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("condition not reached")
 
 
 async def test_without_a_limit_every_turn_flushes_at_once() -> None:

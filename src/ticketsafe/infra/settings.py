@@ -114,7 +114,9 @@ class Settings(BaseSettings):
 
     # Process roles
     api_workers: int = Field(default=1, ge=1)
-    worker_concurrency: int = Field(default=8, ge=1, le=256)
+    # Jobs wait on the network (our own webhooks, SMTP, MongoDB), not the CPU: at 8 the
+    # worker fell minutes behind a flash sale's two or three jobs per order.
+    worker_concurrency: int = Field(default=32, ge=1, le=256)
     job_visibility_timeout_ms: int = Field(
         default=60_000, ge=1_000, description="A job unacked this long is re-delivered."
     )
