@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from tests.inventory.conftest import seated_layout
-from ticketsafe.identity.principal import Principal
+from tests.waitingroom.conftest import join_direct
+from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.infra.child_process import free_port
 from ticketsafe.infra.errors import Forbidden
 from ticketsafe.infra.redisdb import create_redis_client
 from ticketsafe.infra.resources import Resources
 from ticketsafe.inventory.deps import get_admission_check, get_inventory
 from ticketsafe.inventory.service import InventoryService
+from ticketsafe.waitingroom.admission import Admissions
+from ticketsafe.waitingroom.schemas import AdmissionMode, QueueConfig
+from ticketsafe.waitingroom.service import WaitingRoom
 
 
 @pytest.fixture
@@ -209,3 +214,44 @@ async def test_a_refused_keyed_hold_is_tried_again_on_retry(
     await client.delete(f"{url}/{blocker.json()['hold_id']}", headers=auth(app, "usr_a"))
     retried = await client.post(url, json=body, headers=key)  # it changed nothing before
     assert retried.status_code == 201
+
+
+async def test_a_shopper_sold_out_or_releasing_makes_room_in_the_queue(
+    app: FastAPI, client: httpx.AsyncClient, resources: Resources
+) -> None:
+    """Auto admission keeps N shoppers active: one refused as sold out, or who gives the
+    hold back, must not keep a place the next person in the queue could use."""
+    room: WaitingRoom = app.state.waiting_room
+    service = InventoryService(resources.db, resources.redis)
+    await service.provision_event(seated_layout("evt_q", areas={"floor": 1}, limit=4))
+    config = QueueConfig(
+        event_id="evt_q", org_id="org_1", on_sale_at=datetime.now(UTC) - timedelta(seconds=1),
+        pow_difficulty=0, mode=AdmissionMode.AUTO, target_active=2,
+    )  # fmt: skip
+    await room.configure_queue(config)
+    for user in ("usr_a", "usr_b", "usr_c", "usr_d"):
+        await join_direct(room, "evt_q", user)
+    admissions = Admissions(resources.db, resources.redis)
+    await admissions.tick()
+    await admissions.tick()
+    organizer = Principal("usr_org", frozenset({Role.ORGANIZER}), ("org_1",))
+
+    async def hold(user: str) -> httpx.Response:
+        token = (await room.status("evt_q", Principal(user))).admission_token
+        assert token is not None
+        return await client.post(
+            "/events/evt_q/holds", json={"kind": "ga", "area_id": "floor", "quantity": 1},
+            headers=auth(app, user, **{"x-admission-token": token}),
+        )  # fmt: skip
+
+    first = await hold("usr_a")
+    assert first.status_code == 201
+    assert (await room.stats("evt_q", organizer)).active_shoppers == 2
+    sold_out = await hold("usr_b")
+    assert (sold_out.status_code, sold_out.json()["code"]) == (409, "sold_out")
+    assert (await room.stats("evt_q", organizer)).active_shoppers == 1  # usr_b's place freed
+    await admissions.tick()
+    assert (await room.status("evt_q", Principal("usr_c"))).admission_token is not None
+    path = f"/events/evt_q/holds/{first.json()['hold_id']}"
+    assert (await client.delete(path, headers=auth(app, "usr_a"))).status_code == 204
+    assert (await room.stats("evt_q", organizer)).active_shoppers == 1  # usr_a left too

@@ -37,6 +37,9 @@ class Preset:
     arrival_window_s: float = 20.0  # the rest arrive over this window after on-sale
     pre_queue_s: float = 8.0  # from setting the sale up until on-sale (the pre-queue fills)
     admission_per_minute: int = 60_000
+    # Auto admission instead: keep this many shoppers active (the waiting room lets the
+    # next person in when one pays, is refused as sold out, or gives the hold back).
+    target_active: int | None = None
     max_seconds: float = 600.0
 
 
@@ -47,8 +50,10 @@ PRESETS = {
     # 75,000 wait in the pre-queue over two minutes before on-sale, 175,000 more arrive
     # over the ten minutes after it (250,000 browsers in one minute is more than these
     # two cores can even hand proof-of-work challenges to).
+    # Admitting faster than checkout can serve only makes admission tokens expire in line:
+    # the full sale admits by completions (auto mode), 1,500 shoppers at a time.
     "full": Preset("full", seats=50_000, ga=50_000, buyers=250_000, concurrency=256,
-                   arrival_window_s=600, pre_queue_s=120, admission_per_minute=120_000,
+                   arrival_window_s=600, pre_queue_s=120, target_active=1_500,
                    max_seconds=5_400),
 }  # fmt: skip
 
@@ -161,6 +166,12 @@ class OnSale:
             r = await self.call(
                 "setup", "POST", f"/events/{self.event_id}/status", token, json={"status": status}
             )
+            r.raise_for_status()
+        if self.preset.target_active is not None:
+            r = await self.call(
+                "setup", "PATCH", f"/waitingroom/events/{self.event_id}/admission", token,
+                json={"mode": "auto", "target_active": self.preset.target_active},
+            )  # fmt: skip
             r.raise_for_status()
 
     # -- buyers --------------------------------------------------------------------------

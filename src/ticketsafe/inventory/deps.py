@@ -28,6 +28,10 @@ class AdmissionCheck(Protocol):
     async def __call__(self, token: str | None, *, user_id: str, event_id: str) -> None:
         """Return if admitted; raise a typed error (e.g. 403 `not_admitted`) if not."""
 
+    async def left(self, *, user_id: str, event_id: str) -> None:
+        """The admitted shopper is done without buying (sold out, hold released): their
+        place among the active shoppers goes to the next person in the queue."""
+
 
 class WaitingRoomAdmission:
     """Holds need this account's admission token while the event's queue is active."""
@@ -37,6 +41,9 @@ class WaitingRoomAdmission:
 
     async def __call__(self, token: str | None, *, user_id: str, event_id: str) -> None:
         await self._room.require_admission(event_id, Principal(user_id), token)
+
+    async def left(self, *, user_id: str, event_id: str) -> None:
+        await self._room.record_shopper_left(event_id, user_id)
 
 
 async def get_admission_check(room: WaitingRoomDep) -> AdmissionCheck:

@@ -19,6 +19,7 @@ from ticketsafe.inventory.deps import (
     WaitingRoomAdmission,
     inventory_for,
 )
+from ticketsafe.inventory.errors import SoldOut
 from ticketsafe.inventory.models import Availability, Hold, HoldOnce, Ident
 from ticketsafe.inventory.schemas import (
     HoldBestRequest,
@@ -67,13 +68,17 @@ async def _place_hold(
     once: HoldOnce | None = None,
 ) -> Hold:
     await admission(admission_token, user_id=user_id, event_id=event_id)
-    if isinstance(body, HoldSeatsRequest):
-        return await inventory.hold_seats(event_id, user_id, body.seat_ids, once=once)
-    if isinstance(body, HoldBestRequest):
-        return await inventory.hold_best(
-            event_id, user_id, body.section_id, body.quantity, body.category, once=once
-        )
-    return await inventory.hold_ga(event_id, user_id, body.area_id, body.quantity, once=once)
+    try:
+        if isinstance(body, HoldSeatsRequest):
+            return await inventory.hold_seats(event_id, user_id, body.seat_ids, once=once)
+        if isinstance(body, HoldBestRequest):
+            return await inventory.hold_best(
+                event_id, user_id, body.section_id, body.quantity, body.category, once=once
+            )
+        return await inventory.hold_ga(event_id, user_id, body.area_id, body.quantity, once=once)
+    except SoldOut:
+        await admission.left(user_id=user_id, event_id=event_id)  # room for the next one
+        raise
 
 
 _EVENT_ID: TypeAdapter[str] = TypeAdapter(Ident)
@@ -140,9 +145,15 @@ async def extend_hold(
 
 @router.delete("/holds/{hold_id}", status_code=204, operation_id="inventory_release_hold")
 async def release_hold(
-    event_id: Ident, hold_id: str, user: CurrentUser, inventory: InventoryDep
+    event_id: Ident,
+    hold_id: str,
+    user: CurrentUser,
+    inventory: InventoryDep,
+    admission: AdmissionDep,
 ) -> Response:
+    """Give the units back; the shopper's place among the active ones goes to the queue."""
     await inventory.release_hold(hold_id, user.user_id)
+    await admission.left(user_id=user.user_id, event_id=event_id)
     return Response(status_code=204)
 
 
