@@ -27,13 +27,13 @@ run: install ## Run TicketSafe on its embedded default at https://localhost:8443
 
 test: install lint typecheck pytest ## Lint, type-check and run every test (real servers)
 
-lint: install ## ruff format --check and ruff check
-	$(UV) run --frozen ruff format --check src tests
-	$(UV) run --frozen ruff check src tests
+lint: install ## ruff format --check and ruff check (src, tests, bench)
+	$(UV) run --frozen ruff format --check src tests bench
+	$(UV) run --frozen ruff check src tests bench
 
 format: install ## Format and auto-fix with ruff
-	$(UV) run --frozen ruff format src tests
-	$(UV) run --frozen ruff check --fix src tests
+	$(UV) run --frozen ruff format src tests bench
+	$(UV) run --frozen ruff check --fix src tests bench
 
 typecheck: install ## mypy --strict over src and tests
 	$(UV) run --frozen mypy

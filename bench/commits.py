@@ -78,7 +78,8 @@ async def one_size(
 
 
 async def bench(stores: EmbeddedStores, holds: int, concurrency: int) -> list[dict[str, float]]:
-    assert stores.mongo_url and stores.redis_url
+    assert stores.mongo_url
+    assert stores.redis_url
     mongo = create_mongo_client(stores.mongo_url)
     redis = create_redis_client(stores.redis_url)
     try:

@@ -5,8 +5,9 @@
 
 Starts embedded SecantusDB + Valkey and `--api-processes` `ticketsafe api` processes
 (uvicorn, plain HTTP on loopback, sharing one port with SO_REUSEPORT) as child
-processes, provisions a GA event big enough that every hold succeeds, then drives `GET /healthz` and `POST /events/{id}/holds` (a fresh buyer
-token and Idempotency-Key per request) with the same closed-loop generator. Prints JSON.
+processes, provisions a GA event big enough that every hold succeeds, then drives
+`GET /healthz` and `POST /events/{id}/holds` (a fresh buyer token and Idempotency-Key per
+request) with the same closed-loop generator. Prints JSON.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import os
 import subprocess
 import tempfile
 from pathlib import Path
+
+from pydantic import SecretStr
 
 from bench.loadgen import RequestFactory, Result, run_processes
 from bench.servers import start_apis, stop_apis
@@ -34,9 +37,8 @@ SECRET = "bench-secret-" + "b" * 40
 
 
 async def provision(stores: EmbeddedStores, capacity: int) -> None:
-    assert stores.mongo_url and stores.redis_url
-    from pydantic import SecretStr
-
+    assert stores.mongo_url
+    assert stores.redis_url
     settings = Settings(
         mongo_url=SecretStr(stores.mongo_url), redis_url=SecretStr(stores.redis_url),
         auth_secret=SecretStr(SECRET),
@@ -112,8 +114,11 @@ def main() -> None:
             port = free_port()
             assert stores.mongo_url
             assert stores.redis_url
-            env = {"TICKETSAFE_MONGO_URL": stores.mongo_url,
-                   "TICKETSAFE_REDIS_URL": stores.redis_url, "TICKETSAFE_AUTH_SECRET": SECRET}  # fmt: skip
+            env = {
+                "TICKETSAFE_MONGO_URL": stores.mongo_url,
+                "TICKETSAFE_REDIS_URL": stores.redis_url,
+                "TICKETSAFE_AUTH_SECRET": SECRET,
+            }
             apis = start_apis(env, port, data, args.api_processes)
             report = bench(port, args.seconds, args.concurrency, args.max_requests, args.loaders)
             report["api_processes"] = args.api_processes

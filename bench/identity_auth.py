@@ -29,7 +29,7 @@ from ticketsafe.infra.embedded import EmbeddedStores
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 
-PASSWORD = "benchmark password 1"
+PASSWORD = "benchmark password 1"  # noqa: S105 - the benchmark's throw-away accounts
 
 
 def _summary(name: str, latencies: list[float], wall: float) -> dict[str, Any]:

@@ -113,7 +113,10 @@ def run_processes(
     """`run` spread over `processes` forked load generators (one Python process tops out
     near a core), results merged: requests/s add up, latencies pool."""
     if processes <= 1:
-        return _run_blocking(name, port, make_request, concurrency, duration_s, max_requests)
+        return _run_blocking(
+            name, port, make_request, concurrency=concurrency, duration_s=duration_s,
+            max_requests=max_requests,
+        )  # fmt: skip
     ctx = mp.get_context("fork")  # the request factory is a closure: fork, not spawn
     out: Any = ctx.Queue()
     share = concurrency // processes
@@ -121,8 +124,9 @@ def run_processes(
     def child(index: int) -> None:
         clients = share + (concurrency % processes if index == 0 else 0)
         result = _run_blocking(
-            name, port, make_request, clients, duration_s, max_requests // processes
-        )
+            name, port, make_request, concurrency=clients, duration_s=duration_s,
+            max_requests=max_requests // processes,
+        )  # fmt: skip
         out.put((result.seconds, result.latencies_ms, result.statuses))
 
     children = [ctx.Process(target=child, args=(i,)) for i in range(processes)]
@@ -143,7 +147,7 @@ def run_processes(
 
 
 def _run_blocking(
-    name: str, port: int, make_request: RequestFactory, concurrency: int,
+    name: str, port: int, make_request: RequestFactory, *, concurrency: int,
     duration_s: float, max_requests: int,
 ) -> Result:  # fmt: skip
     return event_loop.run(

@@ -1,7 +1,8 @@
 """Waiting-room join benchmark: N people join one queue through the HTTP API right after
 on-sale; report sustained joins/s, latency percentiles, consistency and Redis memory.
 
-    PYTHONPATH=. uv run python bench/waitingroom.py [--people 200000] [--api-workers 2] [--loaders 1]
+    PYTHONPATH=. uv run python bench/waitingroom.py \
+        [--people 200000] [--api-workers 2] [--loaders 1]
 
 Method: embedded Valkey + SecantusDB on loopback; `--api-workers` `ticketsafe api`
 processes (uvicorn, httptools, uvloop, one port shared with SO_REUSEPORT) serving the
