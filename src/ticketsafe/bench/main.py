@@ -385,12 +385,10 @@ def _report(
 
 def _on_sale(recorder: Recorder) -> dict[str, float]:
     """The pace from the first admission (on-sale) until 99 % of the tickets sold."""
-    admitted = recorder.timeline.get("admitted", [])
-    seconds, rate = (
-        selling_rate(recorder.timeline.get("tickets_sold", []), admitted[0][0])
-        if (admitted)
-        else (0.0, 0.0)
-    )
+    admitted = recorder.timeline.get("admitted")
+    seconds, rate = 0.0, 0.0
+    if admitted:
+        seconds, rate = selling_rate(recorder.timeline.get("tickets_sold", []), admitted[0][0])
     return {"seconds": seconds, "tickets_per_s": rate}
 
 

@@ -83,7 +83,8 @@ async def start_payment(
     status = result.status
     if capture and status is PaymentStatus.AUTHORIZED:
         try:
-            status = await provider.capture(ctx, payment.model_copy(update=fields))
+            authorised = payment.model_copy(update={"provider_ref": result.provider_ref})
+            status = await provider.capture(ctx, authorised)
         except Conflict:  # the authorisation stands; record it and let the caller decide
             await _record_start(ctx, payment, status, fields, notify=True)
             raise

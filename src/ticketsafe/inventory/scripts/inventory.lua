@@ -325,9 +325,7 @@ if op == 'load' then
     end
   end
   redis.call('DEL', ROWS)
-  for field, value in pairs(spec.rows) do
-    redis.call('HSET', ROWS, field, value)
-  end
+  for field, value in pairs(spec.rows) do redis.call('HSET', ROWS, field, value) end
   redis.call('HDEL', META, 'lw')  -- new segments, maybe seats back: start afresh
   if reset then
     for b, n in pairs(spec.buyers) do redis.call('HSET', BUYERS, b, n) end

@@ -214,11 +214,8 @@ async def refund(redis: RedisClient, jobs: JobBuffer, charge_id: str, amount_cen
     if charge.state is not ChargeState.CAPTURED:
         raise Conflict("only captured charges can be refunded", code="charge_not_captured")
     # Guarded increment: concurrent refunds can never exceed what was captured.
-    moved, raw = await redis.register_script(_MOVE)(
-        keys=[_charge_key(charge_id)],
-        args=[orjson.dumps([ChargeState.CAPTURED.value]), b"{}", amount_cents],
-    )
-    if not moved:
+    moved, raw = await _run_move(redis, charge_id, {ChargeState.CAPTURED}, {}, amount_cents)
+    if not moved or raw is None:
         raise Conflict("refund exceeds the captured amount", code="refund_exceeds_capture")
     charge = _charge(raw)
     await _emit(redis, jobs, "charge.refunded", charge, {"amount_cents": amount_cents})
@@ -279,16 +276,28 @@ async def _move(
 ) -> Charge:
     """Move the charge to `target` if it is in one of the `allowed` states, atomically."""
     fields = {"state": target.value, **(extra or {})}
-    moved, raw = await redis.register_script(_MOVE)(
-        keys=[_charge_key(charge_id)],
-        args=[orjson.dumps(sorted(s.value for s in allowed)), orjson.dumps(fields), 0],
-    )
+    moved, raw = await _run_move(redis, charge_id, allowed, fields)
     if raw is None:
         raise NotFound("unknown charge", code="charge_unknown")
     if not moved:
         state = _charge(raw).state
         raise Conflict(f"charge is {state}, cannot become {target}", code="charge_state_conflict")
     return _charge(raw)
+
+
+async def _run_move(
+    redis: RedisClient,
+    charge_id: str,
+    allowed: set[ChargeState],
+    fields: dict[str, Any],
+    refund_cents: int = 0,
+) -> tuple[int, bytes | None]:
+    """One `_MOVE` call: (1, the charge as stored) or (0, the charge as it was | None)."""
+    moved, raw = await redis.register_script(_MOVE)(
+        keys=[_charge_key(charge_id)],
+        args=[orjson.dumps(sorted(s.value for s in allowed)), orjson.dumps(fields), refund_cents],
+    )
+    return int(moved), raw
 
 
 async def _emit(
