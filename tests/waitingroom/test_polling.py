@@ -8,9 +8,14 @@ from ticketsafe.waitingroom.schemas import QueueConfig
 from ticketsafe.waitingroom.service import poll_after, poll_before_on_sale
 
 
-def test_near_the_front_polls_every_two_seconds() -> None:
+def test_the_very_front_polls_every_two_seconds() -> None:
     assert poll_after(0, 1) == 2.0
-    assert poll_after(999, 600) == 2.0
+    assert poll_after(99, 600) == 2.0  # an auto-admitting room may let them in any second
+
+
+def test_near_the_front_polls_at_half_the_wait_too() -> None:
+    assert poll_after(999, 25) == 12.5  # a dozen 2-s polls before would tell nothing new
+    assert poll_after(999, 600) == 45.0
 
 
 def test_far_back_polls_at_half_the_wait_within_the_heartbeat_bound() -> None:

@@ -1,8 +1,19 @@
 """SMTP delivery (aiosmtplib). `smtp://` uses STARTTLS when the server offers it,
-`smtps://` implicit TLS; credentials come from the URL's user info."""
+`smtps://` implicit TLS; credentials come from the URL's user info.
+
+Sessions are kept open and reused, as mail relays expect from a sender of many messages:
+a new connection per message costs a TCP handshake, the greeting, EHLO (and STARTTLS,
+AUTH), QUIT and a host-name lookup, several times the message itself. At most
+`max_sessions` are open at once (a session carries one message at a time); one idle
+longer than `idle_s` is closed before use, and a reused session found broken (the
+relay closed it while idle) is replaced once for the message that found it so.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import socket
+import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
@@ -17,8 +28,22 @@ class OutgoingMail:
     text: str
 
 
+@dataclass
+class _Session:
+    client: aiosmtplib.SMTP
+    last_used: float
+
+
 class SmtpTransport:
-    def __init__(self, url: str, sender: str, *, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        sender: str,
+        *,
+        timeout_s: float = 10.0,
+        max_sessions: int = 4,
+        idle_s: float = 30.0,
+    ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
             raise ValueError("SMTP URL must be smtp://host:port or smtps://host:port")
@@ -29,6 +54,12 @@ class SmtpTransport:
         self._password = unquote(parts.password) if parts.password else None
         self._sender = sender
         self._timeout_s = timeout_s
+        self._max_sessions = max_sessions
+        self._idle_s = idle_s
+        self._local_hostname: str | None = None
+        self._idle: list[_Session] = []
+        self._slots: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def send(self, mail: OutgoingMail) -> None:
         message = EmailMessage()
@@ -36,8 +67,59 @@ class SmtpTransport:
         message["To"] = mail.to
         message["Subject"] = mail.subject
         message.set_content(mail.text)
-        await aiosmtplib.send(
-            message,
+        async with self._slot():
+            session, reused = await self._take()
+            try:
+                await session.client.send_message(message)
+            except aiosmtplib.SMTPServerDisconnected:
+                session.client.close()
+                if not reused:
+                    raise
+                # Closed by the relay while idle: nothing of this message was accepted.
+                session, _ = await self._take(fresh=True)
+                try:
+                    await session.client.send_message(message)
+                except BaseException:
+                    session.client.close()
+                    raise
+            except BaseException:
+                session.client.close()  # a refusal or a timeout: start the next one clean
+                raise
+            session.last_used = time.monotonic()
+            self._idle.append(session)
+
+    async def close(self) -> None:
+        """QUIT every idle session (the worker's shutdown; tests)."""
+        sessions, self._idle = self._idle, []
+        for session in sessions:
+            try:
+                await session.client.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                session.client.close()
+
+    def _slot(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._loop is not loop:
+            # Sessions belong to the event loop that opened them: a new loop starts afresh.
+            for session in self._idle:
+                session.client.close()
+            self._idle = []
+            self._slots = asyncio.Semaphore(self._max_sessions)
+            self._loop = loop
+        return self._slots
+
+    async def _take(self, *, fresh: bool = False) -> tuple[_Session, bool]:
+        """An open session (the most recently used idle one), or a new one: (session,
+        whether it was reused)."""
+        now = time.monotonic()
+        while self._idle and not fresh:
+            session = self._idle.pop()
+            if now - session.last_used <= self._idle_s and session.client.is_connected:
+                return session, True
+            session.client.close()  # the relay will have dropped it (or soon will)
+        if self._local_hostname is None:
+            self._local_hostname = await asyncio.to_thread(socket.getfqdn)
+        client = aiosmtplib.SMTP(
             hostname=self._host,
             port=self._port,
             username=self._user,
@@ -45,4 +127,7 @@ class SmtpTransport:
             use_tls=self._tls,
             start_tls=None if not self._tls else False,
             timeout=self._timeout_s,
+            local_hostname=self._local_hostname,
         )
+        await client.connect()
+        return _Session(client, now), False
