@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from tests.catalog.conftest import Headers, create_event, create_venue, small_venue
+from tests.catalog.conftest import Headers, create_event, create_venue, move, small_venue
 from ticketsafe.catalog.errors import EventNotFound
 from ticketsafe.catalog.event_schemas import TicketKind
 from ticketsafe.catalog.lifecycle import EventStatus
@@ -42,6 +42,35 @@ async def test_sales_view_carries_the_sales_settings(
     assert half.price_for(10001) == 5001
     assert view.sales.on_sale_at == datetime(2030, 1, 11, 20, tzinfo=UTC)
     assert not view.is_selling(datetime(2030, 1, 20, tzinfo=UTC))  # a draft never sells
+
+
+async def test_a_recent_sales_view_is_reused_within_its_age_only(
+    client: httpx.AsyncClient, org_a: Headers, resources: Resources
+) -> None:
+    venue_id = await create_venue(client, org_a)
+    event_id = await create_event(client, org_a, venue_id, per_buyer_limit=4)
+    assert (await get_sales_view(resources.db, event_id, max_age_s=60)).per_buyer_limit == 4
+    # Changed behind this process's back (as another instance would): not seen yet...
+    await resources.db["events"].update_one({"_id": event_id}, {"$set": {"per_buyer_limit": 6}})
+    assert (await get_sales_view(resources.db, event_id, max_age_s=60)).per_buyer_limit == 4
+    # ...but a plain read, or one allowing no age, reads the event again.
+    assert (await get_sales_view(resources.db, event_id)).per_buyer_limit == 6
+    await resources.db["events"].update_one({"_id": event_id}, {"$set": {"per_buyer_limit": 8}})
+    assert (await get_sales_view(resources.db, event_id, max_age_s=0.0)).per_buyer_limit == 8
+
+
+async def test_a_status_change_through_this_process_is_seen_at_once(
+    client: httpx.AsyncClient, org_a: Headers, resources: Resources
+) -> None:
+    venue_id = await create_venue(client, org_a)
+    event_id = await create_event(client, org_a, venue_id)
+    assert (await get_sales_view(resources.db, event_id, max_age_s=60)).per_buyer_limit != 3
+    r = await client.patch(f"/events/{event_id}", json={"per_buyer_limit": 3}, headers=org_a)
+    assert r.status_code == 200, r.text
+    assert (await get_sales_view(resources.db, event_id, max_age_s=60)).per_buyer_limit == 3
+    await move(client, org_a, event_id, "published")
+    view = await get_sales_view(resources.db, event_id, max_age_s=60)
+    assert view.status is EventStatus.PUBLISHED
 
 
 async def test_seats_have_stable_ids_in_row_order(

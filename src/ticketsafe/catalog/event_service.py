@@ -27,6 +27,7 @@ from ticketsafe.catalog.event_schemas import (
     EventUpdate,
 )
 from ticketsafe.catalog.lifecycle import PUBLIC_STATUSES, EventStatus, check_transition
+from ticketsafe.catalog.read_models import forget_sales_view
 from ticketsafe.catalog.status_listeners import StatusListener
 from ticketsafe.catalog.venue_schemas import Venue
 from ticketsafe.identity.principal import Principal
@@ -186,6 +187,7 @@ async def update_event(
     )
     if not await event_repository.replace_event(db, updated, expected_version=event.version):
         raise StaleWrite(f"event {event_id} changed meanwhile")
+    forget_sales_view(event.id)
     await audit.record(
         db, actor=actor_of(principal), action="event.updated", subject=event.id,
         data={"fields": sorted(changes)},
@@ -224,6 +226,7 @@ async def change_status(
     moved = await event_repository.move_status(
         db, event_id, current=event.status, target=target, now=now
     )
+    forget_sales_view(event_id)
     if not moved:  # someone else moved it first: report against what it is now
         latest = await event_repository.find_event(db, event_id)
         if latest is not None:

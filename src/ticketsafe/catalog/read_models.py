@@ -9,6 +9,7 @@ labels, e.g. `sec-A:r-3:s-12`: inventory uses them as Redis members and MongoDB 
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -137,9 +138,34 @@ def sales_view_of(event: Event) -> EventSalesView:
     )
 
 
-async def get_sales_view(db: Database, event_id: str) -> EventSalesView:
-    """Everything needed to sell an event. Raises `EventNotFound` (404)."""
-    return sales_view_of(await _event(db, event_id))
+# Sales views this process read recently: event id → (read at, view). See `get_sales_view`.
+_recent_views: dict[str, tuple[float, EventSalesView]] = {}
+_RECENT_VIEWS_MAX = 1_024
+
+
+async def get_sales_view(db: Database, event_id: str, *, max_age_s: float = 0.0) -> EventSalesView:
+    """Everything needed to sell an event. Raises `EventNotFound` (404).
+
+    With `max_age_s`, a view this process read at most that long ago is answered again
+    (a checkout during an on-sale reads the same event hundreds of times a second). A
+    change made through this process is seen at once (`forget_sales_view`); one made
+    through another instance within `max_age_s`. Callers that decide on money or
+    seats guard the rest themselves (the buyer's expected total, the hold)."""
+    now = time.monotonic()
+    if max_age_s > 0:
+        recent = _recent_views.get(event_id)
+        if recent is not None and now - recent[0] <= max_age_s:
+            return recent[1]
+    view = sales_view_of(await _event(db, event_id))
+    if len(_recent_views) >= _RECENT_VIEWS_MAX:
+        _recent_views.clear()
+    _recent_views[event_id] = (now, view)
+    return view
+
+
+def forget_sales_view(event_id: str) -> None:
+    """The event changed (through this process): the next read is a fresh one."""
+    _recent_views.pop(event_id, None)
 
 
 async def iter_event_seats(db: Database, event_id: str) -> AsyncIterator[EventSeat]:

@@ -79,6 +79,16 @@ Handler = Callable[..., Awaitable[None]]
 @dataclass
 class JobRegistry:
     handlers: dict[str, Handler] = field(default_factory=dict)
+    # What the handlers keep open between jobs (e.g. SMTP sessions), closed by `close`.
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def on_close(self, closer: Callable[[], Awaitable[None]]) -> None:
+        self.closers.append(closer)
+
+    async def close(self) -> None:
+        """When the worker stops: release what the handlers kept open."""
+        for closer in self.closers:
+            await closer()
 
     def task(self, name: str) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:

@@ -15,3 +15,6 @@ def register(registry: JobRegistry, keyring: KeyRing, transport: SmtpTransport |
         if transport is None:
             raise RuntimeError("no SMTP server configured (TICKETSAFE_SMTP_URL)")
         await deliver(ctx.db, PiiVault(ctx.db, keyring), transport, mail_id)
+
+    if transport is not None:
+        registry.on_close(transport.close)  # the SMTP sessions it keeps open

@@ -69,6 +69,12 @@ PAYMENT_WINDOW = {
     PaymentMethod.BANK_TRANSFER: timedelta(days=3),
 }
 
+# A checkout may decide on a sales view (status, prices, ticket types) read by this
+# process up to this long ago: every checkout of an on-sale read the same event. A price
+# change meanwhile is caught by the buyer's expected total; a sale paused through another
+# instance stops new checkouts within this second (holds already stopped at once).
+_VIEW_MAX_AGE_S = 1.0
+
 
 class OrderChanged(PriceChanged):
     code = "order_changed_concurrently"
@@ -101,7 +107,7 @@ class OrderService:
             if existing is not None and existing.buyer_id == buyer.user_id:
                 return await self._retried(existing)
             raise
-        view = await get_sales_view(self.db, event_id)
+        view = await get_sales_view(self.db, event_id, max_age_s=_VIEW_MAX_AGE_S)
         now = datetime.now(UTC)
         if not view.is_selling(now):
             raise EventNotOnSale(status=view.status.value)

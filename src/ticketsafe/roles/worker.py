@@ -72,6 +72,7 @@ class Worker:
             for loop in loops:
                 loop.cancel()
             await asyncio.gather(*loops, *self._running, return_exceptions=True)
+            await self.registry.close()
             log.info("worker stopped", extra={"consumer": self.consumer})
 
     async def _poll(self, last_reclaim: float) -> float:
