@@ -27,6 +27,7 @@ from ticketsafe.inventory.endpoints import router as inventory_router
 from ticketsafe.onsale.service import status_listener
 from ticketsafe.ops.endpoints import router as ops_router
 from ticketsafe.ops.metrics import MetricsMiddleware
+from ticketsafe.orders.endpoints import FAST_ROUTES as ORDERS_FAST_ROUTES
 from ticketsafe.orders.endpoints import router as orders_router
 from ticketsafe.payments.endpoints import router as payments_router
 from ticketsafe.payments.sandbox_psp.endpoints import router as sandbox_psp_router
@@ -84,6 +85,7 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
     if frontend_dir is not None:
         mount_frontend(app, frontend_dir)
     # Added innermost first: request id wraps everything, so even errors carry it.
+    app.add_middleware(FastLane, routes=ORDERS_FAST_ROUTES, behind_idempotency=True)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(FastLane, routes=[*INVENTORY_FAST_ROUTES, *WAITINGROOM_FAST_ROUTES])
     app.add_middleware(MetricsMiddleware)

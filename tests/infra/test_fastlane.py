@@ -15,6 +15,8 @@ import pytest
 from fastapi import FastAPI
 
 from tests.inventory.conftest import seated_layout
+from tests.orders.conftest import Sale, open_sale
+from tests.orders.test_checkout import VISA_DECLINED, VISA_OK, card
 from tests.waitingroom.conftest import auth as queue_auth
 from ticketsafe.identity.deps import get_token_codec
 from ticketsafe.identity.principal import Principal
@@ -28,7 +30,8 @@ from ticketsafe.waitingroom.service import WaitingRoom
 
 _VOLATILE = {"hold_id", "expires_at", "expires_at_ms", "created_at", "request_id", "version",
              "pseudonym", "on_sale_at", "admission_token", "admission_expires_at",
-             "challenge"}  # fmt: skip
+             "challenge", "id", "event_id", "line_id", "payment_deadline",
+             "pix_copia_e_cola"}  # fmt: skip
 
 
 def _shape(r: httpx.Response) -> tuple[int, str, Any]:
@@ -213,6 +216,56 @@ async def test_queue_status_and_challenges_answer_alike_on_both_paths(
     assert [s for s, _, _ in fast] == [200, 200, 200, 401, 401, 404, 404, 429]
     assert fast[0][2]["state"] == "not_in_queue"
     assert fast[2][2]["position"] == 1
+
+
+async def test_checkouts_answer_alike_on_both_paths(
+    app: FastAPI, client: httpx.AsyncClient, resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checkout's lane sits inside the idempotency middleware: keyed or not, replayed or
+    refused, paid or pending, it answers as the route does."""
+    sales: list[Sale] = []
+
+    async def prepare() -> None:
+        sales.append(await open_sale(app, client, resources))
+
+    async def checkouts(app: FastAPI, client: httpx.AsyncClient) -> list[httpx.Response]:
+        sale = sales[-1]
+        a, b, c = sale.buyer("usr_a"), sale.buyer("usr_b"), sale.buyer("usr_c")
+        k = sale.event_id  # kept answers outlive a run: each run its own keys
+        ga = await sale.hold(a, {"kind": "ga", "area_id": "pista", "quantity": 2})
+        out = [await sale.checkout(a, ga, key=f"{k}-1")]  # PIX: pending, with instructions
+        replay = await sale.checkout(a, ga, key=f"{k}-1")
+        assert replay.headers.get("idempotent-replayed") == "true"
+        out.append(replay)
+        out.append(await sale.checkout(a, ga, key=f"{k}-1", locale="en"))  # key reused: 422
+        out.append(await sale.checkout(a, ga, key=f"{k}-2"))  # the same hold again: same order
+        seats = await sale.hold(b, {"kind": "seats", "seat_ids": ["A:r-1:s-1", "A:r-1:s-2"]})
+        out.append(await sale.checkout(
+            b, seats, method="card_sandbox", card_token=await card(client, VISA_OK)
+        ))  # fmt: skip
+        one = await sale.hold(c, {"kind": "ga", "area_id": "pista", "quantity": 1})
+        out.append(await sale.checkout(c, one, total=1, key=f"{k}-3"))  # the price changed: 409
+        out.append(await sale.checkout(c, one, method="card_sandbox"))  # no card token
+        out.append(await sale.checkout(
+            c, one, method="card_sandbox", card_token=await card(client, VISA_DECLINED)
+        ))  # fmt: skip
+        out.append(await sale.checkout(c, {**one, "hold_id": "hld_unknown"}))
+        out.append(await sale.checkout(c, {**one, "ga": {}}, key=f"{k}-4"))  # no tickets: 422
+        out.append(await client.post("/orders", json={"hold_id": one["hold_id"]}))  # no token
+        out.append(await client.post(
+            "/orders", content=b"{not json", headers={**c, "content-type": "application/json"}
+        ))  # fmt: skip
+        return out
+
+    fast, slow = await _both_ways(app, client, prepare, checkouts, monkeypatch)
+    assert fast == slow
+    assert [(s, b.get("code")) for s, _, b in fast] == [
+        (201, None), (201, None), (422, "idempotency_key_reused"), (201, None), (201, None),
+        (409, "price_changed"), (422, "card_token_required"), (409, "payment_declined"),
+        (404, "hold_not_found"), (422, "validation_failed"), (401, "unauthenticated"),
+        (422, "validation_failed"),
+    ]  # fmt: skip
+    assert fast[4][2]["status"] == "paid"
 
 
 def test_route_templates_match_by_segment() -> None:

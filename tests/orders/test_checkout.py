@@ -55,6 +55,24 @@ async def test_card_checkout_is_paid_at_once(sale: Sale, resources: Resources) -
     assert await resources.db["mail_outbox"].count_documents({"template": "order.receipt"}) == 1
 
 
+async def test_a_card_checkout_without_a_token_leaves_nothing_behind(
+    sale: Sale, resources: Resources
+) -> None:
+    """Refused before the order is written: the hold stands and the retry (with a card
+    token) buys. It used to write the order and commit the sale first, and every retry
+    then got 409 `request_in_progress` until the payment deadline."""
+    buyer = sale.buyer("usr_1")
+    hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-1"]})
+    r = await sale.checkout(buyer, hold, method="card_sandbox", key="first")
+    assert (r.status_code, r.json()["code"]) == (422, "card_token_required")
+    assert await resources.db["orders"].count_documents({"hold_id": hold["hold_id"]}) == 0
+    assert await seat_status(sale, "A:r-1:s-1") == "held"
+    r = await sale.checkout(
+        buyer, hold, method="card_sandbox", card_token=await card(sale.client, VISA_OK)
+    )
+    assert (r.status_code, r.json()["status"]) == (201, "paid")
+
+
 async def test_declined_card_releases_the_seats(sale: Sale) -> None:
     buyer = sale.buyer("usr_1")
     hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-3"]})

@@ -12,7 +12,8 @@ that fails validation (FastAPI renders the canonical 422), another content type,
 body over the limit. Errors raised by the handler get the same problem+json answers as
 the app's exception handlers (`problem_for`). Request ids, security headers and metrics
 (it sets the route template) still apply: this layer sits inside them, and just outside
-the idempotency middleware (see `FastRoute.own_idempotency`).
+the idempotency middleware (see `FastRoute.own_idempotency`) — or, for routes that
+rely on that middleware to keep their keys (checkout), just inside it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ticketsafe.infra.asgi_body import read_body, replay
 from ticketsafe.infra.problem_handlers import problem_for
 
-MAX_BODY_BYTES = 64 * 1024  # a hold or a join is a few hundred bytes
+MAX_BODY_BYTES = 64 * 1024  # a hold or a join is a few hundred bytes, a checkout a few KB
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +94,16 @@ class FastRoute:
 
 
 class FastLane:
-    """ASGI middleware: answer matching requests, pass the rest (and declined ones) on."""
+    """ASGI middleware: answer matching requests, pass the rest (and declined ones) on.
+    A lane added `behind_idempotency` sits inside the idempotency middleware (which
+    keeps every key for its routes), so it takes keyed requests too."""
 
-    def __init__(self, app: ASGIApp, routes: Sequence[FastRoute] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, routes: Sequence[FastRoute] = (), *, behind_idempotency: bool = False
+    ) -> None:
         self.app = app
         self.routes = tuple(routes)
+        self.behind_idempotency = behind_idempotency
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # While FastAPI dependency overrides are installed (tests), every request takes
@@ -106,7 +112,9 @@ class FastLane:
             for route in self.routes:
                 if route.method == scope["method"]:
                     params = route.match(scope["path"])
-                    if params is not None and (route.own_idempotency or not _keyed(scope)):
+                    if params is not None and (
+                        self.behind_idempotency or route.own_idempotency or not _keyed(scope)
+                    ):
                         await self._serve(route, params, scope, receive, send)
                         return
         await self.app(scope, receive, send)

@@ -55,7 +55,7 @@ from ticketsafe.orders.schemas import CheckoutRequest
 from ticketsafe.payments import service as payments
 from ticketsafe.payments.brcode import qr_svg
 from ticketsafe.payments.models import Payment, PaymentMethod, PaymentStatus
-from ticketsafe.payments.providers import ProviderContext
+from ticketsafe.payments.providers import ProviderContext, check_start
 from ticketsafe.waitingroom.service import WaitingRoom
 from ticketsafe.webhooks import service as webhooks
 
@@ -120,6 +120,7 @@ class OrderService:
         if total != request.expected_total_cents:
             raise PriceChanged(total_cents=total, expected_total_cents=request.expected_total_cents)
         method = PaymentMethod.FREE if total == 0 else request.payment_method
+        check_start(method, self.settings, request.card_token)
         order_id = f"ord_{secrets.token_urlsafe(10)}"
         lines = [
             t.line.model_copy(

@@ -148,7 +148,7 @@ class CardSandboxProvider:
         self, ctx: ProviderContext, payment: Payment, card_token: str | None
     ) -> StartResult:
         if not card_token:
-            raise BusinessRuleViolation("a card token is required", code="card_token_required")
+            raise CardTokenRequired("a card token is required")
         charge = await psp.authorize_card(
             ctx.redis,
             ctx.jobs,
@@ -193,6 +193,19 @@ class CardSandboxProvider:
 
 def _money(cents: int, currency: str) -> str:
     return f"{currency} {cents // 100}.{cents % 100:02d}"
+
+
+class CardTokenRequired(BusinessRuleViolation):
+    code = "card_token_required"
+
+
+def check_start(method: PaymentMethod, settings: Settings, card_token: str | None) -> None:
+    """What starting a payment would refuse before any money moves — checked by a caller
+    before it commits anything (checkout, before the sale), so a refusal leaves nothing
+    behind to clean up."""
+    provider_for(method, settings)  # the method must be available
+    if method is PaymentMethod.CARD_SANDBOX and not card_token:
+        raise CardTokenRequired("a card token is required")
 
 
 def provider_for(method: PaymentMethod, settings: Settings) -> PaymentProvider:

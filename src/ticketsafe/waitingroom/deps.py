@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -11,14 +11,18 @@ from ticketsafe.realtime.hub import Hub
 from ticketsafe.waitingroom.service import WaitingRoom
 
 
+def waiting_room_of(state: Any) -> WaitingRoom:
+    """The app's one WaitingRoom (`app.state`), made on first use."""
+    room: WaitingRoom | None = getattr(state, "waiting_room", None)
+    if room is None:
+        room = state.waiting_room = WaitingRoom.from_resources(state.resources)
+    return room
+
+
 async def get_waiting_room(request: Request) -> WaitingRoom:
     # async: FastAPI runs plain `def` dependencies in a thread pool, which costs more than
     # this whole function on the join hot path.
-    room: WaitingRoom | None = getattr(request.app.state, "waiting_room", None)
-    if room is None:
-        room = WaitingRoom.from_resources(await get_resources(request))
-        request.app.state.waiting_room = room
-    return room
+    return waiting_room_of(request.app.state)
 
 
 async def get_hub(request: Request) -> Hub:
