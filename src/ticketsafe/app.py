@@ -29,6 +29,7 @@ from ticketsafe.ops.endpoints import router as ops_router
 from ticketsafe.ops.metrics import MetricsMiddleware
 from ticketsafe.orders.endpoints import FAST_ROUTES as ORDERS_FAST_ROUTES
 from ticketsafe.orders.endpoints import router as orders_router
+from ticketsafe.payments.endpoints import FAST_ROUTES as PAYMENTS_FAST_ROUTES
 from ticketsafe.payments.endpoints import router as payments_router
 from ticketsafe.payments.sandbox_psp.endpoints import router as sandbox_psp_router
 from ticketsafe.schema import MIGRATIONS
@@ -87,7 +88,9 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
     # Added innermost first: request id wraps everything, so even errors carry it.
     app.add_middleware(FastLane, routes=ORDERS_FAST_ROUTES, behind_idempotency=True)
     app.add_middleware(IdempotencyMiddleware)
-    app.add_middleware(FastLane, routes=[*INVENTORY_FAST_ROUTES, *WAITINGROOM_FAST_ROUTES])
+    app.add_middleware(
+        FastLane, routes=[*INVENTORY_FAST_ROUTES, *WAITINGROOM_FAST_ROUTES, *PAYMENTS_FAST_ROUTES]
+    )
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(
         SecurityHeadersMiddleware,

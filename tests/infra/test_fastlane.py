@@ -6,11 +6,13 @@ content type, error code and body shape must agree; ids and times may differ."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from fastapi import FastAPI
 
@@ -21,9 +23,15 @@ from tests.waitingroom.conftest import auth as queue_auth
 from ticketsafe.identity.deps import get_token_codec
 from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.fastlane import FastLane, FastRequest, FastResponse, FastRoute
+from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.resources import Resources
+from ticketsafe.infra.settings import Settings
 from ticketsafe.inventory.endpoints import FAST_ROUTES as INVENTORY_FAST_ROUTES
 from ticketsafe.inventory.service import InventoryService
+from ticketsafe.payments import service as payments
+from ticketsafe.payments.models import PaymentMethod
+from ticketsafe.payments.providers import ProviderContext
+from ticketsafe.payments.webhooks import SIGNATURE_HEADER, sign
 from ticketsafe.waitingroom.proof_of_work import solve
 from ticketsafe.waitingroom.schemas import QueueConfig
 from ticketsafe.waitingroom.service import WaitingRoom
@@ -266,6 +274,58 @@ async def test_checkouts_answer_alike_on_both_paths(
         (422, "validation_failed"),
     ]  # fmt: skip
     assert fast[4][2]["status"] == "paid"
+
+
+async def test_psp_webhooks_answer_alike_on_both_paths(
+    app: FastAPI, client: httpx.AsyncClient, resources: Resources, settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    assert settings.psp_webhook_secret is not None
+    secret = settings.psp_webhook_secret.get_secret_value()
+    url = "/payments/webhooks/sandbox-psp"
+    refs: list[str] = []
+
+    async def prepare() -> None:
+        ctx = ProviderContext(resources.db, resources.redis, JobBuffer(), settings)
+        payment = await payments.start_payment(
+            ctx, order_id="ord_1", method=PaymentMethod.PIX, amount_cents=500, currency="BRL"
+        )
+        assert payment.provider_ref is not None
+        refs.append(payment.provider_ref)
+
+    async def deliveries(app: FastAPI, client: httpx.AsyncClient) -> list[httpx.Response]:
+        run = len(refs)  # event ids are remembered across runs: each run its own
+
+        def event(n: int, kind: str, charge: str) -> bytes:
+            return orjson.dumps({"id": f"evt_{run}_{n}", "type": kind,
+                                 "created": int(time.time()), "data": {"id": charge}})  # fmt: skip
+
+        def signed(body: bytes, key: str = secret, **kw: Any) -> dict[str, str]:
+            return {SIGNATURE_HEADER: sign(key, body, **kw)}
+
+        paid = event(1, "pix.received", refs[-1])
+        return [
+            await client.post(url, content=paid, headers=signed(paid)),  # applied
+            await client.post(url, content=paid, headers=signed(paid)),  # duplicate
+            await client.post(url, content=event(2, "pix.received", refs[-1]),
+                              headers=signed(event(2, "pix.received", refs[-1]))),  # already
+            await client.post(url, content=event(3, "charge.refunded", refs[-1]),
+                              headers=signed(event(3, "charge.refunded", refs[-1]))),  # ignored
+            await client.post(url, content=event(4, "pix.received", "pix_unknown"),
+                              headers=signed(event(4, "pix.received", "pix_unknown"))),
+            await client.post(url, content=event(5, "pix.received", refs[-1])),  # unsigned
+            await client.post(url, content=paid, headers=signed(paid, "not-the-secret")),
+            await client.post(url, content=paid,
+                              headers=signed(paid, timestamp=int(time.time()) - 900)),
+        ]  # fmt: skip
+
+    fast, slow = await _both_ways(app, client, prepare, deliveries, monkeypatch)
+    assert fast == slow
+    assert [(s, b.get("outcome") or b.get("code")) for s, _, b in fast] == [
+        (200, "applied"), (200, "duplicate"), (200, "already_applied"), (200, "ignored"),
+        (200, "unknown_payment"), (401, "webhook_signature_invalid"),
+        (401, "webhook_signature_invalid"), (401, "webhook_signature_invalid"),
+    ]  # fmt: skip
 
 
 def test_route_templates_match_by_segment() -> None:

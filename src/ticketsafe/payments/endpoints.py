@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
+from ticketsafe.infra.fastlane import FastRequest, FastResponse, FastRoute
+from ticketsafe.infra.jobs import JobBuffer
+from ticketsafe.infra.resources import Resources
 from ticketsafe.payments import service
 from ticketsafe.payments.deps import PaymentsCtx
+from ticketsafe.payments.providers import ProviderContext
 from ticketsafe.payments.webhooks import SIGNATURE_HEADER
 
 router = APIRouter(prefix="/payments", tags=["payments"])
@@ -32,3 +36,24 @@ async def sandbox_psp_webhook(
     """Signed events from the sandbox PSP; replays are acknowledged and ignored."""
     body = await request.body()
     return WebhookAck(outcome=await service.handle_psp_webhook(ctx, body, signature))
+
+
+_ACK: TypeAdapter[WebhookAck] = TypeAdapter(WebhookAck)
+_SIGNATURE = SIGNATURE_HEADER.lower().encode()
+
+
+async def fast_sandbox_psp_webhook(request: FastRequest) -> FastResponse:
+    """`sandbox_psp_webhook` on the fast lane (one arrives for every payment): the same
+    service call; jobs are sent only if it returned, as `JobsDep` does."""
+    resources: Resources = request.app.state.resources
+    signature = request.header(_SIGNATURE)
+    jobs = JobBuffer()
+    ctx = ProviderContext(resources.db, resources.redis, jobs, resources.settings)
+    outcome = await service.handle_psp_webhook(
+        ctx, request.body, signature.decode("latin-1") if signature is not None else None
+    )
+    await jobs.flush(resources.queue)
+    return FastResponse(200, _ACK.dump_json(WebhookAck(outcome=outcome)))
+
+
+FAST_ROUTES = [FastRoute("POST", "/payments/webhooks/sandbox-psp", fast_sandbox_psp_webhook)]
