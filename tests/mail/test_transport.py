@@ -4,6 +4,8 @@ dropped them — against real aiosmtpd servers on loopback ports."""
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from ticketsafe.infra.child_process import free_port
 from ticketsafe.mail.catcher import MailCatcher
-from ticketsafe.mail.transport import OutgoingMail, SmtpTransport
+from ticketsafe.mail.transport import OutgoingMail, SmtpTransport, compose
 
 
 class _Peers:
@@ -95,3 +97,32 @@ async def test_an_unreachable_relay_still_raises(relay: tuple[_Peers, int]) -> N
     transport = SmtpTransport(f"smtp://127.0.0.1:{free_port()}", "x@localhost", timeout_s=2)
     with pytest.raises(aiosmtplib.SMTPConnectError):
         await transport.send(_mail(1))
+
+
+def test_a_composed_message_reads_back_as_written() -> None:
+    text = "Olá Ana,\nredefina em https://tickets.test/reset?token=abc_def-123&x=1\n"
+    raw = compose(
+        "TicketSafe Ingressos São Paulo <no-reply@ticketsafe.dev>",
+        OutgoingMail("ana@example.com", "Seu pedido está confirmado — ord_1", text),
+    ).as_bytes()
+    assert raw.isascii()  # 7-bit clean: any relay takes it
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert message["Subject"] == "Seu pedido está confirmado — ord_1"
+    assert message["From"].addresses[0].display_name == "TicketSafe Ingressos São Paulo"
+    assert message["To"] == "ana@example.com"
+    assert message["Date"]
+    assert message["Message-ID"].endswith("@ticketsafe.dev>")
+    assert message.get_content_type() == "text/plain"
+    assert message.get_content() == text
+
+
+@pytest.mark.parametrize(
+    "mail",
+    [
+        OutgoingMail("ana@example.com\r\nBcc: all@example.com", "Recibo", "x"),
+        OutgoingMail("ana@example.com", "Recibo\nBcc: all@example.com", "x"),
+    ],
+)
+def test_a_header_value_spanning_lines_is_refused(mail: OutgoingMail) -> None:
+    with pytest.raises(ValueError, match="single line"):
+        compose("x@localhost", mail)

@@ -53,6 +53,9 @@ class Resources:
             transport=http_transport,
             verify=_outbound_tls(settings),
             timeout=httpx.Timeout(10.0, connect=5.0),
+            # Keep as many connections alive as the worker runs jobs at once (httpx keeps
+            # 20 by default): past that, each webhook delivery paid a new TCP connect.
+            limits=httpx.Limits(max_keepalive_connections=settings.worker_concurrency),
             follow_redirects=False,
         )
         return cls(settings, mongo, mongo[settings.mongo_database], redis, queue, http)

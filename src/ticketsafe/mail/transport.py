@@ -15,7 +15,10 @@ import asyncio
 import socket
 import time
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
@@ -26,6 +29,29 @@ class OutgoingMail:
     to: str
     subject: str
     text: str
+
+
+_UTF8 = Charset("utf-8")
+_UTF8.body_encoding = QP  # readable in any mail client's "view source", 7-bit safe
+
+
+def compose(sender: str, mail: OutgoingMail) -> Message:
+    """The message as sent: a UTF-8 text part with From, To, Subject (RFC 2047 encoded),
+    Date and Message-ID. Built on the email package's compat32 classes: the default
+    policy's header objects (`EmailMessage`) cost ~10 ms of CPU per receipt on this
+    machine, six times the whole message. Header values must be one line each: a CR or
+    LF (header injection) is refused, whatever the caller validated."""
+    if any(ch in value for value in (sender, mail.to, mail.subject) for ch in "\r\n"):
+        raise ValueError("mail header values must be a single line")
+    name, address = parseaddr(sender)
+    message = Message()  # compat32; with the charset: text/plain, quoted-printable
+    message.set_payload(mail.text, _UTF8)
+    message["From"] = formataddr((name, address), charset="utf-8")
+    message["To"] = mail.to
+    message["Subject"] = Header(mail.subject, "utf-8").encode()
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(domain=address.rpartition("@")[2] or "localhost")
+    return message
 
 
 @dataclass
@@ -62,11 +88,7 @@ class SmtpTransport:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def send(self, mail: OutgoingMail) -> None:
-        message = EmailMessage()
-        message["From"] = self._sender
-        message["To"] = mail.to
-        message["Subject"] = mail.subject
-        message.set_content(mail.text)
+        message = compose(self._sender, mail)
         async with self._slot():
             session, reused = await self._take()
             try:
