@@ -47,6 +47,11 @@ PRESETS = {
     "smoke": Preset("smoke", seats=300, ga=300, buyers=1_000, concurrency=64, max_seconds=120),
     "medium": Preset("medium", seats=2_000, ga=2_000, buyers=6_000, concurrency=128,
                      arrival_window_s=30, max_seconds=600),
+    # The full preset's shape at a fifth of its size (~10 minutes on these two cores):
+    # 15,000 in the pre-queue for a minute, 35,000 more over five, auto admission.
+    "large": Preset("large", seats=10_000, ga=10_000, buyers=50_000, concurrency=256,
+                    arrival_window_s=300, pre_queue_s=60, target_active=1_500,
+                    max_seconds=3_600),
     # 75,000 wait in the pre-queue over two minutes before on-sale, 175,000 more arrive
     # over the ten minutes after it (250,000 browsers in one minute is more than these
     # two cores can even hand proof-of-work challenges to).
