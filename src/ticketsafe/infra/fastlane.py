@@ -20,12 +20,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import TypeAdapter, ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ticketsafe.infra.asgi_body import read_body, replay
 from ticketsafe.infra.problem_handlers import problem_for
+
+T = TypeVar("T")
 
 MAX_BODY_BYTES = 64 * 1024  # a hold or a join is a few hundred bytes, a checkout a few KB
 
@@ -58,6 +61,16 @@ class FastRequest:
     def is_json(self) -> bool:
         content_type = self.header(b"content-type") or b""
         return content_type.split(b";", 1)[0].strip().lower() == b"application/json"
+
+    def json_as(self, adapter: TypeAdapter[T]) -> T | None:
+        """The JSON body validated as `adapter`'s type; None for another content type or
+        a body that fails validation (the handler declines: FastAPI answers the 422)."""
+        if not self.is_json:
+            return None
+        try:
+            return adapter.validate_json(self.body)
+        except ValidationError:
+            return None
 
 
 Handler = Callable[[FastRequest], Awaitable[FastResponse | None]]

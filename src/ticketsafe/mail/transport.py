@@ -91,22 +91,20 @@ class SmtpTransport:
         message = compose(self._sender, mail)
         async with self._slot():
             session, reused = await self._take()
-            try:
-                await session.client.send_message(message)
-            except aiosmtplib.SMTPServerDisconnected:
-                session.client.close()
-                if not reused:
-                    raise
-                # Closed by the relay while idle: nothing of this message was accepted.
-                session, _ = await self._take(fresh=True)
+            while True:
                 try:
                     await session.client.send_message(message)
-                except BaseException:
+                    break
+                except aiosmtplib.SMTPServerDisconnected:
                     session.client.close()
+                    if not reused:
+                        raise
+                    # Closed by the relay while idle: nothing of this message was
+                    # accepted. Once more, on a new session.
+                    session, reused = await self._take(fresh=True)
+                except BaseException:
+                    session.client.close()  # a refusal or a timeout: start the next clean
                     raise
-            except BaseException:
-                session.client.close()  # a refusal or a timeout: start the next one clean
-                raise
             session.last_used = time.monotonic()
             self._idle.append(session)
 
