@@ -406,3 +406,34 @@ def test_busy_connections_go_to_the_most_advanced_buyer_first(loop: str) -> None
             assert again.status_code == 200
 
     on_both_loops(scenario, loop)
+
+
+async def test_queue_polls_have_their_own_connections_and_do_not_wait_behind_checkouts() -> None:
+    """A slow checkout holds the shopping lane's only connection; the waiting room's
+    heartbeat poll goes over its own lane and is answered meanwhile."""
+
+    async def by_path(request: Request, writer: asyncio.StreamWriter) -> bool:
+        if request[1] == "/orders":
+            await asyncio.sleep(0.5)
+        writer.write(response(200, orjson.dumps(request[1]), "Content-Type: application/json"))
+        return True
+
+    async with (
+        raw_server(by_path) as server,
+        http.Client(server.port, max_connections=1) as shopping,
+        http.Client(server.port, max_connections=1) as queue_lane,
+    ):
+        sale = OnSale(
+            shopping, Recorder(), PRESETS["smoke"], lambda user, organizer_of=None: user,
+            queue_client=queue_lane,
+        )  # fmt: skip
+        checkout = asyncio.create_task(sale.call("checkout", "POST", "/orders", "t", json={}))
+        await asyncio.sleep(0.05)  # the checkout holds the shopping connection
+        poll = await sale.call("queue_status", "GET", "/waitingroom/status", "t")
+        assert not checkout.done()  # answered while the checkout still holds its lane
+        hold = asyncio.create_task(sale.call("hold", "POST", "/holds", "t", json={}))
+        await asyncio.gather(checkout, hold)
+        assert poll.json() == "/waitingroom/status"
+        assert (shopping.connections_opened, queue_lane.connections_opened) == (1, 1)
+        # The hold waited for the shopping lane: it reached the server after the checkout.
+        assert [r[1] for r in server.requests] == ["/orders", "/waitingroom/status", "/holds"]

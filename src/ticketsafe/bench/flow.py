@@ -63,10 +63,16 @@ PRESETS = {
 }  # fmt: skip
 
 
-# Whose request goes first when the load generator's connections are all busy: buyers
-# holding and paying, then the queue's heartbeat polls and joins (a place is lost after
-# the grace period without polls; a challenge expires), then PIX payers polling their
-# order, then people only arriving (who, delayed, simply arrive later).
+# The waiting room's traffic goes over connections of its own (`OnSale.queue_client`):
+# a crowd of browsers has no shared pool, and behind checkouts that take seconds under
+# load, heartbeat polls waited in this client past the queue's grace period and people
+# lost their places to the load generator, not to the server.
+_QUEUE_STEPS = frozenset({"challenge", "join", "queue_status"})
+
+# Whose request goes first when a lane's connections are all busy: buyers holding and
+# paying before PIX payers polling their order; heartbeat polls and joins (a place is
+# lost after the grace period without polls; a challenge expires) before people only
+# arriving (who, delayed, simply arrive later).
 _PRIORITY = {"queue_status": 1, "join": 1, "order_status": 2, "challenge": 3}
 
 
@@ -89,6 +95,7 @@ class OnSale:
     recorder: Recorder
     preset: Preset
     token_for: TokenFor
+    queue_client: http.Client | None = None  # the waiting room's lane (default: `client`)
     rng: random.Random = field(default_factory=lambda: random.Random(2026))  # noqa: S311
     event_id: str = ""
     on_sale_at: float = 0.0
@@ -96,10 +103,11 @@ class OnSale:
 
     async def call(self, step: str, method: str, url: str, token: str, **kw: Any) -> http.Response:
         headers = {"authorization": f"Bearer {token}", **kw.pop("headers", {})}
+        client = self.queue_client if step in _QUEUE_STEPS and self.queue_client else self.client
         for attempt in range(8):  # like a browser: retry what never reached the server
             try:
                 started = time.perf_counter()
-                response = await self.client.request(
+                response = await client.request(
                     method, url, headers=headers, priority=_PRIORITY.get(step, 0), **kw
                 )
                 self.recorder.latency(step, response.elapsed)

@@ -157,16 +157,21 @@ class LoaderResult:
 
 def _loader(sale: OnSale, index: int, loaders: int, connections: int, out: Any) -> None:
     """A forked load generator: buyers index, index + loaders, … with its own event loop
-    and client; counters pushed every second, then everything it recorded."""
+    and two clients (shopping, waiting room: `preset.concurrency` connections each);
+    counters pushed every second, then everything it recorded."""
     try:
         cpu0 = _cpu_s()
         recorder = Recorder(started=sale.recorder.started)  # the parent's instant
 
         async def buy() -> list[Outcome]:
-            async with http.Client(sale.client.port, max_connections=connections) as client:
+            port = sale.client.port
+            async with (
+                http.Client(port, max_connections=connections) as client,
+                http.Client(port, max_connections=connections) as queue_client,
+            ):
                 mine = dataclasses.replace(
-                    sale, client=client, recorder=recorder, outcomes=[],
-                    rng=random.Random(2026 + index),  # noqa: S311
+                    sale, client=client, queue_client=queue_client, recorder=recorder,
+                    outcomes=[], rng=random.Random(2026 + index),  # noqa: S311
                 )  # fmt: skip
                 buyers = asyncio.create_task(mine.run(range(index, sale.preset.buyers, loaders)))
                 while not buyers.done():
