@@ -1,40 +1,91 @@
-"""How often a queued browser is told to ask again."""
+"""How often a waiting browser is told to ask again, and how long its place is kept
+without a check-in (scripts/_poll.lua, on the real Redis)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import asyncio
+from typing import Any
 
-from ticketsafe.waitingroom.schemas import QueueConfig
-from ticketsafe.waitingroom.service import poll_after, poll_before_on_sale
+import pytest
 
+from ticketsafe.identity.principal import Principal
+from ticketsafe.waitingroom.admission import Admissions
+from ticketsafe.waitingroom.schemas import AdmissionMode, PlaceState, QueueStatus
+from ticketsafe.waitingroom.service import WaitingRoom
 
-def test_the_very_front_polls_every_two_seconds() -> None:
-    assert poll_after(0, 1) == 2.0
-    assert poll_after(99, 600) == 2.0  # an auto-admitting room may let them in any second
-
-
-def test_near_the_front_polls_at_half_the_wait_too() -> None:
-    assert poll_after(999, 25) == 12.5  # a dozen 2-s polls before would tell nothing new
-    assert poll_after(999, 600) == 45.0
+from .conftest import MakeConfig, join_direct
 
 
-def test_far_back_polls_at_half_the_wait_within_the_heartbeat_bound() -> None:
-    assert poll_after(5_000, 20) == 10.0
-    assert poll_after(5_000, 1) == 2.0  # never faster than the front of the queue
-    assert poll_after(200_000, 6_000) == 45.0
-    assert poll_after(5_000, None) == 2.0  # no rate known yet: ask soon
+async def queue_of(
+    room: WaitingRoom, make_config: MakeConfig, people: int, **config: Any
+) -> tuple[str, list[QueueStatus]]:
+    """A queue after on-sale with `people` joined in order (usr_0 at the front)."""
+    cfg = make_config(**config)
+    await room.configure_queue(cfg)
+    joined = [await join_direct(room, cfg.event_id, f"usr_{i}") for i in range(people)]
+    return cfg.event_id, joined
 
 
-def test_the_longest_poll_keeps_the_place_through_the_default_grace_period() -> None:
-    grace = QueueConfig.model_fields["grace_period"].default.total_seconds()
-    assert poll_after(10**6, 10**6) * 2 < grace  # two polls may be lost in a row
+async def test_the_very_front_polls_every_two_seconds(
+    room: WaitingRoom, make_config: MakeConfig
+) -> None:
+    ev, joined = await queue_of(room, make_config, 100, rate_per_minute=6)
+    assert (joined[0].poll_after_s, joined[0].estimated_wait_s) == (2.0, 10)
+    # Place 100 waits 1,000 s, but an auto-admitting room may let them in any second.
+    last = await room.status(ev, Principal("usr_99"))
+    assert (last.position, last.estimated_wait_s, last.poll_after_s) == (100, 1_000, 2.0)
 
 
-def test_the_pre_queue_asks_again_at_half_the_time_to_on_sale() -> None:
-    on_sale = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-    at = on_sale.timestamp()
-    assert poll_before_on_sale(on_sale, now=at - 60) == 30.0
-    assert poll_before_on_sale(on_sale, now=at - 3_600) == 45.0
-    assert poll_before_on_sale(on_sale, now=at - 1) == 2.0
-    assert poll_before_on_sale(on_sale, now=at + 10) == 2.0  # drawn by now: come and see
-    assert poll_before_on_sale(None) == 2.0
+async def test_further_back_asks_at_half_the_wait_within_a_third_of_the_token_life(
+    room: WaitingRoom, make_config: MakeConfig
+) -> None:
+    _, joined = await queue_of(room, make_config, 121, rate_per_minute=60)
+    assert (joined[120].estimated_wait_s, joined[120].poll_after_s) == (121, 60.5)
+    slow, _ = await queue_of(room, make_config, 121, rate_per_minute=1)
+    far = await room.status(slow, Principal("usr_120"))
+    assert far.estimated_wait_s == 121 * 60
+    assert far.poll_after_s == 100.0  # a third of the default 5-minute admission token
+    short, _ = await queue_of(room, make_config, 121, rate_per_minute=1, token_ttl=30)
+    assert (await room.status(short, Principal("usr_120"))).poll_after_s == 10.0
+    fast, _ = await queue_of(room, make_config, 121, rate_per_minute=60_000)
+    assert (await room.status(fast, Principal("usr_120"))).poll_after_s == 2.0  # never faster
+
+
+async def test_without_a_known_rate_everyone_asks_soon(
+    room: WaitingRoom, make_config: MakeConfig
+) -> None:
+    _, joined = await queue_of(room, make_config, 101, mode=AdmissionMode.AUTO)
+    assert (joined[100].estimated_wait_s, joined[100].poll_after_s) == (None, 2.0)
+
+
+async def test_the_pre_queue_comes_back_just_after_on_sale_spread_over_twenty_seconds(
+    room: WaitingRoom, make_config: MakeConfig
+) -> None:
+    _, entrants = await queue_of(room, make_config, 200, on_sale_in_s=30)
+    assert {e.state for e in entrants} == {PlaceState.PRE_QUEUE}
+    polls = sorted(e.poll_after_s for e in entrants)
+    assert polls[0] >= 28.0  # on-sale,
+    assert polls[-1] <= 51.0  # plus up to 20 s
+    assert polls[-1] - polls[0] > 15.0  # not all in the same second
+    assert max(sum(1 for p in polls if t <= p < t + 1) for t in range(28, 51)) < 30
+    again = await room.status(entrants[7].event_id, Principal("usr_7"))
+    assert again.poll_after_s == pytest.approx(entrants[7].poll_after_s, abs=1.0)  # stable
+    _, (early,) = await queue_of(room, make_config, 1, on_sale_in_s=1_500)
+    assert early.poll_after_s == 120.0  # a check-in at least every two minutes
+
+
+async def test_a_place_is_kept_until_the_next_check_in_is_overdue_by_the_grace_period(
+    room: WaitingRoom, admissions: Admissions, make_config: MakeConfig
+) -> None:
+    """Grace 1 s. The front was told to come back in 2 s, place 101 in 10 s (a third of
+    a 30-s admission token): 3.2 s later, with nobody checking in, the front has lost
+    its place and place 101 has not — it was told not to come back yet."""
+    ev, joined = await queue_of(
+        room, make_config, 101, rate_per_minute=60, token_ttl=30, grace_period=1
+    )
+    assert (joined[0].poll_after_s, joined[100].poll_after_s) == (2.0, 10.0)
+    await asyncio.sleep(3.2)
+    assert await admissions.store.sweep(ev) == 100
+    assert (await room.status(ev, Principal("usr_0"))).state is PlaceState.NOT_IN_QUEUE
+    kept = await room.status(ev, Principal("usr_100"))
+    assert (kept.state, kept.position) == (PlaceState.QUEUED, 1)

@@ -270,7 +270,7 @@ class OnSale:
             if status["state"] == "not_in_queue":
                 return None
             # As the web app does: wait what the server suggests (it spreads the polls).
-            await asyncio.sleep(min(60.0, max(1.0, float(status.get("poll_after_s", 2.0)))))
+            await asyncio.sleep(min(300.0, max(1.0, float(status.get("poll_after_s", 2.0)))))
             r = await self.call("queue_status", "GET", f"{base}/status", token)
             r.raise_for_status()
             status = r.json()

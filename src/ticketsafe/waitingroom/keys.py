@@ -29,7 +29,7 @@ class QueueKeys:
 
     @property
     def seen(self) -> str:
-        return self._k("seen")  # zset user → last heartbeat ms
+        return self._k("seen")  # zset user → place kept until ms (next check-in + grace)
 
     @property
     def admitted(self) -> str:

@@ -25,11 +25,16 @@ COLLECTION = "waitingroom_queues"
 _SCRIPTS = Path(__file__).parent / "scripts"
 
 
-def _script(name: str) -> str:
-    return (_SCRIPTS / "_now.lua").read_text() + (_SCRIPTS / f"{name}.lua").read_text()
+def _script(name: str, *preludes: str) -> str:
+    parts = ["_now", *preludes, name]
+    return "".join((_SCRIPTS / f"{part}.lua").read_text() for part in parts)
 
 
-_SOURCES = {n: _script(n) for n in ("join", "status", "draw", "sweep", "admit", "checkout")}
+_SOURCES = {
+    "join": _script("join", "_poll"),
+    "status": _script("status", "_poll"),
+    **{n: _script(n) for n in ("draw", "sweep", "admit", "checkout")},
+}
 
 
 def _ms(moment: datetime) -> int:
@@ -109,12 +114,27 @@ class QueueRepository:
 
 
 @dataclass(frozen=True)
+class Pacing:
+    """What a waiting browser is told (scripts/_poll.lua): ask again in `poll_after_s`;
+    `estimated_wait_s` is None while no admission rate is known."""
+
+    poll_after_s: float
+    estimated_wait_s: int | None
+
+    @classmethod
+    def of(cls, poll_ms: Any, wait_s: Any) -> Pacing:
+        wait = int(wait_s)
+        return cls(int(poll_ms) / 1000, None if wait < 0 else wait)
+
+
+@dataclass(frozen=True)
 class JoinResult:
     code: int
     where: str
     rank: int
     on_sale_ms: int
     rate_per_minute: float
+    pacing: Pacing
 
 
 @dataclass(frozen=True)
@@ -124,6 +144,7 @@ class StatusResult:
     rate_per_minute: float
     on_sale_ms: int
     token_ttl_ms: int
+    pacing: Pacing
 
 
 class QueueStore:
@@ -194,16 +215,20 @@ class QueueStore:
     ) -> JoinResult:
         k = QueueKeys(event_id)
         keys = [k.cfg, k.pre, k.queue, k.seen, k.admitted, k.seq, k.stats, k.pow_nonce(nonce)]
-        code, where, rank, on_sale, rate = await self._join(
+        code, where, rank, on_sale, rate, poll, wait = await self._join(
             keys=keys, args=[user_id, pseudonym, nonce_ttl_ms]
         )
-        return JoinResult(int(code), _s(where), int(rank), int(on_sale), int(rate) / 1000)
+        return JoinResult(
+            int(code), _s(where), int(rank), int(on_sale), int(rate) / 1000, Pacing.of(poll, wait)
+        )
 
     async def status(self, event_id: str, user_id: str) -> StatusResult:
         k = QueueKeys(event_id)
         keys = [k.cfg, k.pre, k.queue, k.seen, k.admitted, k.stats]
-        code, value, rate, on_sale, ttl = await self._status(keys=keys, args=[user_id])
-        return StatusResult(int(code), _s(value), int(rate) / 1000, int(on_sale), int(ttl))
+        code, value, rate, on_sale, ttl, poll, wait = await self._status(keys=keys, args=[user_id])
+        return StatusResult(
+            int(code), _s(value), int(rate) / 1000, int(on_sale), int(ttl), Pacing.of(poll, wait)
+        )
 
     async def pre_queue(self, event_id: str) -> dict[str, str]:
         raw = await self.redis.hgetall(QueueKeys(event_id).pre)

@@ -38,7 +38,7 @@ from ticketsafe.waitingroom.errors import (
     QueueNotOpen,
 )
 from ticketsafe.waitingroom.proof_of_work import ProofOfWork
-from ticketsafe.waitingroom.repository import QueueRepository, QueueStore, StoredQueue
+from ticketsafe.waitingroom.repository import Pacing, QueueRepository, QueueStore, StoredQueue
 from ticketsafe.waitingroom.schemas import (
     AdmissionMode,
     AdmissionUpdate,
@@ -72,33 +72,6 @@ def _dt(ms: int) -> datetime:
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-# How often a queued browser asks again: at half its estimated wait (so it hears of
-# admission well within the admission token's life), never more often than every 2 s and
-# never rarer than `_MAX_POLL_S` — the heartbeat that keeps the place must come well inside
-# the grace period. Only the very front (`_FRONT` places, who an auto-admitting room may
-# let in any second as shoppers leave) asks every 2 s whatever the estimate. A crowd of
-# 250,000 polling every few seconds is more load than the sale itself; polling at half the
-# remaining wait costs each person a handful of requests (about log2 of the wait) whatever
-# the queue's length — a fixed 2 s for the first thousand places cost each buyer a dozen.
-_MAX_POLL_S = 45.0
-_FRONT = 100
-
-
-def poll_after(rank: int, estimated_wait_s: int | None) -> float:
-    if rank < _FRONT or estimated_wait_s is None:
-        return 2.0
-    return min(_MAX_POLL_S, max(2.0, estimated_wait_s / 2))
-
-
-def poll_before_on_sale(on_sale: datetime | None, now: float | None = None) -> float:
-    """In the pre-queue nothing changes until the draw at on-sale: ask again at half the
-    time left (the first poll after on-sale learns the drawn place)."""
-    if on_sale is None:
-        return 2.0
-    left = on_sale.timestamp() - (time.time() if now is None else now)
-    return min(_MAX_POLL_S, max(2.0, left / 2))
 
 
 class WaitingRoom:
@@ -221,25 +194,27 @@ class WaitingRoom:
         if result.where == "pre":
             return QueueStatus(
                 event_id=event_id, state=PlaceState.PRE_QUEUE, on_sale_at=on_sale,
-                pseudonym=pseudo, poll_after_s=poll_before_on_sale(on_sale),
+                pseudonym=pseudo, poll_after_s=result.pacing.poll_after_s,
             )  # fmt: skip
-        return self._queued(event_id, result.rank, result.rate_per_minute, on_sale)
+        return self._queued(event_id, result.rank, result.rate_per_minute, on_sale, result.pacing)
 
-    def _queued(self, event_id: str, rank: int, rate: float, on_sale: datetime) -> QueueStatus:
-        wait = math.ceil((rank + 1) * 60 / rate) if rate > 0 else None
+    def _queued(
+        self, event_id: str, rank: int, rate: float, on_sale: datetime, pacing: Pacing
+    ) -> QueueStatus:
         return QueueStatus(
             event_id=event_id,
             state=PlaceState.QUEUED,
             position=rank + 1,
             people_ahead=rank,
-            estimated_wait_s=wait,
+            estimated_wait_s=pacing.estimated_wait_s,
             rate_per_minute=rate,
             on_sale_at=on_sale,
-            poll_after_s=poll_after(rank, wait),
+            poll_after_s=pacing.poll_after_s,
         )
 
     async def status(self, event_id: str, principal: Principal) -> QueueStatus:
-        """The caller's place; also the heartbeat that keeps it through the grace period."""
+        """The caller's place; also the check-in that keeps it (until the next one is
+        overdue by the grace period)."""
         user = principal.user_id
         result = await self.store.status(event_id, user)
         if result.code == -1:
@@ -261,7 +236,9 @@ class WaitingRoom:
                 poll_after_s=30.0,
             )
         if result.code == 2:
-            return self._queued(event_id, int(result.value), result.rate_per_minute, on_sale)
+            return self._queued(
+                event_id, int(result.value), result.rate_per_minute, on_sale, result.pacing
+            )
         if result.code == 1:
             return QueueStatus(
                 event_id=event_id,
@@ -269,7 +246,7 @@ class WaitingRoom:
                 rate_per_minute=result.rate_per_minute,
                 on_sale_at=on_sale,
                 pseudonym=result.value,
-                poll_after_s=poll_before_on_sale(on_sale),
+                poll_after_s=result.pacing.poll_after_s,
             )
         return QueueStatus(
             event_id=event_id,

@@ -1,10 +1,9 @@
--- Drop people whose last heartbeat is older than the grace period: they lose their place.
+-- Drop people whose check-in is overdue by more than the grace period (the score in
+-- `seen` is that deadline, see _poll.lua): they lose their place.
 -- KEYS: cfg, pre, q, seen, stats
 -- ARGV: limit
 -- Returns the number of places released.
-local grace = tonumber(redis.call('HGET', KEYS[1], 'grace_ms') or '0')
-if grace <= 0 then return 0 end
-local stale = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now - grace, 'LIMIT', 0, ARGV[1])
+local stale = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', '(' .. now, 'LIMIT', 0, ARGV[1])
 local released = 0
 for _, user in ipairs(stale) do
   released = released + redis.call('ZREM', KEYS[3], user) + redis.call('HDEL', KEYS[2], user)
