@@ -6,7 +6,7 @@ import hashlib
 
 from ticketsafe.bench import invariants
 from ticketsafe.bench.flow import _txid_of, solve
-from ticketsafe.bench.main import kendall_tau
+from ticketsafe.bench.main import discordant_share, kendall_tau
 from ticketsafe.bench.measure import percentile, selling_rate
 from ticketsafe.infra.resources import Resources
 from ticketsafe.payments.brcode import PixCharge
@@ -20,6 +20,17 @@ def test_kendall_tau_extremes_and_ties() -> None:
     one_swap = [(0.0, 0.0), (1.0, 2.0), (2.0, 1.0), (3.0, 3.0)]
     assert kendall_tau(one_swap) == round((5 - 1) / 6, 4)
     assert kendall_tau([(1.0, 1.0)]) is None
+
+
+def test_admissions_in_the_same_tick_are_tied_not_out_of_order() -> None:
+    batches = [(float(i), float(i // 10)) for i in range(50)]  # ten per tick, in order
+    assert discordant_share(batches) == 0.0
+    tau = kendall_tau(batches)
+    assert tau is not None
+    assert tau < 1.0  # τ-b counts the ties against the order
+    one_swap = [(0.0, 0.0), (1.0, 2.0), (2.0, 1.0), (3.0, 3.0)]
+    assert discordant_share(one_swap) == round(1 / 6, 6)
+    assert discordant_share([(1.0, 1.0), (2.0, 1.0), (3.0, 1.0)]) is None  # nothing ordered
 
 
 def test_percentile_nearest_rank() -> None:

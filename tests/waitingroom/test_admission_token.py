@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -24,9 +25,13 @@ async def test_admitted_buyer_gets_a_token_bound_to_account_and_event(
     ev = config.event_id
     assert await room.queue_active(ev)
     await join_direct(room, ev, "usr_a")
+    before = datetime.now(UTC)
     await admissions.tick()
     status = await room.status(ev, Principal("usr_a"))
     assert status.state is PlaceState.ADMITTED
+    assert status.admitted_at is not None
+    assert before - timedelta(seconds=1) <= status.admitted_at <= datetime.now(UTC)
+    assert status.admission_expires_at == status.admitted_at + config.token_ttl
     token = status.admission_token
     assert token is not None
     await room.verify_admission(ev, Principal("usr_a"), token)

@@ -80,7 +80,8 @@ _PRIORITY = {"queue_status": 1, "join": 1, "order_status": 2, "challenge": 3}
 class Outcome:
     joined_at: float | None = None
     join_position: int | None = None
-    admitted_at: float | None = None
+    admitted_at: float | None = None  # when the buyer learned it (their next poll)
+    admitted_by_server_at: float | None = None  # when the waiting room let them in
     tickets: int = 0
     result: str = "unknown"
 
@@ -277,6 +278,10 @@ class OnSale:
             if outcome.join_position is None:
                 outcome.join_position = status.get("position")
         outcome.admitted_at = time.time()
+        if status.get("admitted_at"):
+            outcome.admitted_by_server_at = datetime.fromisoformat(
+                status["admitted_at"]
+            ).timestamp()
         self.recorder.count("admitted")
         return str(status["admission_token"])
 

@@ -93,6 +93,9 @@ class QueueStatus(BaseModel):
     admission_token: str | None = Field(
         default=None, description="Send as X-Admission-Token to hold tickets."
     )
+    admitted_at: datetime | None = Field(
+        default=None, description="When the waiting room let you in (you may learn it later)."
+    )
     admission_expires_at: datetime | None = None
     poll_after_s: float = 2.0
 

@@ -232,6 +232,7 @@ class WaitingRoom:
                 rate_per_minute=result.rate_per_minute,
                 on_sale_at=on_sale,
                 admission_token=self.tokens.issue(event_id, user, expires),
+                admitted_at=_dt(int(result.value)),
                 admission_expires_at=_dt(expires),
                 poll_after_s=30.0,
             )
