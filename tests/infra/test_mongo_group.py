@@ -12,7 +12,7 @@ import pytest
 from pymongo.errors import DuplicateKeyError
 
 from tests.polling import eventually
-from ticketsafe.infra.mongo_group import GroupInsert, group_insert
+from ticketsafe.infra.mongo_group import GroupGet, GroupInsert, group_get, group_insert
 from ticketsafe.infra.resources import Resources
 
 T = TypeVar("T")
@@ -176,3 +176,71 @@ async def test_coalesced_callers_each_get_their_own_duplicates(
     assert isinstance(results[5], DuplicateKeyError)
     ids = {d["_id"] async for d in resources.db["grouped"].find({})}
     assert ids == {"taken", "first", "a", "b", "c", "d", "e", "f"}
+
+
+# -- reads by _id ---------------------------------------------------------------------------
+
+
+class GatedReads:
+    """Counts `GroupGet._read` calls (keys per read) and holds the first one until
+    released, so that later reads arrive while it is in flight."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, *, fail_first: bool = False) -> None:
+        self.sizes: list[int] = []
+        self.gate = asyncio.Event()
+        read = GroupGet._read
+
+        async def gated(reader: GroupGet, group: list[Any]) -> dict[Any, dict[str, Any]]:
+            self.sizes.append(len(group))
+            if len(self.sizes) == 1:
+                await self.gate.wait()
+                if fail_first:
+                    raise RuntimeError("connection lost")
+            return await read(reader, group)
+
+        monkeypatch.setattr(GroupGet, "_read", gated)
+
+
+async def test_reads_arriving_while_one_is_in_flight_share_the_next_and_each_gets_its_own(
+    resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await resources.db["grouped"].insert_many([{"_id": i, "n": i * i} for i in range(10)])
+    reads = GatedReads(monkeypatch)
+    reader = group_get(resources.db, "grouped")
+    assert reader is group_get(resources.db, "grouped")  # one per collection
+    first = asyncio.ensure_future(reader.get(0))
+    await eventually(lambda: reads.sizes == [1])
+    keys = [3, 7, "missing", 3, 9]
+    later = await _each_in_its_own_turn([reader.get(k) for k in keys])
+    assert reads.sizes == [1]  # five turns, all waiting for the read in flight
+    reads.gate.set()
+    assert await asyncio.wait_for(first, 10) == {"_id": 0, "n": 0}
+    got = await asyncio.wait_for(asyncio.gather(*later), 10)
+    assert reads.sizes == [1, 5]
+    assert got == [{"_id": 3, "n": 9}, {"_id": 7, "n": 49}, None, {"_id": 3, "n": 9},
+                   {"_id": 9, "n": 81}]  # fmt: skip
+    assert got[0] is not got[3]  # the same document, a copy each: callers may change theirs
+    # Idle again: a lone read is sent within a few loop iterations and sees the latest write.
+    await resources.db["grouped"].update_one({"_id": 9}, {"$set": {"n": -1}})
+    reads.sizes.clear()
+    lone = asyncio.ensure_future(reader.get(9))
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert reads.sizes == [1]
+    assert await asyncio.wait_for(lone, 10) == {"_id": 9, "n": -1}
+
+
+async def test_a_failing_read_reaches_its_callers_and_the_next_read_goes_out(
+    resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await resources.db["grouped"].insert_many([{"_id": i} for i in range(3)])
+    reads = GatedReads(monkeypatch, fail_first=True)
+    reader = GroupGet(resources.db, "grouped")
+    first, second = asyncio.ensure_future(reader.get(0)), asyncio.ensure_future(reader.get(1))
+    await eventually(lambda: reads.sizes == [2])
+    later = await _each_in_its_own_turn([reader.get(2)])
+    reads.gate.set()
+    results = await asyncio.wait_for(asyncio.gather(first, second, return_exceptions=True), 10)
+    assert all(isinstance(r, RuntimeError) for r in results)
+    assert await asyncio.wait_for(later[0], 10) == {"_id": 2}
+    assert reads.sizes == [2, 1]

@@ -1,17 +1,20 @@
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.polling import eventually
 from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.crypto.keyring import load_keyring
 from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.mail.catcher import MailCatcher
-from ticketsafe.mail.outbox import MailDeliveryFailed, deliver, mail_status, queue_mail
+from ticketsafe.mail.outbox import OUTBOX, MailDeliveryFailed, deliver, mail_status, queue_mail
 from ticketsafe.mail.templates import MailTemplate, resolve_locale
 from ticketsafe.mail.transport import SmtpTransport
 
@@ -35,9 +38,11 @@ def vault(resources: Resources, settings: Settings) -> PiiVault:
     return PiiVault(resources.db, load_keyring(settings))
 
 
-async def _queue(resources: Resources, vault: PiiVault, jobs: JobBuffer) -> str:
+async def _queue(
+    resources: Resources, vault: PiiVault, jobs: JobBuffer, recipient: str = "usr_1"
+) -> str:
     return await queue_mail(
-        resources.db, vault, jobs, recipient_id="usr_1", to="ana@example.com", locale="en",
+        resources.db, vault, jobs, recipient_id=recipient, to="ana@example.com", locale="en",
         template=RECEIPT, params={"n": "42", "name": "Ana"},
     )  # fmt: skip
 
@@ -120,3 +125,44 @@ async def test_refused_recipient_error_carries_no_address(
         controller.stop()
     assert "ana@example.com" not in str(info.value)
     assert info.value.__cause__ is None
+
+
+async def test_concurrent_deliveries_mark_their_outcomes_in_few_writes(
+    resources: Resources, vault: PiiVault, catcher: MailCatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker sends many messages at once: the `sent` / `dropped` marks that come in
+    while one mark write is under way go to MongoDB together in the next (one update per
+    status), and each message ends in its own state."""
+    jobs = JobBuffer()
+    kept = [await _queue(resources, vault, jobs) for _ in range(12)]
+    erased = [await _queue(resources, vault, jobs, recipient="usr_gone") for _ in range(3)]
+    await vault.shred("usr_gone")
+    writes: list[int] = []
+    gate = asyncio.Event()
+    collection_type = type(resources.db[OUTBOX])
+    update_many = collection_type.update_many
+
+    async def gated(self: Any, flt: dict[str, Any], *args: Any, **kw: Any) -> Any:
+        writes.append(len(flt["_id"]["$in"]))
+        await gate.wait()  # the first write is slow: everything else comes in meanwhile
+        return await update_many(self, flt, *args, **kw)
+
+    monkeypatch.setattr(collection_type, "update_many", gated)
+    transport = SmtpTransport(catcher.url, "TicketSafe <no-reply@localhost>")
+    delivering = asyncio.gather(
+        *(deliver(resources.db, vault, transport, m) for m in [*kept, *erased])
+    )
+    await eventually(lambda: len(catcher.messages()) == 12)
+    for _ in range(20):
+        await asyncio.sleep(0.01)
+    gate.set()
+    outcomes = await asyncio.wait_for(delivering, 10)
+    assert outcomes == ["sent"] * 12 + ["dropped"] * 3
+    assert sum(writes) == 15
+    assert len(writes) <= 4  # two flushes (the slow one, then the rest), one write per status
+    assert [await mail_status(resources.db, m) for m in kept] == ["sent"] * 12
+    assert [await mail_status(resources.db, m) for m in erased] == ["dropped"] * 3
+    assert len(catcher.messages()) == 12
+    doc = await resources.db[OUTBOX].find_one({"_id": kept[0]})
+    assert doc is not None
+    assert "sealed" not in doc  # the content is gone once sent

@@ -27,7 +27,7 @@ from pymongo.errors import DuplicateKeyError
 from ticketsafe.identity.errors import PersonErased
 from ticketsafe.infra.crypto import aead
 from ticketsafe.infra.crypto.keyring import KeyRing, Wrapped
-from ticketsafe.infra.mongo_group import group_insert
+from ticketsafe.infra.mongo_group import group_get, group_insert
 from ticketsafe.infra.mongodb import Database, Document
 
 DATA_KEYS = "data_keys"
@@ -161,7 +161,9 @@ class PiiVault:
         return data_key
 
     async def _load_data_key(self, owner_id: str, *, create: bool) -> _DataKey:
-        doc = await self._keys.find_one({"_id": owner_id})
+        # Batched with the other reads of keys under way in this process: a checkout
+        # reads its buyer's key, a worker each recipient's.
+        doc = await group_get(self._db, DATA_KEYS).get(owner_id)
         if doc is None:
             if not create:
                 raise PersonErased()

@@ -1,5 +1,6 @@
-"""Group commit for inserts: documents inserted into one collection go to MongoDB as one
-unordered `insert_many` per write, and a collection has one write under way at a time
+"""Group commit for inserts (and batched reads by `_id`, `GroupGet` at the end):
+documents inserted into one collection go to MongoDB as one unordered `insert_many` per
+write, and a collection has one write under way at a time
 (`MAX_IN_FLIGHT`): what arrives meanwhile, over however many event-loop turns, goes out
 together as soon as it completes (`turn_batch.TurnBatch` coalescing). An insert into an
 idle collection is sent at once.
@@ -124,3 +125,71 @@ class GroupInsert:
 def group_insert(db: Database, collection: str) -> GroupInsert:
     """The process's one group inserter for this database object's `collection`."""
     return per_database(db, f"group_insert:{collection}", lambda: GroupInsert(db, collection))
+
+
+# -- reads by primary key ------------------------------------------------------------------
+
+
+@dataclass
+class _Lookup:
+    key: Any
+    future: asyncio.Future[dict[str, Any] | None]
+
+
+class GroupGet:
+    """Reads by `_id` gathered the same way: the keys asked for while a read is under way
+    go out together as one `find({"_id": {"$in": [...]}})`, one read in flight per
+    collection (an idle collection is read at once). Each caller gets its own document
+    (a copy when several asked for the same one) or None. A read is sent after every
+    write its caller awaited, so it sees them, as a lone `find_one` would; any failure
+    of the batched read reaches each of its callers."""
+
+    def __init__(
+        self,
+        db: Database,
+        collection: str,
+        *,
+        max_keys: int = 500,
+        max_in_flight: int | None = MAX_IN_FLIGHT,
+    ) -> None:
+        self.db = db
+        self.collection = collection
+        self._batch: TurnBatch[_Lookup] = TurnBatch(
+            self._flush, max_weight=max_keys, max_in_flight=max_in_flight
+        )
+
+    async def get(self, key: Any) -> dict[str, Any] | None:
+        lookup = _Lookup(key, asyncio.get_running_loop().create_future())
+        self._batch.submit(lookup)
+        return await lookup.future
+
+    async def _flush(self, group: list[_Lookup]) -> None:
+        try:
+            docs = await self._read(group)
+        except Exception as exc:  # connection lost, or a bug: still answer every caller
+            for lookup in group:
+                if not lookup.future.done():
+                    lookup.future.set_exception(exc)
+            return
+        handed: set[Any] = set()
+        for lookup in group:
+            if lookup.future.done():  # the caller was cancelled
+                continue
+            doc = docs.get(lookup.key)
+            if doc is not None and lookup.key in handed:
+                doc = dict(doc)
+            handed.add(lookup.key)
+            lookup.future.set_result(doc)
+
+    async def _read(self, group: list[_Lookup]) -> dict[Any, dict[str, Any]]:
+        keys = list(dict.fromkeys(lookup.key for lookup in group))
+        collection = self.db[self.collection]
+        if len(keys) == 1:
+            doc = await collection.find_one({"_id": keys[0]})
+            return {} if doc is None else {doc["_id"]: doc}
+        return {doc["_id"]: doc async for doc in collection.find({"_id": {"$in": keys}})}
+
+
+def group_get(db: Database, collection: str) -> GroupGet:
+    """The process's one batched reader by `_id` for this database object's `collection`."""
+    return per_database(db, f"group_get:{collection}", lambda: GroupGet(db, collection))

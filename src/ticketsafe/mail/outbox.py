@@ -13,9 +13,11 @@ Call it inside the request; the job is sent only if the request succeeds (`JobsD
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import aiosmtplib
@@ -24,8 +26,9 @@ from pymongo import ASCENDING
 from ticketsafe.identity.errors import PersonErased
 from ticketsafe.identity.vault import PiiVault, sealed_from_document, sealed_to_document
 from ticketsafe.infra.jobs import JobBuffer
-from ticketsafe.infra.mongo_group import group_insert
-from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.mongo_group import group_get, group_insert
+from ticketsafe.infra.mongodb import Database, per_database
+from ticketsafe.infra.turn_batch import TurnBatch
 from ticketsafe.mail.templates import MailTemplate
 from ticketsafe.mail.transport import OutgoingMail, SmtpTransport
 
@@ -72,7 +75,7 @@ async def queue_mail(
 async def deliver(db: Database, vault: PiiVault, transport: SmtpTransport, mail_id: str) -> str:
     """Send one queued message (idempotent: a sent message is not sent again).
     Returns the final status; raises on a transport failure so the job is retried."""
-    doc = await db[OUTBOX].find_one({"_id": mail_id})
+    doc = await group_get(db, OUTBOX).get(mail_id)
     if doc is None or doc["status"] != "queued":
         return "missing" if doc is None else str(doc["status"])
     try:
@@ -98,11 +101,54 @@ async def mail_status(db: Database, mail_id: str) -> str | None:
     return None if doc is None else str(doc["status"])
 
 
+@dataclass
+class _Mark:
+    mail_id: str
+    status: str
+    done: asyncio.Future[None]
+
+
+class _Marks:
+    """Delivery outcomes (`sent`, `dropped`) written as one `update_many` per status and
+    flush, one flush under way per process (`TurnBatch` coalescing): the worker sends
+    32 messages at once, and on the embedded server each write is a durable commit
+    (30 marks: 51 ms one by one, 7 ms together). A failed flush fails each of its
+    callers, whose jobs are retried: a message marked `sent` meanwhile is not sent
+    again, one not marked may be — at least once, as before."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._batch: TurnBatch[_Mark] = TurnBatch(self._flush, max_weight=500, max_in_flight=1)
+
+    async def mark(self, mail_id: str, status: str) -> None:
+        mark = _Mark(mail_id, status, asyncio.get_running_loop().create_future())
+        self._batch.submit(mark)
+        await mark.done
+
+    async def _flush(self, group: list[_Mark]) -> None:
+        now = datetime.now(UTC)
+        try:
+            for status in sorted({m.status for m in group}):
+                await self._db[OUTBOX].update_many(
+                    {"_id": {"$in": [m.mail_id for m in group if m.status == status]},
+                     "status": "queued"},
+                    {"$set": {"status": status, "finished_at": now}, "$unset": {"sealed": ""}},
+                )  # fmt: skip
+        except Exception as exc:
+            failure: BaseException | None = exc
+        else:
+            failure = None
+        for m in group:
+            if m.done.done():  # the caller was cancelled
+                continue
+            if failure is None:
+                m.done.set_result(None)
+            else:
+                m.done.set_exception(failure)
+
+
 async def _finish(db: Database, mail_id: str, status: str) -> None:
-    await db[OUTBOX].update_one(
-        {"_id": mail_id, "status": "queued"},
-        {"$set": {"status": status, "finished_at": datetime.now(UTC)}, "$unset": {"sealed": ""}},
-    )
+    await per_database(db, "mail_marks", lambda: _Marks(db)).mark(mail_id, status)
 
 
 async def create_outbox_collection(db: Database) -> None:

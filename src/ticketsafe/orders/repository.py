@@ -9,7 +9,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from ticketsafe.infra.migrations import Migration
-from ticketsafe.infra.mongo_group import group_insert
+from ticketsafe.infra.mongo_group import group_get, group_insert
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.orders.models import Order, OrderStatus
 
@@ -33,7 +33,7 @@ async def insert(db: Database, order: Order) -> bool:
 
 
 async def get(db: Database, order_id: str) -> Order | None:
-    doc = await db[ORDERS].find_one({"_id": order_id})
+    doc = await group_get(db, ORDERS).get(order_id)
     return _model(doc) if doc else None
 
 

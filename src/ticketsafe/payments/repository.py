@@ -8,7 +8,7 @@ from typing import Any
 from pymongo import ASCENDING
 
 from ticketsafe.infra.migrations import Migration
-from ticketsafe.infra.mongo_group import group_insert
+from ticketsafe.infra.mongo_group import group_get, group_insert
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.payments.models import Payment, PaymentStatus
 
@@ -26,7 +26,7 @@ async def insert(db: Database, payment: Payment) -> None:
 
 
 async def get(db: Database, payment_id: str) -> Payment | None:
-    doc = await db[PAYMENTS].find_one({"_id": payment_id})
+    doc = await group_get(db, PAYMENTS).get(payment_id)
     return _to_model(doc) if doc else None
 
 
