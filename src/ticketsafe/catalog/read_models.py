@@ -195,6 +195,25 @@ async def _seats(db: Database, event: Event, venue: Venue) -> AsyncIterator[Even
             )
 
 
+PriceLevels = tuple[dict[str, str | None], dict[str, str | None]]
+
+
+async def price_levels_of(db: Database, event_id: str) -> PriceLevels:
+    """seat id → price level id and GA area id → price level id: all that pricing needs of
+    the seat map, without building every seat (`event_layout` of a 50,000-seat map took
+    seconds of a loaded API process). Raises `EventNotFound`."""
+    event = await _event(db, event_id)
+    venue = await _venue(db, event)
+    level_of = {c: p.id for p in event.price_levels for c in p.seat_categories}
+    seats: dict[str, str | None] = {}
+    async for row in venue_repository.iter_rows(db, venue.id, venue.layout_id):
+        for label, _x, _y, category, _accessibility, _blocked in row.seats:
+            seats[seat_id(row.section_id, row.label, label)] = level_of.get(category)
+    level_of_area = {a: p.id for p in event.price_levels for a in p.ga_areas}
+    areas = {s.id: level_of_area.get(s.id) for s in venue.sections if s.kind == "ga"}
+    return seats, areas
+
+
 async def event_layout(db: Database, event_id: str) -> EventLayout:
     """The whole seat map of an event, priced: seats and GA areas. Raises `EventNotFound`."""
     event = await _event(db, event_id)
