@@ -64,8 +64,9 @@ async def test_an_expired_copy_is_served_while_one_read_refreshes_it(
     during = await asyncio.gather(*(book.levels(resources.db, sale.event_id) for _ in range(30)))
     assert all(d == first for d in during)  # nobody waited for the slow read
     assert reads.calls == 2  # the first read, then one refresh for all thirty
+    refresh = book._reads[sale.event_id]
     reads.gate.set()
-    await asyncio.sleep(0.05)
+    await asyncio.wait_for(refresh, 10)
     assert sale.event_id not in book._reads  # refreshed and done
 
 

@@ -26,7 +26,7 @@ from typing import Any
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from ticketsafe.infra.mongodb import Database, per_database
-from ticketsafe.infra.turn_batch import TurnBatch
+from ticketsafe.infra.turn_batch import TurnBatch, fail_waiting
 
 DUPLICATE_KEY = 11000
 
@@ -80,9 +80,7 @@ class GroupInsert:
         try:
             await self._write(group)
         except Exception as exc:  # a bug, not a store error: still answer every caller
-            for p in group:
-                if not p.future.done():
-                    p.future.set_exception(exc)
+            fail_waiting((p.future for p in group), exc)
 
     async def _write(self, group: list[_Pending]) -> None:
         docs = [d for p in group for d in p.docs]
@@ -100,9 +98,7 @@ class GroupInsert:
                     errors = exc.details.get("writeErrors", [])
                     refused = {e["index"]: e.get("code", 0) for e in errors}
         except Exception as exc:  # connection lost: the outcome is unknown for everyone
-            for p in group:
-                if not p.future.done():
-                    p.future.set_exception(exc)
+            fail_waiting((p.future for p in group), exc)
             return
         offset = 0
         for p in group:
@@ -167,9 +163,7 @@ class GroupGet:
         try:
             docs = await self._read(group)
         except Exception as exc:  # connection lost, or a bug: still answer every caller
-            for lookup in group:
-                if not lookup.future.done():
-                    lookup.future.set_exception(exc)
+            fail_waiting((lookup.future for lookup in group), exc)
             return
         handed: set[Any] = set()
         for lookup in group:

@@ -20,10 +20,18 @@ iteration. `max_in_flight=None` (the Redis client) starts every turn's groups at
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+
+
+def fail_waiting(futures: Iterable[asyncio.Future[Any]], error: BaseException) -> None:
+    """Settle a flushed group that failed as a whole: every caller still waiting gets
+    `error` (a cancelled caller's future is already done and is skipped)."""
+    for future in futures:
+        if not future.done():
+            future.set_exception(error)
 
 
 class TurnBatch(Generic[T]):

@@ -28,7 +28,7 @@ from ticketsafe.identity.vault import PiiVault, sealed_from_document, sealed_to_
 from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.mongo_group import group_get, group_insert
 from ticketsafe.infra.mongodb import Database, per_database
-from ticketsafe.infra.turn_batch import TurnBatch
+from ticketsafe.infra.turn_batch import TurnBatch, fail_waiting
 from ticketsafe.mail.templates import MailTemplate
 from ticketsafe.mail.transport import OutgoingMail, SmtpTransport
 
@@ -135,16 +135,11 @@ class _Marks:
                     {"$set": {"status": status, "finished_at": now}, "$unset": {"sealed": ""}},
                 )  # fmt: skip
         except Exception as exc:
-            failure: BaseException | None = exc
-        else:
-            failure = None
+            fail_waiting((m.done for m in group), exc)
+            return
         for m in group:
-            if m.done.done():  # the caller was cancelled
-                continue
-            if failure is None:
+            if not m.done.done():  # else the caller was cancelled
                 m.done.set_result(None)
-            else:
-                m.done.set_exception(failure)
 
 
 async def _finish(db: Database, mail_id: str, status: str) -> None:

@@ -44,7 +44,7 @@ class PriceBook:
     with the copy they have; only the first checkout of an event waits, and every
     checkout arriving meanwhile waits for that same read. (Before, each checkout that
     found the copy expired read the whole map itself: at 50,000 seats, dozens of them at
-    once stalled the whole sale for 15-30 s every half minute.) Price levels changed
+    once stalled the whole sale for 15-30 s, every one to two minutes.) Price levels changed
     during a sale show up within the TTL and one read; the buyer's expected total guards
     them."""
 
