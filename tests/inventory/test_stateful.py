@@ -263,6 +263,10 @@ class InventoryMachine(RuleBasedStateMachine):
         held_ga = sum(1 for u in holder if u.startswith("ga:"))
         sold_ga = sum(1 for u in owner if u.startswith("ga:"))
         assert held_ga + sold_ga + len(free) == CAPACITY
+        # The O(1) counter the waiting room's sold-out pause reads agrees with the states.
+        supply = await self.svc.supply(self.event)
+        free_seats = sum(1 for st in seats.values() if st == "A")
+        assert (supply.available, supply.holds) == (free_seats + len(free), len(holds))
 
 
 def _has_run(free: list[str], n: int) -> bool:

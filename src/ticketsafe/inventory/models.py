@@ -138,6 +138,15 @@ class Availability(BaseModel):
     ga: dict[str, GaAvailability]
 
 
+@dataclass(frozen=True)
+class SupplyCounts:
+    """What is left of an event: units available now, and live holds (whose units come
+    back if they expire or are released)."""
+
+    available: int
+    holds: int
+
+
 class Sale(BaseModel):
     """What `commit_sale` recorded in MongoDB (the system of record)."""
 

@@ -56,6 +56,7 @@ from ticketsafe.inventory.models import (
     InventoryLayout,
     Sale,
     SaleItems,
+    SupplyCounts,
     UnitStatus,
 )
 from ticketsafe.inventory.repository import InventoryRepository, SoldUnit
@@ -281,6 +282,11 @@ class InventoryService:
         }
         ga = {str(a): GaAvailability(capacity=int(c), available=int(f)) for a, c, f in ga_rows}
         return Availability(event_id=event_id, version=version, seats=seats, ga=ga)
+
+    async def supply(self, event_id: str) -> SupplyCounts:
+        """Units available and live holds, in O(1) (the waiting room's sold-out pause)."""
+        r = await self._call(event_id, "supply")
+        return SupplyCounts(available=int(r.values[0]), holds=int(r.values[1]))
 
     # -- sales (called by the orders domain) -----------------------------------------------
 

@@ -9,7 +9,7 @@
 --   exp    zset  hold -> expiry ms (or commit deadline while committing)
 --   buyers hash  buyer -> units held + bought (the per-buyer limit)
 --   meta   hash  ready, v (version), hold_ms, limit, ai:<area> index, cap:<area>,
---                b:<seat> blocked in the layout, areas (JSON list)
+--                b:<seat> blocked in the layout, areas (JSON list), sa (seats available)
 --   rows   hash  section -> JSON rows for best-available
 -- Every change bumps meta.v and publishes one delta on the event channel.
 -- Redis is an accelerator: MongoDB's unique sold-unit ids refuse any second sale even if
@@ -73,6 +73,22 @@ local function state_of(u)
   return redis.call('HGET', SEATS, u)
 end
 
+-- meta.sa counts available seats (GA free units are gafree's size), so "is anything
+-- left?" is O(1) for the waiting room's sold-out pause. `load` sets it by counting; a
+-- state written before the counter existed has none, and `supply` counts it then.
+local function count_free_seats()
+  local free = 0
+  for _, st in ipairs(redis.call('HVALS', SEATS)) do
+    if st == 'A' then free = free + 1 end
+  end
+  redis.call('HSET', META, 'sa', free)
+  return free
+end
+
+local function seats_free_add(d)
+  if redis.call('HEXISTS', META, 'sa') == 1 then redis.call('HINCRBY', META, 'sa', d) end
+end
+
 local function set_unit(u, st)
   touched = true
   if is_ga(u) then
@@ -89,17 +105,24 @@ local function set_unit(u, st)
     end
     return
   end
+  local old = redis.call('HGET', SEATS, u)
   if st == 'A' then
     -- A seat comes free: best-available looks at every section from the start again.
     redis.call('HDEL', META, 'lw')
     if redis.call('HEXISTS', META, 'r:' .. u) == 1 then
       redis.call('HDEL', SEATS, u)  -- removed from the layout while taken
+      if old == 'A' then seats_free_add(-1) end
       delta_seats[u] = 'removed'
       return
     end
     if redis.call('HEXISTS', META, 'b:' .. u) == 1 then st = 'B' end
   end
   redis.call('HSET', SEATS, u, st)
+  if old == 'A' and st ~= 'A' then
+    seats_free_add(-1)
+  elseif old ~= 'A' and st == 'A' then
+    seats_free_add(1)
+  end
   delta_seats[u] = public(st)
 end
 
@@ -327,6 +350,7 @@ if op == 'load' then
   redis.call('DEL', ROWS)
   for field, value in pairs(spec.rows) do redis.call('HSET', ROWS, field, value) end
   redis.call('HDEL', META, 'lw')  -- new segments, maybe seats back: start afresh
+  count_free_seats()
   if reset then
     for b, n in pairs(spec.buyers) do redis.call('HSET', BUYERS, b, n) end
   end
@@ -520,6 +544,12 @@ if op == 'expire' then
   local released, overdue = expire_due(tonumber(ARGV[3]))
   finish()
   return {'OK', released, unpack(overdue)}
+end
+
+if op == 'supply' then
+  -- Units available now (seats + GA) and live holds (whose units may come back).
+  local sa = tonumber(redis.call('HGET', META, 'sa')) or count_free_seats()
+  return {'OK', sa + redis.call('ZCARD', GAFREE), redis.call('ZCARD', EXP)}
 end
 
 if op == 'avail' then
