@@ -12,7 +12,7 @@ from ticketsafe.infra.settings import Settings
 from ticketsafe.inventory import tasks as inventory_tasks
 from ticketsafe.mail import tasks as mail_tasks
 from ticketsafe.mail.transport import SmtpTransport
-from ticketsafe.onsale.service import worker_listeners
+from ticketsafe.onsale.service import supply_probe, worker_listeners
 from ticketsafe.orders import tasks as order_tasks
 from ticketsafe.payments import tasks as payment_tasks
 from ticketsafe.roles.worker import PeriodicTask
@@ -42,7 +42,7 @@ def build_registry(settings: Settings) -> JobRegistry:
 def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
     return [
         *inventory_tasks.periodic_tasks(),
-        *waitingroom.periodic_tasks(),
+        *waitingroom.periodic_tasks(supply_probe),
         *order_tasks.periodic_tasks(load_keyring(settings)),
         *catalog_tasks.periodic_tasks(worker_listeners),
     ]

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
 
 from tests.orders.conftest import ORG, bearer, event, venue
+from tests.waitingroom.conftest import auth, http_join
 from ticketsafe.catalog.tasks import advance_sales_clock
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.infra.jobs import JobContext
 from ticketsafe.infra.resources import Resources
-from ticketsafe.onsale.service import worker_listeners
+from ticketsafe.inventory.service import InventoryService
+from ticketsafe.onsale.service import supply_probe, worker_listeners
+from ticketsafe.waitingroom.admission import Admissions
 
 
 async def _draft(
@@ -73,3 +77,73 @@ async def test_holds_need_admission_while_the_queue_is_active(
     assert forged.status_code == 403
     challenge = await client.post(f"/waitingroom/events/{event_id}/challenge", headers=buyer)
     assert challenge.status_code == 200, challenge.text
+
+
+async def test_the_waiting_room_pauses_while_everything_is_held_and_says_sold_out(
+    app: FastAPI, client: httpx.AsyncClient, resources: Resources
+) -> None:
+    """The admission tick asks the real inventory what is left (`supply_probe`)."""
+    event_id, organizer = await _draft(
+        app, client, waiting_room={"enabled": True, "pow_difficulty": 0}
+    )
+    for status in ("published", "on_sale"):
+        r = await client.post(
+            f"/events/{event_id}/status", json={"status": status}, headers=organizer
+        )
+        assert r.status_code == 200, r.text
+    admission = f"/waitingroom/events/{event_id}/admission"
+    r = await client.patch(admission, json={"mode": "auto", "target_active": 3}, headers=organizer)
+    assert r.status_code == 200, r.text
+    for user in ("usr_1", "usr_2", "usr_3", "usr_4"):
+        assert (await http_join(client, app, event_id, user)).status_code == 200
+    ctx = JobContext(
+        resources.db, resources.redis, resources.queue, resources.settings, resources.http
+    )
+    admissions = Admissions(resources.db, resources.redis, supply_probe(ctx))
+    await admissions.tick()
+
+    async def place(user: str) -> dict[str, Any]:
+        r = await client.get(f"/waitingroom/events/{event_id}/status", headers=auth(app, user))
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    async def hold(user: str, body: dict[str, Any]) -> dict[str, Any]:
+        token = (await place(user))["admission_token"]
+        r = await client.post(
+            f"/events/{event_id}/holds", json=body,
+            headers={**auth(app, user), "x-admission-token": token},
+        )  # fmt: skip
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+    seats = sorted((await client.get(f"/events/{event_id}/availability")).json()["seats"])
+    holds = {
+        "usr_1": await hold("usr_1", {"kind": "ga", "area_id": "pista", "quantity": 10}),
+        "usr_2": await hold("usr_2", {"kind": "ga", "area_id": "pista", "quantity": 10}),
+        "usr_3": await hold("usr_3", {"kind": "seats", "seat_ids": seats}),
+    }
+    # Room for seven more shoppers, but every unit is held: usr_4 stays in line.
+    r = await client.patch(admission, json={"target_active": 10}, headers=organizer)
+    assert r.status_code == 200, r.text
+    await admissions.tick()
+    waiting = await place("usr_4")
+    assert (waiting["state"], waiting["supply"]) == ("queued", "all_held")
+    r = await client.get(f"/waitingroom/events/{event_id}/stats", headers=organizer)
+    assert r.json()["supply"] == "all_held"
+
+    # usr_1 gives the hold back: the line moves.
+    r = await client.delete(
+        f"/events/{event_id}/holds/{holds['usr_1']['hold_id']}", headers=auth(app, "usr_1")
+    )
+    assert r.status_code == 204, r.text
+    await admissions.tick()
+    admitted = await place("usr_4")
+    assert (admitted["state"], admitted["supply"]) == ("admitted", "available")
+
+    # Everything sold, nothing held: sold out.
+    holds["usr_4"] = await hold("usr_4", {"kind": "ga", "area_id": "pista", "quantity": 10})
+    inventory = InventoryService(resources.db, resources.redis)
+    for n, user in enumerate(("usr_2", "usr_3", "usr_4")):
+        await inventory.commit_sale(holds[user]["hold_id"], f"ord_{n}", user)
+    await admissions.tick()
+    assert (await place("usr_4"))["supply"] == "sold_out"

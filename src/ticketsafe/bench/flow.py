@@ -238,7 +238,8 @@ class OnSale:
         try:
             admission = await self._queue(token, outcome)
             if admission is None:
-                outcome.result = "not_admitted"
+                if outcome.result == "unknown":
+                    outcome.result = "not_admitted"
                 return
             await self._shop(token, admission, outcome)
         except (http.HTTPError, KeyError, ValueError) as exc:
@@ -269,6 +270,10 @@ class OnSale:
         self.recorder.count("joined")
         while status["state"] != "admitted":
             if status["state"] == "not_in_queue":
+                return None
+            if status.get("supply") == "sold_out":  # as the web app does: show it, stop
+                outcome.result = "sold_out_in_line"
+                self.recorder.count("sold_out_in_line")
                 return None
             # As the web app does: wait what the server suggests (it spreads the polls).
             await asyncio.sleep(min(300.0, max(1.0, float(status.get("poll_after_s", 2.0)))))

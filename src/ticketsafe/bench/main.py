@@ -154,7 +154,8 @@ def _progress(counters: dict[str, int], started: float) -> None:
     sys.stderr.write(
         f"\r{time.monotonic() - started:6.0f}s joined {c['joined']:>7} admitted "
         f"{c['admitted']:>7} paid {c['orders_paid']:>6} tickets {c['tickets_sold']:>7} "
-        f"sold-out {c['sold_out_answers']:>6} errors {c['client_errors']:>4}"
+        f"sold-out {c['sold_out_answers']:>6} in line {c['sold_out_in_line']:>6} "
+        f"errors {c['client_errors']:>4}"
     )
     sys.stderr.flush()
 
@@ -263,7 +264,7 @@ async def _watch(
                             raise RuntimeError(f"load generator {i} exited ({child.exitcode})")
                 totals: dict[str, int] = dict.fromkeys(
                     ("joined", "admitted", "orders_paid", "tickets_sold", "sold_out_answers",
-                     "client_errors"), 0,
+                     "sold_out_in_line", "client_errors"), 0,
                 )  # fmt: skip
                 for counters in latest.values():
                     for name, n in counters.items():

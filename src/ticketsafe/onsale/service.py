@@ -11,9 +11,11 @@ from ticketsafe.catalog.status_listeners import StatusListener
 from ticketsafe.infra.jobs import JobContext, JobQueue
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.redisdb import RedisClient
+from ticketsafe.inventory.errors import EventNotProvisioned
 from ticketsafe.inventory.models import GaArea, InventoryLayout, ReservedSeat
 from ticketsafe.inventory.service import InventoryService
-from ticketsafe.waitingroom.schemas import AdmissionMode, QueueConfig
+from ticketsafe.waitingroom.admission import SupplyProbe
+from ticketsafe.waitingroom.schemas import AdmissionMode, QueueConfig, Supply
 from ticketsafe.waitingroom.service import WaitingRoom
 
 REFUND_EVENT_JOB = "orders.refund_event"
@@ -40,6 +42,23 @@ def worker_listeners(ctx: JobContext) -> list[StatusListener]:
     assert ctx.settings.auth_secret is not None
     room = WaitingRoom(ctx.db, ctx.redis, ctx.settings.auth_secret.get_secret_value().encode())
     return [status_listener(ctx.db, ctx.redis, ctx.queue, room)]
+
+
+def supply_probe(ctx: JobContext) -> SupplyProbe:
+    """What the waiting room's admission tick asks of an event's inventory: whether
+    anything is left to buy (it pauses admission when not)."""
+    inventory = InventoryService(ctx.db, ctx.redis)
+
+    async def probe(event_id: str) -> Supply:
+        try:
+            counts = await inventory.supply(event_id)
+        except EventNotProvisioned:  # a queue ahead of its inventory: nothing to pause for
+            return Supply.AVAILABLE
+        if counts.available > 0:
+            return Supply.AVAILABLE
+        return Supply.ALL_HELD if counts.holds > 0 else Supply.SOLD_OUT
+
+    return probe
 
 
 async def configure_waiting_room(db: Database, room: WaitingRoom, event_id: str) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 import orjson
 
@@ -16,9 +17,13 @@ from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.waitingroom import fairness
 from ticketsafe.waitingroom.repository import QueueRepository, QueueStore
-from ticketsafe.waitingroom.schemas import QueueState
+from ticketsafe.waitingroom.schemas import QueueState, Supply
 
 log = logging.getLogger("ticketsafe.waitingroom")
+
+# What is left of an event, asked by the admission tick of every drawn queue (the
+# composition root passes the inventory's answer in; the waiting room does not know it).
+SupplyProbe = Callable[[str], Awaitable[Supply]]
 
 
 def _now_ms() -> int:
@@ -26,10 +31,11 @@ def _now_ms() -> int:
 
 
 class Admissions:
-    def __init__(self, db: Database, redis: RedisClient) -> None:
+    def __init__(self, db: Database, redis: RedisClient, supply: SupplyProbe | None = None) -> None:
         self._db = db
         self.repo = QueueRepository(db)
         self.store = QueueStore(redis)
+        self._supply = supply
 
     async def draw(self, event_id: str) -> int | None:
         """Shuffle the pre-queue once on-sale has come; None when not due or already done."""
@@ -67,13 +73,17 @@ class Admissions:
         return placed
 
     async def tick(self, max_batch: int = 5_000) -> dict[str, int]:
-        """One admission round over every live queue: draw if due, sweep, admit."""
+        """One admission round over every live queue: draw if due, sweep, pause or resume
+        by what is left to buy, admit."""
         admitted: dict[str, int] = {}
         for event_id in await self.store.live_events():
             state, on_sale = await self.store.config_fields(event_id, "state", "on_sale_ms")
-            if state == QueueState.PRE.value and on_sale and _now_ms() >= int(on_sale):
-                await self.draw(event_id)
+            due = state == QueueState.PRE.value and on_sale and _now_ms() >= int(on_sale)
+            if due and await self.draw(event_id) is not None:
+                state = QueueState.DRAWN.value
             await self.store.sweep(event_id)
+            if self._supply is not None and state == QueueState.DRAWN.value:
+                await self._follow_supply(event_id, await self._supply(event_id))
             users = await self.store.admit(event_id, max_batch)
             if users:
                 await self.store.publish(
@@ -81,3 +91,10 @@ class Admissions:
                 )
             admitted[event_id] = len(users)
         return admitted
+
+    async def _follow_supply(self, event_id: str, supply: Supply) -> None:
+        if await self.store.set_supply(event_id, supply):
+            log.info("waiting room supply", extra={"event_id": event_id, "supply": supply.value})
+            await self.store.publish(
+                event_id, orjson.dumps({"type": "supply", "supply": supply.value})
+            )

@@ -19,7 +19,7 @@ from redis.typing import EncodableT, FieldT
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.waitingroom.keys import EVENTS_INDEX, QueueKeys
-from ticketsafe.waitingroom.schemas import AdmissionMode, QueueConfig, QueueState
+from ticketsafe.waitingroom.schemas import AdmissionMode, QueueConfig, QueueState, Supply
 
 COLLECTION = "waitingroom_queues"
 _SCRIPTS = Path(__file__).parent / "scripts"
@@ -135,6 +135,7 @@ class JoinResult:
     on_sale_ms: int
     rate_per_minute: float
     pacing: Pacing
+    supply: Supply
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ class StatusResult:
     on_sale_ms: int
     token_ttl_ms: int
     pacing: Pacing
+    supply: Supply
 
 
 class QueueStore:
@@ -198,6 +200,14 @@ class QueueStore:
             QueueKeys(event_id).cfg, mapping={"mode": mode.value, "rate": rate, "target": target}
         )
 
+    async def set_supply(self, event_id: str, supply: Supply) -> bool:
+        """Record what is left (the admission tick is its only writer); True if changed."""
+        key = QueueKeys(event_id).cfg
+        if Supply.of(_s(await self.redis.hget(key, "supply") or b"")) is supply:
+            return False
+        await self.redis.hset(key, "supply", supply.stored)
+        return True
+
     async def close(self, event_id: str, keep_s: int = 86_400) -> None:
         """Closed: no more joins or admissions; the live keys expire after `keep_s`
         (the MongoDB record and the published draw stay)."""
@@ -215,20 +225,24 @@ class QueueStore:
     ) -> JoinResult:
         k = QueueKeys(event_id)
         keys = [k.cfg, k.pre, k.queue, k.seen, k.admitted, k.seq, k.stats, k.pow_nonce(nonce)]
-        code, where, rank, on_sale, rate, poll, wait = await self._join(
+        code, where, rank, on_sale, rate, poll, wait, supply = await self._join(
             keys=keys, args=[user_id, pseudonym, nonce_ttl_ms]
         )
         return JoinResult(
-            int(code), _s(where), int(rank), int(on_sale), int(rate) / 1000, Pacing.of(poll, wait)
-        )
+            int(code), _s(where), int(rank), int(on_sale), int(rate) / 1000,
+            Pacing.of(poll, wait), Supply.of(_s(supply)),
+        )  # fmt: skip
 
     async def status(self, event_id: str, user_id: str) -> StatusResult:
         k = QueueKeys(event_id)
         keys = [k.cfg, k.pre, k.queue, k.seen, k.admitted, k.stats]
-        code, value, rate, on_sale, ttl, poll, wait = await self._status(keys=keys, args=[user_id])
-        return StatusResult(
-            int(code), _s(value), int(rate) / 1000, int(on_sale), int(ttl), Pacing.of(poll, wait)
+        code, value, rate, on_sale, ttl, poll, wait, supply = await self._status(
+            keys=keys, args=[user_id]
         )
+        return StatusResult(
+            int(code), _s(value), int(rate) / 1000, int(on_sale), int(ttl),
+            Pacing.of(poll, wait), Supply.of(_s(supply)),
+        )  # fmt: skip
 
     async def pre_queue(self, event_id: str) -> dict[str, str]:
         raw = await self.redis.hgetall(QueueKeys(event_id).pre)

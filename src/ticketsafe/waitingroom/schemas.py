@@ -21,6 +21,27 @@ class QueueState(StrEnum):
     CLOSED = "closed"
 
 
+class Supply(StrEnum):
+    """What is left to buy, as the admission tick last saw the event's inventory."""
+
+    AVAILABLE = "available"
+    # Every unit is held or sold: admission pauses; held units come back if their holds
+    # expire or are released, and the line moves again.
+    ALL_HELD = "all_held"
+    # Every unit is sold: admission pauses; a refund or an unpaid order's release would
+    # reopen it, but nothing else will.
+    SOLD_OUT = "sold_out"
+
+    @classmethod
+    def of(cls, stored: str | None) -> Supply:
+        """From the queue's `supply` field (absent or empty: available)."""
+        return cls(stored) if stored else cls.AVAILABLE
+
+    @property
+    def stored(self) -> str:
+        return "" if self is Supply.AVAILABLE else self.value
+
+
 class QueueConfig(BaseModel):
     """Per-event queue settings; `configure_queue` is idempotent on `event_id`."""
 
@@ -97,6 +118,10 @@ class QueueStatus(BaseModel):
         default=None, description="When the waiting room let you in (you may learn it later)."
     )
     admission_expires_at: datetime | None = None
+    supply: Supply = Field(
+        default=Supply.AVAILABLE,
+        description="all_held / sold_out: nothing left to buy now, admission is paused.",
+    )
     poll_after_s: float = 2.0
 
 
@@ -126,3 +151,4 @@ class QueueStats(BaseModel):
     target_active: int
     completions_last_minute: int
     estimated_time_to_clear_s: int | None
+    supply: Supply = Supply.AVAILABLE

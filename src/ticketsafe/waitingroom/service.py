@@ -50,6 +50,7 @@ from ticketsafe.waitingroom.schemas import (
     QueueState,
     QueueStats,
     QueueStatus,
+    Supply,
 )
 
 log = logging.getLogger("ticketsafe.waitingroom")
@@ -196,10 +197,20 @@ class WaitingRoom:
                 event_id=event_id, state=PlaceState.PRE_QUEUE, on_sale_at=on_sale,
                 pseudonym=pseudo, poll_after_s=result.pacing.poll_after_s,
             )  # fmt: skip
-        return self._queued(event_id, result.rank, result.rate_per_minute, on_sale, result.pacing)
+        return self._queued(
+            event_id, result.rank, result.rate_per_minute, on_sale,
+            pacing=result.pacing, supply=result.supply,
+        )  # fmt: skip
 
     def _queued(
-        self, event_id: str, rank: int, rate: float, on_sale: datetime, pacing: Pacing
+        self,
+        event_id: str,
+        rank: int,
+        rate: float,
+        on_sale: datetime,
+        *,
+        pacing: Pacing,
+        supply: Supply,
     ) -> QueueStatus:
         return QueueStatus(
             event_id=event_id,
@@ -209,6 +220,7 @@ class WaitingRoom:
             estimated_wait_s=pacing.estimated_wait_s,
             rate_per_minute=rate,
             on_sale_at=on_sale,
+            supply=supply,
             poll_after_s=pacing.poll_after_s,
         )
 
@@ -234,11 +246,17 @@ class WaitingRoom:
                 admission_token=self.tokens.issue(event_id, user, expires),
                 admitted_at=_dt(int(result.value)),
                 admission_expires_at=_dt(expires),
+                supply=result.supply,
                 poll_after_s=30.0,
             )
         if result.code == 2:
             return self._queued(
-                event_id, int(result.value), result.rate_per_minute, on_sale, result.pacing
+                event_id,
+                int(result.value),
+                result.rate_per_minute,
+                on_sale,
+                pacing=result.pacing,
+                supply=result.supply,
             )
         if result.code == 1:
             return QueueStatus(
@@ -247,6 +265,7 @@ class WaitingRoom:
                 rate_per_minute=result.rate_per_minute,
                 on_sale_at=on_sale,
                 pseudonym=result.value,
+                supply=result.supply,
                 poll_after_s=result.pacing.poll_after_s,
             )
         return QueueStatus(
@@ -254,6 +273,7 @@ class WaitingRoom:
             state=PlaceState.NOT_IN_QUEUE,
             rate_per_minute=result.rate_per_minute,
             on_sale_at=on_sale,
+            supply=result.supply,
         )
 
     async def public_draw(self, event_id: str) -> DrawOut:
@@ -332,8 +352,8 @@ class WaitingRoom:
     async def _stats(self, stored: StoredQueue) -> QueueStats:
         event_id = stored.config.event_id
         c = await self.store.counters(event_id)
-        mode_s, rate_s, target_s = await self.store.config_fields(
-            event_id, "mode", "rate", "target"
+        mode_s, rate_s, target_s, supply = await self.store.config_fields(
+            event_id, "mode", "rate", "target", "supply"
         )
         mode = AdmissionMode(mode_s or stored.config.mode.value)
         rate = float(rate_s or 0) if mode is AdmissionMode.FIXED else float(c["measured_rate"])
@@ -353,6 +373,7 @@ class WaitingRoom:
             target_active=int(target_s or stored.config.target_active),
             completions_last_minute=c["completions_last_minute"],
             estimated_time_to_clear_s=clear,
+            supply=Supply.of(supply),
         )
 
     async def update_admission(

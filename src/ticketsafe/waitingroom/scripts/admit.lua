@@ -1,11 +1,14 @@
 -- One admission step, atomically: whoever runs it, and however often, each queued person
 -- is popped exactly once and strictly from the head (ZPOPMIN), so no one is admitted
 -- twice and no one is skipped. The budget comes from Redis's clock, so two ticks in the
--- same instant share one budget instead of doubling it.
+-- same instant share one budget instead of doubling it. Nobody is admitted while the
+-- event has nothing left (cfg.supply set: every unit held or sold); the fixed-rate
+-- budget does not build up meanwhile.
 -- KEYS: cfg, q, seen, adm, active, stats, done
 -- ARGV: max_batch
 -- Returns the admitted user ids.
-local cfg = redis.call('HMGET', KEYS[1], 'state', 'on_sale_ms', 'mode', 'rate', 'target', 'window_ms')
+local cfg = redis.call(
+  'HMGET', KEYS[1], 'state', 'on_sale_ms', 'mode', 'rate', 'target', 'window_ms', 'supply')
 if cfg[1] ~= 'drawn' or now < tonumber(cfg[2]) then return {} end
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
 redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', now - 60000)
@@ -24,6 +27,7 @@ else
 end
 local max_batch = tonumber(ARGV[1])
 if n > max_batch then n = max_batch end
+if cfg[7] and cfg[7] ~= '' then n, credit = 0, 0 end
 local admitted = {}
 if n > 0 then
   local popped = redis.call('ZPOPMIN', KEYS[2], n)

@@ -1,13 +1,14 @@
 -- Join the queue: the whole join path in one atomic call.
 -- KEYS: cfg, pre, q, seen, adm, seq, stats, pow_nonce
 -- ARGV: user_id, pseudonym, pow_ttl_ms
--- Returns {code, where, rank, on_sale_ms, rate_x1000, poll_ms, wait_s}: code 1 = already
+-- Returns {code, where, rank, on_sale_ms, rate_x1000, poll_ms, wait_s, supply}: code 1 = already
 -- had a place (idempotent), 2 = new place, -1 no queue, -2 not open yet, -3 closed, -4
 -- challenge already used. where: 'pre' (pre-queue, drawn at on-sale), 'q' (rank
--- 0-based), 'adm' (admitted). poll_ms / wait_s: see _poll.lua (wait_s -1: unknown).
-local cfg = redis.call(
-  'HMGET', KEYS[1], 'state', 'opens_ms', 'on_sale_ms', 'mode', 'rate', 'token_ttl_ms', 'grace_ms')
-if not cfg[1] then return {-1, '', 0, 0, 0, 0, -1} end
+-- 0-based), 'adm' (admitted). poll_ms / wait_s / supply: see _poll.lua and status.lua.
+local cfg = redis.call('HMGET', KEYS[1],
+  'state', 'opens_ms', 'on_sale_ms', 'mode', 'rate', 'token_ttl_ms', 'grace_ms', 'supply')
+if not cfg[1] then return {-1, '', 0, 0, 0, 0, -1, ''} end
+local supply = cfg[8] or ''
 local user = ARGV[1]
 local rate = tonumber(cfg[5])
 if cfg[4] == 'auto' then rate = tonumber(redis.call('HGET', KEYS[7], 'measured_rate') or '0') end
@@ -16,12 +17,12 @@ local grace = tonumber(cfg[7] or '0')
 local function reply(code, where, rank)
   local poll, wait = 0, -1
   if where == 'q' then
-    poll, wait = queued_poll(rank, rate, tonumber(cfg[6]))
+    poll, wait = queued_poll(rank, rate, tonumber(cfg[6]), supply)
   elseif where == 'pre' then
     poll = pre_queue_poll(tonumber(cfg[3]), user)
   end
   if poll > 0 then keep_place(KEYS[4], user, poll, grace) end
-  return {code, where, rank, cfg[3], math.floor(rate * 1000), poll, wait}
+  return {code, where, rank, cfg[3], math.floor(rate * 1000), poll, wait, supply}
 end
 if cfg[1] == 'closed' then return reply(-3, '', 0) end
 if now < tonumber(cfg[2]) then return reply(-2, '', 0) end
