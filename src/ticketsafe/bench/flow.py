@@ -82,6 +82,7 @@ class Outcome:
     join_position: int | None = None
     admitted_at: float | None = None  # when the buyer learned it (their next poll)
     admitted_by_server_at: float | None = None  # when the waiting room let them in
+    pseudonym: str | None = None  # a pre-queue entrant's entry in the published draw
     tickets: int = 0
     result: str = "unknown"
 
@@ -101,6 +102,7 @@ class OnSale:
     event_id: str = ""
     on_sale_at: float = 0.0
     outcomes: list[Outcome] = field(default_factory=list)
+    draw_order: list[str] = field(default_factory=list)  # the published draw, after the sale
 
     async def call(self, step: str, method: str, url: str, token: str, **kw: Any) -> http.Response:
         headers = {"authorization": f"Bearer {token}", **kw.pop("headers", {})}
@@ -267,6 +269,7 @@ class OnSale:
         status = r.json()
         outcome.joined_at = time.time()
         outcome.join_position = status.get("position")
+        outcome.pseudonym = status.get("pseudonym")
         self.recorder.count("joined")
         while status["state"] != "admitted":
             if status["state"] == "not_in_queue":
@@ -383,6 +386,12 @@ class OnSale:
             if r.json()["status"] in ("paid", "expired", "cancelled"):
                 return dict(r.json())
         return None
+
+    async def published_draw(self) -> list[str]:
+        """The pre-queue's drawn order (pseudonyms), as anyone can fetch it after on-sale."""
+        r = await self.client.get(f"/waitingroom/events/{self.event_id}/draw")
+        r.raise_for_status()
+        return list(r.json()["order"])
 
     async def sample_queue(self, stop: asyncio.Event) -> None:
         token = self.token_for("usr_organizer", organizer_of=ORG)

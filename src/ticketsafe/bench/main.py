@@ -334,7 +334,10 @@ async def _sale(
     watched = await _watch(deployment, sale, children, out, faults=faults)
     for child in children:
         await asyncio.to_thread(child.join, 30)
-    return watched, await _check(deployment, sale.event_id, sale.preset)
+    checked = await _check(deployment, sale.event_id, sale.preset)
+    async with http.Client(deployment.port, max_connections=1) as client:
+        sale.draw_order = await dataclasses.replace(sale, client=client).published_draw()
+    return watched, checked
 
 
 async def _check(deployment: Deployment, event_id: str, preset: Preset) -> dict[str, Any]:
@@ -380,6 +383,10 @@ def _report(
              if o.joined_at and o.admitted_at]  # fmt: skip
     lags = [o.admitted_at - o.admitted_by_server_at for o in sale.outcomes
             if o.admitted_at and o.admitted_by_server_at]  # fmt: skip
+    # The pre-queue's fairness: admitted in the order the published draw put them in.
+    drawn = {p: i for i, p in enumerate(sale.draw_order)}
+    by_draw = [(float(drawn[o.pseudonym]), o.admitted_by_server_at) for o in sale.outcomes
+               if o.pseudonym in drawn and o.admitted_by_server_at]  # fmt: skip
     results: dict[str, int] = {}
     for o in sale.outcomes:
         results[o.result] = results.get(o.result, 0) + 1
@@ -401,6 +408,8 @@ def _report(
         "queue_wait_p95_s": round(percentile(waits, 95), 2),
         "fairness_kendall_tau": kendall_tau([(j, a) for j, a in seen if j and a]),
         "admitted_out_of_join_order": discordant_share([(j, a) for j, a in admitted if j and a]),
+        "admitted_out_of_draw_order": discordant_share(by_draw),
+        "admitted_from_pre_queue": len(by_draw),
         "admission_noticed_after_p50_s": round(percentile(lags, 50), 2),
         "admission_noticed_after_p95_s": round(percentile(lags, 95), 2),
         "outcomes": results,
