@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -8,11 +9,12 @@ import pytest
 from fastapi import FastAPI
 
 from ticketsafe.identity.principal import Principal
+from ticketsafe.infra.resources import Resources
 from ticketsafe.waitingroom.admission import Admissions
 from ticketsafe.waitingroom.admission_token import AdmissionTokenCodec
 from ticketsafe.waitingroom.errors import AdmissionInvalid, AdmissionRequired
 from ticketsafe.waitingroom.schemas import PlaceState
-from ticketsafe.waitingroom.service import WaitingRoom
+from ticketsafe.waitingroom.service import GATE_TTL_S, WaitingRoom
 
 from .conftest import MakeConfig, auth, http_join, join_direct
 
@@ -69,6 +71,20 @@ async def test_no_queue_means_no_token_needed_and_closing_ends_it(
     assert await room.queue_active(open_now.event_id)
     await room.close_queue(open_now.event_id, Principal("usr_org", org_ids=("org_1",)))
     assert not await room.queue_active(open_now.event_id)
+
+
+async def test_another_instance_closing_the_queue_is_seen_within_the_gate_ttl(
+    room: WaitingRoom, resources: Resources, make_config: MakeConfig
+) -> None:
+    config = make_config()
+    await room.configure_queue(config)
+    assert await room.queue_active(config.event_id)  # read once, then trusted a while
+    other = WaitingRoom.from_resources(resources)  # another api instance
+    await other.close_queue(config.event_id, Principal("usr_org", org_ids=("org_1",)))
+    assert not await other.queue_active(config.event_id)  # its own close: at once
+    assert await room.queue_active(config.event_id)
+    await asyncio.sleep(GATE_TTL_S + 0.05)
+    assert not await room.queue_active(config.event_id)
 
 
 async def test_http_status_carries_token_and_forbidden_error_shape(

@@ -58,6 +58,11 @@ log = logging.getLogger("ticketsafe.waitingroom")
 # Challenges are the rate-limited resource: a join needs a fresh one, so limiting their
 # issue per IP and per account limits joins without a second script on the join path.
 NO_QUEUE_TTL_S = 5.0
+# How long a process trusts what it read of a live queue's gate (state, pre-queue
+# opening) before reading it again: a hold then costs one Redis round trip (the hold
+# itself), not two. Another instance closing the queue is seen within this; this
+# instance's own close or reconfiguration at once.
+GATE_TTL_S = 1.0
 CHALLENGE_RATE_PER_IP = Rate(count=120, period_s=60, burst=30)
 CHALLENGE_RATE_PER_ACCOUNT = Rate(count=12, period_s=60, burst=4)
 
@@ -97,6 +102,8 @@ class WaitingRoom:
         # Events known to have no waiting room, until a monotonic deadline: spares the
         # hold hot path a MongoDB read per request (see `queue_active`).
         self._no_queue_until: dict[str, float] = {}
+        # event id -> (read until, closed, pre-queue opens ms) of a live queue.
+        self._gates: dict[str, tuple[float, bool, int]] = {}
 
     @classmethod
     def from_resources(cls, resources: Resources) -> WaitingRoom:
@@ -119,6 +126,7 @@ class WaitingRoom:
         """Create or update an event's queue; idempotent. The seed (and so the published
         commitment) is fixed at creation; on-sale time cannot move once drawn."""
         self._no_queue_until.pop(config.event_id, None)
+        self._gates.pop(config.event_id, None)
         existing = await self.repo.get(config.event_id)
         if existing is not None and existing.state is not QueueState.PRE:
             if existing.config.on_sale_at != config.on_sale_at:
@@ -297,8 +305,12 @@ class WaitingRoom:
     async def queue_active(self, event_id: str) -> bool:
         """True while holds for this event need an admission token: the event has a
         waiting room, its pre-queue has opened, and the organizer has not closed it."""
-        if self._no_queue_until.get(event_id, 0.0) > time.monotonic():
+        now = time.monotonic()
+        if self._no_queue_until.get(event_id, 0.0) > now:
             return False
+        gate = self._gates.get(event_id)
+        if gate is not None and gate[0] > now:
+            return not gate[1] and _now_ms() >= gate[2]
         state, opens = await self.store.config_fields(event_id, "state", "opens_ms")
         if state is None:
             stored = await self.repo.get(event_id)
@@ -311,7 +323,13 @@ class WaitingRoom:
                 return False
             await self.store.prime(stored)
             state, opens = await self.store.config_fields(event_id, "state", "opens_ms")
-        return state != QueueState.CLOSED.value and opens is not None and _now_ms() >= int(opens)
+        if opens is None:
+            return False
+        if len(self._gates) > 10_000:
+            self._gates.clear()
+        closed = state == QueueState.CLOSED.value
+        self._gates[event_id] = (now + GATE_TTL_S, closed, int(opens))
+        return not closed and _now_ms() >= int(opens)
 
     async def verify_admission(
         self, event_id: str, principal: Principal, token: str | None
@@ -401,6 +419,7 @@ class WaitingRoom:
         await self._owned(event_id, principal)
         await self.repo.mark_closed(event_id)
         await self.store.close(event_id)
+        self._gates.pop(event_id, None)
         await audit.record(
             self._db,
             actor=principal.user_id,
