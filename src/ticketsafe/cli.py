@@ -144,6 +144,10 @@ def bench(  # noqa: PLR0917 - a Typer command: its options are its parameters
     api_processes: Annotated[
         int, typer.Option(min=1, help="`ticketsafe api` processes sharing the port.")
     ] = 1,
+    target_active: Annotated[
+        int | None,
+        typer.Option(min=1, help="Admit by completions keeping this many shoppers active."),
+    ] = None,
 ) -> None:
     """The flash-sale benchmark: a real deployment, simulated buyers, a report."""
     from pathlib import Path  # noqa: PLC0415
@@ -162,6 +166,7 @@ def bench(  # noqa: PLR0917 - a Typer command: its options are its parameters
             results_md=Path(results) if results else None,
             loaders=loaders,
             api_processes=api_processes,
+            target_active=target_active,
         )
     )
 

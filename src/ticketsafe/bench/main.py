@@ -394,6 +394,7 @@ def _report(
     return {
         "preset": preset.name + ("+faults" if faults else ""),
         "buyers": preset.buyers,
+        "target_active": preset.target_active,
         "capacity": {"seats": preset.seats, "ga": preset.ga},
         "wall_s": round(wall, 1),
         "tickets_sold": c["tickets_sold"],
@@ -431,9 +432,11 @@ def _on_sale(recorder: Recorder) -> dict[str, float]:
 
 def main(
     preset_name: str, out_dir: Path, *, faults: bool, results_md: Path | None,
-    loaders: int = 2, api_processes: int = 1,
+    loaders: int = 2, api_processes: int = 1, target_active: int | None = None,
 ) -> int:  # fmt: skip
     preset = PRESETS[preset_name]
+    if target_active is not None:
+        preset = dataclasses.replace(preset, target_active=target_active)
     result, recorder = run(
         preset, faults=faults, loaders=max(1, loaders), api_processes=max(1, api_processes)
     )
