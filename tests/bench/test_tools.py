@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from ticketsafe.bench import invariants
+from ticketsafe.bench import invariants, report
 from ticketsafe.bench.flow import _txid_of, solve
 from ticketsafe.bench.main import discordant_share, kendall_tau
 from ticketsafe.bench.measure import percentile, selling_rate
@@ -112,3 +112,15 @@ async def test_invariant_checker_is_quiet_on_a_clean_sale(resources: Resources) 
     await db["payments"].insert_one({"_id": "p1", "order_id": "o1", "status": "captured"})
     found = await invariants.check(db, "evt_1", {"pista": 1})
     assert (found["oversold"], found["double_sold"], found["lost_orders"]) == (0, 0, 0)
+
+
+def test_results_row_falls_back_to_the_draw_order_when_no_late_joiner_was_admitted() -> None:
+    base = {
+        "preset": "large", "buyers": 10, "tickets_sold": 4, "tickets_per_s": 1.0,
+        "http_req_per_s": 9.0, "trivial": {"req_per_s": 100.0}, "latency": {},
+        "queue_wait_p50_s": 1.0, "invariants": {"oversold": 0, "double_sold": 0, "lost_orders": 0},
+        "on_sale": {"tickets_per_s": 2.0, "seconds": 2.0}, "admitted_out_of_draw_order": 0.0,
+    }  # fmt: skip
+    assert "| 0.97 |" in report.results_row({**base, "fairness_kendall_tau": 0.97})
+    row = report.results_row({**base, "fairness_kendall_tau": None})
+    assert "| draw: 0.0 out of order |" in row

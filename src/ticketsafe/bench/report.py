@@ -31,9 +31,19 @@ def results_row(report: dict[str, Any]) -> str:
         f"| {report['trivial']['req_per_s']} | {steps.get('hold', {}).get('p99_ms', '-')} "
         f"| {steps.get('checkout', {}).get('p99_ms', '-')} "
         f"| {report['queue_wait_p50_s']} | {inv['oversold']} | {inv['double_sold']} "
-        f"| {inv['lost_orders']} | {report['fairness_kendall_tau']} "
+        f"| {inv['lost_orders']} | {_fairness(report)} "
         f"| {report['on_sale']['tickets_per_s']} ({report['on_sale']['seconds']}) |\n"
     )
+
+
+def _fairness(report: dict[str, Any]) -> str:
+    """τ for people who joined after on-sale; when none of them was admitted (the sale
+    ended first), the share of pre-queue pairs admitted against the published draw."""
+    tau = report.get("fairness_kendall_tau")
+    if tau is not None:
+        return str(tau)
+    drawn = report.get("admitted_out_of_draw_order")
+    return "-" if drawn is None else f"draw: {drawn} out of order"
 
 
 def append_results(path: Path, report: dict[str, Any]) -> None:
