@@ -9,7 +9,7 @@ from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.infra.resources import Resources
 from ticketsafe.waitingroom.admission import Admissions
 from ticketsafe.waitingroom.keys import QueueKeys
-from ticketsafe.waitingroom.schemas import AdmissionMode, PlaceState, Supply
+from ticketsafe.waitingroom.schemas import AdmissionMode, PlaceState, Stock, Supply
 from ticketsafe.waitingroom.service import WaitingRoom
 
 from .conftest import MakeConfig, join_direct
@@ -17,16 +17,21 @@ from .conftest import MakeConfig, join_direct
 ORGANIZER = Principal("usr_org", frozenset({Role.ORGANIZER}), ("org_1",))
 
 
+PLENTY = Stock(available=1_000, holds=0)
+ALL_HELD = Stock(available=0, holds=3)
+SOLD_OUT = Stock(available=0, holds=0)
+
+
 class Shelf:
     """What the inventory would answer, set by the test."""
 
     def __init__(self) -> None:
-        self.supply = Supply.AVAILABLE
+        self.stock: Stock | None = PLENTY
         self.asked: list[str] = []
 
-    async def __call__(self, event_id: str) -> Supply:
+    async def __call__(self, event_id: str) -> Stock | None:
         self.asked.append(event_id)
-        return self.supply
+        return self.stock
 
 
 async def test_nothing_left_pauses_admission_and_tells_the_line(
@@ -44,7 +49,7 @@ async def test_nothing_left_pauses_admission_and_tells_the_line(
     assert (await room.stats(ev, ORGANIZER)).admitted == 2
 
     # Every unit held: nobody else gets in although two shoppers' places came free.
-    shelf.supply = Supply.ALL_HELD
+    shelf.stock = ALL_HELD
     await room.record_shopper_left(ev, "usr_0")
     await room.record_checkout_completed(ev, "usr_1")
     await admissions.tick()
@@ -52,21 +57,21 @@ async def test_nothing_left_pauses_admission_and_tells_the_line(
     assert (stats.admitted, stats.supply) == (2, Supply.ALL_HELD)
     front = await room.status(ev, Principal("usr_2"))
     assert (front.state, front.supply) == (PlaceState.QUEUED, Supply.ALL_HELD)
-    # The front keeps asking every 2 s (a hold may expire), the rest at the longest
-    # interval (a third of the 5-minute admission token); no wait can be estimated.
+    # People keep asking at the pace the line last moved (the front every 2 s, far back
+    # at most a third of the 5-minute admission token), without a wait estimate.
     assert (front.poll_after_s, front.estimated_wait_s) == (2.0, None)
     back = await room.status(ev, Principal("usr_104"))
     assert (back.poll_after_s, back.estimated_wait_s) == (100.0, None)
 
     # A hold expired: the line moves again.
-    shelf.supply = Supply.AVAILABLE
+    shelf.stock = PLENTY
     await admissions.tick()
     stats = await room.stats(ev, ORGANIZER)
     assert (stats.admitted, stats.supply) == (4, Supply.AVAILABLE)
     assert (await room.status(ev, Principal("usr_2"))).state is PlaceState.ADMITTED
 
     # Sold out: everyone still in line hears it and asks rarely; nobody is admitted.
-    shelf.supply = Supply.SOLD_OUT
+    shelf.stock = SOLD_OUT
     await room.record_checkout_completed(ev, "usr_2")
     await admissions.tick()
     assert (await room.stats(ev, ORGANIZER)).admitted == 4
@@ -89,14 +94,45 @@ async def test_a_paused_fixed_rate_does_not_save_up_admissions(
     ev = config.event_id
     for i in range(20):
         await join_direct(room, ev, f"usr_{i}")
-    shelf.supply = Supply.ALL_HELD
+    shelf.stock = ALL_HELD
     await admissions.tick()
     await resources.redis.hset(QueueKeys(ev).stats, "last_tick", 0)  # "long" paused
     await admissions.tick()
     assert (await room.stats(ev, ORGANIZER)).admitted == 0
-    shelf.supply = Supply.AVAILABLE
+    shelf.stock = PLENTY
     await admissions.tick()
     assert (await room.stats(ev, ORGANIZER)).admitted <= 1
+
+
+async def test_never_more_people_in_one_step_than_units_left(
+    room: WaitingRoom, resources: Resources, make_config: MakeConfig
+) -> None:
+    shelf = Shelf()
+    admissions = Admissions(resources.db, resources.redis, shelf)
+    config = make_config()  # a fixed 60,000 a minute: the whole line at once otherwise
+    await room.configure_queue(config)
+    ev = config.event_id
+    for i in range(30):
+        await join_direct(room, ev, f"usr_{i}")
+    shelf.stock = Stock(available=2, holds=9)  # two seats came back
+    await admissions.tick()
+    assert (await room.stats(ev, ORGANIZER)).admitted == 2
+    shelf.stock = None  # no inventory to ask (yet): admission is not held back
+    await admissions.tick()
+    assert (await room.stats(ev, ORGANIZER)).admitted == 30
+
+
+async def test_a_queue_without_inventory_is_not_paused(
+    room: WaitingRoom, resources: Resources, make_config: MakeConfig
+) -> None:
+    shelf = Shelf()
+    shelf.stock = None
+    config = make_config()
+    await room.configure_queue(config)
+    await join_direct(room, config.event_id, "usr_1")
+    await Admissions(resources.db, resources.redis, shelf).tick()
+    assert (await room.stats(config.event_id, ORGANIZER)).supply is Supply.AVAILABLE
+    assert (await room.status(config.event_id, Principal("usr_1"))).state is PlaceState.ADMITTED
 
 
 @pytest.mark.parametrize("stored", [None, "", "all_held", "sold_out"])

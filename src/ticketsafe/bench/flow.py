@@ -76,6 +76,9 @@ _QUEUE_STEPS = frozenset({"challenge", "join", "queue_status"})
 _PRIORITY = {"queue_status": 1, "join": 1, "order_status": 2, "challenge": 3}
 
 
+_SUPPLY_LEVEL = {"available": 0, "all_held": 1, "sold_out": 2}
+
+
 @dataclass
 class Outcome:
     joined_at: float | None = None
@@ -402,7 +405,11 @@ class OnSale:
             except http.TransportError:  # the api is being restarted (fault mode)
                 r = None
             if r is not None and r.status_code == 200:
-                self.recorder.gauge("queue_length", float(r.json().get("queue_length", 0)))
+                stats = r.json()
+                self.recorder.gauge("queue_length", float(stats.get("queue_length", 0)))
+                # 0 admitting, 1 paused with every unit held, 2 paused sold out
+                paused = _SUPPLY_LEVEL.get(stats.get("supply", "available"), 0)
+                self.recorder.gauge("admission_paused", float(paused))
             await asyncio.sleep(1.0)
 
 

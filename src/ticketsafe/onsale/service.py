@@ -15,7 +15,7 @@ from ticketsafe.inventory.errors import EventNotProvisioned
 from ticketsafe.inventory.models import GaArea, InventoryLayout, ReservedSeat
 from ticketsafe.inventory.service import InventoryService
 from ticketsafe.waitingroom.admission import SupplyProbe
-from ticketsafe.waitingroom.schemas import AdmissionMode, QueueConfig, Supply
+from ticketsafe.waitingroom.schemas import AdmissionMode, QueueConfig, Stock
 from ticketsafe.waitingroom.service import WaitingRoom
 
 REFUND_EVENT_JOB = "orders.refund_event"
@@ -49,14 +49,12 @@ def supply_probe(ctx: JobContext) -> SupplyProbe:
     anything is left to buy (it pauses admission when not)."""
     inventory = InventoryService(ctx.db, ctx.redis)
 
-    async def probe(event_id: str) -> Supply:
+    async def probe(event_id: str) -> Stock | None:
         try:
             counts = await inventory.supply(event_id)
         except EventNotProvisioned:  # a queue ahead of its inventory: nothing to pause for
-            return Supply.AVAILABLE
-        if counts.available > 0:
-            return Supply.AVAILABLE
-        return Supply.ALL_HELD if counts.holds > 0 else Supply.SOLD_OUT
+            return None
+        return Stock(available=counts.available, holds=counts.holds)
 
     return probe
 

@@ -17,13 +17,14 @@ from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.waitingroom import fairness
 from ticketsafe.waitingroom.repository import QueueRepository, QueueStore
-from ticketsafe.waitingroom.schemas import QueueState, Supply
+from ticketsafe.waitingroom.schemas import QueueState, Stock, Supply
 
 log = logging.getLogger("ticketsafe.waitingroom")
 
 # What is left of an event, asked by the admission tick of every drawn queue (the
 # composition root passes the inventory's answer in; the waiting room does not know it).
-SupplyProbe = Callable[[str], Awaitable[Supply]]
+# None: unknown (no inventory yet), and then admission is not held back.
+SupplyProbe = Callable[[str], Awaitable[Stock | None]]
 
 
 def _now_ms() -> int:
@@ -82,9 +83,15 @@ class Admissions:
             if due and await self.draw(event_id) is not None:
                 state = QueueState.DRAWN.value
             await self.store.sweep(event_id)
+            batch = max_batch
             if self._supply is not None and state == QueueState.DRAWN.value:
-                await self._follow_supply(event_id, await self._supply(event_id))
-            users = await self.store.admit(event_id, max_batch)
+                stock = await self._supply(event_id)
+                if stock is not None:
+                    await self._follow_supply(event_id, Supply.of_stock(stock))
+                    # Never more people in one step than units left: two seats coming
+                    # back let two people in, not the whole line (who would be refused).
+                    batch = min(batch, stock.available)
+            users = await self.store.admit(event_id, batch)
             if users:
                 await self.store.publish(
                     event_id, orjson.dumps({"type": "admitted", "count": len(users)})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -21,6 +22,14 @@ class QueueState(StrEnum):
     CLOSED = "closed"
 
 
+@dataclass(frozen=True)
+class Stock:
+    """What the inventory says is left of an event: units available now, live holds."""
+
+    available: int
+    holds: int
+
+
 class Supply(StrEnum):
     """What is left to buy, as the admission tick last saw the event's inventory."""
 
@@ -31,6 +40,12 @@ class Supply(StrEnum):
     # Every unit is sold: admission pauses; a refund or an unpaid order's release would
     # reopen it, but nothing else will.
     SOLD_OUT = "sold_out"
+
+    @classmethod
+    def of_stock(cls, stock: Stock) -> Supply:
+        if stock.available > 0:
+            return cls.AVAILABLE
+        return cls.ALL_HELD if stock.holds > 0 else cls.SOLD_OUT
 
     @classmethod
     def of(cls, stored: str | None) -> Supply:

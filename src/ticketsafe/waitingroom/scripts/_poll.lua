@@ -7,23 +7,23 @@
 -- person told to come back in 90 s is not dropped after a 60-s grace, and one who closed
 -- the page near the front is dropped within seconds of the grace.
 -- While admission is paused because nothing is left (cfg.supply, set by the admission
--- tick from the inventory): with every unit held, the front keeps asking every 2 s (a
--- hold that expires lets the next person in) and everyone else at the longest interval;
--- once sold out (nothing held either) everyone asks at the longest interval.
+-- tick from the inventory): with every unit held, people ask at the pace the line last
+-- moved (a released hold lets the next ones in at once), with no wait estimate; once
+-- sold out (nothing held either) everyone asks at the longest interval.
 local FRONT, MIN_POLL_MS, MAX_POLL_MS = 100, 2000, 120000
 
 -- (poll ms, estimated wait s or -1 when unknown: no admission rate yet, or paused)
 local function queued_poll(rank, rate_per_minute, token_ttl_ms, supply)
   local cap = math.max(MIN_POLL_MS, math.min(MAX_POLL_MS, math.floor(token_ttl_ms / 3)))
   if supply == 'sold_out' then return cap, -1 end
-  if supply == 'all_held' then
-    if rank < FRONT then return MIN_POLL_MS, -1 end
-    return cap, -1
-  end
   local wait_s = -1
   if rate_per_minute > 0 then wait_s = math.ceil((rank + 1) * 60 / rate_per_minute) end
-  if rank < FRONT or wait_s < 0 then return MIN_POLL_MS, wait_s end
-  return math.min(cap, math.max(MIN_POLL_MS, wait_s * 500)), wait_s
+  local poll = MIN_POLL_MS
+  if rank >= FRONT and wait_s >= 0 then
+    poll = math.min(cap, math.max(MIN_POLL_MS, wait_s * 500))
+  end
+  if supply == 'all_held' then wait_s = -1 end
+  return poll, wait_s
 end
 
 -- In the pre-queue nothing changes until the draw at on-sale: come back just after it,
