@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 from ticketsafe.bench import invariants, report
 from ticketsafe.bench.flow import _txid_of, solve
 from ticketsafe.bench.main import discordant_share, kendall_tau
-from ticketsafe.bench.measure import percentile, selling_rate
+from ticketsafe.bench.measure import Recorder, percentile, selling_rate
 from ticketsafe.infra.resources import Resources
 from ticketsafe.payments.brcode import PixCharge
 
@@ -124,3 +125,24 @@ def test_results_row_falls_back_to_the_draw_order_when_no_late_joiner_was_admitt
     assert "| 0.97 |" in report.results_row({**base, "fairness_kendall_tau": 0.97})
     row = report.results_row({**base, "fairness_kendall_tau": None})
     assert "| draw: 0.0 out of order |" in row
+
+
+def test_the_plot_shades_where_admission_was_paused(tmp_path: Path) -> None:
+    recorder = Recorder()
+    recorder.timeline["tickets_sold"] = [(1.0, 0.0), (2.0, 5.0), (3.0, 9.0)]
+    recorder.timeline["queue_length"] = [(1.0, 10.0), (2.0, 4.0), (3.0, 4.0)]
+    recorder.timeline["admission_paused"] = [(1.0, 0.0), (2.0, 1.0), (3.0, 2.0)]
+    result = {"preset": "smoke", "latency": {"hold": {"p50_ms": 1, "p95_ms": 2, "p99_ms": 3}}}
+    shaded: list[tuple[float, float]] = []
+
+    class Axes:
+        def axvspan(self, start: float, end: float, **_: object) -> None:
+            shaded.append((start, end))
+
+        def legend(self, **_: object) -> None:
+            pass
+
+    report._shade_pauses(Axes(), recorder.timeline["admission_paused"])
+    assert shaded == [(2.0, 3.0)]  # paused from the second sample to the end
+    assert report.plot(tmp_path / "sale.png", recorder, result)
+    assert (tmp_path / "sale.png").stat().st_size > 0

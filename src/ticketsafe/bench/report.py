@@ -87,6 +87,7 @@ def plot(path: Path, recorder: Recorder, report: dict[str, Any]) -> bool:
     points = recorder.timeline.get("queue_length", [])
     queue.plot([p[0] for p in points], [p[1] for p in points], color="tab:orange")
     queue.set(xlabel="s", ylabel="people in queue")
+    _shade_pauses(queue, recorder.timeline.get("admission_paused", []))
     steps = report["latency"]
     names = list(steps)
     for i, q in enumerate(("p50_ms", "p95_ms", "p99_ms")):
@@ -101,3 +102,19 @@ def plot(path: Path, recorder: Recorder, report: dict[str, Any]) -> bool:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return True
+
+
+def _shade_pauses(axes: Any, points: list[tuple[float, float]]) -> None:
+    """Grey where the waiting room admitted nobody because nothing was left (every unit
+    held, or sold out: the `admission_paused` gauge, sampled each second)."""
+    start: float | None = None
+    labelled = False
+    for t, level in [*points, (points[-1][0] if points else 0.0, 0.0)]:
+        if level > 0 and start is None:
+            start = t
+        elif level == 0 and start is not None:
+            label = None if labelled else "admission paused (nothing left)"
+            axes.axvspan(start, t, color="grey", alpha=0.25, label=label)
+            labelled, start = True, None
+    if labelled:
+        axes.legend(loc="upper left")
