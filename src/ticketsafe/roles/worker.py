@@ -84,7 +84,13 @@ class Worker:
                 await self._dispatch(job)
         free = self._free_slots()
         if free == 0:
-            await asyncio.sleep(0.01)
+            # Every slot busy: wait until a job ends (at most a block interval) instead of
+            # asking Redis again every few milliseconds.
+            await asyncio.wait(
+                set(self._running),
+                timeout=self.block_ms / 1000,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
             return last_reclaim
         for job in await self.queue.read(self.consumer, free, self.block_ms):
             await self._dispatch(job)
