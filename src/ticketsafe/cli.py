@@ -148,6 +148,9 @@ def bench(  # noqa: PLR0917 - a Typer command: its options are its parameters
         int | None,
         typer.Option(min=1, help="Admit by completions keeping this many shoppers active."),
     ] = None,
+    worker_concurrency: Annotated[
+        int | None, typer.Option(min=1, max=256, help="Jobs the worker runs at once.")
+    ] = None,
 ) -> None:
     """The flash-sale benchmark: a real deployment, simulated buyers, a report."""
     from pathlib import Path  # noqa: PLC0415
@@ -167,6 +170,7 @@ def bench(  # noqa: PLR0917 - a Typer command: its options are its parameters
             loaders=loaders,
             api_processes=api_processes,
             target_active=target_active,
+            worker_concurrency=worker_concurrency,
         )
     )
 

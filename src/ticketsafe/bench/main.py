@@ -285,12 +285,19 @@ async def _watch(
 
 
 def run(
-    preset: Preset, *, faults: bool, loaders: int = 2, api_processes: int = 1
+    preset: Preset,
+    *,
+    faults: bool,
+    loaders: int = 2,
+    api_processes: int = 1,
+    worker_concurrency: int | None = None,
 ) -> tuple[dict[str, Any], Recorder]:
     """Start a deployment, measure /healthz, set the sale up, fork `loaders` load
     generators for the buyers, watch, check the invariants, and summarise."""
     data_dir = Path(tempfile.mkdtemp(prefix="ticketsafe-bench-"))
-    deployment = Deployment(data_dir, api_processes=api_processes)
+    deployment = Deployment(
+        data_dir, api_processes=api_processes, worker_concurrency=worker_concurrency
+    )
     deployment.start()
     children: list[Any] = []
     try:
@@ -316,6 +323,7 @@ def run(
         )  # fmt: skip
         summary["loaders"] = loaders
         summary["api_processes"] = api_processes
+        summary["worker_concurrency"] = worker_concurrency
         return summary, merged
     finally:
         for child in children:
@@ -433,12 +441,17 @@ def _on_sale(recorder: Recorder) -> dict[str, float]:
 def main(
     preset_name: str, out_dir: Path, *, faults: bool, results_md: Path | None,
     loaders: int = 2, api_processes: int = 1, target_active: int | None = None,
+    worker_concurrency: int | None = None,
 ) -> int:  # fmt: skip
     preset = PRESETS[preset_name]
     if target_active is not None:
         preset = dataclasses.replace(preset, target_active=target_active)
     result, recorder = run(
-        preset, faults=faults, loaders=max(1, loaders), api_processes=max(1, api_processes)
+        preset,
+        faults=faults,
+        loaders=max(1, loaders),
+        api_processes=max(1, api_processes),
+        worker_concurrency=worker_concurrency,
     )
     stem = f"{result['preset'].replace('+', '-')}"
     report.write_json(out_dir / f"{stem}.json", result)

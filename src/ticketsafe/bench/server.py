@@ -29,6 +29,7 @@ class Deployment:
     stores: EmbeddedStores | None = None
     mail: MailCatcher | None = None
     api_processes: int = 1  # more share the port (SO_REUSEPORT): `--api-processes`
+    worker_concurrency: int | None = None  # jobs the worker runs at once (None: default)
     apis: list[ChildProcess] = field(default_factory=list)
     worker: ChildProcess | None = None
 
@@ -82,7 +83,11 @@ class Deployment:
             # load generator itself (per-account limits stay as they are).
             "TICKETSAFE_WAITINGROOM_CHALLENGES_PER_IP_PER_MINUTE": "1000000",
             "TICKETSAFE_PSP_SANDBOX_TOKENIZATIONS_PER_IP_PER_MINUTE": "1000000",
-        }
+        } | (
+            {"TICKETSAFE_WORKER_CONCURRENCY": str(self.worker_concurrency)}
+            if self.worker_concurrency
+            else {}
+        )
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         wait_ready(self.base_url, timeout)
