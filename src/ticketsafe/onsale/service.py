@@ -11,7 +11,7 @@ from ticketsafe.catalog.status_listeners import StatusListener
 from ticketsafe.infra.jobs import JobContext, JobQueue
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.redisdb import RedisClient
-from ticketsafe.inventory.errors import EventNotProvisioned
+from ticketsafe.inventory.errors import EventNotProvisioned, InventoryBusy
 from ticketsafe.inventory.models import GaArea, InventoryLayout, ReservedSeat
 from ticketsafe.inventory.service import InventoryService
 from ticketsafe.waitingroom.admission import SupplyProbe
@@ -52,8 +52,8 @@ def supply_probe(ctx: JobContext) -> SupplyProbe:
     async def probe(event_id: str) -> Stock | None:
         try:
             counts = await inventory.supply(event_id)
-        except EventNotProvisioned:  # a queue ahead of its inventory: nothing to pause for
-            return None
+        except (EventNotProvisioned, InventoryBusy):
+            return None  # no inventory yet, or being rebuilt: unknown, nothing paused
         return Stock(available=counts.available, holds=counts.holds)
 
     return probe
