@@ -1,8 +1,9 @@
 """Supervised child processes for the embedded stores.
 
 Each child runs in its own process group (so stopping it stops anything it spawned) and
-asks the kernel to SIGTERM it if we die (PR_SET_PDEATHSIG), so a `kill -9` of `serve`
-does not leave servers holding the data directory. Its pid is written to a pid file; a
+asks the kernel to signal it if we die (PR_SET_PDEATHSIG: SIGTERM, or SIGKILL for a
+server that must not depend on its own shutdown code, see `death_signal`), so a `kill -9`
+of `serve` does not leave servers holding the data directory. Its pid is written to a pid file; a
 child left over from a crash that escaped that net is found by the pid file and stopped.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import logging
 import os
 import signal
@@ -24,10 +26,10 @@ log = logging.getLogger("ticketsafe.embedded")
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
+def _die_with_parent(sig: signal.Signals) -> None:  # runs in the child between fork and exec
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        libc.prctl(_PR_SET_PDEATHSIG, sig)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -46,9 +48,16 @@ class ChildProcess:
     """One long-running server process, started and stopped by us."""
 
     def __init__(
-        self, name: str, argv: list[str], workdir: Path, env: dict[str, str] | None = None
+        self,
+        name: str,
+        argv: list[str],
+        workdir: Path,
+        env: dict[str, str] | None = None,
+        *,
+        death_signal: signal.Signals = signal.SIGTERM,
     ) -> None:
         self.name = name
+        self.death_signal = death_signal
         self.argv = argv
         self.workdir = workdir
         self.env = env  # None: inherit ours
@@ -63,6 +72,7 @@ class ChildProcess:
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._stop_leftover()
+        die = functools.partial(_die_with_parent, self.death_signal)
         with self.log_file.open("ab") as log_fh:
             self._proc = subprocess.Popen(  # noqa: S603 - argv built by us, no shell
                 self.argv,
@@ -72,7 +82,7 @@ class ChildProcess:
                 cwd=self.workdir,
                 env=self.env,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads exist yet at start
+                preexec_fn=die,  # noqa: PLW1509 - no threads exist yet at start
             )
         self.pid_file.write_text(f"{self._proc.pid}\n{self.argv[0]}\n")
         log.info("started %s", self.name, extra={"pid": self._proc.pid})

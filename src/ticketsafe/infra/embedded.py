@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,7 +77,11 @@ class EmbeddedStores:
         ]  # fmt: skip
         if self.durable:
             argv.append("--sync-on-commit")
-        child = ChildProcess("mongodb", argv, self.run_dir)
+        # If we die and every acknowledged write is already on disk (durable: the bench's
+        # fault mode kills it so mid-sale), SIGKILL: SecantusDB's SIGTERM handler was seen
+        # to deadlock when a second signal arrived while it ran, leaving it alive.
+        death = signal.SIGKILL if self.durable else signal.SIGTERM
+        child = ChildProcess("mongodb", argv, self.run_dir, death_signal=death)
         child.start()
         self.children.append(child)
         child.wait_for_port(_LOOPBACK, port)
