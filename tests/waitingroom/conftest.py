@@ -22,6 +22,8 @@ from ticketsafe.waitingroom.service import WaitingRoom
 
 _ids = itertools.count()
 
+ORGANIZER = Principal("usr_org", org_ids=("org_1",))  # member of every test queue's org
+
 
 @pytest.fixture
 def room(resources: Resources) -> WaitingRoom:
@@ -67,6 +69,16 @@ async def join_direct(room: WaitingRoom, event_id: str, user_id: str, bits: int 
     challenge = room.pow.issue(event_id, user_id, bits)
     body = JoinIn(challenge=challenge, solution=solve(challenge, bits))
     return await room.join(event_id, Principal(user_id), body)
+
+
+async def queue_of(
+    room: WaitingRoom, make_config: MakeConfig, people: int, **config: Any
+) -> tuple[str, list[QueueStatus]]:
+    """A queue after on-sale with `people` joined in order (usr_0 at the front)."""
+    cfg = make_config(**config)
+    await room.configure_queue(cfg)
+    joined = [await join_direct(room, cfg.event_id, f"usr_{i}") for i in range(people)]
+    return cfg.event_id, joined
 
 
 async def wait_until(moment: datetime) -> None:

@@ -7,13 +7,10 @@ import httpx
 from fastapi import FastAPI
 from scipy import stats
 
-from ticketsafe.identity.principal import Principal
 from ticketsafe.waitingroom.admission import Admissions
 from ticketsafe.waitingroom.service import WaitingRoom
 
-from .conftest import MakeConfig, auth, join_direct, start_sale, zmembers
-
-ORGANIZER = Principal("usr_org", org_ids=("org_1",))
+from .conftest import ORGANIZER, MakeConfig, auth, join_direct, start_sale, zmembers
 
 
 async def test_bot_with_100_accounts_gets_one_place_each_and_no_better_positions(

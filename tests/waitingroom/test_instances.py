@@ -13,16 +13,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.waitingroom.admission import Admissions
 from ticketsafe.waitingroom.keys import QueueKeys
 from ticketsafe.waitingroom.service import WaitingRoom
 
-from .conftest import MakeConfig, join_direct, zmembers, zscores
-
-ORGANIZER = Principal("usr_org", org_ids=("org_1",))
+from .conftest import ORGANIZER, MakeConfig, join_direct, zmembers, zscores
 
 
 @pytest.fixture

@@ -4,26 +4,15 @@ without a check-in (scripts/_poll.lua, on the real Redis)."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 
 from ticketsafe.identity.principal import Principal
 from ticketsafe.waitingroom.admission import Admissions
-from ticketsafe.waitingroom.schemas import AdmissionMode, PlaceState, QueueStatus
+from ticketsafe.waitingroom.schemas import AdmissionMode, PlaceState
 from ticketsafe.waitingroom.service import WaitingRoom
 
-from .conftest import MakeConfig, join_direct
-
-
-async def queue_of(
-    room: WaitingRoom, make_config: MakeConfig, people: int, **config: Any
-) -> tuple[str, list[QueueStatus]]:
-    """A queue after on-sale with `people` joined in order (usr_0 at the front)."""
-    cfg = make_config(**config)
-    await room.configure_queue(cfg)
-    joined = [await join_direct(room, cfg.event_id, f"usr_{i}") for i in range(people)]
-    return cfg.event_id, joined
+from .conftest import MakeConfig, queue_of
 
 
 async def test_the_very_front_polls_every_two_seconds(

@@ -26,9 +26,7 @@ from ticketsafe.waitingroom.schemas import (
 )
 from ticketsafe.waitingroom.service import WaitingRoom
 
-from .conftest import MakeConfig, auth, http_join, join_direct, start_sale
-
-ORGANIZER = Principal("usr_org", org_ids=("org_1",))
+from .conftest import ORGANIZER, MakeConfig, auth, http_join, join_direct, start_sale
 
 
 async def admit_all(admissions: Admissions, event_id: str) -> list[str]:

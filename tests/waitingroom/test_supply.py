@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from ticketsafe.identity.principal import Principal, Role
+from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.resources import Resources
 from ticketsafe.waitingroom.admission import Admissions
 from ticketsafe.waitingroom.keys import QueueKeys
 from ticketsafe.waitingroom.schemas import AdmissionMode, PlaceState, Stock, Supply
 from ticketsafe.waitingroom.service import WaitingRoom
 
-from .conftest import MakeConfig, join_direct
-
-ORGANIZER = Principal("usr_org", frozenset({Role.ORGANIZER}), ("org_1",))
-
+from .conftest import ORGANIZER, MakeConfig, join_direct, queue_of
 
 PLENTY = Stock(available=1_000, holds=0)
 ALL_HELD = Stock(available=0, holds=3)
@@ -39,11 +36,7 @@ async def test_nothing_left_pauses_admission_and_tells_the_line(
 ) -> None:
     shelf = Shelf()
     admissions = Admissions(resources.db, resources.redis, shelf)
-    config = make_config(mode=AdmissionMode.AUTO, target_active=2)
-    await room.configure_queue(config)
-    ev = config.event_id
-    for i in range(105):
-        await join_direct(room, ev, f"usr_{i}")
+    ev, _ = await queue_of(room, make_config, 105, mode=AdmissionMode.AUTO, target_active=2)
     await admissions.tick()
     assert shelf.asked == [ev]
     assert (await room.stats(ev, ORGANIZER)).admitted == 2
@@ -89,11 +82,7 @@ async def test_a_paused_fixed_rate_does_not_save_up_admissions(
 ) -> None:
     shelf = Shelf()
     admissions = Admissions(resources.db, resources.redis, shelf)
-    config = make_config(rate_per_minute=60)  # one a second, at most 5 at once
-    await room.configure_queue(config)
-    ev = config.event_id
-    for i in range(20):
-        await join_direct(room, ev, f"usr_{i}")
+    ev, _ = await queue_of(room, make_config, 20, rate_per_minute=60)  # 1/s, 5 at once at most
     shelf.stock = ALL_HELD
     await admissions.tick()
     await resources.redis.hset(QueueKeys(ev).stats, "last_tick", 0)  # "long" paused
@@ -109,11 +98,8 @@ async def test_never_more_people_in_one_step_than_units_left(
 ) -> None:
     shelf = Shelf()
     admissions = Admissions(resources.db, resources.redis, shelf)
-    config = make_config()  # a fixed 60,000 a minute: the whole line at once otherwise
-    await room.configure_queue(config)
-    ev = config.event_id
-    for i in range(30):
-        await join_direct(room, ev, f"usr_{i}")
+    # A fixed 60,000 a minute: the whole line at once otherwise.
+    ev, _ = await queue_of(room, make_config, 30)
     shelf.stock = Stock(available=2, holds=9)  # two seats came back
     await admissions.tick()
     assert (await room.stats(ev, ORGANIZER)).admitted == 2

@@ -390,12 +390,6 @@ class OnSale:
                 return dict(r.json())
         return None
 
-    async def published_draw(self) -> list[str]:
-        """The pre-queue's drawn order (pseudonyms), as anyone can fetch it after on-sale."""
-        r = await self.client.get(f"/waitingroom/events/{self.event_id}/draw")
-        r.raise_for_status()
-        return list(r.json()["order"])
-
     async def sample_queue(self, stop: asyncio.Event) -> None:
         token = self.token_for("usr_organizer", organizer_of=ORG)
         url = f"/waitingroom/events/{self.event_id}/stats"
@@ -411,6 +405,13 @@ class OnSale:
                 paused = _SUPPLY_LEVEL.get(stats.get("supply", "available"), 0)
                 self.recorder.gauge("admission_paused", float(paused))
             await asyncio.sleep(1.0)
+
+
+async def published_draw(client: http.Client, event_id: str) -> list[str]:
+    """The pre-queue's drawn order (pseudonyms), as anyone can fetch it after on-sale."""
+    r = await client.get(f"/waitingroom/events/{event_id}/draw")
+    r.raise_for_status()
+    return list(r.json()["order"])
 
 
 def solve(challenge: str, bits: int) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ticketsafe.bench import http, invariants, report
-from ticketsafe.bench.flow import PRESETS, OnSale, Outcome, Preset
+from ticketsafe.bench.flow import PRESETS, OnSale, Outcome, Preset, published_draw
 from ticketsafe.bench.measure import (
     ProcessUsage,
     Recorder,
@@ -344,7 +344,7 @@ async def _sale(
         await asyncio.to_thread(child.join, 30)
     checked = await _check(deployment, sale.event_id, sale.preset)
     async with http.Client(deployment.port, max_connections=1) as client:
-        sale.draw_order = await dataclasses.replace(sale, client=client).published_draw()
+        sale.draw_order = await published_draw(client, sale.event_id)
     return watched, checked
 
 

@@ -3,8 +3,8 @@
 Each child runs in its own process group (so stopping it stops anything it spawned) and
 asks the kernel to signal it if we die (PR_SET_PDEATHSIG: SIGTERM, or SIGKILL for a
 server that must not depend on its own shutdown code, see `death_signal`), so a `kill -9`
-of `serve` does not leave servers holding the data directory. Its pid is written to a pid file; a
-child left over from a crash that escaped that net is found by the pid file and stopped.
+of `serve` does not leave servers holding the data directory. Its pid is written to a pid
+file; a child left over from a crash that escaped that net is found by it and stopped.
 """
 
 from __future__ import annotations

@@ -78,8 +78,9 @@ class EmbeddedStores:
         if self.durable:
             argv.append("--sync-on-commit")
         # If we die and every acknowledged write is already on disk (durable: the bench's
-        # fault mode kills it so mid-sale), SIGKILL: SecantusDB's SIGTERM handler was seen
-        # to deadlock when a second signal arrived while it ran, leaving it alive.
+        # fault mode kills it so mid-sale), SIGKILL: SecantusDB was once found alive after
+        # a kill -9 of `serve`, deadlocked inside its own SIGTERM handler (py-spy showed
+        # the handler entered three times, re-entrantly).
         death = signal.SIGKILL if self.durable else signal.SIGTERM
         child = ChildProcess("mongodb", argv, self.run_dir, death_signal=death)
         child.start()
