@@ -51,9 +51,7 @@ async def run_worker_until_idle(resources: Resources, settings: Settings) -> Non
     try:
         for _ in range(200):
             await asyncio.sleep(0.05)
-            pending: Any = await resources.redis.xpending("ts:{jobs}:stream", "workers")
-            length = await resources.redis.xlen("ts:{jobs}:stream")
-            if length == 0 and not pending["pending"] and not worker._running:
+            if await resources.queue.outstanding() == 0 and not worker._running:
                 break
     finally:
         stop.set()

@@ -18,6 +18,7 @@ from ticketsafe.infra.jobs import (
     DEAD,
     DELAYED,
     STREAM,
+    URGENT_STREAM,
     Job,
     JobBuffer,
     JobContext,
@@ -143,6 +144,90 @@ async def test_poison_job_is_dead_lettered_after_max_deliveries(resources: Resou
     assert await queue.reclaim("w3") == []
     assert [j.name for j, _ in await queue.dead_letters()] == ["crashy"]
     assert await resources.redis.xlen(DEAD) == 1
+
+
+async def test_urgent_jobs_are_taken_before_the_rest(resources: Resources) -> None:
+    queue = resources.queue
+    await queue.ensure_group()
+    for i in range(5):
+        await queue.enqueue("mail.send", {"n": i})
+    await queue.enqueue("payments.changed", {"n": 0}, urgent=True)
+    await queue.enqueue("payments.changed", {"n": 1}, urgent=True)
+    first = await queue.read("c1", 3, 10)
+    assert [(j.name, j.args["n"]) for j in first] == [
+        ("payments.changed", 0),
+        ("payments.changed", 1),
+        ("mail.send", 0),
+    ]
+    assert await queue.outstanding() == 7  # 3 being run, 4 waiting
+    for job in first:
+        await queue.ack(job)
+    assert await resources.redis.xlen(URGENT_STREAM) == 0
+    assert await queue.outstanding() == 4
+
+
+async def test_a_busy_worker_runs_an_urgent_job_ahead_of_the_backlog(
+    resources: Resources,
+) -> None:
+    registry = JobRegistry()
+    ran: list[str] = []
+    gate = asyncio.Event()
+
+    @registry.task("mail.send")
+    async def send(ctx: JobContext, n: int) -> None:
+        await gate.wait()
+        ran.append(f"mail {n}")
+
+    @registry.task("payments.changed")
+    async def changed(ctx: JobContext, n: int) -> None:
+        ran.append(f"payment {n}")
+
+    worker = Worker(resources, registry, concurrency=1, block_ms=50)
+    async with running(worker):
+        for i in range(4):
+            await resources.queue.enqueue("mail.send", {"n": i})
+
+        async def first_taken() -> bool:
+            return bool(worker._running)
+
+        await eventually(first_taken)  # mail 0 occupies the only slot; 1-3 wait
+        await resources.queue.enqueue("payments.changed", {"n": 9}, urgent=True)
+        gate.set()
+
+        async def all_ran() -> bool:
+            return len(ran) == 5
+
+        await eventually(all_ran)
+    assert ran == ["mail 0", "payment 9", "mail 1", "mail 2", "mail 3"]
+
+
+async def test_a_retried_urgent_job_stays_urgent(resources: Resources) -> None:
+    queue = resources.queue
+    await queue.ensure_group()
+    await queue.enqueue("psp.deliver", {"event_id": "evt_1"}, urgent=True)
+    (job,) = await queue.read("c1", 1, 10)
+    await queue.fail(job, "webhook endpoint down")
+    await _promote_now(queue)
+    assert await resources.redis.xlen(STREAM) == 0
+    (again,) = await queue.read("c1", 1, 10)
+    assert (again.name, again.attempt, again.urgent) == ("psp.deliver", 2, True)
+
+
+async def test_urgent_jobs_of_a_dead_consumer_are_reclaimed(resources: Resources) -> None:
+    queue = JobQueue(resources.redis, visibility_timeout_ms=500, max_deliveries=3)
+    await queue.ensure_group()
+    await queue.enqueue("payments.changed", {"payment_id": "pay_1"}, urgent=True)
+    await queue.enqueue("mail.send", {"mail_id": "m_1"})
+    assert len(await queue.read("crashed-worker", 10, 100)) == 2
+    await asyncio.sleep(0.55)
+    rescued = await queue.reclaim("rescuer")
+    assert sorted((j.name, j.urgent) for j in rescued) == [
+        ("mail.send", False),
+        ("payments.changed", True),
+    ]
+    for job in rescued:
+        await queue.ack(job)
+    assert await queue.outstanding() == 0
 
 
 async def test_periodic_task_runs_on_one_worker_only(resources: Resources) -> None:

@@ -57,7 +57,7 @@ def test_locale_resolution(given: str | None, expected: str) -> None:
 async def test_queue_defers_one_send_job(resources: Resources, vault: PiiVault) -> None:
     jobs = JobBuffer()
     mail_id = await _queue(resources, vault, jobs)
-    assert [(name, args) for name, args, _ in jobs.jobs] == [("mail.send", {"mail_id": mail_id})]
+    assert [(job.name, job.args) for job, _ in jobs.jobs] == [("mail.send", {"mail_id": mail_id})]
 
 
 async def test_delivery_is_sent_once(

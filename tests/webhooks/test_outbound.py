@@ -70,7 +70,8 @@ async def test_delivery_is_signed_retried_and_logged(
     jobs = JobBuffer()
     assert await service.publish(resources.db, jobs, "org_1", "order.paid", {"order_id": "o1"}) == 1
     assert await service.publish(resources.db, jobs, "org_1", "order.created", {}) == 0
-    ((_, args, _),) = jobs.jobs
+    ((job, _),) = jobs.jobs
+    args = job.args
     for _ in range(2):
         with pytest.raises(service.DeliveryFailed):
             await service.deliver(worker_ctx, **args)
@@ -96,7 +97,8 @@ async def test_gives_up_after_the_last_attempt(
     )  # fmt: skip
     jobs = JobBuffer()
     await service.publish(resources.db, jobs, "org_1", "order.paid", {})
-    ((_, args, _),) = jobs.jobs
+    ((job, _),) = jobs.jobs
+    args = job.args
     for _ in range(worker_ctx.queue.max_deliveries - 1):
         with pytest.raises(service.DeliveryFailed):
             await service.deliver(worker_ctx, **args)

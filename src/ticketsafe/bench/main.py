@@ -28,7 +28,7 @@ from ticketsafe.bench.measure import (
     usage_report,
 )
 from ticketsafe.bench.server import Deployment
-from ticketsafe.infra.jobs import GROUP, STREAM
+from ticketsafe.infra.jobs import JobQueue
 from ticketsafe.infra.mongodb import create_mongo_client
 from ticketsafe.infra.redisdb import create_redis_client
 from ticketsafe.roles import event_loop
@@ -363,12 +363,11 @@ async def _check(deployment: Deployment, event_id: str, preset: Preset) -> dict[
 async def _drain_jobs(redis_url: str, timeout_s: float = 60.0) -> None:
     """Wait until the worker has taken and acknowledged every queued job (due ones)."""
     redis = create_redis_client(redis_url)
+    queue = JobQueue(redis)
     try:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            waiting = await redis.xlen(STREAM)
-            pending: Any = await redis.xpending(STREAM, GROUP)
-            if waiting == 0 and int(pending["pending"]) == 0:
+            if await queue.outstanding() == 0:
                 return
             await asyncio.sleep(0.5)
     finally:

@@ -9,13 +9,18 @@ needs no extra dependency and all keys share the `{jobs}` hash tag (legal on Clu
 Jobs carry ids, not state: a handler reloads what it needs and must be idempotent, since
 at-least-once delivery means it may run twice. Requests buffer jobs (`JobBuffer`) and send
 them only after their own writes succeeded.
+
+Two lanes: a job sent `urgent` (a buyer is waiting on it: a payment's webhook, "payment
+changed" that issues the tickets) goes to its own stream, and workers take every urgent
+job before any other. In a big sale the queue backs up with receipts and organizer
+webhooks; without the lane a PIX payment waited behind them (~30 s at full scale).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,16 +35,22 @@ from ticketsafe.infra.settings import Settings
 log = logging.getLogger("ticketsafe.jobs")
 
 STREAM = "ts:{jobs}:stream"
+URGENT_STREAM = "ts:{jobs}:urgent"
+STREAMS = (URGENT_STREAM, STREAM)  # in the order workers take jobs
 DELAYED = "ts:{jobs}:delayed"
 DEAD = "ts:{jobs}:dead"
 GROUP = "workers"
 _MAX_BACKOFF_S = 300.0
 
-# Move due delayed jobs into the stream atomically, so two promoters never double-send.
+# Move due delayed jobs into their lane's stream atomically, so two promoters never
+# double-send.
 _PROMOTE = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 for _, payload in ipairs(due) do
-  redis.call('XADD', KEYS[2], '*', 'job', payload)
+  local ok, job = pcall(cjson.decode, payload)
+  local stream = KEYS[2]
+  if ok and type(job) == 'table' and job['urgent'] == true then stream = KEYS[3] end
+  redis.call('XADD', stream, '*', 'job', payload)
   redis.call('ZREM', KEYS[1], payload)
 end
 return #due
@@ -52,14 +63,31 @@ class Job:
     args: dict[str, Any]
     attempt: int = 1
     id: str = ""  # stream entry id once delivered
+    urgent: bool = False  # its lane: taken before every job that is not
+
+    @property
+    def stream(self) -> str:
+        return URGENT_STREAM if self.urgent else STREAM
 
     def encode(self) -> bytes:
-        return orjson.dumps({"name": self.name, "args": self.args, "attempt": self.attempt})
+        raw: dict[str, Any] = {"name": self.name, "args": self.args, "attempt": self.attempt}
+        if self.urgent:
+            raw["urgent"] = True
+        return orjson.dumps(raw)
 
     @classmethod
     def decode(cls, entry_id: str, payload: bytes) -> Job:
         raw = orjson.loads(payload)
-        return cls(raw["name"], raw["args"], int(raw.get("attempt", 1)), entry_id)
+        return cls(
+            raw["name"],
+            raw["args"],
+            int(raw.get("attempt", 1)),
+            entry_id,
+            bool(raw.get("urgent", False)),
+        )
+
+    def retry(self) -> Job:
+        return Job(self.name, self.args, self.attempt + 1, urgent=self.urgent)
 
 
 @dataclass(frozen=True)
@@ -110,52 +138,77 @@ class JobQueue:
         self._promote = redis.register_script(_PROMOTE)
 
     async def ensure_group(self) -> None:
-        try:
-            await self.redis.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
-        except ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+        for stream in STREAMS:
+            try:
+                await self.redis.xgroup_create(stream, GROUP, id="0", mkstream=True)
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
 
-    async def enqueue(self, name: str, args: dict[str, Any], *, delay_s: float = 0.0) -> None:
-        await self._push(Job(name, args), delay_s)
+    async def enqueue(
+        self, name: str, args: dict[str, Any], *, delay_s: float = 0.0, urgent: bool = False
+    ) -> None:
+        await self.push(Job(name, args, urgent=urgent), delay_s)
 
-    async def _push(self, job: Job, delay_s: float) -> None:
+    async def push(self, job: Job, delay_s: float) -> None:
         if delay_s > 0:
             await self.redis.zadd(DELAYED, {job.encode(): time.time() + delay_s})
         else:
-            await self.redis.xadd(STREAM, {"job": job.encode()})
+            await self.redis.xadd(job.stream, {"job": job.encode()})
 
     async def promote_due(self, limit: int = 500) -> int:
-        return int(await self._promote(keys=[DELAYED, STREAM], args=[time.time(), limit]))
+        keys = [DELAYED, STREAM, URGENT_STREAM]
+        return int(await self._promote(keys=keys, args=[time.time(), limit]))
 
     async def read(self, consumer: str, count: int, block_ms: int) -> list[Job]:
-        reply: Any = await self.redis.xreadgroup(
-            GROUP, consumer, {STREAM: ">"}, count=count, block=block_ms
-        )
+        """Up to `count` new jobs, urgent ones first. Only when neither lane has one does
+        it wait (up to `block_ms`) for the first job to arrive in either."""
+        jobs: list[Job] = []
+        for stream in STREAMS:
+            if len(jobs) < count:
+                jobs += await self._read(consumer, [stream], count - len(jobs), None)
+        if not jobs and block_ms > 0:
+            jobs = await self._read(consumer, STREAMS, 1, block_ms)
+        return jobs
+
+    async def _read(
+        self, consumer: str, streams: Sequence[str], count: int, block_ms: int | None
+    ) -> list[Job]:
+        ids: dict[Any, Any] = dict.fromkeys(streams, ">")
+        reply: Any = await self.redis.xreadgroup(GROUP, consumer, ids, count=count, block=block_ms)
         return [job for _, entries in reply or [] for job in _jobs(entries)]
 
     async def reclaim(self, consumer: str, count: int = 50) -> list[Job]:
         """Take over jobs whose consumer died (pending past the visibility timeout)."""
+        jobs: list[Job] = []
+        for stream in STREAMS:
+            jobs += await self._reclaim(stream, consumer, count)
+        return jobs
+
+    async def _reclaim(self, stream: str, consumer: str, count: int) -> list[Job]:
         pending: list[dict[str, Any]] = await self.redis.xpending_range(
-            STREAM, GROUP, min="-", max="+", count=count, idle=self.visibility_timeout_ms
+            stream, GROUP, min="-", max="+", count=count, idle=self.visibility_timeout_ms
         )
         if not pending:
             return []
         poison = [p["message_id"] for p in pending if p["times_delivered"] >= self.max_deliveries]
         retry = [p["message_id"] for p in pending if p["times_delivered"] < self.max_deliveries]
         for entry_id in poison:
-            await self._dead_letter_entry(entry_id, "exceeded max deliveries")
+            await self._dead_letter_entry(stream, entry_id, "exceeded max deliveries")
         if not retry:
             return []
         claimed: Any = await self.redis.xclaim(
-            STREAM, GROUP, consumer, min_idle_time=self.visibility_timeout_ms, message_ids=retry
+            stream, GROUP, consumer, min_idle_time=self.visibility_timeout_ms, message_ids=retry
         )
         return _jobs(claimed)
 
     async def ack(self, job: Job) -> None:
+        await self._ack(job.stream, job.id)
+
+    async def _ack(self, stream: str, entry_id: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.xack(STREAM, GROUP, job.id)
-            pipe.xdel(STREAM, job.id)
+            pipe.xack(stream, GROUP, entry_id)
+            pipe.xdel(stream, entry_id)
             await pipe.execute()
 
     async def fail(self, job: Job, error: str) -> None:
@@ -165,19 +218,24 @@ class JobQueue:
             log.error("job dead-lettered", extra={"job": job.name, "error": error[:500]})
         else:
             backoff = min(_MAX_BACKOFF_S, 2.0 ** (job.attempt - 1))
-            await self._push(Job(job.name, job.args, job.attempt + 1), backoff)
+            await self.push(job.retry(), backoff)
         await self.ack(job)
 
-    async def _dead_letter_entry(self, entry_id: bytes | str, error: str) -> None:
-        entries: Any = await self.redis.xrange(STREAM, min=entry_id, max=entry_id)
+    async def _dead_letter_entry(self, stream: str, entry_id: bytes | str, error: str) -> None:
+        entries: Any = await self.redis.xrange(stream, min=entry_id, max=entry_id)
         for eid, fields in entries:
             await self.redis.xadd(DEAD, {"job": fields[b"job"], "error": error})
             log.error("job dead-lettered", extra={"entry": _s(eid), "error": error})
-        await self.ack(Job("", {}, id=_s(entry_id)))
+        await self._ack(stream, _s(entry_id))
 
     async def dead_letters(self, count: int = 100) -> list[tuple[Job, str]]:
         entries: Any = await self.redis.xrange(DEAD, count=count)
         return [(Job.decode(_s(eid), f[b"job"]), _s(f[b"error"])) for eid, f in entries]
+
+    async def outstanding(self) -> int:
+        """Jobs due and not yet acknowledged in both lanes, waiting or being run: an entry
+        stays in its stream until `ack` deletes it (delayed retries count once due)."""
+        return sum([int(await self.redis.xlen(stream)) for stream in STREAMS])
 
 
 @dataclass
@@ -187,20 +245,22 @@ class JobBuffer:
     changed" after both its authorisation and its capture: the handler reads the payment
     as it stands, so one run covers both)."""
 
-    jobs: list[tuple[str, dict[str, Any], float]] = field(default_factory=list)
+    jobs: list[tuple[Job, float]] = field(default_factory=list)
     _seen: set[tuple[str, bytes, float]] = field(default_factory=set)
 
-    def defer(self, name: str, args: dict[str, Any], *, delay_s: float = 0.0) -> None:
+    def defer(
+        self, name: str, args: dict[str, Any], *, delay_s: float = 0.0, urgent: bool = False
+    ) -> None:
         seen = (name, orjson.dumps(args, option=orjson.OPT_SORT_KEYS), delay_s)
         if seen not in self._seen:
             self._seen.add(seen)
-            self.jobs.append((name, args, delay_s))
+            self.jobs.append((Job(name, args, urgent=urgent), delay_s))
 
     async def flush(self, queue: JobQueue) -> None:
         jobs, self.jobs = self.jobs, []
         self._seen.clear()
-        for name, args, delay_s in jobs:
-            await queue.enqueue(name, args, delay_s=delay_s)
+        for job, delay_s in jobs:
+            await queue.push(job, delay_s)
 
 
 def _jobs(entries: Any) -> list[Job]:

@@ -102,7 +102,7 @@ async def _record_start(
     inc = {"captured_cents": payment.amount_cents} if status is PaymentStatus.CAPTURED else None
     updated = await repo.update_guarded(ctx.db, payment, status=status, fields=fields, inc=inc)
     if notify or updated is None:
-        ctx.jobs.defer(PAYMENT_CHANGED_JOB, {"payment_id": payment.id})
+        ctx.jobs.defer(PAYMENT_CHANGED_JOB, {"payment_id": payment.id}, urgent=True)
     # A PSP notification may have moved it already: then read where it stands.
     return updated or await get_payment(ctx, payment.id)
 
@@ -166,7 +166,7 @@ async def refund(ctx: ProviderContext, payment_id: str, amount_cents: int) -> Pa
     if claimed is None:
         raise PaymentConflict("the payment changed meanwhile; retry")
     await provider_for(payment.method, ctx.settings).refund(ctx, payment, amount_cents)
-    ctx.jobs.defer(PAYMENT_CHANGED_JOB, {"payment_id": payment.id})
+    ctx.jobs.defer(PAYMENT_CHANGED_JOB, {"payment_id": payment.id}, urgent=True)
     return claimed
 
 
@@ -238,5 +238,5 @@ async def _record(
     updated = await repo.update_guarded(ctx.db, payment, status=status, inc=inc, fields=fields)
     if updated is None:
         raise PaymentConflict("the payment changed meanwhile; retry")
-    ctx.jobs.defer(PAYMENT_CHANGED_JOB, {"payment_id": payment.id})
+    ctx.jobs.defer(PAYMENT_CHANGED_JOB, {"payment_id": payment.id}, urgent=True)
     return updated

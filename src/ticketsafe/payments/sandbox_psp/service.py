@@ -315,7 +315,8 @@ async def _emit(
         "data": {**charge.model_dump(mode="json"), **(extra or {})},
     }
     await redis.set(_event_key(event_id), orjson.dumps(event), ex=RETENTION)
-    jobs.defer(DELIVER_JOB, {"event_id": event_id})
+    # A real PSP delivers on its own schedule, not behind our receipts: the urgent lane.
+    jobs.defer(DELIVER_JOB, {"event_id": event_id}, urgent=True)
 
 
 def _charge(raw: bytes | str) -> Charge:
