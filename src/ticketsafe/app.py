@@ -89,7 +89,9 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
     app.add_middleware(FastLane, routes=ORDERS_FAST_ROUTES, behind_idempotency=True)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(
-        FastLane, routes=[*INVENTORY_FAST_ROUTES, *WAITINGROOM_FAST_ROUTES, *PAYMENTS_FAST_ROUTES]
+        FastLane,
+        routes=[*INVENTORY_FAST_ROUTES, *WAITINGROOM_FAST_ROUTES, *PAYMENTS_FAST_ROUTES],
+        yield_limit=settings.http_crowd_concurrency,
     )
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(

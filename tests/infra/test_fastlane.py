@@ -6,9 +6,11 @@ content type, error code and body shape must agree; ids and times may differ."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -371,3 +373,43 @@ async def test_large_or_foreign_bodies_go_to_fastapi(
     assert len(answers) == 1  # never reached the lane's handler
     assert big.status_code == 201, big.text  # FastAPI read on from where the lane stopped
     assert big.json()["ga"] == {"floor": 1}
+
+
+@pytest.mark.parametrize("limit", [1, 0])
+async def test_yielding_routes_take_turns_and_the_shop_goes_first(limit: int) -> None:
+    release = asyncio.Event()
+    seen: list[str] = []
+
+    async def crowd(request: FastRequest) -> FastResponse:
+        seen.append(f"crowd {request.params['n']} in")
+        await release.wait()
+        seen.append(f"crowd {request.params['n']} out")
+        return FastResponse(200, b"{}")
+
+    async def shop(request: FastRequest) -> FastResponse:
+        seen.append("shop")
+        return FastResponse(200, b"{}")
+
+    async def unmatched(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("every request here matches a fast route")
+
+    routes = [FastRoute("GET", "/crowd/{n}", crowd, yields=True), FastRoute("GET", "/shop", shop)]
+    lane = FastLane(unmatched, routes, yield_limit=limit)
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        scope["app"] = SimpleNamespace()  # no dependency overrides installed
+        await lane(scope, receive, send)
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://lane") as client:
+        first = asyncio.create_task(client.get("/crowd/1"))
+        await asyncio.sleep(0.05)
+        second = asyncio.create_task(client.get("/crowd/2"))
+        await asyncio.sleep(0.05)
+        assert (await client.get("/shop")).status_code == 200  # not behind the crowd
+        release.set()
+        assert [(await first).status_code, (await second).status_code] == [200, 200]
+    if limit:  # the second crowd request waited for the first to finish
+        assert seen == ["crowd 1 in", "shop", "crowd 1 out", "crowd 2 in", "crowd 2 out"]
+    else:
+        assert seen == ["crowd 1 in", "crowd 2 in", "shop", "crowd 1 out", "crowd 2 out"]

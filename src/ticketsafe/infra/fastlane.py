@@ -14,10 +14,20 @@ the app's exception handlers (`problem_for`). Request ids, security headers and 
 (it sets the route template) still apply: this layer sits inside them, and just outside
 the idempotency middleware (see `FastRoute.own_idempotency`) — or, for routes that
 rely on that middleware to keep their keys (checkout), just inside it.
+
+The lane also orders the work under load. The waiting room's crowd (challenges, joins,
+status polls: ~85 % of the requests of a big on-sale) is many times the shop's traffic
+(holds, checkouts, payments), and an event loop serves every request in flight in
+turn: a hold waited behind hundreds of polls. A route marked `yields` runs only while
+fewer than `yield_limit` such requests are being served in this process; the rest wait
+in arrival order without using the CPU, so the shop's requests go first and the crowd
+still gets every cycle the shop leaves. Unloaded, a few in flight are never waited on.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -83,12 +93,19 @@ class FastRoute:
     keeps the key itself (`own_idempotency`), otherwise it goes the usual way."""
 
     def __init__(
-        self, method: str, path: str, handler: Handler, *, own_idempotency: bool = False
+        self,
+        method: str,
+        path: str,
+        handler: Handler,
+        *,
+        own_idempotency: bool = False,
+        yields: bool = False,
     ) -> None:
         self.method = method
         self.path = path
         self.handler = handler
         self.own_idempotency = own_idempotency
+        self.yields = yields  # under load, waits for the routes that do not (see above)
         self._segments = tuple(path.strip("/").split("/"))
 
     def match(self, path: str) -> dict[str, str] | None:
@@ -112,11 +129,18 @@ class FastLane:
     keeps every key for its routes), so it takes keyed requests too."""
 
     def __init__(
-        self, app: ASGIApp, routes: Sequence[FastRoute] = (), *, behind_idempotency: bool = False
+        self,
+        app: ASGIApp,
+        routes: Sequence[FastRoute] = (),
+        *,
+        behind_idempotency: bool = False,
+        yield_limit: int = 0,
     ) -> None:
         self.app = app
         self.routes = tuple(routes)
         self.behind_idempotency = behind_idempotency
+        # How many requests of `yields` routes are served at once (0: no limit).
+        self._yielding = asyncio.Semaphore(yield_limit) if yield_limit > 0 else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # While FastAPI dependency overrides are installed (tests), every request takes
@@ -128,9 +152,15 @@ class FastLane:
                     if params is not None and (
                         self.behind_idempotency or route.own_idempotency or not _keyed(scope)
                     ):
-                        await self._serve(route, params, scope, receive, send)
+                        async with self._turn(route):
+                            await self._serve(route, params, scope, receive, send)
                         return
         await self.app(scope, receive, send)
+
+    def _turn(self, route: FastRoute) -> contextlib.AbstractAsyncContextManager[Any]:
+        if route.yields and self._yielding is not None:
+            return self._yielding
+        return contextlib.nullcontext()
 
     async def _serve(
         self, route: FastRoute, params: dict[str, str], scope: Scope, receive: Receive, send: Send

@@ -101,6 +101,13 @@ class Settings(BaseSettings):
         description="SO_REUSEPORT: several API processes on one host share the ports and "
         "the kernel spreads connections between them.",
     )
+    http_crowd_concurrency: int = Field(
+        default=16,
+        ge=0,
+        description="Waiting-room requests (challenge, join, status) one API process "
+        "serves at once; more wait their turn so holds and checkouts go first under "
+        "load. 0: no limit.",
+    )
     tls_enabled: bool = Field(
         default=True, description="Turn off only behind a TLS-terminating proxy."
     )

@@ -72,10 +72,11 @@ async def fast_status(request: FastRequest) -> FastResponse | None:
     return FastResponse(200, _STATUS_OUT.dump_json(place))
 
 
+# The crowd's requests yield to the shop's under load (see `ticketsafe.infra.fastlane`).
 FAST_ROUTES = [
-    FastRoute("POST", "/waitingroom/events/{event_id}/challenge", fast_challenge),
-    FastRoute("POST", "/waitingroom/events/{event_id}/join", fast_join),
-    FastRoute("GET", "/waitingroom/events/{event_id}/status", fast_status),
+    FastRoute("POST", "/waitingroom/events/{event_id}/challenge", fast_challenge, yields=True),
+    FastRoute("POST", "/waitingroom/events/{event_id}/join", fast_join, yields=True),
+    FastRoute("GET", "/waitingroom/events/{event_id}/status", fast_status, yields=True),
 ]
 
 
