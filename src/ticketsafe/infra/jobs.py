@@ -11,8 +11,8 @@ at-least-once delivery means it may run twice. Requests buffer jobs (`JobBuffer`
 them only after their own writes succeeded.
 
 Two lanes: a job sent `urgent` (a buyer is waiting on it: a payment's webhook, "payment
-changed" that issues the tickets) goes to its own stream, and workers take every urgent
-job before any other. In a big sale the queue backs up with receipts and organizer
+changed" that marks the order paid) goes to its own stream, and workers take every
+urgent job before any other. In a big sale the queue backs up with receipts and organizer
 webhooks; without the lane a PIX payment waited behind them (~30 s at full scale).
 """
 
