@@ -102,7 +102,7 @@ async def _record_start(
     inc = {"captured_cents": payment.amount_cents} if status is PaymentStatus.CAPTURED else None
     updated = await repo.update_guarded(ctx.db, payment, status=status, fields=fields, inc=inc)
     if notify or updated is None:
-        ctx.jobs.defer(PAYMENT_CHANGED_JOB, {"payment_id": payment.id}, urgent=True)
+        _notify_changed(ctx, payment.id)
     # A PSP notification may have moved it already: then read where it stands.
     return updated or await get_payment(ctx, payment.id)
 
@@ -166,7 +166,7 @@ async def refund(ctx: ProviderContext, payment_id: str, amount_cents: int) -> Pa
     if claimed is None:
         raise PaymentConflict("the payment changed meanwhile; retry")
     await provider_for(payment.method, ctx.settings).refund(ctx, payment, amount_cents)
-    ctx.jobs.defer(PAYMENT_CHANGED_JOB, {"payment_id": payment.id}, urgent=True)
+    _notify_changed(ctx, payment.id)
     return claimed
 
 
@@ -221,6 +221,12 @@ async def _payment_of_event(ctx: ProviderContext, charge: dict[str, Any]) -> Pay
     return await repo.get_by_provider_ref(ctx.db, charge["id"])
 
 
+def _notify_changed(ctx: ProviderContext, payment_id: str) -> None:
+    """Queue "payment changed" for the orders domain; urgent: a buyer may be waiting on
+    their order's status, so it goes ahead of receipts and organizer webhooks."""
+    ctx.jobs.defer(PAYMENT_CHANGED_JOB, {"payment_id": payment_id}, urgent=True)
+
+
 def _check(payment: Payment, target: PaymentStatus) -> None:
     try:
         advance(payment.status, target)
@@ -238,5 +244,5 @@ async def _record(
     updated = await repo.update_guarded(ctx.db, payment, status=status, inc=inc, fields=fields)
     if updated is None:
         raise PaymentConflict("the payment changed meanwhile; retry")
-    ctx.jobs.defer(PAYMENT_CHANGED_JOB, {"payment_id": payment.id}, urgent=True)
+    _notify_changed(ctx, payment.id)
     return updated
