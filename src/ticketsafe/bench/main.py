@@ -191,9 +191,11 @@ def _loader(sale: OnSale, index: int, loaders: int, connections: int, out: Any) 
                     outcomes=[], rng=random.Random(2026 + index),  # noqa: S311
                 )  # fmt: skip
                 buyers = asyncio.create_task(mine.run(range(index, sale.preset.buyers, loaders)))
+                watch = asyncio.create_task(_watch_lag(recorder))
                 while not buyers.done():
                     out.put(("progress", index, dict(recorder.counters)))
                     await asyncio.wait({buyers}, timeout=1.0)
+                watch.cancel()
                 await buyers
                 return mine.outcomes
 
@@ -205,6 +207,16 @@ def _loader(sale: OnSale, index: int, loaders: int, connections: int, out: Any) 
     except BaseException:
         out.put(("failed", index, traceback.format_exc()))
         raise
+
+
+async def _watch_lag(recorder: Recorder, every_s: float = 0.05) -> None:
+    """Sample how late this event loop runs a timer: a response that has arrived waits
+    as long before the buyer reads it, and its latency includes that."""
+    loop = asyncio.get_running_loop()
+    while True:
+        asked = loop.time()
+        await asyncio.sleep(every_s)
+        recorder.lagged(max(0.0, loop.time() - asked - every_s))
 
 
 def combine(parent: Recorder, results: list[LoaderResult]) -> tuple[Recorder, list[Outcome]]:

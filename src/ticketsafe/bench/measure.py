@@ -21,6 +21,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 CLIENT_WAIT = "client_wait"
+LOADER_LAG = "loader_lag"
 
 
 def selling_rate(timeline: list[tuple[float, float]], start_s: float) -> tuple[float, float]:
@@ -57,6 +58,11 @@ class Recorder:
         """Time a request waited for one of the load generator's pooled connections:
         reported apart (`client_wait`), not as the server's latency."""
         self.latencies[CLIENT_WAIT].append(seconds)
+
+    def lagged(self, seconds: float) -> None:
+        """How late the load generator's event loop woke for a timer (`loader_lag`): the
+        part of every latency measured here that is the client's, not the server's."""
+        self.latencies[LOADER_LAG].append(seconds)
 
     def count(self, name: str, n: int = 1) -> None:
         self.counters[name] += n
