@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-_MAX_HEADER = 64 * 1024
+from ticketsafe.infra.http1 import MAX_HEAD_BYTES, read_response
 
 
 class HTTPError(Exception):
@@ -249,7 +249,9 @@ class Client:
                 return conn
             conn.close()
         try:
-            reader, writer = await asyncio.open_connection(self.host, self.port, limit=_MAX_HEADER)
+            reader, writer = await asyncio.open_connection(
+                self.host, self.port, limit=MAX_HEAD_BYTES
+            )
         except OSError as exc:
             raise ConnectError(f"cannot connect to {self.host}:{self.port}: {exc}") from exc
         self.connections_opened += 1
@@ -284,47 +286,8 @@ async def _read_response(
     reader: asyncio.StreamReader, method: str, path: str
 ) -> tuple[Response, bool]:
     """One answer off the stream; also whether the connection may carry the next one."""
-    head = await reader.readuntil(b"\r\n\r\n")
-    lines = head[:-4].decode("latin-1").split("\r\n")
-    version, _, rest = lines[0].partition(" ")
-    if not version.startswith("HTTP/1."):
-        raise ValueError(f"not an HTTP/1.x status line: {lines[0]!r}")
-    status = int(rest[:3])
+    raw = await read_response(reader, method)
     items: dict[str, str] = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if not sep:
-            raise ValueError(f"bad header line {line!r}")
-        name, value = name.strip().lower(), value.strip()
+    for name, value in raw.headers:
         items[name] = f"{items[name]}, {value}" if name in items else value
-    keep = version == "HTTP/1.1"
-    connection = items.get("connection", "").lower()
-    if "close" in connection:
-        keep = False
-    elif "keep-alive" in connection:
-        keep = True
-    if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
-        body = b""
-    elif "chunked" in items.get("transfer-encoding", "").lower():
-        body = await _read_chunked(reader)
-    elif "content-length" in items:
-        length = int(items["content-length"])
-        body = await reader.readexactly(length) if length else b""
-    else:  # delimited by the server closing the connection
-        body = await reader.read()
-        keep = False
-    return Response(status, Headers(items), body, method, path), keep
-
-
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
-    parts: list[bytes] = []
-    while True:
-        line = await reader.readuntil(b"\r\n")
-        size = int(line.split(b";", 1)[0].strip(), 16)
-        if size == 0:
-            while (await reader.readuntil(b"\r\n")) != b"\r\n":  # trailers, then the end
-                pass
-            return b"".join(parts)
-        parts.append(await reader.readexactly(size))
-        if await reader.readexactly(2) != b"\r\n":
-            raise ValueError("chunk not followed by CRLF")
+    return Response(raw.status, Headers(items), raw.body, method, path), raw.keep_alive

@@ -9,6 +9,7 @@ import httpx
 
 from ticketsafe.infra.jobs import JobQueue
 from ticketsafe.infra.mongodb import Database, MongoClient, create_mongo_client
+from ticketsafe.infra.outbound_http import OutboundTransport
 from ticketsafe.infra.redisdb import RedisClient, create_redis_client
 from ticketsafe.infra.settings import Settings
 
@@ -50,12 +51,14 @@ class Resources:
             max_deliveries=settings.job_max_deliveries,
         )
         http = httpx.AsyncClient(
-            transport=http_transport,
-            verify=_outbound_tls(settings),
+            # Keep as many connections alive as the worker runs jobs at once: past that,
+            # each webhook delivery would pay a new TCP connect.
+            transport=http_transport
+            or OutboundTransport(
+                ssl_context=_outbound_tls(settings),
+                max_idle_per_origin=settings.worker_concurrency,
+            ),
             timeout=httpx.Timeout(10.0, connect=5.0),
-            # Keep as many connections alive as the worker runs jobs at once (httpx keeps
-            # 20 by default): past that, each webhook delivery paid a new TCP connect.
-            limits=httpx.Limits(max_keepalive_connections=settings.worker_concurrency),
             follow_redirects=False,
         )
         return cls(settings, mongo, mongo[settings.mongo_database], redis, queue, http)
