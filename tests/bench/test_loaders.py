@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from typing import Any
@@ -10,7 +11,16 @@ from typing import Any
 import pytest
 
 from ticketsafe.bench.flow import Outcome
-from ticketsafe.bench.main import _FORK, LoaderResult, combine, kendall_tau, shares
+from ticketsafe.bench.main import (
+    _FORK,
+    LOADER_NICE,
+    LoaderResult,
+    _loader_priority,
+    _watch_lag,
+    combine,
+    kendall_tau,
+    shares,
+)
 from ticketsafe.bench.measure import Recorder, merge_recorders
 
 
@@ -62,7 +72,7 @@ def _child(index: int, loaders: int, started: float, out: Any) -> None:
             Outcome(joined_at=1000.0 + i, join_position=i, admitted_at=2000.0 + i, tickets=2,
                     result="paid")
         )  # fmt: skip
-    out.put(LoaderResult(index, os.getpid(), recorder, outcomes, 0.1, 1.0))
+    out.put(LoaderResult(index, os.getpid(), recorder, outcomes, 0.1, 1.0, 0))
 
 
 def test_results_of_forked_loaders_merge_into_one_report() -> None:
@@ -99,3 +109,31 @@ def test_results_of_forked_loaders_merge_into_one_report() -> None:
     # Fairness over buyers from every process: admitted in join order → τ = 1.
     pairs = [(o.joined_at or 0.0, o.admitted_at or 0.0) for o in outcomes]
     assert kendall_tau(pairs) == 1.0
+
+
+def _report_priority(out: Any) -> None:
+    out.put(_loader_priority())
+
+
+def test_load_generators_run_ahead_of_the_deployment() -> None:
+    out: Any = _FORK.Queue()
+    child = _FORK.Process(target=_report_priority, args=(out,))
+    child.start()
+    nice = out.get(timeout=10)
+    child.join(10)
+    expected = LOADER_NICE if os.geteuid() == 0 else os.nice(0)  # only root may raise it
+    assert nice == expected
+    assert os.nice(0) != LOADER_NICE or os.geteuid() != 0  # this process is untouched
+
+
+async def test_event_loop_lag_is_sampled() -> None:
+    recorder = Recorder()
+    watch = asyncio.create_task(_watch_lag(recorder, every_s=0.01))
+    await asyncio.sleep(0.05)
+    time.sleep(0.15)  # noqa: ASYNC251 - the loop is stuck: its next timer fires late
+    await asyncio.sleep(0.05)
+    watch.cancel()
+    lags = recorder.latencies["loader_lag"]
+    assert max(lags) >= 0.12
+    assert min(lags) < 0.05
+    assert recorder.counters["http_requests"] == 0  # not counted as requests

@@ -67,6 +67,20 @@ async def _hammer(port: int, concurrency: int, start_at: float, seconds: float) 
     return done
 
 
+# Load generators run ahead of the deployment's processes (nice -5 when allowed): they
+# stand for browsers on other machines, so their own wait for a core (`loader_lag`, up to
+# ~0.2 s at p99 on two busy cores) should not be counted as the server's latency. They
+# use the same CPU either way (~14 % of a full run), only sooner.
+LOADER_NICE = -5
+
+
+def _loader_priority() -> int:
+    """Raise this load generator's priority if we may; the niceness it runs at."""
+    with contextlib.suppress(PermissionError):
+        os.nice(LOADER_NICE - os.nice(0))
+    return os.nice(0)
+
+
 def trivial_baseline(port: int, concurrency: int, seconds: float, *, processes: int) -> float:
     """Requests/s of GET /healthz on the same deployment, from as many load-generator
     processes and connections as the sale uses: the yardstick for ratios."""
@@ -74,6 +88,7 @@ def trivial_baseline(port: int, concurrency: int, seconds: float, *, processes: 
     start_at = time.time() + 1.0  # every process connected and waiting
 
     def child(concurrency: int) -> None:
+        _loader_priority()
         out.put(event_loop.run(_hammer(port, concurrency, start_at, seconds)))
 
     children = [
@@ -170,6 +185,7 @@ class LoaderResult:
     outcomes: list[Outcome]
     cpu_s: float
     rss_max_mb: float
+    nice: int  # the niceness it ran at (`LOADER_NICE` unless not allowed)
 
 
 def _loader(sale: OnSale, index: int, loaders: int, connections: int, out: Any) -> None:
@@ -179,6 +195,7 @@ def _loader(sale: OnSale, index: int, loaders: int, connections: int, out: Any) 
     try:
         cpu0 = _cpu_s()
         recorder = Recorder(started=sale.recorder.started)  # the parent's instant
+        nice = _loader_priority()
 
         async def buy() -> list[Outcome]:
             port = sale.client.port
@@ -201,7 +218,7 @@ def _loader(sale: OnSale, index: int, loaders: int, connections: int, out: Any) 
 
         outcomes = event_loop.run(buy())
         result = LoaderResult(
-            index, os.getpid(), recorder, outcomes, _cpu_s() - cpu0, peak_rss_mb()
+            index, os.getpid(), recorder, outcomes, _cpu_s() - cpu0, peak_rss_mb(), nice
         )
         out.put(("done", index, result))
     except BaseException:
@@ -334,6 +351,7 @@ def run(
             checked=checked, faults=faults,
         )  # fmt: skip
         summary["loaders"] = loaders
+        summary["loader_nice"] = max(r.nice for r in results)
         summary["api_processes"] = api_processes
         summary["worker_concurrency"] = worker_concurrency
         return summary, merged
