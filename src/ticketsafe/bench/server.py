@@ -32,6 +32,7 @@ class Deployment:
     worker_concurrency: int | None = None  # jobs the worker runs at once (None: default)
     apis: list[ChildProcess] = field(default_factory=list)
     worker: ChildProcess | None = None
+    _codec: AccessTokenCodec | None = field(default=None, repr=False)
 
     @property
     def base_url(self) -> str:
@@ -103,7 +104,9 @@ class Deployment:
     def token(self, user_id: str, *, organizer_of: str | None = None) -> str:
         roles = frozenset({Role.ORGANIZER}) if organizer_of else frozenset({Role.BUYER})
         orgs = (organizer_of,) if organizer_of else ()
-        return AccessTokenCodec(self.auth_secret, 86_400).issue(Principal(user_id, roles, orgs))
+        if self._codec is None:  # one per process: every simulated buyer signs in once
+            self._codec = AccessTokenCodec(self.auth_secret, 86_400)
+        return self._codec.issue(Principal(user_id, roles, orgs))
 
     # -- faults ------------------------------------------------------------------------
 
