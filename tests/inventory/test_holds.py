@@ -53,20 +53,40 @@ async def test_best_available_is_adjacent_front_centre(inventory: InventoryServi
 async def test_best_available_skips_sold_out_rows_and_sees_a_freed_seat(
     inventory: InventoryService, resources: Resources
 ) -> None:
-    """Full front rows are remembered (a low-water mark), so a big section does not
-    re-read them per hold; a seat coming free in one of them is offered again."""
+    """Row segments are read in order of their nearest available seat, and full ones not
+    at all, so a big section does not re-read its sold front rows per hold; a seat coming
+    free in one of them puts it back in front."""
     await inventory.provision_event(seated_layout(rows=4, per_row=4, limit=100))
+    segs = "ts:{evt_1}:segs"
+    assert await resources.redis.zcard(segs) == 4
     front = [await inventory.hold_best("evt_1", f"usr_{i}", "A", 4) for i in range(2)]
     assert [h.seats[0] for h in front] == ["A-1-1", "A-2-1"]
     third = await inventory.hold_best("evt_1", "usr_3", "A", 2)
     assert third.seats[0].startswith("A-3-")
-    marks = await resources.redis.hget("ts:{evt_1}:meta", "lw")
-    assert marks is not None
-    assert orjson.loads(marks) == {"A": 3}  # rows 1 and 2 have nothing left
+    left = await resources.redis.zrange(segs, 0, -1, withscores=True)
+    assert len(left) == 2  # rows 1 and 2 have nothing left: never read again
     await inventory.release_hold(front[0].hold_id, "usr_0")
-    assert await resources.redis.hget("ts:{evt_1}:meta", "lw") is None
+    assert await resources.redis.zcard(segs) == 3
+    nearest = await resources.redis.zrange(segs, 0, 0, withscores=True)
+    assert nearest[0][1] < left[0][1]  # row 1 is back, ahead of row 3
     again = await inventory.hold_best("evt_1", "usr_4", "A", 4)
     assert again.seats == ["A-1-1", "A-1-2", "A-1-3", "A-1-4"]  # the front row, free again
+
+
+async def test_best_available_indexes_a_state_from_before_segments(
+    inventory: InventoryService, resources: Resources
+) -> None:
+    """Redis state written before the segment index existed (no `segs`, no seat fields)
+    is indexed on the first best-available hold, from the seats as they stand."""
+    await inventory.provision_event(seated_layout(rows=2, per_row=4, limit=100))
+    await inventory.hold_seats("evt_1", "usr_x", ["A-1-1", "A-1-2"])
+    fields = await resources.redis.hkeys("ts:{evt_1}:rows")
+    await resources.redis.hdel("ts:{evt_1}:rows", *[f for f in fields if f.startswith(b"@")])
+    await resources.redis.delete("ts:{evt_1}:segs")
+    await resources.redis.hdel("ts:{evt_1}:meta", "lv")
+    hold = await inventory.hold_best("evt_1", "usr_a", "A", 2)
+    assert hold.seats == ["A-1-3", "A-1-4"]
+    assert await resources.redis.zcard("ts:{evt_1}:segs") == 1  # row 1 is full now
 
 
 async def test_best_available_avoids_single_gaps(inventory: InventoryService) -> None:

@@ -42,7 +42,7 @@ class EventKeys:
         return f"{self.prefix}:idem:{record_id}"
 
     def all(self) -> list[str]:
-        names = ("meta", "seats", "gau", "gafree", "holds", "exp", "buyers", "rows")
+        names = ("meta", "seats", "gau", "gafree", "holds", "exp", "buyers", "rows", "segs")
         return [f"{self.prefix}:{n}" for n in names] + [self.channel]
 
 

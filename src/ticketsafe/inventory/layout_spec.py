@@ -56,12 +56,10 @@ def _segment(layout: InventoryLayout, seats: Sequence[ReservedSeat]) -> dict[str
 
 
 def rows_fields(layout: InventoryLayout) -> dict[str, str]:
-    """The engine's `rows` hash: per section an index of segments nearest first, and
-    each segment under `<section>#<n>`."""
+    """The engine's `rows` hash: each segment under `<section>#<n>` (the engine indexes
+    them by their nearest available seat itself)."""
     fields: dict[str, str] = {}
     for section, segments in row_segments(layout).items():
-        index = sorted(((n, min(seg["d"])) for n, seg in enumerate(segments)), key=lambda e: e[1])
-        fields[section] = orjson.dumps(index).decode()
         for n, seg in enumerate(segments):
             fields[f"{section}#{n}"] = orjson.dumps(seg).decode()
     return fields
