@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 
 from pydantic import SecretStr
@@ -25,10 +24,7 @@ log = logging.getLogger("ticketsafe.serve")
 async def run_api(settings: Settings, *, with_worker: bool = False) -> None:
     app = create_app(settings, frontend_dir=settings.frontend_dir)
     servers = build_servers(settings, app)
-    # Everything built so far (modules, routes, schemas) lives as long as the process:
-    # move it out of the collector's sight, so full collections under load stay short.
-    gc.collect()
-    gc.freeze()
+    event_loop.settle_heap()
     stop = asyncio.Event()
 
     def on_stop() -> None:
@@ -47,6 +43,7 @@ async def run_api(settings: Settings, *, with_worker: bool = False) -> None:
 
 
 async def run_worker(settings: Settings) -> None:
+    event_loop.settle_heap()
     stop = asyncio.Event()
     install_stop_handlers(stop.set)
     await _worker_until(settings, stop)
