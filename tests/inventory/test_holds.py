@@ -68,7 +68,7 @@ async def test_best_available_skips_sold_out_rows_and_sees_a_freed_seat(
     await inventory.release_hold(front[0].hold_id, "usr_0")
     assert await resources.redis.zcard(segs) == 3
     nearest = await resources.redis.zrange(segs, 0, 0, withscores=True)
-    assert nearest[0][1] < left[0][1]  # row 1 is back, ahead of row 3
+    assert float(nearest[0][1]) < float(left[0][1])  # row 1 is back, ahead of row 3
     again = await inventory.hold_best("evt_1", "usr_4", "A", 4)
     assert again.seats == ["A-1-1", "A-1-2", "A-1-3", "A-1-4"]  # the front row, free again
 
@@ -81,7 +81,8 @@ async def test_best_available_indexes_a_state_from_before_segments(
     await inventory.provision_event(seated_layout(rows=2, per_row=4, limit=100))
     await inventory.hold_seats("evt_1", "usr_x", ["A-1-1", "A-1-2"])
     fields = await resources.redis.hkeys("ts:{evt_1}:rows")
-    await resources.redis.hdel("ts:{evt_1}:rows", *[f for f in fields if f.startswith(b"@")])
+    seat_fields = [f for f in fields if (f if isinstance(f, bytes) else f.encode())[:1] == b"@"]
+    await resources.redis.hdel("ts:{evt_1}:rows", *seat_fields)
     await resources.redis.delete("ts:{evt_1}:segs")
     await resources.redis.hdel("ts:{evt_1}:meta", "lv")
     hold = await inventory.hold_best("evt_1", "usr_a", "A", 2)
