@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import time
 from typing import Any
@@ -13,8 +14,10 @@ import pytest
 from ticketsafe.bench.flow import Outcome
 from ticketsafe.bench.main import (
     _FORK,
+    LOADER_GC_THRESHOLDS,
     LOADER_NICE,
     LoaderResult,
+    _loader_heap,
     _loader_priority,
     _watch_lag,
     combine,
@@ -113,6 +116,23 @@ def test_results_of_forked_loaders_merge_into_one_report() -> None:
 
 def _report_priority(out: Any) -> None:
     out.put(_loader_priority())
+
+
+def _report_heap(out: Any) -> None:
+    _loader_heap()
+    out.put((gc.get_threshold(), gc.get_freeze_count()))
+
+
+def test_load_generators_do_not_collect_their_old_generation() -> None:
+    """Full collections over a growing heap stalled a load generator for seconds."""
+    out: Any = _FORK.Queue()
+    child = _FORK.Process(target=_report_heap, args=(out,))
+    child.start()
+    thresholds, frozen = out.get(timeout=10)
+    child.join(10)
+    assert thresholds == LOADER_GC_THRESHOLDS
+    assert frozen > 0  # what the fork inherited
+    assert gc.get_threshold() != LOADER_GC_THRESHOLDS  # this process is untouched
 
 
 def test_load_generators_run_ahead_of_the_deployment() -> None:
