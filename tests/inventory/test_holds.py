@@ -90,6 +90,17 @@ async def test_best_available_indexes_a_state_from_before_segments(
     assert await resources.redis.zcard("ts:{evt_1}:segs") == 1  # row 1 is full now
 
 
+async def test_best_available_in_a_row_longer_than_one_indexing_batch(
+    inventory: InventoryService, resources: Resources
+) -> None:
+    """A 4,500-seat row: 9,000 values are more than one Lua call can unpack (8,000), so
+    its seats are indexed in batches."""
+    await inventory.provision_event(seated_layout(rows=1, per_row=4_500, limit=100))
+    assert await resources.redis.hget("ts:{evt_1}:rows", "@A-1-4500") is not None
+    hold = await inventory.hold_best("evt_1", "usr_a", "A", 2)
+    assert hold.seats == ["A-1-2250", "A-1-2251"]  # the centre
+
+
 async def test_best_available_avoids_single_gaps(inventory: InventoryService) -> None:
     await inventory.provision_event(seated_layout(rows=2, per_row=6))
     await inventory.hold_seats("evt_1", "usr_x", ["A-1-1"])

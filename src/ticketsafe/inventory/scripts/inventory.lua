@@ -118,7 +118,10 @@ end
 
 -- The segment's nearest available seat, from its seats' states (nil: none available).
 local function refresh_segment(seg, row)
-  row = row or cjson.decode(redis.call('HGET', ROWS, seg) or 'null')
+  if not row then
+    local raw = redis.call('HGET', ROWS, seg)
+    if raw then row = cjson.decode(raw) end
+  end
   local nearest = nil
   if row then
     local states = redis.call('HMGET', SEATS, unpack(row.ids))
@@ -141,6 +144,10 @@ local function ensure_segments()
       for i, id in ipairs(row.ids) do
         at[#at + 1] = '@' .. id
         at[#at + 1] = f .. '|' .. row.d[i]
+        if #at >= 1000 then  -- unpack() has a limit; rows are rarely this long
+          redis.call('HSET', ROWS, unpack(at))
+          at = {}
+        end
       end
       if #at > 0 then redis.call('HSET', ROWS, unpack(at)) end
       refresh_segment(f, row)
