@@ -22,13 +22,6 @@ class RawResponse:
     body: bytes
     keep_alive: bool
 
-    def header(self, name: str) -> str | None:
-        """The first value of `name` (lower-case)."""
-        for key, value in self.headers:
-            if key == name:
-                return value
-        return None
-
 
 async def read_response(reader: asyncio.StreamReader, method: str) -> RawResponse:
     head = await reader.readuntil(b"\r\n\r\n")

@@ -40,7 +40,9 @@ YOUNG_COLLECTION_THRESHOLD = 20_000
 
 def settle_heap() -> None:
     """Call once a role is built: what exists now (modules, routes, schemas) lives as long
-    as the process, so it leaves the collector's sight (full collections stay short)."""
+    as the process, so it leaves the collector's sight (full collections stay short).
+    `serve` runs both roles in one process and calls it for each: the second call
+    freezes what the worker built since."""
     gc.collect()
     gc.freeze()
     _, older, oldest = gc.get_threshold()

@@ -43,7 +43,6 @@ async def run_api(settings: Settings, *, with_worker: bool = False) -> None:
 
 
 async def run_worker(settings: Settings) -> None:
-    event_loop.settle_heap()
     stop = asyncio.Event()
     install_stop_handlers(stop.set)
     await _worker_until(settings, stop)
@@ -58,6 +57,7 @@ async def _worker_until(settings: Settings, stop: asyncio.Event) -> None:
             periodic_tasks(settings),
             concurrency=settings.worker_concurrency,
         )
+        event_loop.settle_heap()  # its registry and clients are built: freeze them too
         await worker.run(stop)
     finally:
         await resources.close()

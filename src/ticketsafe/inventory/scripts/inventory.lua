@@ -414,7 +414,8 @@ if op == 'load' then
   end
   redis.call('DEL', ROWS)
   for field, value in pairs(spec.rows) do redis.call('HSET', ROWS, field, value) end
-  redis.call('HDEL', META, 'lw', 'lv')  -- new segments: index them afresh
+  -- New segments: index them afresh (and drop an older state's low-water marks, 'lw').
+  redis.call('HDEL', META, 'lw', 'lv')
   ensure_segments()
   count_free_seats()
   if reset then
