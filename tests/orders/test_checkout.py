@@ -256,7 +256,16 @@ async def test_retried_checkout_never_buys_twice(sale: Sale, resources: Resource
     # Another key once the first checkout is done: the hold is an order now, and it is
     # that order that comes back.
     later = await sale.checkout(buyer, hold, key="k-3")
-    assert (later.status_code, later.json()["id"]) == (201, ids.pop())
+    order_id = ids.pop()
+    assert (later.status_code, later.json()["id"]) == (201, order_id)
+    # The hold's one order has the hold's order id: its primary key is the guard.
+    assert order_id == orders_repo.order_id_for(hold["hold_id"])
+    stored = await orders_repo.get(resources.db, order_id)
+    assert stored is not None
+    assert not await orders_repo.insert(resources.db, stored.model_copy(update={"version": 7}))
+    with pytest.raises(ValueError, match="not the order id"):
+        await orders_repo.insert(resources.db, stored.model_copy(update={"id": "ord_other"}))
+    assert await orders_repo.by_hold(resources.db, hold["hold_id"]) == stored
     assert await resources.db["orders"].count_documents({"hold_id": hold["hold_id"]}) == 1
     assert await resources.db["payments"].count_documents({}) == 1
 

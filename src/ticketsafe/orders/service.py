@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -121,7 +120,7 @@ class OrderService:
             raise PriceChanged(total_cents=total, expected_total_cents=request.expected_total_cents)
         method = PaymentMethod.FREE if total == 0 else request.payment_method
         check_start(method, self.settings, request.card_token)
-        order_id = f"ord_{secrets.token_urlsafe(10)}"
+        order_id = repo.order_id_for(request.hold_id)
         lines = [
             t.line.model_copy(
                 update={"holder_sealed": await seal_pii(self.vault, buyer.user_id, t.holder)}

@@ -35,11 +35,6 @@ async def get_by_provider_ref(db: Database, provider_ref: str) -> Payment | None
     return _to_model(doc) if doc else None
 
 
-async def for_order(db: Database, order_id: str) -> list[Payment]:
-    cursor = db[PAYMENTS].find({"order_id": order_id}).sort("created_at", ASCENDING)
-    return [_to_model(d) async for d in cursor]
-
-
 async def update_guarded(
     db: Database,
     payment: Payment,
@@ -66,7 +61,6 @@ async def update_guarded(
 
 
 async def _indexes(db: Database) -> None:
-    await db[PAYMENTS].create_index([("order_id", ASCENDING)], name="order")
     await db[PAYMENTS].create_index(
         [("provider_ref", ASCENDING)],
         name="provider_ref",
@@ -84,7 +78,15 @@ async def _drop_moved_collections(db: Database) -> None:
         await db.drop_collection(name)
 
 
+async def _drop_order_index(db: Database) -> None:
+    """A payment is found from its order by the order's `payment_id` (primary key);
+    nothing reads payments by `order_id`, and every index costs each payment write."""
+    if "order" in await db[PAYMENTS].index_information():
+        await db[PAYMENTS].drop_index("order")
+
+
 MIGRATIONS = [
     Migration(580, "payments indexes", _indexes),
     Migration(581, "sandbox PSP ledger moved to Redis", _drop_moved_collections),
+    Migration(582, "payments: no index on order_id", _drop_order_index),
 ]
