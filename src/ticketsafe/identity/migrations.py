@@ -8,7 +8,7 @@ from ticketsafe.identity import repository as r
 from ticketsafe.identity.vault import create_data_keys_collection
 from ticketsafe.infra.migrations import Migration
 from ticketsafe.infra.mongodb import Database
-from ticketsafe.mail.outbox import create_outbox_collection
+from ticketsafe.mail.outbox import create_outbox_collection, drop_outbox_indexes
 
 
 async def _accounts(db: Database) -> None:
@@ -40,4 +40,5 @@ MIGRATIONS = [
     Migration(101, "identity: organizations, memberships, gate grants", _organizations),
     Migration(110, "identity: data_keys (PII vault)", create_data_keys_collection),
     Migration(120, "mail: outbox", create_outbox_collection),
+    Migration(121, "mail: outbox read by id only (no owner/status indexes)", drop_outbox_indexes),
 ]

@@ -137,6 +137,7 @@ async def return_quota(db: Database, event_id: str, ticket_type_id: str, n: int)
 
 async def _indexes(db: Database) -> None:
     orders = db[ORDERS]
+    await orders.create_index([("hold_id", ASCENDING)], name="one_order_per_hold", unique=True)
     await orders.create_index(
         [("event_id", ASCENDING), ("created_at", DESCENDING)], name="event_created"
     )

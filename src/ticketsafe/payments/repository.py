@@ -61,6 +61,7 @@ async def update_guarded(
 
 
 async def _indexes(db: Database) -> None:
+    await db[PAYMENTS].create_index([("order_id", ASCENDING)], name="order")
     await db[PAYMENTS].create_index(
         [("provider_ref", ASCENDING)],
         name="provider_ref",
