@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 
 import aiosmtplib
 from pymongo import ASCENDING
+
 from ticketsafe.identity.errors import PersonErased
 from ticketsafe.identity.vault import PiiVault, sealed_from_document, sealed_to_document
 from ticketsafe.infra.jobs import JobBuffer
