@@ -41,8 +41,9 @@ async def test_audit_indexes_and_validator(resources: Resources) -> None:
 async def test_write_path_indexes_nothing_reads_are_dropped(resources: Resources) -> None:
     """Indexes no query reads cost every write on the embedded server: orders' unique
     `hold_id` (one order per hold is kept by the order id now), payments' `order_id`,
-    the mail outbox's `owner` and `status`. A database migrated before has them."""
-    dropping = (121, 503, 582)
+    the mail outbox's `owner` and `status`, sold units' `hold_id` (read with their
+    order). A database migrated before has them."""
+    dropping = (121, 301, 503, 582)
     await migrate(resources.db, [m for m in MIGRATIONS if m.version not in dropping])
 
     async def names(collection: str) -> set[str]:
@@ -51,10 +52,12 @@ async def test_write_path_indexes_nothing_reads_are_dropped(resources: Resources
     assert "one_order_per_hold" in await names("orders")
     assert "order" in await names("payments")
     assert {"owner", "status"} <= await names("mail_outbox")
+    assert "hold" in await names("inventory_units")
     assert await migrate(resources.db, MIGRATIONS) == list(dropping)
     assert "one_order_per_hold" not in await names("orders")
     assert "order" not in await names("payments")
     assert await names("mail_outbox") == {"_id_"}
+    assert await names("inventory_units") == {"_id_", "event", "order"}
     assert {"event_created", "buyer_created", "status_deadline"} <= await names("orders")
     assert "provider_ref" in await names("payments")
 

@@ -126,3 +126,5 @@ async def test_sweep_reconciles_a_commit_whose_caller_died(
     assert [avail.seats[s] for s in ("A-1-2", "A-1-3", "A-1-4")] == [UnitStatus.AVAILABLE] * 3
     assert await sold_counts(resources, "evt_1") == {"A-1-1": 1}
     assert (await inventory.commit_sale(done.hold_id, "ord_a", "usr_a")).seats == ["A-1-1"]
+    with pytest.raises(HoldExpired):  # sold, but to another order than this caller's
+        await inventory.commit_sale(done.hold_id, "ord_z", "usr_a")

@@ -346,8 +346,8 @@ class InventoryService:
         self, event_id: str, hold_id: str, order_id: str, buyer_id: str
     ) -> Sale:
         async with store_errors():
-            sold = await self.repo.units_of_hold(hold_id)
-        if not sold or any(u.order_id != order_id for u in sold):
+            sold = await self.repo.units_of_hold(order_id, hold_id)
+        if not sold:
             raise HoldExpired(hold_id=hold_id)
         seats, ga = _split_units([u.unit for u in sold])
         return Sale(
@@ -432,7 +432,7 @@ class InventoryService:
         raw: dict[str, Any] = orjson.loads(r.values[0])
         units: list[str] = raw["u"]
         async with store_errors():
-            sold = await self.repo.units_of_hold(hold_id)
+            sold = await self.repo.units_of_hold(raw["o"], hold_id)
         if len(sold) == len(units):
             await self._call(event_id, "commit_done", hold_id, raw["o"], *units)
             return
