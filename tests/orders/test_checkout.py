@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
 import pytest
@@ -11,6 +12,8 @@ from fastapi import FastAPI
 from tests.orders.conftest import Sale, open_sale, run_jobs
 from ticketsafe.infra.resources import Resources
 from ticketsafe.orders import repository as orders_repo
+from ticketsafe.orders.models import Order
+from ticketsafe.orders.service import OrderService
 from ticketsafe.payments import repository as payments_repo
 from ticketsafe.payments.models import PaymentStatus
 from ticketsafe.roles.worker import Worker
@@ -53,6 +56,40 @@ async def test_card_checkout_is_paid_at_once(sale: Sale, resources: Resources) -
     audit = await resources.db["audit_log"].find({"subject": order["id"]}).sort("at").to_list()
     assert [a["action"] for a in audit] == ["order.created", "order.paid"]
     assert await resources.db["mail_outbox"].count_documents({"template": "order.receipt"}) == 1
+
+
+async def test_after_paid_one_failing_step_does_not_stop_the_others(
+    sale: Sale, resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once paid, the audit entry, webhooks, receipt and the waiting room's admission run
+    together; one failing (here: the audit log refuses `order.paid`) still lets the
+    others finish, and the buyer's retry finds the paid order."""
+    record = OrderService._audit
+
+    async def audit_refusing_paid(
+        self: OrderService, order: Order, actor: str, action: str, *args: Any
+    ) -> None:
+        if action == "order.paid":
+            raise RuntimeError("audit log unavailable")
+        await record(self, order, actor, action, *args)
+
+    monkeypatch.setattr(OrderService, "_audit", audit_refusing_paid)
+    buyer = sale.buyer("usr_1")
+    hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-3"]})
+    r = await sale.checkout(
+        buyer, hold, method="card_sandbox", card_token=await card(sale.client, VISA_OK)
+    )
+    assert r.status_code == 500
+    assert r.headers["content-type"] == "application/problem+json"
+    order = await orders_repo.by_hold(resources.db, hold["hold_id"])
+    assert order is not None
+    assert order.status.value == "paid"
+    audit = await resources.db["audit_log"].find({"subject": order.id}).to_list()
+    assert [a["action"] for a in audit] == ["order.created"]
+    assert await resources.db["mail_outbox"].count_documents({"template": "order.receipt"}) == 1
+    monkeypatch.setattr(OrderService, "_audit", record)
+    retried = await sale.checkout(buyer, hold, key="k-2")  # the buyer tries again
+    assert (retried.status_code, retried.json()["status"]) == (201, "paid")
 
 
 async def test_a_card_checkout_without_a_token_leaves_nothing_behind(

@@ -12,6 +12,7 @@ Any path that leaves `pending_payment` without `paid` releases the sale.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
@@ -198,12 +199,26 @@ class OrderService:
     ) -> Order:
         check_transition(order.status, OrderStatus.PAID)
         order = await self._set(order, {**(fields or {}), "status": OrderStatus.PAID.value})
-        await self._audit(order, "system", "order.paid", f"payment {payment.id}")
-        await webhooks.publish(self.db, self.jobs, order.org_id, "order.paid", _hook(order))
-        await self._send_receipt(order)
-        if self.waiting_room is not None:
-            await self.waiting_room.record_checkout_completed(order.event_id, order.buyer_id)
+        # Paid: the audit entry, the organizer's webhooks, the receipt and the waiting
+        # room's next admission depend on that write only, not on one another, and under
+        # a flash crowd each waits its turn in a group-committed write (a batch's time):
+        # together, not one after another. If one fails, the others still finish (and
+        # queue their jobs) before the first failure is raised.
+        outcomes = await asyncio.gather(
+            self._audit(order, "system", "order.paid", f"payment {payment.id}"),
+            webhooks.publish(self.db, self.jobs, order.org_id, "order.paid", _hook(order)),
+            self._send_receipt(order),
+            self._checkout_completed(order),
+            return_exceptions=True,
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
         return order
+
+    async def _checkout_completed(self, order: Order) -> None:
+        if self.waiting_room is not None:  # the next person in line may come in
+            await self.waiting_room.record_checkout_completed(order.event_id, order.buyer_id)
 
     async def _send_receipt(self, order: Order) -> None:
         buyer = await open_pii(self.vault, order.buyer_id, order.buyer_sealed)
