@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from ticketsafe.infra.child_process import ChildProcess
+
 # A parent that starts one ChildProcess (which ignores SIGTERM once it says "ready"),
 # prints its pid when it is ready, then waits to be killed.
 _PARENT = """
@@ -60,3 +62,24 @@ def test_a_child_dies_with_its_parent_by_its_death_signal(
         parent.stdout.close()
         if _alive(pid):
             os.kill(pid, 9)  # the child this test started
+
+
+def test_check_running_names_a_child_that_exited(tmp_path: Path) -> None:
+    """A child that failed its start-up (here: exits at once with status 3) is reported
+    by `check_running`; one still running passes."""
+    failed = ChildProcess("failed", [sys.executable, "-c", "raise SystemExit(3)"], tmp_path)
+    sleeper = [sys.executable, "-c", "import time; time.sleep(30)"]
+    running = ChildProcess("running", sleeper, tmp_path)
+    failed.start()
+    running.start()
+    try:
+        deadline = time.monotonic() + 10
+        while failed._proc is not None and failed._proc.poll() is None:
+            assert time.monotonic() < deadline, "the child did not exit"
+            time.sleep(0.05)
+        with pytest.raises(RuntimeError, match="failed exited with 3"):
+            failed.check_running()
+        running.check_running()
+    finally:
+        failed.stop()
+        running.stop()

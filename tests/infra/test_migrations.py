@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -60,6 +61,14 @@ async def test_write_path_indexes_nothing_reads_are_dropped(resources: Resources
     assert await names("inventory_units") == {"_id_", "event", "order"}
     assert {"event_created", "buyer_created", "status_deadline"} <= await names("orders")
     assert "provider_ref" in await names("payments")
+
+
+async def test_instances_starting_together_all_migrate(resources: Resources) -> None:
+    """API processes start at once and each runs the migrations: the index drops race
+    (one found its index gone and failed its start-up: a bench ran on one api process)."""
+    runs = await asyncio.gather(*(migrate(resources.db, MIGRATIONS) for _ in range(3)))
+    assert sorted({v for run in runs for v in run}) == [m.version for m in MIGRATIONS]
+    assert "at" not in await resources.db[audit.AUDIT_COLLECTION].index_information()
 
 
 async def test_only_new_migrations_run(resources: Resources) -> None:

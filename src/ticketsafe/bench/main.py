@@ -346,6 +346,7 @@ def run(
     children: list[Any] = []
     try:
         trivial = trivial_baseline(deployment.port, preset.concurrency, 5.0, processes=loaders)
+        deployment.check_running()  # every process measured, none died starting
         recorder = Recorder()
         sale = event_loop.run(_set_up(deployment, preset, recorder))
         # Forked with no event loop running in this process: each child starts its own.

@@ -98,6 +98,13 @@ class Deployment:
         own = [*self.apis, *([self.worker] if self.worker else [])]
         return own + (self.stores.children if self.stores else [])
 
+    def check_running(self) -> None:
+        """RuntimeError naming the first process of the deployment that has exited. The
+        api processes share one port, so `/readyz` answering says only that one is up:
+        one that failed its start-up would leave the sale to the others unnoticed."""
+        for child in self._children():
+            child.check_running()
+
     def pids(self) -> dict[str, int]:
         return {c.name: c.pid for c in self._children() if c.pid is not None}
 

@@ -9,7 +9,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from ticketsafe.infra.migrations import Migration, ensure_collection
+from ticketsafe.infra.migrations import Migration, drop_index_if_present, ensure_collection
 from ticketsafe.infra.mongo_group import group_insert
 from ticketsafe.infra.mongodb import Database
 
@@ -68,8 +68,7 @@ async def _drop_time_index(db: Database) -> None:
     """Entries in time order are the `_id`s' order (ObjectIds, made as they are written:
     `ObjectId.from_datetime` bounds a time range), so the `at` index only cost each entry
     written ~0.2 ms of the embedded server's one core (bench/mongo_indexes.py)."""
-    if "at" in await db[AUDIT_COLLECTION].index_information():
-        await db[AUDIT_COLLECTION].drop_index("at")
+    await drop_index_if_present(db, AUDIT_COLLECTION, "at")
 
 
 MIGRATIONS = [

@@ -90,14 +90,18 @@ class ChildProcess:
     def wait_for_port(self, host: str, port: int, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._proc is not None and self._proc.poll() is not None:
-                raise RuntimeError(
-                    f"{self.name} exited with {self._proc.returncode}; see {self.log_file}"
-                )
+            self.check_running()
             if port_open(host, port):
                 return
             time.sleep(0.05)
         raise TimeoutError(f"{self.name} did not listen on {host}:{port} in {timeout}s")
+
+    def check_running(self) -> None:
+        """RuntimeError if the process was started and has exited since."""
+        if self._proc is not None and self._proc.poll() is not None:
+            raise RuntimeError(
+                f"{self.name} exited with {self._proc.returncode}; see {self.log_file}"
+            )
 
     def stop(self, timeout: float = 15.0) -> None:
         proc, self._proc = self._proc, None

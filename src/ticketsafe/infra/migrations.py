@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pymongo.errors import CollectionInvalid
+from pymongo.errors import CollectionInvalid, OperationFailure
 
 from ticketsafe.infra.mongodb import Database, Document
 
@@ -58,6 +58,19 @@ async def migrate(db: Database, migrations: Sequence[Migration]) -> list[int]:
         )
         applied.append(migration.version)
     return applied
+
+
+INDEX_NOT_FOUND = 27
+
+
+async def drop_index_if_present(db: Database, collection: str, name: str) -> None:
+    """Drop an index if it is there. Instances starting at once run the same migration
+    together: whichever drops second finds it gone, which is what it wanted."""
+    try:
+        await db[collection].drop_index(name)
+    except OperationFailure as exc:
+        if exc.code != INDEX_NOT_FOUND:
+            raise
 
 
 async def ensure_collection(db: Database, name: str, validator: Document | None = None) -> None:

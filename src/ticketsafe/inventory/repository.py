@@ -15,7 +15,7 @@ from typing import Any
 
 from pymongo import ASCENDING
 
-from ticketsafe.infra.migrations import Migration
+from ticketsafe.infra.migrations import Migration, drop_index_if_present
 from ticketsafe.infra.mongo_group import group_insert
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.inventory.models import InventoryLayout
@@ -140,8 +140,7 @@ async def _drop_hold_index(db: Database) -> None:
     """A hold's sold units are read with the order they were committed to (`order`
     index); the `hold` index only cost each sold unit written ~0.2 ms of the embedded
     server's one core (bench/mongo_indexes.py)."""
-    if "hold" in await db[UNITS].index_information():
-        await db[UNITS].drop_index("hold")
+    await drop_index_if_present(db, UNITS, "hold")
 
 
 MIGRATIONS = [

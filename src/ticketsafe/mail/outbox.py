@@ -26,6 +26,7 @@ from pymongo import ASCENDING
 from ticketsafe.identity.errors import PersonErased
 from ticketsafe.identity.vault import PiiVault, sealed_from_document, sealed_to_document
 from ticketsafe.infra.jobs import JobBuffer
+from ticketsafe.infra.migrations import drop_index_if_present
 from ticketsafe.infra.mongo_group import group_get, group_insert
 from ticketsafe.infra.mongodb import Database, per_database
 from ticketsafe.infra.turn_batch import TurnBatch, fail_waiting
@@ -155,7 +156,5 @@ async def drop_outbox_indexes(db: Database) -> None:
     """The outbox is only read by message id. Its `owner` and `status` indexes served no
     query, and on the embedded server each cost every queued and every sent message
     ~0.2 ms (insert) + ~0.7 ms (status update) of its one core (bench/mongo_indexes.py)."""
-    existing = await db[OUTBOX].index_information()
     for name in ("owner", "status"):
-        if name in existing:
-            await db[OUTBOX].drop_index(name)
+        await drop_index_if_present(db, OUTBOX, name)

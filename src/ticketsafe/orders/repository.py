@@ -10,7 +10,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from ticketsafe.infra.migrations import Migration
+from ticketsafe.infra.migrations import Migration, drop_index_if_present
 from ticketsafe.infra.mongo_group import group_get, group_insert
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.orders.models import Order, OrderStatus
@@ -158,16 +158,14 @@ async def _email_index(db: Database) -> None:
 async def _drop_payment_index(db: Database) -> None:
     """Orders are found from a payment by its `order_id` (primary key); every index
     costs each order write on the embedded server, so the unused one goes."""
-    if "payment" in await db[ORDERS].index_information():
-        await db[ORDERS].drop_index("payment")
+    await drop_index_if_present(db, ORDERS, "payment")
 
 
 async def _drop_hold_index(db: Database) -> None:
     """One order per hold is kept by the order's id (`order_id_for`). Orders made before
     keep their random ids: a checkout retried across the upgrade for such a hold is
     answered as an expired hold (the buyer has the order and its receipt already)."""
-    if "one_order_per_hold" in await db[ORDERS].index_information():
-        await db[ORDERS].drop_index("one_order_per_hold")
+    await drop_index_if_present(db, ORDERS, "one_order_per_hold")
 
 
 MIGRATIONS = [

@@ -7,7 +7,7 @@ from typing import Any
 
 from pymongo import ASCENDING
 
-from ticketsafe.infra.migrations import Migration
+from ticketsafe.infra.migrations import Migration, drop_index_if_present
 from ticketsafe.infra.mongo_group import group_get, group_insert
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.payments.models import Payment, PaymentStatus
@@ -82,8 +82,7 @@ async def _drop_moved_collections(db: Database) -> None:
 async def _drop_order_index(db: Database) -> None:
     """A payment is found from its order by the order's `payment_id` (primary key);
     nothing reads payments by `order_id`, and every index costs each payment write."""
-    if "order" in await db[PAYMENTS].index_information():
-        await db[PAYMENTS].drop_index("order")
+    await drop_index_if_present(db, PAYMENTS, "order")
 
 
 MIGRATIONS = [
