@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +59,23 @@ class InsertCounter(monitoring.CommandListener):
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         pass
+
+
+@contextlib.contextmanager
+def embedded_mongo() -> Iterator[tuple[str, int]]:
+    """SecantusDB started as the embedded default starts it (durable), in a throw-away
+    directory: its URL and pid (for `cpu_seconds`); stopped on exit."""
+    with tempfile.TemporaryDirectory(prefix="ticketsafe-bench-") as tmp:
+        # A URL for Redis makes EmbeddedStores start MongoDB only; Redis is never used here.
+        stores = EmbeddedStores(Path(tmp), redis_url="redis://127.0.0.1:1/0", durable=True)
+        stores.start()
+        try:
+            pid = stores.children[0].pid
+            assert stores.mongo_url is not None
+            assert pid is not None
+            yield stores.mongo_url, pid
+        finally:
+            stores.stop()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -140,17 +159,8 @@ def main() -> None:
     load = Workload(args.workers, args.docs, args.gap_ms)
     modes = [None if m == "none" else int(m) for m in args.modes.split(",")]
     load_before = os.getloadavg()
-    with tempfile.TemporaryDirectory() as tmp:
-        # A URL for Redis makes EmbeddedStores start MongoDB only; Redis is never used here.
-        stores = EmbeddedStores(Path(tmp), redis_url="redis://127.0.0.1:1/0", durable=True)
-        stores.start()
-        try:
-            assert stores.mongo_url
-            pid = stores.children[0].pid
-            assert pid is not None
-            results = asyncio.run(bench(stores.mongo_url, pid, load, modes, args.rounds))
-        finally:
-            stores.stop()
+    with embedded_mongo() as (url, pid):
+        results = asyncio.run(bench(url, pid, load, modes, args.rounds))
     report = {
         **vars(load),
         "load_average_before": load_before,

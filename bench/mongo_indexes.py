@@ -20,13 +20,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import tempfile
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
-from bench.group_insert import cpu_seconds
-from ticketsafe.infra.embedded import EmbeddedStores
+from bench.group_insert import cpu_seconds, embedded_mongo
 from ticketsafe.infra.mongodb import Database, create_mongo_client
 
 ORDERS_INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
@@ -98,17 +95,8 @@ def main() -> None:
     counts = [int(n) for n in args.indexes.split(",")]
     if any(not 0 <= n <= len(ORDERS_INDEXES) for n in counts):
         parser.error(f"--indexes: each between 0 and {len(ORDERS_INDEXES)}")
-    with tempfile.TemporaryDirectory(prefix="ticketsafe-bench-") as tmp:
-        # A URL for Redis makes EmbeddedStores start MongoDB only; Redis is never used here.
-        stores = EmbeddedStores(Path(tmp), redis_url="redis://127.0.0.1:1/0", durable=True)
-        stores.start()
-        try:
-            assert stores.mongo_url
-            pid = stores.children[0].pid
-            assert pid is not None
-            results = asyncio.run(bench(stores.mongo_url, pid, counts, args.ops))
-        finally:
-            stores.stop()
+    with embedded_mongo() as (url, pid):
+        results = asyncio.run(bench(url, pid, counts, args.ops))
     print(json.dumps({"ops": args.ops, "results": results}, indent=2))
 
 
