@@ -92,6 +92,44 @@ async def test_after_paid_one_failing_step_does_not_stop_the_others(
     assert (retried.status_code, retried.json()["status"]) == (201, "paid")
 
 
+async def test_a_refused_order_created_entry_does_not_strand_the_payment(
+    sale: Sale, resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The order's `order.created` audit entry and webhooks are written while the card
+    is charged. The audit log refusing the entry must not leave a charged card on a
+    pending order: the order follows the money (paid, receipt queued), the failure is
+    still answered, and the buyer's retry finds the paid order."""
+    record = OrderService._audit
+
+    async def audit_refusing_created(
+        self: OrderService, order: Order, actor: str, action: str, *args: Any
+    ) -> None:
+        if action == "order.created":
+            raise RuntimeError("audit log unavailable")
+        await record(self, order, actor, action, *args)
+
+    monkeypatch.setattr(OrderService, "_audit", audit_refusing_created)
+    buyer = sale.buyer("usr_1")
+    hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-4"]})
+    r = await sale.checkout(
+        buyer, hold, method="card_sandbox", card_token=await card(sale.client, VISA_OK)
+    )
+    assert r.status_code == 500
+    order = await orders_repo.by_hold(resources.db, hold["hold_id"])
+    assert order is not None
+    assert (order.status.value, order.sale_committed) == ("paid", True)
+    assert order.payment_id is not None
+    payment = await payments_repo.get(resources.db, order.payment_id)
+    assert payment is not None
+    assert payment.status is PaymentStatus.CAPTURED
+    audit = await resources.db["audit_log"].find({"subject": order.id}).to_list()
+    assert [a["action"] for a in audit] == ["order.paid"]
+    assert await resources.db["mail_outbox"].count_documents({"template": "order.receipt"}) == 1
+    monkeypatch.setattr(OrderService, "_audit", record)
+    retried = await sale.checkout(buyer, hold, key="k-2")
+    assert (retried.status_code, retried.json()["status"]) == (201, "paid")
+
+
 async def test_a_card_checkout_without_a_token_leaves_nothing_behind(
     sale: Sale, resources: Resources
 ) -> None:

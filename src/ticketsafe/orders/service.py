@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -153,22 +154,34 @@ class OrderService:
         except (HoldExpired, SeatsTaken):
             await self._abandon(order, OrderStatus.CANCELLED, "sale could not be committed")
             raise
-        await self._audit(order, buyer.user_id, "order.created", None)
-        await webhooks.publish(self.db, self.jobs, order.org_id, "order.created", _hook(order))
         # The sale stands, so an authorisation is captured at once; this request reacts
-        # to the outcome itself (no `payments.changed` job needed).
-        payment = await payments.start_payment(
-            self.payments, order_id=order.id, method=method, amount_cents=total,
-            currency=order.currency, card_token=request.card_token, capture=True,
-            notify=False,
+        # to the outcome itself (no `payments.changed` job needed). The order's audit
+        # entry and `order.created` webhooks depend on the committed sale only: they are
+        # written while the payment runs (each waited its turn in a group-committed
+        # write before it), and all three finish before the outcome is acted on.
+        started, *bookkeeping = await asyncio.gather(
+            payments.start_payment(
+                self.payments, order_id=order.id, method=method, amount_cents=total,
+                currency=order.currency, card_token=request.card_token, capture=True,
+                notify=False,
+            ),
+            self._audit(order, buyer.user_id, "order.created", None),
+            webhooks.publish(self.db, self.jobs, order.org_id, "order.created", _hook(order)),
+            return_exceptions=True,
         )  # fmt: skip
+        if isinstance(started, BaseException):
+            raise started
         # One write records the committed sale, the payment and (when the money is in)
         # `paid`: a crash before it leaves an order whose sale stands but is not flagged,
         # which `_abandon` releases all the same at its deadline, unless the PSP's
-        # webhook shows the money arrived (then it is settled as paid).
-        return await self._after_payment_update(
-            order, payment, {"sale_committed": True, "payment_id": payment.id}
+        # webhook shows the money arrived (then it is settled as paid). A failed audit
+        # entry or webhook does not stop that: the money moved, so the order follows it,
+        # and the failure is raised after (a retried checkout finds the order).
+        outcome = await self._after_payment_update(
+            order, started, {"sale_committed": True, "payment_id": started.id}
         )
+        _raise_first(bookkeeping)
+        return outcome
 
     async def _retried(self, order: Order) -> tuple[Order, Payment]:
         """Checkout again for a hold that already has an order: the same order, or 409
@@ -211,9 +224,7 @@ class OrderService:
             self._checkout_completed(order),
             return_exceptions=True,
         )
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                raise outcome
+        _raise_first(outcomes)
         return order
 
     async def _checkout_completed(self, order: Order) -> None:
@@ -498,3 +509,11 @@ def _hook(order: Order) -> dict[str, Any]:
         "currency": order.currency,
         "tickets": len(order.valid_lines()),
     }
+
+
+def _raise_first(outcomes: Sequence[object]) -> None:
+    """Raise the first failure among `asyncio.gather(..., return_exceptions=True)`'s
+    outcomes (every step has finished by then, its rows written and jobs queued)."""
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
