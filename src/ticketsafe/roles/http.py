@@ -17,6 +17,7 @@ from typing import Literal
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ticketsafe.infra.http_writes import CoalescingHttpToolsProtocol
 from ticketsafe.infra.settings import Settings
 from ticketsafe.infra.tls import TlsFiles, ensure_local_tls
 
@@ -97,6 +98,7 @@ def _config(
         lifespan=lifespan,
         log_config=None,
         access_log=False,
+        http=CoalescingHttpToolsProtocol,  # a response's head and body in one send
     )
 
 
