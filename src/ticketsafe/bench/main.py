@@ -17,7 +17,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from ticketsafe.bench import http, invariants, report
+from ticketsafe.bench import http, invariants, report, server_latency
 from ticketsafe.bench.flow import PRESETS, OnSale, Outcome, Preset, published_draw
 from ticketsafe.bench.measure import (
     ProcessUsage,
@@ -357,14 +357,14 @@ def run(
         ]
         for child in children:
             child.start()
-        (results, wall, usages), checked = event_loop.run(
+        (results, wall, usages), checked, server = event_loop.run(
             _sale(deployment, sale, children, out, faults=faults)
         )
         merged, sale.outcomes = combine(recorder, results)
         sale.recorder = merged
         summary = _report(
             preset, sale, merged, trivial=trivial, wall=wall, usages=usages,
-            checked=checked, faults=faults,
+            checked=checked, server=server, faults=faults,
         )  # fmt: skip
         summary["loaders"] = loaders
         summary["loader_nice"] = max(r.nice for r in results)
@@ -381,8 +381,9 @@ def run(
 
 async def _sale(
     deployment: Deployment, sale: OnSale, children: list[Any], out: Any, *, faults: bool
-) -> tuple[tuple[list[LoaderResult], float, list[ProcessUsage]], dict[str, Any]]:
-    """Watch the sale, then check the invariants in the same event loop: a process the
+) -> tuple[tuple[list[LoaderResult], float, list[ProcessUsage]], dict[str, Any], dict[str, Any]]:
+    """Watch the sale, then check the invariants and read the API processes' own
+    latencies (`server_latency`) in the same event loop: a process the
     fault mode restarted was started from one of this loop's worker threads, and gets
     SIGTERM when that thread exits (PR_SET_PDEATHSIG) — i.e. when this loop closes."""
     watched = await _watch(deployment, sale, children, out, faults=faults)
@@ -391,7 +392,8 @@ async def _sale(
     checked = await _check(deployment, sale.event_id, sale.preset)
     async with http.Client(deployment.port, max_connections=1) as client:
         sale.draw_order = await published_draw(client, sale.event_id)
-    return watched, checked
+    server = await server_latency.scrape(deployment.port, len(deployment.apis))
+    return watched, checked, server
 
 
 async def _check(deployment: Deployment, event_id: str, preset: Preset) -> dict[str, Any]:
@@ -422,7 +424,8 @@ async def _drain_jobs(redis_url: str, timeout_s: float = 60.0) -> None:
 
 def _report(
     preset: Preset, sale: OnSale, recorder: Recorder, *, trivial: float, wall: float,
-    usages: list[ProcessUsage], checked: dict[str, Any], faults: bool,
+    usages: list[ProcessUsage], checked: dict[str, Any], server: dict[str, Any],
+    faults: bool,
 ) -> dict[str, Any]:  # fmt: skip
     # Fairness: join order (after on-sale) vs the moments buyers learned of their
     # admission (τ, blurred by how far apart they were told to poll: up to two minutes far
@@ -468,6 +471,7 @@ def _report(
         "admission_noticed_after_p95_s": round(percentile(lags, 95), 2),
         "outcomes": results,
         "invariants": checked,
+        "server_latency": server,
         "faults_injected": [k for k in c if k.startswith("fault_")],
         "refusals": {k: v for k, v in sorted(c.items()) if " " in k},
         "processes": usage_report(usages, wall),
@@ -504,10 +508,12 @@ def main(
     if results_md is not None:
         report.append_results(results_md, result)
     inv = result["invariants"]
+    hold = result["server_latency"]["steps"].get("hold")
     print(
         f"{result['tickets_sold']} tickets in {result['wall_s']} s "
         f"({result['tickets_per_s']}/s); oversold {inv['oversold']}, double-sold "
         f"{inv['double_sold']}, lost orders {inv['lost_orders']}; report {out_dir}/{stem}.json"
+        + (f"; holds answered within 100 ms (server): {hold['within_100ms']}" if hold else "")
         + ("" if drew else " (no PNG: matplotlib missing)")
     )
     return 0 if inv["oversold"] == inv["double_sold"] == inv["lost_orders"] == 0 else 1

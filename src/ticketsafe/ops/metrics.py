@@ -6,9 +6,10 @@ cardinality stays bounded whatever clients send.
 
 from __future__ import annotations
 
+import os
 import time
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram, Info
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HTTP_REQUESTS = Counter(
@@ -20,6 +21,10 @@ HTTP_LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
+# Which process answered a scrape: several API processes may share one port (SO_REUSEPORT)
+# and each keeps its own counts; a reader that scrapes them all tells them apart by this.
+PROCESS = Info("ticketsafe_process", "The process these metrics come from")
+PROCESS.info({"pid": str(os.getpid())})
 HTTP_IN_FLIGHT = Gauge("ticketsafe_http_requests_in_flight", "HTTP requests being handled")
 JOBS_PROCESSED = Counter(
     "ticketsafe_jobs_processed_total", "Background jobs finished", ["job", "outcome"]
