@@ -43,6 +43,9 @@ def test_quantiles_are_the_bucket_bounds_they_fall_under() -> None:
     summary = server_latency.summarize(histograms[HOLDS])
     assert (summary["p95_le_ms"], summary["p99_le_ms"]) == (50.0, 500.0)
     assert summary["within_100ms"] == 0.97
+    _, histograms = server_latency.parse(exposition("41", [0.03] * 98 + [0.12] * 2))
+    summary = server_latency.summarize(histograms[HOLDS])  # finer bounds around 100 ms
+    assert (summary["p99_le_ms"], summary["within_100ms"]) == (150.0, 0.98)
     _, histograms = server_latency.parse(exposition("41", [9.0] * 2))
     assert server_latency.summarize(histograms[HOLDS])["p50_le_ms"] is None  # past 5 s
 
