@@ -119,21 +119,6 @@ async def test_an_idle_batcher_flushes_at_once() -> None:
     await turns()
 
 
-@pytest.mark.parametrize("limit", [None, 1])
-async def test_the_flush_starts_at_the_first_loop_iteration(limit: int | None) -> None:
-    """Every caller awaits its flush: each loop iteration before it starts is latency
-    (a few ms each in a busy API process). The turn's items are flushed by the task that
-    gathered them, one iteration after they were submitted, not two."""
-    flush = Recorder()
-    batch: TurnBatch[int] = TurnBatch(flush, max_weight=100, max_in_flight=limit)
-    batch.submit(0)
-    batch.submit(1)  # the same turn: one group
-    await asyncio.sleep(0)  # one loop iteration
-    assert flush.groups == [[0, 1]]
-    flush.release_all()
-    await turns()
-
-
 async def test_a_failing_flush_does_not_strand_the_items_behind_it() -> None:
     flush = Recorder(fail_first=True)
     loop = asyncio.get_running_loop()

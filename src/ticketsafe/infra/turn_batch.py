@@ -4,9 +4,8 @@ client and group-committed MongoDB inserts both do this).
 Every item submitted while the loop runs its current callbacks is handed to `flush`
 at the next iteration, in groups whose total `weight` stays within `max_weight` (one
 item heavier than that goes alone). An item alone in its turn is flushed at once, so a
-quiet process pays nothing for the batching. The task that gathers a turn flushes its
-first group itself, further groups get tasks of their own; `flush` must settle every
-item it gets (items carry their own futures).
+quiet process pays nothing for the batching. Each group is flushed by its own task;
+`flush` must settle every item it gets (items carry their own futures).
 
 With `max_in_flight=k` the batcher also coalesces across turns, as a database's group
 commit does: at most k flushes run at once, and everything submitted while k are in
@@ -60,55 +59,40 @@ class TurnBatch(Generic[T]):
         if not self._scheduled and not self._full():
             # When full, the next flush to complete takes this item along.
             self._scheduled = True
-            self._track(asyncio.get_running_loop().create_task(self._turn()))
+            asyncio.get_running_loop().call_soon(self._flush_turn)
 
     def _full(self) -> bool:
         return self._max_in_flight is not None and self._in_flight >= self._max_in_flight
 
-    async def _turn(self) -> None:
-        """The batch of one turn. A task's first step runs at the next loop iteration,
-        when every item of this turn is in; its first group is flushed in this very task
-        (a task per group would wait one more iteration to start), any further groups in
-        tasks of their own."""
+    def _flush_turn(self) -> None:
         self._scheduled = False
-        first = self._take_group()
-        if first is None:  # a completing flush took the items along meanwhile
-            return
         self._start_pending()
-        await self._flush_counted(first)
-
-    def _take_group(self) -> list[T] | None:
-        """The next group from the front of the pending items, counted in flight; None
-        when nothing is pending or no flush may start."""
-        if not self._pending or self._full():
-            return None
-        size = 0
-        end = 0
-        for item in self._pending:
-            weight = self._weight(item)
-            if end and size + weight > self._max_weight:
-                break
-            size += weight
-            end += 1
-        group, self._pending = self._pending[:end], self._pending[end:]
-        if self._max_in_flight is not None:
-            self._in_flight += 1
-        return group
 
     def _start_pending(self) -> None:
         """Start groups from the front of the pending items while a flush may start."""
         loop = asyncio.get_running_loop()
-        while (group := self._take_group()) is not None:
-            self._track(loop.create_task(self._flush_counted(group)))
+        while self._pending and not self._full():
+            size = 0
+            end = 0
+            for item in self._pending:
+                weight = self._weight(item)
+                if end and size + weight > self._max_weight:
+                    break
+                size += weight
+                end += 1
+            group, self._pending = self._pending[:end], self._pending[end:]
+            self._start(loop, group)
 
-    def _track(self, task: asyncio.Task[None]) -> None:
+    def _start(self, loop: asyncio.AbstractEventLoop, group: list[T]) -> None:
+        if self._max_in_flight is None:
+            task = loop.create_task(self._flush(group))
+        else:
+            self._in_flight += 1
+            task = loop.create_task(self._run(group))
         self._tasks.add(task)  # keep a reference until it is done
         task.add_done_callback(self._tasks.discard)
 
-    async def _flush_counted(self, group: list[T]) -> None:
-        if self._max_in_flight is None:
-            await self._flush(group)
-            return
+    async def _run(self, group: list[T]) -> None:
         try:
             await self._flush(group)
         finally:  # even if `flush` raised: the items waiting behind it must not stall
