@@ -34,6 +34,21 @@ async def seat_status(sale: Sale, seat: str) -> str:
     return str(r.json()["seats"][seat])
 
 
+def refuse_audit(monkeypatch: pytest.MonkeyPatch, refused: str) -> Any:
+    """Make the audit log refuse entries of one action; returns the real `_audit`."""
+    record = OrderService._audit
+
+    async def audit_refusing(
+        self: OrderService, order: Order, actor: str, action: str, *args: Any
+    ) -> None:
+        if action == refused:
+            raise RuntimeError("audit log unavailable")
+        await record(self, order, actor, action, *args)
+
+    monkeypatch.setattr(OrderService, "_audit", audit_refusing)
+    return record
+
+
 async def test_card_checkout_is_paid_at_once(sale: Sale, resources: Resources) -> None:
     buyer = sale.buyer("usr_1")
     hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-1", "A:r-1:s-2"]})
@@ -64,16 +79,7 @@ async def test_after_paid_one_failing_step_does_not_stop_the_others(
     """Once paid, the audit entry, webhooks, receipt and the waiting room's admission run
     together; one failing (here: the audit log refuses `order.paid`) still lets the
     others finish, and the buyer's retry finds the paid order."""
-    record = OrderService._audit
-
-    async def audit_refusing_paid(
-        self: OrderService, order: Order, actor: str, action: str, *args: Any
-    ) -> None:
-        if action == "order.paid":
-            raise RuntimeError("audit log unavailable")
-        await record(self, order, actor, action, *args)
-
-    monkeypatch.setattr(OrderService, "_audit", audit_refusing_paid)
+    record = refuse_audit(monkeypatch, "order.paid")
     buyer = sale.buyer("usr_1")
     hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-3"]})
     r = await sale.checkout(
@@ -99,16 +105,7 @@ async def test_a_refused_order_created_entry_does_not_strand_the_payment(
     is charged. The audit log refusing the entry must not leave a charged card on a
     pending order: the order follows the money (paid, receipt queued), the failure is
     still answered, and the buyer's retry finds the paid order."""
-    record = OrderService._audit
-
-    async def audit_refusing_created(
-        self: OrderService, order: Order, actor: str, action: str, *args: Any
-    ) -> None:
-        if action == "order.created":
-            raise RuntimeError("audit log unavailable")
-        await record(self, order, actor, action, *args)
-
-    monkeypatch.setattr(OrderService, "_audit", audit_refusing_created)
+    record = refuse_audit(monkeypatch, "order.created")
     buyer = sale.buyer("usr_1")
     hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-4"]})
     r = await sale.checkout(

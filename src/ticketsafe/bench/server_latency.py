@@ -2,8 +2,11 @@
 
 The load generators time each request from their side: that includes their own event
 loop's lag and the wait for a core on a machine they share with the server. The API
-records every request's time from the moment its middleware sees it until the answer is
-sent (`ticketsafe_http_request_duration_seconds`, per route template), without either.
+records every request's time from the moment its middleware sees it until the app is
+done with it (`ticketsafe_http_request_duration_seconds`, per route template), without
+either. That end is the answer's send, except for requests with an `Idempotency-Key`
+kept by the idempotency middleware (checkout): their time also covers storing the
+answer in Redis, after it was sent.
 After the sale the bench scrapes `/metrics` from every API process (one port shared with
 SO_REUSEPORT: a fresh connection per scrape until each process, known by its
 `ticketsafe_process_info` pid, has answered) and sums the histograms.
@@ -42,7 +45,7 @@ def parse(text: str) -> tuple[str | None, dict[tuple[str, str], Buckets]]:
     pid = None
     out: dict[tuple[str, str], Buckets] = {}
     for family in text_string_to_metric_families(text):
-        if family.name in ("ticketsafe_process", "ticketsafe_process_info"):
+        if family.name == "ticketsafe_process_info":  # an Info is exposed as a gauge
             pid = next((s.labels.get("pid") for s in family.samples), None)
         if family.name != LATENCY_METRIC:
             continue
