@@ -151,15 +151,42 @@ def bench(  # noqa: PLR0917 - a Typer command: its options are its parameters
     worker_concurrency: Annotated[
         int | None, typer.Option(min=1, max=256, help="Jobs the worker runs at once.")
     ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="Run against this deployment (http(s)://host:port) instead of starting one; "
+            "needs TICKETSAFE_AUTH_SECRET, its token key."
+        ),
+    ] = None,
+    ca_file: Annotated[
+        str | None, typer.Option(help="CA certificate that signed an https --url's certificate.")
+    ] = None,
 ) -> None:
     """The flash-sale benchmark: a real deployment, simulated buyers, a report."""
+    import os  # noqa: PLC0415
     from pathlib import Path  # noqa: PLC0415
 
     from ticketsafe.bench.flow import PRESETS  # noqa: PLC0415
     from ticketsafe.bench.main import main as run_bench  # noqa: PLC0415
+    from ticketsafe.bench.target import Remote  # noqa: PLC0415
 
     if preset not in PRESETS:
         typer.echo(f"error: unknown preset {preset!r}; choose from {sorted(PRESETS)}", err=True)
+        raise typer.Exit(2)
+    remote = None
+    if url is not None:
+        if faults:
+            typer.echo(
+                "error: --faults kills processes: only with the deployment it starts", err=True
+            )
+            raise typer.Exit(2)
+        try:
+            remote = Remote.from_url(url, os.environ, ca_file=Path(ca_file) if ca_file else None)
+        except (ValueError, OSError) as exc:  # OSError: an unreadable CA file
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+    elif ca_file is not None:
+        typer.echo("error: --ca-file is for an https --url", err=True)
         raise typer.Exit(2)
     raise typer.Exit(
         run_bench(
@@ -171,6 +198,7 @@ def bench(  # noqa: PLR0917 - a Typer command: its options are its parameters
             api_processes=api_processes,
             target_active=target_active,
             worker_concurrency=worker_concurrency,
+            remote=remote,
         )
     )
 

@@ -8,7 +8,7 @@ import uvicorn
 from prometheus_client import CollectorRegistry, Histogram, Info, generate_latest
 from starlette.types import Receive, Scope, Send
 
-from ticketsafe.bench import server_latency
+from ticketsafe.bench import http, server_latency
 from ticketsafe.infra.child_process import free_port
 from ticketsafe.ops.metrics import HTTP_LATENCY
 from ticketsafe.roles.http import _reuse_port_socket
@@ -77,7 +77,7 @@ async def test_every_process_sharing_the_port_is_scraped_and_summed() -> None:
     try:
         while not all(server.started for server, _ in servers):
             await asyncio.sleep(0.02)
-        report = await server_latency.scrape(port, 2)
+        report = await server_latency.scrape(http.Endpoint("127.0.0.1", port), 2)
     finally:
         for server, task in servers:
             server.should_exit = True

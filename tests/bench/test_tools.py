@@ -102,6 +102,9 @@ async def test_invariant_checker_sees_every_kind_of_violation(resources: Resourc
     assert found["oversold"] == 1
     # o2 holds no unit of its own (lost) and o4's money has no paid order (lost)
     assert found["lost_orders"] == 2
+    # a buyer was shown o9 paid, and o3 with three tickets: neither is in the books
+    told = await invariants.check(db, "evt_1", {"pista": 1}, {"o1": 1, "o3": 3, "o9": 1})
+    assert told["lost_orders"] == 4
 
 
 async def test_invariant_checker_is_quiet_on_a_clean_sale(resources: Resources) -> None:
@@ -115,16 +118,25 @@ async def test_invariant_checker_is_quiet_on_a_clean_sale(resources: Resources) 
     assert (found["oversold"], found["double_sold"], found["lost_orders"]) == (0, 0, 0)
 
 
+_ROW = {
+    "preset": "large", "buyers": 10, "tickets_sold": 4, "tickets_per_s": 1.0,
+    "http_req_per_s": 9.0, "trivial": {"req_per_s": 100.0}, "latency": {},
+    "queue_wait_p50_s": 1.0, "invariants": {"oversold": 0, "double_sold": 0, "lost_orders": 0},
+    "on_sale": {"tickets_per_s": 2.0, "seconds": 2.0},
+}  # fmt: skip
+
+
 def test_results_row_falls_back_to_the_draw_order_when_no_late_joiner_was_admitted() -> None:
-    base = {
-        "preset": "large", "buyers": 10, "tickets_sold": 4, "tickets_per_s": 1.0,
-        "http_req_per_s": 9.0, "trivial": {"req_per_s": 100.0}, "latency": {},
-        "queue_wait_p50_s": 1.0, "invariants": {"oversold": 0, "double_sold": 0, "lost_orders": 0},
-        "on_sale": {"tickets_per_s": 2.0, "seconds": 2.0}, "admitted_out_of_draw_order": 0.0,
-    }  # fmt: skip
+    base = {**_ROW, "admitted_out_of_draw_order": 0.0}
     assert "| 0.97 |" in report.results_row({**base, "fairness_kendall_tau": 0.97})
     row = report.results_row({**base, "fairness_kendall_tau": None})
     assert "| draw: 0.0 out of order |" in row
+    assert "| large | 10 |" in row  # a deployment the bench started
+
+
+def test_results_row_names_a_deployment_given_by_its_url() -> None:
+    base = {**_ROW, "fairness_kendall_tau": 0.9, "target": "https://127.0.0.1:8443"}
+    assert "| large @ https://127.0.0.1:8443 | 10 |" in report.results_row(base)
 
 
 def test_the_plot_shades_where_admission_was_paused(tmp_path: Path) -> None:

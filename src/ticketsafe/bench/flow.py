@@ -86,6 +86,7 @@ class Outcome:
     admitted_at: float | None = None  # when the buyer learned it (their next poll)
     admitted_by_server_at: float | None = None  # when the waiting room let them in
     pseudonym: str | None = None  # a pre-queue entrant's entry in the published draw
+    order_id: str | None = None  # the order they were shown paid
     tickets: int = 0
     result: str = "unknown"
 
@@ -329,6 +330,7 @@ class OnSale:
         if pix:
             order = await self._pay_pix(token, order, late=self.rng.random() < 0.1)
         if order is not None and order["status"] == "paid":
+            outcome.order_id = str(order["id"])
             outcome.tickets = len(order["lines"])
             outcome.result = "paid"
             self.recorder.count("orders_paid")

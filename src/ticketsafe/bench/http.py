@@ -6,6 +6,7 @@ a server that does thousands). This client does only what the bench needs: one h
 on loopback, a pool of keep-alive connections opened on demand up to a limit, JSON
 bodies (orjson), Content-Length and chunked responses, and typed errors so the buyers'
 retry loop can tell "never reached the server / connection dropped" from an answer.
+It speaks TLS too, for a run against a deployment given by its URL (`Endpoint`).
 """
 
 from __future__ import annotations
@@ -14,10 +15,14 @@ import asyncio
 import collections
 import heapq
 import itertools
+import ssl
 import time
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -113,6 +118,47 @@ class Response:
         return f"<Response [{self.status_code}]>"
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """Where the deployment under test answers: host, port and, for HTTPS, the TLS
+    context (the server's certificate is verified, against `ca_file` if given)."""
+
+    host: str
+    port: int
+    tls: ssl.SSLContext | None = None
+
+    @classmethod
+    def from_url(cls, url: str, *, ca_file: Path | None = None) -> Endpoint:
+        """`http://host:port` or `https://host:port` (no path). ValueError otherwise."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s)://host:port URL: {url!r}")
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ValueError(f"the URL must name the deployment only, no path: {url!r}")
+        if ca_file is not None and parts.scheme != "https":
+            raise ValueError("a CA file is for an https:// URL")
+        tls = None
+        if parts.scheme == "https":
+            tls = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+        port = parts.port or (443 if tls else 80)
+        return cls(parts.hostname, port, tls)
+
+    @property
+    def authority(self) -> str:
+        """`host:port` as the Host header and URLs write it (an IPv6 host in brackets)."""
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://{self.authority}"
+
+    def client(self, *, max_connections: int = 64, timeout: float = 30.0) -> Client:
+        return Client(
+            self.port, host=self.host, tls=self.tls, max_connections=max_connections,
+            timeout=timeout,
+        )  # fmt: skip
+
+
 class _Connection:
     __slots__ = ("reader", "requests", "writer")
 
@@ -163,7 +209,7 @@ class _Slots:
 
 
 class Client:
-    """Requests to one loopback host:port over at most `max_connections` keep-alive
+    """Requests to one host:port (plain or TLS) over at most `max_connections` keep-alive
     connections; a request waits for a free connection when all are busy (by
     `priority`, lower first). The timeout runs from the moment the request is sent."""
 
@@ -172,15 +218,17 @@ class Client:
         port: int,
         *,
         host: str = "127.0.0.1",
+        tls: ssl.SSLContext | None = None,
         max_connections: int = 64,
         timeout: float = 30.0,
     ) -> None:
         self.host = host
         self.port = port
+        self.tls = tls
         self.timeout = timeout
         self._slots = _Slots(max_connections)
         self._idle: collections.deque[_Connection] = collections.deque()
-        self._host_header = f"Host: {host}:{port}\r\n".encode()
+        self._host_header = f"Host: {Endpoint(host, port).authority}\r\n".encode()
         self.connections_opened = 0
         self._closed = False
 
@@ -189,6 +237,10 @@ class Client:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return Endpoint(self.host, self.port, self.tls)
 
     async def aclose(self) -> None:
         self._closed = True
@@ -250,9 +302,9 @@ class Client:
             conn.close()
         try:
             reader, writer = await asyncio.open_connection(
-                self.host, self.port, limit=MAX_HEAD_BYTES
+                self.host, self.port, limit=MAX_HEAD_BYTES, ssl=self.tls
             )
-        except OSError as exc:
+        except OSError as exc:  # ssl.SSLError (a certificate refused) is one too
             raise ConnectError(f"cannot connect to {self.host}:{self.port}: {exc}") from exc
         self.connections_opened += 1
         return _Connection(reader, writer)

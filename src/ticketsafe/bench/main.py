@@ -1,4 +1,5 @@
-"""`ticketsafe bench`: run an on-sale against a deployment it starts, and report."""
+"""`ticketsafe bench`: run an on-sale against a deployment it starts (or one given by its
+URL, `target.Remote`), and report."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ticketsafe.bench import http, invariants, report, server_latency
+from ticketsafe.bench import http, report, server_latency
 from ticketsafe.bench.flow import PRESETS, OnSale, Outcome, Preset, published_draw
 from ticketsafe.bench.measure import (
     ProcessUsage,
@@ -29,9 +31,7 @@ from ticketsafe.bench.measure import (
     usage_report,
 )
 from ticketsafe.bench.server import Deployment
-from ticketsafe.infra.jobs import JobQueue
-from ticketsafe.infra.mongodb import create_mongo_client
-from ticketsafe.infra.redisdb import create_redis_client
+from ticketsafe.bench.target import Remote, Target
 from ticketsafe.roles import event_loop
 
 FAULTS = ("api", "worker", "redis", "mongodb")
@@ -43,11 +43,13 @@ def shares(total: int, parts: int) -> list[int]:
     return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
 
 
-async def _hammer(port: int, concurrency: int, start_at: float, seconds: float) -> int:
+async def _hammer(
+    endpoint: http.Endpoint, concurrency: int, start_at: float, seconds: float
+) -> int:
     """GET /healthz in a closed loop from `concurrency` connections between `start_at`
     and `start_at + seconds` (wall clock); the answers completed in that window."""
     done = 0
-    async with http.Client(port, max_connections=concurrency) as client:
+    async with endpoint.client(max_connections=concurrency) as client:
 
         async def one() -> None:
             nonlocal done
@@ -95,7 +97,9 @@ def _loader_heap() -> None:
     gc.set_threshold(*LOADER_GC_THRESHOLDS)
 
 
-def trivial_baseline(port: int, concurrency: int, seconds: float, *, processes: int) -> float:
+def trivial_baseline(
+    endpoint: http.Endpoint, concurrency: int, seconds: float, *, processes: int
+) -> float:
     """Requests/s of GET /healthz on the same deployment, from as many load-generator
     processes and connections as the sale uses: the yardstick for ratios."""
     out: Any = _FORK.Queue()
@@ -103,7 +107,7 @@ def trivial_baseline(port: int, concurrency: int, seconds: float, *, processes: 
 
     def child(concurrency: int) -> None:
         _loader_priority()
-        out.put(event_loop.run(_hammer(port, concurrency, start_at, seconds)))
+        out.put(event_loop.run(_hammer(endpoint, concurrency, start_at, seconds)))
 
     children = [
         _FORK.Process(target=child, args=(n,), daemon=True) for n in shares(concurrency, processes)
@@ -213,10 +217,10 @@ def _loader(sale: OnSale, index: int, loaders: int, connections: int, out: Any) 
         _loader_heap()
 
         async def buy() -> list[Outcome]:
-            port = sale.client.port
+            endpoint = sale.client.endpoint
             async with (
-                http.Client(port, max_connections=connections) as client,
-                http.Client(port, max_connections=connections) as queue_client,
+                endpoint.client(max_connections=connections) as client,
+                endpoint.client(max_connections=connections) as queue_client,
             ):
                 mine = dataclasses.replace(
                     sale, client=client, queue_client=queue_client, recorder=recorder,
@@ -263,32 +267,32 @@ def _cpu_s() -> float:
     return times.user + times.system
 
 
-async def _set_up(deployment: Deployment, preset: Preset, recorder: Recorder) -> OnSale:
-    async with http.Client(deployment.port, max_connections=4) as client:
-        sale = OnSale(client, recorder, preset, deployment.token)
+async def _set_up(target: Target, preset: Preset, recorder: Recorder) -> OnSale:
+    async with target.endpoint.client(max_connections=4) as client:
+        sale = OnSale(client, recorder, preset, target.token)
         await sale.set_up()
     return sale
 
 
 async def _watch(
-    deployment: Deployment, sale: OnSale, children: list[Any], out: Any, *, faults: bool
+    target: Target, sale: OnSale, children: list[Any], out: Any, *, faults: Deployment | None
 ) -> tuple[list[LoaderResult], float, list[ProcessUsage]]:
-    """The parent during the sale: progress line, CPU samples, queue length, faults —
-    until every load generator has sent its results."""
+    """The parent during the sale: progress line, CPU samples, queue length, faults (in
+    the deployment given) — until every load generator has sent its results."""
     started = time.monotonic()
     cpu0 = _cpu_s()
-    usages = [ProcessUsage(n, p) for n, p in deployment.pids().items()]
+    usages = [ProcessUsage(n, p) for n, p in target.pids().items()]
     latest: dict[int, dict[str, int]] = {}
     results: dict[int, LoaderResult] = {}
     stop = asyncio.Event()
-    async with http.Client(deployment.port, max_connections=2) as client:
+    async with target.endpoint.client(max_connections=2) as client:
         sale.client = client  # the organizer's queue-length samples
         helpers = [
             asyncio.create_task(_sample_processes(usages, stop)),
             asyncio.create_task(sale.sample_queue(stop)),
         ]
-        if faults:
-            helpers.append(asyncio.create_task(_faults(deployment, stop, sale.recorder)))
+        if faults is not None:
+            helpers.append(asyncio.create_task(_faults(faults, stop, sale.recorder)))
         try:
             while len(results) < len(children):
                 with contextlib.suppress(queue.Empty):
@@ -335,20 +339,30 @@ def run(
     loaders: int = 2,
     api_processes: int = 1,
     worker_concurrency: int | None = None,
+    remote: Remote | None = None,
 ) -> tuple[dict[str, Any], Recorder]:
-    """Start a deployment, measure /healthz, set the sale up, fork `loaders` load
-    generators for the buyers, watch, check the invariants, and summarise."""
-    data_dir = Path(tempfile.mkdtemp(prefix="ticketsafe-bench-"))
-    deployment = Deployment(
-        data_dir, api_processes=api_processes, worker_concurrency=worker_concurrency
-    )
-    deployment.start()
+    """Start a deployment (unless `remote` names one), measure /healthz, set the sale up,
+    fork `loaders` load generators for the buyers, watch, check the invariants, and
+    summarise."""
+    if faults and remote is not None:
+        raise ValueError("the fault mode needs the deployment the bench starts")
+    deployment: Deployment | None = None
+    target: Target
+    if remote is None:
+        data_dir = Path(tempfile.mkdtemp(prefix="ticketsafe-bench-"))
+        deployment = Deployment(
+            data_dir, api_processes=api_processes, worker_concurrency=worker_concurrency
+        )
+        deployment.start()
+        target = deployment
+    else:
+        target = remote
     children: list[Any] = []
     try:
-        trivial = trivial_baseline(deployment.port, preset.concurrency, 5.0, processes=loaders)
-        deployment.check_running()  # every process measured, none died starting
+        trivial = trivial_baseline(target.endpoint, preset.concurrency, 5.0, processes=loaders)
+        target.check_running()  # every process measured, none died starting
         recorder = Recorder()
-        sale = event_loop.run(_set_up(deployment, preset, recorder))
+        sale = event_loop.run(_set_up(target, preset, recorder))
         # Forked with no event loop running in this process: each child starts its own.
         out: Any = _FORK.Queue()
         children = [
@@ -358,7 +372,7 @@ def run(
         for child in children:
             child.start()
         (results, wall, usages), checked, server = event_loop.run(
-            _sale(deployment, sale, children, out, faults=faults)
+            _sale(target, sale, children, out, faults=deployment if faults else None)
         )
         merged, sale.outcomes = combine(recorder, results)
         sale.recorder = merged
@@ -366,60 +380,46 @@ def run(
             preset, sale, merged, trivial=trivial, wall=wall, usages=usages,
             checked=checked, server=server, faults=faults,
         )  # fmt: skip
+        summary["target"] = "started" if remote is None else remote.endpoint.base_url
+        summary["event_id"] = sale.event_id
         summary["loaders"] = loaders
         summary["loader_nice"] = max(r.nice for r in results)
-        summary["api_processes"] = api_processes
-        summary["worker_concurrency"] = worker_concurrency
+        summary["api_processes"] = target.api_processes
+        summary["worker_concurrency"] = worker_concurrency if remote is None else None
         return summary, merged
     finally:
         for child in children:
             if child.is_alive():
                 child.kill()
                 child.join(5)
-        deployment.stop()
+        if deployment is not None:
+            deployment.stop()
 
 
 async def _sale(
-    deployment: Deployment, sale: OnSale, children: list[Any], out: Any, *, faults: bool
+    target: Target, sale: OnSale, children: list[Any], out: Any, *, faults: Deployment | None
 ) -> tuple[tuple[list[LoaderResult], float, list[ProcessUsage]], dict[str, Any], dict[str, Any]]:
     """Watch the sale, then check the invariants and read the API processes' own
     latencies (`server_latency`) in the same event loop: a process the
     fault mode restarted was started from one of this loop's worker threads, and gets
     SIGTERM when that thread exits (PR_SET_PDEATHSIG) — i.e. when this loop closes."""
-    watched = await _watch(deployment, sale, children, out, faults=faults)
+    watched = await _watch(target, sale, children, out, faults=faults)
     for child in children:
         await asyncio.to_thread(child.join, 30)
-    checked = await _check(deployment, sale.event_id, sale.preset)
-    async with http.Client(deployment.port, max_connections=1) as client:
+    checked = await target.check(
+        sale.event_id,
+        {"pista": sale.preset.ga},
+        told_paid(o for r in watched[0] for o in r.outcomes),
+    )
+    async with target.endpoint.client(max_connections=1) as client:
         sale.draw_order = await published_draw(client, sale.event_id)
-    server = await server_latency.scrape(deployment.port, len(deployment.apis))
+    server = await server_latency.scrape(target.endpoint, target.api_processes)
     return watched, checked, server
 
 
-async def _check(deployment: Deployment, event_id: str, preset: Preset) -> dict[str, Any]:
-    assert deployment.stores is not None
-    assert deployment.stores.redis_url is not None
-    await _drain_jobs(deployment.stores.redis_url)  # the last webhooks, applied
-    assert deployment.stores.mongo_url is not None
-    mongo = create_mongo_client(deployment.stores.mongo_url)
-    try:
-        return await invariants.check(mongo["ticketsafe"], event_id, {"pista": preset.ga})
-    finally:
-        await mongo.close()
-
-
-async def _drain_jobs(redis_url: str, timeout_s: float = 60.0) -> None:
-    """Wait until the worker has taken and acknowledged every queued job (due ones)."""
-    redis = create_redis_client(redis_url)
-    queue = JobQueue(redis)
-    try:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if await queue.outstanding() == 0:
-                return
-            await asyncio.sleep(0.5)
-    finally:
-        await redis.aclose()
+def told_paid(outcomes: Iterable[Outcome]) -> dict[str, int]:
+    """The orders buyers were shown paid, and how many tickets each showed them."""
+    return {o.order_id: o.tickets for o in outcomes if o.result == "paid" and o.order_id}
 
 
 def _report(
@@ -490,7 +490,7 @@ def _on_sale(recorder: Recorder) -> dict[str, float]:
 def main(
     preset_name: str, out_dir: Path, *, faults: bool, results_md: Path | None,
     loaders: int = 2, api_processes: int = 1, target_active: int | None = None,
-    worker_concurrency: int | None = None,
+    worker_concurrency: int | None = None, remote: Remote | None = None,
 ) -> int:  # fmt: skip
     preset = PRESETS[preset_name]
     if target_active is not None:
@@ -501,6 +501,7 @@ def main(
         loaders=max(1, loaders),
         api_processes=max(1, api_processes),
         worker_concurrency=worker_concurrency,
+        remote=remote,
     )
     stem = f"{result['preset'].replace('+', '-')}"
     report.write_json(out_dir / f"{stem}.json", result)

@@ -26,7 +26,7 @@ def results_row(report: dict[str, Any]) -> str:
     steps = report["latency"]
     inv = report["invariants"]
     return (
-        f"| {datetime.now(UTC):%Y-%m-%d %H:%M} | {report['preset']} | {report['buyers']} "
+        f"| {datetime.now(UTC):%Y-%m-%d %H:%M} | {_preset(report)} | {report['buyers']} "
         f"| {report['tickets_sold']} | {report['tickets_per_s']} | {report['http_req_per_s']} "
         f"| {report['trivial']['req_per_s']} | {steps.get('hold', {}).get('p99_ms', '-')} "
         f"| {steps.get('checkout', {}).get('p99_ms', '-')} "
@@ -34,6 +34,12 @@ def results_row(report: dict[str, Any]) -> str:
         f"| {inv['lost_orders']} | {_fairness(report)} "
         f"| {report['on_sale']['tickets_per_s']} ({report['on_sale']['seconds']}) |\n"
     )
+
+
+def _preset(report: dict[str, Any]) -> str:
+    """The preset, and the URL of a deployment the bench did not start."""
+    target = report.get("target", "started")
+    return report["preset"] if target == "started" else f"{report['preset']} @ {target}"
 
 
 def _fairness(report: dict[str, Any]) -> str:

@@ -4,20 +4,26 @@ so that the fault mode can kill -9 each of them, and restart Redis or MongoDB, m
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import signal
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-from ticketsafe.identity.principal import Principal, Role
-from ticketsafe.identity.tokens import AccessTokenCodec
+from ticketsafe.bench import http, invariants
+from ticketsafe.bench.target import TOKEN_TTL_S, TokenMinter
 from ticketsafe.infra.child_process import ChildProcess, free_port
 from ticketsafe.infra.embedded import EmbeddedStores
+from ticketsafe.infra.jobs import JobQueue
+from ticketsafe.infra.mongodb import create_mongo_client
+from ticketsafe.infra.redisdb import create_redis_client
 from ticketsafe.mail.catcher import MailCatcher
 
 
@@ -32,11 +38,15 @@ class Deployment:
     worker_concurrency: int | None = None  # jobs the worker runs at once (None: default)
     apis: list[ChildProcess] = field(default_factory=list)
     worker: ChildProcess | None = None
-    _codec: AccessTokenCodec | None = field(default=None, repr=False)
+    _minter: TokenMinter | None = field(default=None, repr=False)
+
+    @property
+    def endpoint(self) -> http.Endpoint:
+        return http.Endpoint("127.0.0.1", self.port)
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.endpoint.base_url
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -79,7 +89,7 @@ class Deployment:
             "TICKETSAFE_HTTP_REUSE_PORT": "true",
             "TICKETSAFE_PUBLIC_URL": self.base_url,
             "TICKETSAFE_LOG_LEVEL": "WARNING",
-            "TICKETSAFE_ACCESS_TOKEN_TTL_S": "86400",  # longer than any run
+            "TICKETSAFE_ACCESS_TOKEN_TTL_S": str(TOKEN_TTL_S),
             # Every simulated buyer comes from 127.0.0.1: per-IP limits would throttle the
             # load generator itself (per-account limits stay as they are).
             "TICKETSAFE_WAITINGROOM_CHALLENGES_PER_IP_PER_MINUTE": "1000000",
@@ -109,11 +119,24 @@ class Deployment:
         return {c.name: c.pid for c in self._children() if c.pid is not None}
 
     def token(self, user_id: str, *, organizer_of: str | None = None) -> str:
-        roles = frozenset({Role.ORGANIZER}) if organizer_of else frozenset({Role.BUYER})
-        orgs = (organizer_of,) if organizer_of else ()
-        if self._codec is None:  # one per process: every simulated buyer signs in once
-            self._codec = AccessTokenCodec(self.auth_secret, 86_400)
-        return self._codec.issue(Principal(user_id, roles, orgs))
+        if self._minter is None:
+            self._minter = TokenMinter(self.auth_secret)
+        return self._minter.token(user_id, organizer_of=organizer_of)
+
+    async def check(
+        self, event_id: str, capacity: Mapping[str, int], told_paid: Mapping[str, int]
+    ) -> dict[str, Any]:
+        """The invariants from the database, once the worker has applied the last
+        queued jobs (PIX webhooks)."""
+        assert self.stores is not None
+        assert self.stores.redis_url is not None
+        assert self.stores.mongo_url is not None
+        await _drain_jobs(self.stores.redis_url)
+        mongo = create_mongo_client(self.stores.mongo_url)
+        try:
+            return await invariants.check(mongo["ticketsafe"], event_id, capacity, told_paid)
+        finally:
+            await mongo.close()
 
     # -- faults ------------------------------------------------------------------------
 
@@ -140,6 +163,20 @@ class Deployment:
             self.mail.stop()
         if self.stores is not None:
             self.stores.stop()
+
+
+async def _drain_jobs(redis_url: str, timeout_s: float = 60.0) -> None:
+    """Wait until the worker has taken and acknowledged every queued job (due ones)."""
+    redis = create_redis_client(redis_url)
+    queue = JobQueue(redis)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if await queue.outstanding() == 0:
+                return
+            await asyncio.sleep(0.5)
+    finally:
+        await redis.aclose()
 
 
 def wait_ready(base_url: str, timeout: float = 60.0) -> None:

@@ -88,15 +88,19 @@ def summarize(buckets: Buckets) -> dict[str, Any]:
     }
 
 
-async def scrape(port: int, processes: int, *, attempts: int = 60) -> dict[str, Any]:
-    """Every API process's histograms, summed, per bench step (see module docstring)."""
+async def scrape(
+    endpoint: http.Endpoint, processes: int | None, *, attempts: int = 60
+) -> dict[str, Any]:
+    """Every API process's histograms, summed, per bench step (see module docstring).
+    `processes`: how many answer on the endpoint (None, unknown: all `attempts` are made,
+    each on a new connection, and every process seen counts)."""
     seen: dict[str, dict[tuple[str, str], Buckets]] = {}
-    for _ in range(attempts):
-        async with http.Client(port, max_connections=1) as client:  # a new connection
+    for _ in range(attempts if processes is not None else min(attempts, 16)):
+        async with endpoint.client(max_connections=1) as client:  # a new connection
             response = await client.request("GET", "/metrics")
         pid, histograms = parse(response.text)
         seen.setdefault(pid or "?", histograms)  # without a pid: counted once
-        if len(seen) >= processes:
+        if processes is not None and len(seen) >= processes:
             break
         await asyncio.sleep(0.05)
     total = merge(list(seen.values()))
