@@ -5,7 +5,7 @@ import time
 import pytest
 
 from ticketsafe.waitingroom.errors import ChallengeInvalid
-from ticketsafe.waitingroom.proof_of_work import ProofOfWork, leading_zero_bits, solve
+from ticketsafe.waitingroom.proof_of_work import ProofOfWork, leading_zero_bits, solve, solves
 
 
 def test_solution_meets_difficulty_and_verifies() -> None:
@@ -43,3 +43,11 @@ def test_leading_zero_bits() -> None:
     assert leading_zero_bits(b"\x00\x00\xff") == 16
     assert leading_zero_bits(b"\x00\x1f") == 11
     assert leading_zero_bits(b"\x80") == 0
+
+
+@pytest.mark.parametrize("bits", [0, 1, 7, 8, 9, 12])
+def test_the_solver_finds_the_smallest_nonce_that_solves(bits: int) -> None:
+    for challenge in ("c1.sig", "another:challenge", "ç-unicode"):
+        nonce = int(solve(challenge, bits))
+        assert solves(challenge, str(nonce), bits)
+        assert not any(solves(challenge, str(n), bits) for n in range(nonce))

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import itertools
 import random
 import time
 from dataclasses import dataclass, field
@@ -21,6 +19,7 @@ from typing import Any, Protocol
 
 from ticketsafe.bench import http
 from ticketsafe.bench.measure import Recorder
+from ticketsafe.waitingroom.proof_of_work import solve
 
 ORG = "org_bench"
 SECTION_ROW = 50  # seats per row
@@ -414,15 +413,6 @@ async def published_draw(client: http.Client, event_id: str) -> list[str]:
     r = await client.get(f"/waitingroom/events/{event_id}/draw")
     r.raise_for_status()
     return list(r.json()["order"])
-
-
-def solve(challenge: str, bits: int) -> str:
-    """Find a nonce so that SHA-256(challenge ':' nonce) starts with `bits` zero bits."""
-    for n in itertools.count():
-        digest = hashlib.sha256(f"{challenge}:{n}".encode()).digest()
-        if int.from_bytes(digest, "big") >> (256 - bits) == 0:
-            return str(n)
-    raise AssertionError("unreachable")
 
 
 def _txid_of(brcode: str) -> str:
