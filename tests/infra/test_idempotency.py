@@ -10,12 +10,15 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from fastapi import FastAPI
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
+from ticketsafe.app import create_app
 from ticketsafe.identity.principal import Principal
+from ticketsafe.infra.child_process import free_port
 from ticketsafe.infra.errors import Conflict
 from ticketsafe.infra.idempotency import _hkdf_sha256
 from ticketsafe.infra.resources import Resources
+from ticketsafe.infra.settings import Settings
 
 
 class Purchase(BaseModel):
@@ -151,3 +154,31 @@ async def test_kept_answers_are_unreadable_in_redis(
 def test_replay_key_derivation_is_rfc5869_hkdf(secret: bytes) -> None:
     expected = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"ctx").derive(secret)
     assert _hkdf_sha256(secret, b"ctx") == expected
+
+
+async def test_a_redis_outage_answers_503_and_runs_nothing(
+    settings: Settings, resources: Resources
+) -> None:
+    """The record cannot be written, so the request must not run (a retry might run it
+    twice): 503 with Retry-After, like any store outage, never a 500."""
+    ran: list[int] = []
+    dead_redis = settings.model_copy(
+        update={"redis_url": SecretStr(f"redis://127.0.0.1:{free_port()}/0")}
+    )
+    app = create_app(dead_redis)
+
+    @app.post("/_test/buy-once", status_code=201)
+    async def buy_once() -> dict[str, int]:
+        ran.append(1)
+        return {"order": len(ran)}
+
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            r = await c.post("/_test/buy-once", headers={"Idempotency-Key": "k-outage"})
+            plain = await c.post("/_test/buy-once")  # no key: this layer is not involved
+    assert r.status_code == 503, r.text
+    assert (r.json()["code"], r.headers["retry-after"]) == ("service_busy", "2")
+    assert r.headers["content-type"] == "application/problem+json"
+    assert plain.status_code == 201
+    assert ran == [1]

@@ -15,11 +15,15 @@ fingerprint is an HMAC under the same key, for the same reason.
 
 Records live in Redis for speed. If Redis loses them, a retry runs again, and the domain's
 own guards in MongoDB (one order per hold, unique sold seats) still refuse to buy twice:
-this layer spares work, it is not what prevents overselling.
+this layer spares work, it is not what prevents overselling. So while Redis is down or
+restarting, a request with a key is answered 503 with Retry-After before it runs (like
+any store outage, never a 500), and an answer that could not be kept after it was sent
+is only logged: a retry runs again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -37,7 +41,7 @@ from ticketsafe.infra.errors import (
     RequestInProgress,
     TicketSafeError,
 )
-from ticketsafe.infra.problem_handlers import problem_response
+from ticketsafe.infra.problem_handlers import STORE_ERRORS, problem_for, problem_response
 from ticketsafe.infra.redisdb import RedisClient
 
 log = logging.getLogger("ticketsafe.idempotency")
@@ -87,10 +91,15 @@ class IdempotencyMiddleware:
         ).hexdigest()  # fmt: skip
         running = orjson.dumps({"state": "running", "fp": fingerprint})
         slot = _Slot(redis, record_key, fingerprint, seal_key)
-        if not await redis.set(record_key, running, nx=True, px=_RUNNING_TTL_MS):
-            await _answer_existing(scope, receive, send, slot)
+        try:
+            first = await redis.set(record_key, running, nx=True, px=_RUNNING_TTL_MS)
+            if not first:
+                await _answer_existing(scope, receive, send, slot)
+        except STORE_ERRORS as exc:  # nothing ran: the client retries after Retry-After
+            await problem_for(exc)(scope, receive, send)
             return
-        await self._run_and_keep(scope, replay(body), send, slot)
+        if first:
+            await self._run_and_keep(scope, replay(body), send, slot)
 
     async def _run_and_keep(self, scope: Scope, receive: Receive, send: Send, slot: _Slot) -> None:
         status = 500
@@ -113,17 +122,26 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, receive, capture)
         except BaseException:
-            await slot.redis.delete(slot.key)
+            await _forget(slot)
             raise
         if status >= 500:
-            await slot.redis.delete(slot.key)
+            await _forget(slot)
             return
         answer = orjson.dumps(
             {"status": status, "headers": kept_headers, "body": b"".join(chunks).decode("latin-1")}
         )
         sealed = aead.seal(slot.seal_key, answer, slot.key.encode())
         done = {"state": "done", "fp": slot.fingerprint, "sealed": sealed.hex()}
-        await slot.redis.set(slot.key, orjson.dumps(done), px=_DONE_TTL_MS)
+        try:
+            await slot.redis.set(slot.key, orjson.dumps(done), px=_DONE_TTL_MS)
+        except STORE_ERRORS as exc:  # the answer is sent; a retry will run again
+            log.warning("idempotent answer not kept: %s", type(exc).__name__)
+
+
+async def _forget(slot: _Slot) -> None:
+    """Drop the running record so that a retry runs; if Redis is down it expires."""
+    with contextlib.suppress(*STORE_ERRORS):
+        await slot.redis.delete(slot.key)
 
 
 @dataclass(frozen=True)
