@@ -318,3 +318,65 @@ async def test_organizer_searches_orders_by_id_and_buyer_email(sale: Sale) -> No
     assert nobody.json() == []
     paid = await sale.client.get(url, params={"status": "paid"}, headers=sale.organizer)
     assert len(paid.json()) == 2
+
+
+async def _card_order_stopped_after_the_charge(
+    sale: Sale, resources: Resources, seat: str
+) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:
+    """A card checkout whose process died (or lost MongoDB) after the PSP captured the
+    money and the payment was recorded, but before the order's last write: the order
+    pending, knowing neither its payment nor its committed sale."""
+    buyer = sale.buyer("usr_1")
+    hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": [seat]})
+    token = await card(sale.client, VISA_OK)
+    order = (await sale.checkout(buyer, hold, method="card_sandbox", card_token=token)).json()
+    assert order["payment"]["status"] == "captured"
+    await resources.db["orders"].update_one(
+        {"_id": order["id"]},
+        {"$set": {"status": "pending_payment", "payment_id": None, "sale_committed": False},
+         "$inc": {"version": 1}},
+    )  # fmt: skip
+    return buyer, hold, order
+
+
+async def test_a_retried_checkout_finishes_one_that_stopped_after_the_charge(
+    sale: Sale, resources: Resources
+) -> None:
+    buyer, hold, order = await _card_order_stopped_after_the_charge(sale, resources, "A:r-1:s-5")
+    retry = await sale.checkout(
+        buyer, hold, method="card_sandbox", card_token=await card(sale.client, VISA_OK)
+    )
+    assert retry.status_code in (200, 201), retry.text
+    got = retry.json()
+    assert (got["id"], got["status"]) == (order["id"], "paid")
+    assert got["payment"]["id"] == order["payment"]["id"]  # the same charge, not a second
+    stored = await resources.db["orders"].find_one({"_id": order["id"]})
+    assert stored is not None
+    assert (stored["payment_id"], stored["sale_committed"]) == (order["payment"]["id"], True)
+    assert await seat_status(sale, "A:r-1:s-5") == "sold"
+
+
+async def test_the_deadline_settles_an_order_whose_checkout_stopped_after_the_charge(
+    sale: Sale, resources: Resources, worker: Worker
+) -> None:
+    buyer, _, order = await _card_order_stopped_after_the_charge(sale, resources, "A:r-1:s-2")
+    await _overdue(resources, order["id"])
+    await _expire(worker)
+    got = (await sale.client.get(f"/orders/{order['id']}", headers=buyer)).json()
+    assert (got["status"], got["payment"]["status"]) == ("paid", "captured")
+    assert await seat_status(sale, "A:r-1:s-2") == "sold"
+
+
+async def test_a_retry_before_the_psp_answered_is_told_to_wait(
+    sale: Sale, resources: Resources
+) -> None:
+    buyer, hold, order = await _card_order_stopped_after_the_charge(sale, resources, "A:r-1:s-3")
+    await resources.db["payments"].update_one(
+        {"_id": order["payment"]["id"]},
+        {"$set": {"status": "pending", "provider_ref": None, "captured_cents": 0}},
+    )
+    retry = await sale.checkout(
+        buyer, hold, method="card_sandbox", card_token=await card(sale.client, VISA_OK)
+    )
+    assert retry.status_code == 409, retry.text
+    assert retry.json()["code"] == "request_in_progress"

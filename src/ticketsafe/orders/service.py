@@ -62,7 +62,21 @@ from ticketsafe.webhooks import service as webhooks
 
 log = logging.getLogger("ticketsafe.orders")
 
+
 # How long an order may wait for its money once the sale is committed.
+def checkout_payment_id(order_id: str) -> str:
+    """The id of the payment a checkout starts for its order: derived from the order's
+    id (itself a hash of the hold), so the payment is found from the order even when
+    the checkout stopped before recording it on the order."""
+    return "pay_" + order_id.removeprefix("ord_")
+
+
+def _found(payment: Payment) -> dict[str, Any]:
+    """What an order records on learning of its checkout's payment: the sale stands (a
+    payment is started only after the sale was committed) and which payment it is."""
+    return {"sale_committed": True, "payment_id": payment.id}
+
+
 PAYMENT_WINDOW = {
     PaymentMethod.FREE: timedelta(minutes=5),
     PaymentMethod.CARD_SANDBOX: timedelta(minutes=15),  # time for a 3-D-Secure challenge
@@ -163,7 +177,7 @@ class OrderService:
             payments.start_payment(
                 self.payments, order_id=order.id, method=method, amount_cents=total,
                 currency=order.currency, card_token=request.card_token, capture=True,
-                notify=False,
+                notify=False, payment_id=checkout_payment_id(order.id),
             ),
             self._audit(order, buyer.user_id, "order.created", None),
             webhooks.publish(self.db, self.jobs, order.org_id, "order.created", _hook(order)),
@@ -172,23 +186,29 @@ class OrderService:
         if isinstance(started, BaseException):
             raise started
         # One write records the committed sale, the payment and (when the money is in)
-        # `paid`: a crash before it leaves an order whose sale stands but is not flagged,
-        # which `_abandon` releases all the same at its deadline, unless the PSP's
-        # webhook shows the money arrived (then it is settled as paid). A failed audit
+        # `paid`: a crash or a store outage before it leaves an order whose sale stands
+        # but is not flagged, and whose payment is found by the id derived from the
+        # order: a retried checkout, the PSP's webhook for a payment still to move, or
+        # the deadline sweep settles it as the money stands (`_retried`,
+        # `expire_overdue`), else `_abandon` releases the sale at its deadline. A failed audit
         # entry or webhook does not stop that: the money moved, so the order follows it,
         # and the failure is raised after (a retried checkout finds the order).
-        outcome = await self._after_payment_update(
-            order, started, {"sale_committed": True, "payment_id": started.id}
-        )
+        outcome = await self._after_payment_update(order, started, _found(started))
         _raise_first(bookkeeping)
         return outcome
 
     async def _retried(self, order: Order) -> tuple[Order, Payment]:
         """Checkout again for a hold that already has an order: the same order, or 409
-        while the first checkout is still committing the sale / starting the payment."""
-        if order.payment_id is None:
+        while the first checkout is still committing the sale / starting the payment.
+        A first checkout that stopped after the PSP answered (a crash, a store outage
+        before the order's last write) is finished here, following the money: the
+        buyer's retry gets the paid order, not a charge and a pending order."""
+        if order.payment_id is not None:
+            return order, await self._payment(order)
+        payment = await payments.find_payment(self.payments, checkout_payment_id(order.id))
+        if payment is None or payment.provider_ref is None:  # the PSP has not answered yet
             raise RequestInProgress("the checkout of this hold is still in progress")
-        return order, await self._payment(order)
+        return await self._after_payment_update(order, payment, _found(payment))
 
     async def _after_payment_update(
         self, order: Order, payment: Payment, fields: dict[str, Any] | None = None
@@ -255,7 +275,7 @@ class OrderService:
             return
         # A payment exists only once its order's sale was committed; a crash before the
         # order recorded both leaves `payment_id` unset, and this records them.
-        found = None if order.payment_id else {"sale_committed": True, "payment_id": payment.id}
+        found = None if order.payment_id else _found(payment)
         if order.status is OrderStatus.EXPIRED and payment.status is PaymentStatus.CAPTURED:
             await self._late_payment(order, payment)
             return
@@ -291,12 +311,17 @@ class OrderService:
         """Pending orders past their payment deadline: void, release, expire."""
         expired = 0
         for order in await repo.overdue(self.db, datetime.now(UTC), limit):
-            if order.payment_id is not None:
-                payment = await payments.get_payment(self.payments, order.payment_id)
-                if payment.status is PaymentStatus.CAPTURED:
-                    await self._after_payment_update(order, payment)  # paid just in time
-                    continue
-                await payments.void(self.payments, order.payment_id)
+            # Its payment as recorded, or the one its checkout started before stopping
+            # short of recording it (found by the id derived from the order).
+            payment = await payments.find_payment(
+                self.payments, order.payment_id or checkout_payment_id(order.id)
+            )
+            if payment is not None and payment.status is PaymentStatus.CAPTURED:
+                found = None if order.payment_id else _found(payment)
+                await self._after_payment_update(order, payment, found)  # paid in time
+                continue
+            if payment is not None and (order.payment_id or payment.provider_ref):
+                await payments.void(self.payments, payment.id)
             await self._abandon(order, OrderStatus.EXPIRED, "payment deadline passed")
             expired += 1
         return expired

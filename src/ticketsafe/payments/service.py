@@ -54,15 +54,18 @@ async def start_payment(
     card_token: str | None = None,
     capture: bool = False,
     notify: bool = True,
+    payment_id: str | None = None,
 ) -> Payment:
     """Start paying; with `capture`, an authorisation is captured at once (the caller's
     sale already stands) and recorded in the same write. `notify=False` when the caller
     reacts to the result itself, in this request: the `payments.changed` job would only
     re-read what it already handled. (A crash midway is reconciled all the same: the
-    PSP's webhooks and the orders' deadline sweep read the payment as it stands.)"""
+    PSP's webhooks and the orders' deadline sweep read the payment as it stands.)
+    `payment_id` (a fresh `pay_…` id by default) lets the caller find this payment again
+    without having recorded it: a checkout derives it from its order."""
     now = datetime.now(UTC)
     payment = Payment(
-        id=f"pay_{secrets.token_urlsafe(12)}",
+        id=payment_id or f"pay_{secrets.token_urlsafe(12)}",
         order_id=order_id,
         method=method,
         status=PaymentStatus.PENDING,
@@ -107,8 +110,12 @@ async def _record_start(
     return updated or await get_payment(ctx, payment.id)
 
 
+async def find_payment(ctx: ProviderContext, payment_id: str) -> Payment | None:
+    return await repo.get(ctx.db, payment_id)
+
+
 async def get_payment(ctx: ProviderContext, payment_id: str) -> Payment:
-    payment = await repo.get(ctx.db, payment_id)
+    payment = await find_payment(ctx, payment_id)
     if payment is None:
         raise NotFound("no such payment", code="payment_not_found")
     return payment
