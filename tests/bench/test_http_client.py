@@ -356,6 +356,39 @@ async def test_the_buyers_retry_loop_survives_a_dropped_connection() -> None:
         assert [req[3] for req in server.requests] == [b'{"quantity":1}'] * 3
 
 
+_PROBLEM = "Content-Type: application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("then", "paid"), [(201, True), (500, False)], ids=["finally-paid", "refused"]
+)
+async def test_a_buyer_retries_a_checkout_that_is_still_in_progress(then: int, paid: bool) -> None:
+    """409 `request_in_progress` (the API's record of a checkout whose process died
+    lasts a minute) and 503 are "not yet": the buyer asks again after Retry-After, with
+    the same key; anything else ends the attempt."""
+    answers = iter([(409, "request_in_progress")] * 4 + [(503, "inventory_busy"), (then, "")])
+
+    async def not_yet(request: Request, writer: asyncio.StreamWriter) -> bool:
+        status, code = next(answers)
+        if code:
+            body = orjson.dumps({"code": code})
+            writer.write(response(status, body, _PROBLEM, "Retry-After: 0"))
+        elif status == 201:
+            writer.write(response(201, b'{"id": "ord_1", "status": "paid"}'))
+        else:
+            writer.write(response(status, b'{"code": "internal_error"}', _PROBLEM))
+        return True
+
+    async with raw_server(not_yet) as server, http.Client(server.port) as client:
+        sale = OnSale(client, Recorder(), PRESETS["smoke"], lambda user, organizer_of=None: user)
+        hold = {"hold_id": "hld_1", "seats": ["A:r-1:s-1"], "ga": {}}
+        order = await sale._checkout("tok", hold, pix=True)
+    assert (order is not None) is paid
+    keys = {req[2]["idempotency-key"] for req in server.requests}
+    assert keys == {"hld_1"}
+    assert len(server.requests) == 6
+
+
 def answer_after(seconds: float) -> Answer:
     """An empty JSON answer after `seconds` (a slow server)."""
 

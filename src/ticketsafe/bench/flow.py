@@ -75,6 +75,8 @@ _QUEUE_STEPS = frozenset({"challenge", "join", "queue_status"})
 _PRIORITY = {"queue_status": 1, "join": 1, "order_status": 2, "challenge": 3}
 
 
+CHECKOUT_PATIENCE_S = 90.0
+
 _SUPPLY_LEVEL = {"available": 0, "all_held": 1, "sold_out": 2}
 
 
@@ -362,17 +364,20 @@ class OnSale:
             r.raise_for_status()
             body["card_token"] = r.json()["token"]
         key = {"idempotency-key": hold["hold_id"]}
-        for attempt in range(3):  # a retried checkout with the same key never buys twice
+        # A buyer holding tickets keeps trying while the answer says "not yet" (a retried
+        # checkout with the same key never buys twice), as long as the API's own record
+        # of a checkout in progress may last (60 s, when the process running it died).
+        give_up_at = time.monotonic() + CHECKOUT_PATIENCE_S
+        while True:
             r = await self.call("checkout", "POST", "/orders", token, json=body, headers=key)
             if r.status_code in (201, 200):
                 return dict(r.json())
-            if r.status_code in (409, 503) and attempt < 2 and r.json().get("code") in (
+            transient = r.status_code in (409, 503) and r.json().get("code") in (
                 "request_in_progress", "service_busy", "inventory_busy"
-            ):  # fmt: skip
-                await asyncio.sleep(0.5)
-                continue
-            return None
-        return None
+            )  # fmt: skip
+            if not transient or time.monotonic() >= give_up_at:
+                return None
+            await asyncio.sleep(float(r.headers.get("retry-after", "1")))
 
     async def _pay_pix(
         self, token: str, order: dict[str, Any], *, late: bool
