@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from tests.orders.conftest import Sale, bearer, open_sale, run_jobs
@@ -15,6 +16,8 @@ from tests.orders.test_checkout import VISA_DECLINED, VISA_OK, card, seat_status
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.infra.crypto.keyring import KeyRing, load_keyring
 from ticketsafe.infra.resources import Resources
+from ticketsafe.inventory.errors import InventoryBusy
+from ticketsafe.inventory.service import InventoryService
 from ticketsafe.orders.tasks import periodic_tasks
 from ticketsafe.roles.worker import Worker
 
@@ -380,3 +383,33 @@ async def test_a_retry_before_the_psp_answered_is_told_to_wait(
     )
     assert retry.status_code == 409, retry.text
     assert retry.json()["code"] == "request_in_progress"
+
+
+async def test_a_retried_checkout_resumes_one_whose_sale_commit_failed(
+    sale: Sale, resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis restarting while the first checkout commits the sale (503, outcome unknown,
+    "call again"): the order exists without a payment. The retry commits the sale and
+    pays; it used to answer 409 until the order's deadline, the hold blocking the sale."""
+    commit = InventoryService.commit_sale
+    calls: list[str] = []
+
+    async def busy_once(self: InventoryService, hold_id: str, order_id: str, buyer: str) -> Any:
+        calls.append(hold_id)
+        if len(calls) == 1:
+            raise InventoryBusy("inventory store unavailable")
+        return await commit(self, hold_id, order_id, buyer)
+
+    monkeypatch.setattr(InventoryService, "commit_sale", busy_once)
+    buyer = sale.buyer("usr_1")
+    hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-1"]})
+    token = await card(sale.client, VISA_OK)
+    first = await sale.checkout(buyer, hold, method="card_sandbox", card_token=token)
+    assert (first.status_code, first.json()["code"]) == (503, "inventory_busy")
+    retry = await sale.checkout(buyer, hold, method="card_sandbox", card_token=token)
+    assert retry.status_code in (200, 201), retry.text
+    order = retry.json()
+    assert (order["status"], order["payment"]["status"]) == ("paid", "captured")
+    assert len(calls) == 2
+    assert await resources.db["payments"].count_documents({"order_id": order["id"]}) == 1
+    assert await seat_status(sale, "A:r-1:s-1") == "sold"

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pymongo.errors import DuplicateKeyError
+
 from ticketsafe.catalog.read_models import EventSalesView, get_sales_view
 from ticketsafe.identity.principal import Principal
 from ticketsafe.identity.service import open_pii, seal_pii
@@ -120,7 +122,7 @@ class OrderService:
         except HoldExpired:  # or already turned into an order: a retried checkout
             existing = await repo.by_hold(self.db, request.hold_id)
             if existing is not None and existing.buyer_id == buyer.user_id:
-                return await self._retried(existing)
+                return await self._retried(existing, request.card_token)
             raise
         view = await get_sales_view(self.db, event_id, max_age_s=_VIEW_MAX_AGE_S)
         now = datetime.now(UTC)
@@ -162,9 +164,14 @@ class OrderService:
             existing = await repo.by_hold(self.db, request.hold_id)
             if existing is None or existing.buyer_id != buyer.user_id:
                 raise OrderNotFound()
-            return await self._retried(existing)
+            return await self._retried(existing, request.card_token)
+        return await self._pay(order, request.card_token)
+
+    async def _pay(self, order: Order, card_token: str | None) -> tuple[Order, Payment]:
+        """Commit the order's sale, then pay: the checkout's second half, also resumed by a
+        retried checkout when the first stopped before its payment was started."""
         try:
-            await self.inventory.commit_sale(request.hold_id, order_id, buyer.user_id)
+            await self.inventory.commit_sale(order.hold_id, order.id, order.buyer_id)
         except (HoldExpired, SeatsTaken):
             await self._abandon(order, OrderStatus.CANCELLED, "sale could not be committed")
             raise
@@ -175,14 +182,17 @@ class OrderService:
         # write before it), and all three finish before the outcome is acted on.
         started, *bookkeeping = await asyncio.gather(
             payments.start_payment(
-                self.payments, order_id=order.id, method=method, amount_cents=total,
-                currency=order.currency, card_token=request.card_token, capture=True,
-                notify=False, payment_id=checkout_payment_id(order.id),
+                self.payments, order_id=order.id, method=order.payment_method,
+                amount_cents=order.total_cents, currency=order.currency,
+                card_token=card_token, capture=True, notify=False,
+                payment_id=checkout_payment_id(order.id),
             ),
-            self._audit(order, buyer.user_id, "order.created", None),
+            self._audit(order, order.buyer_id, "order.created", None),
             webhooks.publish(self.db, self.jobs, order.org_id, "order.created", _hook(order)),
             return_exceptions=True,
         )  # fmt: skip
+        if isinstance(started, DuplicateKeyError):  # another request started it: the same id
+            raise RequestInProgress("the checkout of this hold is still in progress")
         if isinstance(started, BaseException):
             raise started
         # One write records the committed sale, the payment and (when the money is in)
@@ -190,22 +200,28 @@ class OrderService:
         # but is not flagged, and whose payment is found by the id derived from the
         # order: a retried checkout, the PSP's webhook for a payment still to move, or
         # the deadline sweep settles it as the money stands (`_retried`,
-        # `expire_overdue`), else `_abandon` releases the sale at its deadline. A failed audit
-        # entry or webhook does not stop that: the money moved, so the order follows it,
-        # and the failure is raised after (a retried checkout finds the order).
+        # `expire_overdue`), else `_abandon` releases the sale at its deadline. A failed
+        # audit entry or webhook does not stop that: the money moved, so the order
+        # follows it, and the failure is raised after (a retried checkout finds the order).
         outcome = await self._after_payment_update(order, started, _found(started))
         _raise_first(bookkeeping)
         return outcome
 
-    async def _retried(self, order: Order) -> tuple[Order, Payment]:
-        """Checkout again for a hold that already has an order: the same order, or 409
-        while the first checkout is still committing the sale / starting the payment.
-        A first checkout that stopped after the PSP answered (a crash, a store outage
-        before the order's last write) is finished here, following the money: the
-        buyer's retry gets the paid order, not a charge and a pending order."""
+    async def _retried(self, order: Order, card_token: str | None) -> tuple[Order, Payment]:
+        """Checkout again for a hold that already has an order: the same order, finished
+        where the first checkout stopped. Before its payment was started (a store outage
+        while committing the sale, a crash), this one commits the sale and pays — the
+        payment's id, derived from the order, lets only one request ever start it; a
+        request that loses that race, or comes while the PSP has not answered yet, gets
+        409. After the PSP answered (a crash, an outage before the order's last write),
+        the order follows the money: the buyer's retry gets the paid order, not a charge
+        and a pending order."""
         if order.payment_id is not None:
             return order, await self._payment(order)
         payment = await payments.find_payment(self.payments, checkout_payment_id(order.id))
+        if payment is None and order.status is OrderStatus.PENDING_PAYMENT:
+            check_start(order.payment_method, self.settings, card_token)
+            return await self._pay(order, card_token)
         if payment is None or payment.provider_ref is None:  # the PSP has not answered yet
             raise RequestInProgress("the checkout of this hold is still in progress")
         return await self._after_payment_update(order, payment, _found(payment))
