@@ -9,6 +9,8 @@ import os
 import signal
 from typing import Any
 
+import pytest
+
 from ticketsafe.infra.child_process import ChildProcess
 from ticketsafe.infra.jobs import JobContext, JobQueue, JobRegistry
 from ticketsafe.infra.redisdb import create_redis_client
@@ -67,3 +69,43 @@ async def _until_ok(call: Any, timeout_s: float = 10.0) -> None:
                 return
             except Exception:  # Redis still loading: try again
                 await asyncio.sleep(0.1)
+
+
+async def test_a_job_whose_ack_fails_runs_again_after_the_outage(
+    resources: Resources, own_redis: tuple[ChildProcess, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Redis goes away while a job runs: its outcome cannot be recorded. The worker logs
+    it (the job task used to die with an exception nobody retrieved) and, Redis back,
+    the job is delivered again: at least once."""
+    child, url = own_redis
+    redis = create_redis_client(url, timeout_s=1.0)
+    queue = JobQueue(redis, visibility_timeout_ms=1_000)
+    own = dataclasses.replace(resources, redis=redis, queue=queue)
+    runs: list[int] = []
+    registry = JobRegistry()
+
+    @registry.task("test.outage")
+    async def outage(ctx: JobContext) -> None:
+        runs.append(1)
+        if len(runs) == 1:  # the first run takes its own Redis down before the ack
+            assert child.pid is not None
+            os.killpg(child.pid, signal.SIGKILL)  # our own child only
+            await asyncio.to_thread(child.stop)
+
+    worker = Worker(own, registry, block_ms=50)
+    stop = asyncio.Event()
+    await queue.enqueue("test.outage", {})
+    await asyncio.sleep(1.5)  # on disk (appendfsync everysec) before Redis is killed
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        await _until(lambda: "job outcome not recorded" in caplog.text)
+        assert worker._running == set()  # the job's task ended without an exception
+        await asyncio.to_thread(child.start)
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
+        await asyncio.to_thread(child.wait_for_port, "127.0.0.1", port)
+        await _until(lambda: len(runs) == 2, timeout_s=20)
+        assert not running.done()
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 10)
+        await redis.aclose()

@@ -108,23 +108,34 @@ class Worker:
     async def _execute(self, job: Job) -> None:
         started = time.perf_counter()
         try:
-            handler = self.registry.handlers.get(job.name)
-            if handler is None:
-                await self.queue.fail(job, f"no handler for job {job.name!r}")
-                JOBS_PROCESSED.labels(job.name, "unknown").inc()
-                return
-            try:
-                await handler(self.context, **job.args)
-            except Exception as exc:
-                log.warning("job failed", extra={"job": job.name, "attempt": job.attempt})
-                await self.queue.fail(job, f"{type(exc).__name__}: {exc}")
-                JOBS_PROCESSED.labels(job.name, "failed").inc()
-                return
-            await self.queue.ack(job)
-            JOBS_PROCESSED.labels(job.name, "ok").inc()
+            await self._run(job)
+        except STORE_ERRORS as exc:
+            # The queue could not record the outcome (Redis restarting): the job stays
+            # pending and is delivered again after its visibility timeout — at least
+            # once, as always — instead of failing this task unseen.
+            log.warning(
+                "job outcome not recorded (%s); it will run again", type(exc).__name__,
+                extra={"job": job.name, "attempt": job.attempt},
+            )  # fmt: skip
         finally:
             JOB_DURATION.labels(job.name).observe(time.perf_counter() - started)
             self._slots.release()
+
+    async def _run(self, job: Job) -> None:
+        handler = self.registry.handlers.get(job.name)
+        if handler is None:
+            await self.queue.fail(job, f"no handler for job {job.name!r}")
+            JOBS_PROCESSED.labels(job.name, "unknown").inc()
+            return
+        try:
+            await handler(self.context, **job.args)
+        except Exception as exc:
+            log.warning("job failed", extra={"job": job.name, "attempt": job.attempt})
+            await self.queue.fail(job, f"{type(exc).__name__}: {exc}")
+            JOBS_PROCESSED.labels(job.name, "failed").inc()
+            return
+        await self.queue.ack(job)
+        JOBS_PROCESSED.labels(job.name, "ok").inc()
 
     async def _periodic(self, task: PeriodicTask, stop: asyncio.Event) -> None:
         lease = Lease(self.resources.redis, f"periodic:{task.name}", int(task.interval_s * 3000))
