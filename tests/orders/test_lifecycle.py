@@ -413,3 +413,35 @@ async def test_a_retried_checkout_resumes_one_whose_sale_commit_failed(
     assert len(calls) == 2
     assert await resources.db["payments"].count_documents({"order_id": order["id"]}) == 1
     assert await seat_status(sale, "A:r-1:s-1") == "sold"
+
+
+async def test_a_polled_order_follows_money_whose_notice_was_lost(
+    sale: Sale, resources: Resources
+) -> None:
+    """The PSP's webhook was applied (payment captured) but the job that settles the
+    order was lost (the api killed before queueing it, or Redis losing its last
+    second): the buyer polling their PIX order sees it paid at once, not at the
+    deadline (found by the large preset's fault mode: two PIX buyers waited in vain)."""
+    buyer = sale.buyer("usr_1")
+    hold = await sale.hold(buyer, {"kind": "ga", "area_id": "pista", "quantity": 1})
+    order = (await sale.checkout(buyer, hold, method="pix")).json()
+    await resources.db["payments"].update_one(
+        {"_id": order["payment"]["id"]},
+        {"$set": {"status": "captured", "captured_cents": order["total_cents"]},
+         "$inc": {"version": 1}},
+    )  # fmt: skip
+    got = (await sale.client.get(f"/orders/{order['id']}", headers=buyer)).json()
+    assert (got["status"], got["payment"]["status"]) == ("paid", "captured")
+    stored = await resources.db["orders"].find_one({"_id": order["id"]})
+    assert stored is not None
+    assert stored["status"] == "paid"
+    again = (await sale.client.get(f"/orders/{order['id']}", headers=buyer)).json()
+    assert again["status"] == "paid"
+
+
+async def test_a_polled_order_whose_checkout_stopped_after_the_charge_is_paid(
+    sale: Sale, resources: Resources
+) -> None:
+    buyer, _, order = await _card_order_stopped_after_the_charge(sale, resources, "A:r-1:s-4")
+    got = (await sale.client.get(f"/orders/{order['id']}", headers=buyer)).json()
+    assert (got["status"], got["payment"]["id"]) == ("paid", order["payment"]["id"])

@@ -60,8 +60,7 @@ FAST_ROUTES = [FastRoute("POST", "/orders", fast_checkout)]
 
 @router.get("/orders/{order_id}", operation_id="orders_get")
 async def get_order(order_id: str, user: CurrentUser, orders: OrdersDep) -> OrderOut:
-    order = await orders.get_for_buyer(user, order_id)
-    return OrderOut.of(order, await orders.payment_of(order))
+    return OrderOut.of(*await orders.for_buyer_as_it_stands(user, order_id))
 
 
 @router.get(

@@ -468,6 +468,29 @@ class OrderService:
     async def payment_of(self, order: Order) -> Payment | None:
         return await self._payment(order) if order.payment_id else None
 
+    async def for_buyer_as_it_stands(
+        self, buyer: Principal, order_id: str
+    ) -> tuple[Order, Payment | None]:
+        """The buyer's order and its payment. A pending order whose money is in — the
+        notice that should have settled it was lost (a process killed after the PSP's
+        webhook was applied, Redis losing its last second of jobs), or its checkout
+        stopped before recording the payment — is settled now: a buyer waiting for
+        their PIX to show sees it paid at their next poll, not at the deadline sweep."""
+        order = await self.get_for_buyer(buyer, order_id)
+        if order.status is not OrderStatus.PENDING_PAYMENT:
+            return order, await self.payment_of(order)
+        payment = await payments.find_payment(
+            self.payments, order.payment_id or checkout_payment_id(order.id)
+        )
+        if payment is None or payment.status is not PaymentStatus.CAPTURED:
+            return order, payment if order.payment_id else None
+        try:
+            found = None if order.payment_id else _found(payment)
+            return await self._after_payment_update(order, payment, found)
+        except OrderChanged:  # settled meanwhile (the lost notice arrived after all)
+            order = await self.get_for_buyer(buyer, order_id)
+            return order, await self.payment_of(order)
+
     # -- internals ----------------------------------------------------------------------
 
     async def _payment(self, order: Order) -> Payment:
