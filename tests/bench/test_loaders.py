@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from ticketsafe.bench import main as bench_main
 from ticketsafe.bench.flow import Outcome
 from ticketsafe.bench.main import (
     _FORK,
@@ -157,3 +158,23 @@ async def test_event_loop_lag_is_sampled() -> None:
     assert max(lags) >= 0.12
     assert min(lags) < 0.05
     assert recorder.counters["http_requests"] == 0  # not counted as requests
+
+
+async def test_faults_land_while_buyers_hold_and_pay(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The faults start after on-sale, not with the run: a long pre-queue used to take
+    all of them."""
+    monkeypatch.setattr(bench_main, "FAULT_AFTER_ON_SALE_S", 0.3)
+    monkeypatch.setattr(bench_main, "FAULT_GAP_S", 0.1)
+    killed: list[tuple[str, float]] = []
+
+    class Processes:
+        def kill_and_restart(self, name: str) -> None:
+            killed.append((name, time.time()))
+
+    on_sale_at = time.time() + 0.4
+    recorder = Recorder()
+    await bench_main._faults(Processes(), on_sale_at, asyncio.Event(), recorder)  # type: ignore[arg-type]
+    assert [name for name, _ in killed] == list(bench_main.FAULTS)
+    assert killed[0][1] >= on_sale_at + 0.3
+    assert killed[-1][1] >= on_sale_at + 0.3 + 0.1 * (len(killed) - 1)
+    assert recorder.counters["fault_mongodb"] == 1

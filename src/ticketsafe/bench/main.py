@@ -163,11 +163,22 @@ def discordant_share(pairs: list[tuple[float, float]], sample: int = 1500) -> fl
     return round(discordant / ordered, 6) if ordered else None
 
 
-async def _faults(deployment: Deployment, stop: asyncio.Event, recorder: Recorder) -> None:
-    """One of each fault, spread over the sale, each restarted after a second."""
-    for name in FAULTS:
+FAULT_AFTER_ON_SALE_S = 3.0  # the first fault, once buyers are holding and paying
+FAULT_GAP_S = 6.0
+
+
+async def _faults(
+    deployment: Deployment, on_sale_at: float, stop: asyncio.Event, recorder: Recorder
+) -> None:
+    """One of each fault while buyers hold and pay, each restarted after a second: from
+    `FAULT_AFTER_ON_SALE_S` after on-sale, `FAULT_GAP_S` apart. (They used to start with
+    the run: in the large and full presets, whose pre-queue lasts one and two minutes,
+    every fault hit the queue's joins and none a checkout.)"""
+    first_at = on_sale_at + FAULT_AFTER_ON_SALE_S
+    for i, name in enumerate(FAULTS):
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), 6.0)
+            wait = first_at + i * FAULT_GAP_S - time.time()
+            await asyncio.wait_for(stop.wait(), max(0.0, wait))
         if stop.is_set():
             return
         await asyncio.to_thread(deployment.kill_and_restart, name)
@@ -292,7 +303,9 @@ async def _watch(
             asyncio.create_task(sale.sample_queue(stop)),
         ]
         if faults is not None:
-            helpers.append(asyncio.create_task(_faults(faults, stop, sale.recorder)))
+            helpers.append(
+                asyncio.create_task(_faults(faults, sale.on_sale_at, stop, sale.recorder))
+            )
         try:
             while len(results) < len(children):
                 with contextlib.suppress(queue.Empty):
