@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from pydantic import SecretStr
 
 from ticketsafe.app import create_app
 from ticketsafe.infra.child_process import free_port
-from ticketsafe.infra.deps import RedisDep
+from ticketsafe.infra.deps import JobsDep, RedisDep
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 
@@ -72,3 +73,26 @@ async def test_a_store_outage_answers_503_not_500(settings: Settings, resources:
     assert r.status_code == 503
     assert r.json()["code"] == "service_busy"
     assert r.headers["retry-after"] == "2"
+
+
+async def test_jobs_that_cannot_be_queued_after_the_answer_are_logged(
+    settings: Settings, resources: Resources, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Deferred jobs are sent after the answer: with Redis gone by then the answer
+    stands and the lost jobs are named in the log (not a 500 that never reached anyone)."""
+    dead_redis = settings.model_copy(
+        update={"redis_url": SecretStr(f"redis://127.0.0.1:{free_port()}/0")}
+    )
+    app = create_app(dead_redis)
+
+    @app.get("/_test/defers")
+    async def defers(jobs: JobsDep) -> dict[str, bool]:
+        jobs.defer("test.after", {"n": 1})
+        return {"ok": True}
+
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            r = await c.get("/_test/defers")
+    assert (r.status_code, r.json()) == (200, {"ok": True})
+    assert "jobs not queued (ConnectionError): test.after" in caplog.text
