@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from fastapi import FastAPI
 
@@ -370,19 +371,36 @@ async def test_the_deadline_settles_an_order_whose_checkout_stopped_after_the_ch
     assert await seat_status(sale, "A:r-1:s-2") == "sold"
 
 
-async def test_a_retry_before_the_psp_answered_is_told_to_wait(
-    sale: Sale, resources: Resources
+@pytest.mark.parametrize("psp_saw_it", [True, False], ids=["charged", "never-reached"])
+async def test_a_retry_asks_the_psp_again_when_its_answer_was_lost(
+    sale: Sale, resources: Resources, psp_saw_it: bool
 ) -> None:
+    """The first checkout died during the PSP's call: the payment is stored, pending,
+    with no charge recorded. The retry asks the PSP again with the same reference: it
+    gets the charge the PSP made (no new token taken), or the PSP makes it now — one
+    charge either way (it used to answer 409 until the deadline)."""
     buyer, hold, order = await _card_order_stopped_after_the_charge(sale, resources, "A:r-1:s-3")
+    payment_id = order["payment"]["id"]
     await resources.db["payments"].update_one(
-        {"_id": order["payment"]["id"]},
+        {"_id": payment_id},
         {"$set": {"status": "pending", "provider_ref": None, "captured_cents": 0}},
     )
+    if not psp_saw_it:
+        await resources.redis.delete(f"ts:psp:ch:ch_{payment_id}")
     retry = await sale.checkout(
         buyer, hold, method="card_sandbox", card_token=await card(sale.client, VISA_OK)
     )
-    assert retry.status_code == 409, retry.text
-    assert retry.json()["code"] == "request_in_progress"
+    assert retry.status_code in (200, 201), retry.text
+    got = retry.json()
+    assert (got["status"], got["payment"]["status"]) == ("paid", "captured")
+    assert got["payment"]["id"] == payment_id
+    charges: list[dict[str, Any]] = []
+    async for key in resources.redis.scan_iter("ts:psp:ch:*"):
+        raw = await resources.redis.get(key)
+        if raw is not None:
+            charges.append(orjson.loads(raw))
+    ours = [c for c in charges if c["reference"] == payment_id]
+    assert [(c["state"], c["captured_cents"]) for c in ours] == [("captured", 10_000)]
 
 
 async def test_a_retried_checkout_resumes_one_whose_sale_commit_failed(
@@ -445,3 +463,28 @@ async def test_a_polled_order_whose_checkout_stopped_after_the_charge_is_paid(
     buyer, _, order = await _card_order_stopped_after_the_charge(sale, resources, "A:r-1:s-4")
     got = (await sale.client.get(f"/orders/{order['id']}", headers=buyer)).json()
     assert (got["status"], got["payment"]["id"]) == ("paid", order["payment"]["id"])
+
+
+async def test_retries_racing_over_the_same_money_all_get_the_paid_order(
+    sale: Sale, resources: Resources
+) -> None:
+    """Two retries (and a poll) settle the same stopped checkout at once: one write wins,
+    and every one of them answers with the paid order — none with a 409 that an
+    idempotent checkout would then keep as its answer."""
+    buyer, hold, order = await _card_order_stopped_after_the_charge(sale, resources, "A:r-1:s-1")
+    token = await card(sale.client, VISA_OK)
+    answers = await asyncio.gather(
+        sale.checkout(buyer, hold, method="card_sandbox", card_token=token),
+        sale.checkout(buyer, hold, method="card_sandbox", card_token=token),
+        sale.client.get(f"/orders/{order['id']}", headers=buyer),
+    )
+    assert [r.status_code in (200, 201) for r in answers] == [True, True, True], [
+        r.text for r in answers
+    ]
+    assert {(r.json()["id"], r.json()["status"]) for r in answers} == {(order["id"], "paid")}
+    assert (
+        await resources.db["audit_log"].count_documents(
+            {"subject": order["id"], "action": "order.paid"}
+        )
+        == 2
+    )  # the first checkout's, and the one settling write's

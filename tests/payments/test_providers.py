@@ -90,6 +90,30 @@ async def test_token_is_single_use(client: httpx.AsyncClient, ctx: ProviderConte
         )  # fmt: skip
 
 
+async def test_the_gateway_answers_the_same_charge_for_the_same_reference(
+    client: httpx.AsyncClient, ctx: ProviderContext
+) -> None:
+    """The reference is the merchant's idempotency key: asked again (its process died
+    during the call), the gateway answers the charge it made, as it stands, and takes
+    no new token; another reference is another charge."""
+    jobs = JobBuffer()
+    first = await psp.authorize_card(
+        ctx.redis, jobs, token=await card_token(client, VISA_OK), amount_cents=700,
+        currency="BRL", reference="pay_same",
+    )  # fmt: skip
+    await psp.capture(ctx.redis, jobs, first.id)
+    token = await card_token(client, VISA_OK)
+    again = await psp.authorize_card(
+        ctx.redis, jobs, token=token, amount_cents=700, currency="BRL", reference="pay_same"
+    )
+    assert (again.id, again.state) == (first.id, ChargeState.CAPTURED)
+    other = await psp.authorize_card(  # the token was not taken by the repeat
+        ctx.redis, jobs, token=token, amount_cents=700, currency="BRL", reference="pay_other"
+    )
+    assert other.id != first.id
+    assert other.state is ChargeState.AUTHORIZED
+
+
 async def test_declined_card_fails(client: httpx.AsyncClient, ctx: ProviderContext) -> None:
     payment = await card_payment(client, ctx, VISA_DECLINED, 100)
     assert payment.status is PaymentStatus.FAILED

@@ -203,7 +203,7 @@ class OrderService:
         # `expire_overdue`), else `_abandon` releases the sale at its deadline. A failed
         # audit entry or webhook does not stop that: the money moved, so the order
         # follows it, and the failure is raised after (a retried checkout finds the order).
-        outcome = await self._after_payment_update(order, started, _found(started))
+        outcome = await self._follow(order, started)
         _raise_first(bookkeeping)
         return outcome
 
@@ -213,18 +213,43 @@ class OrderService:
         while committing the sale, a crash), this one commits the sale and pays — the
         payment's id, derived from the order, lets only one request ever start it; a
         request that loses that race, or comes while the PSP has not answered yet, gets
-        409. After the PSP answered (a crash, an outage before the order's last write),
-        the order follows the money: the buyer's retry gets the paid order, not a charge
-        and a pending order."""
+        409. Started but with no answer from the PSP recorded (the first checkout died
+        during the PSP's call), this one asks the PSP again: the same reference gets the
+        same charge, never a second. After the PSP answered (a crash, an outage before
+        the order's last write), the order follows the money: the buyer's retry gets the
+        paid order, not a charge and a pending order."""
         if order.payment_id is not None:
             return order, await self._payment(order)
         payment = await payments.find_payment(self.payments, checkout_payment_id(order.id))
-        if payment is None and order.status is OrderStatus.PENDING_PAYMENT:
+        pending = order.status is OrderStatus.PENDING_PAYMENT
+        if payment is None and pending:
             check_start(order.payment_method, self.settings, card_token)
             return await self._pay(order, card_token)
-        if payment is None or payment.provider_ref is None:  # the PSP has not answered yet
+        if payment is None:
             raise RequestInProgress("the checkout of this hold is still in progress")
-        return await self._after_payment_update(order, payment, _found(payment))
+        if payment.provider_ref is None:
+            if not pending:
+                return order, payment
+            check_start(order.payment_method, self.settings, card_token)
+            payment = await payments.resume_payment(
+                self.payments, payment, card_token=card_token, capture=True, notify=False
+            )
+        return await self._follow(order, payment)
+
+    async def _follow(self, order: Order, payment: Payment) -> tuple[Order, Payment]:
+        """`_after_payment_update` for the checkout's own payment, recording it on the
+        order. Several readers may act on the same money at once (the checkout itself, a
+        retry, the buyer's poll, a job): one write wins, and the others answer with the
+        order as that write left it instead of 409 — an idempotent checkout would keep
+        that 409 as its answer."""
+        found = None if order.payment_id else _found(payment)
+        try:
+            return await self._after_payment_update(order, payment, found)
+        except OrderChanged:
+            current = await repo.get(self.db, order.id)
+            if current is None or current.payment_id != payment.id:
+                raise
+            return current, await self._payment(current)
 
     async def _after_payment_update(
         self, order: Order, payment: Payment, fields: dict[str, Any] | None = None
@@ -484,12 +509,7 @@ class OrderService:
         )
         if payment is None or payment.status is not PaymentStatus.CAPTURED:
             return order, payment if order.payment_id else None
-        try:
-            found = None if order.payment_id else _found(payment)
-            return await self._after_payment_update(order, payment, found)
-        except OrderChanged:  # settled meanwhile (the lost notice arrived after all)
-            order = await self.get_for_buyer(buyer, order_id)
-            return order, await self.payment_of(order)
+        return await self._follow(order, payment)
 
     # -- internals ----------------------------------------------------------------------
 

@@ -160,9 +160,11 @@ class CardSandboxProvider:
         card = CardSummary(
             token=card_token, brand=charge.card_brand or "unknown", last4=charge.card_last4 or ""
         )
-        status = {
+        status = {  # a charge asked for again (same reference) may be further along
             ChargeState.AUTHORIZED: PaymentStatus.AUTHORIZED,
             ChargeState.REQUIRES_ACTION: PaymentStatus.REQUIRES_ACTION,
+            ChargeState.CAPTURED: PaymentStatus.CAPTURED,
+            ChargeState.VOIDED: PaymentStatus.VOIDED,
         }.get(charge.state, PaymentStatus.FAILED)
         instructions = {"challenge_url": charge.challenge_url} if charge.challenge_url else {}
         if charge.decline_code:

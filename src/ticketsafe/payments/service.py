@@ -74,8 +74,37 @@ async def start_payment(
         created_at=now,
         updated_at=now,
     )
-    provider = provider_for(method, ctx.settings)
     await repo.insert(ctx.db, payment)
+    return await _drive(ctx, payment, card_token, capture=capture, notify=notify)
+
+
+async def resume_payment(
+    ctx: ProviderContext,
+    payment: Payment,
+    *,
+    card_token: str | None,
+    capture: bool = False,
+    notify: bool = True,
+) -> Payment:
+    """Ask the PSP again for a payment whose start was never recorded (the process that
+    started it died, or lost a store, during the PSP's call). The PSP answers the charge
+    it made for our reference (the payment id) as it stands, or makes it now: never a
+    second charge. A payment whose start was recorded is returned as it is."""
+    if payment.provider_ref is not None or payment.status is not PaymentStatus.PENDING:
+        return payment
+    return await _drive(ctx, payment, card_token, capture=capture, notify=notify)
+
+
+async def _drive(
+    ctx: ProviderContext,
+    payment: Payment,
+    card_token: str | None,
+    *,
+    capture: bool,
+    notify: bool,
+) -> Payment:
+    """The PSP's side of starting `payment` (stored, pending), then recording it."""
+    provider = provider_for(payment.method, ctx.settings)
     result = await provider.start(ctx, payment, card_token)
     fields: dict[str, Any] = {
         "provider_ref": result.provider_ref,

@@ -152,13 +152,19 @@ async def authorize_card(
     currency: str,
     reference: str,
 ) -> Charge:
-    """Authorise (never capture) a charge on a single-use token."""
+    """Authorise (never capture) a charge on a single-use token. `reference` is the
+    merchant's idempotency key, as at real PSPs: asked again with the same reference
+    (the merchant's process died during the call and its retry asks again), the gateway
+    answers the charge it made, as it stands, and takes no new token."""
+    charge_id = f"ch_{reference}"
+    known = await redis.get(_charge_key(charge_id))
+    if known is not None:
+        return _charge(known)
     raw = await redis.getdel(_token_key(token))  # single use: the first caller takes it
     if raw is None:
         raise Conflict("card token unknown or already used", code="card_token_used")
     tok = orjson.loads(raw)
     behaviour = CardBehaviour(tok["behaviour"])
-    charge_id = _id("ch")
     state, decline, challenge = ChargeState.AUTHORIZED, None, None
     if behaviour is CardBehaviour.REQUIRE_3DS:
         state, challenge = ChargeState.REQUIRES_ACTION, f"/sandbox-psp/v1/challenges/{charge_id}"
@@ -169,7 +175,8 @@ async def authorize_card(
         reference=reference, decline_code=decline, challenge_url=challenge,
         card_brand=tok["brand"], card_last4=tok["last4"],
     )  # fmt: skip
-    await _store(redis, charge)
+    if not await _store(redis, charge, only_new=True):  # two calls raced: the first won
+        return await get_charge(redis, charge_id)
     if state is ChargeState.DECLINED:
         await _emit(redis, jobs, "charge.failed", charge)
     return charge
