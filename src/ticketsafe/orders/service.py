@@ -65,7 +65,6 @@ from ticketsafe.webhooks import service as webhooks
 log = logging.getLogger("ticketsafe.orders")
 
 
-# How long an order may wait for its money once the sale is committed.
 def checkout_payment_id(order_id: str) -> str:
     """The id of the payment a checkout starts for its order: derived from the order's
     id (itself a hash of the hold), so the payment is found from the order even when
@@ -79,6 +78,7 @@ def _found(payment: Payment) -> dict[str, Any]:
     return {"sale_committed": True, "payment_id": payment.id}
 
 
+# How long an order may wait for its money once the sale is committed.
 PAYMENT_WINDOW = {
     PaymentMethod.FREE: timedelta(minutes=5),
     PaymentMethod.CARD_SANDBOX: timedelta(minutes=15),  # time for a 3-D-Secure challenge
