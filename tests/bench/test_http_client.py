@@ -11,13 +11,12 @@ from typing import Any
 
 import orjson
 import pytest
-import uvicorn
 import uvloop
 
+from tests.uvicorn_server import uvicorn_on_loopback
 from ticketsafe.bench import http
 from ticketsafe.bench.flow import PRESETS, OnSale
 from ticketsafe.bench.measure import Recorder
-from ticketsafe.infra.child_process import free_port
 
 Request = tuple[str, str, dict[str, str], bytes]
 Answer = Callable[[Request, asyncio.StreamWriter], Awaitable[bool]]  # False: close
@@ -305,30 +304,21 @@ async def small_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 async def test_against_uvicorn() -> None:
-    port = free_port()
-    config = uvicorn.Config(
-        small_app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            await asyncio.sleep(0.01)
-        async with http.Client(port, max_connections=3) as client:
-            streamed = await client.get("/stream")
-            assert streamed.headers.get("transfer-encoding") == "chunked"
-            assert streamed.json() == {"parts": [1, 2]}
-            assert (await client.request("DELETE", "/empty")).status_code == 204
-            posted = await asyncio.gather(
-                *(client.post(f"/holds/{i}", json={"quantity": i}) for i in range(30))
-            )
-            assert [r.json() for r in posted] == [
-                {"path": f"/holds/{i}", "body": {"quantity": i}} for i in range(30)
-            ]
-            assert client.connections_opened <= 3
-    finally:
-        server.should_exit = True
-        await serving
+    async with (
+        uvicorn_on_loopback(small_app) as port,
+        http.Client(port, max_connections=3) as client,
+    ):
+        streamed = await client.get("/stream")
+        assert streamed.headers.get("transfer-encoding") == "chunked"
+        assert streamed.json() == {"parts": [1, 2]}
+        assert (await client.request("DELETE", "/empty")).status_code == 204
+        posted = await asyncio.gather(
+            *(client.post(f"/holds/{i}", json={"quantity": i}) for i in range(30))
+        )
+        assert [r.json() for r in posted] == [
+            {"path": f"/holds/{i}", "body": {"quantity": i}} for i in range(30)
+        ]
+        assert client.connections_opened <= 3
 
 
 async def test_the_buyers_retry_loop_survives_a_dropped_connection() -> None:

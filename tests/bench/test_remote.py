@@ -4,21 +4,19 @@ same figures as the database shows."""
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 from pathlib import Path
 
 import pytest
-import uvicorn
 from typer.testing import CliRunner
 
+from tests.uvicorn_server import uvicorn_on_loopback
 from ticketsafe.bench import http, invariants
 from ticketsafe.bench.flow import Outcome, Preset
 from ticketsafe.bench.main import run, told_paid
 from ticketsafe.bench.server import Deployment
 from ticketsafe.bench.target import Remote
 from ticketsafe.cli import cli
-from ticketsafe.infra.child_process import free_port
 from ticketsafe.infra.tls import ensure_local_tls
 from ticketsafe.roles import event_loop
 
@@ -122,16 +120,8 @@ async def _hello(scope: dict[str, object], receive: object, send: object) -> Non
 
 async def test_https_urls_are_verified_against_the_given_ca(tmp_path: Path) -> None:
     tls = ensure_local_tls(tmp_path / "tls", ["localhost"])
-    port = free_port()
-    config = uvicorn.Config(
-        _hello, host="127.0.0.1", port=port, log_config=None, access_log=False,
-        lifespan="off", ssl_certfile=str(tls.cert), ssl_keyfile=str(tls.key),
-    )  # fmt: skip
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            await asyncio.sleep(0.01)
+    certs = {"ssl_certfile": str(tls.cert), "ssl_keyfile": str(tls.key)}
+    async with uvicorn_on_loopback(_hello, **certs) as port:
         url = f"https://localhost:{port}"
         trusted = http.Endpoint.from_url(url, ca_file=tls.ca_cert)
         assert trusted.base_url == url
@@ -142,6 +132,3 @@ async def test_https_urls_are_verified_against_the_given_ca(tmp_path: Path) -> N
             with pytest.raises(http.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
                 await client.get("/")
         assert isinstance(trusted.tls, ssl.SSLContext)
-    finally:
-        server.should_exit = True
-        await serving

@@ -5,13 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
-import uvicorn
 from starlette.types import Receive, Scope, Send
 
-from ticketsafe.infra.child_process import free_port
+from tests.uvicorn_server import uvicorn_on_loopback
 from ticketsafe.infra.http_writes import CoalescingHttpToolsProtocol, CoalescingTransport
 
 HEAD = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n"
@@ -89,22 +87,8 @@ async def _streaming_app(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-@contextlib.asynccontextmanager
-async def serving() -> AsyncIterator[int]:
-    port = free_port()
-    config = uvicorn.Config(
-        _streaming_app, host="127.0.0.1", port=port, http=CoalescingHttpToolsProtocol,
-        lifespan="off", log_config=None,
-    )  # fmt: skip
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            await asyncio.sleep(0.02)
-        yield port
-    finally:
-        server.should_exit = True
-        await task
+def serving() -> contextlib.AbstractAsyncContextManager[int]:
+    return uvicorn_on_loopback(_streaming_app, http=CoalescingHttpToolsProtocol)
 
 
 async def _answer(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:

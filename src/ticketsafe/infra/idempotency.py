@@ -92,14 +92,13 @@ class IdempotencyMiddleware:
         running = orjson.dumps({"state": "running", "fp": fingerprint})
         slot = _Slot(redis, record_key, fingerprint, seal_key)
         try:
-            first = await redis.set(record_key, running, nx=True, px=_RUNNING_TTL_MS)
-            if not first:
+            if not await redis.set(record_key, running, nx=True, px=_RUNNING_TTL_MS):
                 await _answer_existing(scope, receive, send, slot)
+                return
         except STORE_ERRORS as exc:  # nothing ran: the client retries after Retry-After
             await problem_for(exc)(scope, receive, send)
             return
-        if first:
-            await self._run_and_keep(scope, replay(body), send, slot)
+        await self._run_and_keep(scope, replay(body), send, slot)
 
     async def _run_and_keep(self, scope: Scope, receive: Receive, send: Send, slot: _Slot) -> None:
         status = 500
