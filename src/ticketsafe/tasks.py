@@ -45,4 +45,6 @@ def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
         *waitingroom.periodic_tasks(supply_probe),
         *order_tasks.periodic_tasks(load_keyring(settings)),
         *catalog_tasks.periodic_tasks(worker_listeners),
+        *mail_tasks.periodic_tasks(),
+        *webhook_tasks.periodic_tasks(),
     ]

@@ -166,3 +166,27 @@ async def test_concurrent_deliveries_mark_their_outcomes_in_few_writes(
     doc = await resources.db[OUTBOX].find_one({"_id": kept[0]})
     assert doc is not None
     assert "sealed" not in doc  # the content is gone once sent
+
+
+async def test_a_message_whose_job_was_lost_is_sent_by_the_redrive(
+    resources: Resources, vault: PiiVault, catcher: MailCatcher
+) -> None:
+    """The request wrote the message but its job never reached Redis (the api killed
+    after answering, Redis losing its last second): half an hour on, it gets a job."""
+    from datetime import UTC, datetime, timedelta  # noqa: PLC0415
+
+    from ticketsafe.infra.redrive import redrive  # noqa: PLC0415
+    from ticketsafe.mail.outbox import MAIL_OUTBOX, SEND_JOB  # noqa: PLC0415
+
+    await resources.queue.ensure_group()
+    lost = await _queue(resources, vault, JobBuffer())  # its buffer is never flushed
+    now = datetime.now(UTC)
+    assert await redrive(resources.db, resources.queue, MAIL_OUTBOX, now) == 0  # not yet
+    later = now + MAIL_OUTBOX.stale_after + timedelta(seconds=1)
+    assert await redrive(resources.db, resources.queue, MAIL_OUTBOX, later) == 1
+    [job] = await resources.queue.read("test", 10, 0)
+    assert (job.name, job.args) == (SEND_JOB, {"mail_id": lost})
+    transport = SmtpTransport(catcher.url, "TicketSafe <no-reply@localhost>")
+    assert await deliver(resources.db, vault, transport, job.args["mail_id"]) == "sent"
+    assert len(catcher.messages()) == 1
+    assert await redrive(resources.db, resources.queue, MAIL_OUTBOX, later) == 0

@@ -4,7 +4,7 @@ The organizer's server is a third party, so it is faked at the transport layer."
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import orjson
@@ -14,11 +14,12 @@ from fastapi import FastAPI
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.infra.errors import BusinessRuleViolation
 from ticketsafe.infra.jobs import JobBuffer, JobContext
+from ticketsafe.infra.redrive import redrive
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.payments.webhooks import SIGNATURE_HEADER, verify
 from ticketsafe.webhooks import repository, service
-from ticketsafe.webhooks.models import DeliveryStatus, Subscription, SubscriptionCreate
+from ticketsafe.webhooks.models import Attempt, DeliveryStatus, Subscription, SubscriptionCreate
 from ticketsafe.webhooks.targets import check_url
 
 
@@ -106,6 +107,41 @@ async def test_gives_up_after_the_last_attempt(
     (delivery,) = await repository.deliveries_of(resources.db, "org_1", sub.id, 10)
     assert delivery.status is DeliveryStatus.FAILED
     assert len(delivery.attempts) == worker_ctx.queue.max_deliveries
+
+
+@pytest.mark.parametrize("receiver", [Receiver([200])])
+async def test_a_delivery_whose_job_was_lost_is_redriven_once(
+    resources: Resources, worker_ctx: JobContext, receiver: Receiver
+) -> None:
+    """Published (the delivery written) but its job lost with the api or Redis: the
+    re-drive gives it a job once it is half an hour old; given up ones stay as they are."""
+    await resources.queue.ensure_group()
+    sub = await service.subscribe(
+        resources.db, "org_1",
+        SubscriptionCreate(
+            url="https://hooks.example/lost", events=["order.paid", "order.refunded"]
+        ),
+        allow_private=True,
+    )  # fmt: skip
+    await service.publish(resources.db, JobBuffer(), "org_1", "order.paid", {"order_id": "o1"})
+    failed = JobBuffer()
+    await service.publish(resources.db, failed, "org_1", "order.refunded", {})
+    ((job, _),) = failed.jobs
+    await repository.record_attempt(
+        resources.db, job.args["delivery_id"],
+        Attempt(at=datetime.now(UTC), status_code=500, error="answered 500", duration_ms=1),
+        DeliveryStatus.FAILED,
+    )  # fmt: skip
+    later = datetime.now(UTC) + service.DELIVERIES_OUTBOX.stale_after + timedelta(seconds=1)
+    outbox = service.DELIVERIES_OUTBOX
+    assert await redrive(resources.db, resources.queue, outbox, later) == 1
+    [redriven] = await resources.queue.read("test", 10, 0)
+    assert redriven.name == service.DELIVER_JOB
+    await service.deliver(worker_ctx, **redriven.args)
+    assert orjson.loads(receiver.requests[0].content)["data"] == {"order_id": "o1"}
+    deliveries = await repository.deliveries_of(resources.db, "org_1", sub.id, 10)
+    assert sorted(d.status.value for d in deliveries) == ["delivered", "failed"]
+    assert await redrive(resources.db, resources.queue, outbox, later) == 0
 
 
 async def test_endpoints_are_tenant_isolated(app: FastAPI, client: httpx.AsyncClient) -> None:

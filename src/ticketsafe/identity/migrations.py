@@ -8,7 +8,11 @@ from ticketsafe.identity import repository as r
 from ticketsafe.identity.vault import create_data_keys_collection
 from ticketsafe.infra.migrations import Migration
 from ticketsafe.infra.mongodb import Database
-from ticketsafe.mail.outbox import create_outbox_collection, drop_outbox_indexes
+from ticketsafe.mail.outbox import (
+    create_outbox_collection,
+    drop_outbox_indexes,
+    index_outbox_by_creation,
+)
 
 
 async def _accounts(db: Database) -> None:
@@ -41,4 +45,5 @@ MIGRATIONS = [
     Migration(110, "identity: data_keys (PII vault)", create_data_keys_collection),
     Migration(120, "mail: outbox", create_outbox_collection),
     Migration(121, "mail: outbox read by id only (no owner/status indexes)", drop_outbox_indexes),
+    Migration(122, "mail: outbox by creation time (re-drive)", index_outbox_by_creation),
 ]

@@ -29,6 +29,7 @@ from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.migrations import drop_index_if_present
 from ticketsafe.infra.mongo_group import group_get, group_insert
 from ticketsafe.infra.mongodb import Database, per_database
+from ticketsafe.infra.redrive import Outbox, create_created_index
 from ticketsafe.infra.turn_batch import TurnBatch, fail_waiting
 from ticketsafe.mail.templates import MailTemplate
 from ticketsafe.mail.transport import OutgoingMail, SmtpTransport
@@ -43,6 +44,10 @@ class MailDeliveryFailed(Exception):
 
 
 SEND_JOB = "mail.send"
+
+# A message still queued half an hour after it was written lost its job (see
+# `ticketsafe.infra.redrive`): it gets one again.
+MAIL_OUTBOX = Outbox(OUTBOX, {"status": "queued"}, SEND_JOB, "mail_id")
 
 
 async def queue_mail(
@@ -158,3 +163,8 @@ async def drop_outbox_indexes(db: Database) -> None:
     ~0.2 ms (insert) + ~0.7 ms (status update) of its one core (bench/mongo_indexes.py)."""
     for name in ("owner", "status"):
         await drop_index_if_present(db, OUTBOX, name)
+
+
+async def index_outbox_by_creation(db: Database) -> None:
+    """What the re-drive of messages whose job was lost reads through."""
+    await create_created_index(db, OUTBOX)

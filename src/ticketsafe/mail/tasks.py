@@ -1,12 +1,17 @@
-"""The worker's side of the outbox: the `mail.send` job."""
+"""The worker's side of the outbox: the `mail.send` job, and giving a message whose job
+was lost a new one (`mail.redrive`)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.crypto.keyring import KeyRing
 from ticketsafe.infra.jobs import JobContext, JobRegistry
-from ticketsafe.mail.outbox import SEND_JOB, deliver
+from ticketsafe.infra.redrive import REDRIVE_INTERVAL_S, redrive
+from ticketsafe.mail.outbox import MAIL_OUTBOX, SEND_JOB, deliver
 from ticketsafe.mail.transport import SmtpTransport
+from ticketsafe.roles.worker import PeriodicTask
 
 
 def register(registry: JobRegistry, keyring: KeyRing, transport: SmtpTransport | None) -> None:
@@ -18,3 +23,10 @@ def register(registry: JobRegistry, keyring: KeyRing, transport: SmtpTransport |
 
     if transport is not None:
         registry.on_close(transport.close)  # the SMTP sessions it keeps open
+
+
+def periodic_tasks() -> list[PeriodicTask]:
+    async def redrive_mail(ctx: JobContext) -> None:
+        await redrive(ctx.db, ctx.queue, MAIL_OUTBOX, datetime.now(UTC))
+
+    return [PeriodicTask("mail.redrive", REDRIVE_INTERVAL_S, redrive_mail)]

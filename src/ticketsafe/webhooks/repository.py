@@ -9,6 +9,7 @@ from pymongo import ASCENDING, DESCENDING
 
 from ticketsafe.infra.migrations import Migration
 from ticketsafe.infra.mongodb import Database, per_database
+from ticketsafe.infra.redrive import create_created_index
 from ticketsafe.webhooks.models import Attempt, Delivery, DeliveryStatus, Subscription
 
 SUBSCRIPTIONS = "webhook_subscriptions"
@@ -116,4 +117,12 @@ async def _indexes(db: Database) -> None:
     )
 
 
-MIGRATIONS = [Migration(590, "webhook subscriptions and deliveries", _indexes)]
+async def _by_creation(db: Database) -> None:
+    """What the re-drive of deliveries whose job was lost reads through."""
+    await create_created_index(db, DELIVERIES)
+
+
+MIGRATIONS = [
+    Migration(590, "webhook subscriptions and deliveries", _indexes),
+    Migration(591, "webhook deliveries by creation time (re-drive)", _by_creation),
+]

@@ -13,6 +13,7 @@ import orjson
 from ticketsafe.infra.errors import NotFound
 from ticketsafe.infra.jobs import JobBuffer, JobContext
 from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.redrive import Outbox
 from ticketsafe.payments.webhooks import SIGNATURE_HEADER, sign
 from ticketsafe.webhooks import repository as repo
 from ticketsafe.webhooks.models import (
@@ -26,6 +27,12 @@ from ticketsafe.webhooks.models import (
 from ticketsafe.webhooks.targets import PrivateTarget, check_resolved, check_url
 
 DELIVER_JOB = "webhooks.deliver"
+
+# A delivery still pending half an hour after it was published lost its job (its retries
+# are over by then; see `ticketsafe.infra.redrive`): it gets one again.
+DELIVERIES_OUTBOX = Outbox(
+    repo.DELIVERIES, {"status": DeliveryStatus.PENDING.value}, DELIVER_JOB, "delivery_id"
+)
 
 
 class DeliveryFailed(RuntimeError):
