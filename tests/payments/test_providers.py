@@ -114,6 +114,29 @@ async def test_the_gateway_answers_the_same_charge_for_the_same_reference(
     assert other.state is ChargeState.AUTHORIZED
 
 
+async def test_a_charge_cut_short_after_taking_its_token_can_still_be_made(
+    client: httpx.AsyncClient, ctx: ProviderContext
+) -> None:
+    """The merchant's process died after the gateway took the token for its reference
+    but before the charge was stored (two separate steps): the retry, same reference,
+    is charged with that token; nobody else can use it. The token used to be deleted
+    there, and the retry answered "token used" until the order's deadline (found by the
+    bench's fault mode)."""
+    jobs = JobBuffer()
+    token = await card_token(client, VISA_OK)
+    await psp.take_token(ctx.redis, token, "ch_pay_cut")  # ... and then the process died
+    with pytest.raises(Conflict):
+        await psp.authorize_card(
+            ctx.redis, jobs, token=token, amount_cents=900, currency="BRL", reference="pay_else"
+        )
+    charge = await psp.authorize_card(
+        ctx.redis, jobs, token=token, amount_cents=900, currency="BRL", reference="pay_cut"
+    )
+    assert (charge.id, charge.state, charge.card_last4) == (
+        "ch_pay_cut", ChargeState.AUTHORIZED, VISA_OK[-4:]
+    )
+
+
 async def test_declined_card_fails(client: httpx.AsyncClient, ctx: ProviderContext) -> None:
     payment = await card_payment(client, ctx, VISA_DECLINED, 100)
     assert payment.status is PaymentStatus.FAILED

@@ -76,6 +76,26 @@ return {1, out}
 """
 
 
+# KEYS[1] token; ARGV[1] the charge that takes it. A token is taken for one charge, once:
+# its data is returned to that charge (again, if asked again), false to any other or when
+# it is unknown. Taking marks the token instead of deleting it, so a process that dies
+# between taking the token and storing the charge leaves a token its retry (the same
+# reference, the same charge id) can still charge, and nobody else can.
+_TAKE_TOKEN = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return false end
+local tok = cjson.decode(raw)
+if tok.taken_by then
+  if tok.taken_by == ARGV[1] then return raw end
+  return false
+end
+tok.taken_by = ARGV[1]
+local out = cjson.encode(tok)
+redis.call('SET', KEYS[1], out, 'KEEPTTL')
+return out
+"""
+
+
 class ChargeState(StrEnum):
     REQUIRES_ACTION = "requires_action"
     AUTHORIZED = "authorized"
@@ -160,10 +180,7 @@ async def authorize_card(
     known = await redis.get(_charge_key(charge_id))
     if known is not None:
         return _charge(known)
-    raw = await redis.getdel(_token_key(token))  # single use: the first caller takes it
-    if raw is None:
-        raise Conflict("card token unknown or already used", code="card_token_used")
-    tok = orjson.loads(raw)
+    tok = await take_token(redis, token, charge_id)
     behaviour = CardBehaviour(tok["behaviour"])
     state, decline, challenge = ChargeState.AUTHORIZED, None, None
     if behaviour is CardBehaviour.REQUIRE_3DS:
@@ -180,6 +197,16 @@ async def authorize_card(
     if state is ChargeState.DECLINED:
         await _emit(redis, jobs, "charge.failed", charge)
     return charge
+
+
+async def take_token(redis: RedisClient, token: str, charge_id: str) -> dict[str, Any]:
+    """The token's card data, the token now (or already) taken by `charge_id`: single use,
+    the first charge takes it (`_TAKE_TOKEN`)."""
+    raw: Any = await redis.register_script(_TAKE_TOKEN)(keys=[_token_key(token)], args=[charge_id])
+    if not raw:
+        raise Conflict("card token unknown or already used", code="card_token_used")
+    found: dict[str, Any] = orjson.loads(raw)
+    return found
 
 
 async def complete_challenge(
