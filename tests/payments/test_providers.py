@@ -133,7 +133,9 @@ async def test_a_charge_cut_short_after_taking_its_token_can_still_be_made(
         ctx.redis, jobs, token=token, amount_cents=900, currency="BRL", reference="pay_cut"
     )
     assert (charge.id, charge.state, charge.card_last4) == (
-        "ch_pay_cut", ChargeState.AUTHORIZED, VISA_OK[-4:]
+        "ch_pay_cut",
+        ChargeState.AUTHORIZED,
+        VISA_OK[-4:],
     )
 
 

@@ -81,7 +81,7 @@ return {1, out}
 # it is unknown. Taking marks the token instead of deleting it, so a process that dies
 # between taking the token and storing the charge leaves a token its retry (the same
 # reference, the same charge id) can still charge, and nobody else can.
-_TAKE_TOKEN = """
+_CLAIM_CARD = """
 local raw = redis.call('GET', KEYS[1])
 if not raw then return false end
 local tok = cjson.decode(raw)
@@ -201,8 +201,8 @@ async def authorize_card(
 
 async def take_token(redis: RedisClient, token: str, charge_id: str) -> dict[str, Any]:
     """The token's card data, the token now (or already) taken by `charge_id`: single use,
-    the first charge takes it (`_TAKE_TOKEN`)."""
-    raw: Any = await redis.register_script(_TAKE_TOKEN)(keys=[_token_key(token)], args=[charge_id])
+    the first charge takes it (`_CLAIM_CARD`)."""
+    raw: Any = await redis.register_script(_CLAIM_CARD)(keys=[_token_key(token)], args=[charge_id])
     if not raw:
         raise Conflict("card token unknown or already used", code="card_token_used")
     found: dict[str, Any] = orjson.loads(raw)
