@@ -16,6 +16,7 @@ from tests.orders.conftest import Sale, bearer, open_sale, run_jobs
 from tests.orders.test_checkout import VISA_DECLINED, VISA_OK, card, seat_status
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.infra.crypto.keyring import KeyRing, load_keyring
+from ticketsafe.infra.jobs import STREAM, URGENT_STREAM
 from ticketsafe.infra.resources import Resources
 from ticketsafe.inventory.errors import InventoryBusy
 from ticketsafe.inventory.service import InventoryService
@@ -217,6 +218,47 @@ async def _expire(worker: Worker) -> None:
     (task,) = [t for t in periodic_tasks(_keyring(worker)) if t.name == "orders.expire"]
     await task.run(worker.context)
     await run_jobs(worker)
+
+
+async def _pix_paid_unreported(sale: Sale, resources: Resources, seat: str) -> dict[str, Any]:
+    """A PIX order the buyer paid whose webhook never arrived: the job delivering the
+    PSP's event was lost (the process that queued it died, or Redis its last second)."""
+    buyer = sale.buyer("usr_1")
+    hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": [seat]})
+    order = dict((await sale.checkout(buyer, hold, method="pix")).json())
+    await _pay_pix(sale, resources, order["id"])
+    assert await resources.redis.delete(STREAM, URGENT_STREAM) > 0  # the delivery is gone
+    return order
+
+
+async def test_money_no_webhook_reported_is_found_before_the_order_expires(
+    sale: Sale, resources: Resources, worker: Worker
+) -> None:
+    """At the deadline the PSP is asked: the paid order is settled, not expired over
+    money it holds ("paid but no ticket"); its seat stays sold."""
+    order = await _pix_paid_unreported(sale, resources, "A:r-2:s-2")
+    await _overdue(resources, order["id"])
+    await _expire(worker)
+    got = await sale.client.get(f"/orders/{order['id']}", headers=sale.buyer("usr_1"))
+    assert (got.json()["status"], got.json()["payment"]["status"]) == ("paid", "captured")
+    assert await seat_status(sale, "A:r-2:s-2") == "sold"
+
+
+async def test_a_buyer_polling_sees_money_no_webhook_reported(
+    sale: Sale, resources: Resources
+) -> None:
+    """The buyer's poll asks the PSP once the payment is a minute old (sooner, the
+    webhook is simply on its way)."""
+    order = await _pix_paid_unreported(sale, resources, "A:r-2:s-3")
+    buyer = sale.buyer("usr_1")
+    got = await sale.client.get(f"/orders/{order['id']}", headers=buyer)
+    assert got.json()["status"] == "pending_payment"
+    old = datetime.now(UTC) - timedelta(minutes=2)
+    await resources.db["payments"].update_one(
+        {"_id": order["payment"]["id"]}, {"$set": {"created_at": old}}
+    )
+    got = await sale.client.get(f"/orders/{order['id']}", headers=buyer)
+    assert (got.json()["status"], got.json()["payment"]["status"]) == ("paid", "captured")
 
 
 def _keyring(worker: Worker) -> KeyRing:

@@ -93,6 +93,12 @@ PAYMENT_WINDOW = {
 _VIEW_MAX_AGE_S = 1.0
 
 
+# A buyer polling a pending order whose payment is older than this gets the PSP asked
+# whether the money arrived (`payments.reconcile`): its webhook normally says so within
+# seconds, but it can be lost, and the deadline sweep (which also asks) is minutes away.
+_ASK_PSP_AFTER = timedelta(minutes=1)
+
+
 class OrderChanged(PriceChanged):
     code = "order_changed_concurrently"
     title = "The order changed meanwhile; retry"
@@ -357,6 +363,8 @@ class OrderService:
             payment = await payments.find_payment(
                 self.payments, order.payment_id or checkout_payment_id(order.id)
             )
+            if payment is not None:  # before giving up: did the money arrive unreported?
+                payment = await payments.reconcile(self.payments, payment)
             if payment is not None and payment.status is PaymentStatus.CAPTURED:
                 found = None if order.payment_id else _found(payment)
                 await self._after_payment_update(order, payment, found)  # paid in time
@@ -500,13 +508,17 @@ class OrderService:
         notice that should have settled it was lost (a process killed after the PSP's
         webhook was applied, Redis losing its last second of jobs), or its checkout
         stopped before recording the payment — is settled now: a buyer waiting for
-        their PIX to show sees it paid at their next poll, not at the deadline sweep."""
+        their PIX to show sees it paid at their next poll, not at the deadline sweep.
+        After `_ASK_PSP_AFTER` the PSP itself is asked (its webhook may be the lost
+        notice)."""
         order = await self.get_for_buyer(buyer, order_id)
         if order.status is not OrderStatus.PENDING_PAYMENT:
             return order, await self.payment_of(order)
         payment = await payments.find_payment(
             self.payments, order.payment_id or checkout_payment_id(order.id)
         )
+        if payment is not None and datetime.now(UTC) - payment.created_at > _ASK_PSP_AFTER:
+            payment = await payments.reconcile(self.payments, payment)
         if payment is None or payment.status is not PaymentStatus.CAPTURED:
             return order, payment if order.payment_id else None
         return await self._follow(order, payment)

@@ -53,6 +53,11 @@ class PaymentProvider(Protocol):
 
     async def refund(self, ctx: ProviderContext, payment: Payment, amount_cents: int) -> None: ...
 
+    async def money_in(self, ctx: ProviderContext, payment: Payment) -> bool:
+        """Whether the PSP holds this payment's money, asked directly: its webhook saying
+        so can be lost (delivered to a process that died, or never sent)."""
+        ...
+
 
 class _NoGateway:
     """Providers where money moves outside any gateway: capture/void are bookkeeping."""
@@ -65,6 +70,9 @@ class _NoGateway:
 
     async def refund(self, ctx: ProviderContext, payment: Payment, amount_cents: int) -> None:
         return None  # recorded by the service; the organizer returns the money by hand
+
+    async def money_in(self, ctx: ProviderContext, payment: Payment) -> bool:
+        return False  # nobody to ask: the organizer marks the money received
 
 
 class FreeProvider(_NoGateway):
@@ -138,6 +146,9 @@ class PixProvider:
         assert payment.provider_ref is not None
         await psp.refund(ctx.redis, ctx.jobs, payment.provider_ref, amount_cents)
 
+    async def money_in(self, ctx: ProviderContext, payment: Payment) -> bool:
+        return await _captured_at_psp(ctx, payment)
+
 
 class CardSandboxProvider:
     """TEST MODE card gateway: tokenised card, authorise → (our sale commit) → capture."""
@@ -191,6 +202,19 @@ class CardSandboxProvider:
     async def refund(self, ctx: ProviderContext, payment: Payment, amount_cents: int) -> None:
         assert payment.provider_ref is not None
         await psp.refund(ctx.redis, ctx.jobs, payment.provider_ref, amount_cents)
+
+    async def money_in(self, ctx: ProviderContext, payment: Payment) -> bool:
+        return await _captured_at_psp(ctx, payment)
+
+
+async def _captured_at_psp(ctx: ProviderContext, payment: Payment) -> bool:
+    if payment.provider_ref is None:
+        return False
+    try:
+        charge = await psp.get_charge(ctx.redis, payment.provider_ref)
+    except NotFound:
+        return False
+    return charge.state is ChargeState.CAPTURED
 
 
 def _money(cents: int, currency: str) -> str:

@@ -139,6 +139,22 @@ async def _record_start(
     return updated or await get_payment(ctx, payment.id)
 
 
+async def reconcile(ctx: ProviderContext, payment: Payment) -> Payment:
+    """Our payment as the PSP has it, for money we never heard of: a payment still
+    waiting (pending, authorised, in a 3-D-Secure step) whose money the PSP holds is
+    recorded captured, as its webhook would have recorded it (the webhook was lost: its
+    delivery died with a process or a store). Anything else stays as our books say."""
+    waiting = (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED, PaymentStatus.REQUIRES_ACTION)
+    if payment.provider_ref is None or payment.status not in waiting:
+        return payment
+    if not await provider_for(payment.method, ctx.settings).money_in(ctx, payment):
+        return payment
+    log.warning("money found at the PSP that no webhook reported", extra={"payment_id": payment.id})
+    return await _record(
+        ctx, payment, PaymentStatus.CAPTURED, inc={"captured_cents": payment.amount_cents}
+    )
+
+
 async def find_payment(ctx: ProviderContext, payment_id: str) -> Payment | None:
     return await repo.get(ctx.db, payment_id)
 
