@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -306,7 +307,13 @@ class OnSale:
             if ga
             else {"kind": "best", "section_id": "A", "quantity": quantity}
         )
-        headers = {"x-admission-token": admission}
+        # As the web app does, with a key: a hold whose answer was lost (the api killed
+        # mid-request) and that is asked again is the same hold, not a second one left
+        # holding its units until it expires.
+        headers = {
+            "x-admission-token": admission,
+            "idempotency-key": f"hold-{secrets.token_hex(8)}",
+        }
         r = await self.call(
             "hold", "POST", f"/events/{self.event_id}/holds", token, json=body, headers=headers
         )
@@ -386,9 +393,9 @@ class OnSale:
             await asyncio.sleep(5)
         txid = order["payment"]["instructions"]["pix_copia_e_cola"]
         txid = _txid_of(txid)
-        r = await self.call("pix_pay", "POST", f"/sandbox-psp/v1/pix/{txid}/pay", token)
-        if r.status_code != 200:
-            return None
+        # The payer's bank: its answer may be lost (409 when asked again: already paid);
+        # the web app shows the order's status whatever the bank app said.
+        await self.call("pix_pay", "POST", f"/sandbox-psp/v1/pix/{txid}/pay", token)
         for _ in range(60):  # the worker applies the PSP's webhook (the app polls each 2 s)
             await asyncio.sleep(2.0)
             r = await self.call("order_status", "GET", f"/orders/{order['id']}", token)
