@@ -174,6 +174,26 @@ async def test_pix_br_code_and_webhook_confirmation(
     assert (paid.status, paid.captured_cents) == (PaymentStatus.CAPTURED, 9_990)
 
 
+async def test_reconcile_records_money_only_the_psp_knows_of_once(
+    client: httpx.AsyncClient, ctx: ProviderContext, worker_resources: Resources
+) -> None:
+    """Unpaid: nothing changes. Paid with its webhook not (yet) applied: recorded
+    captured. A reader holding the payment from before the webhook landed gets the
+    payment as stored, not a conflict, and the money is counted once."""
+    payment = await service.start_payment(
+        ctx, order_id="ord_rec", method=PaymentMethod.PIX, amount_cents=5_000, currency="BRL"
+    )
+    assert (await service.reconcile(ctx, payment)).status is PaymentStatus.PENDING
+    assert payment.provider_ref is not None
+    txid = payment.provider_ref.removeprefix("pix_")
+    assert (await client.post(f"/sandbox-psp/v1/pix/{txid}/pay")).status_code == 200
+    found = await service.reconcile(ctx, payment)
+    assert (found.status, found.captured_cents) == (PaymentStatus.CAPTURED, 5_000)
+    await drain(ctx, worker_resources)  # the webhook arrives after all: already applied
+    late = await service.reconcile(ctx, payment)  # a copy from before both
+    assert (late.status, late.captured_cents) == (PaymentStatus.CAPTURED, 5_000)
+
+
 async def test_pix_refuses_other_currencies(ctx: ProviderContext) -> None:
     with pytest.raises(BusinessRuleViolation):
         await service.start_payment(

@@ -150,9 +150,12 @@ async def reconcile(ctx: ProviderContext, payment: Payment) -> Payment:
     if not await provider_for(payment.method, ctx.settings).money_in(ctx, payment):
         return payment
     log.warning("money found at the PSP that no webhook reported", extra={"payment_id": payment.id})
-    return await _record(
-        ctx, payment, PaymentStatus.CAPTURED, inc={"captured_cents": payment.amount_cents}
-    )
+    try:
+        return await _record(
+            ctx, payment, PaymentStatus.CAPTURED, inc={"captured_cents": payment.amount_cents}
+        )
+    except PaymentConflict:  # the webhook (or another reader) recorded it meanwhile
+        return await get_payment(ctx, payment.id)
 
 
 async def find_payment(ctx: ProviderContext, payment_id: str) -> Payment | None:
