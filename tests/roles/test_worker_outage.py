@@ -55,6 +55,41 @@ async def test_worker_survives_a_redis_restart(
         await redis.aclose()
 
 
+async def test_worker_started_while_redis_is_down_waits_for_it(
+    resources: Resources, own_redis: tuple[ChildProcess, str]
+) -> None:
+    """Started (or restarted after a crash) while Redis restarts, the worker waits for
+    it and then runs jobs; it used to exit at once (`ensure_group` raised)."""
+    child, url = own_redis
+    assert child.pid is not None
+    os.killpg(child.pid, signal.SIGKILL)  # our own child only
+    await asyncio.to_thread(child.stop)
+    redis = create_redis_client(url, timeout_s=1.0)
+    queue = JobQueue(redis)
+    own = dataclasses.replace(resources, redis=redis, queue=queue)
+    done: list[int] = []
+    registry = JobRegistry()
+
+    @registry.task("test.record")
+    async def record(ctx: JobContext, n: int) -> None:
+        done.append(n)
+
+    stop = asyncio.Event()
+    running = asyncio.create_task(Worker(own, registry, block_ms=50).run(stop))
+    try:
+        await asyncio.sleep(1.5)
+        assert not running.done()
+        await asyncio.to_thread(child.start)
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
+        await asyncio.to_thread(child.wait_for_port, "127.0.0.1", port)
+        await _until_ok(lambda: queue.enqueue("test.record", {"n": 1}))
+        await _until(lambda: done == [1], timeout_s=15)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 10)
+        await redis.aclose()
+
+
 async def _until(check: Any, timeout_s: float = 5.0) -> None:
     async with asyncio.timeout(timeout_s):
         while not check():

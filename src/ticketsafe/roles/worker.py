@@ -54,7 +54,8 @@ class Worker:
         return self.resources.queue
 
     async def run(self, stop: asyncio.Event) -> None:
-        await self.queue.ensure_group()
+        if not await self._join_queue(stop):
+            return
         loops = [asyncio.create_task(self._periodic(t, stop)) for t in self.periodic]
         log.info("worker started", extra={"consumer": self.consumer})
         last_reclaim = 0.0
@@ -74,6 +75,23 @@ class Worker:
             await asyncio.gather(*loops, *self._running, return_exceptions=True)
             await self.registry.close()
             log.info("worker stopped", extra={"consumer": self.consumer})
+
+    async def _join_queue(self, stop: asyncio.Event) -> bool:
+        """Join the consumer group, waiting for Redis as long as it takes: a worker
+        (re)started while Redis restarts used to exit, and with it the admission ticks and
+        every job until someone restarted it (a medium fault run stalled 500 s so).
+        False if told to stop first."""
+        outage_s = 0.0
+        while not stop.is_set():
+            try:
+                await self.queue.ensure_group()
+                return True
+            except STORE_ERRORS as exc:
+                outage_s = min(5.0, outage_s * 2 or 0.25)
+                log.warning("job queue unavailable at start (%s); retrying", type(exc).__name__)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), outage_s)
+        return False
 
     async def _poll(self, last_reclaim: float) -> float:
         """One turn: due jobs promoted, stuck ones reclaimed now and then, new ones read."""
