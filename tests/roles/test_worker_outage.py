@@ -13,7 +13,7 @@ import pytest
 
 from ticketsafe.infra.child_process import ChildProcess
 from ticketsafe.infra.jobs import JobContext, JobQueue, JobRegistry
-from ticketsafe.infra.redisdb import create_redis_client
+from ticketsafe.infra.redisdb import RedisClient, create_redis_client
 from ticketsafe.infra.resources import Resources
 from ticketsafe.roles.worker import Worker
 
@@ -22,17 +22,7 @@ async def test_worker_survives_a_redis_restart(
     resources: Resources, own_redis: tuple[ChildProcess, str]
 ) -> None:
     child, url = own_redis
-    redis = create_redis_client(url, timeout_s=1.0)
-    queue = JobQueue(redis)
-    own = dataclasses.replace(resources, redis=redis, queue=queue)
-    done: list[int] = []
-    registry = JobRegistry()
-
-    @registry.task("test.record")
-    async def record(ctx: JobContext, n: int) -> None:
-        done.append(n)
-
-    worker = Worker(own, registry, block_ms=50)
+    redis, queue, worker, done = _recording_worker(resources, url)
     stop = asyncio.Event()
     running = asyncio.create_task(worker.run(stop))
     try:
@@ -64,18 +54,9 @@ async def test_worker_started_while_redis_is_down_waits_for_it(
     assert child.pid is not None
     os.killpg(child.pid, signal.SIGKILL)  # our own child only
     await asyncio.to_thread(child.stop)
-    redis = create_redis_client(url, timeout_s=1.0)
-    queue = JobQueue(redis)
-    own = dataclasses.replace(resources, redis=redis, queue=queue)
-    done: list[int] = []
-    registry = JobRegistry()
-
-    @registry.task("test.record")
-    async def record(ctx: JobContext, n: int) -> None:
-        done.append(n)
-
+    redis, queue, worker, done = _recording_worker(resources, url)
     stop = asyncio.Event()
-    running = asyncio.create_task(Worker(own, registry, block_ms=50).run(stop))
+    running = asyncio.create_task(worker.run(stop))
     try:
         await asyncio.sleep(1.5)
         assert not running.done()
@@ -88,6 +69,23 @@ async def test_worker_started_while_redis_is_down_waits_for_it(
         stop.set()
         await asyncio.wait_for(running, 10)
         await redis.aclose()
+
+
+def _recording_worker(
+    resources: Resources, url: str
+) -> tuple[RedisClient, JobQueue, Worker, list[int]]:
+    """A worker on the Redis at `url` whose one job, `test.record`, notes its `n`."""
+    redis = create_redis_client(url, timeout_s=1.0)
+    queue = JobQueue(redis)
+    own = dataclasses.replace(resources, redis=redis, queue=queue)
+    done: list[int] = []
+    registry = JobRegistry()
+
+    @registry.task("test.record")
+    async def record(ctx: JobContext, n: int) -> None:
+        done.append(n)
+
+    return redis, queue, Worker(own, registry, block_ms=50), done
 
 
 async def _until(check: Any, timeout_s: float = 5.0) -> None:

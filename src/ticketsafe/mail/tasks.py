@@ -3,12 +3,10 @@ was lost a new one (`mail.redrive`)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.crypto.keyring import KeyRing
 from ticketsafe.infra.jobs import JobContext, JobRegistry
-from ticketsafe.infra.redrive import REDRIVE_INTERVAL_S, redrive
+from ticketsafe.infra.redrive import REDRIVE_INTERVAL_S, periodic_pass
 from ticketsafe.mail.outbox import MAIL_OUTBOX, SEND_JOB, deliver
 from ticketsafe.mail.transport import SmtpTransport
 from ticketsafe.roles.worker import PeriodicTask
@@ -26,7 +24,4 @@ def register(registry: JobRegistry, keyring: KeyRing, transport: SmtpTransport |
 
 
 def periodic_tasks() -> list[PeriodicTask]:
-    async def redrive_mail(ctx: JobContext) -> None:
-        await redrive(ctx.db, ctx.queue, MAIL_OUTBOX, datetime.now(UTC))
-
-    return [PeriodicTask("mail.redrive", REDRIVE_INTERVAL_S, redrive_mail)]
+    return [PeriodicTask("mail.redrive", REDRIVE_INTERVAL_S, periodic_pass(MAIL_OUTBOX))]

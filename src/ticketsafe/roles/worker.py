@@ -66,9 +66,7 @@ class Worker:
                     last_reclaim = await self._poll(last_reclaim)
                     outage_s = 0.0
                 except STORE_ERRORS as exc:  # Redis restarting or failing over: wait, retry
-                    outage_s = min(5.0, outage_s * 2 or 0.25)
-                    log.warning("job queue unavailable (%s); retrying", type(exc).__name__)
-                    await asyncio.sleep(outage_s)
+                    outage_s = await _back_off(outage_s, stop, "job queue unavailable", exc)
         finally:
             for loop in loops:
                 loop.cancel()
@@ -87,10 +85,7 @@ class Worker:
                 await self.queue.ensure_group()
                 return True
             except STORE_ERRORS as exc:
-                outage_s = min(5.0, outage_s * 2 or 0.25)
-                log.warning("job queue unavailable at start (%s); retrying", type(exc).__name__)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), outage_s)
+                outage_s = await _back_off(outage_s, stop, "job queue unavailable at start", exc)
         return False
 
     async def _poll(self, last_reclaim: float) -> float:
@@ -166,3 +161,13 @@ class Worker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), task.interval_s)
         await lease.release()
+
+
+async def _back_off(outage_s: float, stop: asyncio.Event, what: str, exc: Exception) -> float:
+    """One wait of a store outage (0.25 s, doubling up to 5 s), cut short by `stop`;
+    returns the wait it took, for the next one."""
+    outage_s = min(5.0, outage_s * 2 or 0.25)
+    log.warning("%s (%s); retrying", what, type(exc).__name__)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), outage_s)
+    return outage_s

@@ -1,9 +1,7 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from ticketsafe.infra.jobs import JobContext, JobRegistry
-from ticketsafe.infra.redrive import REDRIVE_INTERVAL_S, redrive
+from ticketsafe.infra.jobs import JobRegistry
+from ticketsafe.infra.redrive import REDRIVE_INTERVAL_S, periodic_pass
 from ticketsafe.roles.worker import PeriodicTask
 from ticketsafe.webhooks import service
 
@@ -13,7 +11,5 @@ def register(registry: JobRegistry) -> None:
 
 
 def periodic_tasks() -> list[PeriodicTask]:
-    async def redrive_deliveries(ctx: JobContext) -> None:
-        await redrive(ctx.db, ctx.queue, service.DELIVERIES_OUTBOX, datetime.now(UTC))
-
-    return [PeriodicTask("webhooks.redrive", REDRIVE_INTERVAL_S, redrive_deliveries)]
+    outbox = periodic_pass(service.DELIVERIES_OUTBOX)
+    return [PeriodicTask("webhooks.redrive", REDRIVE_INTERVAL_S, outbox)]
