@@ -144,6 +144,10 @@ def bench(  # noqa: PLR0917 - a Typer command: its options are its parameters
     api_processes: Annotated[
         int, typer.Option(min=1, help="`ticketsafe api` processes sharing the port.")
     ] = 1,
+    hold_lane: Annotated[
+        bool,
+        typer.Option(help="One more api process, on its own port, for the holds alone."),
+    ] = True,
     target_active: Annotated[
         int | None,
         typer.Option(min=1, help="Admit by completions keeping this many shoppers active."),
@@ -196,6 +200,7 @@ def bench(  # noqa: PLR0917 - a Typer command: its options are its parameters
             results_md=Path(results) if results else None,
             loaders=loaders,
             api_processes=api_processes,
+            hold_lane=hold_lane,
             target_active=target_active,
             worker_concurrency=worker_concurrency,
             remote=remote,

@@ -77,7 +77,7 @@ async def test_every_process_sharing_the_port_is_scraped_and_summed() -> None:
     try:
         while not all(server.started for server, _ in servers):
             await asyncio.sleep(0.02)
-        report = await server_latency.scrape(http.Endpoint("127.0.0.1", port), 2)
+        report = await server_latency.scrape([(http.Endpoint("127.0.0.1", port), 2)])
     finally:
         for server, task in servers:
             server.should_exit = True

@@ -69,6 +69,10 @@ PRESETS = {
 # lost their places to the load generator, not to the server.
 _QUEUE_STEPS = frozenset({"challenge", "join", "queue_status"})
 
+# Holds (taken and given back: `/events/{id}/holds`) go to their own pool when the
+# deployment has one (`OnSale.hold_client`), as its balancer would route them.
+_HOLD_STEPS = frozenset({"hold", "release"})
+
 # Whose request goes first when a lane's connections are all busy: buyers holding and
 # paying before PIX payers polling their order; heartbeat polls and joins (a place is
 # lost after the grace period without polls; a challenge expires) before people only
@@ -104,6 +108,7 @@ class OnSale:
     preset: Preset
     token_for: TokenFor
     queue_client: http.Client | None = None  # the waiting room's lane (default: `client`)
+    hold_client: http.Client | None = None  # the holds' own pool (default: `client`)
     rng: random.Random = field(default_factory=lambda: random.Random(2026))  # noqa: S311
     event_id: str = ""
     on_sale_at: float = 0.0
@@ -112,7 +117,11 @@ class OnSale:
 
     async def call(self, step: str, method: str, url: str, token: str, **kw: Any) -> http.Response:
         headers = {"authorization": f"Bearer {token}", **kw.pop("headers", {})}
-        client = self.queue_client if step in _QUEUE_STEPS and self.queue_client else self.client
+        client = self.client
+        if step in _QUEUE_STEPS and self.queue_client is not None:
+            client = self.queue_client
+        elif step in _HOLD_STEPS and self.hold_client is not None:
+            client = self.hold_client
         for attempt in range(8):  # like a browser: retry what never reached the server
             try:
                 started = time.perf_counter()

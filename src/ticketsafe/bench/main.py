@@ -217,10 +217,14 @@ class LoaderResult:
     nice: int  # the niceness it ran at (`LOADER_NICE` unless not allowed)
 
 
-def _loader(sale: OnSale, index: int, loaders: int, connections: int, out: Any) -> None:
+def _loader(
+    sale: OnSale, index: int, loaders: int, connections: int, out: Any,
+    *, holds: http.Endpoint | None = None,
+) -> None:  # fmt: skip
     """A forked load generator: buyers index, index + loaders, … with its own event loop
-    and two clients (shopping, waiting room: `preset.concurrency` connections each);
-    counters pushed every second, then everything it recorded."""
+    and two clients (shopping, waiting room: `preset.concurrency` connections each), and
+    a third for holds when they have a pool of their own (`holds`); counters pushed every
+    second, then everything it recorded."""
     try:
         cpu0 = _cpu_s()
         recorder = Recorder(started=sale.recorder.started)  # the parent's instant
@@ -229,13 +233,21 @@ def _loader(sale: OnSale, index: int, loaders: int, connections: int, out: Any) 
 
         async def buy() -> list[Outcome]:
             endpoint = sale.client.endpoint
-            async with (
-                endpoint.client(max_connections=connections) as client,
-                endpoint.client(max_connections=connections) as queue_client,
-            ):
+            async with contextlib.AsyncExitStack() as clients:
+                client = await clients.enter_async_context(
+                    endpoint.client(max_connections=connections)
+                )
+                queue_client = await clients.enter_async_context(
+                    endpoint.client(max_connections=connections)
+                )
+                hold_client = (
+                    await clients.enter_async_context(holds.client(max_connections=connections))
+                    if holds is not None
+                    else None
+                )
                 mine = dataclasses.replace(
-                    sale, client=client, queue_client=queue_client, recorder=recorder,
-                    outcomes=[], rng=random.Random(2026 + index),  # noqa: S311
+                    sale, client=client, queue_client=queue_client, hold_client=hold_client,
+                    recorder=recorder, outcomes=[], rng=random.Random(2026 + index),  # noqa: S311
                 )  # fmt: skip
                 buyers = asyncio.create_task(mine.run(range(index, sale.preset.buyers, loaders)))
                 watch = asyncio.create_task(_watch_lag(recorder))
@@ -351,8 +363,9 @@ def run(
     faults: bool,
     loaders: int = 2,
     api_processes: int = 1,
+    hold_lane: bool = True,
     worker_concurrency: int | None = None,
-    remote: Remote | None = None,
+    remote: Target | None = None,
 ) -> tuple[dict[str, Any], Recorder]:
     """Start a deployment (unless `remote` names one), measure /healthz, set the sale up,
     fork `loaders` load generators for the buyers, watch, check the invariants, and
@@ -364,8 +377,9 @@ def run(
     if remote is None:
         data_dir = Path(tempfile.mkdtemp(prefix="ticketsafe-bench-"))
         deployment = Deployment(
-            data_dir, api_processes=api_processes, worker_concurrency=worker_concurrency
-        )
+            data_dir, api_processes=api_processes, hold_lane=hold_lane,
+            worker_concurrency=worker_concurrency,
+        )  # fmt: skip
         deployment.start()
         target = deployment
     else:
@@ -379,7 +393,12 @@ def run(
         # Forked with no event loop running in this process: each child starts its own.
         out: Any = _FORK.Queue()
         children = [
-            _FORK.Process(target=_loader, args=(sale, i, loaders, n, out), daemon=True)
+            _FORK.Process(
+                target=_loader,
+                args=(sale, i, loaders, n, out),
+                kwargs={"holds": target.hold_endpoint},
+                daemon=True,
+            )
             for i, n in enumerate(shares(preset.concurrency, loaders))
         ]
         for child in children:
@@ -398,6 +417,7 @@ def run(
         summary["loaders"] = loaders
         summary["loader_nice"] = max(r.nice for r in results)
         summary["api_processes"] = target.api_processes
+        summary["hold_lane"] = target.hold_endpoint is not None
         summary["worker_concurrency"] = worker_concurrency if remote is None else None
         return summary, merged
     finally:
@@ -426,7 +446,7 @@ async def _sale(
     )
     async with target.endpoint.client(max_connections=1) as client:
         sale.draw_order = await published_draw(client, sale.event_id)
-    server = await server_latency.scrape(target.endpoint, target.api_processes)
+    server = await server_latency.scrape(target.pools())
     return watched, checked, server
 
 
@@ -502,8 +522,9 @@ def _on_sale(recorder: Recorder) -> dict[str, float]:
 
 def main(
     preset_name: str, out_dir: Path, *, faults: bool, results_md: Path | None,
-    loaders: int = 2, api_processes: int = 1, target_active: int | None = None,
-    worker_concurrency: int | None = None, remote: Remote | None = None,
+    loaders: int = 2, api_processes: int = 1, hold_lane: bool = True,
+    target_active: int | None = None, worker_concurrency: int | None = None,
+    remote: Remote | None = None,
 ) -> int:  # fmt: skip
     preset = PRESETS[preset_name]
     if target_active is not None:
@@ -513,6 +534,7 @@ def main(
         faults=faults,
         loaders=max(1, loaders),
         api_processes=max(1, api_processes),
+        hold_lane=hold_lane,
         worker_concurrency=worker_concurrency,
         remote=remote,
     )

@@ -1,6 +1,12 @@
 """A real TicketSafe deployment on this machine for a benchmark run: embedded MongoDB-wire
 and Redis servers, a mail catcher, and separate `api` and `worker` processes — separate
-so that the fault mode can kill -9 each of them, and restart Redis or MongoDB, mid-sale."""
+so that the fault mode can kill -9 each of them, and restart Redis or MongoDB, mid-sale.
+
+Holds have an api process of their own (`hold_lane`, on its own port), as a balancer
+routes `/events/{id}/holds` to a pool of its own in production (deploy notes in
+bench/README.md): a hold is a single Redis call, and in the shared pool it waited in
+the event loop behind checkouts (each a dozen MongoDB and Redis round trips) and the
+crowd's polls. The load generators route by path as that balancer does."""
 
 from __future__ import annotations
 
@@ -35,6 +41,8 @@ class Deployment:
     stores: EmbeddedStores | None = None
     mail: MailCatcher | None = None
     api_processes: int = 1  # more share the port (SO_REUSEPORT): `--api-processes`
+    hold_lane: bool = True  # one more api process, on `hold_port`, serving the holds
+    hold_port: int = field(default_factory=free_port)
     worker_concurrency: int | None = None  # jobs the worker runs at once (None: default)
     apis: list[ChildProcess] = field(default_factory=list)
     worker: ChildProcess | None = None
@@ -47,6 +55,14 @@ class Deployment:
     @property
     def base_url(self) -> str:
         return self.endpoint.base_url
+
+    @property
+    def hold_endpoint(self) -> http.Endpoint | None:
+        return http.Endpoint("127.0.0.1", self.hold_port) if self.hold_lane else None
+
+    def pools(self) -> list[tuple[http.Endpoint, int | None]]:
+        holds = self.hold_endpoint
+        return [(self.endpoint, self.api_processes), *([(holds, 1)] if holds else [])]
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -62,6 +78,9 @@ class Deployment:
             ChildProcess("api" if i == 0 else f"api-{i + 1}", api, run, env)
             for i in range(self.api_processes)
         ]
+        if self.hold_lane:
+            holds_env = {**env, "TICKETSAFE_HTTP_PORT": str(self.hold_port)}
+            self.apis.append(ChildProcess("api-holds", api, run, holds_env))
         self.worker = ChildProcess(
             "worker", [sys.executable, "-m", "ticketsafe", "worker"], run, env
         )
@@ -69,6 +88,10 @@ class Deployment:
             child.start()
         self.apis[0].wait_for_port("127.0.0.1", self.port, timeout=60)
         self.wait_ready()
+        holds = self.hold_endpoint
+        if holds is not None:
+            self.apis[-1].wait_for_port("127.0.0.1", self.hold_port, timeout=60)
+            wait_ready(holds.base_url)
 
     def _env(self) -> dict[str, str]:
         assert self.stores is not None

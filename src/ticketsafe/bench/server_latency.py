@@ -7,9 +7,10 @@ done with it (`ticketsafe_http_request_duration_seconds`, per route template), w
 either. That end is the answer's send, except for requests with an `Idempotency-Key`
 kept by the idempotency middleware (checkout): their time also covers storing the
 answer in Redis, after it was sent.
-After the sale the bench scrapes `/metrics` from every API process (one port shared with
-SO_REUSEPORT: a fresh connection per scrape until each process, known by its
-`ticketsafe_process_info` pid, has answered) and sums the histograms.
+After the sale the bench scrapes `/metrics` from every API process of every pool (the
+processes of a pool share one port with SO_REUSEPORT: a fresh connection per scrape until
+each process, known by its `ticketsafe_process_info` pid, has answered; holds may have a
+pool of their own, `server.Deployment.hold_lane`) and sums the histograms.
 
 A histogram only knows its buckets: a quantile is reported as the bucket bound it falls
 under (`p99_le_ms`: "99 % took at most this"), and `within_100ms` is exact because 0.1 s
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -89,20 +91,24 @@ def summarize(buckets: Buckets) -> dict[str, Any]:
 
 
 async def scrape(
-    endpoint: http.Endpoint, processes: int | None, *, attempts: int = 60
+    pools: Sequence[tuple[http.Endpoint, int | None]], *, attempts: int = 60
 ) -> dict[str, Any]:
     """Every API process's histograms, summed, per bench step (see module docstring).
-    `processes`: how many answer on the endpoint (None, unknown: all `attempts` are made,
-    each on a new connection, and every process seen counts)."""
+    `pools`: each endpoint with how many processes answer on it (None, unknown: all
+    `attempts` are made, each on a new connection, and every process seen counts)."""
     seen: dict[str, dict[tuple[str, str], Buckets]] = {}
-    for _ in range(attempts if processes is not None else min(attempts, 16)):
-        async with endpoint.client(max_connections=1) as client:  # a new connection
-            response = await client.request("GET", "/metrics")
-        pid, histograms = parse(response.text)
-        seen.setdefault(pid or "?", histograms)  # without a pid: counted once
-        if processes is not None and len(seen) >= processes:
-            break
-        await asyncio.sleep(0.05)
+    for pool, (endpoint, processes) in enumerate(pools):
+        mine: set[str] = set()
+        for _ in range(attempts if processes is not None else min(attempts, 16)):
+            async with endpoint.client(max_connections=1) as client:  # a new connection
+                response = await client.request("GET", "/metrics")
+            pid, histograms = parse(response.text)
+            key = pid or f"?{pool}"  # without a pid: counted once per pool
+            mine.add(key)
+            seen.setdefault(key, histograms)
+            if processes is not None and len(mine) >= processes:
+                break
+            await asyncio.sleep(0.05)
     total = merge(list(seen.values()))
     steps = {step: summarize(total[route]) for step, route in STEP_ROUTES.items() if route in total}
     return {"processes_scraped": len(seen), "steps": steps}

@@ -51,6 +51,13 @@ class Target(Protocol):
     def api_processes(self) -> int | None:
         """How many API processes answer (their metrics are scraped); None: unknown."""
 
+    @property
+    def hold_endpoint(self) -> http.Endpoint | None:
+        """Where holds go when they have a pool of their own (None: to `endpoint`)."""
+
+    def pools(self) -> list[tuple[http.Endpoint, int | None]]:
+        """Every endpoint API processes answer on, with how many answer there."""
+
     def token(self, user_id: str, *, organizer_of: str | None = None) -> str: ...
 
     def pids(self) -> dict[str, int]:
@@ -72,6 +79,7 @@ class Remote:
     endpoint: http.Endpoint
     minter: TokenMinter
     api_processes: int | None = None
+    hold_endpoint: http.Endpoint | None = None  # its balancer routes holds as it does
     export_timeout_s: float = 900.0  # the attendee export of a full sale: 100,000 rows
 
     @classmethod
@@ -91,6 +99,9 @@ class Remote:
 
     def token(self, user_id: str, *, organizer_of: str | None = None) -> str:
         return self.minter.token(user_id, organizer_of=organizer_of)
+
+    def pools(self) -> list[tuple[http.Endpoint, int | None]]:
+        return [(self.endpoint, self.api_processes)]
 
     def pids(self) -> dict[str, int]:
         return {}  # its processes are not ours to see

@@ -1,0 +1,57 @@
+"""Holds have an api process of their own in the deployment the bench starts: the load
+generators send every hold there (as a balancer routing `/events/{id}/holds` would) and
+nothing else, and the report counts both pools."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.bench.test_remote import TINY
+from ticketsafe.bench import server_latency
+from ticketsafe.bench.main import run
+from ticketsafe.bench.server import Deployment
+from ticketsafe.roles import event_loop
+
+
+def _counts(deployment: Deployment) -> list[dict[str, int]]:
+    """Requests served per route, by each pool (main first, then the holds' own)."""
+    counts = []
+    for endpoint, processes in deployment.pools():
+        report = event_loop.run(server_latency.scrape([(endpoint, processes)]))
+        counts.append({step: v["count"] for step, v in report["steps"].items()})
+    return counts
+
+
+def test_holds_go_to_their_own_pool_and_only_holds(tmp_path: Path) -> None:
+    deployment = Deployment(tmp_path / "deployment")
+    deployment.start()
+    try:
+        summary, _ = run(TINY, faults=False, loaders=1, remote=deployment)
+        main_pool, hold_pool = _counts(deployment)
+        processes = set(deployment.pids())
+    finally:
+        deployment.stop()
+    holds = summary["latency"]["hold"]["count"]
+    assert summary["hold_lane"] is True
+    assert holds > 0
+    assert hold_pool == {"hold": holds}  # every hold, and nothing else
+    assert "hold" not in main_pool
+    assert main_pool["checkout"] == summary["latency"]["checkout"]["count"] > 0
+    assert summary["server_latency"]["processes_scraped"] == 2
+    assert summary["server_latency"]["steps"]["hold"]["count"] == holds
+    assert {"api", "api-holds"} <= processes
+    assert "api-holds" in {p["process"] for p in summary["processes"]}  # its CPU reported
+
+
+def test_without_the_lane_holds_share_the_pool(tmp_path: Path) -> None:
+    deployment = Deployment(tmp_path / "deployment", hold_lane=False)
+    deployment.start()
+    try:
+        summary, _ = run(TINY, faults=False, loaders=1, remote=deployment)
+        (main_pool,) = _counts(deployment)
+        processes = set(deployment.pids())
+    finally:
+        deployment.stop()
+    assert summary["hold_lane"] is False
+    assert main_pool["hold"] == summary["latency"]["hold"]["count"] > 0
+    assert "api-holds" not in processes
