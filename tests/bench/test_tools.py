@@ -132,6 +132,12 @@ def test_results_row_names_a_deployment_given_by_its_url() -> None:
     assert "| large @ https://127.0.0.1:8443 | 10 |" in report.results_row(base)
 
 
+def test_results_row_says_when_holds_had_a_pool_of_their_own() -> None:
+    base = {**_ROW, "fairness_kendall_tau": 0.9}
+    assert "| large, hold lane | 10 |" in report.results_row({**base, "hold_lane": True})
+    assert "| large | 10 |" in report.results_row({**base, "hold_lane": False})
+
+
 def test_the_plot_shades_where_admission_was_paused(tmp_path: Path) -> None:
     recorder = Recorder()
     recorder.timeline["tickets_sold"] = [(1.0, 0.0), (2.0, 5.0), (3.0, 9.0)]

@@ -37,9 +37,11 @@ def results_row(report: dict[str, Any]) -> str:
 
 
 def _preset(report: dict[str, Any]) -> str:
-    """The preset, and the URL of a deployment the bench did not start."""
+    """The preset, whether holds had a pool of their own, and the URL of a deployment
+    the bench did not start."""
     target = report.get("target", "started")
-    return report["preset"] if target == "started" else f"{report['preset']} @ {target}"
+    preset = report["preset"] + (", hold lane" if report.get("hold_lane") else "")
+    return preset if target == "started" else f"{preset} @ {target}"
 
 
 def _fairness(report: dict[str, Any]) -> str:
