@@ -55,3 +55,10 @@ def test_without_the_lane_holds_share_the_pool(tmp_path: Path) -> None:
     assert summary["hold_lane"] is False
     assert main_pool["hold"] == summary["latency"]["hold"]["count"] > 0
     assert "api-holds" not in processes
+
+
+def test_the_fault_mode_kills_the_holds_process_too(tmp_path: Path) -> None:
+    assert Deployment(tmp_path).fault_targets() == [
+        "api", "api-holds", "worker", "redis", "mongodb",
+    ]  # fmt: skip
+    assert "api-holds" not in Deployment(tmp_path, hold_lane=False).fault_targets()

@@ -34,7 +34,6 @@ from ticketsafe.bench.server import Deployment
 from ticketsafe.bench.target import Remote, Target
 from ticketsafe.roles import event_loop
 
-FAULTS = ("api", "worker", "redis", "mongodb")
 _FORK = mp.get_context("fork")  # children inherit the set-up state (tokens, the event)
 
 
@@ -175,7 +174,7 @@ async def _faults(
     the run: in the large and full presets, whose pre-queue lasts one and two minutes,
     every fault hit the queue's joins and none a checkout.)"""
     first_at = on_sale_at + FAULT_AFTER_ON_SALE_S
-    for i, name in enumerate(FAULTS):
+    for i, name in enumerate(deployment.fault_targets()):
         with contextlib.suppress(TimeoutError):
             wait = first_at + i * FAULT_GAP_S - time.time()
             await asyncio.wait_for(stop.wait(), max(0.0, wait))

@@ -141,6 +141,12 @@ class Deployment:
     def pids(self) -> dict[str, int]:
         return {c.name: c.pid for c in self._children() if c.pid is not None}
 
+    def fault_targets(self) -> list[str]:
+        """What the fault mode kills, in this order: an api process of the shared pool,
+        the holds' own (when there is one), the worker, Redis, MongoDB."""
+        holds = ["api-holds"] if self.hold_lane else []
+        return ["api", *holds, "worker", "redis", "mongodb"]
+
     def token(self, user_id: str, *, organizer_of: str | None = None) -> str:
         if self._minter is None:
             self._minter = TokenMinter(self.auth_secret)
