@@ -11,5 +11,5 @@ def register(registry: JobRegistry) -> None:
 
 
 def periodic_tasks() -> list[PeriodicTask]:
-    outbox = periodic_pass(service.DELIVERIES_OUTBOX)
-    return [PeriodicTask("webhooks.redrive", REDRIVE_INTERVAL_S, outbox)]
+    redrive = periodic_pass(service.DELIVERIES_OUTBOX)
+    return [PeriodicTask("webhooks.redrive", REDRIVE_INTERVAL_S, redrive)]
