@@ -41,6 +41,16 @@ def test_holds_go_to_their_own_pool_and_only_holds(tmp_path: Path) -> None:
     assert summary["server_latency"]["steps"]["hold"]["count"] == holds
     assert {"api", "api-holds"} <= processes
     assert "api-holds" in {p["process"] for p in summary["processes"]}  # its CPU reported
+    # The CPU on sale: every process of the deployment and of the bench sampled over the
+    # window, none missing, and no more than the machine has.
+    budget = summary["on_sale_cpu"]
+    assert set(budget["processes"]) == processes | {"bench", "loader-0"}
+    assert budget["not_covered"] == []
+    assert 0 < budget["cores_used"] <= budget["cores"] * 1.05  # /proc ticks: 10 ms grain
+    assert budget["orders_paid"] > 0
+    assert budget["ms_per_order"] == round(
+        sum(p["ms_per_order"] for p in budget["processes"].values()), 2
+    )
 
 
 def test_without_the_lane_holds_share_the_pool(tmp_path: Path) -> None:

@@ -7,7 +7,14 @@ from pathlib import Path
 from ticketsafe.bench import invariants, report
 from ticketsafe.bench.flow import _txid_of
 from ticketsafe.bench.main import discordant_share, kendall_tau
-from ticketsafe.bench.measure import Recorder, percentile, selling_rate
+from ticketsafe.bench.measure import (
+    ProcessUsage,
+    Recorder,
+    count_at,
+    cpu_budget,
+    percentile,
+    selling_rate,
+)
 from ticketsafe.infra.resources import Resources
 from ticketsafe.payments.brcode import PixCharge
 
@@ -47,6 +54,41 @@ def test_selling_rate_stops_at_99_percent_and_starts_at_on_sale() -> None:
     assert seconds == 10.0  # 99.99 % of 101 reached at t=12, not at the straggler
     assert rate == 10.0
     assert selling_rate([], 0.0) == (0.0, 0.0)
+
+
+def test_cpu_between_two_instants_is_interpolated_and_needs_covering_samples() -> None:
+    usage = ProcessUsage("api", 1, samples=[(10.0, 1.0), (11.0, 1.5), (12.0, 2.5)])
+    assert usage.cpu_between(10.5, 11.5) == 1.0 - 0.25  # 1.25 -> 2.0
+    assert usage.cpu_between(10.0, 12.0) == 1.5
+    assert usage.cpu_between(9.0, 11.0) is None  # started sampling after the window opened
+    assert usage.cpu_between(11.0, 13.0) is None  # gone (killed) before it closed
+    assert ProcessUsage("worker", 2).cpu_between(0.0, 1.0) is None
+
+
+def test_count_at_is_the_running_total_then() -> None:
+    timeline = [(1.0, 1.0), (2.0, 3.0), (4.0, 4.0)]
+    assert count_at(timeline, 0.5) == 0.0
+    assert count_at(timeline, 2.0) == 3.0
+    assert count_at(timeline, 3.9) == 3.0
+    assert count_at(timeline, 99.0) == 4.0
+
+
+def test_cpu_budget_per_order_and_the_paces_it_allows() -> None:
+    # 10 s on sale, 100 orders of 2.5 tickets: the database 0.8 s of CPU (8 ms an
+    # order), the api 1.2 s (12 ms); a restarted worker is left out, not counted as 0.
+    db = ProcessUsage("mongodb", 1, samples=[(0.0, 0.0), (10.0, 0.8)])
+    api = ProcessUsage("api", 2, samples=[(0.0, 5.0), (10.0, 6.2)])
+    worker = ProcessUsage("worker", 3, samples=[(0.0, 0.0), (4.0, 1.0)])
+    budget = cpu_budget([db, api, worker], (0.0, 10.0), orders=100, tickets=250, cores=2)
+    assert budget["ms_per_order"] == 20.0
+    assert budget["cores_used"] == 0.2
+    # 2 cores = 2,000 ms/s: 100 orders/s at 20 ms each, 250 tickets/s.
+    assert budget["machine_at_tickets_per_s"] == 250.0
+    processes = budget["processes"]
+    assert isinstance(processes, dict)
+    assert processes["mongodb"]["one_core_at_tickets_per_s"] == 312.5  # 125 orders/s
+    assert processes["api"]["cores"] == 0.12
+    assert budget["not_covered"] == ["worker"]
 
 
 def test_txid_read_back_from_a_br_code() -> None:

@@ -24,6 +24,8 @@ from ticketsafe.bench.flow import PRESETS, OnSale, Outcome, Preset, published_dr
 from ticketsafe.bench.measure import (
     ProcessUsage,
     Recorder,
+    count_at,
+    cpu_budget,
     merge_recorders,
     peak_rss_mb,
     percentile,
@@ -304,13 +306,17 @@ async def _watch(
     started = time.monotonic()
     cpu0 = _cpu_s()
     usages = [ProcessUsage(n, p) for n, p in target.pids().items()]
+    # The bench and its load generators are sampled too, for the CPU on sale
+    # (`cpu_budget`); their totals are what each measured of itself.
+    parent = ProcessUsage("bench", os.getpid())
+    loaders = [ProcessUsage(f"loader-{i}", child.pid) for i, child in enumerate(children)]
     latest: dict[int, dict[str, int]] = {}
     results: dict[int, LoaderResult] = {}
     stop = asyncio.Event()
     async with target.endpoint.client(max_connections=2) as client:
         sale.client = client  # the organizer's queue-length samples
         helpers = [
-            asyncio.create_task(_sample_processes(usages, stop)),
+            asyncio.create_task(_sample_processes([*usages, parent, *loaders], stop)),
             asyncio.create_task(sale.sample_queue(stop)),
         ]
         if faults is not None:
@@ -348,12 +354,20 @@ async def _watch(
             wall = time.monotonic() - started
             stop.set()
             await asyncio.gather(*helpers, return_exceptions=True)
-    parent = ProcessUsage("bench", os.getpid(), cpu0, _cpu_s(), peak_rss_mb())
-    loaders = [
-        ProcessUsage(f"loader-{r.index}", r.pid, 0.0, r.cpu_s, r.rss_max_mb)
-        for r in sorted(results.values(), key=lambda r: r.index)
-    ]
-    return [results[i] for i in sorted(results)], wall, [*usages, parent, *loaders]
+    parent.cpu_start, parent.cpu_end, parent.rss_max_mb = cpu0, _cpu_s(), peak_rss_mb()
+    ordered = [results[i] for i in sorted(results)]
+    return ordered, wall, [*usages, parent, *_measured_by_themselves(loaders, ordered)]
+
+
+def _measured_by_themselves(
+    sampled: list[ProcessUsage], results: list[LoaderResult]
+) -> list[ProcessUsage]:
+    """The load generators' totals as each measured its own (from its start), with the
+    samples the parent took of them."""
+    for r in results:
+        loader = sampled[r.index]
+        loader.cpu_start, loader.cpu_end, loader.rss_max_mb = 0.0, r.cpu_s, r.rss_max_mb
+    return sampled
 
 
 def run(
@@ -489,6 +503,7 @@ def _report(
         "orders_paid": c["orders_paid"],
         "tickets_per_s": round(c["tickets_sold"] / wall, 1) if wall else 0,
         "on_sale": _on_sale(recorder),
+        "on_sale_cpu": _on_sale_cpu(recorder, usages),
         "orders_per_s": round(c["orders_paid"] / wall, 1) if wall else 0,
         "http_req_per_s": round(c["http_requests"] / wall, 1) if wall else 0,
         "trivial": {"endpoint": "GET /healthz", "req_per_s": round(trivial, 1)},
@@ -517,6 +532,28 @@ def _on_sale(recorder: Recorder) -> dict[str, float]:
     if admitted:
         seconds, rate = selling_rate(recorder.timeline.get("tickets_sold", []), admitted[0][0])
     return {"seconds": seconds, "tickets_per_s": rate}
+
+
+def _on_sale_cpu(recorder: Recorder, usages: list[ProcessUsage]) -> dict[str, Any] | None:
+    """`cpu_budget` over the on-sale window of `_on_sale` (None if nothing sold)."""
+    admitted = recorder.timeline.get("admitted")
+    seconds = _on_sale(recorder)["seconds"]
+    if not admitted or not seconds:
+        return None
+    start = admitted[0][0]
+    end = start + seconds
+    counted = {
+        name: count_at(recorder.timeline.get(name, []), end)
+        - count_at(recorder.timeline.get(name, []), start)
+        for name in ("orders_paid", "tickets_sold")
+    }
+    return cpu_budget(
+        usages,
+        (recorder.started + start, recorder.started + end),
+        orders=counted["orders_paid"],
+        tickets=counted["tickets_sold"],
+        cores=os.cpu_count() or 1,
+    )
 
 
 def main(
@@ -549,6 +586,17 @@ def main(
         f"({result['tickets_per_s']}/s); oversold {inv['oversold']}, double-sold "
         f"{inv['double_sold']}, lost orders {inv['lost_orders']}; report {out_dir}/{stem}.json"
         + (f"; holds answered within 100 ms (server): {hold['within_100ms']}" if hold else "")
+        + _budget_line(result["on_sale_cpu"])
         + ("" if drew else " (no PNG: matplotlib missing)")
     )
     return 0 if inv["oversold"] == inv["double_sold"] == inv["lost_orders"] == 0 else 1
+
+
+def _budget_line(budget: dict[str, Any] | None) -> str:
+    if not budget or not budget["ms_per_order"]:
+        return ""
+    return (
+        f"; on sale {budget['ms_per_order']} ms of CPU per paid order (every process measured"
+        f" here), which {budget['cores']} cores busy with nothing else would turn into at"
+        f" most {budget['machine_at_tickets_per_s']} tickets/s"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import os
 import time
 from collections import defaultdict
@@ -133,6 +134,7 @@ class ProcessUsage:
     cpu_start: float = 0.0
     cpu_end: float = 0.0
     rss_max_mb: float = 0.0
+    samples: list[tuple[float, float]] = field(default_factory=list)  # (monotonic s, CPU s)
 
     def sample(self) -> None:
         cpu, rss = _read(self.pid)
@@ -142,6 +144,77 @@ class ProcessUsage:
             self.cpu_start = cpu
         self.cpu_end = cpu
         self.rss_max_mb = max(self.rss_max_mb, rss)
+        self.samples.append((time.monotonic(), cpu))
+
+    def cpu_between(self, start: float, end: float) -> float | None:
+        """CPU seconds used between two monotonic instants, interpolated linearly between
+        the samples around each; None unless the samples cover both (a process that
+        died or was restarted meanwhile is not counted as if it had idled)."""
+        if not self.samples or self.samples[0][0] > start or self.samples[-1][0] < end:
+            return None
+        return _cpu_at(self.samples, end) - _cpu_at(self.samples, start)
+
+
+def _cpu_at(samples: list[tuple[float, float]], t: float) -> float:
+    i = bisect.bisect_right(samples, t, key=lambda s: s[0])
+    if i == 0:
+        return samples[0][1]
+    if i == len(samples):
+        return samples[-1][1]
+    (t0, c0), (t1, c1) = samples[i - 1], samples[i]
+    return c0 + (c1 - c0) * (t - t0) / (t1 - t0) if t1 > t0 else c1
+
+
+def count_at(timeline: list[tuple[float, float]], t: float) -> float:
+    """A counter's running total at `t` (its timeline is (seconds, total) in time order)."""
+    i = bisect.bisect_right(timeline, t, key=lambda point: point[0])
+    return timeline[i - 1][1] if i else 0.0
+
+
+def cpu_budget(
+    usages: list[ProcessUsage],
+    window: tuple[float, float],
+    *,
+    orders: float,
+    tickets: float,
+    cores: int,
+) -> dict[str, object]:
+    """Where the CPU went while the sale sold (`window`: monotonic instants), per paid
+    order, and the paces that CPU allows at that cost: the whole machine's (`cores`
+    busy with the sale and nothing else) and, per process, the pace at which it alone
+    would need a whole core — the limit of a one-process server such as the embedded
+    MongoDB-wire one, whatever the other core does."""
+    start, end = window
+    seconds = end - start
+    per_process: dict[str, dict[str, float]] = {}
+    uncovered = []
+    for usage in usages:
+        used = usage.cpu_between(start, end)
+        if used is None:
+            uncovered.append(usage.name)
+            continue
+        ms = 1000 * used / orders if orders else 0.0
+        per_process[usage.name] = {
+            "cpu_s": round(used, 2),
+            "cores": round(used / seconds, 3) if seconds > 0 else 0.0,
+            "ms_per_order": round(ms, 2),
+            "one_core_at_tickets_per_s": round(1000 / ms * tickets / orders, 1) if ms else 0.0,
+        }
+    total_ms = sum(p["ms_per_order"] for p in per_process.values())
+    per_order = tickets / orders if orders else 0.0
+    return {
+        "window_s": round(seconds, 1),
+        "orders_paid": int(orders),
+        "tickets_sold": int(tickets),
+        "cores_used": round(sum(p["cores"] for p in per_process.values()), 2),
+        "ms_per_order": round(total_ms, 2),
+        "machine_at_tickets_per_s": (
+            round(cores * 1000 / total_ms * per_order, 1) if total_ms else 0.0
+        ),
+        "cores": cores,
+        "processes": per_process,
+        "not_covered": uncovered,
+    }
 
 
 def _read(pid: int) -> tuple[float | None, float]:
