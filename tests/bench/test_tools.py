@@ -89,6 +89,14 @@ def test_cpu_budget_per_order_and_the_paces_it_allows() -> None:
     assert processes["mongodb"]["one_core_at_tickets_per_s"] == 312.5  # 125 orders/s
     assert processes["api"]["cores"] == 0.12
     assert budget["not_covered"] == ["worker"]
+    # Without the processes playing the buyers: here both are the deployment's.
+    assert budget["deployment_at_tickets_per_s"] == 250.0
+    loader = ProcessUsage("loader-0", 4, samples=[(0.0, 0.0), (10.0, 0.5)])
+    with_buyers = cpu_budget([db, api, loader], (0.0, 10.0), orders=100, tickets=250, cores=2)
+    assert with_buyers["ms_per_order"] == 25.0
+    assert with_buyers["machine_at_tickets_per_s"] == 200.0
+    assert with_buyers["deployment_ms_per_order"] == 20.0
+    assert with_buyers["deployment_at_tickets_per_s"] == 250.0
 
 
 def test_txid_read_back_from_a_br_code() -> None:

@@ -599,4 +599,5 @@ def _budget_line(budget: dict[str, Any] | None) -> str:
         f"; on sale {budget['ms_per_order']} ms of CPU per paid order (every process measured"
         f" here), which {budget['cores']} cores busy with nothing else would turn into at"
         f" most {budget['machine_at_tickets_per_s']} tickets/s"
+        f" ({budget['deployment_at_tickets_per_s']} with the buyers played elsewhere)"
     )

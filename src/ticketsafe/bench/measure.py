@@ -178,12 +178,15 @@ def cpu_budget(
     orders: float,
     tickets: float,
     cores: int,
+    buyers: tuple[str, ...] = ("bench", "loader-"),
 ) -> dict[str, object]:
     """Where the CPU went while the sale sold (`window`: monotonic instants), per paid
     order, and the paces that CPU allows at that cost: the whole machine's (`cores`
-    busy with the sale and nothing else) and, per process, the pace at which it alone
-    would need a whole core — the limit of a one-process server such as the embedded
-    MongoDB-wire one, whatever the other core does."""
+    busy with the sale and nothing else), the deployment's alone (the same cores without
+    the processes playing the buyers, named with a prefix in `buyers`: what it would
+    sell with its buyers on other machines) and, per process, the pace at which it
+    alone would need a whole core — the limit of a one-process server such as the
+    embedded MongoDB-wire one, whatever the other core does."""
     start, end = window
     seconds = end - start
     per_process: dict[str, dict[str, float]] = {}
@@ -198,9 +201,12 @@ def cpu_budget(
             "cpu_s": round(used, 2),
             "cores": round(used / seconds, 3) if seconds > 0 else 0.0,
             "ms_per_order": round(ms, 2),
-            "one_core_at_tickets_per_s": round(1000 / ms * tickets / orders, 1) if ms else 0.0,
+            "one_core_at_tickets_per_s": _pace(1, ms, tickets / orders if orders else 0.0),
         }
     total_ms = sum(p["ms_per_order"] for p in per_process.values())
+    server_ms = sum(
+        p["ms_per_order"] for name, p in per_process.items() if not name.startswith(buyers)
+    )
     per_order = tickets / orders if orders else 0.0
     return {
         "window_s": round(seconds, 1),
@@ -208,9 +214,9 @@ def cpu_budget(
         "tickets_sold": int(tickets),
         "cores_used": round(sum(p["cores"] for p in per_process.values()), 2),
         "ms_per_order": round(total_ms, 2),
-        "machine_at_tickets_per_s": (
-            round(cores * 1000 / total_ms * per_order, 1) if total_ms else 0.0
-        ),
+        "machine_at_tickets_per_s": _pace(cores, total_ms, per_order),
+        "deployment_ms_per_order": round(server_ms, 2),
+        "deployment_at_tickets_per_s": _pace(cores, server_ms, per_order),
         "cores": cores,
         "processes": per_process,
         "not_covered": uncovered,
@@ -249,3 +255,8 @@ def peak_rss_mb() -> float:
     except (OSError, ValueError, IndexError):
         pass
     return 0.0
+
+
+def _pace(cores: int, ms_per_order: float, tickets_per_order: float) -> float:
+    """Tickets/s that `cores` whole cores sell at `ms_per_order` of CPU per order."""
+    return round(cores * 1000 / ms_per_order * tickets_per_order, 1) if ms_per_order else 0.0
