@@ -493,6 +493,7 @@ def _report(
     for o in sale.outcomes:
         results[o.result] = results.get(o.result, 0) + 1
     c = recorder.counters
+    on_sale = _on_sale(recorder)
     return {
         "preset": preset.name + ("+faults" if faults else ""),
         "buyers": preset.buyers,
@@ -502,8 +503,8 @@ def _report(
         "tickets_sold": c["tickets_sold"],
         "orders_paid": c["orders_paid"],
         "tickets_per_s": round(c["tickets_sold"] / wall, 1) if wall else 0,
-        "on_sale": _on_sale(recorder),
-        "on_sale_cpu": _on_sale_cpu(recorder, usages),
+        "on_sale": on_sale,
+        "on_sale_cpu": _on_sale_cpu(recorder, usages, on_sale["seconds"]),
         "orders_per_s": round(c["orders_paid"] / wall, 1) if wall else 0,
         "http_req_per_s": round(c["http_requests"] / wall, 1) if wall else 0,
         "trivial": {"endpoint": "GET /healthz", "req_per_s": round(trivial, 1)},
@@ -534,10 +535,12 @@ def _on_sale(recorder: Recorder) -> dict[str, float]:
     return {"seconds": seconds, "tickets_per_s": rate}
 
 
-def _on_sale_cpu(recorder: Recorder, usages: list[ProcessUsage]) -> dict[str, Any] | None:
-    """`cpu_budget` over the on-sale window of `_on_sale` (None if nothing sold)."""
+def _on_sale_cpu(
+    recorder: Recorder, usages: list[ProcessUsage], seconds: float
+) -> dict[str, Any] | None:
+    """`cpu_budget` over the on-sale window of `_on_sale`, `seconds` from the first
+    admission (None if nothing sold)."""
     admitted = recorder.timeline.get("admitted")
-    seconds = _on_sale(recorder)["seconds"]
     if not admitted or not seconds:
         return None
     start = admitted[0][0]

@@ -156,9 +156,9 @@ class ProcessUsage:
 
 
 def _cpu_at(samples: list[tuple[float, float]], t: float) -> float:
+    """Interpolated CPU at `t`, which `cpu_between` has checked is not before the first
+    sample."""
     i = bisect.bisect_right(samples, t, key=lambda s: s[0])
-    if i == 0:
-        return samples[0][1]
     if i == len(samples):
         return samples[-1][1]
     (t0, c0), (t1, c1) = samples[i - 1], samples[i]
