@@ -177,23 +177,35 @@ _ROW = {
 }  # fmt: skip
 
 
-def test_results_row_falls_back_to_the_draw_order_when_no_late_joiner_was_admitted() -> None:
-    base = {**_ROW, "admitted_out_of_draw_order": 0.0}
-    assert "| 0.97 |" in report.results_row({**base, "fairness_kendall_tau": 0.97})
-    row = report.results_row({**base, "fairness_kendall_tau": None})
-    assert "| draw: 0.0 out of order |" in row
-    assert "| large | 10 |" in row  # a deployment the bench started
+def test_current_row_gives_the_cpu_per_paid_order_deployment_first() -> None:
+    budget = {"ms_per_order": 30.5, "deployment_ms_per_order": 24.1}
+    row = report.current_row({**_ROW, "on_sale_cpu": budget}, "abc1234")
+    assert row.startswith("| large | 2.0 | 24.1 / 30.5 | - | - | 0 / 0 / 0 | 100.0 | `abc1234` |")
+    assert "| - / - |" not in report.current_row({**_ROW, "on_sale_cpu": None}, "abc1234")
+    assert "| large | 2.0 | - |" in report.current_row({**_ROW, "on_sale_cpu": None}, "x")
 
 
-def test_results_row_names_a_deployment_given_by_its_url() -> None:
-    base = {**_ROW, "fairness_kendall_tau": 0.9, "target": "https://127.0.0.1:8443"}
-    assert "| large @ https://127.0.0.1:8443 | 10 |" in report.results_row(base)
+def test_current_row_names_a_deployment_given_by_its_url_and_the_hold_lane() -> None:
+    remote = {**_ROW, "target": "https://127.0.0.1:8443"}
+    assert report.current_row(remote, "c").startswith("| large @ https://127.0.0.1:8443 |")
+    lane = {**_ROW, "hold_lane": True}
+    assert report.current_row(lane, "c").startswith("| large, hold lane |")
 
 
-def test_results_row_says_when_holds_had_a_pool_of_their_own() -> None:
-    base = {**_ROW, "fairness_kendall_tau": 0.9}
-    assert "| large, hold lane | 10 |" in report.results_row({**base, "hold_lane": True})
-    assert "| large | 10 |" in report.results_row({**base, "hold_lane": False})
+def test_record_current_keeps_one_row_per_preset(tmp_path: Path) -> None:
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# Benchmark results\n\n## Method\n\nHow we measure.\n")
+    report.record_current(results, _ROW, "aaaaaaa")
+    report.record_current(results, {**_ROW, "preset": "smoke"}, "bbbbbbb")
+    report.record_current(results, {**_ROW, "on_sale": {"tickets_per_s": 9.0}}, "ccccccc")
+    text = results.read_text()
+    assert text.index(report.CURRENT_MARKER) < text.index("## Method")
+    assert "aaaaaaa" not in text  # the large row was replaced by the newer run
+    rows = [line for line in text.splitlines() if line.startswith("| large |")]
+    assert len(rows) == 1
+    assert rows[0].startswith("| large | 9.0 |")
+    assert "`bbbbbbb`" in text
+    assert text.endswith("## Method\n\nHow we measure.\n")
 
 
 def test_the_plot_shades_where_admission_was_paused(tmp_path: Path) -> None:

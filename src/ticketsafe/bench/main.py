@@ -581,7 +581,7 @@ def main(
     report.write_json(out_dir / f"{stem}.json", result)
     drew = report.plot(out_dir / f"{stem}.png", recorder, result)
     if results_md is not None:
-        report.append_results(results_md, result)
+        report.record_current(results_md, result, report.head_commit(results_md.parent))
     inv = result["invariants"]
     hold = result["server_latency"]["steps"].get("hold")
     print(

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ticketsafe.bench.measure import Recorder
 
-RESULTS_HEADER = (
-    "| date (UTC) | preset | buyers | tickets sold | sold/s | HTTP req/s | trivial req/s | "
-    "hold p99 ms | checkout p99 ms | queue wait p50 s | oversold | double-sold | lost orders "
-    "| Kendall τ | sold/s on sale (s) |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+CURRENT_MARKER = "## Current figures at HEAD"
+CURRENT_HEADER = (
+    "| preset | tickets/s on sale | CPU ms per paid order (deployment / all) | hold p99 ms "
+    "| checkout p99 ms | oversold / double-sold / lost | `/healthz` req/s | commit | date (UTC) |\n"
+    "|---|---|---|---|---|---|---|---|---|\n"
 )
 
 
@@ -22,18 +24,27 @@ def write_json(path: Path, report: dict[str, Any]) -> None:
     path.write_text(json.dumps(report, indent=2, default=str))
 
 
-def results_row(report: dict[str, Any]) -> str:
+def current_row(report: dict[str, Any], commit: str, when: datetime | None = None) -> str:
+    """One preset's figures for the table at the top of RESULTS.md."""
     steps = report["latency"]
     inv = report["invariants"]
+    stamp = (when or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M")
     return (
-        f"| {datetime.now(UTC):%Y-%m-%d %H:%M} | {_preset(report)} | {report['buyers']} "
-        f"| {report['tickets_sold']} | {report['tickets_per_s']} | {report['http_req_per_s']} "
-        f"| {report['trivial']['req_per_s']} | {steps.get('hold', {}).get('p99_ms', '-')} "
+        f"| {_preset(report)} | {report['on_sale']['tickets_per_s']} | {_cpu(report)} "
+        f"| {steps.get('hold', {}).get('p99_ms', '-')} "
         f"| {steps.get('checkout', {}).get('p99_ms', '-')} "
-        f"| {report['queue_wait_p50_s']} | {inv['oversold']} | {inv['double_sold']} "
-        f"| {inv['lost_orders']} | {_fairness(report)} "
-        f"| {report['on_sale']['tickets_per_s']} ({report['on_sale']['seconds']}) |\n"
+        f"| {inv['oversold']} / {inv['double_sold']} / {inv['lost_orders']} "
+        f"| {report['trivial']['req_per_s']} | `{commit}` | {stamp} |\n"
     )
+
+
+def _cpu(report: dict[str, Any]) -> str:
+    budget = report.get("on_sale_cpu") or {}
+    total = budget.get("ms_per_order")
+    if not total:
+        return "-"
+    deployment = budget.get("deployment_ms_per_order")
+    return f"{deployment} / {total}" if deployment is not None else f"- / {total}"
 
 
 def _preset(report: dict[str, Any]) -> str:
@@ -44,35 +55,53 @@ def _preset(report: dict[str, Any]) -> str:
     return preset if target == "started" else f"{preset} @ {target}"
 
 
-def _fairness(report: dict[str, Any]) -> str:
-    """τ for people who joined after on-sale; when none of them was admitted (the sale
-    ended first), the share of pre-queue pairs admitted against the published draw."""
-    tau = report.get("fairness_kendall_tau")
-    if tau is not None:
-        return str(tau)
-    drawn = report.get("admitted_out_of_draw_order")
-    return "-" if drawn is None else f"draw: {drawn} out of order"
-
-
-def append_results(path: Path, report: dict[str, Any]) -> None:
-    """Append one row to the benchmark table of RESULTS.md (created when missing)."""
-    marker = "## Flash-sale benchmark (`make bench`)"
+def record_current(path: Path, report: dict[str, Any], commit: str) -> None:
+    """Put the run's figures in the current table of RESULTS.md: the row of the same
+    preset (and target) is replaced, so the table says what HEAD measures, one row per
+    preset; older figures live in git's history, not in the file."""
     text = path.read_text() if path.exists() else "# Benchmark results\n"
-    if marker not in text:
-        text += (
-            f"\n{marker}\n\nOne row per run of `ticketsafe bench` (see `bench/README.md`): "
-            "a real `ticketsafe serve` with embedded stores on this machine, simulated buyers "
-            "as concurrent HTTP clients on the same 2 cores.\n\n" + RESULTS_HEADER
-        )
-    head, _, tail = text.partition(marker)
-    table_end = tail.find("\n\n", tail.find(RESULTS_HEADER) + len(RESULTS_HEADER))
-    row = results_row(report)
-    tail = (
-        tail + row
-        if table_end == -1
-        else tail[:table_end] + "\n" + row.rstrip("\n") + tail[table_end:]
-    )
-    path.write_text(head + marker + tail)
+    row = current_row(report, commit)
+    if CURRENT_MARKER not in text:
+        title, _, rest = text.partition("\n")
+        text = f"{title}\n\n{CURRENT_MARKER}\n\n{CURRENT_HEADER}{row}{rest}"
+        path.write_text(text)
+        return
+    head, _, tail = text.partition(CURRENT_MARKER)
+    table_start = tail.index(CURRENT_HEADER) + len(CURRENT_HEADER)
+    table_end = tail.find("\n\n", table_start)
+    table_end = len(tail) if table_end == -1 else table_end + 1
+    key = row.split("|")[1]
+    rows = [r for r in tail[table_start:table_end].splitlines(keepends=True) if r.strip()]
+    kept = [r if r.split("|")[1] != key else row for r in rows]
+    if row not in kept:
+        kept.append(row)
+    path.write_text(head + CURRENT_MARKER + tail[:table_start] + "".join(kept) + tail[table_end:])
+
+
+def head_commit(repo: Path) -> str:
+    """The short commit the figures were measured at ('-' outside a git checkout), with
+    '+' when the working tree had changes."""
+    git = shutil.which("git")
+    if git is None:
+        return "-"
+    try:
+        commit = subprocess.run(  # noqa: S603 (a fixed command, no user input)
+            [git, "-C", str(repo), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(  # noqa: S603
+            [git, "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "-"
+    return commit + ("+" if dirty else "")
 
 
 def plot(path: Path, recorder: Recorder, report: dict[str, Any]) -> bool:
