@@ -136,7 +136,7 @@ def bench(  # noqa: PLR0917 - a Typer command: its options are its parameters
     ] = False,
     out: Annotated[str, typer.Option(help="Folder for the JSON report and the PNG.")] = "bench/out",
     results: Annotated[
-        str | None, typer.Option(help="Put the figures in the current table of this Markdown file (bench/RESULTS.md).")
+        str | None, typer.Option(help="Update its preset's row in this file (bench/RESULTS.md).")
     ] = None,
     loaders: Annotated[
         int, typer.Option(min=1, help="Load-generator processes the buyers are spread over.")
