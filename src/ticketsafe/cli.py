@@ -84,6 +84,23 @@ def rotate_keys(
     _require_stores(lambda s: _report(commands.rotate_keys(s, new_key=new_key)))
 
 
+@cli.command()
+def openapi(
+    out: Annotated[str, typer.Option(help="Write the OpenAPI document here ('-': stdout).")] = "-",
+) -> None:
+    """Print the API's OpenAPI document (the web app's client is generated from it)."""
+    import json  # noqa: PLC0415 - only this command needs them
+    from pathlib import Path  # noqa: PLC0415
+
+    from ticketsafe.app import create_app  # noqa: PLC0415
+
+    document = json.dumps(create_app(Settings()).openapi(), indent=2, sort_keys=True) + "\n"
+    if out == "-":
+        typer.echo(document, nl=False)
+    else:
+        Path(out).write_text(document)
+
+
 @cli.command("verify-queue")
 def verify_queue(
     source: Annotated[str, typer.Argument(help="URL of …/waitingroom/events/ID/draw, or a file.")],

@@ -118,6 +118,11 @@ class Settings(BaseSettings):
     frontend_dir: Path = Field(
         default=Path("web/dist"), description="Built front-end served at / when present."
     )
+    demo_data: bool | None = Field(
+        default=None,
+        description="Seed a demo organizer, venue and events on first start. Unset: only "
+        "when `serve` runs its embedded MongoDB (never against an external database).",
+    )
 
     # Process roles
     api_workers: int = Field(default=1, ge=1)

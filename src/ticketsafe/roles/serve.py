@@ -8,6 +8,7 @@ import logging
 from pydantic import SecretStr
 
 from ticketsafe.app import create_app
+from ticketsafe.demo.seed import seed_when_ready
 from ticketsafe.infra.embedded import EmbeddedStores
 from ticketsafe.infra.keyfiles import load_or_create_secret
 from ticketsafe.infra.resources import Resources
@@ -21,7 +22,7 @@ from ticketsafe.tasks import build_registry, periodic_tasks
 log = logging.getLogger("ticketsafe.serve")
 
 
-async def run_api(settings: Settings, *, with_worker: bool = False) -> None:
+async def run_api(settings: Settings, *, with_worker: bool = False, demo: bool = False) -> None:
     app = create_app(settings, frontend_dir=settings.frontend_dir)
     servers = build_servers(settings, app)
     event_loop.settle_heap()
@@ -35,6 +36,8 @@ async def run_api(settings: Settings, *, with_worker: bool = False) -> None:
     tasks = [asyncio.create_task(serve_all(servers, reuse_port=settings.http_reuse_port))]
     if with_worker:
         tasks.append(asyncio.create_task(_worker_until(settings, stop)))
+    if demo:
+        tasks.append(asyncio.create_task(seed_when_ready(app, settings.data_dir)))
     _announce(settings)
     try:
         await asyncio.gather(*tasks)
@@ -91,7 +94,8 @@ def serve(settings: Settings) -> None:
                 "smtp_url": SecretStr(catcher.url) if catcher else settings.smtp_url,
             }
         )
-        event_loop.run(run_api(resolved, with_worker=True))
+        demo = settings.demo_data if settings.demo_data is not None else settings.mongo_url is None
+        event_loop.run(run_api(resolved, with_worker=True, demo=demo))
     finally:
         if catcher is not None:
             catcher.stop()

@@ -1,0 +1,123 @@
+"""The buyer's journey in a real browser: queue → admission → two adjacent seats on the
+map → PIX → paid, shown live; a second buyer on a phone sees those seats turn
+unavailable without reloading; axe-core finds no serious or critical violation on any
+page of the flow."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Browser, Page, ViewportSize, expect
+
+from tests.web.conftest import Shop, event_id_named
+
+DESKTOP = ViewportSize(width=1280, height=900)
+PHONE = ViewportSize(width=360, height=740)
+TIMEOUT_MS = 45_000
+SEATS = ("A:r-10:s-20", "A:r-10:s-21")  # adjacent: same row, consecutive
+
+
+async def check_accessibility(page: Page, name: str, found: dict[str, Any]) -> None:
+    results = await Axe().run(page)
+    bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    found[name] = [(v["id"], v["impact"], len(v["nodes"])) for v in bad]
+
+
+async def snap(page: Page, artifacts: Path, name: str) -> None:
+    await page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
+
+
+async def log_in(page: Page, shop: Shop, email: str, password: str) -> None:
+    await page.get_by_label("E-mail").fill(email)
+    await page.get_by_label(re.compile("Password|Senha")).fill(password)
+    await page.get_by_role("button", name=re.compile("^(Log in|Entrar)$")).click()
+
+
+async def reach_seat_map(page: Page, shop: Shop, event_id: str) -> None:
+    await expect(page).to_have_url(re.compile(f"/event/{event_id}/(queue|seats)"))
+    await expect(page).to_have_url(re.compile(f"/event/{event_id}/seats"), timeout=TIMEOUT_MS)
+    await expect(page.locator(f'[data-seat="{SEATS[0]}"]')).to_be_visible(timeout=TIMEOUT_MS)
+
+
+async def test_a_buyer_buys_two_adjacent_seats_by_pix_and_another_sees_them_go(
+    shop: Shop, browser: Browser, artifacts: Path
+) -> None:
+    event_id = event_id_named(shop, "Demo: à venda agora")
+    violations: dict[str, Any] = {}
+    buyer = await browser.new_page(viewport=DESKTOP, locale="en-US")
+    phone = await browser.new_page(viewport=PHONE, locale="pt-BR", is_mobile=True, has_touch=True)
+    buyer.set_default_timeout(TIMEOUT_MS)
+    phone.set_default_timeout(TIMEOUT_MS)
+
+    # The first buyer browses to the event and logs in with the demo account.
+    await buyer.goto(shop.url + "/")
+    await buyer.get_by_role("link", name=re.compile("on sale now")).click()
+    await expect(buyer.get_by_role("heading", level=1)).to_contain_text("on sale now")
+    await snap(buyer, artifacts, "01-event-desktop")
+    await check_accessibility(buyer, "event", violations)
+    await buyer.get_by_role("link", name="Log in to buy tickets").click()
+    await check_accessibility(buyer, "login", violations)
+    await log_in(buyer, shop, *shop.demo_login("buyer"))
+
+    # The second buyer signs up on a phone (Portuguese) and reaches the same seat map.
+    await phone.goto(shop.url + f"/event/{event_id}")
+    await snap(phone, artifacts, "02-event-phone")
+    await phone.get_by_role("link", name="Entre para comprar ingressos").click()
+    await phone.get_by_role("main").get_by_role("link", name="Criar conta").click()
+    await phone.get_by_label("Nome completo").fill("Segunda Compradora")
+    await phone.get_by_label("E-mail").fill(f"segunda-{uuid.uuid4().hex[:8]}@example.com")
+    await phone.get_by_label("Senha").fill("uma-senha-bem-longa")
+    await check_accessibility(phone, "register", violations)
+    await phone.get_by_role("button", name="Criar conta").click()
+
+    await reach_seat_map(buyer, shop, event_id)
+    await snap(buyer, artifacts, "03-seat-map-desktop")
+    await check_accessibility(buyer, "seat map", violations)
+    await reach_seat_map(phone, shop, event_id)
+    await snap(phone, artifacts, "04-seat-map-phone")
+    for seat in SEATS:
+        await expect(phone.locator(f'[data-seat="{seat}"]')).to_have_attribute(
+            "data-status", "available"
+        )
+
+    # Two adjacent seats, held; checkout by PIX.
+    for seat in SEATS:
+        await buyer.locator(f'[data-seat="{seat}"]').click()
+        await expect(buyer.locator(f'[data-seat="{seat}"]')).to_have_attribute(
+            "data-status", "selected"
+        )
+    await buyer.get_by_role("button", name="Hold these seats").click()
+    await expect(buyer).to_have_url(re.compile(f"/event/{event_id}/checkout/"))
+    await expect(buyer.get_by_role("timer")).to_contain_text("held for")
+    await snap(buyer, artifacts, "05-checkout-desktop")
+    await check_accessibility(buyer, "checkout", violations)
+
+    # Meanwhile, without reloading, the phone shows those seats taken.
+    for seat in SEATS:
+        await expect(phone.locator(f'[data-seat="{seat}"]')).to_have_attribute(
+            "data-status", re.compile("held|sold")
+        )
+    await snap(phone, artifacts, "06-seats-gone-phone")
+
+    await buyer.get_by_label("PIX").check()
+    await buyer.get_by_role("button", name=re.compile("^Pay ")).click()
+    await expect(buyer).to_have_url(re.compile("/order/"))
+    await expect(buyer.get_by_role("img", name="PIX QR code")).to_be_visible()
+    await snap(buyer, artifacts, "07-pix-desktop")
+    await check_accessibility(buyer, "order", violations)
+    # The sandbox PSP takes the payment; its signed webhook reaches the worker; the page
+    # shows the order paid without a reload.
+    await buyer.get_by_role("button", name="Simulate the PIX payment (test mode)").click()
+    await expect(buyer.locator("[data-order-status]")).to_have_attribute(
+        "data-order-status", "paid", timeout=TIMEOUT_MS
+    )
+    await snap(buyer, artifacts, "08-paid-desktop")
+
+    await buyer.goto(shop.url + "/account/orders")
+    await expect(buyer.get_by_text("Paid — your tickets are confirmed")).to_be_visible()
+    await check_accessibility(buyer, "my orders", violations)
+    assert all(not found for found in violations.values()), violations

@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest';
+
+import { parseSse } from './sse';
+
+describe('parseSse', () => {
+  it('splits events, skips comments, keeps the unfinished tail', () => {
+    const { messages, rest, retryMs } = parseSse(
+      'retry: 3000\n\n: keep-alive\n\nevent: status\ndata: {"a":1}\n\nevent: status\ndata: {"a"',
+    );
+    expect(retryMs).toBe(3000);
+    expect(messages).toEqual([{ event: 'status', data: '{"a":1}', id: undefined }]);
+    expect(rest).toBe('event: status\ndata: {"a"');
+  });
+});
