@@ -12,6 +12,7 @@ from ticketsafe import __version__
 from ticketsafe.catalog.endpoints import router as catalog_router
 from ticketsafe.identity.endpoints import router as identity_router
 from ticketsafe.identity.tokens import AccessTokenCodec
+from ticketsafe.infra.api_docs import install_api_docs
 from ticketsafe.infra.crypto.keyring import load_keyring
 from ticketsafe.infra.fastlane import FastLane
 from ticketsafe.infra.idempotency import IdempotencyMiddleware
@@ -66,6 +67,8 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
         version=__version__,
         description="Ticket sales for events that sell out in minutes.",
         lifespan=lifespan,
+        docs_url=None,  # served by install_api_docs: local assets, a CSP that allows them
+        redoc_url=None,
         # We export Prometheus metrics ourselves; FastAPI's OpenTelemetry hook would check
         # the global providers (environment lookups) on every request: ~10 % of a hold.
         telemetry={"tracing": False, "metrics": False, "logs": False},
@@ -83,6 +86,7 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
     app.include_router(webhooks_router)
     if settings.payments_sandbox:
         app.include_router(sandbox_psp_router)
+    install_api_docs(app)  # after the API's routes, before the front-end's catch-all
     if frontend_dir is not None:
         mount_frontend(app, frontend_dir)
     # Added innermost first: request id wraps everything, so even errors carry it.
