@@ -12,6 +12,7 @@ from ticketsafe import __version__
 from ticketsafe.catalog.endpoints import router as catalog_router
 from ticketsafe.identity.endpoints import router as identity_router
 from ticketsafe.identity.tokens import AccessTokenCodec
+from ticketsafe.infra.access_log import AccessLogMiddleware
 from ticketsafe.infra.api_docs import install_api_docs
 from ticketsafe.infra.crypto.keyring import load_keyring
 from ticketsafe.infra.fastlane import FastLane
@@ -102,5 +103,6 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
         SecurityHeadersMiddleware,
         hsts_max_age=settings.hsts_max_age if settings.tls_enabled else None,
     )
+    app.add_middleware(AccessLogMiddleware, sample_rate=settings.access_log_sample_rate)
     app.add_middleware(RequestIdMiddleware)
     return app

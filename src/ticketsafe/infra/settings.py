@@ -188,6 +188,13 @@ class Settings(BaseSettings):
 
     log_level: LogLevel = "INFO"
     log_json: bool = True
+    access_log_sample_rate: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="Fraction of requests the access log keeps (server errors always); "
+        "0.01 under a flash crowd keeps one line in a hundred.",
+    )
     instance_name: str = Field(default="local", description="Shown in logs and metrics.")
 
     @property
