@@ -31,6 +31,7 @@ from ticketsafe.ops.endpoints import router as ops_router
 from ticketsafe.ops.metrics import MetricsMiddleware
 from ticketsafe.orders.endpoints import FAST_ROUTES as ORDERS_FAST_ROUTES
 from ticketsafe.orders.endpoints import router as orders_router
+from ticketsafe.orders.history import OrdersOfHolds
 from ticketsafe.payments.endpoints import FAST_ROUTES as PAYMENTS_FAST_ROUTES
 from ticketsafe.payments.endpoints import router as payments_router
 from ticketsafe.payments.sandbox_psp.endpoints import router as sandbox_psp_router
@@ -59,6 +60,8 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
             app.state.event_status_listeners = [
                 status_listener(resources.db, resources.redis, resources.queue, room)
             ]
+            # A hold that is gone says which order it became (inventory asks orders).
+            app.state.hold_orders = OrdersOfHolds(resources.db)
             yield
         finally:
             await resources.close()
