@@ -58,9 +58,6 @@ class Rate(BaseModel):
             raise ValueError("a rate is COUNT/PERIOD_S or COUNT/PERIOD_S/BURST, e.g. 600/60/200")
         return dict(zip(("count", "period_s", "burst"), parts, strict=False))
 
-    def __str__(self) -> str:
-        return f"{self.count}/{self.period_s:g}/{self.burst}"
-
     @property
     def interval_us(self) -> int:
         return int(self.period_s * 1_000_000 / self.count)
