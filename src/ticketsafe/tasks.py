@@ -14,13 +14,16 @@ from ticketsafe.mail import tasks as mail_tasks
 from ticketsafe.mail.transport import SmtpTransport
 from ticketsafe.onsale.service import supply_probe, worker_listeners
 from ticketsafe.orders import tasks as order_tasks
+from ticketsafe.orders.erasure import forget_buyer
 from ticketsafe.payments import tasks as payment_tasks
 from ticketsafe.roles.worker import PeriodicTask
 from ticketsafe.waitingroom import tasks as waitingroom
 from ticketsafe.webhooks import tasks as webhook_tasks
 
 # Called with (ctx, person_id) after a person's erasure; each domain adds its own here.
-ERASURE_HOOKS: list[ErasureHook] = []
+# Every domain keeping a person's blind index or sealed fields drops them (identity's own
+# are dropped by the erasure itself; docs/personal-data.md lists what each domain keeps).
+ERASURE_HOOKS: list[ErasureHook] = [forget_buyer, mail_tasks.drop_mail_of_erased]
 
 
 def build_registry(settings: Settings) -> JobRegistry:

@@ -44,6 +44,9 @@ REGISTER_PER_ACCOUNT = Rate(3, 3_600, burst=3)
 RESET_PER_ACCOUNT = Rate(3, 3_600, burst=3)
 RESET_PER_IP = Rate(10, 3_600, burst=10)
 
+# The per-account counters (`<kind>:acct:<e-mail blind index>`) of the limits above.
+_ACCOUNT_LIMITS = ("login", "register", "reset")
+
 PERSON_ERASED_JOB = "identity.person_erased"
 PII_FIELDS = ("email", "name", "phone", "cpf")
 
@@ -57,7 +60,10 @@ async def seal_pii(vault: PiiVault, person_id: str, fields: Mapping[str, str]) -
 async def open_pii(
     vault: PiiVault, person_id: str, stored: Mapping[str, Any] | None
 ) -> dict[str, str] | None:
-    """Decrypt what `seal_pii` returned; None when the person was erased (show "erased")."""
+    """Decrypt what `seal_pii` returned; None when the person was erased (show "erased"),
+    also where an erasure hook already dropped the sealed value itself."""
+    if not stored:
+        return None
     try:
         return await vault.open(person_id, sealed_from_document(stored))
     except PersonErased:
@@ -231,12 +237,16 @@ class AccountService:
         if not await verify_password(user.password_hash, password):
             raise InvalidCredentials("password is wrong")
         now = datetime.now(UTC)
+        fields = await self.vault.open(user.id, user.pii)
         await self.vault.shred(user.id)
         await self.repo.anonymise_user(user.id, now)
         await self.repo.revoke_user_sessions(user.id, now)
         await self.repo.delete_user_password_resets(user.id)
         await self.repo.remove_all_memberships(user.id)
         await self.repo.revoke_all_gate_grants(user.id)
+        # The rate-limit counters are keyed by the e-mail's blind index: a lookup by it.
+        index = self.vault.email_index(fields["email"])
+        await self.limiter.forget(*(f"{kind}:acct:{index}" for kind in _ACCOUNT_LIMITS))
         await audit.record(self.db, actor=user.id, action="identity.erased", subject=user.id)
         jobs.defer(PERSON_ERASED_JOB, {"person_id": user.id})
 
