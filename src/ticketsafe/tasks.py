@@ -4,6 +4,7 @@ their own `tasks.py`; this module only gathers them for the worker."""
 from __future__ import annotations
 
 from ticketsafe.catalog import tasks as catalog_tasks
+from ticketsafe.identity import key_epochs
 from ticketsafe.identity import tasks as identity_tasks
 from ticketsafe.identity.tasks import ErasureHook
 from ticketsafe.infra.crypto.keyring import load_keyring
@@ -43,10 +44,12 @@ def build_registry(settings: Settings) -> JobRegistry:
 
 
 def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
+    keyring = load_keyring(settings)
     return [
         *inventory_tasks.periodic_tasks(),
         *waitingroom.periodic_tasks(supply_probe),
-        *order_tasks.periodic_tasks(load_keyring(settings)),
+        *order_tasks.periodic_tasks(keyring),
+        *key_epochs.periodic_tasks(keyring),
         *catalog_tasks.periodic_tasks(worker_listeners),
         *mail_tasks.periodic_tasks(),
         *webhook_tasks.periodic_tasks(),

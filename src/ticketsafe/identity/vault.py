@@ -6,12 +6,15 @@
 Any domain stores a person's fields as `SealedField` documents from `seal_pii` and reads
 them with `open_pii`. Deleting P's data key (`shred`) makes every such field unreadable
 everywhere at once: crypto-shredding. `rewrap_all` moves data keys to the ring's current
-master key (the `rotate-keys` command); readers keep working throughout, since a data key
-is readable under whichever master key id it records.
+master key (the `rotate-keys` command, and each master-key epoch's rotation in
+`identity.key_epochs`, which then destroys the old key so copies of the data taken before
+an erasure cannot open it either); readers keep working throughout, since a data key is
+readable under whichever master key id it records.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections.abc import Mapping
@@ -26,9 +29,11 @@ from pymongo.errors import DuplicateKeyError
 
 from ticketsafe.identity.errors import PersonErased
 from ticketsafe.infra.crypto import aead
-from ticketsafe.infra.crypto.keyring import KeyRing, Wrapped
+from ticketsafe.infra.crypto.keyring import KeyRing, UnknownKey, Wrapped
 from ticketsafe.infra.mongo_group import group_get, group_insert
 from ticketsafe.infra.mongodb import Database, Document
+
+log = logging.getLogger("ticketsafe.identity")
 
 DATA_KEYS = "data_keys"
 
@@ -128,6 +133,7 @@ class PiiVault:
 
     async def rewrap_all(self, batch: int = 500) -> int:
         """Re-wrap every data key not under the current master key; returns how many."""
+        self.keyring.refresh()  # the current key as the key file says now
         current = self.keyring.current_id
         moved = 0
         live_elsewhere = {"kek": {"$exists": True, "$ne": current}}
@@ -135,7 +141,11 @@ class PiiVault:
         async for doc in cursor:
             owner_id = str(doc["_id"])
             aad = _wrap_aad(owner_id, doc["key_id"])
-            key = self.keyring.unwrap(Wrapped(doc["kek"], bytes(doc["wrapped"])), aad)
+            try:
+                key = self.keyring.unwrap(Wrapped(doc["kek"], bytes(doc["wrapped"])), aad)
+            except UnknownKey:  # its master key was destroyed: nothing can open it
+                log.error("data key under a destroyed master key", extra={"owner": owner_id})
+                continue
             fresh = self.keyring.wrap(key, aad)
             # Guarded on the old wrapping: a concurrent shred or rewrap wins harmlessly.
             result = await self._keys.update_one(
@@ -144,6 +154,10 @@ class PiiVault:
             )
             moved += result.modified_count
         return moved
+
+    async def count_under(self, master_key_id: str) -> int:
+        """Live data keys still wrapped under this master key (0 before destroying it)."""
+        return await self._keys.count_documents({"kek": master_key_id})
 
     async def count_by_master_key(self) -> dict[str, int]:
         counts: dict[str, int] = {}
