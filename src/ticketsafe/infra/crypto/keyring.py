@@ -156,7 +156,7 @@ def add_key_to_file(path: Path) -> str:
     """Append a fresh key and make it current; returns its id. Old keys stay readable."""
     body = json.loads(path.read_text())
     kid = f"k{len(body['keys']) + 1}"
-    while kid in body["keys"]:
+    while kid in body["keys"] or kid in body.get("destroyed", {}):  # ids never reused
         kid = f"k{secrets.token_hex(3)}"
     body["keys"][kid] = _b64encode(aead.new_key())
     body["current"] = kid
