@@ -50,6 +50,7 @@ def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
         *waitingroom.periodic_tasks(supply_probe),
         *order_tasks.periodic_tasks(keyring),
         *key_epochs.periodic_tasks(keyring),
+        *identity_tasks.periodic_tasks(),
         *catalog_tasks.periodic_tasks(worker_listeners),
         *mail_tasks.periodic_tasks(),
         *webhook_tasks.periodic_tasks(),

@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 import bson
 
 from tests.identity.conftest import PASSWORD, Account, login, signed_up
 from tests.orders.conftest import Sale, run_jobs
 from tests.orders.test_checkout import VISA_OK, card, seat_status
+from ticketsafe.identity.erasures import ERASURE_OUTBOX, ERASURES, RERUN_S
+from ticketsafe.infra.jobs import DELAYED, Job
+from ticketsafe.infra.redrive import redrive
 from ticketsafe.infra.resources import Resources
 from ticketsafe.mail.outbox import OUTBOX
 from ticketsafe.orders.repository import ORDERS
@@ -122,3 +127,53 @@ async def test_erasure_hooks_are_idempotent_and_spare_other_buyers(
     await run_jobs(worker)  # a second run (a redelivered job) finds nothing left to drop
     assert await _search(sale, EMAIL) == []
     assert await _search(sale, "ana@example.com.br") == [r.json()["id"]]
+
+
+async def test_an_erasure_whose_job_was_lost_is_driven_again(
+    sale: Sale, resources: Resources, worker: Worker
+) -> None:
+    """The job leaves after the answer: a Redis that lost it (flush, failover) must not
+    leave the erased person's orders searchable for good."""
+    account = await signed_up(sale.client, EMAIL)
+    await _orders_of(sale, account)
+    await sale.client.post("/me/erase", headers=account.headers, json={"password": PASSWORD})
+    assert await resources.redis.zcard(DELAYED) == 1  # the second run, for late writers
+    await resources.redis.flushdb()  # both jobs lost
+    assert await _search(sale, EMAIL) != []
+    later = datetime.now(UTC) + ERASURE_OUTBOX.stale_after + timedelta(seconds=1)
+    assert await redrive(resources.db, resources.queue, ERASURE_OUTBOX, later) == 1
+    await run_jobs(worker)
+    assert await _search(sale, EMAIL) == []
+    record = await resources.db[ERASURES].find_one({"_id": account.user_id})
+    assert record is not None
+    assert record["status"] == "done"
+    # Done: a later pass finds nothing more to drive.
+    again = later + timedelta(minutes=31)
+    assert await redrive(resources.db, resources.queue, ERASURE_OUTBOX, again) == 0
+
+
+async def test_an_order_written_after_the_first_run_is_caught_by_the_second(
+    sale: Sale, resources: Resources, worker: Worker
+) -> None:
+    """A checkout in flight at the erasure writes its order after the hooks first ran."""
+    account = await signed_up(sale.client, EMAIL)
+    hold = await sale.hold(account.headers, {"kind": "seats", "seat_ids": ["A:r-1:s-3"]})
+    await sale.client.post("/me/erase", headers=account.headers, json={"password": PASSWORD})
+    await run_jobs(worker)
+    late = await resources.db[ORDERS].find_one({})  # none yet: the checkout is "in flight"
+    assert late is None
+    index = sale.app.state.keyring.blind_index.email(EMAIL)
+    await resources.db[ORDERS].insert_one(
+        {"_id": "ord_late", "buyer_id": account.user_id, "org_id": "org_a", "lines": [],
+         "buyer_email_index": index, "hold_id": hold["hold_id"]}
+    )  # fmt: skip
+    delayed = await resources.redis.zrange(DELAYED, 0, -1, withscores=True)
+    ((payload, due),) = cast(list[tuple[bytes, float]], delayed)
+    second = Job.decode("", payload)
+    assert (second.name, second.args) == ("identity.person_erased", {"person_id": account.user_id})
+    assert due - time.time() > RERUN_S - 60  # not due yet: as if it were, now
+    await resources.queue.enqueue(second.name, second.args)
+    await run_jobs(worker)
+    late = await resources.db[ORDERS].find_one({"_id": "ord_late"})
+    assert late is not None
+    assert "buyer_email_index" not in late

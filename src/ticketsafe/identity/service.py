@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ticketsafe.identity import mails
+from ticketsafe.identity import erasures, mails
+from ticketsafe.identity.erasures import PERSON_ERASED_JOB
 from ticketsafe.identity.errors import (
     EmailTaken,
     InvalidCredentials,
@@ -47,7 +48,6 @@ RESET_PER_IP = Rate(10, 3_600, burst=10)
 # The per-account counters (`<kind>:acct:<e-mail blind index>`) of the limits above.
 _ACCOUNT_LIMITS = ("login", "register", "reset")
 
-PERSON_ERASED_JOB = "identity.person_erased"
 PII_FIELDS = ("email", "name", "phone", "cpf")
 
 
@@ -248,7 +248,9 @@ class AccountService:
         index = self.vault.email_index(fields["email"])
         await self.limiter.forget(*(f"{kind}:acct:{index}" for kind in _ACCOUNT_LIMITS))
         await audit.record(self.db, actor=user.id, action="identity.erased", subject=user.id)
+        await erasures.record(self.db, user.id, now)  # the other domains' hooks are owed
         jobs.defer(PERSON_ERASED_JOB, {"person_id": user.id})
+        jobs.defer(PERSON_ERASED_JOB, {"person_id": user.id}, delay_s=erasures.RERUN_S)
 
     # --- used by other domains --------------------------------------------------------------
     async def contact_of(self, user_id: str) -> Contact | None:
