@@ -118,15 +118,22 @@ async def test_a_copy_taken_before_an_erasure_cannot_be_read_after_the_epoch_rot
     assert await vault.count_by_master_key() == {began.began: 1}
 
 
-async def test_an_epoch_is_destroyed_only_with_no_live_data_key_left_under_it(
+async def _one_person_one_dated_epoch(
     client: httpx.AsyncClient, app: FastAPI, resources: Resources, settings: Settings
-) -> None:
+) -> tuple[Path, datetime, PiiVault, str]:
+    """A person signed up, and a first pass that dated the key file's only epoch at t0."""
     path = _key_file(settings)
     await signed_up(client, "ana@example.com")
     t0 = datetime.now(UTC)
     vault = PiiVault(resources.db, app.state.keyring)
     await rotate_epochs(vault, path, BOUND, t0)
-    old = read_keyring_file(path).current_id
+    return path, t0, vault, read_keyring_file(path).current_id
+
+
+async def test_an_epoch_is_destroyed_only_with_no_live_data_key_left_under_it(
+    client: httpx.AsyncClient, app: FastAPI, resources: Resources, settings: Settings
+) -> None:
+    path, t0, vault, old = await _one_person_one_dated_epoch(client, app, resources, settings)
     began = await rotate_epochs(vault, path, BOUND, t0 + DUE)
     # A process that had not yet seen the new epoch wraps a data key under the old one,
     # and it lands after the pass that began the epoch re-wrapped everything.
@@ -150,12 +157,7 @@ async def test_a_retired_epoch_with_data_keys_left_is_kept(
 ) -> None:  # fmt: skip
     """Verify, then destroy: if the re-wrap left anything (a store refusing writes), the
     retired key stays, and the next pass destroys it once the re-wrap went through."""
-    path = _key_file(settings)
-    await signed_up(client, "ana@example.com")
-    t0 = datetime.now(UTC)
-    vault = PiiVault(resources.db, app.state.keyring)
-    await rotate_epochs(vault, path, BOUND, t0)
-    old = read_keyring_file(path).current_id
+    path, t0, vault, old = await _one_person_one_dated_epoch(client, app, resources, settings)
     real_rewrap = PiiVault.rewrap_all
 
     async def rewrap_refused(self: PiiVault, batch: int = 500) -> int:
