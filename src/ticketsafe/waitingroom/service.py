@@ -20,6 +20,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from ticketsafe.identity.principal import Principal
 from ticketsafe.infra import audit
 from ticketsafe.infra.mongodb import Database
@@ -141,6 +143,11 @@ class WaitingRoom:
         stored = await self.repo.get(config.event_id)
         assert stored is not None
         await self.store.prime(stored)
+        if existing is not None and existing.config.on_sale_at != config.on_sale_at:
+            # The pre-queue is told: statuses carry the new time from now on, and open
+            # status streams wake up and push it.
+            moved = {"type": "rescheduled", "on_sale_at": config.on_sale_at.isoformat()}
+            await self.store.publish(config.event_id, orjson.dumps(moved))
         await audit.record(
             self._db,
             actor=actor,
