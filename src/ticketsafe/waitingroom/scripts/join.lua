@@ -21,7 +21,7 @@ local function reply(code, where, rank)
   elseif where == 'pre' then
     poll = pre_queue_poll(tonumber(cfg[3]), user)
   end
-  if poll > 0 then keep_place(KEYS[4], user, poll, grace) end
+  if where == 'q' then keep_place(KEYS[4], user, poll, grace) end
   return {code, where, rank, cfg[3], math.floor(rate * 1000), poll, wait, supply}
 end
 if cfg[1] == 'closed' then return reply(-3, '', 0) end

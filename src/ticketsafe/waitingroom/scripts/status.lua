@@ -3,8 +3,8 @@
 -- ARGV: user_id
 -- Returns {code, value, rate_x1000, on_sale_ms, token_ttl_ms, poll_ms, wait_s, supply}:
 -- code 3 admitted (value = admitted ms), 2 queued (value = rank), 1 pre-queue (value =
--- pseudonym), 0 not in queue, -1 no queue. wait_s is -1 when unknown. supply: '' (tickets
--- left), 'all_held' or 'sold_out' (admission paused, see _poll.lua).
+-- pseudonym; no check-in needed before the draw), 0 not in queue, -1 no queue. wait_s is -1 when unknown. supply: '' (tickets left), 'all_held' or
+-- 'sold_out' (admission paused, see _poll.lua).
 local cfg = redis.call(
   'HMGET', KEYS[1], 'on_sale_ms', 'token_ttl_ms', 'mode', 'rate', 'grace_ms', 'supply')
 if not cfg[1] then return {-1, '', 0, 0, 0, 0, -1, ''} end
@@ -25,7 +25,6 @@ end
 local pseudo = redis.call('HGET', KEYS[2], user)
 if pseudo then
   local poll = pre_queue_poll(tonumber(cfg[1]), user)
-  keep_place(KEYS[4], user, poll, grace, 'XX')
   return {1, pseudo, rate_x1000, cfg[1], cfg[2], poll, -1, supply}
 end
 return {0, '', rate_x1000, cfg[1], cfg[2], MIN_POLL_MS, -1, supply}
