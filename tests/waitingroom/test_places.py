@@ -1,5 +1,6 @@
 """Keeping a place (docs/waiting-room.md): nobody loses one for waiting before the sale
-starts; after the draw a check-in (a poll or an open status stream) keeps it."""
+starts; after the draw a check-in (a poll or an open status stream) keeps it; an
+admission that expired unused is said to be expired, without a token."""
 
 from __future__ import annotations
 
@@ -74,3 +75,30 @@ async def test_after_the_draw_an_open_status_stream_keeps_the_place(
     assert (await room.status(ev, Principal(gone))).state is PlaceState.NOT_IN_QUEUE
     kept = await room.status(ev, Principal(streaming))
     assert (kept.state, kept.position) == (PlaceState.QUEUED, 1)
+
+
+async def test_an_expired_admission_says_so_and_joining_again_queues_at_the_back(
+    room: WaitingRoom, admissions: Admissions, make_config: MakeConfig, resources: Resources
+) -> None:
+    config = make_config()  # on sale, 60,000 a minute, tokens live 5 minutes
+    await room.configure_queue(config)
+    ev = config.event_id
+    await join_direct(room, ev, "usr_0")
+    await admissions.tick()
+    admitted = await room.status(ev, Principal("usr_0"))
+    assert admitted.state is PlaceState.ADMITTED
+    assert admitted.admission_token
+    for user in ("usr_1", "usr_2"):
+        await join_direct(room, ev, user)
+    # Six minutes later (moved back here, not waited for) the token has expired unused.
+    six_minutes_ago = int(time.time() * 1000) - 6 * 60_000
+    await resources.redis.zadd(QueueKeys(ev).admitted, {"usr_0": six_minutes_ago})
+    expired = await room.status(ev, Principal("usr_0"))
+    assert expired.state is PlaceState.ADMISSION_EXPIRED
+    assert expired.admission_token is None
+    assert expired.admission_expires_at is not None
+    assert expired.admission_expires_at.timestamp() < time.time()
+    assert expired.next_step
+    assert "join again" in expired.next_step
+    again = await join_direct(room, ev, "usr_0")  # a new place, behind those who waited
+    assert (again.state, again.position) == (PlaceState.QUEUED, 3)

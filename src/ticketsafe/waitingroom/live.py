@@ -5,7 +5,7 @@ heartbeat) and sends it when it changed, or a comment line as keep-alive. It re-
 the admission worker publishes (draw, admissions: `ticketsafe.realtime.hub` wakes it) and
 at least at the pace the status suggests (`poll_after_s`), so a lost message only delays.
 The stream ends once the buyer is admitted (the last event carries the admission token)
-or has no place. An open stream is presence: its re-reads are
+or has no place (or an expired admission). An open stream is presence: its re-reads are
 check-ins that keep the place (see docs/waiting-room.md). A change of on-sale time before
 the draw wakes it too, and the new time is pushed.
 """
@@ -23,7 +23,7 @@ from ticketsafe.waitingroom.keys import QueueKeys
 from ticketsafe.waitingroom.schemas import PlaceState
 from ticketsafe.waitingroom.service import WaitingRoom
 
-_FINAL = (PlaceState.ADMITTED, PlaceState.NOT_IN_QUEUE)
+_FINAL = (PlaceState.ADMITTED, PlaceState.ADMISSION_EXPIRED, PlaceState.NOT_IN_QUEUE)
 MAX_STREAM_S = 30 * 60  # clients reconnect (EventSource does so by itself)
 KEEP_ALIVE_S = 15.0
 

@@ -248,6 +248,19 @@ class WaitingRoom:
             await self._reprime(event_id)
             result = await self.store.status(event_id, user)
         on_sale = _dt(result.on_sale_ms)
+        if result.code == 4:  # admitted, token expired: no token, say what to do next
+            admitted_ms = int(result.value)
+            return QueueStatus(
+                event_id=event_id,
+                state=PlaceState.ADMISSION_EXPIRED,
+                rate_per_minute=result.rate_per_minute,
+                on_sale_at=on_sale,
+                admitted_at=_dt(admitted_ms),
+                admission_expires_at=_dt(admitted_ms + result.token_ttl_ms),
+                supply=result.supply,
+                next_step="your admission expired unused; join again for a new place at "
+                "the back of the line",
+            )
         if result.code == 3:
             expires = int(result.value) + result.token_ttl_ms
             return QueueStatus(
