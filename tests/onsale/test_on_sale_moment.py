@@ -156,6 +156,23 @@ async def test_the_admission_tick_provisions_a_missing_inventory_before_admittin
     assert r.status_code == 201, r.text
 
 
+async def test_the_admission_tick_provisions_no_cancelled_event(
+    app: FastAPI, client: httpx.AsyncClient, resources: Resources
+) -> None:
+    on_sale = datetime.now(UTC) - timedelta(seconds=1)
+    event_id, _ = await _event(app, client, on_sale, queue=True, publish=False)
+    for status in (EventStatus.PUBLISHED, EventStatus.CANCELLED):  # without the listeners
+        await event_service.change_status(
+            resources.db, resources.redis, event_id, status, actor="test"
+        )
+    room = WaitingRoom.from_resources(resources)
+    assert await configure_waiting_room(resources.db, room, event_id)
+    assert (await http_join(client, app, event_id, "usr_1")).status_code == 200
+    await _admissions(resources).tick()
+    assert (await _place(app, client, event_id, "usr_1"))["state"] == "queued"
+    assert (await client.get(f"/events/{event_id}/availability")).status_code == 404
+
+
 async def test_admission_waits_while_the_inventory_is_not_open(
     app: FastAPI, client: httpx.AsyncClient, resources: Resources
 ) -> None:

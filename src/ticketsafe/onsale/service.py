@@ -59,17 +59,26 @@ def worker_listeners(ctx: JobContext) -> list[StatusListener]:
     return [status_listener(ctx.db, ctx.redis, ctx.queue, room)]
 
 
+# Statuses whose inventory the admission tick may provision if it finds none.
+_SELLABLE = frozenset({EventStatus.PUBLISHED, EventStatus.ON_SALE, EventStatus.SOLD_OUT})
+
+
 def supply_probe(ctx: JobContext) -> SupplyProbe:
-    """What the waiting room's admission tick asks of an event's inventory: whether
-    anything is left to buy (it pauses admission when not)."""
+    """What the waiting room's admission tick asks of an event's inventory before
+    admitting anyone: whether it can take holds now (provisioned and open; None when
+    not, and nobody is admitted) and what is left to buy (it pauses admission when
+    nothing is). An event found without inventory is provisioned here (published before
+    provisioning at publish existed, or that attempt failed)."""
     inventory = InventoryService(ctx.db, ctx.redis)
 
     async def probe(event_id: str) -> Stock | None:
         try:
             try:
                 counts = await inventory.supply(event_id)
-            except EventNotProvisioned:  # published before provisioning at publish, or a
-                await provision_inventory(ctx.db, ctx.redis, event_id)  # failed attempt
+            except EventNotProvisioned:
+                if (await get_sales_view(ctx.db, event_id)).status not in _SELLABLE:
+                    raise
+                await provision_inventory(ctx.db, ctx.redis, event_id)
                 counts = await inventory.supply(event_id)
         except (EventNotProvisioned, EventNotFound, InventoryBusy) as exc:
             # (EventNotFound: a queue with no catalog event behind it has nothing to sell)
