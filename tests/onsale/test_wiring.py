@@ -31,24 +31,27 @@ async def _draft(
     return str(r.json()["id"]), organizer
 
 
-async def test_the_sales_clock_opening_sales_provisions_inventory(
+async def test_publishing_provisions_inventory_and_the_sales_clock_keeps_it(
     app: FastAPI, client: httpx.AsyncClient, resources: Resources
 ) -> None:
     event_id, organizer = await _draft(app, client)
+    assert (await client.get(f"/events/{event_id}/availability")).status_code == 404  # draft
     r = await client.post(
         f"/events/{event_id}/status", json={"status": "published"}, headers=organizer
     )
     assert r.status_code == 200
-    assert (await client.get(f"/events/{event_id}/availability")).status_code == 404
-    ctx = JobContext(
-        resources.db, resources.redis, resources.queue, resources.settings, resources.http
-    )
-    assert await advance_sales_clock(ctx, listeners=worker_listeners(ctx)) == 1
     availability = await client.get(f"/events/{event_id}/availability")
     assert availability.status_code == 200
     body = availability.json()
     assert len(body["seats"]) == 10
     assert body["ga"]["pista"]["available"] == 20
+    ctx = JobContext(
+        resources.db, resources.redis, resources.queue, resources.settings, resources.http
+    )
+    assert await advance_sales_clock(ctx, listeners=worker_listeners(ctx)) == 1
+    r = await client.get(f"/events/{event_id}", headers=organizer)
+    assert r.json()["status"] == "on_sale"
+    assert (await client.get(f"/events/{event_id}/availability")).json() == body
 
 
 async def test_holds_need_admission_while_the_queue_is_active(

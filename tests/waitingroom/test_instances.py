@@ -15,6 +15,8 @@ import pytest
 
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
+from ticketsafe.inventory.models import GaArea, InventoryLayout
+from ticketsafe.inventory.service import InventoryService
 from ticketsafe.waitingroom.admission import Admissions
 from ticketsafe.waitingroom.keys import QueueKeys
 from ticketsafe.waitingroom.service import WaitingRoom
@@ -87,6 +89,10 @@ async def test_worker_processes_and_api_clients_share_one_queue(
     config = make_config(rate_per_minute=60_000)
     await rooms[0].configure_queue(config)
     ev = config.event_id
+    # The workers' admission tick admits nobody before the event's inventory exists.
+    await InventoryService(instances[0].db, instances[0].redis).provision_event(
+        InventoryLayout(event_id=ev, areas=[GaArea(area_id="pista", capacity=5_000)])
+    )
     assert settings.mongo_url
     assert settings.redis_url
     assert settings.auth_secret

@@ -103,20 +103,27 @@ async def test_never_more_people_in_one_step_than_units_left(
     shelf.stock = Stock(available=2, holds=9)  # two seats came back
     await admissions.tick()
     assert (await room.stats(ev, ORGANIZER)).admitted == 2
-    shelf.stock = None  # no inventory to ask (yet): admission is not held back
+    shelf.stock = PLENTY
     await admissions.tick()
     assert (await room.stats(ev, ORGANIZER)).admitted == 30
 
 
-async def test_a_queue_without_inventory_is_not_paused(
+async def test_nobody_is_admitted_before_the_inventory_can_take_holds(
     room: WaitingRoom, resources: Resources, make_config: MakeConfig
 ) -> None:
+    """Admission never runs ahead of provisioning: while the inventory is not ready (not
+    provisioned, not open yet, not answering) the line waits, drawn but not admitted."""
     shelf = Shelf()
     shelf.stock = None
     config = make_config()
     await room.configure_queue(config)
     await join_direct(room, config.event_id, "usr_1")
-    await Admissions(resources.db, resources.redis, shelf).tick()
+    admissions = Admissions(resources.db, resources.redis, shelf)
+    await admissions.tick()
+    assert (await room.stats(config.event_id, ORGANIZER)).admitted == 0
+    assert (await room.status(config.event_id, Principal("usr_1"))).state is PlaceState.QUEUED
+    shelf.stock = PLENTY  # provisioned and open: the next tick lets the line in
+    await admissions.tick()
     assert (await room.stats(config.event_id, ORGANIZER)).supply is Supply.AVAILABLE
     assert (await room.status(config.event_id, Principal("usr_1"))).state is PlaceState.ADMITTED
 

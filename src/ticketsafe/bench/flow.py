@@ -193,11 +193,14 @@ class OnSale:
         r = await self.call("setup", "POST", f"/organizations/{ORG}/events", token, json=event)
         r.raise_for_status()
         self.event_id = r.json()["id"]
-        for status in ("published", "on_sale"):
-            r = await self.call(
-                "setup", "POST", f"/events/{self.event_id}/status", token, json={"status": status}
-            )
-            r.raise_for_status()
+        # Published only: the sale opens by itself at on_sale_at (inventory provisioned
+        # now, closed until then; the draw on the admission tick). Moving the status to
+        # on_sale by hand now would start the sale at once and skip the pre-queue.
+        r = await self.call(
+            "setup", "POST", f"/events/{self.event_id}/status", token,
+            json={"status": "published"},
+        )  # fmt: skip
+        r.raise_for_status()
         if self.preset.target_active is not None:
             r = await self.call(
                 "setup", "PATCH", f"/waitingroom/events/{self.event_id}/admission", token,
@@ -287,7 +290,7 @@ class OnSale:
         outcome.pseudonym = status.get("pseudonym")
         self.recorder.count("joined")
         while status["state"] != "admitted":
-            if status["state"] == "not_in_queue":
+            if status["state"] in ("not_in_queue", "admission_expired"):
                 return None
             if status.get("supply") == "sold_out":  # as the web app does: show it, stop
                 outcome.result = "sold_out_in_line"

@@ -45,9 +45,17 @@ async def list_org_events(org_id: str, user: Organizer, db: DbDep) -> list[Event
 
 @router.patch("/events/{event_id}", response_model=Event, operation_id="update_event")
 async def update_event(
-    event_id: str, body: EventUpdate, user: Organizer, db: DbDep, redis: RedisDep
+    event_id: str,
+    *,
+    body: EventUpdate,
+    user: Organizer,
+    db: DbDep,
+    redis: RedisDep,
+    listeners: StatusListenersDep,
 ) -> Event:
-    return await event_service.update_event(db, redis, user, event_id, body)
+    """Edit an event; once published only description and images, and the sales window
+    until the sale starts (the waiting room's pre-queue is told the new time)."""
+    return await event_service.update_event(db, redis, user, event_id, body, listeners=listeners)
 
 
 @router.post(

@@ -71,12 +71,22 @@ async def replace_event(db: Database, event: Event, *, expected_version: int) ->
 
 
 async def move_status(
-    db: Database, event_id: str, *, current: EventStatus, target: EventStatus, now: datetime
+    db: Database,
+    event_id: str,
+    *,
+    current: EventStatus,
+    target: EventStatus,
+    now: datetime,
+    on_sale_at: datetime | None = None,
 ) -> bool:
-    """The status change itself, only if the status is still `current` (no lost races)."""
+    """The status change itself, only if the status is still `current` (no lost races);
+    `on_sale_at` moves the start of sales in the same write (a sale started by hand)."""
+    changes: dict[str, Any] = {"status": target.value, "updated_at": now}
+    if on_sale_at is not None:
+        changes["sales.on_sale_at"] = on_sale_at
     result = await db[EVENTS].update_one(
         {"_id": event_id, "status": current.value},
-        {"$set": {"status": target.value, "updated_at": now}, "$inc": {"version": 1}},
+        {"$set": changes, "$inc": {"version": 1}},
     )
     return result.modified_count == 1
 

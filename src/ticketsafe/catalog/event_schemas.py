@@ -191,6 +191,9 @@ class EventUpdate(BaseModel):
 
 # Fields still editable once an event is published (they change no sale already made).
 EDITABLE_AFTER_DRAFT = frozenset({"description", "image_urls"})
+# ... and, while the sale has not started (published, before `on_sale_at`), the sales
+# window: the waiting room and the inventory follow it (see `event_service.update_event`).
+EDITABLE_BEFORE_SALE = frozenset({"sales"})
 
 
 class Event(EventFields):

@@ -21,6 +21,7 @@ from ticketsafe.catalog.errors import (
 )
 from ticketsafe.catalog.event_schemas import (
     EDITABLE_AFTER_DRAFT,
+    EDITABLE_BEFORE_SALE,
     Event,
     EventCreate,
     EventFields,
@@ -89,15 +90,51 @@ def _check_ready_to_publish(event: Event, venue: Venue) -> None:
                 {"code": "unpriced_ga_area", "loc": ["price_levels"],
                  "msg": f"GA area {section.id!r} has no price level"}
             )  # fmt: skip
+    problems += _sales_problems(event)
+    if problems:
+        raise EventInvalid(problems)
+
+
+def _sales_problems(event: EventFields) -> list[dict[str, Any]]:
     if event.sales.on_sale_at is None or event.sales.off_sale_at is None:
-        problems.append(
+        return [
             {"code": "sales_window_missing", "loc": ["sales"],
              "msg": "set on_sale_at and off_sale_at before publishing"}
-        )  # fmt: skip
-    elif event.sales.off_sale_at > event.ends_at:
-        problems.append(
+        ]  # fmt: skip
+    if event.sales.off_sale_at > event.ends_at:
+        return [
             {"code": "sales_after_event", "loc": ["sales", "off_sale_at"],
              "msg": "sales must close by the end of the event"}
+        ]  # fmt: skip
+    return []
+
+
+def sale_started(event: Event, now: datetime) -> bool:
+    """Past published, or published with its `on_sale_at` come (the sale starts at that
+    instant whether or not the sales clock has flipped the status yet)."""
+    if event.status is EventStatus.DRAFT:
+        return False
+    if event.status is not EventStatus.PUBLISHED:
+        return True
+    return event.sales.on_sale_at is None or event.sales.on_sale_at <= now
+
+
+def _editable(event: Event, now: datetime) -> frozenset[str]:
+    if event.status is EventStatus.PUBLISHED and not sale_started(event, now):
+        return EDITABLE_AFTER_DRAFT | EDITABLE_BEFORE_SALE
+    return EDITABLE_AFTER_DRAFT
+
+
+def _check_moved_sales(event: Event, fields: EventFields, now: datetime) -> None:
+    """A published event's new sales window: complete, inside the event, in the future
+    (to start now, the organizer moves the status to on_sale)."""
+    problems = _sales_problems(fields)
+    opens = fields.sales.on_sale_at
+    if not problems and opens is not None and opens != event.sales.on_sale_at and opens <= now:
+        problems.append(
+            {"code": "on_sale_in_past", "loc": ["body", "sales", "on_sale_at"],
+             "msg": "a published event's sale can move to a later moment only; to start "
+                    "it now, change its status to on_sale"}
         )  # fmt: skip
     if problems:
         raise EventInvalid(problems)
@@ -154,16 +191,29 @@ async def list_org_events(db: Database, principal: Principal, org_id: str) -> li
 
 
 async def update_event(
-    db: Database, redis: RedisClient, principal: Principal, event_id: str, patch: EventUpdate
+    db: Database,
+    redis: RedisClient,
+    principal: Principal,
+    event_id: str,
+    patch: EventUpdate,
+    *,
+    listeners: Sequence[StatusListener] = (),
 ) -> Event:
+    """Edit an event. Once published only a few fields may change; the sales window
+    until the sale starts, after which the `listeners` (waiting room, inventory) are told
+    the published event's new state, as after publishing."""
     event = await get_owned_event(db, principal, event_id)
     changes = patch.model_dump(exclude_unset=True)
     if event.status in FINAL:
         raise EventNotEditable(f"a {event.status.value} event cannot change")
-    if event.status is not EventStatus.DRAFT and set(changes) - EDITABLE_AFTER_DRAFT:
-        fixed = sorted(set(changes) - EDITABLE_AFTER_DRAFT)
+    now = datetime.now(UTC)
+    editable = _editable(event, now)
+    if event.status is not EventStatus.DRAFT and set(changes) - editable:
+        fixed = sorted(set(changes) - editable)
         raise EventNotEditable(
-            f"after publishing only {sorted(EDITABLE_AFTER_DRAFT)} may change", fields=fixed
+            f"after publishing only {sorted(EDITABLE_AFTER_DRAFT)} may change, and the "
+            "sales window until the sale starts",
+            fields=fixed,
         )
     current = event.model_dump(include=set(EventFields.model_fields))
     try:
@@ -174,6 +224,9 @@ async def update_event(
         ) from None
     venue = await _venue_of_org(db, fields.venue_id, event.org_id)
     _check_fits_venue(fields, venue)
+    moved_sales = event.status is EventStatus.PUBLISHED and "sales" in changes
+    if moved_sales:
+        _check_moved_sales(event, fields, now)
     updated = Event(
         **fields.model_dump(),
         id=event.id,
@@ -194,6 +247,9 @@ async def update_event(
     )  # fmt: skip
     if event.status in PUBLIC_STATUSES:
         await listing_cache.invalidate_event(redis, event.id)
+    if moved_sales:  # the pre-queue hears the new time; inventory stays closed until it
+        for listener in listeners:
+            await listener(updated)
     return updated
 
 
@@ -223,23 +279,34 @@ async def change_status(
             raise VenueNotFound(f"no venue {event.venue_id}")
         _check_ready_to_publish(event, venue)
     now = datetime.now(UTC)
-    moved = await event_repository.move_status(
-        db, event_id, current=event.status, target=target, now=now
+    # Started by hand before its time: the sale starts now, for everyone at once (the
+    # waiting room draws its pre-queue, inventory opens), so `on_sale_at` moves to now.
+    starts_early = (
+        target is EventStatus.ON_SALE
+        and event.status is EventStatus.PUBLISHED
+        and not sale_started(event, now)
     )
+    moved = await event_repository.move_status(
+        db, event_id, current=event.status, target=target, now=now,
+        on_sale_at=now if starts_early else None,
+    )  # fmt: skip
     forget_sales_view(event_id)
     if not moved:  # someone else moved it first: report against what it is now
         latest = await event_repository.find_event(db, event_id)
         if latest is not None:
             check_transition(latest.status, target)
         raise InvalidTransition(f"event {event_id} changed status meanwhile")
+    data: dict[str, Any] = {"from": event.status.value, "to": target.value}
+    update: dict[str, Any] = {"status": target, "version": event.version + 1, "updated_at": now}
+    if starts_early:
+        data["on_sale_at"] = {"was": event.sales.on_sale_at, "now": now}
+        update["sales"] = event.sales.model_copy(update={"on_sale_at": now})
     await audit.record(
         db, actor=actor, action=f"event.{target.value}", subject=event_id, reason=reason,
-        data={"from": event.status.value, "to": target.value},
+        data=data,
     )  # fmt: skip
     await listing_cache.invalidate_event(redis, event_id)
-    moved_event = event.model_copy(
-        update={"status": target, "version": event.version + 1, "updated_at": now}
-    )
+    moved_event = event.model_copy(update=update)
     for listener in listeners:  # e.g. on sale → inventory provisioned, queue configured
         await listener(moved_event)
     return moved_event

@@ -52,13 +52,14 @@ class EventSalesView:
     buyer_cancellation_hours: int | None = None  # None: buyers cannot cancel paid orders
 
     def is_selling(self, now: datetime) -> bool:
-        """On sale and inside the sales window."""
+        """On sale and inside the sales window. A published event whose `on_sale_at` has
+        come is selling too: the sale starts at that instant, not when the sales clock
+        next flips the stored status (holds open then as well, see `inventory`)."""
         opens, closes = self.sales.on_sale_at, self.sales.off_sale_at
-        return (
-            self.status is EventStatus.ON_SALE
-            and (opens is None or opens <= now)
-            and (closes is None or now < closes)
+        started = self.status is EventStatus.ON_SALE or (
+            self.status is EventStatus.PUBLISHED and opens is not None
         )
+        return started and (opens is None or opens <= now) and (closes is None or now < closes)
 
     def price_level(self, price_level_id: str) -> PriceLevel | None:
         return next((p for p in self.price_levels if p.id == price_level_id), None)

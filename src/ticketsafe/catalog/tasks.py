@@ -1,4 +1,11 @@
-"""The catalog's clock: opens sales at `on_sale_at` and ends events after `ends_at`.
+"""The catalog's clock: flips events to on_sale at `on_sale_at` and ends them after
+`ends_at`.
+
+Nothing a buyer does waits for it: inventory is provisioned at publish and opens to holds
+at `on_sale_at` by Redis's clock, checkout treats a published event whose `on_sale_at`
+has come as selling, and the waiting room draws on its own 1-s tick. The flip is for the
+stored status (listings, organizer views); it still runs every second, so a status lags
+its `on_sale_at` by at most about that.
 
 Runs in the worker under a lease (one instance at a time); each change goes through
 `event_service.change_status`, whose guarded update makes a second runner, or an
@@ -19,7 +26,7 @@ from ticketsafe.roles.worker import PeriodicTask
 
 log = logging.getLogger("ticketsafe.catalog")
 ACTOR = "system:catalog-clock"
-INTERVAL_S = 15.0
+INTERVAL_S = 1.0  # two indexed queries per second, under a lease
 
 
 async def advance_sales_clock(

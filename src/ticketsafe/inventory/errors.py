@@ -6,7 +6,8 @@ Conflict [409]
 ├── NoAdjacentSeats      enough seats left, but not N together
 ├── HoldLimitExceeded    per-buyer limit (active holds + bought): carries the limit
 ├── HoldCommitting       the hold is being turned into an order
-└── ExtensionRefused     already extended, or not yet inside the warning window
+├── ExtensionRefused     already extended, or not yet inside the warning window
+└── SalesNotOpen         provisioned, but the sale has not started: carries opens_at
 Gone [410]
 ├── HoldExpired          the hold expired or was released
 └── HoldConverted        the hold became an order: carries its `order_id`
@@ -52,6 +53,11 @@ class HoldCommitting(Conflict):
 class ExtensionRefused(Conflict):
     code = "extension_refused"
     title = "The hold cannot be extended now"
+
+
+class SalesNotOpen(Conflict):
+    code = "sales_not_open"
+    title = "The sale has not started yet"
 
 
 class HoldExpired(Gone):

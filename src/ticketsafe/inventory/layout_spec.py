@@ -69,6 +69,7 @@ def load_spec(layout: InventoryLayout, sold: Sequence[SoldUnit]) -> dict[str, An
     return {
         "hold_ms": layout.hold_duration_s * 1000,
         "limit": layout.per_buyer_limit,
+        "opens_ms": layout.sales_open_ms,
         "seats": [[s.seat_id, int(s.blocked)] for s in layout.seats],
         "areas": [[a.area_id, a.capacity] for a in layout.areas],
         "area_ids": [a.area_id for a in layout.areas],

@@ -67,6 +67,12 @@ class InventoryLayout(BaseModel):
     per_buyer_limit: int = Field(default=10, ge=0, description="0 = no limit.")
     focus_x: float = Field(default=0.0, description="Stage centre: best seats are nearest.")
     focus_y: float = 0.0
+    sales_open_ms: int = Field(
+        default=0,
+        ge=0,
+        description="Holds are refused before this instant (epoch ms, Redis's clock): "
+        "inventory is provisioned ahead of the sale, closed until it starts. 0 = open.",
+    )
 
     @model_validator(mode="after")
     def _unique_ids(self) -> InventoryLayout:
@@ -145,6 +151,7 @@ class SupplyCounts:
 
     available: int
     holds: int
+    open: bool = True  # False before the sale starts (`InventoryLayout.sales_open_ms`)
 
 
 class Sale(BaseModel):

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import orjson
@@ -43,6 +44,7 @@ from ticketsafe.inventory.errors import (
     HoldNotFound,
     InventoryBusy,
     NoAdjacentSeats,
+    SalesNotOpen,
     SeatsTaken,
     SoldOut,
     UnknownUnits,
@@ -229,6 +231,9 @@ class InventoryService:
             raise NoAdjacentSeats(available=int(r.values[0]))
         if r.status == "UNKNOWN":
             raise UnknownUnits(units=r.texts())
+        if r.status == "NOTYET":
+            opens = datetime.fromtimestamp(int(r.values[0]) / 1000, UTC)
+            raise SalesNotOpen(f"holds open at {opens.isoformat()}", opens_at=opens.isoformat())
         raise InventoryBusy(f"unexpected engine answer {r.status}")
 
     async def get_hold(
@@ -306,7 +311,9 @@ class InventoryService:
     async def supply(self, event_id: str) -> SupplyCounts:
         """Units available and live holds, in O(1) (the waiting room's sold-out pause)."""
         r = await self._call(event_id, "supply")
-        return SupplyCounts(available=int(r.values[0]), holds=int(r.values[1]))
+        return SupplyCounts(
+            available=int(r.values[0]), holds=int(r.values[1]), open=int(r.values[2]) == 1
+        )
 
     # -- sales (called by the orders domain) -----------------------------------------------
 

@@ -23,7 +23,8 @@ log = logging.getLogger("ticketsafe.waitingroom")
 
 # What is left of an event, asked by the admission tick of every drawn queue (the
 # composition root passes the inventory's answer in; the waiting room does not know it).
-# None: unknown (no inventory yet), and then admission is not held back.
+# None: the inventory is not ready to take holds (not provisioned, not yet open, or not
+# answering), and then nobody is admitted: admission never runs ahead of provisioning.
 SupplyProbe = Callable[[str], Awaitable[Stock | None]]
 
 
@@ -86,11 +87,13 @@ class Admissions:
             batch = max_batch
             if self._supply is not None and state == QueueState.DRAWN.value:
                 stock = await self._supply(event_id)
-                if stock is not None:
-                    await self._follow_supply(event_id, Supply.of_stock(stock))
-                    # Never more people in one step than units left: two seats coming
-                    # back let two people in, not the whole line (who would be refused).
-                    batch = min(batch, stock.available)
+                if stock is None:  # an admitted buyer could not hold: admit no one yet
+                    admitted[event_id] = 0
+                    continue
+                await self._follow_supply(event_id, Supply.of_stock(stock))
+                # Never more people in one step than units left: two seats coming back
+                # let two people in, not the whole line (who would be refused).
+                batch = min(batch, stock.available)
             users = await self.store.admit(event_id, batch)
             if users:
                 await self.store.publish(

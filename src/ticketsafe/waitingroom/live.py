@@ -5,7 +5,9 @@ heartbeat) and sends it when it changed, or a comment line as keep-alive. It re-
 the admission worker publishes (draw, admissions: `ticketsafe.realtime.hub` wakes it) and
 at least at the pace the status suggests (`poll_after_s`), so a lost message only delays.
 The stream ends once the buyer is admitted (the last event carries the admission token)
-or has no place.
+or has no place (or an expired admission). An open stream is presence: its re-reads are
+check-ins that keep the place (see docs/waiting-room.md). A change of on-sale time before
+the draw wakes it too, and the new time is pushed.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from ticketsafe.identity.principal import Principal
 from ticketsafe.realtime.hub import Hub
@@ -21,6 +23,7 @@ from ticketsafe.waitingroom.keys import QueueKeys
 from ticketsafe.waitingroom.schemas import PlaceState
 from ticketsafe.waitingroom.service import WaitingRoom
 
+_FINAL = (PlaceState.ADMITTED, PlaceState.ADMISSION_EXPIRED, PlaceState.NOT_IN_QUEUE)
 MAX_STREAM_S = 30 * 60  # clients reconnect (EventSource does so by itself)
 KEEP_ALIVE_S = 15.0
 
@@ -32,7 +35,7 @@ async def status_stream(
     principal: Principal,
     *,
     max_s: float = MAX_STREAM_S,
-) -> AsyncIterator[str]:
+) -> AsyncGenerator[str]:
     async with hub.listen(QueueKeys(event_id).channel) as wake:
         async for chunk in _stream(room, wake, event_id, principal, max_s):
             yield chunk
@@ -55,7 +58,7 @@ async def _stream(
         elif loop.time() - last_sent >= KEEP_ALIVE_S:
             yield ": keep-alive\n\n"
             last_sent = loop.time()
-        if current.state in (PlaceState.ADMITTED, PlaceState.NOT_IN_QUEUE):
+        if current.state in _FINAL:
             return
         wake.clear()
         with contextlib.suppress(TimeoutError):

@@ -33,7 +33,8 @@ def _script(name: str, *preludes: str) -> str:
 _SOURCES = {
     "join": _script("join", "_poll"),
     "status": _script("status", "_poll"),
-    **{n: _script(n) for n in ("draw", "sweep", "admit", "checkout")},
+    "draw": _script("draw", "_poll"),
+    **{n: _script(n) for n in ("sweep", "admit", "checkout")},
 }
 
 
@@ -250,7 +251,7 @@ class QueueStore:
 
     async def draw(self, event_id: str, seed_hex: str, users: list[str], order_text: str) -> int:
         k = QueueKeys(event_id)
-        keys = [k.cfg, k.pre, k.queue, k.draw]
+        keys = [k.cfg, k.pre, k.queue, k.draw, k.seen]
         return int(await self._draw(keys=keys, args=[len(users), seed_hex, order_text, *users]))
 
     async def drawn_order(self, event_id: str) -> list[str] | None:
@@ -262,7 +263,7 @@ class QueueStore:
 
     async def sweep(self, event_id: str, limit: int = 5_000) -> int:
         k = QueueKeys(event_id)
-        return int(await self._sweep(keys=[k.cfg, k.pre, k.queue, k.seen, k.stats], args=[limit]))
+        return int(await self._sweep(keys=[k.queue, k.seen, k.stats], args=[limit]))
 
     async def admit(self, event_id: str, max_batch: int) -> list[str]:
         k = QueueKeys(event_id)

@@ -114,6 +114,9 @@ class PlaceState(StrEnum):
     PRE_QUEUE = "pre_queue"  # joined before on-sale; position drawn at on-sale
     QUEUED = "queued"
     ADMITTED = "admitted"
+    # Admitted, but the admission token expired unused: join again for a new place at
+    # the back of the line (a hold made in time is not affected).
+    ADMISSION_EXPIRED = "admission_expired"
     NOT_IN_QUEUE = "not_in_queue"  # never joined, or lost the place after the grace period
 
 
@@ -138,6 +141,9 @@ class QueueStatus(BaseModel):
         description="all_held / sold_out: nothing left to buy now, admission is paused.",
     )
     poll_after_s: float = 2.0
+    next_step: str | None = Field(
+        default=None, description="What to do now, when the state asks for an action."
+    )
 
 
 class DrawOut(BaseModel):

@@ -20,6 +20,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from ticketsafe.identity.principal import Principal
 from ticketsafe.infra import audit
 from ticketsafe.infra.mongodb import Database
@@ -144,6 +146,11 @@ class WaitingRoom:
         stored = await self.repo.get(config.event_id)
         assert stored is not None
         await self.store.prime(stored)
+        if existing is not None and existing.config.on_sale_at != config.on_sale_at:
+            # The pre-queue is told: statuses carry the new time from now on, and open
+            # status streams wake up and push it.
+            moved = {"type": "rescheduled", "on_sale_at": config.on_sale_at.isoformat()}
+            await self.store.publish(config.event_id, orjson.dumps(moved))
         await audit.record(
             self._db,
             actor=actor,
@@ -244,6 +251,19 @@ class WaitingRoom:
             await self._reprime(event_id)
             result = await self.store.status(event_id, user)
         on_sale = _dt(result.on_sale_ms)
+        if result.code == 4:  # admitted, token expired: no token, say what to do next
+            admitted_ms = int(result.value)
+            return QueueStatus(
+                event_id=event_id,
+                state=PlaceState.ADMISSION_EXPIRED,
+                rate_per_minute=result.rate_per_minute,
+                on_sale_at=on_sale,
+                admitted_at=_dt(admitted_ms),
+                admission_expires_at=_dt(admitted_ms + result.token_ttl_ms),
+                supply=result.supply,
+                next_step="your admission expired unused; join again for a new place at "
+                "the back of the line",
+            )
         if result.code == 3:
             expires = int(result.value) + result.token_ttl_ms
             return QueueStatus(

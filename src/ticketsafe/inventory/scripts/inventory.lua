@@ -8,7 +8,8 @@
 --                             u units, k kind}
 --   exp    zset  hold -> expiry ms (or commit deadline while committing)
 --   buyers hash  buyer -> units held + bought (the per-buyer limit)
---   meta   hash  ready, v (version), hold_ms, limit, ai:<area> index, cap:<area>,
+--   meta   hash  ready, v (version), hold_ms, limit, opens (ms: no hold before the sale
+--                starts; 0 = open), ai:<area> index, cap:<area>,
 --                b:<seat> blocked in the layout, areas (JSON list), sa (seats available)
 --   rows   hash  '<section>#<n>' -> JSON row segment {ids, cat, d} for best-available;
 --                '@<seat>' -> '<section>#<n>|<d>' (its segment and distance to the stage)
@@ -353,7 +354,7 @@ if op == 'load' then
     end
   end
   redis.call('HSET', META, 'hold_ms', spec.hold_ms, 'limit', spec.limit,
-    'areas', cjson.encode(spec.area_ids))
+    'opens', spec.opens_ms or 0, 'areas', cjson.encode(spec.area_ids))
   local sold = {}
   for _, p in ipairs(spec.sold) do sold[p[1]] = p[2] end
   local in_layout = {}
@@ -439,6 +440,9 @@ if op == 'hold' then
     local first = redis.call('GET', idem)
     if first then return {'IDEM', first} end
   end
+  -- Provisioned ahead of the sale, closed until it starts (by Redis's clock, to the ms).
+  local opens = tonumber(redis.call('HGET', META, 'opens')) or 0
+  if now < opens then return {'NOTYET', opens} end
   local p = cjson.decode(ARGV[6])
   expire_due(16)
   local n = p.n
@@ -614,9 +618,12 @@ if op == 'expire' then
 end
 
 if op == 'supply' then
-  -- Units available now (seats + GA) and live holds (whose units may come back).
+  -- Units available now (seats + GA), live holds (whose units may come back), and
+  -- whether holds are open (1) or the sale has not started yet (0).
   local sa = tonumber(redis.call('HGET', META, 'sa')) or count_free_seats()
-  return {'OK', sa + redis.call('ZCARD', GAFREE), redis.call('ZCARD', EXP)}
+  local open = 1
+  if now < (tonumber(redis.call('HGET', META, 'opens')) or 0) then open = 0 end
+  return {'OK', sa + redis.call('ZCARD', GAFREE), redis.call('ZCARD', EXP), open}
 end
 
 if op == 'avail' then

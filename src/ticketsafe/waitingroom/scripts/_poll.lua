@@ -3,9 +3,13 @@
 -- within its admission token's life), at least every 2 s, at most every 2 minutes and
 -- never rarer than a third of the token's life; the very front (FRONT places, whom an
 -- auto-admitting room may let in any second) asks every 2 s whatever the estimate.
--- A place is kept until the browser's next check-in is overdue by the grace period: a
--- person told to come back in 90 s is not dropped after a 60-s grace, and one who closed
--- the page near the front is dropped within seconds of the grace.
+-- A place in line is kept until the browser's next check-in is overdue by the grace
+-- period: a person told to come back in 90 s is not dropped after a 60-s grace, and one
+-- who closed the page near the front is dropped within seconds of the grace. The
+-- pre-queue needs no check-ins: nobody loses a place for waiting before the sale starts.
+-- The draw gives each entrant the deadline of the check-in they were told to make after
+-- on-sale (pre_queue_poll) plus the grace; from then on the rule above applies.
+-- (docs/waiting-room.md has these rules for buyers and organizers.)
 -- While admission is paused because nothing is left (cfg.supply, set by the admission
 -- tick from the inventory): with every unit held, people ask at the pace the line last
 -- moved (a released hold lets the next ones in at once), with no wait estimate; once
