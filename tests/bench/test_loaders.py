@@ -210,7 +210,12 @@ def test_recovery_is_the_wait_until_the_crowd_is_served_at_half_its_pace() -> No
     recorder = Recorder()
     recorder.timeline["crowd_answered"] = timeline
     log = [fault_mode.Fault("crowd-restart", 20.0, 3.2)]
-    assert fault_mode.recovery(recorder, log, on_sale_s=19.0) == [
+    on_sale_at = time.time() - (time.monotonic() - recorder.started - 19.0)  # 19 s in
+    figures = fault_mode.recovery(recorder, log, on_sale_at)
+    assert figures == [
         {"fault": "crowd-restart", "after_on_sale_s": 1.0, "ready_after_s": 3.2,
          "recovered_after_s": 5.0},
     ]  # fmt: skip
+    assert fault_mode.recovery_line(figures) == (
+        "; faults, seconds until ready/crowd served again: crowd-restart 3.2/5.0"
+    )

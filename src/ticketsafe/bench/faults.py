@@ -109,9 +109,10 @@ def recovered_after_s(
     return None
 
 
-def recovery(recorder: Recorder, log: list[Fault], on_sale_s: float) -> list[dict[str, Any]]:
-    """The report's `recovery`: each fault, when (after on-sale) and how fast it passed.
-    `on_sale_s` is on-sale on the recorder's clock."""
+def recovery(recorder: Recorder, log: list[Fault], on_sale_at: float) -> list[dict[str, Any]]:
+    """The report's `recovery`: each fault, when (after on-sale, `on_sale_at` on the
+    wall clock) and how fast it passed."""
+    on_sale_s = on_sale_at - time.time() + time.monotonic() - recorder.started
     timeline = recorder.timeline.get(CROWD_ANSWERED, [])
     return [
         {
@@ -122,3 +123,11 @@ def recovery(recorder: Recorder, log: list[Fault], on_sale_s: float) -> list[dic
         }
         for f in log
     ]
+
+
+def recovery_line(recovery: list[dict[str, Any]]) -> str:
+    """The summary line's part: `name ready/recovered` seconds per fault."""
+    if not recovery:
+        return ""
+    parts = [f"{r['fault']} {r['ready_after_s']}/{r['recovered_after_s']}" for r in recovery]
+    return "; faults, seconds until ready/crowd served again: " + ", ".join(parts)

@@ -426,9 +426,7 @@ def run(
             checked=checked, server=server, faults=faults,
         )  # fmt: skip
         if faults:
-            summary["recovery"] = fault_mode.recovery(
-                merged, fault_log, _on_recorder_clock(merged, sale.on_sale_at)
-            )
+            summary["recovery"] = fault_mode.recovery(merged, fault_log, sale.on_sale_at)
         summary["target"] = "started" if remote is None else remote.endpoint.base_url
         summary["event_id"] = sale.event_id
         summary["loaders"] = loaders
@@ -465,11 +463,6 @@ async def _sale(
         sale.draw_order = await published_draw(client, sale.event_id)
     server = await server_latency.scrape(target.pools())
     return watched, checked, server
-
-
-def _on_recorder_clock(recorder: Recorder, wall_time: float) -> float:
-    """A wall-clock instant as seconds since the recorder started (monotonic)."""
-    return wall_time - time.time() + time.monotonic() - recorder.started
 
 
 def told_paid(outcomes: Iterable[Outcome]) -> dict[str, int]:
@@ -599,6 +592,7 @@ def main(
         f"{inv['double_sold']}, lost orders {inv['lost_orders']}; report {out_dir}/{stem}.json"
         + (f"; holds answered within 100 ms (server): {hold['within_100ms']}" if hold else "")
         + _budget_line(result["on_sale_cpu"])
+        + fault_mode.recovery_line(result.get("recovery", []))
         + ("" if drew else " (no PNG: matplotlib missing)")
     )
     return 0 if inv["oversold"] == inv["double_sold"] == inv["lost_orders"] == 0 else 1
