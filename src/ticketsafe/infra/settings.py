@@ -108,6 +108,13 @@ class Settings(BaseSettings):
         "serves at once; more wait their turn so holds and checkouts go first under "
         "load. 0: no limit.",
     )
+    http_backlog: int = Field(
+        default=1_024,
+        ge=16,
+        description="Connections the kernel holds for one API process before it accepts "
+        "them; past it new ones are refused and the client's TCP stack retries later, "
+        "instead of waiting unanswered behind a crowd (the kernel caps it at somaxconn).",
+    )
     http_crowd_max_waiting: int = Field(
         default=1_000,
         ge=1,
