@@ -63,8 +63,9 @@ async def _worker_until(settings: Settings, stop: asyncio.Event) -> None:
         )
 
     try:
-        event_loop.settle_heap()  # the clients are built: freeze them too
-        await supervise(build, stop)
+        first = [build()]
+        event_loop.settle_heap()  # its registry and clients are built: freeze them too
+        await supervise(lambda: first.pop() if first else build(), stop)
     finally:
         await resources.close()
 
