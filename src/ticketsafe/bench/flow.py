@@ -82,6 +82,7 @@ _PRIORITY = {"queue_status": 1, "join": 1, "order_status": 2, "challenge": 3}
 
 CHECKOUT_PATIENCE_S = 90.0
 REJOINS = 3  # places lost (Redis flushed) a buyer joins again for
+QUEUE_PATIENCE_S = 120.0  # how long a waiting-room request is retried (see `call`)
 BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 8.0
 
@@ -143,7 +144,15 @@ class OnSale:
             client = self.queue_client
         elif step in _HOLD_STEPS and self.hold_client is not None:
             client = self.hold_client
-        for attempt in range(8):  # like a browser: retry what never reached the server
+        # Like a browser: retry what never reached the server, or was refused as busy.
+        # A shopper gives up after 8 tries; someone in the waiting room keeps trying
+        # (the web app shows "reconnecting") for QUEUE_PATIENCE_S: a restart under a
+        # crowd took ~15 s on a loaded machine, longer than 8 tries' ~16-31 s of
+        # back-off once two came in a row, and the crowd gave up.
+        patient_until = time.monotonic() + (QUEUE_PATIENCE_S if step in _QUEUE_STEPS else 0)
+        attempt = 0
+        while True:
+            last = attempt >= 7 and time.monotonic() >= patient_until
             try:
                 started = time.perf_counter()
                 response = await client.request(
@@ -156,18 +165,18 @@ class OnSale:
                 # request (safe to ask again: a join is one place per account), no
                 # answer in time. Back off exponentially with full jitter, so a crowd
                 # that lost its server does not come back in step when it restarts.
-                if attempt == 7 or (
-                    isinstance(exc, http.RequestTimeout) and step not in _QUEUE_STEPS
-                ):
+                if last or (isinstance(exc, http.RequestTimeout) and step not in _QUEUE_STEPS):
                     raise
                 self.recorder.count("client_retries")
                 await asyncio.sleep(backoff_s(attempt, self.rng))
+                attempt += 1
                 continue
             if step in _QUEUE_STEPS and response.status_code < 500:
                 self.recorder.count("crowd_answered")  # the recovery figure's timeline
-            if response.status_code == 503 and attempt < 7:  # busy: honour Retry-After
+            if response.status_code == 503 and not last:  # busy: honour Retry-After
                 self.recorder.count(f"{step} 503")
                 await asyncio.sleep(retry_after_s(response, self.rng))
+                attempt += 1
                 continue
             break
         if response.status_code >= 400:
