@@ -100,6 +100,8 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
         FastLane,
         routes=[*INVENTORY_FAST_ROUTES, *WAITINGROOM_FAST_ROUTES, *PAYMENTS_FAST_ROUTES],
         yield_limit=settings.http_crowd_concurrency,
+        crowd_max_waiting=settings.http_crowd_max_waiting,
+        crowd_max_wait_s=settings.http_crowd_max_wait_s,
     )
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
@@ -14,9 +15,10 @@ import pytest
 import uvloop
 
 from tests.uvicorn_server import uvicorn_on_loopback
-from ticketsafe.bench import http
-from ticketsafe.bench.flow import PRESETS, OnSale
+from ticketsafe.bench import flow, http
+from ticketsafe.bench.flow import PRESETS, OnSale, Outcome, backoff_s, retry_after_s
 from ticketsafe.bench.measure import Recorder
+from ticketsafe.infra.child_process import free_port
 
 Request = tuple[str, str, dict[str, str], bytes]
 Answer = Callable[[Request, asyncio.StreamWriter], Awaitable[bool]]  # False: close
@@ -460,3 +462,97 @@ async def test_queue_polls_have_their_own_connections_and_do_not_wait_behind_che
         assert (shopping.connections_opened, queue_lane.connections_opened) == (1, 1)
         # The hold waited for the shopping lane: it reached the server after the checkout.
         assert [r[1] for r in server.requests] == ["/orders", "/waitingroom/status", "/holds"]
+
+
+def test_backoff_doubles_and_retry_after_is_honoured_with_jitter() -> None:
+    rng = random.Random(7)
+    waits = [[backoff_s(attempt, rng) for attempt in range(6)] for _ in range(200)]
+    for attempt, step in enumerate([0.5, 1, 2, 4, 8, 8]):
+        seen = [w[attempt] for w in waits]
+        assert all(step / 2 <= w <= step for w in seen)
+        assert max(seen) - min(seen) > step / 4  # spread, not in step with each other
+    told = http.Response(503, http.Headers({"retry-after": "3"}), b"", "GET", "/")
+    asked = [retry_after_s(told, rng) for _ in range(200)]
+    assert all(3.0 <= w <= 4.5 for w in asked)
+    assert max(asked) - min(asked) > 1.0
+    unreadable = http.Response(503, http.Headers({"retry-after": "soon"}), b"", "GET", "/")
+    assert 1.0 <= retry_after_s(unreadable, rng) <= 1.5
+
+
+async def test_a_queue_poll_without_an_answer_in_time_is_asked_again() -> None:
+    """A waiting-room request may be asked again after a timeout (a join is one place
+    per account); a hold may not (it may have been taken): that still raises."""
+    slow_first = iter([0.5, 0.0, 0.5])
+
+    async def answer(request: Request, writer: asyncio.StreamWriter) -> bool:
+        await asyncio.sleep(next(slow_first))
+        writer.write(response(200, b'{"state": "queued"}', "Content-Type: application/json"))
+        return True
+
+    async with raw_server(answer) as server, http.Client(server.port, timeout=0.2) as client:
+        recorder = Recorder()
+        sale = OnSale(client, recorder, PRESETS["smoke"], lambda user, organizer_of=None: user)
+        r = await sale.call("queue_status", "GET", "/waitingroom/events/e/status", "tok")
+        assert r.json() == {"state": "queued"}
+        assert recorder.counters["client_retries"] == 1
+        assert recorder.counters["crowd_answered"] == 1
+        with pytest.raises(http.RequestTimeout):
+            await sale.call("hold", "POST", "/events/e/holds", "tok", json={})
+
+
+async def test_a_buyer_whose_place_was_lost_joins_again() -> None:
+    """After Redis lost the queue (flush) a poll answers `not_in_queue`: the buyer joins
+    again, as the web app does, instead of giving up."""
+    states = iter(["not_in_queue", "admitted"])
+
+    async def queue(request: Request, writer: asyncio.StreamWriter) -> bool:
+        path = request[1]
+        if path.endswith("/challenge"):
+            doc: dict[str, Any] = {"challenge": "c", "difficulty": 0}
+        elif path.endswith("/join"):
+            doc = {"state": "queued", "position": 3, "poll_after_s": 0}
+        else:
+            state = next(states)
+            doc = {"state": state, "admission_token": "adm", "poll_after_s": 0}
+        writer.write(response(200, orjson.dumps(doc), "Content-Type: application/json"))
+        return True
+
+    async with raw_server(queue) as server, http.Client(server.port) as client:
+        recorder = Recorder()
+        sale = OnSale(client, recorder, PRESETS["smoke"], lambda user, organizer_of=None: user)
+        sale.event_id = "e"
+        outcome = Outcome()
+        assert await sale._queue("tok", outcome) == "adm"
+    paths = [req[1].rsplit("/", 1)[1] for req in server.requests]
+    assert paths == ["challenge", "join", "status", "challenge", "join", "status"]
+    assert recorder.counters["rejoined"] == 1
+    assert recorder.counters["joined"] == 1  # one buyer, joined once as far as counts go
+    assert outcome.admitted_at is not None
+
+
+async def test_the_waiting_crowd_outlasts_a_long_restart(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shopper's request gives up after 8 tries; a waiting-room request keeps trying
+    (QUEUE_PATIENCE_S) and is answered once the server is back: in a medium fault run
+    1,497 of 6,000 buyers gave up during two restarts of ~15 s each."""
+    monkeypatch.setattr(flow, "BACKOFF_FIRST_S", 0.01)
+    monkeypatch.setattr(flow, "BACKOFF_MAX_S", 0.02)
+    port = free_port()
+    server = RawServer(echo_json)
+    async with http.Client(port) as client:
+        recorder = Recorder()
+        sale = OnSale(client, recorder, PRESETS["smoke"], lambda user, organizer_of=None: user)
+        with pytest.raises(http.ConnectError):
+            await sale.call("hold", "POST", "/events/e/holds", "tok", json={})
+        assert recorder.counters["client_retries"] == 7
+
+        async def restarted_later() -> None:
+            while recorder.counters["client_retries"] < 7 + 20:  # far past 8 tries
+                await asyncio.sleep(0.005)
+            await server.start(port)
+
+        back = asyncio.create_task(restarted_later())
+        r = await sale.call("queue_status", "GET", "/waitingroom/events/e/status", "tok")
+        await back
+        assert r.status_code == 200
+        assert recorder.counters["client_retries"] >= 27
+    await server.stop()

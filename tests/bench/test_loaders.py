@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
 import os
 import time
 from typing import Any
 
 import pytest
 
-from ticketsafe.bench import main as bench_main
+from ticketsafe.bench import faults as fault_mode
 from ticketsafe.bench.flow import Outcome
 from ticketsafe.bench.main import (
     _FORK,
@@ -162,22 +163,63 @@ async def test_event_loop_lag_is_sampled() -> None:
 
 async def test_faults_land_while_buyers_hold_and_pay(monkeypatch: pytest.MonkeyPatch) -> None:
     """The faults start after on-sale, not with the run: a long pre-queue used to take
-    all of them."""
-    monkeypatch.setattr(bench_main, "FAULT_AFTER_ON_SALE_S", 0.3)
-    monkeypatch.setattr(bench_main, "FAULT_GAP_S", 0.1)
-    killed: list[tuple[str, float]] = []
+    all of them. The crowd's restart comes first (the fullest crowd), then the flush,
+    then each process; each is logged with the wait until the deployment was ready."""
+    monkeypatch.setattr(fault_mode, "FAULT_AFTER_ON_SALE_S", 0.3)
+    monkeypatch.setattr(fault_mode, "FAULT_GAP_S", 0.1)
+    injected: list[tuple[str, float]] = []
 
     class Processes:
         def fault_targets(self) -> list[str]:
             return ["api", "api-holds", "worker", "redis", "mongodb"]
 
-        def kill_and_restart(self, name: str) -> None:
-            killed.append((name, time.time()))
+        def inject(self, name: str) -> None:
+            injected.append((name, time.time()))
+
+        def wait_ready(self, timeout: float = 60.0) -> None:
+            time.sleep(0.05)
 
     on_sale_at = time.time() + 0.4
     recorder = Recorder()
-    await bench_main._faults(Processes(), on_sale_at, asyncio.Event(), recorder)  # type: ignore[arg-type]
-    assert [name for name, _ in killed] == Processes().fault_targets()
-    assert killed[0][1] >= on_sale_at + 0.3
-    assert killed[-1][1] >= on_sale_at + 0.3 + 0.1 * (len(killed) - 1)
+    log: list[fault_mode.Fault] = []
+    names = fault_mode.plan(Processes())
+    await fault_mode.run_schedule(
+        Processes(), names, on_sale_at, asyncio.Event(), recorder=recorder, log=log
+    )
+    assert names == ["crowd-restart", "redis-flush", "api", "api-holds", "worker", "redis",
+                     "mongodb"]  # fmt: skip
+    assert [name for name, _ in injected] == names
+    assert injected[0][1] >= on_sale_at + 0.3
+    assert injected[-1][1] >= on_sale_at + 0.3 + 0.1 * (len(injected) - 1)
     assert recorder.counters["fault_mongodb"] == 1
+    assert [f.name for f in log] == names
+    assert all(f.ready_after_s is not None and f.ready_after_s >= 0.05 for f in log)
+    # Each fault waits for the last one to pass (ready) and the gap to go by.
+    gaps = [b[1] - a[1] for a, b in itertools.pairwise(injected)]
+    assert all(gap >= 0.05 + 0.1 for gap in gaps)  # ready, then the gap
+
+
+def test_recovery_is_the_wait_until_the_crowd_is_served_at_half_its_pace() -> None:
+    # 10 answers a second until 20 s, nothing until 24 s, 6 a second from then on.
+    timeline: list[tuple[float, float]] = []
+    total = 0.0
+    for tenth in range(0, 400):
+        t = tenth / 10
+        if t < 20 or (t > 24 and tenth % 10 in (0, 2, 4, 6, 8, 9)):
+            total += 1
+            timeline.append((t, total))
+    assert fault_mode.recovered_after_s(timeline, 20.0) == 5.0  # (24, 25]: 6 where 5 will do
+    assert fault_mode.recovered_after_s(timeline, 20.0, horizon_s=3.0) is None
+    assert fault_mode.recovered_after_s([], 20.0) is None  # no crowd before: no figure
+    recorder = Recorder()
+    recorder.timeline["crowd_answered"] = timeline
+    log = [fault_mode.Fault("crowd-restart", 20.0, 3.2)]
+    on_sale_at = time.time() - (time.monotonic() - recorder.started - 19.0)  # 19 s in
+    figures = fault_mode.recovery(recorder, log, on_sale_at)
+    assert figures == [
+        {"fault": "crowd-restart", "after_on_sale_s": 1.0, "ready_after_s": 3.2,
+         "recovered_after_s": 5.0},
+    ]  # fmt: skip
+    assert fault_mode.recovery_line(figures) == (
+        "; faults, seconds until ready/crowd served again: crowd-restart 3.2/5.0"
+    )

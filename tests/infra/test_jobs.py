@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -302,3 +303,36 @@ async def test_a_request_sends_the_same_job_once(resources: Resources) -> None:
     buffer.defer("payments.changed", {"payment_id": "pay_1", "n": 1})  # a new request's
     await buffer.flush(resources.queue)
     assert await resources.redis.xlen(STREAM) == 3
+
+
+async def test_a_worker_outlives_a_flush_of_redis(resources: Resources) -> None:
+    """FLUSHALL takes the streams and their consumer group: XREADGROUP then answers
+    NOGROUP, which used to end the worker (and `serve` with it). It re-creates the group
+    and runs the jobs sent after the flush, reclaims included."""
+    registry = JobRegistry()
+    seen = recorder(registry, "test.flush")
+    queue = JobQueue(resources.redis, visibility_timeout_ms=200)
+    worker = Worker(dataclasses.replace(resources, queue=queue), registry, block_ms=50)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        await queue.enqueue("test.flush", {"n": 1})
+        await eventually(lambda: _done(seen, 1))
+        await resources.redis.flushall()
+        await queue.enqueue("test.flush", {"n": 2}, urgent=True)  # XADD: stream, no group
+        await queue.enqueue("test.flush", {"n": 3})
+        await eventually(lambda: _done(seen, 3))
+        await resources.redis.flushall()
+        await asyncio.sleep(0.3)  # a reclaim pass (XPENDING) on the lost group
+        await queue.enqueue("test.flush", {"n": 4})
+        await eventually(lambda: _done(seen, 4))
+        assert not task.done()
+        assert sorted(int(str(a["n"])) for a in seen) == [1, 2, 3, 4]
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    assert task.exception() is None
+
+
+async def _done(seen: list[dict[str, object]], n: int) -> bool:
+    return len(seen) >= n

@@ -19,6 +19,7 @@ import redis
 from pymongo import MongoClient
 
 from ticketsafe.infra.child_process import free_port
+from ticketsafe.infra.jobs import DEAD, GROUP, STREAM, Job
 
 pytestmark = pytest.mark.slow
 
@@ -144,4 +145,31 @@ def test_kill_9_leaves_no_servers_behind(serve: ServeProcess) -> None:
     serve.stop(signal.SIGKILL)
     _wait_gone(pids)  # the kernel tells the children (PR_SET_PDEATHSIG)
     serve.start()  # and the data directory is usable again at once
+    assert serve.stop() == 0
+
+
+def test_serve_outlives_a_flush_of_redis(serve: ServeProcess) -> None:
+    """FLUSHALL took the whole `serve` process down (API, worker, embedded stores) with
+    the worker's `NOGROUP`. Now the worker re-creates its consumer group, runs the jobs
+    sent after the flush, and the API answers throughout."""
+    serve.start()
+    state = serve.state()
+    r_client = redis.Redis.from_url(state["redis_url"])
+    try:
+        r_client.flushall()
+        time.sleep(3.0)  # several of the worker's reads (1 s each) on the lost group
+        assert serve.proc is not None
+        assert serve.proc.poll() is None, (serve.data_dir.parent / "serve.log").read_text()
+        groups = r_client.xinfo_groups(STREAM)
+        assert [g["name"] for g in groups] == [GROUP.encode()]
+        job = Job("no.such.job", {}, attempt=5)  # dead-lettered at once: the worker ran it
+        r_client.xadd(STREAM, {"job": job.encode()})
+        deadline = time.monotonic() + 20
+        while not r_client.xlen(DEAD) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert r_client.xlen(DEAD) == 1
+    finally:
+        r_client.close()
+    r = httpx.get(f"{serve.base}/readyz", verify=serve.ca())
+    assert r.status_code == 200
     assert serve.stop() == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import os
 import signal
 from typing import Any
@@ -12,10 +13,10 @@ from typing import Any
 import pytest
 
 from ticketsafe.infra.child_process import ChildProcess
-from ticketsafe.infra.jobs import JobContext, JobQueue, JobRegistry
+from ticketsafe.infra.jobs import STREAM, JobContext, JobQueue, JobRegistry
 from ticketsafe.infra.redisdb import RedisClient, create_redis_client
 from ticketsafe.infra.resources import Resources
-from ticketsafe.roles.worker import Worker
+from ticketsafe.roles.worker import Worker, supervise
 
 
 async def test_worker_survives_a_redis_restart(
@@ -142,3 +143,40 @@ async def test_a_job_whose_ack_fails_runs_again_after_the_outage(
         stop.set()
         await asyncio.wait_for(running, 10)
         await redis.aclose()
+
+
+async def test_a_failing_worker_loop_is_restarted_with_back_off(
+    resources: Resources, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A worker whose loop raises what no outage handling foresaw (here: its stream is a
+    string, WRONGTYPE) is started again after a back-off instead of ending the process;
+    once the cause is gone, a restarted worker runs the jobs."""
+    await resources.redis.set(STREAM, "not a stream")
+    done: list[int] = []
+    registry = JobRegistry()
+
+    @registry.task("test.record")
+    async def record(ctx: JobContext, n: int) -> None:
+        done.append(n)
+
+    builds: list[float] = []
+
+    def build() -> Worker:
+        builds.append(asyncio.get_running_loop().time())
+        return Worker(resources, registry, block_ms=50)
+
+    stop = asyncio.Event()
+    running = asyncio.create_task(supervise(build, stop, first_wait_s=0.1, max_wait_s=0.4))
+    try:
+        await _until(lambda: len(builds) >= 4)
+        assert "worker loop failed; restarting it" in caplog.text
+        gaps = [b - a for a, b in itertools.pairwise(builds)]
+        assert all(gap >= 0.04 for gap in gaps)  # waited (jitter: half to all of the step)
+        assert not running.done()
+        await resources.redis.delete(STREAM)
+        await resources.queue.enqueue("test.record", {"n": 1})
+        await _until(lambda: done == [1], timeout_s=10)
+    finally:
+        stop.set()
+        restarts = await asyncio.wait_for(running, 10)
+    assert restarts >= 3

@@ -81,6 +81,28 @@ _PRIORITY = {"queue_status": 1, "join": 1, "order_status": 2, "challenge": 3}
 
 
 CHECKOUT_PATIENCE_S = 90.0
+REJOINS = 3  # places lost (Redis flushed) a buyer joins again for
+QUEUE_PATIENCE_S = 120.0  # how long a waiting-room request is retried (see `call`)
+BACKOFF_FIRST_S = 0.5
+BACKOFF_MAX_S = 8.0
+
+
+def backoff_s(attempt: int, rng: random.Random) -> float:
+    """The wait before retry `attempt + 1` of a request that got no answer: doubling from
+    `BACKOFF_FIRST_S` up to `BACKOFF_MAX_S`, each drawn from its upper half (jitter)."""
+    step = min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2**attempt)
+    return rng.uniform(step / 2, step)
+
+
+def retry_after_s(response: http.Response, rng: random.Random) -> float:
+    """What the server asked for (Retry-After, seconds; 1 if absent or unreadable), plus
+    up to half of it again: browsers told the same second do not return together."""
+    try:
+        asked = max(0.0, float(response.headers.get("retry-after", "1")))
+    except ValueError:
+        asked = 1.0
+    return asked + rng.uniform(0, max(0.5, asked / 2))
+
 
 _SUPPLY_LEVEL = {"available": 0, "all_held": 1, "sold_out": 2}
 
@@ -122,7 +144,15 @@ class OnSale:
             client = self.queue_client
         elif step in _HOLD_STEPS and self.hold_client is not None:
             client = self.hold_client
-        for attempt in range(8):  # like a browser: retry what never reached the server
+        # Like a browser: retry what never reached the server, or was refused as busy.
+        # A shopper gives up after 8 tries; someone in the waiting room keeps trying
+        # (the web app shows "reconnecting") for QUEUE_PATIENCE_S: a restart under a
+        # crowd took ~15 s on a loaded machine, longer than 8 tries' ~16-31 s of
+        # back-off once two came in a row, and the crowd gave up.
+        patient_until = time.monotonic() + (QUEUE_PATIENCE_S if step in _QUEUE_STEPS else 0)
+        attempt = 0
+        while True:
+            last = attempt >= 7 and time.monotonic() >= patient_until
             try:
                 started = time.perf_counter()
                 response = await client.request(
@@ -130,15 +160,23 @@ class OnSale:
                 )
                 self.recorder.latency(step, response.elapsed)
                 self.recorder.waited(time.perf_counter() - started - response.elapsed)
-            except http.TransportError:  # refused, reset, or closed before the answer
-                if attempt == 7:
+            except (http.TransportError, http.RequestTimeout) as exc:
+                # Refused, reset or closed before the answer — or, for a waiting-room
+                # request (safe to ask again: a join is one place per account), no
+                # answer in time. Back off exponentially with full jitter, so a crowd
+                # that lost its server does not come back in step when it restarts.
+                if last or (isinstance(exc, http.RequestTimeout) and step not in _QUEUE_STEPS):
                     raise
                 self.recorder.count("client_retries")
-                await asyncio.sleep(0.5 * (attempt + 1))
+                await asyncio.sleep(backoff_s(attempt, self.rng))
+                attempt += 1
                 continue
-            if response.status_code == 503 and attempt < 7:  # busy: honour Retry-After
+            if step in _QUEUE_STEPS and response.status_code < 500:
+                self.recorder.count("crowd_answered")  # the recovery figure's timeline
+            if response.status_code == 503 and not last:  # busy: honour Retry-After
                 self.recorder.count(f"{step} 503")
-                await asyncio.sleep(float(response.headers.get("retry-after", "1")))
+                await asyncio.sleep(retry_after_s(response, self.rng))
+                attempt += 1
                 continue
             break
         if response.status_code >= 400:
@@ -267,11 +305,24 @@ class OnSale:
             self.recorder.count("client_errors")
 
     async def _queue(self, token: str, outcome: Outcome) -> str | None:
+        """Join, then poll until admitted. A place lost (Redis flushed: `not_in_queue`)
+        is joined again, as the web app does, a few times at most."""
+        for _ in range(REJOINS + 1):
+            status = await self._join(token, outcome)
+            if status is None:
+                return None
+            admission = await self._wait_in_line(token, status, outcome)
+            if admission != "lost":
+                return admission
+            self.recorder.count("rejoined")
+        return None
+
+    async def _join(self, token: str, outcome: Outcome) -> dict[str, Any] | None:
         base = f"/waitingroom/events/{self.event_id}"
-        for _ in range(5):  # a rate-limited or expired challenge is fetched again
+        for _ in range(5):  # a rate-limited, refused or expired challenge: fetched again
             r = await self.call("challenge", "POST", f"{base}/challenge", token)
-            if r.status_code == 429:
-                await asyncio.sleep(float(r.headers.get("retry-after", "1")))
+            if r.status_code in (429, 503):
+                await asyncio.sleep(retry_after_s(r, self.rng))
                 continue
             r.raise_for_status()
             challenge = r.json()
@@ -284,14 +335,22 @@ class OnSale:
                 break
         else:
             return None
-        status = r.json()
-        outcome.joined_at = time.time()
-        outcome.join_position = status.get("position")
-        outcome.pseudonym = status.get("pseudonym")
-        self.recorder.count("joined")
+        status: dict[str, Any] = r.json()
+        if outcome.joined_at is None:
+            outcome.joined_at = time.time()
+            outcome.join_position = status.get("position")
+            outcome.pseudonym = status.get("pseudonym")
+            self.recorder.count("joined")
+        return status
+
+    async def _wait_in_line(
+        self, token: str, status: dict[str, Any], outcome: Outcome
+    ) -> str | None:
+        """The admission token; None when sold out; "lost" when the place is gone."""
+        base = f"/waitingroom/events/{self.event_id}"
         while status["state"] != "admitted":
             if status["state"] in ("not_in_queue", "admission_expired"):
-                return None
+                return "lost"  # join again: a new place at the back
             if status.get("supply") == "sold_out":  # as the web app does: show it, stop
                 outcome.result = "sold_out_in_line"
                 self.recorder.count("sold_out_in_line")
@@ -396,7 +455,7 @@ class OnSale:
             )  # fmt: skip
             if not transient or time.monotonic() >= give_up_at:
                 return None
-            await asyncio.sleep(float(r.headers.get("retry-after", "1")))
+            await asyncio.sleep(retry_after_s(r, self.rng))
 
     async def _pay_pix(
         self, token: str, order: dict[str, Any], *, late: bool

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ticketsafe.bench import faults as fault_mode
 from ticketsafe.bench import http, report, server_latency
 from ticketsafe.bench.flow import PRESETS, OnSale, Outcome, Preset, published_draw
 from ticketsafe.bench.measure import (
@@ -164,28 +165,6 @@ def discordant_share(pairs: list[tuple[float, float]], sample: int = 1500) -> fl
     return round(discordant / ordered, 6) if ordered else None
 
 
-FAULT_AFTER_ON_SALE_S = 3.0  # the first fault, once buyers are holding and paying
-FAULT_GAP_S = 6.0
-
-
-async def _faults(
-    deployment: Deployment, on_sale_at: float, stop: asyncio.Event, recorder: Recorder
-) -> None:
-    """One of each fault while buyers hold and pay, each restarted after a second: from
-    `FAULT_AFTER_ON_SALE_S` after on-sale, `FAULT_GAP_S` apart. (They used to start with
-    the run: in the large and full presets, whose pre-queue lasts one and two minutes,
-    every fault hit the queue's joins and none a checkout.)"""
-    first_at = on_sale_at + FAULT_AFTER_ON_SALE_S
-    for i, name in enumerate(deployment.fault_targets()):
-        with contextlib.suppress(TimeoutError):
-            wait = first_at + i * FAULT_GAP_S - time.time()
-            await asyncio.wait_for(stop.wait(), max(0.0, wait))
-        if stop.is_set():
-            return
-        await asyncio.to_thread(deployment.kill_and_restart, name)
-        recorder.count(f"fault_{name}")
-
-
 async def _sample_processes(usages: list[ProcessUsage], stop: asyncio.Event) -> None:
     while not stop.is_set():
         for usage in usages:
@@ -299,7 +278,7 @@ async def _set_up(target: Target, preset: Preset, recorder: Recorder) -> OnSale:
 
 
 async def _watch(
-    target: Target, sale: OnSale, children: list[Any], out: Any, *, faults: Deployment | None
+    target: Target, sale: OnSale, children: list[Any], out: Any, *, faults: Faults | None
 ) -> tuple[list[LoaderResult], float, list[ProcessUsage]]:
     """The parent during the sale: progress line, CPU samples, queue length, faults (in
     the deployment given) — until every load generator has sent its results."""
@@ -320,8 +299,18 @@ async def _watch(
             asyncio.create_task(sale.sample_queue(stop)),
         ]
         if faults is not None:
+            deployment, names, log = faults
             helpers.append(
-                asyncio.create_task(_faults(faults, sale.on_sale_at, stop, sale.recorder))
+                asyncio.create_task(
+                    fault_mode.run_schedule(
+                        deployment,
+                        names,
+                        sale.on_sale_at,
+                        stop,
+                        recorder=sale.recorder,
+                        log=log,
+                    )
+                )
             )
         try:
             while len(results) < len(children):
@@ -370,10 +359,15 @@ def _measured_by_themselves(
     return sampled
 
 
+# The fault mode's deployment, the faults it injects, and the log of what happened.
+Faults = tuple[Deployment, list[str], list[fault_mode.Fault]]
+
+
 def run(
     preset: Preset,
     *,
     faults: bool,
+    only_faults: list[str] | None = None,
     loaders: int = 2,
     api_processes: int = 1,
     hold_lane: bool = True,
@@ -381,7 +375,8 @@ def run(
     remote: Target | None = None,
 ) -> tuple[dict[str, Any], Recorder]:
     """Start a deployment (unless `remote` names one), measure /healthz, set the sale up,
-    fork `loaders` load generators for the buyers, watch, check the invariants, and
+    fork `loaders` load generators for the buyers, watch (injecting every fault of
+    `bench.faults.plan`, or `only_faults`, with `faults`), check the invariants, and
     summarise."""
     if faults and remote is not None:
         raise ValueError("the fault mode needs the deployment the bench starts")
@@ -416,8 +411,13 @@ def run(
         ]
         for child in children:
             child.start()
+        fault_log: list[fault_mode.Fault] = []
+        injected: Faults | None = None
+        if faults and deployment is not None:
+            names = only_faults or fault_mode.plan(deployment)
+            injected = (deployment, names, fault_log)
         (results, wall, usages), checked, server = event_loop.run(
-            _sale(target, sale, children, out, faults=deployment if faults else None)
+            _sale(target, sale, children, out, faults=injected)
         )
         merged, sale.outcomes = combine(recorder, results)
         sale.recorder = merged
@@ -425,6 +425,8 @@ def run(
             preset, sale, merged, trivial=trivial, wall=wall, usages=usages,
             checked=checked, server=server, faults=faults,
         )  # fmt: skip
+        if faults:
+            summary["recovery"] = fault_mode.recovery(merged, fault_log, sale.on_sale_at)
         summary["target"] = "started" if remote is None else remote.endpoint.base_url
         summary["event_id"] = sale.event_id
         summary["loaders"] = loaders
@@ -443,7 +445,7 @@ def run(
 
 
 async def _sale(
-    target: Target, sale: OnSale, children: list[Any], out: Any, *, faults: Deployment | None
+    target: Target, sale: OnSale, children: list[Any], out: Any, *, faults: Faults | None
 ) -> tuple[tuple[list[LoaderResult], float, list[ProcessUsage]], dict[str, Any], dict[str, Any]]:
     """Watch the sale, then check the invariants and read the API processes' own
     latencies (`server_latency`) in the same event loop: a process the
@@ -590,6 +592,7 @@ def main(
         f"{inv['double_sold']}, lost orders {inv['lost_orders']}; report {out_dir}/{stem}.json"
         + (f"; holds answered within 100 ms (server): {hold['within_100ms']}" if hold else "")
         + _budget_line(result["on_sale_cpu"])
+        + fault_mode.recovery_line(result.get("recovery", []))
         + ("" if drew else " (no PNG: matplotlib missing)")
     )
     return 0 if inv["oversold"] == inv["double_sold"] == inv["lost_orders"] == 0 else 1

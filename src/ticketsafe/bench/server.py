@@ -1,6 +1,7 @@
 """A real TicketSafe deployment on this machine for a benchmark run: embedded MongoDB-wire
 and Redis servers, a mail catcher, and separate `api` and `worker` processes — separate
-so that the fault mode can kill -9 each of them, and restart Redis or MongoDB, mid-sale.
+so that the fault mode can kill -9 each of them, restart Redis or MongoDB, flush Redis,
+or restart the whole API pool under its crowd, mid-sale (`bench.faults`).
 
 Holds have an api process of their own (`hold_lane`, on its own port), as a balancer
 routes `/events/{id}/holds` to a pool of its own in production (deploy notes in
@@ -22,8 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import redis
 
 from ticketsafe.bench import http, invariants
+from ticketsafe.bench.faults import CROWD_RESTART, REDIS_FLUSH
 from ticketsafe.bench.target import TOKEN_TTL_S, TokenMinter
 from ticketsafe.infra.child_process import ChildProcess, free_port
 from ticketsafe.infra.embedded import EmbeddedStores
@@ -169,14 +172,40 @@ class Deployment:
 
     # -- faults ------------------------------------------------------------------------
 
+    def inject(self, name: str) -> None:
+        """One fault of `bench.faults.plan`: `crowd-restart`, `redis-flush`, or the name
+        of a process to kill -9 and start again."""
+        if name == CROWD_RESTART:
+            self.restart([c for c in self.apis if c.name != "api-holds"])
+        elif name == REDIS_FLUSH:
+            self.flush_redis()
+        else:
+            self.kill_and_restart(name)
+
     def kill_and_restart(self, name: str, down_s: float = 1.0) -> None:
         """kill -9 one process (api, worker, redis, mongodb) and start it again."""
-        child = self._child(name)
-        assert child.pid is not None
-        os.killpg(child.pid, signal.SIGKILL)
-        child.stop()  # reaps it
+        self.restart([self._child(name)], down_s)
+
+    def restart(self, children: list[ChildProcess], down_s: float = 1.0) -> None:
+        """kill -9 these processes at once, and after `down_s` start them again."""
+        for child in children:
+            assert child.pid is not None
+            os.killpg(child.pid, signal.SIGKILL)
+        for child in children:
+            child.stop()  # reaps it
         time.sleep(down_s)
-        child.start()
+        for child in children:
+            child.start()
+
+    def flush_redis(self) -> None:
+        """FLUSHALL: Redis loses every key at once (as a failover to an empty replica)."""
+        assert self.stores is not None
+        assert self.stores.redis_url is not None
+        client = redis.Redis.from_url(self.stores.redis_url)
+        try:
+            client.flushall()
+        finally:
+            client.close()
 
     def _child(self, name: str) -> ChildProcess:
         for child in self._children():

@@ -22,11 +22,13 @@ turn: a hold waited behind hundreds of polls. A route marked `yields` runs only 
 fewer than `yield_limit` such requests are being served in this process; the rest wait
 in arrival order without using the CPU, so the shop's requests go first and the crowd
 still gets every cycle the shop leaves. Unloaded, a few in flight are never waited on.
+That line is bounded (`infra.crowd_gate`): past `crowd_max_waiting` waiting, or after
+`crowd_max_wait_s` of waiting, a request is answered 503 with a jittered Retry-After
+instead of being served after its browser gave up.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -36,7 +38,8 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ticketsafe.infra.asgi_body import read_body, replay
-from ticketsafe.infra.problem_handlers import problem_for
+from ticketsafe.infra.crowd_gate import CrowdGate, CrowdOverloaded
+from ticketsafe.infra.problem_handlers import problem_for, problem_response
 
 T = TypeVar("T")
 
@@ -135,12 +138,19 @@ class FastLane:
         *,
         behind_idempotency: bool = False,
         yield_limit: int = 0,
+        crowd_max_waiting: int = 1_000,
+        crowd_max_wait_s: float = 5.0,
     ) -> None:
         self.app = app
         self.routes = tuple(routes)
         self.behind_idempotency = behind_idempotency
-        # How many requests of `yields` routes are served at once (0: no limit).
-        self._yielding = asyncio.Semaphore(yield_limit) if yield_limit > 0 else None
+        # How many requests of `yields` routes are served at once (0: no limit), and how
+        # long their line may grow before the next is told to come back later.
+        self.crowd = (
+            CrowdGate(yield_limit, max_waiting=crowd_max_waiting, max_wait_s=crowd_max_wait_s)
+            if yield_limit > 0
+            else None
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # While FastAPI dependency overrides are installed (tests), every request takes
@@ -152,14 +162,19 @@ class FastLane:
                     if params is not None and (
                         self.behind_idempotency or route.own_idempotency or not _keyed(scope)
                     ):
-                        async with self._turn(route):
-                            await self._serve(route, params, scope, receive, send)
+                        try:
+                            async with self._turn(route):
+                                await self._serve(route, params, scope, receive, send)
+                        except CrowdOverloaded as busy:  # refused before any work: no log
+                            scope["route"] = route
+                            answer = problem_response(busy.problem(), busy.status, busy.headers)
+                            await answer(scope, receive, send)
                         return
         await self.app(scope, receive, send)
 
     def _turn(self, route: FastRoute) -> contextlib.AbstractAsyncContextManager[Any]:
-        if route.yields and self._yielding is not None:
-            return self._yielding
+        if route.yields and self.crowd is not None:
+            return self.crowd.turn()
         return contextlib.nullcontext()
 
     async def _serve(

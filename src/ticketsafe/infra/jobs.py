@@ -16,6 +16,13 @@ jobs before the others (three reads in four; the fourth serves the other lane fi
 a long run of urgent work cannot starve receipts and organizer webhooks). In a big sale
 the queue backs up with receipts and organizer webhooks; without the lane a PIX payment
 waited behind them (~30 s at full scale).
+
+Redis may lose everything (FLUSHALL, a failover to an empty replica, eviction): the
+streams and their consumer group go with it, and the next XREADGROUP or XPENDING answers
+`NOGROUP`. Every group command re-creates the group then and asks once more
+(`_with_group`), so the worker carries on with the jobs sent since; a worker that
+stopped there used to take the whole `serve` process down. What the lost jobs were for
+is re-driven from MongoDB (outboxes, sweeps, reconciliation), not from Redis.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import orjson
@@ -35,6 +42,7 @@ from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.infra.settings import Settings
 
 log = logging.getLogger("ticketsafe.jobs")
+T = TypeVar("T")
 
 STREAM = "ts:{jobs}:stream"
 URGENT_STREAM = "ts:{jobs}:urgent"
@@ -142,12 +150,26 @@ class JobQueue:
         self._reads = 0
 
     async def ensure_group(self) -> None:
+        """Create both streams' group if missing. From id 0: after Redis lost the group,
+        the jobs sent since (XADD re-creates a stream, not its group) are delivered."""
         for stream in STREAMS:
             try:
                 await self.redis.xgroup_create(stream, GROUP, id="0", mkstream=True)
             except ResponseError as exc:
                 if "BUSYGROUP" not in str(exc):
                     raise
+
+    async def _with_group(self, call: Callable[[], Awaitable[T]]) -> T:
+        """`call()`, a command on the consumer group; if Redis lost the group (`NOGROUP`:
+        flushed, failed over to an empty replica), re-create it and call once more."""
+        try:
+            return await call()
+        except ResponseError as exc:
+            if not str(exc).startswith("NOGROUP"):
+                raise
+        log.warning("job queue's consumer group lost (Redis flushed?); re-creating it")
+        await self.ensure_group()
+        return await call()
 
     async def enqueue(
         self, name: str, args: dict[str, Any], *, delay_s: float = 0.0, urgent: bool = False
@@ -183,7 +205,9 @@ class JobQueue:
         self, consumer: str, streams: Sequence[str], count: int, block_ms: int | None
     ) -> list[Job]:
         ids: dict[Any, Any] = dict.fromkeys(streams, ">")
-        reply: Any = await self.redis.xreadgroup(GROUP, consumer, ids, count=count, block=block_ms)
+        reply: Any = await self._with_group(
+            lambda: self.redis.xreadgroup(GROUP, consumer, ids, count=count, block=block_ms)
+        )
         return [job for _, entries in reply or [] for job in _jobs(entries)]
 
     async def reclaim(self, consumer: str, count: int = 50) -> list[Job]:
@@ -194,8 +218,10 @@ class JobQueue:
         return jobs
 
     async def _reclaim(self, stream: str, consumer: str, count: int) -> list[Job]:
-        pending: list[dict[str, Any]] = await self.redis.xpending_range(
-            stream, GROUP, min="-", max="+", count=count, idle=self.visibility_timeout_ms
+        pending: list[dict[str, Any]] = await self._with_group(
+            lambda: self.redis.xpending_range(
+                stream, GROUP, min="-", max="+", count=count, idle=self.visibility_timeout_ms
+            )
         )
         if not pending:
             return []
@@ -205,8 +231,11 @@ class JobQueue:
             await self._dead_letter_entry(stream, entry_id, "exceeded max deliveries")
         if not retry:
             return []
-        claimed: Any = await self.redis.xclaim(
-            stream, GROUP, consumer, min_idle_time=self.visibility_timeout_ms, message_ids=retry
+        idle_ms = self.visibility_timeout_ms
+        claimed: Any = await self._with_group(
+            lambda: self.redis.xclaim(
+                stream, GROUP, consumer, min_idle_time=idle_ms, message_ids=retry
+            )
         )
         return _jobs(claimed)
 

@@ -162,6 +162,25 @@ class Settings(BaseSettings):
         "serves at once; more wait their turn so holds and checkouts go first under "
         "load. 0: no limit.",
     )
+    http_backlog: int = Field(
+        default=1_024,
+        ge=16,
+        description="Connections the kernel holds for one API process before it accepts "
+        "them; past it new ones are refused and the client's TCP stack retries later, "
+        "instead of waiting unanswered behind a crowd (the kernel caps it at somaxconn).",
+    )
+    http_crowd_max_waiting: int = Field(
+        default=1_000,
+        ge=1,
+        description="Waiting-room requests one API process lets wait for their turn; the "
+        "next is answered 503 with a random Retry-After (1-5 s) at once.",
+    )
+    http_crowd_max_wait_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="A waiting-room request that waited longer than this for its turn is "
+        "answered 503 with Retry-After instead of being served after its browser gave up.",
+    )
     tls_enabled: bool = Field(
         default=True, description="Turn off only behind a TLS-terminating proxy."
     )

@@ -70,12 +70,15 @@ def tls_files(settings: Settings) -> TlsFiles | None:
 
 def build_servers(settings: Settings, app: ASGIApp) -> list[uvicorn.Server]:
     tls = tls_files(settings)
+    backlog = settings.http_backlog
     if tls is None:  # behind a TLS-terminating proxy: trust its X-Forwarded-* headers
-        return [_Server(_config(app, settings.host, settings.http_port, proxy_headers=True))]
-    main = _config(app, settings.host, settings.https_port, tls=tls)
+        main = _config(app, settings.host, settings.http_port, backlog, proxy_headers=True)
+        return [_Server(main)]
+    main = _config(app, settings.host, settings.https_port, backlog, tls=tls)
     redirect = _config(
-        https_redirect_app(settings.https_port), settings.host, settings.http_port, lifespan="off"
-    )
+        https_redirect_app(settings.https_port), settings.host, settings.http_port, backlog,
+        lifespan="off",
+    )  # fmt: skip
     return [_Server(main), _Server(redirect)]
 
 
@@ -83,6 +86,7 @@ def _config(
     app: ASGIApp,
     host: str,
     port: int,
+    backlog: int,
     *,
     tls: TlsFiles | None = None,
     proxy_headers: bool = False,
@@ -92,6 +96,7 @@ def _config(
         app,
         host=host,
         port=port,
+        backlog=backlog,  # bounded: see Settings.http_backlog
         ssl_certfile=str(tls.cert) if tls else None,
         ssl_keyfile=str(tls.key) if tls else None,
         proxy_headers=proxy_headers,

@@ -16,7 +16,7 @@ from ticketsafe.infra.settings import Settings
 from ticketsafe.mail.catcher import MailCatcher
 from ticketsafe.roles import event_loop
 from ticketsafe.roles.http import build_servers, install_stop_handlers, serve_all, stop_servers
-from ticketsafe.roles.worker import Worker
+from ticketsafe.roles.worker import Worker, supervise
 from ticketsafe.tasks import build_registry, periodic_tasks
 
 log = logging.getLogger("ticketsafe.serve")
@@ -52,16 +52,23 @@ async def run_worker(settings: Settings) -> None:
 
 
 async def _worker_until(settings: Settings, stop: asyncio.Event) -> None:
+    """The worker, restarted with back-off whenever its loop fails (`supervise`): with
+    `serve` it shares the process with the API and the embedded stores, which must
+    outlive it. Each start takes a fresh registry (the last one closed what it held)."""
     resources = Resources.open(settings)
-    try:
-        worker = Worker(
+
+    def build() -> Worker:
+        return Worker(
             resources,
             build_registry(settings),
             periodic_tasks(settings),
             concurrency=settings.worker_concurrency,
         )
+
+    try:
+        first = [build()]
         event_loop.settle_heap()  # its registry and clients are built: freeze them too
-        await worker.run(stop)
+        await supervise(lambda: first.pop() if first else build(), stop)
     finally:
         await resources.close()
 

@@ -3,6 +3,11 @@
 Several workers may run at once: the consumer group hands each job to one of them, a
 crashed worker's jobs are reclaimed after the visibility timeout, and periodic tasks
 (sweeps, admission ticks) run only where the task's lease is held.
+
+A worker waits out store outages by itself (`Worker.run`); `supervise` restarts one
+whose loop failed in a way nobody foresaw (back-off with jitter), so a worker never ends
+its process: in `serve` the API and the embedded stores share that process, and Redis
+answering `NOGROUP` after a FLUSHALL once took all of them down with the worker.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -161,6 +167,41 @@ class Worker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), task.interval_s)
         await lease.release()
+
+
+SUPERVISOR_FIRST_WAIT_S = 0.5
+SUPERVISOR_MAX_WAIT_S = 30.0
+HEALTHY_RUN_S = 60.0  # a worker that ran this long before failing starts the back-off over
+
+
+async def supervise(
+    build: Callable[[], Worker],
+    stop: asyncio.Event,
+    *,
+    first_wait_s: float = SUPERVISOR_FIRST_WAIT_S,
+    max_wait_s: float = SUPERVISOR_MAX_WAIT_S,
+) -> int:
+    """Run a worker made by `build` until `stop`. If its loop raises, log it, wait
+    (doubling from `first_wait_s` up to `max_wait_s`, with full jitter so restarted
+    workers do not retry in step) and run a new one: the error never leaves this
+    function. Returns how many times a worker was restarted."""
+    restarts = 0
+    wait_s = first_wait_s
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            await build().run(stop)
+        except Exception:
+            log.exception("worker loop failed; restarting it", extra={"restarts": restarts})
+        else:
+            continue  # `run` returns only once told to stop
+        if time.monotonic() - started > HEALTHY_RUN_S:
+            wait_s = first_wait_s
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), random.uniform(wait_s / 2, wait_s))  # noqa: S311
+        wait_s = min(max_wait_s, wait_s * 2)
+        restarts += 1
+    return restarts
 
 
 async def _back_off(outage_s: float, stop: asyncio.Event, what: str, exc: Exception) -> float:
