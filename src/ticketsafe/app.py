@@ -12,6 +12,8 @@ from ticketsafe import __version__
 from ticketsafe.catalog.endpoints import router as catalog_router
 from ticketsafe.identity.endpoints import router as identity_router
 from ticketsafe.identity.tokens import AccessTokenCodec
+from ticketsafe.infra.access_log import AccessLogMiddleware
+from ticketsafe.infra.api_docs import install_api_docs
 from ticketsafe.infra.crypto.keyring import load_keyring
 from ticketsafe.infra.fastlane import FastLane
 from ticketsafe.infra.idempotency import IdempotencyMiddleware
@@ -29,6 +31,7 @@ from ticketsafe.ops.endpoints import router as ops_router
 from ticketsafe.ops.metrics import MetricsMiddleware
 from ticketsafe.orders.endpoints import FAST_ROUTES as ORDERS_FAST_ROUTES
 from ticketsafe.orders.endpoints import router as orders_router
+from ticketsafe.orders.history import OrdersOfHolds
 from ticketsafe.payments.endpoints import FAST_ROUTES as PAYMENTS_FAST_ROUTES
 from ticketsafe.payments.endpoints import router as payments_router
 from ticketsafe.payments.sandbox_psp.endpoints import router as sandbox_psp_router
@@ -57,6 +60,8 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
             app.state.event_status_listeners = [
                 status_listener(resources.db, resources.redis, resources.queue, room)
             ]
+            # A hold that is gone says which order it became (inventory asks orders).
+            app.state.hold_orders = OrdersOfHolds(resources.db)
             yield
         finally:
             await resources.close()
@@ -66,6 +71,8 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
         version=__version__,
         description="Ticket sales for events that sell out in minutes.",
         lifespan=lifespan,
+        docs_url=None,  # served by install_api_docs: local assets, a CSP that allows them
+        redoc_url=None,
         # We export Prometheus metrics ourselves; FastAPI's OpenTelemetry hook would check
         # the global providers (environment lookups) on every request: ~10 % of a hold.
         telemetry={"tracing": False, "metrics": False, "logs": False},
@@ -83,6 +90,7 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
     app.include_router(webhooks_router)
     if settings.payments_sandbox:
         app.include_router(sandbox_psp_router)
+    install_api_docs(app)  # after the API's routes, before the front-end's catch-all
     if frontend_dir is not None:
         mount_frontend(app, frontend_dir)
     # Added innermost first: request id wraps everything, so even errors carry it.
@@ -98,5 +106,6 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
         SecurityHeadersMiddleware,
         hsts_max_age=settings.hsts_max_age if settings.tls_enabled else None,
     )
+    app.add_middleware(AccessLogMiddleware, sample_rate=settings.access_log_sample_rate)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -68,7 +68,7 @@ def migrate(
         finally:
             await resources.close()
 
-    _require_stores(run)
+    _require_stores(run, beside_serve=True)
 
 
 @cli.command("rotate-keys")
@@ -81,7 +81,7 @@ def rotate_keys(
     stay readable; retire one only when nothing (and no backup you may restore) needs it."""
     from ticketsafe.identity import commands  # noqa: PLC0415
 
-    _require_stores(lambda s: _report(commands.rotate_keys(s, new_key=new_key)))
+    _require_stores(lambda s: _report(commands.rotate_keys(s, new_key=new_key)), beside_serve=True)
 
 
 @cli.command()
@@ -122,7 +122,7 @@ def grant_admin(email: Annotated[str, typer.Argument(help="E-mail of an account.
     """Make an existing account a platform admin (takes effect at its next sign-in)."""
     from ticketsafe.identity import commands  # noqa: PLC0415
 
-    _require_stores(lambda s: _report(commands.grant_admin(s, email)))
+    _require_stores(lambda s: _report(commands.grant_admin(s, email)), beside_serve=True)
 
 
 async def _report(lines: Awaitable[list[str]]) -> None:
@@ -136,12 +136,24 @@ async def _report(lines: Awaitable[list[str]]) -> None:
         raise typer.Exit(1) from None
 
 
-def _require_stores(run: object) -> None:
+def _require_stores(run: object, *, beside_serve: bool = False) -> None:
+    """Run `run(settings)`; an operator tool (`beside_serve`) also finds the stores of a
+    `serve` running on the same data dir (`make run`), see `roles.tools`."""
     settings = _settings()
+    if beside_serve:
+        from ticketsafe.roles.tools import attached_to_serve  # noqa: PLC0415
+
+        settings = attached_to_serve(settings)
     try:
         event_loop.run(run(settings))  # type: ignore[operator]
     except MissingConfiguration as exc:
         typer.echo(f"error: {exc}", err=True)
+        if beside_serve:
+            typer.echo(
+                f"no `ticketsafe serve` (`make run`) is running on {settings.data_dir}: "
+                "start it first, or set the URLs",
+                err=True,
+            )
         raise typer.Exit(2) from None
 
 

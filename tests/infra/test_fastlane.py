@@ -41,7 +41,7 @@ from ticketsafe.waitingroom.service import WaitingRoom
 _VOLATILE = {"hold_id", "expires_at", "expires_at_ms", "created_at", "request_id", "version",
              "pseudonym", "on_sale_at", "admission_token", "admission_expires_at", "admitted_at",
              "challenge", "id", "event_id", "line_id", "payment_deadline",
-             "pix_copia_e_cola"}  # fmt: skip
+             "pix_copia_e_cola", "pix_txid", "sandbox_pay_url"}  # fmt: skip
 
 
 def _shape(r: httpx.Response) -> tuple[int, str, Any]:

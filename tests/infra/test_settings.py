@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from ticketsafe.infra.settings import Settings
+from ticketsafe.infra.ratelimit import Rate
+from ticketsafe.infra.settings import RateLimits, Settings
 
 
 def test_reads_prefixed_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -45,4 +46,19 @@ def test_embedded_when_a_url_is_missing() -> None:
 def test_invalid_values_are_refused(monkeypatch: pytest.MonkeyPatch, key: str, value: str) -> None:
     monkeypatch.setenv(key, value)
     with pytest.raises(ValidationError):
+        Settings()
+
+
+def test_rate_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TICKETSAFE_RATE_LIMITS__SIGNUP_PER_IP", "5000/3600/800")
+    monkeypatch.setenv("TICKETSAFE_RATE_LIMITS__LOGIN_PER_ACCOUNT", '{"count": 9, "period_s": 30}')
+    limits = Settings().rate_limits
+    assert limits.signup_per_ip == Rate(count=5000, period_s=3600, burst=800)
+    assert limits.login_per_account == Rate(count=9, period_s=30, burst=1)
+    assert limits.login_per_ip == RateLimits().login_per_ip  # the others keep defaults
+
+
+def test_a_malformed_rate_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TICKETSAFE_RATE_LIMITS__LOGIN_PER_IP", "lots")
+    with pytest.raises(ValidationError, match="COUNT/PERIOD_S"):
         Settings()

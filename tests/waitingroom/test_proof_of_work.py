@@ -5,7 +5,8 @@ import time
 import pytest
 
 from ticketsafe.waitingroom.errors import ChallengeInvalid
-from ticketsafe.waitingroom.proof_of_work import ProofOfWork, leading_zero_bits, solve, solves
+from ticketsafe.waitingroom.pow_client import solve
+from ticketsafe.waitingroom.proof_of_work import ProofOfWork, leading_zero_bits, solves
 
 
 def test_solution_meets_difficulty_and_verifies() -> None:

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from ticketsafe.bench import http
 from ticketsafe.bench.measure import Recorder
-from ticketsafe.waitingroom.proof_of_work import solve
+from ticketsafe.waitingroom.pow_client import solve
 
 ORG = "org_bench"
 SECTION_ROW = 50  # seats per row

@@ -115,8 +115,8 @@ class Deployment:
             "TICKETSAFE_ACCESS_TOKEN_TTL_S": str(TOKEN_TTL_S),
             # Every simulated buyer comes from 127.0.0.1: per-IP limits would throttle the
             # load generator itself (per-account limits stay as they are).
-            "TICKETSAFE_WAITINGROOM_CHALLENGES_PER_IP_PER_MINUTE": "1000000",
-            "TICKETSAFE_PSP_SANDBOX_TOKENIZATIONS_PER_IP_PER_MINUTE": "1000000",
+            "TICKETSAFE_RATE_LIMITS__CHALLENGE_PER_IP": "1000000/60/250000",
+            "TICKETSAFE_RATE_LIMITS__CARD_TOKENIZATIONS_PER_IP": "1000000/60/333333",
         } | (
             {"TICKETSAFE_WORKER_CONCURRENCY": str(self.worker_concurrency)}
             if self.worker_concurrency

@@ -31,18 +31,10 @@ from ticketsafe.identity.vault import PiiVault, sealed_from_document, sealed_to_
 from ticketsafe.infra import audit
 from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.mongodb import Database, Document
-from ticketsafe.infra.ratelimit import Rate, RateLimiter
+from ticketsafe.infra.ratelimit import RateLimiter
 from ticketsafe.infra.settings import Settings
 from ticketsafe.mail.outbox import queue_mail
 from ticketsafe.mail.templates import MailTemplate
-
-# Per client address and per account (keyed by the e-mail's blind index, never the e-mail).
-LOGIN_PER_IP = Rate(30, 60, burst=20)
-LOGIN_PER_ACCOUNT = Rate(5, 60, burst=5)
-REGISTER_PER_IP = Rate(10, 3_600, burst=5)
-REGISTER_PER_ACCOUNT = Rate(3, 3_600, burst=3)
-RESET_PER_ACCOUNT = Rate(3, 3_600, burst=3)
-RESET_PER_IP = Rate(10, 3_600, burst=10)
 
 PERSON_ERASED_JOB = "identity.person_erased"
 PII_FIELDS = ("email", "name", "phone", "cpf")
@@ -102,8 +94,9 @@ class AccountService:
 
     async def register(self, data: Registration, client_ip: str) -> AccountCreated:
         index = self.vault.email_index(data.email)
-        await self.limiter.hit(f"register:ip:{client_ip}", REGISTER_PER_IP, what="sign-ups")
-        await self.limiter.hit(f"register:acct:{index}", REGISTER_PER_ACCOUNT, what="sign-ups")
+        limits = self.settings.rate_limits  # per address and per e-mail (its blind index)
+        await self.limiter.hit(f"register:ip:{client_ip}", limits.signup_per_ip, what="sign-ups")
+        await self.limiter.hit(f"register:acct:{index}", limits.signup_per_email, what="sign-ups")
         user_id = f"usr_{secrets.token_hex(12)}"
         fields = {"email": data.email, "name": data.name}
         if data.phone:
@@ -127,8 +120,9 @@ class AccountService:
 
     async def login(self, email: str, password: str, client_ip: str) -> TokenPair:
         index = self.vault.email_index(email)
-        await self.limiter.hit(f"login:ip:{client_ip}", LOGIN_PER_IP, what="sign-in attempts")
-        await self.limiter.hit(f"login:acct:{index}", LOGIN_PER_ACCOUNT, what="sign-in attempts")
+        limits, what = self.settings.rate_limits, "sign-in attempts"
+        await self.limiter.hit(f"login:ip:{client_ip}", limits.login_per_ip, what=what)
+        await self.limiter.hit(f"login:acct:{index}", limits.login_per_account, what=what)
         user = await self.repo.active_user_by_email_index(index)
         # Verify even without a user, against a dummy hash: same timing either way.
         ok = await verify_password(user.password_hash if user else None, password)
@@ -191,8 +185,9 @@ class AccountService:
     async def request_password_reset(self, email: str, client_ip: str, jobs: JobBuffer) -> None:
         """Always succeeds from the caller's view: never reveals whether an account exists."""
         index = self.vault.email_index(email)
-        await self.limiter.hit(f"reset:ip:{client_ip}", RESET_PER_IP, what="reset requests")
-        await self.limiter.hit(f"reset:acct:{index}", RESET_PER_ACCOUNT, what="reset requests")
+        limits, what = self.settings.rate_limits, "reset requests"
+        await self.limiter.hit(f"reset:ip:{client_ip}", limits.password_reset_per_ip, what=what)
+        await self.limiter.hit(f"reset:acct:{index}", limits.password_reset_per_email, what=what)
         user = await self.repo.active_user_by_email_index(index)
         if user is None:
             return

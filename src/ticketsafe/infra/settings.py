@@ -7,12 +7,62 @@ Values come from `TICKETSAFE_*` environment variables (or a `.env` file). Secret
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from ticketsafe.infra.ratelimit import Rate
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+# A rate limit as an environment value: `COUNT/PERIOD_S[/BURST]` (or the JSON object).
+RateSetting = Annotated[Rate, NoDecode]
+
+
+def _rate(count: int, period_s: float, burst: int) -> Rate:
+    return Rate(count=count, period_s=period_s, burst=burst)
+
+
+class RateLimits(BaseModel):
+    """Every rate limit: `TICKETSAFE_RATE_LIMITS__<NAME>=COUNT/PERIOD_S/BURST`.
+
+    A limit per client address stops one machine; the one per account (or e-mail, by its
+    blind index) stops guessing at one person. At a stadium on-sale thousands of real
+    buyers share one address (carrier NAT, a campus, the venue's Wi-Fi), so the
+    per-address defaults are sized for such a crowd and the per-account ones do the
+    fine-grained work."""
+
+    model_config = ConfigDict(frozen=True)
+
+    login_per_ip: RateSetting = Field(
+        default=_rate(1_200, 60, 600), description="Sign-in attempts from one address."
+    )
+    login_per_account: RateSetting = Field(
+        default=_rate(5, 60, 5), description="Sign-in attempts at one e-mail."
+    )
+    signup_per_ip: RateSetting = Field(
+        default=_rate(1_200, 3_600, 300), description="Sign-ups from one address."
+    )
+    signup_per_email: RateSetting = Field(
+        default=_rate(3, 3_600, 3), description="Sign-ups with one e-mail."
+    )
+    password_reset_per_ip: RateSetting = Field(
+        default=_rate(600, 3_600, 100), description="Password-reset requests from one address."
+    )
+    password_reset_per_email: RateSetting = Field(
+        default=_rate(3, 3_600, 3), description="Password-reset requests for one e-mail."
+    )
+    challenge_per_ip: RateSetting = Field(
+        default=_rate(6_000, 60, 1_500),
+        description="Waiting-room proof-of-work challenges to one address (a join needs one).",
+    )
+    challenge_per_account: RateSetting = Field(
+        default=_rate(12, 60, 4), description="Waiting-room challenges to one account."
+    )
+    card_tokenizations_per_ip: RateSetting = Field(
+        default=_rate(30, 60, 10), description="Sandbox PSP card tokenisations from one address."
+    )
 
 
 class Settings(BaseSettings):
@@ -22,6 +72,7 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         frozen=True,
+        env_nested_delimiter="__",  # TICKETSAFE_RATE_LIMITS__LOGIN_PER_IP=...
     )
 
     # Stores. Unset URL = the embedded default (`serve` starts a server under data_dir).
@@ -67,7 +118,6 @@ class Settings(BaseSettings):
 
     # Payments. The sandbox PSP (test mode: no real money) is on unless turned off.
     payments_sandbox: bool = Field(default=True, description="Enable the test-mode PSP.")
-    psp_sandbox_tokenizations_per_ip_per_minute: int = Field(default=30, ge=1)
     psp_webhook_secret: SecretStr | None = Field(
         default=None, description="HMAC key of PSP webhooks; `serve` generates one."
     )
@@ -86,9 +136,8 @@ class Settings(BaseSettings):
     # allowed here (tests, on-premise integrations).
     webhooks_allow_private_targets: bool = False
 
-    # Waiting room: proof-of-work challenges per client IP (many buyers share carrier NAT
-    # addresses; raise it where that is common, or for a load test from one machine).
-    waitingroom_challenges_per_ip_per_minute: int = Field(default=120, ge=1)
+    # Every rate limit, per address and per account (see `RateLimits`).
+    rate_limits: RateLimits = Field(default_factory=RateLimits)
 
     # HTTP(S)
     host: str = "127.0.0.1"
@@ -171,6 +220,13 @@ class Settings(BaseSettings):
 
     log_level: LogLevel = "INFO"
     log_json: bool = True
+    access_log_sample_rate: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="Fraction of requests the access log keeps (server errors always); "
+        "0.01 under a flash crowd keeps one line in a hundred.",
+    )
     instance_name: str = Field(default="local", description="Shown in logs and metrics.")
 
     @property

@@ -16,7 +16,7 @@ from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.infra.resources import Resources
 from ticketsafe.inventory.engine import Engine
-from ticketsafe.inventory.service import InventoryService
+from ticketsafe.inventory.service import HoldOrders, InventoryService
 from ticketsafe.waitingroom.deps import WaitingRoomDep
 from ticketsafe.waitingroom.service import WaitingRoom
 
@@ -48,6 +48,13 @@ class WaitingRoomAdmission:
 
 async def get_admission_check(room: WaitingRoomDep) -> AdmissionCheck:
     return WaitingRoomAdmission(room)
+
+
+async def get_hold_orders(request: Request) -> HoldOrders | None:
+    """What holds became (the orders domain answers; `app.py` wires it, as the
+    waiting room's check above): lets a hold that is gone say it became an order."""
+    found: HoldOrders | None = getattr(request.app.state, "hold_orders", None)
+    return found
 
 
 MAX_ADMISSION_TOKEN_LENGTH = 4096
@@ -83,4 +90,5 @@ def inventory_for(resources: Resources) -> InventoryService:
 
 AdmissionDep = Annotated[AdmissionCheck, Depends(get_admission_check)]
 AdmissionToken = Annotated[str | None, Depends(get_admission_token)]
+HoldOrdersDep = Annotated[HoldOrders | None, Depends(get_hold_orders)]
 InventoryDep = Annotated[InventoryService, Depends(get_inventory)]

@@ -15,6 +15,7 @@ from ticketsafe.inventory.deps import (
     AdmissionCheck,
     AdmissionDep,
     AdmissionToken,
+    HoldOrdersDep,
     InventoryDep,
     WaitingRoomAdmission,
     inventory_for,
@@ -128,9 +129,11 @@ FAST_ROUTES = [
 
 @router.get("/holds/{hold_id}", operation_id="inventory_get_hold")
 async def get_hold(
-    event_id: Ident, hold_id: str, user: CurrentUser, inventory: InventoryDep
+    event_id: Ident, hold_id: str, user: CurrentUser, inventory: InventoryDep, orders: HoldOrdersDep
 ) -> Hold:
-    return await inventory.get_hold(hold_id, user.user_id)
+    """A live hold. Once gone: 410 `hold_expired` (expired or released), or 410
+    `hold_converted` with the `order_id` it became."""
+    return await inventory.get_hold(hold_id, user.user_id, orders=orders)
 
 
 @router.post(

@@ -8,7 +8,8 @@ Conflict [409]
 ├── HoldCommitting       the hold is being turned into an order
 └── ExtensionRefused     already extended, or not yet inside the warning window
 Gone [410]
-└── HoldExpired          the hold expired or was released
+├── HoldExpired          the hold expired or was released
+└── HoldConverted        the hold became an order: carries its `order_id`
 NotFound [404]
 ├── HoldNotFound
 └── EventNotProvisioned
@@ -56,6 +57,11 @@ class ExtensionRefused(Conflict):
 class HoldExpired(Gone):
     code = "hold_expired"
     title = "The hold expired"
+
+
+class HoldConverted(Gone):
+    code = "hold_converted"
+    title = "The hold became an order"
 
 
 class HoldNotFound(NotFound):

@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from pymongo.errors import ConnectionFailure, WriteConcernError
@@ -37,6 +37,7 @@ from ticketsafe.inventory.errors import (
     EventNotProvisioned,
     ExtensionRefused,
     HoldCommitting,
+    HoldConverted,
     HoldExpired,
     HoldLimitExceeded,
     HoldNotFound,
@@ -115,6 +116,13 @@ def _hold_of(
 class SweepReport:
     released: int
     reconciled: int
+
+
+class HoldOrders(Protocol):
+    """What holds became: the orders domain answers (wired in `app.py`)."""
+
+    async def __call__(self, hold_id: str, buyer_id: str) -> str | None:
+        """The id of the order this buyer's hold became, or None."""
 
 
 class InventoryService:
@@ -223,10 +231,22 @@ class InventoryService:
             raise UnknownUnits(units=r.texts())
         raise InventoryBusy(f"unexpected engine answer {r.status}")
 
-    async def get_hold(self, hold_id: str, buyer_id: str) -> Hold:
+    async def get_hold(
+        self, hold_id: str, buyer_id: str, *, orders: HoldOrders | None = None
+    ) -> Hold:
+        """The buyer's live hold. One that is gone raises HoldConverted with its order's
+        id when `orders` knows it became one (Redis forgets a hold once sold), else
+        HoldExpired."""
         event_id = event_of(hold_id)
         r = await self._call(event_id, "get", hold_id)
         if r.status != "OK":
+            order_id = await orders(hold_id, buyer_id) if orders is not None else None
+            if order_id is not None:
+                raise HoldConverted(
+                    f"this hold became order {order_id}: see /orders/{order_id}",
+                    hold_id=hold_id,
+                    order_id=order_id,
+                )
             raise HoldExpired(hold_id=hold_id)
         raw: dict[str, Any] = orjson.loads(r.values[0])
         if raw["b"] != buyer_id:

@@ -18,6 +18,7 @@ from ticketsafe.infra.errors import NotFound
 from ticketsafe.infra.fastlane import FastRequest, FastResponse, FastRoute
 from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.mongodb import Database
+from ticketsafe.orders import history
 from ticketsafe.orders import repository as repo
 from ticketsafe.orders.deps import OrdersDep, order_service_for
 from ticketsafe.orders.export import attendees_csv
@@ -75,8 +76,9 @@ async def pix_qr(order_id: str, user: CurrentUser, orders: OrdersDep) -> Respons
 
 
 @router.get("/me/orders", operation_id="orders_mine")
-async def my_orders(user: CurrentUser, db: DbDep) -> list[OrderOut]:
-    return [OrderOut.of(o) for o in await repo.search(db, buyer_id=user.user_id, limit=100)]
+async def my_orders(user: CurrentUser, orders: OrdersDep) -> list[OrderOut]:
+    """Your latest orders (up to 100), newest first, each with its payment."""
+    return [OrderOut.of(o, p) for o, p in await history.orders_of_buyer(orders, user)]
 
 
 @router.post("/orders/{order_id}/cancel", operation_id="orders_cancel")

@@ -127,12 +127,17 @@ class PixProvider:
         await psp.create_pix_charge(
             ctx.redis, txid=txid, amount_cents=payment.amount_cents, reference=payment.id
         )
+        # The transaction id is inside the BR Code too; given apart, a client (and the
+        # sandbox's "pay" call, which stands in for the payer's bank) needs no decoder.
+        instructions = {"pix_copia_e_cola": payload, "pix_txid": txid}
+        if ctx.settings.payments_sandbox:
+            instructions["sandbox_pay_url"] = f"/sandbox-psp/v1/pix/{txid}/pay"
         return StartResult(
             PaymentStatus.PENDING,
             provider_ref=f"pix_{txid}",
             # The QR image is drawn on request (`qr_svg`), not stored: it costs more CPU
             # than the rest of a checkout and says nothing the payload does not.
-            instructions={"pix_copia_e_cola": payload},
+            instructions=instructions,
             test_mode=ctx.settings.payments_sandbox,
         )
 

@@ -5,6 +5,7 @@ difficulty. The client finds a `solution` (any string, typically a counter) such
 SHA-256(challenge ":" solution) starts with `bits` zero bits: about 2^bits hashes, ~1 s
 in a browser at the default 18 bits. Checking costs one HMAC and one SHA-256. Each
 challenge is single-use: the join script records its nonce (see `scripts/join.lua`).
+The client's side (the solver, a join helper) is `pow_client`.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import time
 from dataclasses import dataclass
 
 from ticketsafe.waitingroom.errors import ChallengeInvalid
+from ticketsafe.waitingroom.pow_client import MAX_SOLUTION_LEN, solve
 
-MAX_SOLUTION_LEN = 64
+# `solve` is the client's (pow_client), still importable from here by older callers.
+__all__ = ["MAX_SOLUTION_LEN", "Challenge", "ProofOfWork", "leading_zero_bits", "solve", "solves"]
 
 
 @dataclass(frozen=True)
@@ -84,21 +87,3 @@ class ProofOfWork:
 def solves(challenge: str, solution: str, bits: int) -> bool:
     digest = hashlib.sha256(f"{challenge}:{solution}".encode()).digest()
     return leading_zero_bits(digest) >= bits
-
-
-def solve(challenge: str, bits: int) -> str:
-    """Reference solver (tests, benchmarks, the CLI); browsers do the same in JS. The
-    smallest nonce that `solves`: the prefix is hashed once and each try adds only its
-    nonce, looking only at the bytes that hold the zero bits (the bench's load
-    generators solve 250,000 of these on the server's own cores: about a quarter less
-    CPU than hashing each message whole)."""
-    prefix = hashlib.sha256(f"{challenge}:".encode())
-    nbytes = (bits + 7) // 8
-    shift = 8 * nbytes - bits
-    counter = 0
-    while True:
-        attempt = prefix.copy()
-        attempt.update(str(counter).encode())
-        if int.from_bytes(attempt.digest()[:nbytes], "big") >> shift == 0:
-            return str(counter)
-        counter += 1

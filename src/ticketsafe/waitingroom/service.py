@@ -26,6 +26,7 @@ from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.ratelimit import Rate, RateLimiter
 from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.infra.resources import Resources
+from ticketsafe.infra.settings import RateLimits
 from ticketsafe.waitingroom import fairness
 from ticketsafe.waitingroom.admission_token import AdmissionTokenCodec
 from ticketsafe.waitingroom.errors import (
@@ -63,8 +64,9 @@ NO_QUEUE_TTL_S = 5.0
 # itself), not two. Another instance closing the queue is seen within this; this
 # instance's own close or reconfiguration at once.
 GATE_TTL_S = 1.0
-CHALLENGE_RATE_PER_IP = Rate(count=120, period_s=60, burst=30)
-CHALLENGE_RATE_PER_ACCOUNT = Rate(count=12, period_s=60, burst=4)
+# Defaults of the challenge limits (`Settings.rate_limits` sets them for the app).
+CHALLENGE_RATE_PER_IP = RateLimits().challenge_per_ip
+CHALLENGE_RATE_PER_ACCOUNT = RateLimits().challenge_per_account
 
 
 def derive_key(secret: bytes, purpose: str) -> bytes:
@@ -109,12 +111,13 @@ class WaitingRoom:
     def from_resources(cls, resources: Resources) -> WaitingRoom:
         secret = resources.settings.auth_secret
         assert secret is not None  # Resources.open refuses to start without it
-        per_ip = resources.settings.waitingroom_challenges_per_ip_per_minute
+        limits = resources.settings.rate_limits
         return cls(
             resources.db,
             resources.redis,
             secret.get_secret_value().encode(),
-            rate_per_ip=Rate(count=per_ip, period_s=60, burst=max(30, per_ip // 4)),
+            rate_per_ip=limits.challenge_per_ip,
+            rate_per_account=limits.challenge_per_account,
         )
 
     def pseudonym(self, event_id: str, user_id: str) -> str:

@@ -138,11 +138,20 @@ def add_key_to_file(path: Path) -> str:
         kid = f"k{secrets.token_hex(3)}"
     body["keys"][kid] = _b64encode(aead.new_key())
     body["current"] = kid
+    # Atomic and durable: readers see the old file or the new one, never a part, and a
+    # crash right after cannot lose a key that data may already be wrapped under.
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         json.dump(body, fh, indent=2)
+        fh.flush()
+        os.fsync(fh.fileno())
     os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
     return kid
 
 

@@ -10,7 +10,7 @@ from fastapi.params import Depends
 from pydantic import BaseModel, Field
 
 from ticketsafe.infra.deps import JobsDep, RedisDep, SettingsDep
-from ticketsafe.infra.ratelimit import Rate, RateLimiter
+from ticketsafe.infra.ratelimit import RateLimiter
 from ticketsafe.payments.sandbox_psp import service as psp
 
 router = APIRouter(prefix="/sandbox-psp/v1", tags=["sandbox PSP (test mode)"])
@@ -29,8 +29,7 @@ class ChallengeResult(BaseModel):
 
 async def _limit_by_ip(request: Request, redis: RedisDep, settings: SettingsDep) -> None:
     host = request.client.host if request.client else "unknown"
-    per_minute = settings.psp_sandbox_tokenizations_per_ip_per_minute
-    rate = Rate(count=per_minute, period_s=60, burst=max(10, per_minute // 3))
+    rate = settings.rate_limits.card_tokenizations_per_ip
     await RateLimiter(redis).hit(f"psp:tokenize:{host}", rate, what="card tokenisations")
 
 

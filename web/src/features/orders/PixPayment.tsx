@@ -16,7 +16,7 @@ export function PixPayment({ payment, onPaid }: { payment: PaymentOut; onPaid: (
   useEffect(() => {
     if (code) void QRCode.toString(code, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }).then(setSvg);
   }, [code]);
-  const txid = payment.instructions.txid ?? pixTxid(code);
+  const txid = payment.instructions.pix_txid ?? pixTxid(code);
   return (
     <div className="space-y-3">
       <p>{t('order.pixScan')}</p>

@@ -1,0 +1,47 @@
+"""What a buyer reads of their own orders: the list, each with its payment as
+`GET /orders/{id}` shows it, and the order a hold became (the inventory asks, so that a
+hold that is gone can say it was checked out)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ticketsafe.identity.principal import Principal
+from ticketsafe.infra.mongodb import Database
+from ticketsafe.orders import repository as repo
+from ticketsafe.orders.models import Order
+from ticketsafe.orders.service import OrderService
+from ticketsafe.payments import service as payments
+from ticketsafe.payments.models import Payment
+from ticketsafe.payments.providers import ProviderContext
+
+MAX_LISTED = 100
+
+
+async def orders_of_buyer(
+    orders: OrderService, buyer: Principal, *, limit: int = MAX_LISTED
+) -> list[tuple[Order, Payment | None]]:
+    """The buyer's orders, newest first, with their payments (read together: the
+    payments' reads of one turn go to MongoDB as one query)."""
+    found = await repo.search(orders.db, buyer_id=buyer.user_id, limit=limit)
+    ctx = orders.payments
+    paid = await asyncio.gather(*(_payment(ctx, order) for order in found))
+    return list(zip(found, paid, strict=True))
+
+
+async def _payment(ctx: ProviderContext, order: Order) -> Payment | None:
+    if order.payment_id is None:
+        return None
+    return await payments.find_payment(ctx, order.payment_id)
+
+
+class OrdersOfHolds:
+    """`inventory.service.HoldOrders`: the order a buyer's hold became. One read by id
+    (an order's id is derived from its hold's, see `repository.order_id_for`)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def __call__(self, hold_id: str, buyer_id: str) -> str | None:
+        order = await repo.by_hold(self._db, hold_id)
+        return order.id if order is not None and order.buyer_id == buyer_id else None
