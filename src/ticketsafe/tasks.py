@@ -13,6 +13,7 @@ from ticketsafe.inventory import tasks as inventory_tasks
 from ticketsafe.mail import tasks as mail_tasks
 from ticketsafe.mail.transport import SmtpTransport
 from ticketsafe.onsale.service import supply_probe, worker_listeners
+from ticketsafe.ops.backup import tasks as backup_tasks
 from ticketsafe.orders import tasks as order_tasks
 from ticketsafe.payments import tasks as payment_tasks
 from ticketsafe.roles.worker import PeriodicTask
@@ -47,4 +48,5 @@ def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
         *catalog_tasks.periodic_tasks(worker_listeners),
         *mail_tasks.periodic_tasks(),
         *webhook_tasks.periodic_tasks(),
+        *backup_tasks.periodic_tasks(settings),
     ]

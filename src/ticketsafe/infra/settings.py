@@ -189,9 +189,7 @@ class Settings(BaseSettings):
     backup_s3_access_key: SecretStr | None = None
     backup_s3_secret_key: SecretStr | None = None
     backup_s3_ca_file: Path | None = None
-    backup_storage_class: Literal["STANDARD", "STANDARD_IA", "GLACIER", "DEEP_ARCHIVE"] = (
-        "STANDARD"
-    )
+    backup_storage_class: Literal["STANDARD", "STANDARD_IA", "GLACIER", "DEEP_ARCHIVE"] = "STANDARD"
     backup_object_lock_days: int | None = Field(default=None, ge=1, le=36_500)
     backup_interval_s: int | None = Field(
         default=None, ge=60, description="Scheduled backups by the worker; unset: none."

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -34,7 +34,9 @@ T = TypeVar("T")
 FAILURES = (TargetError, BackupKeyError, ManifestInvalid, ChunkCorrupt, DatabaseNotEmpty)
 
 
-def _run(settings_factory: Callable[[], Settings], work: Callable[[Settings], Awaitable[T]]) -> T:
+def _run(
+    settings_factory: Callable[[], Settings], work: Callable[[Settings], Coroutine[Any, Any, T]]
+) -> T:
     try:
         return asyncio.run(work(settings_factory()))
     except FAILURES as exc:
@@ -50,9 +52,10 @@ def _progress() -> Progress:
 
 
 def _settings() -> Settings:
-    from ticketsafe.roles.tools import resolved_settings  # noqa: PLC0415
+    """Explicit settings, else those of a `serve` running on the same data dir."""
+    from ticketsafe.roles.tools import attached_to_serve  # noqa: PLC0415
 
-    return resolved_settings()
+    return attached_to_serve(Settings())
 
 
 @backup_cli.command("create")

@@ -112,7 +112,13 @@ async def create_backup(
             dump = CollectionDump(name, indexes=await index_specs(db, name))
             async for raw, count in raw_chunks(db, name, chunk_bytes, session):  # type: ignore[arg-type]
                 sealed = await asyncio.to_thread(
-                    seal_chunk, data_key, backup_id, name, len(dump.chunks), raw=raw, documents=count
+                    seal_chunk,
+                    data_key,
+                    backup_id,
+                    name,
+                    len(dump.chunks),
+                    raw=raw,
+                    documents=count,
                 )
                 await asyncio.to_thread(upload.write, sealed.blob)
                 whole.update(sealed.blob)

@@ -38,7 +38,8 @@ class Upload(Protocol):
 
 
 class Target(Protocol):
-    description: str
+    @property
+    def description(self) -> str: ...
 
     def upload(self, backup_id: str) -> Upload: ...
     def put_manifest(self, backup_id: str, data: bytes) -> None: ...

@@ -36,7 +36,9 @@ def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
             manifest = await create_backup(
                 ctx.db.client, ctx.db, target, key, chunk_bytes=ctx.settings.backup_chunk_bytes
             )
-            policy = RetentionPolicy(ctx.settings.backup_keep_hourly, ctx.settings.backup_keep_daily)
+            policy = RetentionPolicy(
+                ctx.settings.backup_keep_hourly, ctx.settings.backup_keep_daily
+            )
             await prune_backups(target, policy)
         except Exception:
             BACKUPS.labels("failed").inc()
