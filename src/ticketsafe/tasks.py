@@ -4,6 +4,7 @@ their own `tasks.py`; this module only gathers them for the worker."""
 from __future__ import annotations
 
 from ticketsafe.catalog import tasks as catalog_tasks
+from ticketsafe.identity import key_epochs
 from ticketsafe.identity import tasks as identity_tasks
 from ticketsafe.identity.tasks import ErasureHook
 from ticketsafe.infra.crypto.keyring import load_keyring
@@ -15,13 +16,16 @@ from ticketsafe.mail.transport import SmtpTransport
 from ticketsafe.onsale.service import supply_probe, worker_listeners
 from ticketsafe.ops.backup import tasks as backup_tasks
 from ticketsafe.orders import tasks as order_tasks
+from ticketsafe.orders.erasure import forget_buyer
 from ticketsafe.payments import tasks as payment_tasks
 from ticketsafe.roles.worker import PeriodicTask
 from ticketsafe.waitingroom import tasks as waitingroom
 from ticketsafe.webhooks import tasks as webhook_tasks
 
 # Called with (ctx, person_id) after a person's erasure; each domain adds its own here.
-ERASURE_HOOKS: list[ErasureHook] = []
+# Every domain keeping a person's blind index or sealed fields drops them (identity's own
+# are dropped by the erasure itself; docs/personal-data.md lists what each domain keeps).
+ERASURE_HOOKS: list[ErasureHook] = [forget_buyer, mail_tasks.drop_mail_of_erased]
 
 
 def build_registry(settings: Settings) -> JobRegistry:
@@ -41,10 +45,13 @@ def build_registry(settings: Settings) -> JobRegistry:
 
 
 def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
+    keyring = load_keyring(settings)
     return [
         *inventory_tasks.periodic_tasks(),
         *waitingroom.periodic_tasks(supply_probe),
-        *order_tasks.periodic_tasks(load_keyring(settings)),
+        *order_tasks.periodic_tasks(keyring),
+        *key_epochs.periodic_tasks(keyring),
+        *identity_tasks.periodic_tasks(),
         *catalog_tasks.periodic_tasks(worker_listeners),
         *mail_tasks.periodic_tasks(),
         *webhook_tasks.periodic_tasks(),

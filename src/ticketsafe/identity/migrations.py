@@ -5,6 +5,7 @@ from __future__ import annotations
 from pymongo import ASCENDING
 
 from ticketsafe.identity import repository as r
+from ticketsafe.identity.erasures import create_erasures_collection
 from ticketsafe.identity.vault import create_data_keys_collection
 from ticketsafe.infra.migrations import Migration
 from ticketsafe.infra.mongodb import Database
@@ -46,4 +47,7 @@ MIGRATIONS = [
     Migration(120, "mail: outbox", create_outbox_collection),
     Migration(121, "mail: outbox read by id only (no owner/status indexes)", drop_outbox_indexes),
     Migration(122, "mail: outbox by creation time (re-drive)", index_outbox_by_creation),
+    Migration(
+        140, "identity: erasures owed to other domains (re-drive)", create_erasures_collection
+    ),
 ]

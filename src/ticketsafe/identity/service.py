@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ticketsafe.identity import mails
+from ticketsafe.identity import erasures, mails
+from ticketsafe.identity.erasures import PERSON_ERASED_JOB
 from ticketsafe.identity.errors import (
     EmailTaken,
     InvalidCredentials,
@@ -36,7 +37,9 @@ from ticketsafe.infra.settings import Settings
 from ticketsafe.mail.outbox import queue_mail
 from ticketsafe.mail.templates import MailTemplate
 
-PERSON_ERASED_JOB = "identity.person_erased"
+# The per-account counters (`<kind>:acct:<e-mail blind index>`) of the rate limits below.
+_ACCOUNT_LIMITS = ("login", "register", "reset")
+
 PII_FIELDS = ("email", "name", "phone", "cpf")
 
 
@@ -49,7 +52,10 @@ async def seal_pii(vault: PiiVault, person_id: str, fields: Mapping[str, str]) -
 async def open_pii(
     vault: PiiVault, person_id: str, stored: Mapping[str, Any] | None
 ) -> dict[str, str] | None:
-    """Decrypt what `seal_pii` returned; None when the person was erased (show "erased")."""
+    """Decrypt what `seal_pii` returned; None when the person was erased (show "erased"),
+    also where an erasure hook already dropped the sealed value itself."""
+    if not stored:
+        return None
     try:
         return await vault.open(person_id, sealed_from_document(stored))
     except PersonErased:
@@ -226,14 +232,20 @@ class AccountService:
         if not await verify_password(user.password_hash, password):
             raise InvalidCredentials("password is wrong")
         now = datetime.now(UTC)
+        fields = await self.vault.open(user.id, user.pii)
         await self.vault.shred(user.id)
         await self.repo.anonymise_user(user.id, now)
         await self.repo.revoke_user_sessions(user.id, now)
         await self.repo.delete_user_password_resets(user.id)
         await self.repo.remove_all_memberships(user.id)
         await self.repo.revoke_all_gate_grants(user.id)
+        # The rate-limit counters are keyed by the e-mail's blind index: a lookup by it.
+        index = self.vault.email_index(fields["email"])
+        await self.limiter.forget(*(f"{kind}:acct:{index}" for kind in _ACCOUNT_LIMITS))
         await audit.record(self.db, actor=user.id, action="identity.erased", subject=user.id)
+        await erasures.record(self.db, user.id, now)  # the other domains' hooks are owed
         jobs.defer(PERSON_ERASED_JOB, {"person_id": user.id})
+        jobs.defer(PERSON_ERASED_JOB, {"person_id": user.id}, delay_s=erasures.RERUN_S)
 
     # --- used by other domains --------------------------------------------------------------
     async def contact_of(self, user_id: str) -> Contact | None:

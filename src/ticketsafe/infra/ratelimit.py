@@ -84,3 +84,8 @@ class RateLimiter:
                 f"too many {what}; try again in {math.ceil(wait)} s",
                 retry_after=math.ceil(wait),
             )
+
+    async def forget(self, *keys: str) -> None:
+        """Drop the counters of `keys` (an erased person's, keyed by their blind index)."""
+        if keys:
+            await self._redis.delete(*(f"ts:rl:{key}" for key in keys))

@@ -106,6 +106,11 @@ class Settings(BaseSettings):
     pii_keyring_file: Path | None = Field(
         default=None, description="Key ring JSON file; default data_dir/keys/pii-keyring.json."
     )
+    pii_erasure_bound_s: int = Field(
+        default=86_400, ge=3_300, le=90 * 86_400,
+        description="An erasure reaches every copy (WAL, oplog, backup) within this: each "
+        "master key epoch is retired and destroyed on a schedule (key file source).",
+    )  # fmt: skip
 
     # Mail: unset SMTP URL = `serve` starts a local catcher writing to data_dir/mail.
     smtp_url: SecretStr | None = Field(

@@ -102,6 +102,18 @@ async def deliver(db: Database, vault: PiiVault, transport: SmtpTransport, mail_
     return "sent"
 
 
+async def drop_queued_for(db: Database, owner_id: str) -> int:
+    """Erasure: drop every message still queued for the person, content included (it is
+    unreadable already: sealed under their shredded data key). A job still to come for one
+    finds it `dropped` and sends nothing. Sent messages keep no content, only their status.
+    Erasures are rare, so this scan of the outbox by owner has no index of its own."""
+    result = await db[OUTBOX].update_many(
+        {"owner_id": owner_id, "status": "queued"},
+        {"$set": {"status": "dropped", "finished_at": datetime.now(UTC)}, "$unset": {"sealed": ""}},
+    )
+    return result.modified_count
+
+
 async def mail_status(db: Database, mail_id: str) -> str | None:
     doc = await db[OUTBOX].find_one({"_id": mail_id}, {"status": 1})
     return None if doc is None else str(doc["status"])

@@ -1,5 +1,5 @@
-"""The worker's side of the outbox: the `mail.send` job, and giving a message whose job
-was lost a new one (`mail.redrive`)."""
+"""The worker's side of the outbox: the `mail.send` job, giving a message whose job was
+lost a new one (`mail.redrive`), and dropping an erased person's queued mail."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.crypto.keyring import KeyRing
 from ticketsafe.infra.jobs import JobContext, JobRegistry
 from ticketsafe.infra.redrive import REDRIVE_INTERVAL_S, periodic_pass
-from ticketsafe.mail.outbox import MAIL_OUTBOX, SEND_JOB, deliver
+from ticketsafe.mail.outbox import MAIL_OUTBOX, SEND_JOB, deliver, drop_queued_for
 from ticketsafe.mail.transport import SmtpTransport
 from ticketsafe.roles.worker import PeriodicTask
 
@@ -21,6 +21,11 @@ def register(registry: JobRegistry, keyring: KeyRing, transport: SmtpTransport |
 
     if transport is not None:
         registry.on_close(transport.close)  # the SMTP sessions it keeps open
+
+
+async def drop_mail_of_erased(ctx: JobContext, person_id: str) -> None:
+    """The erasure hook (`ticketsafe/tasks.py`): nothing queued for the person stays."""
+    await drop_queued_for(ctx.db, person_id)
 
 
 def periodic_tasks() -> list[PeriodicTask]:

@@ -106,6 +106,19 @@ async def search(
     return [_model(d) async for d in cursor]
 
 
+async def forget_buyer(db: Database, buyer_id: str) -> int:
+    """Drop what identified the buyer: the e-mail's blind index and the sealed buyer and
+    holder details (unreadable already: their data key is shredded). Neither `version`
+    nor `updated_at` moves: no guarded write of the order's state is refused for it, and
+    none writes these fields back (a refund rewrites `lines` from the order it read, with
+    sealed holders nobody can open any more; a second run drops them again)."""
+    result = await db[ORDERS].update_many(
+        {"buyer_id": buyer_id},
+        {"$unset": {"buyer_email_index": "", "buyer_sealed": "", "lines.$[].holder_sealed": ""}},
+    )
+    return result.modified_count
+
+
 async def event_orders_after(
     db: Database, event_id: str, after_id: str | None, limit: int
 ) -> list[Order]:

@@ -11,6 +11,10 @@ file when it changes (checked before wrapping and on an unknown key id). Environ
 (1) add the key to TICKETSAFE_PII_KEYS with TICKETSAFE_PII_CURRENT_KEY_ID still naming the
 old one, roll out; (2) point TICKETSAFE_PII_CURRENT_KEY_ID at the new key, roll out;
 (3) `rotate-keys`. Every instance can then read both keys at every step.
+
+Destruction (`ticketsafe.infra.crypto.epochs`): a key removed from the file is forgotten
+by every process at its next wrap or unwrap, so a destroyed epoch leaves no copy in
+memory either.
 """
 
 from __future__ import annotations
@@ -58,7 +62,7 @@ class KeyRing:
         self.current_id = current
         self.blind_index = BlindIndex(blind_index_key)
         self._source = source
-        self._source_mtime = source.stat().st_mtime_ns if source is not None else 0
+        self._source_seen = _file_version(source) if source is not None else None
 
     @property
     def key_ids(self) -> list[str]:
@@ -69,17 +73,23 @@ class KeyRing:
         return Wrapped(self.current_id, aead.seal(self._keys[self.current_id], data_key, aad))
 
     def unwrap(self, wrapped: Wrapped, aad: bytes) -> bytes:
+        self._reload_if_changed()  # a destroyed key is forgotten here too
         return aead.open_sealed(self._key(wrapped.key_id), wrapped.blob, aad)
+
+    def refresh(self) -> None:
+        """Re-read the key file now (before deciding what the current key is)."""
+        self._reload_if_changed(force=True)
 
     def _reload_if_changed(self, *, force: bool = False) -> None:
         if self._source is None:
             return
-        mtime = self._source.stat().st_mtime_ns
-        if force or mtime != self._source_mtime:
+        # The inode too: a file replaced twice within the clock's tick keeps its mtime.
+        seen = _file_version(self._source)
+        if force or seen != self._source_seen:
             fresh = read_keyring_file(self._source)
-            self._keys.update(fresh._keys)
+            self._keys = dict(fresh._keys)  # replaced, not merged: destroyed keys go
             self.current_id = fresh.current_id
-            self._source_mtime = mtime
+            self._source_seen = seen
 
     def _key(self, key_id: str) -> bytes:
         if key_id not in self._keys:
@@ -88,6 +98,18 @@ class KeyRing:
             return self._keys[key_id]
         except KeyError:
             raise UnknownKey(key_id) from None
+
+
+def _file_version(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def keyring_file_of(settings: Settings) -> Path | None:
+    """The key file the ring comes from; None when keys come from the environment."""
+    if settings.pii_keys is not None:
+        return None
+    return settings.pii_keyring_file or settings.keys_dir / "pii-keyring.json"
 
 
 def load_keyring(settings: Settings) -> KeyRing:
@@ -134,7 +156,7 @@ def add_key_to_file(path: Path) -> str:
     """Append a fresh key and make it current; returns its id. Old keys stay readable."""
     body = json.loads(path.read_text())
     kid = f"k{len(body['keys']) + 1}"
-    while kid in body["keys"]:
+    while kid in body["keys"] or kid in body.get("destroyed", {}):  # ids never reused
         kid = f"k{secrets.token_hex(3)}"
     body["keys"][kid] = _b64encode(aead.new_key())
     body["current"] = kid
