@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ticketsafe.infra.resources import Resources
+from ticketsafe.infra.resources import MissingConfiguration, Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.ops.backup.keys import BackupKeyError, load_backup_key
 from ticketsafe.ops.backup.manifest import ManifestInvalid
@@ -31,7 +31,10 @@ backup_cli = typer.Typer(help="Encrypted backups: create, list, verify, restore,
 console = Console(stderr=True)
 T = TypeVar("T")
 
-FAILURES = (TargetError, BackupKeyError, ManifestInvalid, ChunkCorrupt, DatabaseNotEmpty)
+FAILURES = (
+    TargetError, BackupKeyError, ManifestInvalid, ChunkCorrupt, DatabaseNotEmpty,
+    MissingConfiguration,
+)  # fmt: skip
 
 
 def _run(
