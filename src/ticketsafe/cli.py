@@ -10,9 +10,11 @@ import typer
 from ticketsafe.infra.logs import configure_logging
 from ticketsafe.infra.resources import MissingConfiguration, Resources
 from ticketsafe.infra.settings import Settings
+from ticketsafe.ops.backup.commands import backup_cli
 from ticketsafe.roles import event_loop
 
 cli = typer.Typer(help="TicketSafe: ticket sales for events that sell out in minutes.")
+cli.add_typer(backup_cli, name="backup")
 
 
 def _settings() -> Settings:

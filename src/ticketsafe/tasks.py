@@ -14,6 +14,7 @@ from ticketsafe.inventory import tasks as inventory_tasks
 from ticketsafe.mail import tasks as mail_tasks
 from ticketsafe.mail.transport import SmtpTransport
 from ticketsafe.onsale.service import supply_probe, worker_listeners
+from ticketsafe.ops.backup import tasks as backup_tasks
 from ticketsafe.orders import tasks as order_tasks
 from ticketsafe.orders.erasure import forget_buyer
 from ticketsafe.payments import tasks as payment_tasks
@@ -54,4 +55,5 @@ def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
         *catalog_tasks.periodic_tasks(worker_listeners),
         *mail_tasks.periodic_tasks(),
         *webhook_tasks.periodic_tasks(),
+        *backup_tasks.periodic_tasks(settings),
     ]

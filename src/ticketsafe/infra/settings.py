@@ -197,6 +197,31 @@ class Settings(BaseSettings):
         "when `serve` runs its embedded MongoDB (never against an external database).",
     )
 
+    # Backups (ops/backup; docs/backups.md)
+    backup_target: str = Field(
+        default="",
+        description="Where backups go: s3://bucket/prefix/ or a directory (default: "
+        "data_dir/backups).",
+    )
+    backup_key: SecretStr | None = Field(
+        default=None,
+        description="Backup master key `id:base64url` (32 bytes); default: a key file "
+        "under keys_dir. Kept apart from the personal-data key ring.",
+    )
+    backup_s3_endpoint_url: str | None = None
+    backup_s3_region: str = "us-east-1"
+    backup_s3_access_key: SecretStr | None = None
+    backup_s3_secret_key: SecretStr | None = None
+    backup_s3_ca_file: Path | None = None
+    backup_storage_class: Literal["STANDARD", "STANDARD_IA", "GLACIER", "DEEP_ARCHIVE"] = "STANDARD"
+    backup_object_lock_days: int | None = Field(default=None, ge=1, le=36_500)
+    backup_interval_s: int | None = Field(
+        default=None, ge=60, description="Scheduled backups by the worker; unset: none."
+    )
+    backup_keep_hourly: int = Field(default=24, ge=0, le=24 * 90)
+    backup_keep_daily: int = Field(default=30, ge=0, le=3_650)
+    backup_chunk_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024, le=256 * 1024 * 1024)
+
     # Process roles
     api_workers: int = Field(default=1, ge=1)
     # Jobs wait on the network (our own webhooks, SMTP, MongoDB), not the CPU: at 8 the
