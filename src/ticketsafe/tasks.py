@@ -43,7 +43,9 @@ def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
     return [
         *inventory_tasks.periodic_tasks(),
         *waitingroom.periodic_tasks(supply_probe),
-        *order_tasks.periodic_tasks(load_keyring(settings)),
+        *order_tasks.periodic_tasks(
+            load_keyring(settings), reconcile_interval_s=settings.payments_reconcile_interval_s
+        ),
         *catalog_tasks.periodic_tasks(worker_listeners),
         *mail_tasks.periodic_tasks(),
         *webhook_tasks.periodic_tasks(),
