@@ -194,6 +194,24 @@ async def test_reconcile_records_money_only_the_psp_knows_of_once(
     assert (late.status, late.captured_cents) == (PaymentStatus.CAPTURED, 5_000)
 
 
+async def test_reconcile_records_money_paid_into_a_voided_pix(
+    client: httpx.AsyncClient, ctx: ProviderContext
+) -> None:
+    """We gave up on the PIX (its order ended) but the payer's bank paid the BR Code
+    anyway, and no webhook said so: the money is a fact, recorded captured so that
+    orders can return it."""
+    payment = await service.start_payment(
+        ctx, order_id="ord_void", method=PaymentMethod.PIX, amount_cents=5_000, currency="BRL"
+    )
+    voided = await service.void(ctx, payment.id)
+    assert (await service.reconcile(ctx, voided)).status is PaymentStatus.VOIDED
+    assert payment.provider_ref is not None
+    txid = payment.provider_ref.removeprefix("pix_")
+    assert (await client.post(f"/sandbox-psp/v1/pix/{txid}/pay")).status_code == 200
+    found = await service.reconcile(ctx, voided)
+    assert (found.status, found.captured_cents) == (PaymentStatus.CAPTURED, 5_000)
+
+
 async def test_pix_refuses_other_currencies(ctx: ProviderContext) -> None:
     with pytest.raises(BusinessRuleViolation):
         await service.start_payment(
