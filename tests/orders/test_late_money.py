@@ -158,10 +158,10 @@ async def test_reconciliation_run_concurrently_refunds_once(
         await _pay_pix(sale, resources, order["id"])
         await _settled(resources, order["id"])
     await resources.redis.delete(STREAM, URGENT_STREAM)
-    contexts = [ProviderContext(resources.db, resources.redis, JobBuffer(), settings)] * 4
-    counts = await asyncio.gather(*(late_money.reconcile(ctx) for ctx in contexts))
+    ctx = ProviderContext(resources.db, resources.redis, JobBuffer(), settings)
+    counts = await asyncio.gather(*(late_money.reconcile(ctx, batch=n) for n in (1, 1, 2, 200)))
     assert sum(counts) == 2
-    assert await late_money.reconcile(contexts[0]) == 0
+    assert await late_money.reconcile(ctx, batch=1) == 0
     for order in orders:
         assert await psp_refunds(resources, order["id"]) == (1, 10_000)
         entries = {"subject": order["id"], "action": REFUNDED}

@@ -81,18 +81,17 @@ async def return_late_money(
 
 
 async def reconcile(
-    ctx: ProviderContext, *, settled_for: timedelta = RECONCILE_GRACE, page: int = 200
+    ctx: ProviderContext, *, settled_for: timedelta = RECONCILE_GRACE, batch: int = 200
 ) -> int:
     """Find every payment holding money for an order without a live sale and refund it;
-    returns how many were refunded. Orders are read in id order, a page at a time, their
-    payments in one read per page. A payment our books still show waiting or voided is
-    first checked with the PSP (`payments.reconcile`): money whose webhook never came —
-    a PIX paid after its order was cancelled — is found and returned too."""
-    settled_before = datetime.now(UTC) - settled_for
+    returns how many were refunded. The orders come from one pass over the collection,
+    their payments in one read per `batch` of orders. A payment our books still show
+    waiting or voided is first checked with the PSP (`payments.reconcile`): money whose
+    webhook never came — a PIX paid after its order was cancelled — is found and
+    returned too."""
     refunded = 0
-    after: str | None = None
-    while orders := await repo.without_live_sale(ctx.db, after, settled_before, page):
-        after = orders[-1].id
+    changed_before = datetime.now(UTC) - settled_for
+    async for orders in repo.without_live_sale(ctx.db, changed_before, batch):
         by_payment = {repo.payment_id_of(order): order for order in orders}
         for recorded in await payments.find_payments(ctx, list(by_payment)):
             payment = await payments.reconcile(ctx, recorded)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -94,18 +95,23 @@ async def overdue(db: Database, now: datetime, limit: int) -> list[Order]:
 
 
 async def without_live_sale(
-    db: Database, after_id: str | None, changed_before: datetime, limit: int
-) -> list[Order]:
-    """One page, in id order, of the orders that hold no live sale (cancelled, expired,
-    refunded) and were last changed before `changed_before`."""
-    query: dict[str, Any] = {
+    db: Database, changed_before: datetime, batch: int
+) -> AsyncIterator[list[Order]]:
+    """The orders that hold no live sale (cancelled, expired, refunded) and were last
+    changed before `changed_before`, `batch` at a time, from one query (one pass over
+    the collection, not one per page)."""
+    query = {
         "status": {"$in": sorted(s.value for s in NO_SALE)},
         "updated_at": {"$lt": changed_before},
     }
-    if after_id is not None:
-        query["_id"] = {"$gt": after_id}
-    cursor = db[ORDERS].find(query).sort("_id", ASCENDING).limit(limit)
-    return [_model(d) async for d in cursor]
+    chunk: list[Order] = []
+    async for doc in db[ORDERS].find(query, batch_size=batch):
+        chunk.append(_model(doc))
+        if len(chunk) == batch:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 async def search(
