@@ -7,9 +7,13 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
+import pytest
+
 from tests.orders.conftest import Sale, run_jobs
 from tests.orders.test_checkout import seat_status
 from tests.orders.test_lifecycle import _pay_pix, paid_order
+from ticketsafe.infra.errors import Conflict
 from ticketsafe.infra.jobs import STREAM, URGENT_STREAM, JobBuffer
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
@@ -130,6 +134,26 @@ async def test_reconciliation_refunds_money_no_webhook_reported(
     entry = await resources.db["audit_log"].find_one({"subject": order["id"], "action": REFUNDED})
     assert entry is not None
     assert entry["actor"] == "system:reconciliation"
+
+
+async def test_a_refund_the_psp_refused_is_made_by_the_reconciliation(
+    sale: Sale, resources: Resources, worker: Worker, settings: Settings
+) -> None:
+    order = await _pix_order(sale, "usr_1", "A:r-2:s-4")
+    await _cancel(sale, "usr_1", order["id"])
+    await _pay_pix(sale, resources, order["id"])
+    key = f"ts:psp:ch:{await charge_of(resources, order['id'])}"
+    charge = orjson.loads(await resources.redis.get(key) or b"null")
+    assert charge["state"] == "captured"
+    await resources.redis.set(key, orjson.dumps({**charge, "state": "voided"}))  # refuses
+    with pytest.raises(Conflict):
+        await run_jobs(worker)  # the reaction's refund fails; the queue would retry it
+    assert await _status(sale, "usr_1", order["id"]) == ("cancelled", "captured")
+    await resources.redis.set(key, orjson.dumps(charge))  # the PSP answers again
+    await _settled(resources, order["id"])
+    await _reconcile(worker, settings)
+    assert await _status(sale, "usr_1", order["id"]) == ("cancelled", "refunded")
+    assert await psp_refunds(resources, order["id"]) == (1, 10_000)
 
 
 async def test_reconciliation_refunds_a_refunded_order_whose_payment_kept_the_money(

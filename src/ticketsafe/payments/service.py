@@ -6,6 +6,7 @@ react in the worker — payments never call orders directly.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 from datetime import UTC, datetime
@@ -229,7 +230,19 @@ async def refund(ctx: ProviderContext, payment_id: str, amount_cents: int) -> Pa
     )
     if claimed is None:
         raise PaymentConflict("the payment changed meanwhile; retry")
-    await provider_for(payment.method, ctx.settings).refund(ctx, payment, amount_cents)
+    try:
+        await provider_for(payment.method, ctx.settings).refund(ctx, payment, amount_cents)
+    except Exception:
+        # The PSP refused or could not be reached: the claim is given back (guarded on
+        # its own version: an undo, not a move of the state machine), so our books do
+        # not show money returned that was not, and the refund can be asked for again
+        # (a retry; for an order without a live sale, the late-money reconciliation).
+        # A crash between the claim and this leaves the claim standing.
+        with contextlib.suppress(Exception):
+            await repo.update_guarded(
+                ctx.db, claimed, status=payment.status, inc={"refunded_cents": -amount_cents}
+            )
+        raise
     _notify_changed(ctx, payment.id)
     return claimed
 
