@@ -11,8 +11,12 @@ import orjson
 import pytest
 
 from tests.orders.conftest import Sale, run_jobs
-from tests.orders.test_checkout import seat_status
-from tests.orders.test_lifecycle import _pay_pix, paid_order
+from tests.orders.test_checkout import VISA_OK, card, seat_status
+from tests.orders.test_lifecycle import (
+    _card_order_stopped_after_the_charge,
+    _pay_pix,
+    paid_order,
+)
 from ticketsafe.infra.errors import Conflict
 from ticketsafe.infra.jobs import STREAM, URGENT_STREAM, JobBuffer
 from ticketsafe.infra.resources import Resources
@@ -114,6 +118,24 @@ async def test_a_webhook_delivered_twice_refunds_once(
     assert await _status(sale, "usr_1", order["id"]) == ("cancelled", "refunded")
     assert await psp_refunds(resources, order["id"]) == (1, 10_000)
     assert await resources.db["audit_log"].count_documents({"action": REFUNDED}) == 1
+
+
+async def test_a_retried_checkout_of_a_cancelled_order_returns_its_money(
+    sale: Sale, resources: Resources
+) -> None:
+    """The checkout died after the card was charged (no job announces that charge: the
+    checkout reacts to it itself), the buyer cancelled the order it left pending, then
+    retried the checkout: the retry finds the money and returns it."""
+    buyer, hold, order = await _card_order_stopped_after_the_charge(sale, resources, "A:r-2:s-5")
+    await _cancel(sale, "usr_1", order["id"])
+    retry = await sale.checkout(
+        buyer, hold, method="card_sandbox", card_token=await card(sale.client, VISA_OK)
+    )
+    assert retry.status_code in (200, 201), retry.text
+    got = retry.json()
+    assert (got["status"], got["payment"]["status"]) == ("cancelled", "refunded")
+    assert await psp_refunds(resources, order["id"]) == (1, 10_000)
+    assert await seat_status(sale, "A:r-2:s-5") == "available"
 
 
 async def test_reconciliation_refunds_money_no_webhook_reported(
