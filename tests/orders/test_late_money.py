@@ -101,6 +101,21 @@ async def test_a_pix_order_cancelled_then_paid_is_refunded(
     assert await seat_status(sale, "A:r-1:s-1") == "available"
 
 
+async def test_a_pix_paid_after_its_event_was_cancelled_is_refunded(
+    sale: Sale, resources: Resources, worker: Worker
+) -> None:
+    order = await _pix_order(sale, "usr_1", "A:r-1:s-1")
+    r = await sale.client.post(
+        f"/events/{sale.event_id}/status", json={"status": "cancelled"}, headers=sale.organizer
+    )
+    assert r.status_code == 200, r.text
+    await run_jobs(worker)  # the event's refunds: the unpaid order is cancelled
+    await _pay_pix(sale, resources, order["id"])
+    await run_jobs(worker)
+    assert await _status(sale, "usr_1", order["id"]) == ("cancelled", "refunded")
+    assert await psp_refunds(resources, order["id"]) == (1, 10_000)
+
+
 async def test_a_webhook_delivered_twice_refunds_once(
     sale: Sale, resources: Resources, worker: Worker
 ) -> None:
