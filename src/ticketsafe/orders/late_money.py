@@ -18,6 +18,13 @@ Why this is safe to run from anywhere, any number of times, concurrently:
 - the refund itself is claimed on the payment's version (`payments.refund`): of two
   callers, one claims it and the other finds it claimed — money goes back once, and
   only the caller that claimed it writes the audit entry.
+
+The immediate path acts on orders that ended unpaid (`ENDED_UNPAID`); a refunded order
+is left to the reconciliation, after `RECONCILE_GRACE`, because an organizer's refund
+writes the order before the payment. Cost: each pass reads every order without a live
+sale (no index is added for it: on the embedded server every index costs each order
+write) and, for a voided or waiting payment, asks the PSP once; hence the interval
+(`payments_reconcile_interval_s`, 300 s by default).
 """
 
 from __future__ import annotations
