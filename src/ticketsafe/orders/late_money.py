@@ -29,6 +29,7 @@ write) and, for a voided or waiting payment, asks the PSP once; hence the interv
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -100,8 +101,9 @@ async def reconcile(
     changed_before = datetime.now(UTC) - settled_for
     async for orders in repo.without_live_sale(ctx.db, changed_before, batch):
         by_payment = {repo.payment_id_of(order): order for order in orders}
-        for recorded in await payments.find_payments(ctx, list(by_payment)):
-            payment = await payments.reconcile(ctx, recorded)
+        recorded = await payments.find_payments(ctx, list(by_payment))
+        # The PSP asked about the whole batch at once (one Redis pipeline for the sandbox).
+        for payment in await asyncio.gather(*(payments.reconcile(ctx, p) for p in recorded)):
             if money_held(payment) == 0:
                 continue
             _, amount = await return_late_money(
