@@ -49,7 +49,9 @@ def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
     return [
         *inventory_tasks.periodic_tasks(),
         *waitingroom.periodic_tasks(supply_probe),
-        *order_tasks.periodic_tasks(keyring),
+        *order_tasks.periodic_tasks(
+            keyring, reconcile_interval_s=settings.payments_reconcile_interval_s
+        ),
         *key_epochs.periodic_tasks(keyring),
         *identity_tasks.periodic_tasks(),
         *catalog_tasks.periodic_tasks(worker_listeners),

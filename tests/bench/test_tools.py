@@ -120,6 +120,11 @@ def _line(seat: str | None = None, area: str | None = None) -> dict[str, object]
     return {"seat_id": seat, "area_id": area, "status": "valid"}
 
 
+def _payment(pid: str, oid: str, status: str, refunded: int = 0) -> dict[str, object]:
+    return {"_id": pid, "order_id": oid, "status": status,
+            "captured_cents": 1_000, "refunded_cents": refunded}  # fmt: skip
+
+
 async def test_invariant_checker_sees_every_kind_of_violation(resources: Resources) -> None:
     db = resources.db
     await db["orders"].insert_many(
@@ -128,6 +133,8 @@ async def test_invariant_checker_sees_every_kind_of_violation(resources: Resourc
             _order("o2", "paid", [_line(seat="A:r-1:s-1")]),  # same seat, second order
             _order("o3", "paid", [_line(area="pista"), _line(area="pista")]),  # beyond cap 1
             _order("o4", "expired", []),
+            _order("o5", "pending_payment", [_line(seat="A:r-2:s-1")]),
+            _order("o6", "cancelled", []),
         ]
     )
     await db["inventory_units"].insert_many(
@@ -147,12 +154,19 @@ async def test_invariant_checker_sees_every_kind_of_violation(resources: Resourc
             },
         ]
     )
-    await db["payments"].insert_one({"_id": "p4", "order_id": "o4", "status": "captured"})
+    await db["payments"].insert_many(
+        [
+            _payment("p4", "o4", "captured"),  # kept for an expired order
+            _payment("p5", "o5", "captured"),  # kept for an order still pending
+            _payment("p6", "o6", "refunded", refunded=1_000),  # returned: nothing kept
+        ]
+    )
     found = await invariants.check(db, "evt_1", {"pista": 1})
     assert found["double_sold"] == 1
     assert found["oversold"] == 1
-    # o2 holds no unit of its own (lost) and o4's money has no paid order (lost)
+    # o2 holds no unit of its own, o5's money has no paid order: both lost
     assert found["lost_orders"] == 2
+    assert found["captured_without_ticket"] == 1  # o4's money, its order without a sale
     # a buyer was shown o9 paid, and o3 with three tickets: neither is in the books
     told = await invariants.check(db, "evt_1", {"pista": 1}, {"o1": 1, "o3": 3, "o9": 1})
     assert told["lost_orders"] == 4
@@ -164,9 +178,10 @@ async def test_invariant_checker_is_quiet_on_a_clean_sale(resources: Resources) 
     await db["inventory_units"].insert_one(
         {"_id": "evt_1|A:r-1:s-1", "event_id": "evt_1", "unit": "A:r-1:s-1", "order_id": "o1"}
     )
-    await db["payments"].insert_one({"_id": "p1", "order_id": "o1", "status": "captured"})
+    await db["payments"].insert_one(_payment("p1", "o1", "captured"))
     found = await invariants.check(db, "evt_1", {"pista": 1})
     assert (found["oversold"], found["double_sold"], found["lost_orders"]) == (0, 0, 0)
+    assert found["captured_without_ticket"] == 0
 
 
 _ROW = {

@@ -114,15 +114,17 @@ async def test_an_order_whose_sale_was_never_flagged_still_releases_it(
     assert await resources.db["inventory_units"].count_documents({"order_id": order["id"]}) == 0
 
 
-async def test_late_pix_payment_reserves_again_when_seats_are_free(
+async def test_late_pix_payment_is_refunded_even_when_seats_are_free(
     sale: Sale, resources: Resources, worker: Worker
 ) -> None:
+    """An expired order stays expired: money arriving after it is returned, not turned
+    into a sale that skipped the waiting room, the limits and the sale's own state."""
     buyer, order = await expired_pix_order(sale, resources, worker, "A:r-1:s-4")
     await _pay_pix(sale, resources, order["id"])
     await run_jobs(worker)
     got = (await sale.client.get(f"/orders/{order['id']}", headers=buyer)).json()
-    assert (got["status"], got["payment"]["status"]) == ("paid", "captured")
-    assert await seat_status(sale, "A:r-1:s-4") == "sold"
+    assert (got["status"], got["payment"]["status"]) == ("expired", "refunded")
+    assert await seat_status(sale, "A:r-1:s-4") == "available"
 
 
 async def test_late_pix_payment_is_refunded_when_seats_are_gone(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import orjson
 import pytest
 
 from tests.payments.conftest import drain
@@ -192,6 +193,51 @@ async def test_reconcile_records_money_only_the_psp_knows_of_once(
     await drain(ctx, worker_resources)  # the webhook arrives after all: already applied
     late = await service.reconcile(ctx, payment)  # a copy from before both
     assert (late.status, late.captured_cents) == (PaymentStatus.CAPTURED, 5_000)
+
+
+async def test_reconcile_records_money_paid_into_a_voided_pix(
+    client: httpx.AsyncClient, ctx: ProviderContext
+) -> None:
+    """We gave up on the PIX (its order ended) but the payer's bank paid the BR Code
+    anyway, and no webhook said so: the money is a fact, recorded captured so that
+    orders can return it."""
+    payment = await service.start_payment(
+        ctx, order_id="ord_void", method=PaymentMethod.PIX, amount_cents=5_000, currency="BRL"
+    )
+    voided = await service.void(ctx, payment.id)
+    assert (await service.reconcile(ctx, voided)).status is PaymentStatus.VOIDED
+    assert payment.provider_ref is not None
+    txid = payment.provider_ref.removeprefix("pix_")
+    assert (await client.post(f"/sandbox-psp/v1/pix/{txid}/pay")).status_code == 200
+    found = await service.reconcile(ctx, voided)
+    assert (found.status, found.captured_cents) == (PaymentStatus.CAPTURED, 5_000)
+
+
+async def test_a_refund_the_psp_refuses_is_not_recorded_as_made(
+    client: httpx.AsyncClient, ctx: ProviderContext, resources: Resources
+) -> None:
+    """The PSP refuses (or cannot be reached): our claim on the refund is given back,
+    so the money still shows captured and the refund can be asked for again."""
+    payment = await service.start_payment(
+        ctx, order_id="ord_ref", method=PaymentMethod.PIX, amount_cents=5_000, currency="BRL"
+    )
+    assert payment.provider_ref is not None
+    txid = payment.provider_ref.removeprefix("pix_")
+    assert (await client.post(f"/sandbox-psp/v1/pix/{txid}/pay")).status_code == 200
+    captured = await service.reconcile(ctx, payment)
+    key = f"ts:psp:ch:{payment.provider_ref}"
+    raw = await resources.redis.get(key)
+    assert raw is not None
+    charge = orjson.loads(raw)
+    await resources.redis.set(key, orjson.dumps({**charge, "state": "voided"}))  # refuses
+    with pytest.raises(Conflict):
+        await service.refund(ctx, captured.id, 5_000)
+    kept = await service.get_payment(ctx, payment.id)
+    assert (kept.status, kept.refunded_cents) == (PaymentStatus.CAPTURED, 0)
+    await resources.redis.set(key, orjson.dumps(charge))  # the PSP answers again
+    refunded = await service.refund(ctx, payment.id, 5_000)
+    assert (refunded.status, refunded.refunded_cents) == (PaymentStatus.REFUNDED, 5_000)
+    assert (await psp.get_charge(resources.redis, payment.provider_ref)).refunded_cents == 5_000
 
 
 async def test_pix_refuses_other_currencies(ctx: ProviderContext) -> None:

@@ -1,9 +1,11 @@
-"""After a run, count what must be zero: oversold, double-sold, lost orders.
+"""After a run, count what must be zero: oversold, double-sold, lost orders, money
+captured without a ticket.
 
 Two ways to read the books, one tally (`Ledger`):
 - `check`, from MongoDB (the system of record) when the bench started the deployment:
   also compares every paid order with the units the inventory holds for it, and finds
-  captured money with no paid order;
+  captured money with no paid order: kept for an order that holds no live sale
+  (cancelled, expired, refunded: `captured_without_ticket`), or for one still pending;
 - `check_export`, from outside, for a deployment given by its URL: the organizer's
   attendee export (`GET /orgs/{org}/events/{event}/attendees.csv`, one row per ticket),
   the same export an organizer reconciles a sale with.
@@ -25,6 +27,8 @@ from ticketsafe.bench import http
 from ticketsafe.infra.mongodb import Database
 
 _HOLDING = ("paid", "pending_payment", "partially_refunded")
+_NO_SALE = ("cancelled", "expired", "refunded")
+_MONEY_HELD = ("captured", "partially_refunded")
 
 
 @dataclass
@@ -55,9 +59,14 @@ class Ledger:
         return units
 
     def figures(
-        self, capacity: Mapping[str, int], told_paid: Mapping[str, int], lost: int = 0
+        self,
+        capacity: Mapping[str, int],
+        told_paid: Mapping[str, int],
+        lost: int = 0,
+        captured_without_ticket: int | None = None,
     ) -> dict[str, Any]:
-        """The report's invariants; `lost` adds what only the caller could see."""
+        """The report's invariants; `lost` adds what only the caller could see, and
+        `captured_without_ticket` is None where the payments could not be seen."""
         unconfirmed = sum(
             1 for order_id, n in told_paid.items() if self.paid_tickets.get(order_id) != n
         )
@@ -65,6 +74,7 @@ class Ledger:
             "oversold": sum(max(0, n - capacity.get(a, 0)) for a, n in self.area_tickets.items()),
             "double_sold": sum(1 for n in self.seat_orders.values() if n > 1),
             "lost_orders": lost + unconfirmed,
+            "captured_without_ticket": captured_without_ticket,
             "seats_sold": len(self.seat_orders),
             "ga_sold": sum(self.area_tickets.values()),
         }
@@ -78,8 +88,9 @@ async def check(
 ) -> dict[str, Any]:
     """oversold: GA tickets beyond an area's capacity; double_sold: a seat on two live
     orders; lost_orders: paid orders whose units inventory does not hold for them,
-    captured money with no paid order ("paid but no ticket"), and orders buyers were
-    told were paid that the books do not show paid with those tickets."""
+    captured money for an order still pending, and orders buyers were told were paid
+    that the books do not show paid with those tickets; captured_without_ticket:
+    payments holding money (captured, not refunded) for an order without a live sale."""
     units_by_order: dict[str, Counter[str]] = {}
     async for unit in db["inventory_units"].find({"event_id": event_id}):
         key = (
@@ -96,12 +107,19 @@ async def check(
         want = ledger.add(order["_id"], order["status"], lines)
         if order["status"] != "pending_payment" and want != units_by_order.get(order["_id"]):
             lost += 1
-    async for payment in db["payments"].find({"status": "captured"}):
-        if payment["order_id"] not in ledger.paid_tickets and await db["orders"].count_documents(
-            {"_id": payment["order_id"], "event_id": event_id}
-        ):
+    without_ticket = 0
+    async for payment in db["payments"].find({"status": {"$in": _MONEY_HELD}}):
+        held = payment["captured_cents"] - payment["refunded_cents"]
+        owner = await db["orders"].find_one(
+            {"_id": payment["order_id"], "event_id": event_id}, {"status": 1}
+        )
+        if held <= 0 or owner is None:
+            continue
+        if owner["status"] in _NO_SALE:
+            without_ticket += 1
+        elif owner["status"] == "pending_payment":
             lost += 1
-    return ledger.figures(capacity, told_paid or {}, lost)
+    return ledger.figures(capacity, told_paid or {}, lost, without_ticket)
 
 
 async def check_export(

@@ -589,13 +589,19 @@ def main(
     print(
         f"{result['tickets_sold']} tickets in {result['wall_s']} s "
         f"({result['tickets_per_s']}/s); oversold {inv['oversold']}, double-sold "
-        f"{inv['double_sold']}, lost orders {inv['lost_orders']}; report {out_dir}/{stem}.json"
+        f"{inv['double_sold']}, lost orders {inv['lost_orders']}, captured without ticket "
+        f"{_seen(inv['captured_without_ticket'])}; report {out_dir}/{stem}.json"
         + (f"; holds answered within 100 ms (server): {hold['within_100ms']}" if hold else "")
         + _budget_line(result["on_sale_cpu"])
         + fault_mode.recovery_line(result.get("recovery", []))
         + ("" if drew else " (no PNG: matplotlib missing)")
     )
-    return 0 if inv["oversold"] == inv["double_sold"] == inv["lost_orders"] == 0 else 1
+    kept = inv["captured_without_ticket"] or 0  # None: a remote deployment's payments unseen
+    return 0 if inv["oversold"] == inv["double_sold"] == inv["lost_orders"] == kept == 0 else 1
+
+
+def _seen(figure: int | None) -> str:
+    return "not seen" if figure is None else str(figure)
 
 
 def _budget_line(budget: dict[str, Any] | None) -> str:

@@ -129,6 +129,10 @@ class Settings(BaseSettings):
     public_url: str = Field(
         default="https://localhost:8443", description="Where PSPs deliver webhooks to us."
     )
+    payments_reconcile_interval_s: float = Field(
+        default=300.0, ge=1.0,
+        description="How often the worker refunds money captured for orders without a live sale.",
+    )  # fmt: skip
     pix_key: str = "pix@ticketsafe.example"
     pix_merchant_name: str = "TicketSafe"
     pix_merchant_city: str = "Sao Paulo"

@@ -8,7 +8,9 @@
 
 The sale (seats/GA units) is committed in inventory when the order is created, before any
 money is captured, so a captured payment always has its tickets. Leaving
-`pending_payment` without `paid` always releases the sale.
+`pending_payment` without `paid` always releases the sale. Cancelled, expired and
+refunded are final (`NO_SALE`): money captured for such an order afterwards (a PIX paid
+after the buyer cancelled) is refunded, never turned back into a sale (`late_money`).
 """
 
 from __future__ import annotations
@@ -39,8 +41,13 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     _O.PARTIALLY_REFUNDED: frozenset({_O.PARTIALLY_REFUNDED, _O.REFUNDED}),
     _O.REFUNDED: frozenset(),
     _O.CANCELLED: frozenset(),
-    _O.EXPIRED: frozenset({_O.PAID}),  # a late payment that could re-reserve its items
+    _O.EXPIRED: frozenset(),
 }
+
+# Orders that hold no live sale and never will again: money captured for one is refunded.
+NO_SALE = frozenset({_O.CANCELLED, _O.EXPIRED, _O.REFUNDED})
+# Of those, the ones that never were paid: any money captured for them arrived late.
+ENDED_UNPAID = frozenset({_O.CANCELLED, _O.EXPIRED})
 
 
 class InvalidOrderTransition(Conflict):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from pymongo.errors import DuplicateKeyError
 from ticketsafe.infra.migrations import Migration, drop_index_if_present
 from ticketsafe.infra.mongo_group import group_get, group_insert
 from ticketsafe.infra.mongodb import Database
-from ticketsafe.orders.models import Order, OrderStatus
+from ticketsafe.orders.models import NO_SALE, Order, OrderStatus
 
 ORDERS = "orders"
 COUNTERS = "ticket_type_counters"
@@ -31,6 +32,18 @@ def order_id_for(hold_id: str) -> str:
     core, whether or not the write touches the indexed field: bench/RESULTS.md.)"""
     digest = hashlib.sha256(hold_id.encode()).digest()[:12]
     return "ord_" + base64.urlsafe_b64encode(digest).decode()
+
+
+def checkout_payment_id(order_id: str) -> str:
+    """The id of the payment a checkout starts for its order: derived from the order's
+    id (itself a hash of the hold), so the payment is found from the order even when
+    the checkout stopped before recording it on the order."""
+    return "pay_" + order_id.removeprefix("ord_")
+
+
+def payment_id_of(order: Order) -> str:
+    """The order's payment: as recorded, else the one its checkout started."""
+    return order.payment_id or checkout_payment_id(order.id)
 
 
 async def insert(db: Database, order: Order) -> bool:
@@ -79,6 +92,26 @@ async def overdue(db: Database, now: datetime, limit: int) -> list[Order]:
         .limit(limit)
     )
     return [_model(d) async for d in cursor]
+
+
+async def without_live_sale(
+    db: Database, changed_before: datetime, batch: int
+) -> AsyncIterator[list[Order]]:
+    """The orders that hold no live sale (cancelled, expired, refunded) and were last
+    changed before `changed_before`, `batch` at a time, from one query (one pass over
+    the collection, not one per page)."""
+    query = {
+        "status": {"$in": sorted(s.value for s in NO_SALE)},
+        "updated_at": {"$lt": changed_before},
+    }
+    chunk: list[Order] = []
+    async for doc in db[ORDERS].find(query, batch_size=batch):
+        chunk.append(_model(doc))
+        if len(chunk) == batch:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 async def search(

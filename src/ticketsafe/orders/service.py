@@ -45,8 +45,10 @@ from ticketsafe.orders.errors import (
     PriceChanged,
     QuotaExhausted,
 )
+from ticketsafe.orders.late_money import return_late_money
 from ticketsafe.orders.mails import RECEIPT, money
 from ticketsafe.orders.models import (
+    ENDED_UNPAID,
     LineStatus,
     Order,
     OrderLine,
@@ -54,6 +56,7 @@ from ticketsafe.orders.models import (
     check_transition,
 )
 from ticketsafe.orders.pricing import PriceBook, limited_types, price_tickets
+from ticketsafe.orders.repository import checkout_payment_id
 from ticketsafe.orders.schemas import CheckoutRequest
 from ticketsafe.payments import service as payments
 from ticketsafe.payments.brcode import qr_svg
@@ -63,13 +66,6 @@ from ticketsafe.waitingroom.service import WaitingRoom
 from ticketsafe.webhooks import service as webhooks
 
 log = logging.getLogger("ticketsafe.orders")
-
-
-def checkout_payment_id(order_id: str) -> str:
-    """The id of the payment a checkout starts for its order: derived from the order's
-    id (itself a hash of the hold), so the payment is found from the order even when
-    the checkout stopped before recording it on the order."""
-    return "pay_" + order_id.removeprefix("ord_")
 
 
 def _found(payment: Payment) -> dict[str, Any]:
@@ -97,6 +93,10 @@ _VIEW_MAX_AGE_S = 1.0
 # whether the money arrived (`payments.reconcile`): its webhook normally says so within
 # seconds, but it can be lost, and the deadline sweep (which also asks) is minutes away.
 _ASK_PSP_AFTER = timedelta(minutes=1)
+
+# How many times a reaction to a payment starts again when its order changed meanwhile
+# (each start reads both again; past that the job is retried by the queue).
+_REACT_ATTEMPTS = 3
 
 
 class OrderChanged(PriceChanged):
@@ -253,6 +253,8 @@ class OrderService:
             return await self._after_payment_update(order, payment, found)
         except OrderChanged:
             current = await repo.get(self.db, order.id)
+            if current is not None and current.status in ENDED_UNPAID:  # cancelled meanwhile
+                return await self._after_payment_update(current, payment)
             if current is None or current.payment_id != payment.id:
                 raise
             return current, await self._payment(current)
@@ -261,7 +263,11 @@ class OrderService:
         self, order: Order, payment: Payment, fields: dict[str, Any] | None = None
     ) -> tuple[Order, Payment]:
         """React to where the payment stands now (also used by the worker); `fields` are
-        written to the order in the same write as the reaction."""
+        written to the order in the same write as the reaction. An order that ended
+        unpaid keeps no money: whatever its payment captured is refunded."""
+        if order.status in ENDED_UNPAID:
+            payment, _ = await return_late_money(self.payments, order, payment.id)
+            return order, payment
         pending = order.status is OrderStatus.PENDING_PAYMENT
         if payment.status is PaymentStatus.AUTHORIZED and pending:
             payment = await payments.capture(self.payments, payment.id, current=payment)
@@ -315,44 +321,25 @@ class OrderService:
     # -- worker side ----------------------------------------------------------------------
 
     async def on_payment_changed(self, payment_id: str) -> None:
-        """Idempotent reaction to a payment's new state (webhook, capture, refund…)."""
-        payment = await payments.get_payment(self.payments, payment_id)
-        order = await repo.get(self.db, payment.order_id)
-        if order is None or order.payment_id not in (None, payment.id):
-            return
-        # A payment exists only once its order's sale was committed; a crash before the
-        # order recorded both leaves `payment_id` unset, and this records them.
-        found = None if order.payment_id else _found(payment)
-        if order.status is OrderStatus.EXPIRED and payment.status is PaymentStatus.CAPTURED:
-            await self._late_payment(order, payment)
-            return
-        with contextlib.suppress(PaymentDeclined):  # handled: order cancelled, sale released
-            await self._after_payment_update(order, payment, found)
-
-    async def _late_payment(self, order: Order, payment: Payment) -> None:
-        """Money arrived after the order expired: take the same units again if they are
-        still free, else refund automatically — no "paid but no ticket" state survives."""
-        try:
-            items = _items(order.valid_lines())
-            hold = (
-                await self.inventory.hold_seats(order.event_id, order.buyer_id, items.seats)
-                if items.seats
-                else None
-            )
-            ga_holds = [
-                await self.inventory.hold_ga(order.event_id, order.buyer_id, area, n)
-                for area, n in items.ga.items()
-            ]
-            for h in [*([hold] if hold else []), *ga_holds]:
-                await self.inventory.commit_sale(h.hold_id, order.id, order.buyer_id)
-        except Exception as exc:
-            await self.inventory.release_sale(order.id)
-            await payments.refund(self.payments, payment.id, payment.captured_cents)
-            await self._audit(order, "system", "order.late_payment_refunded", str(exc)[:200])
-            return
-        order = await self._set(order, {"sale_committed": True})
-        await self._settle_paid(order, payment)
-        await self._audit(order, "system", "order.late_payment_accepted", None)
+        """Idempotent reaction to a payment's new state (webhook, capture, refund…).
+        Money captured for an order that ended unpaid is refunded (`late_money`); if the
+        order changed while this reacted (a buyer's cancel racing the capture: one
+        guarded write wins), the reaction starts again from the order as it now is."""
+        for _ in range(_REACT_ATTEMPTS):
+            payment = await payments.get_payment(self.payments, payment_id)
+            order = await repo.get(self.db, payment.order_id)
+            if order is None or order.payment_id not in (None, payment.id):
+                return
+            # A payment exists only once its order's sale was committed; a crash before the
+            # order recorded both leaves `payment_id` unset, and this records them.
+            found = None if order.payment_id else _found(payment)
+            try:
+                with contextlib.suppress(PaymentDeclined):  # order cancelled, sale released
+                    await self._after_payment_update(order, payment, found)
+                return
+            except OrderChanged:
+                continue
+        raise OrderChanged()
 
     async def expire_overdue(self, limit: int = 200) -> int:
         """Pending orders past their payment deadline: void, release, expire."""

@@ -1,4 +1,5 @@
-"""Worker jobs of orders: react to payment changes; expire unpaid orders."""
+"""Worker jobs of orders: react to payment changes; expire unpaid orders; refund money
+captured for orders without a live sale."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from ticketsafe.infra.crypto.keyring import KeyRing
 from ticketsafe.infra.jobs import JobBuffer, JobContext, JobRegistry
 from ticketsafe.inventory.service import InventoryService
 from ticketsafe.onsale.service import REFUND_EVENT_JOB
+from ticketsafe.orders import late_money
 from ticketsafe.orders.pricing import PriceBook
 from ticketsafe.orders.service import OrderService
+from ticketsafe.payments.providers import ProviderContext
 from ticketsafe.payments.service import PAYMENT_CHANGED_JOB
 from ticketsafe.roles.worker import PeriodicTask
 from ticketsafe.waitingroom.service import WaitingRoom
@@ -43,10 +46,24 @@ def register_event_refunds(registry: JobRegistry, keyring: KeyRing) -> None:
             await jobs.flush(ctx.queue)  # what was done is done: its jobs must go out
 
 
-def periodic_tasks(keyring: KeyRing, interval_s: float = 10.0) -> list[PeriodicTask]:
+def periodic_tasks(
+    keyring: KeyRing, interval_s: float = 10.0, reconcile_interval_s: float = 300.0
+) -> list[PeriodicTask]:
     async def expire(ctx: JobContext) -> None:
         jobs = JobBuffer()
         await _service(ctx, keyring, jobs).expire_overdue()
         await jobs.flush(ctx.queue)
 
-    return [PeriodicTask("orders.expire", interval_s, expire)]
+    return [
+        PeriodicTask("orders.expire", interval_s, expire),
+        PeriodicTask("orders.reconcile_money", reconcile_interval_s, reconcile_money),
+    ]
+
+
+async def reconcile_money(ctx: JobContext) -> None:
+    """Refund money captured for orders without a live sale (`late_money.reconcile`)."""
+    jobs = JobBuffer()
+    try:
+        await late_money.reconcile(ProviderContext(ctx.db, ctx.redis, jobs, ctx.settings))
+    finally:
+        await jobs.flush(ctx.queue)  # refunds made must be announced, even after a failure

@@ -7,7 +7,7 @@ out-of-order webhooks are made harmless.
 
     pending ──► requires_action ──► authorized ──► captured ──► partially_refunded ──► refunded
        │              │                 │              └───────────────────────────────► refunded
-       ├──► authorized / captured       └──► voided ──► captured (late PIX: refund or re-sell)
+       ├──► authorized / captured       └──► voided ──► captured (a late PIX: refunded)
        └──► failed ◄── requires_action
 """
 
@@ -46,7 +46,7 @@ TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     _S.PARTIALLY_REFUNDED: frozenset({_S.PARTIALLY_REFUNDED, _S.REFUNDED}),
     _S.REFUNDED: frozenset(),
     # Money that arrives after we gave up (a PIX paid after its order expired) is a fact:
-    # it is recorded, so that orders can re-reserve or refund it.
+    # it is recorded, so that orders refund it (`orders.late_money`).
     _S.VOIDED: frozenset({_S.CAPTURED}),
     _S.FAILED: frozenset(),
 }

@@ -30,6 +30,11 @@ async def get(db: Database, payment_id: str) -> Payment | None:
     return _to_model(doc) if doc else None
 
 
+async def get_many(db: Database, payment_ids: list[str]) -> list[Payment]:
+    """The payments of these ids that exist, in one read."""
+    return [_to_model(d) async for d in db[PAYMENTS].find({"_id": {"$in": payment_ids}})]
+
+
 async def get_by_provider_ref(db: Database, provider_ref: str) -> Payment | None:
     doc = await db[PAYMENTS].find_one({"provider_ref": provider_ref})
     return _to_model(doc) if doc else None

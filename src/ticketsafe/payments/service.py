@@ -6,6 +6,7 @@ react in the worker — payments never call orders directly.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 from datetime import UTC, datetime
@@ -141,10 +142,14 @@ async def _record_start(
 
 async def reconcile(ctx: ProviderContext, payment: Payment) -> Payment:
     """Our payment as the PSP has it, for money we never heard of: a payment still
-    waiting (pending, authorised, in a 3-D-Secure step) whose money the PSP holds is
-    recorded captured, as its webhook would have recorded it (the webhook was lost: its
-    delivery died with a process or a store). Anything else stays as our books say."""
-    waiting = (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED, PaymentStatus.REQUIRES_ACTION)
+    waiting (pending, authorised, in a 3-D-Secure step), or voided (money can arrive
+    anyway: a PIX paid after its order ended), whose money the PSP holds is recorded
+    captured, as its webhook would have recorded it (the webhook was lost: its delivery
+    died with a process or a store). Anything else stays as our books say."""
+    waiting = (
+        PaymentStatus.PENDING, PaymentStatus.AUTHORIZED, PaymentStatus.REQUIRES_ACTION,
+        PaymentStatus.VOIDED,
+    )  # fmt: skip
     if payment.provider_ref is None or payment.status not in waiting:
         return payment
     if not await provider_for(payment.method, ctx.settings).money_in(ctx, payment):
@@ -160,6 +165,11 @@ async def reconcile(ctx: ProviderContext, payment: Payment) -> Payment:
 
 async def find_payment(ctx: ProviderContext, payment_id: str) -> Payment | None:
     return await repo.get(ctx.db, payment_id)
+
+
+async def find_payments(ctx: ProviderContext, payment_ids: list[str]) -> list[Payment]:
+    """Those of these payments that exist (one read)."""
+    return await repo.get_many(ctx.db, payment_ids)
 
 
 async def get_payment(ctx: ProviderContext, payment_id: str) -> Payment:
@@ -220,7 +230,19 @@ async def refund(ctx: ProviderContext, payment_id: str, amount_cents: int) -> Pa
     )
     if claimed is None:
         raise PaymentConflict("the payment changed meanwhile; retry")
-    await provider_for(payment.method, ctx.settings).refund(ctx, payment, amount_cents)
+    try:
+        await provider_for(payment.method, ctx.settings).refund(ctx, payment, amount_cents)
+    except Exception:
+        # The PSP refused or could not be reached: the claim is given back (guarded on
+        # its own version: an undo, not a move of the state machine), so our books do
+        # not show money returned that was not, and the refund can be asked for again
+        # (a retry; for an order without a live sale, the late-money reconciliation).
+        # A crash between the claim and this leaves the claim standing.
+        with contextlib.suppress(Exception):
+            await repo.update_guarded(
+                ctx.db, claimed, status=payment.status, inc={"refunded_cents": -amount_cents}
+            )
+        raise
     _notify_changed(ctx, payment.id)
     return claimed
 
