@@ -191,7 +191,7 @@ class OrderService:
                 self.payments, order_id=order.id, method=order.payment_method,
                 amount_cents=order.total_cents, currency=order.currency,
                 card_token=card_token, capture=True, notify=False,
-                payment_id=checkout_payment_id(order.id),
+                payment_id=checkout_payment_id(order.id), payer_id=order.buyer_id,
             ),
             self._audit(order, order.buyer_id, "order.created", None),
             webhooks.publish(self.db, self.jobs, order.org_id, "order.created", _hook(order)),
