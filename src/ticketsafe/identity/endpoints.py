@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
 
 from ticketsafe.identity.deps import (
     AccountServiceDep,
@@ -18,6 +20,7 @@ from ticketsafe.identity.schemas import (
     ErasureRequest,
     GateGrantCreate,
     GateGrantOut,
+    GateGrantPage,
     Login,
     MemberAdd,
     MemberOut,
@@ -34,6 +37,7 @@ from ticketsafe.identity.schemas import (
 )
 from ticketsafe.identity.sessions import TokenPair
 from ticketsafe.infra.deps import JobsDep
+from ticketsafe.infra.pagination import CursorParam
 
 router = APIRouter(tags=["identity"])
 _NO_CONTENT = Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -180,9 +184,16 @@ async def remove_member(
 
 @router.get("/organizations/{org_id}/gate-staff", operation_id="listGateStaff")
 async def list_gate_staff(
-    org_id: str, user: CurrentUser, orgs: OrganizationServiceDep
-) -> list[GateGrantOut]:
-    return [_grant(g) for g in await orgs.gate_staff(user, org_id)]
+    org_id: str,
+    user: CurrentUser,
+    orgs: OrganizationServiceDep,
+    cursor: CursorParam = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> GateGrantPage:
+    """The organization's gate staff grants, newest first; pass `next_cursor` back as
+    `cursor` for the next page."""
+    page = await orgs.gate_staff(user, org_id, cursor=cursor, limit=limit)
+    return GateGrantPage(items=[_grant(g) for g in page.items], next_cursor=page.next_cursor)
 
 
 @router.post("/organizations/{org_id}/gate-staff", status_code=201, operation_id="grantGateStaff")
