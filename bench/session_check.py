@@ -3,7 +3,7 @@ against a plain `GET` of one key, both through the auto-pipelining client, at th
 concurrency of a crowd (every request of an event-loop turn shares one pipeline), against
 embedded Valkey. Also the rebuild after Redis lost the denylist (one MongoDB query).
 
-    uv run python bench/session_check.py --checks 20000 --concurrency 256
+    PYTHONPATH=. .tools/bin/uv run --frozen python bench/session_check.py --checks 20000
 
 Prints JSON: client CPU µs per call and calls/s for each, and the rebuild time.
 """

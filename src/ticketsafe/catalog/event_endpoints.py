@@ -22,6 +22,7 @@ from ticketsafe.catalog.status_listeners import StatusListenersDep
 from ticketsafe.identity.deps import AccessDep, OptionalUser, require_role
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.infra.deps import DbDep, RedisDep
+from ticketsafe.infra.pagination import CursorParam
 
 router = APIRouter(tags=["events"])
 Organizer = Annotated[Principal, Depends(require_role(Role.ORGANIZER))]
@@ -37,10 +38,19 @@ async def create_event(org_id: str, body: EventCreate, user: Organizer, db: DbDe
 
 
 @router.get(
-    "/organizations/{org_id}/events", response_model=list[Event], operation_id="list_org_events"
+    "/organizations/{org_id}/events", response_model=EventPage, operation_id="list_org_events"
 )
-async def list_org_events(org_id: str, user: Organizer, db: DbDep) -> list[Event]:
-    return await event_service.list_org_events(db, user, org_id)
+async def list_org_events(
+    org_id: str,
+    user: Organizer,
+    db: DbDep,
+    cursor: CursorParam = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+) -> EventPage:
+    """The organization's events by start, earliest first (drafts included); pass
+    `next_cursor` back as `cursor` for the next page."""
+    page = await event_service.list_org_events(db, user, org_id, cursor=cursor, limit=limit)
+    return EventPage(items=page.items, next_cursor=page.next_cursor)
 
 
 @router.patch("/events/{event_id}", response_model=Event, operation_id="update_event")

@@ -25,7 +25,7 @@ from ticketsafe.identity.models import (
 from ticketsafe.identity.principal import Role
 from ticketsafe.identity.vault import SealedField, sealed_from_document, sealed_to_document
 from ticketsafe.infra.mongodb import Database, Document
-from ticketsafe.infra.pagination import Page, newest_first
+from ticketsafe.infra.pagination import Page, keyset_page
 
 USERS = "users"
 SESSIONS = "sessions"
@@ -307,9 +307,9 @@ class IdentityRepository:
         self, org_id: str, *, cursor: str | None, limit: int
     ) -> Page[GateGrant]:
         """One page of the organization's grants, newest first (`infra.pagination`)."""
-        return await newest_first(
+        return await keyset_page(
             self.db[GATE_GRANTS], {"org_id": org_id}, cursor=cursor, limit=limit,
-            model=_grant, time_field="granted_at",
+            model=_grant, field="granted_at",
         )  # fmt: skip
 
     async def has_gate_grants(self, user_id: str) -> bool:

@@ -13,7 +13,7 @@ from pymongo.errors import DuplicateKeyError
 from ticketsafe.infra.migrations import Migration, drop_index_if_present
 from ticketsafe.infra.mongo_group import group_get, group_insert
 from ticketsafe.infra.mongodb import Database
-from ticketsafe.infra.pagination import Page, newest_first
+from ticketsafe.infra.pagination import Page, keyset_page
 from ticketsafe.orders.models import Order, OrderStatus
 
 ORDERS = "orders"
@@ -105,7 +105,7 @@ async def search(
             query[key] = value
     if status is not None:
         query["status"] = status.value
-    return await newest_first(db[ORDERS], query, cursor=cursor, limit=limit, model=_model)
+    return await keyset_page(db[ORDERS], query, cursor=cursor, limit=limit, model=_model)
 
 
 async def event_orders_after(

@@ -9,7 +9,7 @@ from pymongo import ASCENDING, DESCENDING
 
 from ticketsafe.infra.migrations import Migration
 from ticketsafe.infra.mongodb import Database, per_database
-from ticketsafe.infra.pagination import Page, newest_first
+from ticketsafe.infra.pagination import Page, keyset_page
 from ticketsafe.infra.redrive import create_created_index
 from ticketsafe.webhooks.models import Attempt, Delivery, DeliveryStatus, Subscription
 
@@ -107,7 +107,7 @@ async def deliveries_of(
 ) -> Page[Delivery]:
     """One page of the subscription's delivery log, newest first (`infra.pagination`)."""
     query = {"org_id": org_id, "subscription_id": subscription_id}
-    return await newest_first(db[DELIVERIES], query, cursor=cursor, limit=limit, model=_delivery)
+    return await keyset_page(db[DELIVERIES], query, cursor=cursor, limit=limit, model=_delivery)
 
 
 async def _indexes(db: Database) -> None:
