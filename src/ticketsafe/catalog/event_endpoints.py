@@ -22,7 +22,7 @@ from ticketsafe.catalog.status_listeners import StatusListenersDep
 from ticketsafe.identity.deps import AccessDep, OptionalUser, require_role
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.infra.deps import DbDep, RedisDep
-from ticketsafe.infra.pagination import CursorParam
+from ticketsafe.infra.pagination import CursorParam, PageLimit
 
 router = APIRouter(tags=["events"])
 Organizer = Annotated[Principal, Depends(require_role(Role.ORGANIZER))]
@@ -45,7 +45,7 @@ async def list_org_events(
     user: Organizer,
     db: DbDep,
     cursor: CursorParam = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+    limit: PageLimit = 100,
 ) -> EventPage:
     """The organization's events by start, earliest first (drafts included); pass
     `next_cursor` back as `cursor` for the next page."""

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from ticketsafe.catalog import venue_service
 from ticketsafe.catalog.venue_schemas import Venue, VenueDocument, VenueLayout, VenuePage
 from ticketsafe.identity.deps import require_role
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.infra.deps import DbDep
-from ticketsafe.infra.pagination import CursorParam
+from ticketsafe.infra.pagination import CursorParam, PageLimit
 
 router = APIRouter(tags=["venues"])
 Organizer = Annotated[Principal, Depends(require_role(Role.ORGANIZER))]
@@ -33,7 +33,7 @@ async def list_venues(
     user: Organizer,
     db: DbDep,
     cursor: CursorParam = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+    limit: PageLimit = 100,
 ) -> VenuePage:
     """The organization's venues by name; pass `next_cursor` back as `cursor` for more."""
     page = await venue_service.list_venues(db, user, org_id, cursor=cursor, limit=limit)

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 
 from ticketsafe.identity.deps import (
     AccountServiceDep,
@@ -37,7 +35,7 @@ from ticketsafe.identity.schemas import (
 )
 from ticketsafe.identity.sessions import TokenPair
 from ticketsafe.infra.deps import JobsDep
-from ticketsafe.infra.pagination import CursorParam
+from ticketsafe.infra.pagination import CursorParam, PageLimit
 
 router = APIRouter(tags=["identity"])
 _NO_CONTENT = Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -188,7 +186,7 @@ async def list_gate_staff(
     user: CurrentUser,
     orgs: OrganizationServiceDep,
     cursor: CursorParam = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: PageLimit = 50,
 ) -> GateGrantPage:
     """The organization's gate staff grants, newest first; pass `next_cursor` back as
     `cursor` for the next page."""

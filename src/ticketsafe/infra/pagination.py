@@ -33,11 +33,12 @@ from ticketsafe.infra.mongodb import Document
 
 T = TypeVar("T")
 
-# The query parameter of every paginated list.
+# The query parameters of every paginated list (`limit` gets its default where used).
 CursorParam = Annotated[
     str | None,
     Query(max_length=200, description="Opaque: the `next_cursor` of the previous page."),
 ]
+PageLimit = Annotated[int, Query(ge=1, le=200, description="Rows per page.")]
 
 
 class InvalidCursor(BadRequest):

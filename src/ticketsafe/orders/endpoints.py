@@ -18,7 +18,7 @@ from ticketsafe.infra.errors import NotFound
 from ticketsafe.infra.fastlane import FastRequest, FastResponse, FastRoute
 from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.mongodb import Database
-from ticketsafe.infra.pagination import CursorParam
+from ticketsafe.infra.pagination import CursorParam, PageLimit
 from ticketsafe.orders import repository as repo
 from ticketsafe.orders.deps import OrdersDep, order_service_for
 from ticketsafe.orders.export import attendees_csv
@@ -85,7 +85,7 @@ async def my_orders(
     user: CurrentUser,
     db: DbDep,
     cursor: CursorParam = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: PageLimit = 50,
 ) -> OrderPage:
     """The caller's orders, newest first; pass `next_cursor` back for the next page."""
     found = await repo.search(db, buyer_id=user.user_id, cursor=cursor, limit=limit)
@@ -114,7 +114,7 @@ async def list_orders(
         str | None, Query(max_length=254, description="An order id or a buyer's e-mail.")
     ] = None,
     cursor: CursorParam = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: PageLimit = 50,
 ) -> OrderPage:
     """The organization's orders, newest first; filter by event and status, search by
     order id or by buyer e-mail (matched through its blind index, never in clear). Pass

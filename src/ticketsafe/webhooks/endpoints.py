@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 
 from ticketsafe.identity.deps import Organizer
 from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.deps import DbDep, SettingsDep
 from ticketsafe.infra.errors import NotFound
-from ticketsafe.infra.pagination import CursorParam
+from ticketsafe.infra.pagination import CursorParam, PageLimit
 from ticketsafe.webhooks import repository as repo
 from ticketsafe.webhooks import service
 from ticketsafe.webhooks.models import (
@@ -58,7 +58,7 @@ async def deliveries(
     _: Member,
     db: DbDep,
     cursor: CursorParam = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: PageLimit = 50,
 ) -> DeliveryPage:
     """The delivery log, newest first: every attempt with its status code, error and
     duration. Pass `next_cursor` back as `cursor` for the next page."""
