@@ -5,10 +5,16 @@ also after Redis loses the denylist."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 import httpx
+from fastapi import FastAPI
 
 from tests.catalog.conftest import small_venue
 from tests.identity.conftest import PASSWORD, Account, login, signed_up
+from ticketsafe.identity.access import Access
+from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.resources import Resources
 
 
@@ -155,3 +161,24 @@ async def test_the_fast_lane_checks_the_session_too(client: httpx.AsyncClient) -
     for method, url, body in calls:
         denied = await client.request(method, url, json=body, headers=account.headers)
         assert (denied.status_code, denied.json()["code"]) == (401, "session_revoked"), url
+
+
+async def test_an_open_event_stream_ends_with_its_session(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """A status stream opened before the logout stops at its next chunk."""
+    account = await signed_up(client, "ana@example.com")
+    access: Access = app.state.access
+    principal: Principal = app.state.token_codec.verify(account.access_token)
+    logged_out = asyncio.Event()
+
+    async def chunks() -> AsyncIterator[str]:
+        yield "first"
+        await logged_out.wait()
+        yield "after the logout"
+
+    stream = access.while_signed_in(principal, chunks())
+    assert await anext(stream) == "first"
+    assert (await client.post("/auth/logout", headers=account.headers)).status_code == 204
+    logged_out.set()
+    assert [chunk async for chunk in stream] == []

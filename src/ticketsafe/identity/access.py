@@ -9,15 +9,19 @@ organizer actions only). Built once per process, in the app's lifespan."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from ticketsafe.identity.membership_cache import MembershipCache
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.identity.repository import IdentityRepository
-from ticketsafe.identity.revocation import SessionDenylist
+from ticketsafe.identity.revocation import SessionDenylist, SessionRevoked
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.infra.settings import Settings
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,24 @@ class Access:
             self.memberships.org_ids(principal.user_id),
         )
         return with_organizations(principal, org_ids)
+
+    async def while_signed_in(
+        self, principal: Principal, chunks: AsyncIterator[T]
+    ) -> AsyncIterator[T]:
+        """A long answer (an event stream) that ends with its session: the session is
+        checked before each chunk goes out (one Redis command each), so a logout or a
+        detected reuse stops a stream already open, not only the next request."""
+        try:
+            async for chunk in chunks:
+                try:
+                    await self.sessions.check(principal.session_id)
+                except SessionRevoked:
+                    return
+                yield chunk
+        finally:
+            aclose = getattr(chunks, "aclose", None)  # an async generator: let it clean up
+            if aclose is not None:
+                await aclose()
 
 
 def with_organizations(principal: Principal, org_ids: frozenset[str]) -> Principal:

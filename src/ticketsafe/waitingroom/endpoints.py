@@ -7,6 +7,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import TypeAdapter
 
 from ticketsafe.identity.deps import (
+    AccessDep,
     CurrentMember,
     CurrentUser,
     fast_current_user,
@@ -99,12 +100,13 @@ async def queue_status(event_id: str, user: CurrentUser, room: WaitingRoomDep) -
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 async def queue_status_stream(
-    event_id: str, user: CurrentUser, room: WaitingRoomDep, hub: HubDep
+    event_id: str, user: CurrentUser, room: WaitingRoomDep, hub: HubDep, access: AccessDep
 ) -> StreamingResponse:
-    """The same status pushed as Server-Sent Events (also a heartbeat while connected)."""
+    """The same status pushed as Server-Sent Events (also a heartbeat while connected);
+    it ends when the session does (logout, refresh-token reuse)."""
     await room.status(event_id, user)  # 404 before the stream starts if there is no queue
     return StreamingResponse(
-        status_stream(room, hub, event_id, user),
+        access.while_signed_in(user, status_stream(room, hub, event_id, user)),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
