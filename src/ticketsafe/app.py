@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from ticketsafe import __version__
 from ticketsafe.catalog.endpoints import router as catalog_router
+from ticketsafe.catalog.read_models import owner_of
+from ticketsafe.identity.access import Access
 from ticketsafe.identity.endpoints import router as identity_router
 from ticketsafe.identity.tokens import AccessTokenCodec
 from ticketsafe.infra.access_log import AccessLogMiddleware
@@ -54,6 +57,10 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
                 settings.auth_secret.get_secret_value(), settings.access_token_ttl_s
             )
             app.state.keyring = load_keyring(settings)
+            # Sessions still standing and live memberships, for every request (identity).
+            app.state.access = Access.build(resources.db, resources.redis, settings)
+            # Identity asks the catalog who owns an event (gate-staff grants).
+            app.state.event_owner = partial(owner_of, resources.db)
             # Catalog status changes open inventory / queues and refund cancelled events.
             room = WaitingRoom.from_resources(resources)
             app.state.waiting_room = room

@@ -9,7 +9,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.members import add_member
 from ticketsafe.identity.principal import Principal, Role
+from ticketsafe.infra.resources import Resources
 
 ORG_A = "org_a"
 ORG_B = "org_b"
@@ -22,14 +24,16 @@ def bearer(app: FastAPI, principal: Principal) -> Headers:
 
 
 @pytest.fixture
-def org_a(app: FastAPI, client: httpx.AsyncClient) -> Headers:
+async def org_a(app: FastAPI, client: httpx.AsyncClient, resources: Resources) -> Headers:
     """An organizer of ORG_A (the `client` fixture runs the lifespan that makes the codec)."""
-    return bearer(app, Principal("usr_a", frozenset({Role.ORGANIZER}), (ORG_A,)))
+    await add_member(resources, ORG_A, "usr_a")
+    return bearer(app, Principal("usr_a", frozenset({Role.ORGANIZER})))
 
 
 @pytest.fixture
-def org_b(app: FastAPI, client: httpx.AsyncClient) -> Headers:
-    return bearer(app, Principal("usr_b", frozenset({Role.ORGANIZER}), (ORG_B,)))
+async def org_b(app: FastAPI, client: httpx.AsyncClient, resources: Resources) -> Headers:
+    await add_member(resources, ORG_B, "usr_b")
+    return bearer(app, Principal("usr_b", frozenset({Role.ORGANIZER})))
 
 
 @pytest.fixture

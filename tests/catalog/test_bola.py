@@ -92,7 +92,7 @@ async def _attempt(client: httpx.AsyncClient, call: Call, headers: Headers) -> h
 
 
 async def _unchanged(client: httpx.AsyncClient, org_a: Headers, t: Target) -> None:
-    events = (await client.get(f"/organizations/{ORG_A}/events", headers=org_a)).json()
+    events = (await client.get(f"/organizations/{ORG_A}/events", headers=org_a)).json()["items"]
     assert sorted((e["name"], e["status"], e["description"]) for e in events) == [
         ("Aberto", "published", ""),
         ("Segredo", "draft", ""),

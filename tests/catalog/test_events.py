@@ -132,4 +132,4 @@ async def test_org_events_include_drafts(client: httpx.AsyncClient, org_a: Heade
     venue_id = await create_venue(client, org_a)
     event_id = await create_event(client, org_a, venue_id)
     r = await client.get(f"/organizations/{ORG_A}/events", headers=org_a)
-    assert [e["id"] for e in r.json()] == [event_id]
+    assert [e["id"] for e in r.json()["items"]] == [event_id]

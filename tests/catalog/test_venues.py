@@ -177,6 +177,40 @@ async def test_list_venues_of_organization(client: httpx.AsyncClient, org_a: Hea
     assert [v["name"] for v in r.json()["items"]] == ["Alfa", "Zeta"]
 
 
+async def test_venues_and_events_page_with_a_cursor(
+    client: httpx.AsyncClient, org_a: Headers
+) -> None:
+    """No silent cap on an organization's venues or events: a cursor walks them all in
+    order (venues by name, events by start); a cursor of another list's kind is a 400."""
+    names = ["Delta", "Alfa", "Charlie", "Bravo", "Echo"]
+    venue_ids = [await create_venue(client, org_a, small_venue(name=n)) for n in names]
+    for days in (40, 10, 30, 20, 50):
+        await create_event(client, org_a, venue_ids[0], days=days)
+
+    async def walk(url: str, key: str) -> list[str]:
+        seen: list[str] = []
+        cursor: str | None = None
+        for _ in range(3):
+            params = {"limit": "2", **({"cursor": cursor} if cursor else {})}
+            page = (await client.get(url, params=params, headers=org_a)).json()
+            seen += [item[key] for item in page["items"]]
+            cursor = page["next_cursor"]
+        assert cursor is None
+        return seen
+
+    venues = f"/organizations/{ORG_A}/venues"
+    assert await walk(venues, "name") == sorted(names)
+    starts = await walk(f"/organizations/{ORG_A}/events", "starts_at")
+    assert len(starts) == 5
+    assert starts == sorted(starts)
+    first = await client.get(venues, params={"limit": "1"}, headers=org_a)
+    venue_cursor = first.json()["next_cursor"]  # a venue cursor (by name) …
+    wrong = await client.get(
+        f"/organizations/{ORG_A}/events", params={"cursor": venue_cursor}, headers=org_a
+    )
+    assert (wrong.status_code, wrong.json()["code"]) == (400, "invalid_cursor")  # … not here
+
+
 async def test_retried_import_creates_one_venue(
     client: httpx.AsyncClient, org_a: Headers, resources: Resources
 ) -> None:

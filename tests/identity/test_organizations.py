@@ -1,14 +1,39 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import httpx
 from fastapi import FastAPI
 
+from tests.catalog.conftest import event_payload, small_venue
 from tests.identity.conftest import Account, relogin, signed_up
+from ticketsafe.identity.models import GateGrant
 from ticketsafe.identity.organizations import OrganizationService
 from ticketsafe.identity.principal import Role
 from ticketsafe.identity.repository import IdentityRepository
 from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.resources import Resources
+
+
+def _service(app: FastAPI, resources: Resources) -> OrganizationService:
+    return OrganizationService(
+        IdentityRepository(resources.db), PiiVault(resources.db, app.state.keyring),
+        app.state.access.memberships, app.state.event_owner,
+    )  # fmt: skip
+
+
+async def _event(client: httpx.AsyncClient, owner: Account, org_id: str) -> str:
+    """An event of `org_id`, made by its owner (acting at once, with the same token)."""
+    venue = await client.post(
+        f"/organizations/{org_id}/venues", json=small_venue(), headers=owner.headers
+    )
+    assert venue.status_code == 201, venue.text
+    event = await client.post(
+        f"/organizations/{org_id}/events", json=event_payload(venue.json()["id"]),
+        headers=owner.headers,
+    )  # fmt: skip
+    assert event.status_code == 201, event.text
+    return str(event.json()["id"])
 
 
 async def _org(client: httpx.AsyncClient, owner: Account, name: str = "Casa de Shows") -> str:
@@ -114,14 +139,16 @@ async def test_gate_staff_grant_gives_role_and_is_listed(client: httpx.AsyncClie
     owner = await signed_up(client, "owner@example.com")
     staff = await signed_up(client, "gate@example.com")
     org_id = await _org(client, owner)
+    event_id = await _event(client, owner, org_id)
     granted = await client.post(
         f"/organizations/{org_id}/gate-staff",
         headers=owner.headers,
-        json={"event_id": "evt_1", "user_id": staff.user_id},
+        json={"event_id": event_id, "user_id": staff.user_id},
     )
     assert granted.status_code == 201
     listed = await client.get(f"/organizations/{org_id}/gate-staff", headers=owner.headers)
-    assert [(g["event_id"], g["user_id"]) for g in listed.json()] == [("evt_1", staff.user_id)]
+    grants = [(g["event_id"], g["user_id"]) for g in listed.json()["items"]]
+    assert grants == [(event_id, staff.user_id)]
     me = await client.get("/me", headers=(await relogin(client, staff)).headers)
     assert "gate_staff" in me.json()["roles"]
 
@@ -130,17 +157,38 @@ async def test_revoked_gate_grant_disappears(client: httpx.AsyncClient) -> None:
     owner = await signed_up(client, "owner@example.com")
     staff = await signed_up(client, "gate@example.com")
     org_id = await _org(client, owner)
+    event_id = await _event(client, owner, org_id)
     await client.post(
         f"/organizations/{org_id}/gate-staff",
         headers=owner.headers,
-        json={"event_id": "evt_1", "user_id": staff.user_id},
+        json={"event_id": event_id, "user_id": staff.user_id},
     )
     revoked = await client.delete(
-        f"/organizations/{org_id}/gate-staff/evt_1/{staff.user_id}", headers=owner.headers
+        f"/organizations/{org_id}/gate-staff/{event_id}/{staff.user_id}", headers=owner.headers
     )
     assert revoked.status_code == 204
     listed = await client.get(f"/organizations/{org_id}/gate-staff", headers=owner.headers)
-    assert listed.json() == []
+    assert listed.json() == {"items": [], "next_cursor": None}
+
+
+async def test_gate_staff_pages_with_a_cursor(client: httpx.AsyncClient) -> None:
+    owner = await signed_up(client, "owner@example.com")
+    org_id = await _org(client, owner)
+    event_id = await _event(client, owner, org_id)
+    staff = [await signed_up(client, f"gate{n}@example.com") for n in range(3)]
+    for person in staff:
+        body = {"event_id": event_id, "user_id": person.user_id}
+        await client.post(f"/organizations/{org_id}/gate-staff", headers=owner.headers, json=body)
+    url, seen, cursor = f"/organizations/{org_id}/gate-staff", [], None
+    for _ in range(2):
+        params = {"limit": "2", **({"cursor": cursor} if cursor else {})}
+        page = (await client.get(url, params=params, headers=owner.headers)).json()
+        seen += [g["user_id"] for g in page["items"]]
+        cursor = page["next_cursor"]
+    assert cursor is None
+    assert sorted(seen) == sorted(p.user_id for p in staff)
+    bad = await client.get(url, params={"cursor": "x"}, headers=owner.headers)
+    assert (bad.status_code, bad.json()["code"]) == (400, "invalid_cursor")
 
 
 async def test_grant_from_another_org_does_not_admit_to_this_orgs_event(
@@ -150,15 +198,23 @@ async def test_grant_from_another_org_does_not_admit_to_this_orgs_event(
     bob = await signed_up(client, "bob@example.com")
     staff = await signed_up(client, "gate@example.com")
     ana_org, bob_org = await _org(client, ana), await _org(client, bob)
-    body = {"event_id": "evt_of_ana", "user_id": staff.user_id}
-    squat = await client.post(
-        f"/organizations/{bob_org}/gate-staff", headers=bob.headers, json=body
+    anas_event = await _event(client, ana, ana_org)
+    for event_id in (anas_event, "evt_nowhere"):  # nested ids must belong to the path's org
+        body = {"event_id": event_id, "user_id": staff.user_id}
+        squat = await client.post(
+            f"/organizations/{bob_org}/gate-staff", headers=bob.headers, json=body
+        )
+        assert (squat.status_code, squat.json()["code"]) == (404, "event_not_found")
+    listed = await client.get(f"/organizations/{bob_org}/gate-staff", headers=bob.headers)
+    assert listed.json() == {"items": [], "next_cursor": None}
+    orgs = _service(app, resources)
+    assert not await orgs.is_gate_staff(staff.user_id, anas_event, ana_org)
+    # A grant stored before grants were checked (or written around the API) is still
+    # worthless: it counts only with the organization that owns the event.
+    await orgs.repo.grant_gate(
+        GateGrant(bob_org, anas_event, staff.user_id, bob.user_id, datetime.now(UTC))
     )
-    assert squat.status_code == 201  # event ids are opaque here…
-    orgs = OrganizationService(
-        IdentityRepository(resources.db), PiiVault(resources.db, app.state.keyring)
-    )
-    assert not await orgs.is_gate_staff(staff.user_id, "evt_of_ana", ana_org)  # …but worthless
+    assert not await orgs.is_gate_staff(staff.user_id, anas_event, ana_org)
 
 
 async def test_granted_staff_may_scan_the_orgs_event(
@@ -167,15 +223,15 @@ async def test_granted_staff_may_scan_the_orgs_event(
     owner = await signed_up(client, "owner@example.com")
     staff = await signed_up(client, "gate@example.com")
     org_id = await _org(client, owner)
-    await client.post(
+    event_id = await _event(client, owner, org_id)
+    granted = await client.post(
         f"/organizations/{org_id}/gate-staff",
         headers=owner.headers,
-        json={"event_id": "evt_1", "user_id": staff.user_id},
+        json={"event_id": event_id, "user_id": staff.user_id},
     )
-    orgs = OrganizationService(
-        IdentityRepository(resources.db), PiiVault(resources.db, app.state.keyring)
-    )
-    assert await orgs.is_gate_staff(staff.user_id, "evt_1", org_id)
+    assert granted.status_code == 201, granted.text
+    orgs = _service(app, resources)
+    assert await orgs.is_gate_staff(staff.user_id, event_id, org_id)
     assert not await orgs.is_gate_staff(staff.user_id, "evt_2", org_id)
 
 

@@ -8,6 +8,7 @@ import jwt
 import pytest
 from fastapi import Depends, FastAPI
 
+from tests.members import add_member
 from ticketsafe.identity.deps import CurrentUser, OptionalUser, require_role
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.identity.tokens import AccessTokenCodec
@@ -18,8 +19,15 @@ SECRET = "s" * 40
 
 def test_round_trip_keeps_principal() -> None:
     codec = AccessTokenCodec(SECRET)
-    p = Principal("usr_1", frozenset({Role.ORGANIZER}), ("org_1",), "ses_1")
+    p = Principal("usr_1", frozenset({Role.BUYER, Role.ADMIN}), (), "ses_1")
     assert codec.verify(codec.issue(p)) == p
+
+
+def test_token_carries_no_organizations_and_grants_no_organizer_role() -> None:
+    """Both are read live from memberships (`identity.access`), never from a token."""
+    codec = AccessTokenCodec(SECRET)
+    p = Principal("usr_1", frozenset({Role.BUYER, Role.ORGANIZER}), ("org_1",), "ses_1")
+    assert codec.verify(codec.issue(p)) == Principal("usr_1", frozenset({Role.BUYER}), (), "ses_1")
 
 
 def test_expired_token_refused() -> None:
@@ -75,7 +83,9 @@ async def test_endpoints_require_and_check_tokens(app: FastAPI, client: httpx.As
     refused = await client.get("/_test/org", headers=buyer)
     assert refused.status_code == 403
     assert refused.json()["code"] == "role_required"
-    organizer = _bearer(app, Principal("usr_o", frozenset({Role.ORGANIZER}), ("org_1",)))
+    organizer = _bearer(app, Principal("usr_o", frozenset({Role.ORGANIZER})))
+    assert (await client.get("/_test/org", headers=organizer)).status_code == 403  # no org yet
+    await add_member(app.state.resources, "org_1", "usr_o")
     assert (await client.get("/_test/org", headers=organizer)).status_code == 200
 
 
@@ -106,8 +116,8 @@ def test_interoperates_with_an_independent_jwt_library() -> None:
     decoded = jwt.decode(ours, SECRET, algorithms=["HS256"], audience="ticketsafe-api")
     assert decoded["sub"] == "usr_1"
     assert decoded["roles"] == ["admin"]
-    assert codec.verify(_forge({"alg": "HS256"}, _claims(roles=["organizer"]))) == Principal(
-        "usr_1", frozenset({Role.ORGANIZER}), (), None
+    assert codec.verify(_forge({"alg": "HS256"}, _claims(roles=["admin"]))) == Principal(
+        "usr_1", frozenset({Role.ADMIN}), (), None
     )
 
 

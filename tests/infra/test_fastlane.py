@@ -24,6 +24,7 @@ from tests.orders.test_checkout import VISA_DECLINED, VISA_OK, card
 from tests.waitingroom.conftest import auth as queue_auth
 from ticketsafe.identity.deps import get_token_codec
 from ticketsafe.identity.principal import Principal
+from ticketsafe.identity.repository import IdentityRepository
 from ticketsafe.infra.fastlane import FastLane, FastRequest, FastResponse, FastRoute
 from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.resources import Resources
@@ -226,6 +227,44 @@ async def test_queue_status_and_challenges_answer_alike_on_both_paths(
     assert [s for s, _, _ in fast] == [200, 200, 200, 401, 401, 404, 404, 429]
     assert fast[0][2]["state"] == "not_in_queue"
     assert fast[2][2]["position"] == 1
+
+
+async def test_a_revoked_session_is_refused_alike_on_both_paths(
+    app: FastAPI, client: httpx.AsyncClient, resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Signed out (or caught reusing a refresh token): the fast lane's hold, join,
+    challenge and poll refuse the still unexpired token as the FastAPI routes do, also
+    once Redis lost the denylist (each run starts flushed: it is rebuilt from MongoDB)."""
+    room: WaitingRoom = app.state.waiting_room
+    event_id = "evt_fastlane_revoked"
+    queue = _fresh_queue(room, resources, event_id)
+    repo = IdentityRepository(resources.db)
+
+    async def prepare() -> None:
+        await queue()
+        await resources.db["inventory_units"].delete_many({})
+        service = InventoryService(resources.db, resources.redis)
+        await service.provision_event(seated_layout(areas={"floor": 3}, limit=4))
+        if await repo.session("ses_gone") is None:
+            await repo.insert_session("ses_gone", "usr_r", datetime.now(UTC))
+            await repo.revoke_session("ses_gone", datetime.now(UTC))
+
+    async def revoked(app: FastAPI, client: httpx.AsyncClient) -> list[httpx.Response]:
+        token = app.state.token_codec.issue(Principal("usr_r", session_id="ses_gone"))
+        gone = {"authorization": f"Bearer {token}"}
+        base = f"/waitingroom/events/{event_id}"
+        return [
+            await client.post("/events/evt_1/holds", headers=gone,
+                              json={"kind": "ga", "area_id": "floor", "quantity": 1}),
+            await client.get(f"{base}/status", headers=gone),
+            await client.post(f"{base}/challenge", headers=gone),
+            await client.post(f"{base}/join", headers=gone,
+                              json={"challenge": "c", "solution": "s"}),
+        ]  # fmt: skip
+
+    fast, slow = await _both_ways(app, client, prepare, revoked, monkeypatch)
+    assert fast == slow
+    assert [(s, body["code"]) for s, _, body in fast] == [(401, "session_revoked")] * 4
 
 
 async def test_checkouts_answer_alike_on_both_paths(

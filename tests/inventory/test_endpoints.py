@@ -52,6 +52,24 @@ async def test_hold_get_release(app: FastAPI, client: httpx.AsyncClient) -> None
 
 
 @pytest.mark.usefixtures("provisioned")
+async def test_a_hold_under_another_events_path_does_not_exist(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """Nested ids must belong to the path's parent: the buyer's own hold of evt_1,
+    asked for, extended or released under evt_2's path, is 404 and stays as it was."""
+    r = await client.post(
+        "/events/evt_1/holds", json={"kind": "seats", "seat_ids": ["A-1-1"]}, headers=auth(app)
+    )
+    hold_id = r.json()["hold_id"]
+    elsewhere = f"/events/evt_2/holds/{hold_id}"
+    for method, url in (("GET", elsewhere), ("POST", f"{elsewhere}/extend"), ("DELETE", elsewhere)):
+        answer = await client.request(method, url, headers=auth(app))
+        assert (answer.status_code, answer.json()["code"]) == (404, "hold_not_found"), url
+    kept = await client.get(f"/events/evt_1/holds/{hold_id}", headers=auth(app))
+    assert kept.status_code == 200
+
+
+@pytest.mark.usefixtures("provisioned")
 async def test_error_shapes(app: FastAPI, client: httpx.AsyncClient) -> None:
     url = "/events/evt_1/holds"
     await client.post(url, json={"kind": "seats", "seat_ids": ["A-1-1"]}, headers=auth(app))

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from tests.members import add_member
 from tests.orders.conftest import ORG, bearer, event, venue
 from tests.waitingroom.conftest import auth, http_join
 from ticketsafe.catalog.tasks import advance_sales_clock
@@ -22,7 +23,8 @@ from ticketsafe.waitingroom.admission import Admissions
 async def _draft(
     app: FastAPI, client: httpx.AsyncClient, **extra: object
 ) -> tuple[str, dict[str, str]]:
-    organizer = bearer(app, Principal("usr_org", frozenset({Role.ORGANIZER}), (ORG,)))
+    await add_member(app.state.resources, ORG, "usr_org")
+    organizer = bearer(app, Principal("usr_org", frozenset({Role.ORGANIZER})))
     r = await client.post(f"/organizations/{ORG}/venues", json=venue(), headers=organizer)
     r = await client.post(
         f"/organizations/{ORG}/events", json=event(r.json()["id"], **extra), headers=organizer

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.members import add_member
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.infra.resources import Resources
 from ticketsafe.roles.worker import Worker
@@ -111,7 +112,8 @@ def event(venue_id: str, **extra: Any) -> dict[str, Any]:
 async def open_sale(
     app: FastAPI, client: httpx.AsyncClient, resources: Resources, **event_extra: Any
 ) -> Sale:
-    organizer = bearer(app, Principal("usr_org", frozenset({Role.ORGANIZER}), (ORG,)))
+    await add_member(resources, ORG, "usr_org")
+    organizer = bearer(app, Principal("usr_org", frozenset({Role.ORGANIZER})))
     r = await client.post(f"/organizations/{ORG}/venues", json=venue(), headers=organizer)
     assert r.status_code == 201, r.text
     r = await client.post(

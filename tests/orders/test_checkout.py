@@ -166,7 +166,8 @@ async def test_3ds_card_is_paid_after_the_async_confirmation(sale: Sale, worker:
     assert (order["status"], order["payment"]["status"]) == ("pending_payment", "requires_action")
     assert await seat_status(sale, "A:r-2:s-1") == "sold"  # committed before any capture
     challenge = order["payment"]["instructions"]["challenge_url"]
-    await sale.client.post(challenge, json={"outcome": "approve"})
+    approved = await sale.client.post(challenge, json={"outcome": "approve"}, headers=buyer)
+    assert approved.status_code == 200, approved.text
     await run_jobs(worker)  # PSP webhook → payment authorized → capture → order paid
     got = await sale.client.get(f"/orders/{order['id']}", headers=buyer)
     assert (got.json()["status"], got.json()["payment"]["status"]) == ("paid", "captured")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,6 +13,7 @@ import orjson
 import pytest
 from fastapi import FastAPI
 
+from tests.members import add_member
 from tests.orders.conftest import Sale, bearer, open_sale, run_jobs
 from tests.orders.test_checkout import VISA_DECLINED, VISA_OK, card, seat_status
 from ticketsafe.identity.principal import Principal, Role
@@ -59,7 +61,8 @@ async def test_partial_then_full_refund_returns_seats_and_money(
 
 async def test_refund_by_another_organization_is_refused(sale: Sale) -> None:
     order = await paid_order(sale, "usr_1", ["A:r-2:s-1"])
-    intruder = bearer(sale.app, Principal("usr_x", frozenset({Role.ORGANIZER}), ("org_x",)))
+    await add_member(sale.app.state.resources, "org_x", "usr_x")
+    intruder = bearer(sale.app, Principal("usr_x", frozenset({Role.ORGANIZER})))
     for url in (
         f"/orgs/org_x/orders/{order['id']}/refund",
         f"/orgs/org_a/orders/{order['id']}/refund",
@@ -357,15 +360,39 @@ async def test_organizer_searches_orders_by_id_and_buyer_email(sale: Sale) -> No
     await paid_order(sale, "usr_2", ["A:r-1:s-2"])
     url = "/orgs/org_a/orders"
     by_id = await sale.client.get(url, params={"q": first["id"]}, headers=sale.organizer)
-    assert [o["id"] for o in by_id.json()] == [first["id"]]
+    assert [o["id"] for o in by_id.json()["items"]] == [first["id"]]
     by_email = await sale.client.get(
         url, params={"q": "ANA@example.com.br"}, headers=sale.organizer
     )
-    assert len(by_email.json()) == 2  # both buyers typed the same address in this test
+    assert len(by_email.json()["items"]) == 2  # both buyers typed the same address here
     nobody = await sale.client.get(url, params={"q": "zz@example.com"}, headers=sale.organizer)
-    assert nobody.json() == []
+    assert nobody.json() == {"items": [], "next_cursor": None}
     paid = await sale.client.get(url, params={"status": "paid"}, headers=sale.organizer)
-    assert len(paid.json()) == 2
+    assert len(paid.json()["items"]) == 2
+
+
+async def test_organizer_pages_through_every_order_with_a_cursor(sale: Sale) -> None:
+    """No maximum to the list: a cursor walks it all, newest first, none twice; a cursor
+    this API did not hand out is a typed 400."""
+    made = []
+    for n in range(5):
+        buyer = sale.buyer(f"usr_{n}")
+        hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": [f"A:r-2:s-{n + 1}"]})
+        made.append((await sale.checkout(buyer, hold)).json()["id"])
+    url, seen, cursor = "/orgs/org_a/orders", [], None
+    for _ in range(3):
+        params = {"limit": "2", **({"cursor": cursor} if cursor else {})}
+        page = (await sale.client.get(url, params=params, headers=sale.organizer)).json()
+        seen += [o["id"] for o in page["items"]]
+        cursor = page["next_cursor"]
+    assert cursor is None
+    assert seen == made[::-1]
+    mine = await sale.client.get("/me/orders", params={"limit": 1}, headers=sale.buyer("usr_0"))
+    assert [o["id"] for o in mine.json()["items"]] == [made[0]]
+    forged = base64.urlsafe_b64encode(b'{"not": "a cursor"}').decode()
+    for bad in ("garbled!", forged, "W10", "WzEsMl0"):  # [] and [1, 2]: wrong shapes
+        r = await sale.client.get(url, params={"cursor": bad}, headers=sale.organizer)
+        assert (r.status_code, r.json()["code"]) == (400, "invalid_cursor"), bad
 
 
 async def _card_order_stopped_after_the_charge(

@@ -7,8 +7,10 @@ import asyncio
 import httpx
 import orjson
 import pytest
+from fastapi import FastAPI
 
 from tests.payments.conftest import drain
+from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.errors import BusinessRuleViolation, Conflict
 from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.resources import Resources
@@ -39,7 +41,15 @@ async def card_payment(
     return await service.start_payment(
         ctx, order_id="ord_card", method=PaymentMethod.CARD_SANDBOX,
         amount_cents=amount_cents, currency="BRL", card_token=await card_token(client, number),
+        payer_id=PAYER,
     )  # fmt: skip
+
+
+PAYER = "usr_payer"
+
+
+def bearer(app: FastAPI, user_id: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {app.state.token_codec.issue(Principal(user_id))}"}
 
 
 async def test_tokenising_keeps_only_brand_and_last4(
@@ -147,14 +157,36 @@ async def test_declined_card_fails(client: httpx.AsyncClient, ctx: ProviderConte
 
 
 async def test_3ds_confirmation_arrives_by_signed_webhook(
-    client: httpx.AsyncClient, ctx: ProviderContext, worker_resources: Resources
+    app: FastAPI, client: httpx.AsyncClient, ctx: ProviderContext, worker_resources: Resources
 ) -> None:
     payment = await card_payment(client, ctx, VISA_3DS, 100)
     assert payment.status is PaymentStatus.REQUIRES_ACTION
     url = payment.instructions["challenge_url"]
-    assert (await client.post(url, json={"outcome": "approve"})).status_code == 200
+    approve = {"outcome": "approve"}
+    assert (await client.post(url, json=approve, headers=bearer(app, PAYER))).status_code == 200
     await drain(ctx, worker_resources)  # the PSP's webhook, delivered over HTTP to our app
     assert (await service.get_payment(ctx, payment.id)).status is PaymentStatus.AUTHORIZED
+
+
+async def test_only_the_paying_buyer_sees_or_answers_the_card_challenge(
+    app: FastAPI, client: httpx.AsyncClient, ctx: ProviderContext
+) -> None:
+    """The challenge's id is derivable from the payment id: anonymous callers get 401,
+    any other account 404 (as for an unknown charge), and nothing moves."""
+    payment = await card_payment(client, ctx, VISA_3DS, 100)
+    url = payment.instructions["challenge_url"]
+    for outcome in ("approve", "fail"):
+        anonymous = await client.post(url, json={"outcome": outcome})
+        assert anonymous.status_code == 401
+        other = await client.post(url, json={"outcome": outcome}, headers=bearer(app, "usr_x"))
+        assert (other.status_code, other.json()["code"]) == (404, "charge_unknown")
+    assert (await client.get(url)).status_code == 401
+    assert (await client.get(url, headers=bearer(app, "usr_x"))).status_code == 404
+    seen = await client.get(url, headers=bearer(app, PAYER))
+    assert (seen.status_code, seen.json()["state"]) == (200, "requires_action")
+    assert payment.provider_ref is not None
+    charge = await psp.get_charge(ctx.redis, payment.provider_ref)
+    assert charge.state is ChargeState.REQUIRES_ACTION  # untouched by the others
 
 
 async def test_pix_br_code_and_webhook_confirmation(

@@ -85,8 +85,8 @@ async def wait_until(moment: datetime) -> None:
     await asyncio.sleep(max(0.0, (moment - datetime.now(UTC)).total_seconds() + 0.05))
 
 
-def auth(app: FastAPI, user_id: str, org_ids: tuple[str, ...] = ()) -> dict[str, str]:
-    token = app.state.token_codec.issue(Principal(user_id, org_ids=org_ids))
+def auth(app: FastAPI, user_id: str) -> dict[str, str]:
+    token = app.state.token_codec.issue(Principal(user_id))
     return {"Authorization": f"Bearer {token}"}
 
 

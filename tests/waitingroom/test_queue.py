@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from scipy import stats
 from typer.testing import CliRunner
 
+from tests.members import add_member
 from ticketsafe.cli import cli
 from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.errors import NotFound
@@ -227,7 +228,8 @@ async def test_organizer_view_and_rate_change_need_membership(
     outsider = await client.get(f"/waitingroom/events/{ev}/stats", headers=auth(app, "usr_x"))
     assert outsider.status_code == 404
     assert outsider.json()["code"] == "queue_not_found"
-    headers = auth(app, "usr_org", org_ids=("org_1",))
+    await add_member(app.state.resources, "org_1", "usr_org")
+    headers = auth(app, "usr_org")
     r = await client.patch(
         f"/waitingroom/events/{ev}/admission", headers=headers, json={"rate_per_minute": 120}
     )

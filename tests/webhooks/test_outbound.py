@@ -11,7 +11,8 @@ import orjson
 import pytest
 from fastapi import FastAPI
 
-from ticketsafe.identity.principal import Principal, Role
+from tests.members import add_member
+from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.errors import BusinessRuleViolation
 from ticketsafe.infra.jobs import JobBuffer, JobContext
 from ticketsafe.infra.redrive import redrive
@@ -54,8 +55,10 @@ def receiver() -> Receiver:
     return Receiver([503, 500, 200])
 
 
-def organizer(app: FastAPI, org: str) -> dict[str, str]:
-    token = app.state.token_codec.issue(Principal("usr_o", frozenset({Role.ORGANIZER}), (org,)))
+async def organizer(app: FastAPI, org: str) -> dict[str, str]:
+    """An organizer of `org` alone (one user per organization)."""
+    await add_member(app.state.resources, org, f"usr_{org}")
+    token = app.state.token_codec.issue(Principal(f"usr_{org}"))
     return {"authorization": f"Bearer {token}"}
 
 
@@ -82,7 +85,7 @@ async def test_delivery_is_signed_retried_and_logged(
     request = receiver.requests[-1]
     verify(sub.secret, request.content, request.headers[SIGNATURE_HEADER])
     assert orjson.loads(request.content)["data"] == {"order_id": "o1"}
-    (delivery,) = await repository.deliveries_of(resources.db, "org_1", sub.id, 10)
+    (delivery,) = (await repository.deliveries_of(resources.db, "org_1", sub.id, 10)).items
     assert delivery.status is DeliveryStatus.DELIVERED
     assert [a.status_code for a in delivery.attempts] == [503, 500, 200]
 
@@ -104,7 +107,7 @@ async def test_gives_up_after_the_last_attempt(
         with pytest.raises(service.DeliveryFailed):
             await service.deliver(worker_ctx, **args)
     await service.deliver(worker_ctx, **args)  # the last attempt records failure, no raise
-    (delivery,) = await repository.deliveries_of(resources.db, "org_1", sub.id, 10)
+    (delivery,) = (await repository.deliveries_of(resources.db, "org_1", sub.id, 10)).items
     assert delivery.status is DeliveryStatus.FAILED
     assert len(delivery.attempts) == worker_ctx.queue.max_deliveries
 
@@ -139,27 +142,67 @@ async def test_a_delivery_whose_job_was_lost_is_redriven_once(
     assert redriven.name == service.DELIVER_JOB
     await service.deliver(worker_ctx, **redriven.args)
     assert orjson.loads(receiver.requests[0].content)["data"] == {"order_id": "o1"}
-    deliveries = await repository.deliveries_of(resources.db, "org_1", sub.id, 10)
+    deliveries = (await repository.deliveries_of(resources.db, "org_1", sub.id, 10)).items
     assert sorted(d.status.value for d in deliveries) == ["delivered", "failed"]
     assert await redrive(resources.db, resources.queue, outbox, later) == 0
 
 
 async def test_endpoints_are_tenant_isolated(app: FastAPI, client: httpx.AsyncClient) -> None:
     body = {"url": "https://hooks.example/a", "events": ["order.paid"]}
-    created = await client.post("/orgs/org_a/webhooks", json=body, headers=organizer(app, "org_a"))
+    created = await client.post(
+        "/orgs/org_a/webhooks", json=body, headers=await organizer(app, "org_a")
+    )
     assert created.status_code == 201
     assert created.json()["secret"].startswith("whsec_")
     sub_id = created.json()["id"]
-    other = organizer(app, "org_b")
+    other = await organizer(app, "org_b")
     assert (await client.get("/orgs/org_a/webhooks", headers=other)).status_code == 404
     assert (await client.delete(f"/orgs/org_a/webhooks/{sub_id}", headers=other)).status_code == 404
     log = await client.get(f"/orgs/org_a/webhooks/{sub_id}/deliveries", headers=other)
     assert log.status_code == 404
-    listed = await client.get("/orgs/org_a/webhooks", headers=organizer(app, "org_a"))
+    listed = await client.get("/orgs/org_a/webhooks", headers=await organizer(app, "org_a"))
     assert [s["id"] for s in listed.json()] == [sub_id]
     assert "secret" not in listed.json()[0]
     buyer = {"authorization": f"Bearer {app.state.token_codec.issue(Principal('usr_b'))}"}
     assert (await client.get("/orgs/org_a/webhooks", headers=buyer)).status_code == 403
+
+
+async def test_another_organizations_subscription_is_not_found_under_ones_own(
+    client: httpx.AsyncClient, app: FastAPI, resources: Resources
+) -> None:
+    """Nested ids must belong to the path's parent: org B's organizer, on org B's own
+    path, asking for org A's subscription gets 404, not an empty log."""
+    body = {"url": "https://hooks.example/a", "events": ["order.paid"]}
+    org_a = await organizer(app, "org_a")
+    sub_id = (await client.post("/orgs/org_a/webhooks", json=body, headers=org_a)).json()["id"]
+    await service.publish(resources.db, JobBuffer(), "org_a", "order.paid", {"order_id": "o1"})
+    own_path = f"/orgs/org_b/webhooks/{sub_id}/deliveries"
+    answer = await client.get(own_path, headers=await organizer(app, "org_b"))
+    assert (answer.status_code, answer.json()["code"]) == (404, "webhook_not_found")
+    mine = await client.get(f"/orgs/org_a/webhooks/{sub_id}/deliveries", headers=org_a)
+    assert (mine.status_code, len(mine.json()["items"])) == (200, 1)
+
+
+async def test_the_delivery_log_pages_with_an_opaque_cursor(
+    client: httpx.AsyncClient, app: FastAPI, resources: Resources
+) -> None:
+    body = {"url": "https://hooks.example/a", "events": ["order.paid"]}
+    headers = await organizer(app, "org_a")
+    sub_id = (await client.post("/orgs/org_a/webhooks", json=body, headers=headers)).json()["id"]
+    for n in range(5):
+        await service.publish(resources.db, JobBuffer(), "org_a", "order.paid", {"n": n})
+    url = f"/orgs/org_a/webhooks/{sub_id}/deliveries"
+    seen: list[str] = []
+    cursor: str | None = None
+    for _ in range(3):
+        params = {"limit": "2", **({"cursor": cursor} if cursor else {})}
+        page = (await client.get(url, params=params, headers=headers)).json()
+        seen += [d["id"] for d in page["items"]]
+        cursor = page["next_cursor"]
+    assert cursor is None
+    assert len(seen) == len(set(seen)) == 5
+    garbled = await client.get(url, params={"cursor": "!!"}, headers=headers)
+    assert (garbled.status_code, garbled.json()["code"]) == (400, "invalid_cursor")
 
 
 @pytest.mark.parametrize(

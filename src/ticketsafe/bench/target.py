@@ -36,11 +36,12 @@ class TokenMinter:
     _codec: AccessTokenCodec | None = field(default=None, repr=False)
 
     def token(self, user_id: str, *, organizer_of: str | None = None) -> str:
-        roles = frozenset({Role.ORGANIZER}) if organizer_of else frozenset({Role.BUYER})
-        orgs = (organizer_of,) if organizer_of else ()
+        # Organizations are read live from memberships, never from a token, and the bench
+        # creates none: its organizer acts as a platform admin (what its key allows).
+        roles = frozenset({Role.ADMIN}) if organizer_of else frozenset({Role.BUYER})
         if self._codec is None:
             self._codec = AccessTokenCodec(self.secret, TOKEN_TTL_S)
-        return self._codec.issue(Principal(user_id, roles, orgs))
+        return self._codec.issue(Principal(user_id, roles))
 
 
 class Target(Protocol):

@@ -19,9 +19,10 @@ from ticketsafe.catalog.event_schemas import (
 )
 from ticketsafe.catalog.seat_map import SeatMap
 from ticketsafe.catalog.status_listeners import StatusListenersDep
-from ticketsafe.identity.deps import OptionalUser, require_role
+from ticketsafe.identity.deps import AccessDep, OptionalUser, require_role
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.infra.deps import DbDep, RedisDep
+from ticketsafe.infra.pagination import CursorParam, PageLimit
 
 router = APIRouter(tags=["events"])
 Organizer = Annotated[Principal, Depends(require_role(Role.ORGANIZER))]
@@ -37,10 +38,19 @@ async def create_event(org_id: str, body: EventCreate, user: Organizer, db: DbDe
 
 
 @router.get(
-    "/organizations/{org_id}/events", response_model=list[Event], operation_id="list_org_events"
+    "/organizations/{org_id}/events", response_model=EventPage, operation_id="list_org_events"
 )
-async def list_org_events(org_id: str, user: Organizer, db: DbDep) -> list[Event]:
-    return await event_service.list_org_events(db, user, org_id)
+async def list_org_events(
+    org_id: str,
+    user: Organizer,
+    db: DbDep,
+    cursor: CursorParam = None,
+    limit: PageLimit = 100,
+) -> EventPage:
+    """The organization's events by start, earliest first (drafts included); pass
+    `next_cursor` back as `cursor` for the next page."""
+    page = await event_service.list_org_events(db, user, org_id, cursor=cursor, limit=limit)
+    return EventPage(items=page.items, next_cursor=page.next_cursor)
 
 
 @router.patch("/events/{event_id}", response_model=Event, operation_id="update_event")
@@ -101,13 +111,15 @@ async def search_events(
     "/events/{event_id}", operation_id="get_event", responses={200: {"model": Event}},
     summary="An event: public once published; drafts only for its organization",
 )  # fmt: skip
-async def get_event(event_id: str, user: OptionalUser, db: DbDep, redis: RedisDep) -> Response:
+async def get_event(
+    event_id: str, user: OptionalUser, access: AccessDep, db: DbDep, redis: RedisDep
+) -> Response:
     try:
         return Response(await listing_service.public_event(db, redis, event_id), media_type=_JSON)
     except EventNotFound:
         if user is None:
             raise
-    event = await event_service.get_event(db, user, event_id)
+    event = await event_service.get_event(db, await access.as_member(user), event_id)
     return Response(event.model_dump_json(), media_type=_JSON)
 
 
@@ -116,5 +128,13 @@ async def get_event(event_id: str, user: OptionalUser, db: DbDep, redis: RedisDe
     responses={200: {"model": SeatMap}},
     summary="Seats (position, category, price level, accessibility) and GA areas to draw",
 )  # fmt: skip
-async def get_seat_map(event_id: str, user: OptionalUser, db: DbDep, redis: RedisDep) -> Response:
-    return Response(await seat_map.seat_map(db, redis, user, event_id), media_type=_JSON)
+async def get_seat_map(
+    event_id: str, user: OptionalUser, access: AccessDep, db: DbDep, redis: RedisDep
+) -> Response:
+    try:  # public events first: the crowd's views never read memberships
+        return Response(await seat_map.seat_map(db, redis, None, event_id), media_type=_JSON)
+    except EventNotFound:
+        if user is None:
+            raise
+    member = await access.as_member(user)  # a draft: only for its organization
+    return Response(await seat_map.seat_map(db, redis, member, event_id), media_type=_JSON)

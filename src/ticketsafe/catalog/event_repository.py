@@ -14,6 +14,7 @@ from ticketsafe.catalog.event_schemas import Event
 from ticketsafe.catalog.lifecycle import LISTED_STATUSES, EventStatus
 from ticketsafe.infra.migrations import Migration, ensure_collection
 from ticketsafe.infra.mongodb import Database, Document
+from ticketsafe.infra.pagination import Page, keyset_page
 
 EVENTS = "events"
 
@@ -55,9 +56,14 @@ async def find_event(db: Database, event_id: str) -> Event | None:
     return _event(doc) if doc is not None else None
 
 
-async def list_org_events(db: Database, org_id: str, *, limit: int = 500) -> list[Event]:
-    cursor = db[EVENTS].find({"org_id": org_id}).sort([("starts_at", ASCENDING)]).limit(limit)
-    return [_event(doc) async for doc in cursor]
+async def list_org_events(
+    db: Database, org_id: str, *, cursor: str | None, limit: int
+) -> Page[Event]:
+    """One page of the organization's events by start, earliest first."""
+    return await keyset_page(
+        db[EVENTS], {"org_id": org_id}, cursor=cursor, limit=limit, model=_event,
+        field="starts_at", descending=False,
+    )  # fmt: skip
 
 
 async def replace_event(db: Database, event: Event, *, expected_version: int) -> bool:

@@ -34,6 +34,7 @@ from ticketsafe.catalog.venue_schemas import Venue
 from ticketsafe.identity.principal import Principal
 from ticketsafe.infra import audit
 from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.pagination import Page
 from ticketsafe.infra.redisdb import RedisClient
 
 FINAL = frozenset({EventStatus.ENDED, EventStatus.CANCELLED})
@@ -185,9 +186,11 @@ async def get_owned_event(db: Database, principal: Principal, event_id: str) -> 
     return event
 
 
-async def list_org_events(db: Database, principal: Principal, org_id: str) -> list[Event]:
+async def list_org_events(
+    db: Database, principal: Principal, org_id: str, *, cursor: str | None, limit: int
+) -> Page[Event]:
     ensure_member(principal, org_id)
-    return await event_repository.list_org_events(db, org_id)
+    return await event_repository.list_org_events(db, org_id, cursor=cursor, limit=limit)
 
 
 async def update_event(

@@ -164,6 +164,12 @@ async def get_sales_view(db: Database, event_id: str, *, max_age_s: float = 0.0)
     return view
 
 
+async def owner_of(db: Database, event_id: str) -> str | None:
+    """The organization that owns the event; None when there is no such event."""
+    event = await event_repository.find_event(db, event_id)
+    return event.org_id if event is not None else None
+
+
 def forget_sales_view(event_id: str) -> None:
     """The event changed (through this process): the next read is a fresh one."""
     _recent_views.pop(event_id, None)

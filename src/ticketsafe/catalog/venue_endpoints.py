@@ -11,6 +11,7 @@ from ticketsafe.catalog.venue_schemas import Venue, VenueDocument, VenueLayout, 
 from ticketsafe.identity.deps import require_role
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.infra.deps import DbDep
+from ticketsafe.infra.pagination import CursorParam, PageLimit
 
 router = APIRouter(tags=["venues"])
 Organizer = Annotated[Principal, Depends(require_role(Role.ORGANIZER))]
@@ -27,8 +28,16 @@ async def create_venue(org_id: str, body: VenueDocument, user: Organizer, db: Db
 
 
 @router.get("/organizations/{org_id}/venues", response_model=VenuePage, operation_id="list_venues")
-async def list_venues(org_id: str, user: Organizer, db: DbDep) -> VenuePage:
-    return VenuePage(items=await venue_service.list_venues(db, user, org_id))
+async def list_venues(
+    org_id: str,
+    user: Organizer,
+    db: DbDep,
+    cursor: CursorParam = None,
+    limit: PageLimit = 100,
+) -> VenuePage:
+    """The organization's venues by name; pass `next_cursor` back as `cursor` for more."""
+    page = await venue_service.list_venues(db, user, org_id, cursor=cursor, limit=limit)
+    return VenuePage(items=page.items, next_cursor=page.next_cursor)
 
 
 @router.get("/venues/{venue_id}", response_model=Venue, operation_id="get_venue")

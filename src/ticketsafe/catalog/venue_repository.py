@@ -36,6 +36,7 @@ from ticketsafe.catalog.venue_schemas import (
 )
 from ticketsafe.infra.migrations import Migration, ensure_collection
 from ticketsafe.infra.mongodb import Database, Document
+from ticketsafe.infra.pagination import Page, keyset_page
 
 VENUES = "venues"
 CHUNKS = "venue_seat_chunks"
@@ -217,9 +218,14 @@ async def find_venue(db: Database, venue_id: str) -> Venue | None:
     return _venue(doc) if doc is not None else None
 
 
-async def list_org_venues(db: Database, org_id: str, *, limit: int = 500) -> list[Venue]:
-    cursor = db[VENUES].find({"org_id": org_id}).sort([("name", ASCENDING)]).limit(limit)
-    return [_venue(doc) async for doc in cursor]
+async def list_org_venues(
+    db: Database, org_id: str, *, cursor: str | None, limit: int
+) -> Page[Venue]:
+    """One page of the organization's venues by name."""
+    return await keyset_page(
+        db[VENUES], {"org_id": org_id}, cursor=cursor, limit=limit, model=_venue,
+        field="name", kind=str, descending=False,
+    )  # fmt: skip
 
 
 def _venue(doc: Document) -> Venue:

@@ -129,6 +129,9 @@ class Venue(BaseModel):
 
 class VenuePage(BaseModel):
     items: list[Venue]
+    next_cursor: str | None = Field(
+        default=None, description="Opaque; pass as `cursor` for the next page (null: the last)."
+    )
 
 
 _ZONES = frozenset(available_timezones())

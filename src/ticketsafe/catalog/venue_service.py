@@ -21,6 +21,7 @@ from ticketsafe.catalog.venue_validation import validate_layout
 from ticketsafe.identity.principal import Principal
 from ticketsafe.infra import audit
 from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.pagination import Page
 
 
 def new_venue_id() -> str:
@@ -72,9 +73,11 @@ async def get_venue(db: Database, principal: Principal, venue_id: str) -> Venue:
     return venue
 
 
-async def list_venues(db: Database, principal: Principal, org_id: str) -> list[Venue]:
+async def list_venues(
+    db: Database, principal: Principal, org_id: str, *, cursor: str | None, limit: int
+) -> Page[Venue]:
     ensure_member(principal, org_id)
-    return await venue_repository.list_org_venues(db, org_id)
+    return await venue_repository.list_org_venues(db, org_id, cursor=cursor, limit=limit)
 
 
 async def export_venue(db: Database, principal: Principal, venue_id: str) -> bytes:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import Scope
 
-from ticketsafe.identity.organizations import OrganizationService
+from ticketsafe.identity.access import Access
+from ticketsafe.identity.organizations import EventOwner, OrganizationService
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.identity.repository import IdentityRepository
 from ticketsafe.identity.service import AccountService
@@ -23,6 +25,8 @@ from ticketsafe.infra.fastlane import FastRequest
 from ticketsafe.infra.idempotency import VERIFIED_PRINCIPAL
 from ticketsafe.infra.ratelimit import RateLimiter
 
+T = TypeVar("T")
+
 _bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login")
 
 
@@ -34,14 +38,30 @@ async def get_token_codec(request: Request) -> AccessTokenCodec:
 TokenCodecDep = Annotated[AccessTokenCodec, Depends(get_token_codec)]
 
 
-async def get_optional_user(
+def get_access(request: Request) -> Access:
+    access: Access = request.app.state.access
+    return access
+
+
+AccessDep = Annotated[Access, Depends(get_access)]
+
+
+async def _token_principal(
     request: Request,
     codec: TokenCodecDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal | None:
+    """The token's principal, verified (signature, expiry), not yet checked live."""
     if credentials is None:
         return None
     return _verify(codec, credentials.credentials, request.scope)
+
+
+_TokenPrincipal = Annotated[Principal | None, Depends(_token_principal)]
+
+
+async def get_optional_user(token: _TokenPrincipal, access: AccessDep) -> Principal | None:
+    return None if token is None else await access.authenticate(token)
 
 
 async def get_current_user(
@@ -50,13 +70,46 @@ async def get_current_user(
     return _required(user)
 
 
-def fast_current_user(request: FastRequest) -> Principal:
-    """`CurrentUser` for fast-lane handlers: the same token rules and the same 401."""
+async def get_current_member(token: _TokenPrincipal, access: AccessDep) -> Principal:
+    """`CurrentUser` with the organizations it belongs to as of now (`org_ids`), and the
+    organizer role while it has any: what every organizer action decides on."""
+    return await access.as_member(_required(token))
+
+
+async def fast_current_user(request: FastRequest) -> Principal:
+    """`CurrentUser` for fast-lane handlers: the same token rules, the same session
+    check (one Redis command, pipelined with the turn's others) and the same 401."""
+    return await _fast_access(request).authenticate(_fast_token_user(request))
+
+
+async def fast_read_as_user(request: FastRequest, read: Callable[[Principal], Awaitable[T]]) -> T:
+    """`read(user)` with the session check folded into the same Redis round trip: both
+    start in one event-loop turn, so the auto-pipelining client sends them together.
+    Only for work that is safe to have done for a revoked session whose answer is then
+    withheld (a queue poll: its check-in keeps a place that can never hold, as holds
+    check the session first). A revoked session gets the 401, whatever `read` raised."""
+    user = _fast_token_user(request)
+    checked, answer = await asyncio.gather(
+        _fast_access(request).authenticate(user), read(user), return_exceptions=True
+    )
+    if isinstance(checked, BaseException):
+        raise checked
+    if isinstance(answer, BaseException):
+        raise answer
+    return answer
+
+
+def _fast_token_user(request: FastRequest) -> Principal:
     header = request.header(b"authorization")
     scheme, _, token = (header or b"").decode("latin-1").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return _required(None)
-    return _required(_verify(request.app.state.token_codec, token.strip(), request.scope))
+    return _verify(request.app.state.token_codec, token.strip(), request.scope)
+
+
+def _fast_access(request: FastRequest) -> Access:
+    access: Access = request.app.state.access
+    return access
 
 
 def _verify(codec: AccessTokenCodec, token: str, scope: Scope) -> Principal:
@@ -75,10 +128,26 @@ def _required(user: Principal | None) -> Principal:
 
 OptionalUser = Annotated[Principal | None, Depends(get_optional_user)]
 CurrentUser = Annotated[Principal, Depends(get_current_user)]
+CurrentMember = Annotated[Principal, Depends(get_current_member)]
+
+_NO_ORGANIZATION = (
+    "requires the organizer role: you belong to no organization. Create one "
+    "(POST /organizations) or ask an owner to add you (POST /organizations/{org_id}/members)"
+    "; membership counts at once, no new token needed"
+)
 
 
-def require_role(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
-    """`Depends(require_role(Role.ORGANIZER))`: 403 unless the caller has the role."""
+def require_role(role: Role) -> Callable[..., Awaitable[Principal]]:
+    """`Depends(require_role(Role.ORGANIZER))`: 403 unless the caller has the role. The
+    organizer role is live membership (`CurrentMember`), never a token's claim."""
+    if role is Role.ORGANIZER:
+
+        async def check_organizer(user: CurrentMember) -> Principal:
+            if not user.has(role):
+                raise Forbidden(_NO_ORGANIZATION, code="role_required")
+            return user
+
+        return check_organizer
 
     async def check(user: CurrentUser) -> Principal:
         if not user.has(role):
@@ -86,6 +155,10 @@ def require_role(role: Role) -> Callable[[Principal], Awaitable[Principal]]:
         return user
 
     return check
+
+
+# An organizer as of now: live memberships in `org_ids`, 403 with what to do otherwise.
+Organizer = Annotated[Principal, Depends(require_role(Role.ORGANIZER))]
 
 
 async def get_keyring(request: Request) -> KeyRing:
@@ -109,9 +182,9 @@ RepositoryDep = Annotated[IdentityRepository, Depends(get_repository)]
 
 
 async def get_session_service(
-    repo: RepositoryDep, codec: TokenCodecDep, settings: SettingsDep
+    repo: RepositoryDep, codec: TokenCodecDep, settings: SettingsDep, access: AccessDep
 ) -> SessionService:
-    return SessionService(repo, codec, settings.refresh_token_ttl_s)
+    return SessionService(repo, codec, settings.refresh_token_ttl_s, access.sessions)
 
 
 SessionServiceDep = Annotated[SessionService, Depends(get_session_service)]
@@ -123,15 +196,22 @@ async def get_account_service(
     redis: RedisDep,
     sessions: SessionServiceDep,
     settings: SettingsDep,
+    *,
+    access: AccessDep,
 ) -> AccountService:
-    return AccountService(repo, vault, RateLimiter(redis), sessions, settings)
+    return AccountService(
+        repo, vault, RateLimiter(redis), sessions, settings, memberships=access.memberships
+    )
 
 
 AccountServiceDep = Annotated[AccountService, Depends(get_account_service)]
 
 
-async def get_organization_service(repo: RepositoryDep, vault: VaultDep) -> OrganizationService:
-    return OrganizationService(repo, vault)
+async def get_organization_service(
+    request: Request, repo: RepositoryDep, vault: VaultDep, access: AccessDep
+) -> OrganizationService:
+    event_owner: EventOwner = request.app.state.event_owner  # the catalog's, from app.py
+    return OrganizationService(repo, vault, access.memberships, event_owner)
 
 
 OrganizationServiceDep = Annotated[OrganizationService, Depends(get_organization_service)]

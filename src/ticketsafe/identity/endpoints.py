@@ -18,6 +18,7 @@ from ticketsafe.identity.schemas import (
     ErasureRequest,
     GateGrantCreate,
     GateGrantOut,
+    GateGrantPage,
     Login,
     MemberAdd,
     MemberOut,
@@ -34,6 +35,7 @@ from ticketsafe.identity.schemas import (
 )
 from ticketsafe.identity.sessions import TokenPair
 from ticketsafe.infra.deps import JobsDep
+from ticketsafe.infra.pagination import CursorParam, PageLimit
 
 router = APIRouter(tags=["identity"])
 _NO_CONTENT = Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -180,9 +182,16 @@ async def remove_member(
 
 @router.get("/organizations/{org_id}/gate-staff", operation_id="listGateStaff")
 async def list_gate_staff(
-    org_id: str, user: CurrentUser, orgs: OrganizationServiceDep
-) -> list[GateGrantOut]:
-    return [_grant(g) for g in await orgs.gate_staff(user, org_id)]
+    org_id: str,
+    user: CurrentUser,
+    orgs: OrganizationServiceDep,
+    cursor: CursorParam = None,
+    limit: PageLimit = 50,
+) -> GateGrantPage:
+    """The organization's gate staff grants, newest first; pass `next_cursor` back as
+    `cursor` for the next page."""
+    page = await orgs.gate_staff(user, org_id, cursor=cursor, limit=limit)
+    return GateGrantPage(items=[_grant(g) for g in page.items], next_cursor=page.next_cursor)
 
 
 @router.post("/organizations/{org_id}/gate-staff", status_code=201, operation_id="grantGateStaff")

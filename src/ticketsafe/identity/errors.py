@@ -35,6 +35,11 @@ class OrganizationNotFound(NotFound):
     title = "Organization not found"
 
 
+class EventNotInOrganization(NotFound):
+    code = "event_not_found"
+    title = "No such event in this organization"
+
+
 class UserNotFound(NotFound):
     code = "user_not_found"
     title = "User not found"

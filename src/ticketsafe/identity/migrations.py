@@ -40,9 +40,15 @@ async def _organizations(db: Database) -> None:
     await db[r.GATE_GRANTS].create_index([("org_id", ASCENDING)], name="org")
 
 
+async def _sessions_by_revocation(db: Database) -> None:
+    # The session denylist is rebuilt from the sessions revoked within a token lifetime.
+    await db[r.SESSIONS].create_index([("revoked_at", ASCENDING)], name="revoked_at")
+
+
 MIGRATIONS = [
     Migration(100, "identity: users, sessions, refresh tokens, password resets", _accounts),
     Migration(101, "identity: organizations, memberships, gate grants", _organizations),
+    Migration(105, "identity: sessions by revocation time (denylist)", _sessions_by_revocation),
     Migration(110, "identity: data_keys (PII vault)", create_data_keys_collection),
     Migration(120, "mail: outbox", create_outbox_collection),
     Migration(121, "mail: outbox read by id only (no owner/status indexes)", drop_outbox_indexes),

@@ -7,19 +7,28 @@ not revealed); a member who is not an owner gets 403 for owner-only changes.
 Gate staff grants are (org_id, event_id, user_id): event ids are opaque here, so a grant
 counts only together with the organization that owns the event. The checkin domain asks
 `is_gate_staff(user_id, event_id, event_org_id)` with the owner it gets from the catalog,
-so an organization granting staff on someone else's event id achieves nothing.
+so an organization granting staff on someone else's event id achieves nothing; and the
+grant itself is refused (404) unless the event is the organization's (`event_owner`,
+the catalog's answer, handed in by the composition root: identity does not import the
+catalog).
+
+Every membership change invalidates the member's cached organization list
+(`membership_cache.py`) after the MongoDB write, so organizer actions see it at once.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from ticketsafe.identity.errors import (
+    EventNotInOrganization,
     OrganizationNotFound,
     OwnerRequired,
     UserNotFound,
 )
+from ticketsafe.identity.membership_cache import MembershipCache
 from ticketsafe.identity.models import (
     AccountStatus,
     GateGrant,
@@ -32,17 +41,30 @@ from ticketsafe.identity.repository import IdentityRepository
 from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra import audit
 from ticketsafe.infra.errors import BusinessRuleViolation, Conflict, NotFound
+from ticketsafe.infra.pagination import Page
+
+# event id → the organization that owns it (None: no such event)
+EventOwner = Callable[[str], Awaitable[str | None]]
 
 
 class OrganizationService:
-    def __init__(self, repo: IdentityRepository, vault: PiiVault) -> None:
+    def __init__(
+        self,
+        repo: IdentityRepository,
+        vault: PiiVault,
+        memberships: MembershipCache,
+        event_owner: EventOwner,
+    ) -> None:
         self.repo = repo
         self.vault = vault
+        self.memberships = memberships
+        self.event_owner = event_owner
 
     async def create(self, principal: Principal, name: str) -> tuple[Organization, Membership]:
         now = datetime.now(UTC)
         org = Organization(f"org_{secrets.token_hex(10)}", name, principal.user_id, now)
         await self.repo.insert_organization(org, principal.user_id)
+        await self.memberships.invalidate(principal.user_id)  # an organizer from now on
         await audit.record(
             self.repo.db, actor=principal.user_id, action="identity.org_created", subject=org.id
         )
@@ -74,6 +96,7 @@ class OrganizationService:
         now = datetime.now(UTC)
         if not await self.repo.add_member(org_id, user.id, role, now):
             raise Conflict("already a member", code="already_member")
+        await self.memberships.invalidate(user.id)
         await audit.record(
             self.repo.db,
             actor=principal.user_id,
@@ -96,6 +119,7 @@ class OrganizationService:
                 "an organization keeps at least one owner", code="last_owner"
             )
         await self.repo.remove_member(org_id, user_id)
+        await self.memberships.invalidate(user_id)  # effective on their next request
         await audit.record(
             self.repo.db,
             actor=principal.user_id,
@@ -109,6 +133,8 @@ class OrganizationService:
         self, principal: Principal, org_id: str, event_id: str, user_id: str
     ) -> GateGrant:
         await self._owner(principal, org_id)
+        if await self.event_owner(event_id) != org_id:  # someone else's, or none at all
+            raise EventNotInOrganization(f"organization {org_id} has no event {event_id}")
         user = await self.repo.user_by_id(user_id)
         if user is None or user.status is not AccountStatus.ACTIVE:
             raise UserNotFound()
@@ -125,9 +151,11 @@ class OrganizationService:
         )
         return grant
 
-    async def gate_staff(self, principal: Principal, org_id: str) -> list[GateGrant]:
+    async def gate_staff(
+        self, principal: Principal, org_id: str, *, cursor: str | None, limit: int
+    ) -> Page[GateGrant]:
         await self._membership(principal, org_id)
-        return await self.repo.gate_grants_of_org(org_id)
+        return await self.repo.gate_grants_of_org(org_id, cursor=cursor, limit=limit)
 
     async def revoke_gate_staff(
         self, principal: Principal, org_id: str, event_id: str, user_id: str

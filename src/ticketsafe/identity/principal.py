@@ -17,6 +17,9 @@ class Role(StrEnum):
 class Principal:
     user_id: str
     roles: frozenset[Role] = field(default_factory=lambda: frozenset({Role.BUYER}))
+    # The organizations the caller belongs to, read live by `identity.access.Access
+    # .as_member` (the `CurrentMember` dependency); never from the token, so empty for a
+    # principal straight from `CurrentUser`.
     org_ids: tuple[str, ...] = ()
     session_id: str | None = None
 

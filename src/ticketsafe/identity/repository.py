@@ -25,6 +25,7 @@ from ticketsafe.identity.models import (
 from ticketsafe.identity.principal import Role
 from ticketsafe.identity.vault import SealedField, sealed_from_document, sealed_to_document
 from ticketsafe.infra.mongodb import Database, Document
+from ticketsafe.infra.pagination import Page, keyset_page
 
 USERS = "users"
 SESSIONS = "sessions"
@@ -147,11 +148,23 @@ class IdentityRepository:
 
     async def revoke_user_sessions(
         self, user_id: str, now: datetime, *, except_session: str | None = None
-    ) -> None:
+    ) -> list[str]:
+        """Revoke the user's live sessions; returns their ids (for the denylist)."""
         query: Document = {"user_id": user_id, "revoked_at": None}
-        if except_session is not None:
-            query["_id"] = {"$ne": except_session}
-        await self.db[SESSIONS].update_many(query, {"$set": {"revoked_at": now}})
+        live = [d["_id"] async for d in self.db[SESSIONS].find(query, {"_id": 1})]
+        ids = [i for i in live if i != except_session]
+        if ids:
+            await self.db[SESSIONS].update_many(
+                {"_id": {"$in": ids}, "revoked_at": None}, {"$set": {"revoked_at": now}}
+            )
+        return ids
+
+    async def sessions_revoked_since(self, since: datetime) -> list[tuple[str, datetime]]:
+        """(session id, revoked at) of every session revoked at or after `since`."""
+        cursor = self.db[SESSIONS].find(
+            {"revoked_at": {"$gte": since}}, {"_id": 1, "revoked_at": 1}
+        )
+        return [(d["_id"], d["revoked_at"]) async for d in cursor]
 
     async def insert_refresh_token(
         self, token_hash: str, session_id: str, user_id: str, expires_at: datetime
@@ -290,9 +303,14 @@ class IdentityRepository:
         doc = await self.db[GATE_GRANTS].find_one({"_id": f"{org_id}:{event_id}:{user_id}"})
         return _grant(doc) if doc else None
 
-    async def gate_grants_of_org(self, org_id: str) -> list[GateGrant]:
-        cursor = self.db[GATE_GRANTS].find({"org_id": org_id}).sort("granted_at", 1)
-        return [_grant(d) async for d in cursor]
+    async def gate_grants_of_org(
+        self, org_id: str, *, cursor: str | None, limit: int
+    ) -> Page[GateGrant]:
+        """One page of the organization's grants, newest first (`infra.pagination`)."""
+        return await keyset_page(
+            self.db[GATE_GRANTS], {"org_id": org_id}, cursor=cursor, limit=limit,
+            model=_grant, field="granted_at",
+        )  # fmt: skip
 
     async def has_gate_grants(self, user_id: str) -> bool:
         return await self.db[GATE_GRANTS].find_one({"user_id": user_id}, {"_id": 1}) is not None

@@ -146,3 +146,10 @@ class GateGrantOut(BaseModel):
     event_id: str
     user_id: str
     granted_at: datetime
+
+
+class GateGrantPage(BaseModel):
+    items: list[GateGrantOut]
+    next_cursor: str | None = Field(
+        description="Opaque; pass as `cursor` for the next page (null: this is the last)."
+    )

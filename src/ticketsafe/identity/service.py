@@ -22,6 +22,7 @@ from ticketsafe.identity.errors import (
     PersonErased,
     UserNotFound,
 )
+from ticketsafe.identity.membership_cache import MembershipCache
 from ticketsafe.identity.models import AccountStatus
 from ticketsafe.identity.passwords import hash_password, verify_password
 from ticketsafe.identity.principal import Principal, Role
@@ -87,7 +88,10 @@ class AccountService:
         limiter: RateLimiter,
         sessions: SessionService,
         settings: Settings,
+        *,
+        memberships: MembershipCache,
     ) -> None:
+        self.memberships = memberships
         self.repo = repo
         self.vault = vault
         self.limiter = limiter
@@ -180,9 +184,7 @@ class AccountService:
             raise InvalidCredentials("current password is wrong")
         await self.repo.set_password_hash(user.id, await hash_password(new))
         # Every other device signs in again; this one keeps its session.
-        await self.repo.revoke_user_sessions(
-            user.id, datetime.now(UTC), except_session=principal.session_id
-        )
+        await self.sessions.revoke_all(user.id, except_session=principal.session_id)
         await audit.record(
             self.db, actor=user.id, action="identity.password_changed", subject=user.id
         )
@@ -217,7 +219,7 @@ class AccountService:
         if not await self.repo.consume_password_reset(reset.token_hash, now):
             raise InvalidResetToken()  # a concurrent confirm won
         await self.repo.set_password_hash(user.id, await hash_password(new_password))
-        await self.repo.revoke_user_sessions(user.id, now)
+        await self.sessions.revoke_all(user.id)
         await audit.record(
             self.db, actor=user.id, action="identity.password_reset", subject=user.id
         )
@@ -235,9 +237,10 @@ class AccountService:
         fields = await self.vault.open(user.id, user.pii)
         await self.vault.shred(user.id)
         await self.repo.anonymise_user(user.id, now)
-        await self.repo.revoke_user_sessions(user.id, now)
+        await self.sessions.revoke_all(user.id)
         await self.repo.delete_user_password_resets(user.id)
         await self.repo.remove_all_memberships(user.id)
+        await self.memberships.invalidate(user.id)
         await self.repo.revoke_all_gate_grants(user.id)
         # The rate-limit counters are keyed by the e-mail's blind index: a lookup by it.
         index = self.vault.email_index(fields["email"])

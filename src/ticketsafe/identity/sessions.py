@@ -6,8 +6,9 @@ next one. Presenting a used token again means it leaked (or a client raced itsel
 whole session is revoked, so the thief's copy and the victim's both stop working.
 Tokens are stored only as SHA-256 hashes; a 256-bit random token needs no slow hash.
 
-Access tokens (JWT, minutes) are not looked up per request; revocation takes effect at
-the next refresh, within `access_token_ttl_s`.
+Revoking a session (logout, reuse detected, password change or reset, erasure) also
+puts it on the session denylist (`revocation.py`), which every request checks: its
+access tokens stop working at once, not when they expire.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ticketsafe.identity.errors import InvalidRefreshToken, RefreshTokenReused
 from ticketsafe.identity.models import AccountStatus
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.identity.repository import IdentityRepository
+from ticketsafe.identity.revocation import SessionDenylist
 from ticketsafe.identity.tokens import AccessTokenCodec
 
 log = logging.getLogger("ticketsafe.identity")
@@ -41,11 +43,16 @@ def hash_token(token: str) -> str:
 
 class SessionService:
     def __init__(
-        self, repo: IdentityRepository, codec: AccessTokenCodec, refresh_ttl_s: int
+        self,
+        repo: IdentityRepository,
+        codec: AccessTokenCodec,
+        refresh_ttl_s: int,
+        denylist: SessionDenylist,
     ) -> None:
         self.repo = repo
         self.codec = codec
         self.refresh_ttl = timedelta(seconds=refresh_ttl_s)
+        self.denylist = denylist
 
     async def principal_for(self, user_id: str, session_id: str | None) -> Principal:
         """Roles as of now: stored roles, organizer while a member, gate staff while
@@ -86,12 +93,21 @@ class SessionService:
             stored.token_hash, now
         ):
             await self.repo.revoke_session(stored.session_id, now)
+            await self.denylist.revoke([stored.session_id], now)
             log.warning("refresh token reused; session revoked", extra={"session": session.id})
             raise RefreshTokenReused()
         return await self._issue(stored.user_id, stored.session_id, now)
 
     async def revoke(self, session_id: str) -> None:
-        await self.repo.revoke_session(session_id, datetime.now(UTC))
+        now = datetime.now(UTC)
+        await self.repo.revoke_session(session_id, now)
+        await self.denylist.revoke([session_id], now)  # even if MongoDB had it already
+
+    async def revoke_all(self, user_id: str, *, except_session: str | None = None) -> None:
+        """Sign the user out everywhere (but `except_session`), effective at once."""
+        now = datetime.now(UTC)
+        revoked = await self.repo.revoke_user_sessions(user_id, now, except_session=except_session)
+        await self.denylist.revoke(revoked, now)
 
     async def _issue(self, user_id: str, session_id: str, now: datetime) -> TokenPair:
         principal = await self.principal_for(user_id, session_id)

@@ -1,6 +1,8 @@
-"""Short-lived access tokens: JWT (HS256, RFC 7519) carrying the principal. Verified
-without any store lookup, so every API instance checks them at memory speed; revocation
-happens at refresh time (tokens live minutes).
+"""Short-lived access tokens: JWT (HS256, RFC 7519) carrying who is calling (user, roles,
+session). Verified without any store lookup, so every API instance checks them at memory
+speed; whether the session still stands and which organizations the caller belongs to
+are read live (`identity.access`), never taken from the token: a token carries no
+organization list.
 
 Every API request verifies one, so verification is written out here rather than through
 a general JWT library: one HMAC from a pre-keyed state, one constant-time comparison and
@@ -62,7 +64,6 @@ class AccessTokenCodec:
             "iat": issued,
             "exp": issued + self.ttl_s,
             "roles": sorted(principal.roles),
-            "orgs": list(principal.org_ids),
             "sid": principal.session_id,
         }
         signing_input = _HEADER + b"." + _b64encode(orjson.dumps(claims))
@@ -78,15 +79,14 @@ class AccessTokenCodec:
         if exp <= time.time():
             raise Unauthenticated("access token expired", code="token_expired")
         try:
-            roles = frozenset(Role(r) for r in claims.get("roles", []))
-            org_ids = tuple(str(o) for o in claims.get("orgs", []))
+            # Organizer is a matter of live membership (`identity.access`), not a claim.
+            roles = frozenset(Role(r) for r in claims.get("roles", [])) - {Role.ORGANIZER}
         except (ValueError, TypeError):
             raise _invalid() from None
         session_id = claims.get("sid")
         return Principal(
             user_id=sub,
             roles=roles,
-            org_ids=org_ids,
             session_id=session_id if isinstance(session_id, str) else None,
         )
 

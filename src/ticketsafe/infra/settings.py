@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     access_token_ttl_s: int = Field(default=900, ge=30, le=86_400)
     refresh_token_ttl_s: int = Field(default=30 * 86_400, ge=300)
     password_reset_ttl_s: int = Field(default=3_600, ge=60, le=86_400)
+    # How long Redis may answer "which organizations is this user in" before asking
+    # MongoDB again; every membership change invalidates it at once anyway.
+    membership_cache_ttl_s: int = Field(default=60, ge=1, le=3_600)
 
     # Personal data at rest (see ticketsafe.infra.crypto.keyring). Unset = a key file.
     pii_keys: SecretStr | None = Field(

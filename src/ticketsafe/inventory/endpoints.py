@@ -20,7 +20,7 @@ from ticketsafe.inventory.deps import (
     WaitingRoomAdmission,
     inventory_for,
 )
-from ticketsafe.inventory.errors import SoldOut
+from ticketsafe.inventory.errors import HoldNotFound, SoldOut
 from ticketsafe.inventory.models import Availability, Hold, HoldOnce, Ident
 from ticketsafe.inventory.schemas import (
     HoldBestRequest,
@@ -28,7 +28,7 @@ from ticketsafe.inventory.schemas import (
     HoldGaRequest,
     HoldSeatsRequest,
 )
-from ticketsafe.inventory.service import InventoryService
+from ticketsafe.inventory.service import InventoryService, event_of
 
 router = APIRouter(prefix="/events/{event_id}", tags=["inventory"])
 
@@ -103,7 +103,7 @@ async def fast_create_hold(request: FastRequest) -> FastResponse | None:
     idempotency_key = key.decode("latin-1").strip() if key is not None else None
     if idempotency_key is not None and not valid_key(idempotency_key):
         return None  # the idempotency middleware answers the canonical 422
-    user = fast_current_user(request)
+    user = await fast_current_user(request)
     once = None
     if idempotency_key is not None:  # kept by the hold's own atomic call: one round trip
         fingerprint = hashlib.sha256(request.scope["path"].encode() + b"\0" + request.body)
@@ -133,7 +133,7 @@ async def get_hold(
 ) -> Hold:
     """A live hold. Once gone: 410 `hold_expired` (expired or released), or 410
     `hold_converted` with the `order_id` it became."""
-    return await inventory.get_hold(hold_id, user.user_id, orders=orders)
+    return await inventory.get_hold(_of_event(event_id, hold_id), user.user_id, orders=orders)
 
 
 @router.post(
@@ -143,7 +143,7 @@ async def extend_hold(
     event_id: Ident, hold_id: str, user: CurrentUser, inventory: InventoryDep
 ) -> Hold:
     """Once per hold, in the warning window before it expires."""
-    return await inventory.extend_hold(hold_id, user.user_id)
+    return await inventory.extend_hold(_of_event(event_id, hold_id), user.user_id)
 
 
 @router.delete("/holds/{hold_id}", status_code=204, operation_id="inventory_release_hold")
@@ -155,9 +155,16 @@ async def release_hold(
     admission: AdmissionDep,
 ) -> Response:
     """Give the units back; the shopper's place among the active ones goes to the queue."""
-    await inventory.release_hold(hold_id, user.user_id)
+    await inventory.release_hold(_of_event(event_id, hold_id), user.user_id)
     await admission.left(user_id=user.user_id, event_id=event_id)
     return Response(status_code=204)
+
+
+def _of_event(event_id: str, hold_id: str) -> str:
+    """A hold id names its event: under another event's path it does not exist (404)."""
+    if event_of(hold_id) != event_id:
+        raise HoldNotFound()
+    return hold_id
 
 
 @router.get("/availability", operation_id="inventory_availability")

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from ticketsafe.identity.deps import VaultDep
+from ticketsafe.identity.deps import AccessDep, VaultDep
 from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.deps import DbDep, JobsDep, RedisDep, SettingsDep
 from ticketsafe.infra.jobs import JobBuffer
@@ -34,7 +34,7 @@ def order_service_for(state: Any, jobs: JobBuffer) -> OrderService:
     return OrderService(
         resources.db, resources.redis, jobs, resources.settings,
         PiiVault(resources.db, state.keyring), inventory_for(resources), price_book_of(state),
-        waiting_room_of(state),
+        waiting_room_of(state), state.access.memberships,
     )  # fmt: skip
 
 
@@ -48,8 +48,11 @@ async def get_order_service(
     inventory: InventoryDep,
     prices: Annotated[PriceBook, Depends(get_price_book)],
     waiting_room: WaitingRoomDep,
+    access: AccessDep,
 ) -> OrderService:
-    return OrderService(db, redis, jobs, settings, vault, inventory, prices, waiting_room)
+    return OrderService(
+        db, redis, jobs, settings, vault, inventory, prices, waiting_room, access.memberships
+    )
 
 
 OrdersDep = Annotated[OrderService, Depends(get_order_service)]

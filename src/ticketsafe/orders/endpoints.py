@@ -4,29 +4,35 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response, StreamingResponse
 from pydantic import TypeAdapter
 
 from ticketsafe.catalog.errors import EventNotFound
 from ticketsafe.catalog.read_models import get_sales_view
-from ticketsafe.identity.deps import CurrentUser, VaultDep, fast_current_user, require_role
-from ticketsafe.identity.principal import Principal, Role
+from ticketsafe.identity.deps import CurrentUser, Organizer, VaultDep, fast_current_user
+from ticketsafe.identity.principal import Principal
 from ticketsafe.infra import audit
 from ticketsafe.infra.deps import DbDep
 from ticketsafe.infra.errors import NotFound
 from ticketsafe.infra.fastlane import FastRequest, FastResponse, FastRoute
 from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.pagination import CursorParam, PageLimit
 from ticketsafe.orders import history
 from ticketsafe.orders import repository as repo
 from ticketsafe.orders.deps import OrdersDep, order_service_for
 from ticketsafe.orders.export import attendees_csv
 from ticketsafe.orders.models import OrderStatus
-from ticketsafe.orders.schemas import CancelRequest, CheckoutRequest, OrderOut, RefundRequest
+from ticketsafe.orders.schemas import (
+    CancelRequest,
+    CheckoutRequest,
+    OrderOut,
+    OrderPage,
+    RefundRequest,
+)
 
 router = APIRouter(tags=["orders"])
-_ORGANIZER = [Depends(require_role(Role.ORGANIZER))]
 
 
 @router.post("/orders", status_code=201, operation_id="orders_checkout")
@@ -47,7 +53,7 @@ async def fast_checkout(request: FastRequest) -> FastResponse | None:
     body = request.json_as(_CHECKOUT_IN)
     if body is None:
         return None
-    user = fast_current_user(request)
+    user = await fast_current_user(request)
     state = request.app.state
     jobs = JobBuffer()
     order, payment = await order_service_for(state, jobs).checkout(user, body)
@@ -76,9 +82,16 @@ async def pix_qr(order_id: str, user: CurrentUser, orders: OrdersDep) -> Respons
 
 
 @router.get("/me/orders", operation_id="orders_mine")
-async def my_orders(user: CurrentUser, orders: OrdersDep) -> list[OrderOut]:
-    """Your latest orders (up to 100), newest first, each with its payment."""
-    return [OrderOut.of(o, p) for o, p in await history.orders_of_buyer(orders, user)]
+async def my_orders(
+    user: CurrentUser,
+    orders: OrdersDep,
+    cursor: CursorParam = None,
+    limit: PageLimit = 50,
+) -> OrderPage:
+    """The caller's orders, newest first, each with its payment as `GET /orders/{id}`
+    shows it; pass `next_cursor` back for the next page."""
+    page = await history.orders_of_buyer(orders, user, cursor=cursor, limit=limit)
+    return OrderPage(items=[OrderOut.of(o, p) for o, p in page.items], next_cursor=page.next_cursor)
 
 
 @router.post("/orders/{order_id}/cancel", operation_id="orders_cancel")
@@ -90,11 +103,11 @@ async def cancel(
     return OrderOut.of(await orders.cancel_by_buyer(user, order_id, body.reason))
 
 
-@router.get("/orgs/{org_id}/orders", dependencies=_ORGANIZER, operation_id="orders_list")
+@router.get("/orgs/{org_id}/orders", operation_id="orders_list")
 async def list_orders(
     org_id: str,
     *,
-    user: CurrentUser,
+    user: Organizer,
     db: DbDep,
     vault: VaultDep,
     event_id: str | None = None,
@@ -102,25 +115,28 @@ async def list_orders(
     q: Annotated[
         str | None, Query(max_length=254, description="An order id or a buyer's e-mail.")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[OrderOut]:
+    cursor: CursorParam = None,
+    limit: PageLimit = 50,
+) -> OrderPage:
     """The organization's orders, newest first; filter by event and status, search by
-    order id or by buyer e-mail (matched through its blind index, never in clear)."""
+    order id or by buyer e-mail (matched through its blind index, never in clear). Pass
+    `next_cursor` back as `cursor` for the next page (400 `invalid_cursor` for one this
+    API did not hand out)."""
     if not user.member_of(org_id):
         raise NotFound("no such organization", code="organization_not_found")
     by_email = vault.email_index(q) if q and "@" in q else None
     found = await repo.search(
-        db, org_id=org_id, event_id=event_id, status=status, limit=limit,
+        db, org_id=org_id, event_id=event_id, status=status, cursor=cursor, limit=limit,
         order_id=q if q and by_email is None else None, buyer_email_index=by_email,
     )  # fmt: skip
-    return [OrderOut.of(o) for o in found]
+    return OrderPage.of(found)
 
 
 @router.post(
-    "/orgs/{org_id}/orders/{order_id}/mark-paid", dependencies=_ORGANIZER,
+    "/orgs/{org_id}/orders/{order_id}/mark-paid",
     operation_id="orders_mark_paid",
 )  # fmt: skip
-async def mark_paid(org_id: str, order_id: str, user: CurrentUser, orders: OrdersDep) -> OrderOut:
+async def mark_paid(org_id: str, order_id: str, user: Organizer, orders: OrdersDep) -> OrderOut:
     """Bank transfer arrived: mark the order paid."""
     order = await orders.get_for_organizer(user, order_id)
     if order.org_id != org_id:
@@ -129,11 +145,11 @@ async def mark_paid(org_id: str, order_id: str, user: CurrentUser, orders: Order
 
 
 @router.post(
-    "/orgs/{org_id}/orders/{order_id}/refund", dependencies=_ORGANIZER,
+    "/orgs/{org_id}/orders/{order_id}/refund",
     operation_id="orders_refund",
 )  # fmt: skip
 async def refund(
-    org_id: str, order_id: str, body: RefundRequest, user: CurrentUser, orders: OrdersDep
+    org_id: str, order_id: str, body: RefundRequest, user: Organizer, orders: OrdersDep
 ) -> OrderOut:
     """Full or partial refund (by lines); refunded seats go back on sale immediately."""
     order = await orders.get_for_organizer(user, order_id)
@@ -143,11 +159,11 @@ async def refund(
 
 
 @router.get(
-    "/orgs/{org_id}/events/{event_id}/attendees.csv", dependencies=_ORGANIZER,
+    "/orgs/{org_id}/events/{event_id}/attendees.csv",
     operation_id="orders_export_csv", response_class=StreamingResponse,
 )  # fmt: skip
 async def export_csv(
-    org_id: str, event_id: str, user: CurrentUser, db: DbDep, vault: VaultDep
+    org_id: str, event_id: str, user: Organizer, db: DbDep, vault: VaultDep
 ) -> StreamingResponse:
     """Orders and attendees, decrypted for this organizer; every export is audited."""
     await _require_event_of(db, user, org_id, event_id)
@@ -160,11 +176,11 @@ async def export_csv(
 
 
 @router.get(
-    "/orgs/{org_id}/events/{event_id}/refunds", dependencies=_ORGANIZER,
+    "/orgs/{org_id}/events/{event_id}/refunds",
     operation_id="orders_event_refund_progress",
 )  # fmt: skip
 async def event_refund_progress(
-    org_id: str, event_id: str, user: CurrentUser, db: DbDep
+    org_id: str, event_id: str, user: Organizer, db: DbDep
 ) -> dict[str, object]:
     """Progress of the refunds of a cancelled event (total, done, failed, finished)."""
     await _require_event_of(db, user, org_id, event_id)

@@ -8,6 +8,7 @@ import asyncio
 
 from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.pagination import Page
 from ticketsafe.orders import repository as repo
 from ticketsafe.orders.models import Order
 from ticketsafe.orders.service import OrderService
@@ -15,18 +16,16 @@ from ticketsafe.payments import service as payments
 from ticketsafe.payments.models import Payment
 from ticketsafe.payments.providers import ProviderContext
 
-MAX_LISTED = 100
-
 
 async def orders_of_buyer(
-    orders: OrderService, buyer: Principal, *, limit: int = MAX_LISTED
-) -> list[tuple[Order, Payment | None]]:
-    """The buyer's orders, newest first, with their payments (read together: the
-    payments' reads of one turn go to MongoDB as one query)."""
-    found = await repo.search(orders.db, buyer_id=buyer.user_id, limit=limit)
+    orders: OrderService, buyer: Principal, *, cursor: str | None, limit: int
+) -> Page[tuple[Order, Payment | None]]:
+    """One page of the buyer's orders, newest first, with their payments (read together:
+    the payments' reads of one turn go to MongoDB as one query)."""
+    found = await repo.search(orders.db, buyer_id=buyer.user_id, cursor=cursor, limit=limit)
     ctx = orders.payments
-    paid = await asyncio.gather(*(_payment(ctx, order) for order in found))
-    return list(zip(found, paid, strict=True))
+    paid = await asyncio.gather(*(_payment(ctx, order) for order in found.items))
+    return Page(list(zip(found.items, paid, strict=True)), found.next_cursor)
 
 
 async def _payment(ctx: ProviderContext, order: Order) -> Payment | None:

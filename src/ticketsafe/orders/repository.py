@@ -14,6 +14,7 @@ from pymongo.errors import DuplicateKeyError
 from ticketsafe.infra.migrations import Migration, drop_index_if_present
 from ticketsafe.infra.mongo_group import group_get, group_insert
 from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.pagination import Page, keyset_page
 from ticketsafe.orders.models import NO_SALE, Order, OrderStatus
 
 ORDERS = "orders"
@@ -117,14 +118,16 @@ async def without_live_sale(
 async def search(
     db: Database,
     *,
+    cursor: str | None,
+    limit: int,
     event_id: str | None = None,
     org_id: str | None = None,
     buyer_id: str | None = None,
     status: OrderStatus | None = None,
     order_id: str | None = None,
     buyer_email_index: str | None = None,
-    limit: int = 50,
-) -> list[Order]:
+) -> Page[Order]:
+    """One page of the matching orders, newest first (`infra.pagination`)."""
     query: dict[str, Any] = {}
     if order_id is not None:
         query["_id"] = order_id
@@ -135,8 +138,7 @@ async def search(
             query[key] = value
     if status is not None:
         query["status"] = status.value
-    cursor = db[ORDERS].find(query).sort("created_at", DESCENDING).limit(limit)
-    return [_model(d) async for d in cursor]
+    return await keyset_page(db[ORDERS], query, cursor=cursor, limit=limit, model=_model)
 
 
 async def forget_buyer(db: Database, buyer_id: str) -> int:

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from ticketsafe.identity.schemas import Email, Phone
+from ticketsafe.infra.pagination import Page
 from ticketsafe.orders.models import LineStatus, Order, OrderStatus
 from ticketsafe.payments.models import Payment, PaymentMethod, PaymentStatus
 
@@ -97,6 +98,17 @@ class OrderOut(BaseModel):
             lines=[LineOut.model_validate(line.model_dump()) for line in order.lines],
             payment=PaymentOut.of(payment) if payment else None, created_at=order.created_at,
         )  # fmt: skip
+
+
+class OrderPage(BaseModel):
+    items: list[OrderOut]
+    next_cursor: str | None = Field(
+        description="Opaque; pass as `cursor` for the next page (null: this is the last)."
+    )
+
+    @classmethod
+    def of(cls, page: Page[Order]) -> OrderPage:
+        return cls(items=[OrderOut.of(o) for o in page.items], next_cursor=page.next_cursor)
 
 
 class RefundRequest(BaseModel):

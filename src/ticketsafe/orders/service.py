@@ -22,7 +22,9 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
+from ticketsafe.catalog.event_schemas import TicketKind
 from ticketsafe.catalog.read_models import EventSalesView, get_sales_view
+from ticketsafe.identity.membership_cache import MembershipCache
 from ticketsafe.identity.principal import Principal
 from ticketsafe.identity.service import open_pii, seal_pii
 from ticketsafe.identity.vault import PiiVault
@@ -114,6 +116,8 @@ class OrderService:
     inventory: InventoryService
     prices: PriceBook
     waiting_room: WaitingRoom | None = None
+    # Live memberships: who may give courtesy tickets (checkouts only; jobs never check out).
+    memberships: MembershipCache | None = None
 
     @property
     def payments(self) -> ProviderContext:
@@ -137,7 +141,7 @@ class OrderService:
         seat_levels, area_levels = await self.prices.levels(self.db, event_id)
         priced = price_tickets(
             view, hold, request.tickets, seat_levels, area_levels,
-            organizer=buyer.member_of(view.org_id),
+            organizer=await self._gives_courtesy(buyer, view, request),
         )  # fmt: skip
         total = sum(t.line.unit_cents for t in priced)
         if total != request.expected_total_cents:
@@ -191,7 +195,7 @@ class OrderService:
                 self.payments, order_id=order.id, method=order.payment_method,
                 amount_cents=order.total_cents, currency=order.currency,
                 card_token=card_token, capture=True, notify=False,
-                payment_id=checkout_payment_id(order.id),
+                payment_id=checkout_payment_id(order.id), payer_id=order.buyer_id,
             ),
             self._audit(order, order.buyer_id, "order.created", None),
             webhooks.publish(self.db, self.jobs, order.org_id, "order.created", _hook(order)),
@@ -462,6 +466,22 @@ class OrderService:
         progress = await repo.bulk_refund_progress(self.db, event_id, finished=True)
         assert progress is not None
         return progress
+
+    async def _gives_courtesy(
+        self, buyer: Principal, view: EventSalesView, request: CheckoutRequest
+    ) -> bool:
+        """Courtesy tickets are the organizer's to give: membership is read (live, not
+        from the token) only when one is asked for, never on a plain checkout."""
+        courtesy = any(
+            (ticket_type := view.ticket_type(t.ticket_type_id)) is not None
+            and ticket_type.kind is TicketKind.COURTESY
+            for t in request.tickets
+        )
+        if not courtesy or self.memberships is None:
+            return False
+        return buyer.member_of(view.org_id) or view.org_id in await self.memberships.org_ids(
+            buyer.user_id
+        )
 
     # -- reads --------------------------------------------------------------------------
 

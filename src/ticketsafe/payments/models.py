@@ -83,6 +83,7 @@ class Payment(BaseModel):
     captured_cents: int = 0
     refunded_cents: int = 0
     provider_ref: str | None = None  # the PSP's charge id / PIX txid
+    payer_id: str | None = None  # who pays: the only one who may complete a card challenge
     card: CardSummary | None = None
     instructions: dict[str, str] = Field(default_factory=dict)
     test_mode: bool = False

@@ -172,6 +172,7 @@ class CardSandboxProvider:
             amount_cents=payment.amount_cents,
             currency=payment.currency,
             reference=payment.id,
+            payer=payment.payer_id,
         )
         card = CardSummary(
             token=card_token, brand=charge.card_brand or "unknown", last4=charge.card_last4 or ""

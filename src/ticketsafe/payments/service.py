@@ -56,6 +56,7 @@ async def start_payment(
     capture: bool = False,
     notify: bool = True,
     payment_id: str | None = None,
+    payer_id: str | None = None,
 ) -> Payment:
     """Start paying; with `capture`, an authorisation is captured at once (the caller's
     sale already stands) and recorded in the same write. `notify=False` when the caller
@@ -63,11 +64,13 @@ async def start_payment(
     re-read what it already handled. (A crash midway is reconciled all the same: the
     PSP's webhooks and the orders' deadline sweep read the payment as it stands.)
     `payment_id` (a fresh `pay_…` id by default) lets the caller find this payment again
-    without having recorded it: a checkout derives it from its order."""
+    without having recorded it: a checkout derives it from its order. `payer_id` (the
+    buyer's user id) is who may complete the PSP's card challenge."""
     now = datetime.now(UTC)
     payment = Payment(
         id=payment_id or f"pay_{secrets.token_urlsafe(12)}",
         order_id=order_id,
+        payer_id=payer_id,
         method=method,
         status=PaymentStatus.PENDING,
         amount_cents=amount_cents,

@@ -6,7 +6,13 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import StreamingResponse
 from pydantic import TypeAdapter
 
-from ticketsafe.identity.deps import CurrentUser, fast_current_user
+from ticketsafe.identity.deps import (
+    AccessDep,
+    CurrentMember,
+    CurrentUser,
+    fast_current_user,
+    fast_read_as_user,
+)
 from ticketsafe.infra.fastlane import FastRequest, FastResponse, FastRoute
 from ticketsafe.waitingroom.deps import HubDep, WaitingRoomDep
 from ticketsafe.waitingroom.live import status_stream
@@ -48,7 +54,7 @@ async def fast_join(request: FastRequest) -> FastResponse | None:
     body = request.json_as(_JOIN_IN)
     if body is None:
         return None
-    user = fast_current_user(request)
+    user = await fast_current_user(request)
     room: WaitingRoom = request.app.state.waiting_room
     place = await room.join(request.params["event_id"], user, body)
     return FastResponse(200, _STATUS_OUT.dump_json(place))
@@ -56,7 +62,7 @@ async def fast_join(request: FastRequest) -> FastResponse | None:
 
 async def fast_challenge(request: FastRequest) -> FastResponse | None:
     """`challenge` on the fast lane: every visitor asks for one before joining."""
-    user = fast_current_user(request)
+    user = await fast_current_user(request)
     room: WaitingRoom = request.app.state.waiting_room
     client = request.scope.get("client")
     client_ip = client[0] if client else "unknown"
@@ -66,9 +72,9 @@ async def fast_challenge(request: FastRequest) -> FastResponse | None:
 
 async def fast_status(request: FastRequest) -> FastResponse | None:
     """`queue_status` on the fast lane: the poll every waiting visitor repeats."""
-    user = fast_current_user(request)
     room: WaitingRoom = request.app.state.waiting_room
-    place = await room.status(request.params["event_id"], user)
+    event_id = request.params["event_id"]
+    place = await fast_read_as_user(request, lambda user: room.status(event_id, user))
     return FastResponse(200, _STATUS_OUT.dump_json(place))
 
 
@@ -94,12 +100,13 @@ async def queue_status(event_id: str, user: CurrentUser, room: WaitingRoomDep) -
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 async def queue_status_stream(
-    event_id: str, user: CurrentUser, room: WaitingRoomDep, hub: HubDep
+    event_id: str, user: CurrentUser, room: WaitingRoomDep, hub: HubDep, access: AccessDep
 ) -> StreamingResponse:
-    """The same status pushed as Server-Sent Events (also a heartbeat while connected)."""
+    """The same status pushed as Server-Sent Events (also a heartbeat while connected);
+    it ends when the session does (logout, refresh-token reuse)."""
     await room.status(event_id, user)  # 404 before the stream starts if there is no queue
     return StreamingResponse(
-        status_stream(room, hub, event_id, user),
+        access.while_signed_in(user, status_stream(room, hub, event_id, user)),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
@@ -113,20 +120,20 @@ async def draw(event_id: str, room: WaitingRoomDep) -> DrawOut:
 
 
 @router.get("/stats", operation_id="waitingroom_stats")
-async def stats(event_id: str, user: CurrentUser, room: WaitingRoomDep) -> QueueStats:
+async def stats(event_id: str, user: CurrentMember, room: WaitingRoomDep) -> QueueStats:
     """Organizer view: queue length, admitted, rate, abandoned, time to clear."""
     return await room.stats(event_id, user)
 
 
 @router.patch("/admission", operation_id="waitingroom_update_admission")
 async def update_admission(
-    event_id: str, body: AdmissionUpdate, user: CurrentUser, room: WaitingRoomDep
+    event_id: str, body: AdmissionUpdate, user: CurrentMember, room: WaitingRoomDep
 ) -> QueueStats:
     """Organizer: change the admission mode, rate (people/minute) or active target."""
     return await room.update_admission(event_id, user, body)
 
 
 @router.post("/close", operation_id="waitingroom_close")
-async def close(event_id: str, user: CurrentUser, room: WaitingRoomDep) -> QueueStats:
+async def close(event_id: str, user: CurrentMember, room: WaitingRoomDep) -> QueueStats:
     """Organizer: end the waiting room (holds no longer need an admission token)."""
     return await room.close_queue(event_id, user)

@@ -4,29 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 
-from ticketsafe.identity.deps import CurrentUser, require_role
-from ticketsafe.identity.principal import Principal, Role
+from ticketsafe.identity.deps import Organizer
+from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.deps import DbDep, SettingsDep
 from ticketsafe.infra.errors import NotFound
+from ticketsafe.infra.pagination import CursorParam, PageLimit
 from ticketsafe.webhooks import repository as repo
 from ticketsafe.webhooks import service
 from ticketsafe.webhooks.models import (
-    Delivery,
+    DeliveryPage,
     Subscription,
     SubscriptionCreate,
     SubscriptionCreated,
 )
 
-router = APIRouter(
-    prefix="/orgs/{org_id}/webhooks",
-    tags=["webhooks"],
-    dependencies=[Depends(require_role(Role.ORGANIZER))],
-)
+router = APIRouter(prefix="/orgs/{org_id}/webhooks", tags=["webhooks"])
 
 
-def _member(org_id: str, user: CurrentUser) -> Principal:
+def _member(org_id: str, user: Organizer) -> Principal:
     if not user.member_of(org_id):
         raise NotFound("no such organization", code="organization_not_found")
     return user
@@ -60,7 +57,10 @@ async def deliveries(
     subscription_id: str,
     _: Member,
     db: DbDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[Delivery]:
-    """The delivery log: every attempt with its status code, error and duration."""
-    return await repo.deliveries_of(db, org_id, subscription_id, limit)
+    cursor: CursorParam = None,
+    limit: PageLimit = 50,
+) -> DeliveryPage:
+    """The delivery log, newest first: every attempt with its status code, error and
+    duration. Pass `next_cursor` back as `cursor` for the next page."""
+    page = await service.deliveries(db, org_id, subscription_id, cursor, limit)
+    return DeliveryPage(items=page.items, next_cursor=page.next_cursor)

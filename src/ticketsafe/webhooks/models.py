@@ -51,3 +51,10 @@ class Delivery(BaseModel):
     status: DeliveryStatus
     attempts: list[Attempt] = Field(default_factory=list)
     created_at: datetime
+
+
+class DeliveryPage(BaseModel):
+    items: list[Delivery]
+    next_cursor: str | None = Field(
+        description="Opaque; pass as `cursor` for the next page (null: this is the last)."
+    )

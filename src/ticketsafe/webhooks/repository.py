@@ -9,6 +9,7 @@ from pymongo import ASCENDING, DESCENDING
 
 from ticketsafe.infra.migrations import Migration
 from ticketsafe.infra.mongodb import Database, per_database
+from ticketsafe.infra.pagination import Page, keyset_page
 from ticketsafe.infra.redrive import create_created_index
 from ticketsafe.webhooks.models import Attempt, Delivery, DeliveryStatus, Subscription
 
@@ -95,16 +96,18 @@ async def record_attempt(
     )
 
 
+async def subscription_of(db: Database, org_id: str, subscription_id: str) -> Subscription | None:
+    """The organization's subscription; None for an unknown one or another's."""
+    doc = await db[SUBSCRIPTIONS].find_one({"_id": subscription_id, "org_id": org_id})
+    return _sub(doc) if doc else None
+
+
 async def deliveries_of(
-    db: Database, org_id: str, subscription_id: str, limit: int
-) -> list[Delivery]:
-    cursor = (
-        db[DELIVERIES]
-        .find({"org_id": org_id, "subscription_id": subscription_id})
-        .sort("created_at", DESCENDING)
-        .limit(limit)
-    )
-    return [_delivery(d) async for d in cursor]
+    db: Database, org_id: str, subscription_id: str, limit: int, cursor: str | None = None
+) -> Page[Delivery]:
+    """One page of the subscription's delivery log, newest first (`infra.pagination`)."""
+    query = {"org_id": org_id, "subscription_id": subscription_id}
+    return await keyset_page(db[DELIVERIES], query, cursor=cursor, limit=limit, model=_delivery)
 
 
 async def _indexes(db: Database) -> None:

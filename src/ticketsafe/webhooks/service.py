@@ -13,6 +13,7 @@ import orjson
 from ticketsafe.infra.errors import NotFound
 from ticketsafe.infra.jobs import JobBuffer, JobContext
 from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.pagination import Page
 from ticketsafe.infra.redrive import Outbox
 from ticketsafe.payments.webhooks import SIGNATURE_HEADER, sign
 from ticketsafe.webhooks import repository as repo
@@ -60,6 +61,16 @@ async def subscribe(
 async def unsubscribe(db: Database, org_id: str, subscription_id: str) -> None:
     if not await repo.delete_subscription(db, org_id, subscription_id):
         raise NotFound("no such webhook subscription", code="webhook_not_found")
+
+
+async def deliveries(
+    db: Database, org_id: str, subscription_id: str, cursor: str | None, limit: int
+) -> Page[Delivery]:
+    """The delivery log of one of the organization's subscriptions; 404 for another
+    organization's subscription id (nested ids must belong to the path's parent)."""
+    if await repo.subscription_of(db, org_id, subscription_id) is None:
+        raise NotFound("no such webhook subscription", code="webhook_not_found")
+    return await repo.deliveries_of(db, org_id, subscription_id, limit, cursor)
 
 
 async def publish(

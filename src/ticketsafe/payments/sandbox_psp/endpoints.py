@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.params import Depends
 from pydantic import BaseModel, Field
 
+from ticketsafe.identity.deps import CurrentUser
 from ticketsafe.infra.deps import JobsDep, RedisDep, SettingsDep
 from ticketsafe.infra.ratelimit import RateLimiter
 from ticketsafe.payments.sandbox_psp import service as psp
@@ -42,16 +43,19 @@ async def tokenize(
 
 
 @router.get("/challenges/{charge_id}", operation_id="sandbox_psp_challenge")
-async def challenge(charge_id: str, redis: RedisDep) -> psp.Charge:
-    """The 3-D-Secure-like step the buyer completes; shows the charge awaiting it."""
-    return await psp.get_charge(redis, charge_id)
+async def challenge(charge_id: str, user: CurrentUser, redis: RedisDep) -> psp.Charge:
+    """The 3-D-Secure-like step the buyer completes; shows the charge awaiting it. Only
+    the paying buyer's session sees it (anyone else: 404, anonymous: 401)."""
+    return await psp.challenge_of(redis, charge_id, user.user_id)
 
 
 @router.post("/challenges/{charge_id}", operation_id="sandbox_psp_complete_challenge")
 async def complete_challenge(
-    charge_id: str, result: ChallengeResult, redis: RedisDep, jobs: JobsDep
+    charge_id: str, result: ChallengeResult, user: CurrentUser, redis: RedisDep, jobs: JobsDep
 ) -> psp.Charge:
-    return await psp.complete_challenge(redis, jobs, charge_id, approve=result.outcome == "approve")
+    """Approve or fail the challenge: only the paying buyer's session may."""
+    approve = result.outcome == "approve"
+    return await psp.complete_challenge(redis, jobs, charge_id, payer=user.user_id, approve=approve)
 
 
 @router.post("/pix/{txid}/pay", operation_id="sandbox_psp_pay_pix")

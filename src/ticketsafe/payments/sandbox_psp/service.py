@@ -125,6 +125,9 @@ class Charge(BaseModel):
     challenge_url: str | None = None
     card_brand: str | None = None
     card_last4: str | None = None
+    # The merchant's id of who pays (a customer reference): only they may answer the
+    # card's challenge. None: nobody may (a charge from before payers were recorded).
+    payer: str | None = None
     test_mode: bool = True
 
 
@@ -171,6 +174,7 @@ async def authorize_card(
     amount_cents: int,
     currency: str,
     reference: str,
+    payer: str | None = None,
 ) -> Charge:
     """Authorise (never capture) a charge on a single-use token. `reference` is the
     merchant's idempotency key, as at real PSPs: asked again with the same reference
@@ -190,7 +194,7 @@ async def authorize_card(
     charge = Charge(
         id=charge_id, kind="card", state=state, amount_cents=amount_cents, currency=currency,
         reference=reference, decline_code=decline, challenge_url=challenge,
-        card_brand=tok["brand"], card_last4=tok["last4"],
+        card_brand=tok["brand"], card_last4=tok["last4"], payer=payer,
     )  # fmt: skip
     if not await _store(redis, charge, only_new=True):  # two calls raced: the first won
         return await get_charge(redis, charge_id)
@@ -209,10 +213,24 @@ async def take_token(redis: RedisClient, token: str, charge_id: str) -> dict[str
     return found
 
 
+async def challenge_of(redis: RedisClient, charge_id: str, payer: str) -> Charge:
+    """The charge awaiting `payer`'s challenge. Anyone else's, or one without a payer,
+    looks exactly like an unknown charge (its id is derived from the payment id, so
+    existence must not be confirmed either)."""
+    try:
+        charge = await get_charge(redis, charge_id)
+    except NotFound:
+        charge = None
+    if charge is None or charge.payer is None or charge.payer != payer:
+        raise NotFound("unknown charge", code="charge_unknown")
+    return charge
+
+
 async def complete_challenge(
-    redis: RedisClient, jobs: JobBuffer, charge_id: str, *, approve: bool
+    redis: RedisClient, jobs: JobBuffer, charge_id: str, *, payer: str, approve: bool
 ) -> Charge:
     """The buyer finished (or failed) the 3-D-Secure-like step; the result arrives by webhook."""
+    await challenge_of(redis, charge_id, payer)
     target = ChargeState.AUTHORIZED if approve else ChargeState.DECLINED
     extra = {} if approve else {"decline_code": "authentication_failed"}
     charge = await _move(redis, charge_id, {ChargeState.REQUIRES_ACTION}, target, extra)
