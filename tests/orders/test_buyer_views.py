@@ -44,7 +44,7 @@ async def test_my_orders_show_each_payment_as_the_order_does(sale: Sale) -> None
     for quantity in (1, 2):
         hold = await sale.hold(buyer, {"kind": "ga", "area_id": "pista", "quantity": quantity})
         ids.append((await sale.checkout(buyer, hold, method="pix")).json()["id"])
-    mine = (await sale.client.get("/me/orders", headers=buyer)).json()
+    mine = (await sale.client.get("/me/orders", headers=buyer)).json()["items"]
     assert sorted(o["id"] for o in mine) == sorted(ids)
     for listed in mine:
         alone = (await sale.client.get(f"/orders/{listed['id']}", headers=buyer)).json()
@@ -64,5 +64,5 @@ async def test_pix_is_paid_in_the_sandbox_from_the_answer_alone(sale: Sale, work
     await run_jobs(worker)
     got = await sale.client.get(f"/orders/{order['id']}", headers=buyer)
     assert got.json()["status"] == "paid"
-    mine = (await sale.client.get("/me/orders", headers=buyer)).json()
+    mine = (await sale.client.get("/me/orders", headers=buyer)).json()["items"]
     assert [(o["status"], o["payment"]["status"]) for o in mine] == [("paid", "captured")]
