@@ -38,6 +38,9 @@ from ticketsafe.orders.history import OrdersOfHolds
 from ticketsafe.payments.endpoints import FAST_ROUTES as PAYMENTS_FAST_ROUTES
 from ticketsafe.payments.endpoints import router as payments_router
 from ticketsafe.payments.sandbox_psp.endpoints import router as sandbox_psp_router
+from ticketsafe.realtime.endpoints import router as live_router
+from ticketsafe.realtime.hub import Hub
+from ticketsafe.realtime.wiring import build_live
 from ticketsafe.schema import MIGRATIONS
 from ticketsafe.waitingroom.endpoints import FAST_ROUTES as WAITINGROOM_FAST_ROUTES
 from ticketsafe.waitingroom.endpoints import router as waitingroom_router
@@ -69,8 +72,14 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
             ]
             # A hold that is gone says which order it became (inventory asks orders).
             app.state.hold_orders = OrdersOfHolds(resources.db)
+            # Live updates (SSE / WebSocket): one pub/sub hub and seat feeds per process.
+            app.state.realtime_hub = Hub(resources.redis)
+            app.state.live = build_live(resources, app.state.realtime_hub, room, app.state.access)
             yield
         finally:
+            live = getattr(app.state, "live", None)
+            if live is not None:
+                await live.feeds.close()
             await resources.close()
 
     app = FastAPI(
@@ -95,6 +104,7 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
     app.include_router(orders_router)
     app.include_router(payments_router)
     app.include_router(webhooks_router)
+    app.include_router(live_router)
     if settings.payments_sandbox:
         app.include_router(sandbox_psp_router)
     install_api_docs(app)  # after the API's routes, before the front-end's catch-all

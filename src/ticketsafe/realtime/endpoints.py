@@ -1,0 +1,142 @@
+"""Live updates over Server-Sent Events and WebSocket (same messages on both)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+from ticketsafe.identity.deps import AccessDep, CurrentUser, OptionalUser, _verify
+from ticketsafe.identity.principal import Principal
+from ticketsafe.infra.deps import RedisDep
+from ticketsafe.infra.errors import TicketSafeError, Unauthenticated
+from ticketsafe.realtime.channels import parse_channels
+from ticketsafe.realtime.session import LiveContext, authorize, live_messages
+from ticketsafe.realtime.tickets import TICKET_TTL_S, issue_ticket, redeem_ticket
+
+router = APIRouter(prefix="/live", tags=["live"])
+
+Channels = Annotated[
+    list[str],
+    Query(
+        alias="channel", min_length=1, max_length=8,
+        description="me, event:<id>, event:<id>:sales, queue:<id> (repeat the parameter).",
+    ),
+]  # fmt: skip
+Ticket = Annotated[
+    str | None, Query(max_length=64, description="A stream ticket from POST /live/tickets.")
+]
+
+
+class StreamTicket(BaseModel):
+    ticket: str
+    expires_in_s: int
+
+
+def _context(request: Request | WebSocket) -> LiveContext:
+    live: LiveContext = request.app.state.live
+    return live
+
+
+@router.post("/tickets", status_code=201, operation_id="live_ticket")
+async def ticket(user: CurrentUser, redis: RedisDep) -> StreamTicket:
+    """A single-use ticket (30 s) to open a stream where headers cannot be set."""
+    return StreamTicket(ticket=await issue_ticket(redis, user), expires_in_s=TICKET_TTL_S)
+
+
+async def _principal(
+    redis: RedisDep, access: AccessDep, user: Principal | None, ticket: str | None
+) -> Principal:
+    if user is not None:
+        return user
+    if ticket is None:
+        raise Unauthenticated("send a bearer token or a stream ticket")
+    return await access.authenticate(await redeem_ticket(redis, ticket))
+
+
+@router.get(
+    "/stream",
+    operation_id="live_stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def stream(
+    request: Request,
+    *,
+    channels: Channels,
+    user: OptionalUser,
+    redis: RedisDep,
+    access: AccessDep,
+    ticket: Ticket = None,
+    last_event_id: Annotated[str | None, Header(max_length=200)] = None,
+) -> StreamingResponse:
+    """Server-Sent Events: heartbeats every 15 s, a `reconnect` message when the
+    connection's lifetime (30 min) is over. Resume the `me` channel with Last-Event-ID."""
+    principal = await _principal(redis, access, user, ticket)
+    wanted = parse_channels(channels)
+    ctx = _context(request)
+    await authorize(ctx, principal, wanted)  # refused before the stream starts: a 403
+    resume = _resume_point(last_event_id)
+
+    async def body() -> AsyncIterator[str]:
+        yield "retry: 2000\n\n"
+        async for message in live_messages(ctx, principal, wanted, resume_from=resume):
+            yield message.to_sse()
+
+    return StreamingResponse(
+        body(), media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )  # fmt: skip
+
+
+def _resume_point(last_event_id: str | None) -> str | None:
+    """`me/<stream id>` → the stream id; ids of other channels do not resume anything."""
+    if last_event_id and last_event_id.startswith("me/"):
+        entry = last_event_id[3:]
+        ms, _, seq = entry.partition("-")
+        if ms.isdigit() and seq.isdigit():
+            return entry
+    return None
+
+
+@router.websocket("/ws")
+async def websocket(
+    socket: WebSocket, channels: Channels, ticket: Ticket = None, last_event_id: str | None = None
+) -> None:
+    """The same messages as /live/stream, one JSON text frame each. Authenticate with a
+    stream ticket (`?ticket=`) or a bearer header; a refused channel gets an `error`
+    message with its problem `code`, then the socket closes (4401 / 4403 / 4422)."""
+    await socket.accept()
+    ctx = _context(socket)
+    try:
+        principal = await _socket_principal(socket, ticket)
+        wanted = parse_channels(channels)
+        async for message in live_messages(
+            ctx, principal, wanted, resume_from=_resume_point(last_event_id)
+        ):
+            await socket.send_text(message.to_json())
+    except TicketSafeError as exc:
+        await socket.send_json({"id": "", "channel": "*", "type": "error",
+                                "data": {"code": exc.code, "status": exc.status,
+                                         "detail": str(exc)}})  # fmt: skip
+        await socket.close(code=4000 + exc.status)
+    except WebSocketDisconnect:
+        return
+    else:
+        await socket.close(code=1012)  # lifetime over: the client reconnects
+
+
+async def _socket_principal(socket: WebSocket, ticket: str | None) -> Principal:
+    access = socket.app.state.access
+    header = socket.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        principal = _verify(socket.app.state.token_codec, token.strip(), socket.scope)
+        return await access.authenticate(principal)  # type: ignore[no-any-return]
+    if ticket is None:
+        raise Unauthenticated("send a stream ticket (?ticket=) or a bearer header")
+    redis = socket.app.state.resources.redis
+    return await access.authenticate(await redeem_ticket(redis, ticket))  # type: ignore[no-any-return]

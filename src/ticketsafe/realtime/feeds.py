@@ -1,0 +1,224 @@
+"""Seat-map and sales feeds: read once, published once, fanned out by every instance.
+
+Per event with someone watching, one API instance (whichever holds the event's short
+lease) reads the inventory's availability at most every `interval_s`, diffs it with what
+it published last and publishes only the changes, with a sequence number, on the event's
+pub/sub channel; every few seconds it publishes the whole state instead, so a follower
+that missed a delta converges. Every instance keeps the event's current state from those
+messages and hands it to its own connections: deltas as they come (at most one frame per
+interval, however many holds), and a snapshot to a new or lagging connection. Changes
+from any source (holds, releases, expiries, a sweep, a rebuild after a Redis flush) show,
+and no hold or checkout waits for a publish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from ticketsafe.infra.leases import Lease
+from ticketsafe.infra.redisdb import RedisClient
+from ticketsafe.realtime.messages import LiveMessage
+from ticketsafe.realtime.publish import seats_channel
+
+log = logging.getLogger("ticketsafe.realtime")
+
+Snapshot = tuple[dict[str, str], dict[str, int]]  # seat → status, GA area → available
+ReadAvailability = Callable[[str], Awaitable[Snapshot]]
+
+FULL_EVERY = 10  # publish the whole state every tenth frame
+QUEUE_SIZE = 64
+
+
+@dataclass(eq=False)
+class Subscriber:
+    """One connection's view of a feed: a bounded queue; when it overflows the queue is
+    dropped and the connection gets a fresh snapshot instead of a flood of deltas."""
+
+    queue: asyncio.Queue[LiveMessage] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    lagging: bool = False
+
+    def offer(self, message: LiveMessage) -> None:
+        if self.lagging:
+            return
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:
+            self.lagging = True
+            while not self.queue.empty():
+                self.queue.get_nowait()
+
+
+@dataclass(eq=False)
+class _EventFeed:
+    event_id: str
+    seats: dict[str, str] = field(default_factory=dict)
+    ga: dict[str, int] = field(default_factory=dict)
+    seq: int = 0
+    loaded: bool = False
+    watchers: set[Subscriber] = field(default_factory=set)
+    sales_watchers: set[Subscriber] = field(default_factory=set)
+    leader: asyncio.Task[None] | None = None
+
+
+def counts(seats: dict[str, str], ga: dict[str, int]) -> dict[str, int]:
+    tally = {"available": 0, "held": 0, "sold": 0}
+    for status in seats.values():
+        if status in tally:
+            tally[status] += 1
+    tally["ga_available"] = sum(ga.values())
+    return tally
+
+
+class SeatFeeds:
+    def __init__(
+        self, redis: RedisClient, read: ReadAvailability, *, interval_s: float = 0.5
+    ) -> None:
+        self.redis = redis
+        self.read = read
+        self.interval_s = interval_s
+        self.feeds: dict[str, _EventFeed] = {}
+        self._pubsub: Any = None
+        self._reader: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    # -- connections ------------------------------------------------------------------
+
+    async def watch(self, event_id: str, *, sales: bool = False) -> Subscriber:
+        subscriber = Subscriber()
+        async with self._lock:
+            feed = self.feeds.get(event_id)
+            if feed is None:
+                feed = self.feeds[event_id] = _EventFeed(event_id)
+                await self._subscribe(event_id)
+                feed.leader = asyncio.create_task(self._lead(feed))
+            (feed.sales_watchers if sales else feed.watchers).add(subscriber)
+        if not feed.loaded:
+            seats, ga = await self.read(event_id)
+            if not feed.loaded:
+                feed.seats, feed.ga, feed.loaded = seats, ga, True
+        subscriber.offer(self.snapshot(event_id, sales=sales))
+        return subscriber
+
+    def snapshot(self, event_id: str, *, sales: bool = False) -> LiveMessage:
+        feed = self.feeds[event_id]
+        if sales:
+            return LiveMessage(
+                f"event:{event_id}:sales", "snapshot", counts(feed.seats, feed.ga), str(feed.seq)
+            )
+        return LiveMessage(
+            f"event:{event_id}", "snapshot", {"seats": dict(feed.seats), "ga": dict(feed.ga)},
+            str(feed.seq),
+        )  # fmt: skip
+
+    async def leave(self, event_id: str, subscriber: Subscriber) -> None:
+        async with self._lock:
+            feed = self.feeds.get(event_id)
+            if feed is None:
+                return
+            feed.watchers.discard(subscriber)
+            feed.sales_watchers.discard(subscriber)
+            if feed.watchers or feed.sales_watchers:
+                return
+            del self.feeds[event_id]
+            if feed.leader is not None:
+                feed.leader.cancel()
+            with contextlib.suppress(Exception):
+                await self._pubsub.unsubscribe(seats_channel(event_id))
+
+    async def close(self) -> None:
+        for event_id in list(self.feeds):
+            feed = self.feeds.pop(event_id)
+            if feed.leader is not None:
+                feed.leader.cancel()
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader
+        if self._pubsub is not None:
+            await self._pubsub.aclose()
+
+    # -- followers: every instance --------------------------------------------------------
+
+    async def _subscribe(self, event_id: str) -> None:
+        if self._pubsub is None:
+            self._pubsub = self.redis.pubsub()
+        await self._pubsub.subscribe(seats_channel(event_id))
+        if self._reader is None:
+            self._reader = asyncio.create_task(self._read(self._pubsub))
+
+    async def _read(self, pubsub: Any) -> None:
+        while True:
+            try:
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                await asyncio.sleep(1.0)
+                continue
+            if message is not None:
+                self._apply(orjson.loads(message["data"]))
+
+    def _apply(self, frame: dict[str, Any]) -> None:
+        feed = self.feeds.get(frame["event_id"])
+        if feed is None:
+            return
+        if frame["full"]:
+            feed.seats, feed.ga = frame["seats"], frame["ga"]
+        else:
+            feed.seats.update(frame["seats"])
+            feed.ga.update(frame["ga"])
+        feed.seq, feed.loaded = frame["seq"], True
+        kind = "snapshot" if frame["full"] else "delta"
+        if frame["full"] or frame["seats"] or frame["ga"]:
+            message = LiveMessage(
+                f"event:{feed.event_id}", kind, {"seats": frame["seats"], "ga": frame["ga"]},
+                str(feed.seq),
+            )  # fmt: skip
+            for watcher in feed.watchers:
+                watcher.offer(message)
+        tally = LiveMessage(
+            f"event:{feed.event_id}:sales", "snapshot", counts(feed.seats, feed.ga), str(feed.seq)
+        )
+        for watcher in feed.sales_watchers:
+            watcher.offer(tally)
+
+    # -- the leader: one instance per event --------------------------------------------------
+
+    async def _lead(self, feed: _EventFeed) -> None:
+        lease = Lease(self.redis, f"live-seats:{feed.event_id}", int(self.interval_s * 4000))
+        seats: dict[str, str] = {}
+        ga: dict[str, int] = {}
+        frames = 0
+        while True:
+            await asyncio.sleep(self.interval_s)
+            try:
+                if not await lease.held():
+                    frames = 0  # another instance leads; lead again from a full frame
+                    continue
+                now_seats, now_ga = await self.read(feed.event_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.debug("seat feed read failed", exc_info=True)
+                continue
+            full = frames % FULL_EVERY == 0
+            changed_seats = {k: v for k, v in now_seats.items() if seats.get(k) != v}
+            changed_ga = {k: v for k, v in now_ga.items() if ga.get(k) != v}
+            seats, ga = now_seats, now_ga
+            frames += 1
+            if not (full or changed_seats or changed_ga):
+                continue
+            frame = {
+                "event_id": feed.event_id, "seq": int(await self.redis.incr(
+                    f"ts:{{{feed.event_id}}}:live:seq")), "full": full,
+                "seats": now_seats if full else changed_seats, "ga": now_ga if full else changed_ga,
+            }  # fmt: skip
+            with contextlib.suppress(Exception):
+                await self.redis.publish(seats_channel(feed.event_id), orjson.dumps(frame))

@@ -1,0 +1,32 @@
+"""Building a process's live layer from its resources (called from the app's lifespan):
+the seat feeds read the inventory's availability; sales channels are for the event's
+organizers, read live from memberships."""
+
+from __future__ import annotations
+
+from ticketsafe.catalog.access import manages
+from ticketsafe.catalog.read_models import owner_of
+from ticketsafe.identity.access import Access
+from ticketsafe.identity.principal import Principal
+from ticketsafe.infra.resources import Resources
+from ticketsafe.inventory.deps import inventory_for
+from ticketsafe.realtime.feeds import SeatFeeds, Snapshot
+from ticketsafe.realtime.hub import Hub
+from ticketsafe.realtime.session import LiveContext
+from ticketsafe.waitingroom.service import WaitingRoom
+
+
+def build_live(resources: Resources, hub: Hub, room: WaitingRoom, access: Access) -> LiveContext:
+    inventory = inventory_for(resources)
+
+    async def read(event_id: str) -> Snapshot:
+        availability = await inventory.availability(event_id)
+        seats = {seat: status.value for seat, status in availability.seats.items()}
+        ga = {area: counts.available for area, counts in availability.ga.items()}
+        return seats, ga
+
+    async def can_manage(principal: Principal, event_id: str) -> bool:
+        org_id = await owner_of(resources.db, event_id)
+        return org_id is not None and manages(await access.as_member(principal), org_id)
+
+    return LiveContext(resources.redis, hub, SeatFeeds(resources.redis, read), room, can_manage)
