@@ -157,6 +157,12 @@ class Settings(BaseSettings):
         "serves at once; more wait their turn so holds and checkouts go first under "
         "load. 0: no limit.",
     )
+    shutdown_grace_s: int = Field(
+        default=20,
+        ge=0,
+        description="On SIGTERM an api process stops accepting, ends its event streams "
+        "with a reconnect hint and gives requests in flight this long to finish.",
+    )
     tls_enabled: bool = Field(
         default=True, description="Turn off only behind a TLS-terminating proxy."
     )
