@@ -11,10 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import kubernetes_validate
 import pytest
 import yaml
 
 K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
+KUBERNETES = "1.32.0"  # the API version the manifests are checked against
 OVERLAYS = sorted(p.name for p in (K8S / "overlays").iterdir() if p.is_dir())
 Obj = dict[str, Any]
 
@@ -277,3 +279,17 @@ def test_overlay_patches_name_objects_of_the_base(overlay: str) -> None:
         else:
             target = patch["target"]
             assert (target["kind"], target["name"]) in base, (overlay, target)
+
+
+def test_every_rendered_object_is_valid_for_kubernetes(objects: list[Obj]) -> None:
+    """Against the API schemas `kubernetes-validate` ships, strict: an unknown or
+    misspelt field fails here, not at `kubectl apply` time."""
+    for obj in objects:
+        kubernetes_validate.validate(obj, KUBERNETES, strict=True)
+
+
+def test_the_schema_check_refuses_a_misspelt_field() -> None:
+    deployment = named(render("dev"), "Deployment", "ticketsafe-api")
+    deployment["spec"]["replica"] = deployment["spec"].pop("replicas")
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(deployment, KUBERNETES, strict=True)
