@@ -32,7 +32,13 @@ from ticketsafe.infra.embedded import EmbeddedStores
 from ticketsafe.infra.keyfiles import load_or_create_secret
 from ticketsafe.infra.settings import Settings
 from ticketsafe.mail.catcher import MailCatcher
-from ticketsafe.roles.balancer import Backend, Balance, BalancerConfig, balancer_process
+from ticketsafe.roles.balancer import (
+    Backend,
+    Balance,
+    BalancerConfig,
+    balancer_process,
+    haproxy_binary,
+)
 from ticketsafe.roles.http import tls_files
 
 log = logging.getLogger("ticketsafe.cluster")
@@ -77,6 +83,7 @@ class Cluster:
             raise
 
     def _start(self, ready_timeout: float) -> None:
+        haproxy_binary()  # HAProxyMissing before anything is started
         s = self.settings
         self.stores = EmbeddedStores(
             s.data_dir,
