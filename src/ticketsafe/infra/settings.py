@@ -188,6 +188,12 @@ class Settings(BaseSettings):
         description="A waiting-room request that waited longer than this for its turn is "
         "answered 503 with Retry-After instead of being served after its browser gave up.",
     )
+    shutdown_grace_s: int = Field(
+        default=20,
+        ge=0,
+        description="On SIGTERM an api process stops accepting, ends its event streams "
+        "with a reconnect hint and gives requests in flight this long to finish.",
+    )
     tls_enabled: bool = Field(
         default=True, description="Turn off only behind a TLS-terminating proxy."
     )
