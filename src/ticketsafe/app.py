@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from ticketsafe import __version__
 from ticketsafe.catalog.endpoints import router as catalog_router
@@ -18,6 +18,7 @@ from ticketsafe.infra.idempotency import IdempotencyMiddleware
 from ticketsafe.infra.migrations import migrate
 from ticketsafe.infra.problem_handlers import install_problem_handlers
 from ticketsafe.infra.request_context import RequestIdMiddleware
+from ticketsafe.infra.request_text import reject_unencodable_text
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.security_headers import SecurityHeadersMiddleware
 from ticketsafe.infra.settings import Settings
@@ -69,6 +70,7 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
         # We export Prometheus metrics ourselves; FastAPI's OpenTelemetry hook would check
         # the global providers (environment lookups) on every request: ~10 % of a hold.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        dependencies=[Depends(reject_unencodable_text)],  # text must encode: else 422
     )
     install_problem_handlers(app)
     # Routes match in order: the flash-sale hot paths (holds, queue) go first so they

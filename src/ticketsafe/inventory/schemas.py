@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from ticketsafe.infra.fields import Count
 from ticketsafe.inventory.models import Ident, SeatIdent
 
 
@@ -18,13 +19,13 @@ class HoldBestRequest(BaseModel):
     kind: Literal["best"]
     section_id: Ident
     category: str = Field(default="", max_length=64)
-    quantity: int = Field(ge=1, le=50)
+    quantity: Count = Field(ge=1, le=50)
 
 
 class HoldGaRequest(BaseModel):
     kind: Literal["ga"]
     area_id: Ident
-    quantity: int = Field(ge=1, le=50)
+    quantity: Count = Field(ge=1, le=50)
 
 
 HoldCreate = Annotated[

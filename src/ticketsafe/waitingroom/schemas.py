@@ -8,6 +8,8 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from ticketsafe.infra.fields import Count
+
 
 class AdmissionMode(StrEnum):
     FIXED = "fixed"  # the organizer's people per minute
@@ -95,8 +97,8 @@ class QueueConfig(BaseModel):
 
 class AdmissionUpdate(BaseModel):
     mode: AdmissionMode | None = None
-    rate_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)
-    target_active: int | None = Field(default=None, ge=1, le=1_000_000)
+    rate_per_minute: Count | None = Field(default=None, ge=1, le=1_000_000)
+    target_active: Count | None = Field(default=None, ge=1, le=1_000_000)
 
 
 class ChallengeOut(BaseModel):

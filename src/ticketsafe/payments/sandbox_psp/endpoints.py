@@ -10,6 +10,7 @@ from fastapi.params import Depends
 from pydantic import BaseModel, Field
 
 from ticketsafe.infra.deps import JobsDep, RedisDep, SettingsDep
+from ticketsafe.infra.fields import Count
 from ticketsafe.infra.ratelimit import Rate, RateLimiter
 from ticketsafe.payments.sandbox_psp import service as psp
 
@@ -18,8 +19,8 @@ router = APIRouter(prefix="/sandbox-psp/v1", tags=["sandbox PSP (test mode)"])
 
 class CardDetails(BaseModel):
     number: str = Field(min_length=12, max_length=23, repr=False)
-    exp_month: int = Field(ge=1, le=12)
-    exp_year: int = Field(ge=2000, le=2100)
+    exp_month: Count = Field(ge=1, le=12)
+    exp_year: Count = Field(ge=2000, le=2100)
     cvc: str = Field(min_length=3, max_length=4, repr=False)
 
 
