@@ -20,13 +20,13 @@ from pydantic import (
 
 from ticketsafe.catalog.lifecycle import EventStatus
 from ticketsafe.catalog.venue_schemas import Category, SectionId
-from ticketsafe.infra.fields import Count, Flag, Instant, Money, Name, StoredInt
+from ticketsafe.infra.fields import Count, Flag, Instant, JsonInteger, Name, StoredInt
 
 Currency = Literal["BRL", "USD", "EUR"]
 Locale = Literal["pt-BR", "en"]
 DEFAULT_CURRENCY: dict[str, Currency] = {"pt-BR": "BRL", "en": "USD"}
 ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
-MinorUnits = Annotated[Money, Field(ge=0, le=100_000_000)]
+MinorUnits = Annotated[int, Field(ge=0, le=100_000_000), JsonInteger]
 
 
 class TicketKind(StrEnum):
@@ -56,9 +56,7 @@ class TicketType(BaseModel):
     eligibility_note: str | None = Field(
         default=None, max_length=1_000, description="Who may buy it (required for half price)."
     )
-    quota: Count | None = Field(
-        default=None, ge=0, description="At most this many sold; None = no cap."
-    )
+    quota: Count | None = Field(default=None, description="At most this many sold; None = no cap.")
 
     def price_for(self, level_amount_minor: int) -> int:
         """The price of this ticket type at a price level (half rounds up to a minor unit)."""
@@ -86,14 +84,13 @@ class WaitingRoomConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: Flag = False
-    pre_queue_minutes: Count = Field(default=15, ge=0, le=24 * 60)
-    admission_rate_per_minute: Count | None = Field(
-        default=None, ge=1, le=1_000_000, description="None = adaptive (auto)."
+    pre_queue_minutes: Annotated[int, Field(ge=0, le=24 * 60), JsonInteger] = 15
+    admission_rate_per_minute: Annotated[int, Field(ge=1, le=1_000_000), JsonInteger] | None = (
+        Field(default=None, description="None = adaptive (auto).")
     )
-    pow_difficulty: Count = Field(
-        default=18, ge=0, le=28,
-        description="Proof-of-work bits to join (18 ≈ 1 s in a browser; 0 = none).",
-    )  # fmt: skip
+    pow_difficulty: Annotated[int, Field(ge=0, le=28), JsonInteger] = Field(
+        default=18, description="Proof-of-work bits to join (18 ≈ 1 s in a browser; 0 = none)."
+    )
 
 
 def _full_price() -> list[TicketType]:
@@ -117,12 +114,12 @@ class EventFields(BaseModel):
     price_levels: list[PriceLevel] = Field(default_factory=list, max_length=200)
     ticket_types: list[TicketType] = Field(default_factory=_full_price, min_length=1, max_length=20)
     sales: SalesWindow = Field(default_factory=SalesWindow)
-    per_buyer_limit: Count = Field(default=6, ge=1, le=100)
+    per_buyer_limit: Annotated[int, Field(ge=1, le=100), JsonInteger] = 6
     waiting_room: WaitingRoomConfig = Field(default_factory=WaitingRoomConfig)
-    hold_duration_s: Count = Field(default=600, ge=60, le=3_600)
+    hold_duration_s: Annotated[int, Field(ge=60, le=3_600), JsonInteger] = 600
     requires_cpf: Flag = False
-    buyer_cancellation_hours: Count | None = Field(
-        default=None, ge=0, le=24 * 365,
+    buyer_cancellation_hours: Annotated[int, Field(ge=0, le=24 * 365), JsonInteger] | None = Field(
+        default=None,
         description="Buyers may cancel paid orders (full refund) until this many hours "
         "before the start; None = no self-service cancellation.",
     )  # fmt: skip

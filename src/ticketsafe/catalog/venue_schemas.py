@@ -18,7 +18,7 @@ from zoneinfo import available_timezones
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ticketsafe.infra import fields
-from ticketsafe.infra.fields import Count, Flag, Name
+from ticketsafe.infra.fields import Flag, JsonInteger, Name
 
 SectionId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 Label = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.#+-]{1,16}$")]
@@ -73,7 +73,7 @@ class GeneralAdmissionIn(BaseModel):
     kind: Literal["ga"]
     id: SectionId
     name: Name = Field(min_length=1, max_length=100)
-    capacity: Count = Field(ge=1, le=1_000_000)
+    capacity: Annotated[int, Field(ge=1, le=1_000_000), JsonInteger]
 
 
 SectionIn = Annotated[ReservedSectionIn | GeneralAdmissionIn, Field(discriminator="kind")]

@@ -44,12 +44,17 @@ def _json_number(value: Any) -> Any:
     return value
 
 
-Money = Annotated[int, BeforeValidator(_json_number), Field(ge=0, le=MAX_EXACT_INT)]
+JsonInteger = BeforeValidator(_json_number)
+"""The marker that makes an `int` field refuse text and booleans. It goes last, after the
+bounds (`Annotated[int, Field(ge=1, le=50), JsonInteger]`): bounds given after it would
+not reach the JSON schema as `minimum`/`maximum`."""
+
+Money = Annotated[int, Field(ge=0, le=MAX_EXACT_INT), JsonInteger]
 """An amount in integer minor units (centavos, cents); a JSON number, never a string."""
 
-Count = Annotated[int, BeforeValidator(_json_number), Field(ge=0, le=MAX_EXACT_INT)]
-"""A quantity, quota, capacity, limit or duration; a JSON number, never a string.
-Narrow it per field (`Field(ge=1, le=50)`): the narrower bound wins."""
+Count = Annotated[int, Field(ge=0, le=MAX_EXACT_INT), JsonInteger]
+"""A quantity, quota or capacity; a JSON number, never a string. For narrower bounds
+write `Annotated[int, Field(ge=1, le=50), JsonInteger]`."""
 
 Flag = Annotated[bool, Strict()]
 """`true` or `false`, never `0`, `1` or `"yes"`."""
