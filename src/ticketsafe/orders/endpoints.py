@@ -18,6 +18,7 @@ from ticketsafe.infra.errors import NotFound
 from ticketsafe.infra.fastlane import FastRequest, FastResponse, FastRoute
 from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.openapi import problems
 from ticketsafe.orders import repository as repo
 from ticketsafe.orders.deps import OrdersDep, order_service_for
 from ticketsafe.orders.export import attendees_csv
@@ -28,7 +29,9 @@ router = APIRouter(tags=["orders"])
 _ORGANIZER = [Depends(require_role(Role.ORGANIZER))]
 
 
-@router.post("/orders", status_code=201, operation_id="orders_checkout")
+@router.post(
+    "/orders", status_code=201, operation_id="orders_checkout", responses=problems(404, 410)
+)
 async def checkout(body: CheckoutRequest, user: CurrentUser, orders: OrdersDep) -> OrderOut:
     """Turn a hold into an order and start its payment (send an Idempotency-Key)."""
     order, payment = await orders.checkout(user, body)
