@@ -70,12 +70,14 @@ async def test_text_that_cannot_be_encoded_is_a_422(
 async def test_unencodable_text_is_refused_on_every_route(
     client: httpx.AsyncClient, resources: Resources, organizer: dict[str, str]
 ) -> None:
-    body = b'{"name": "Teatro \\udfff", "city": "Recife", "sections": []}'
+    """Pydantic checks encodability only for strings with constraints; a plain `str`
+    (here a webhook's event names) went on to the store: 500 before the one check."""
+    body = b'{"url": "https://example.com/hook", "events": ["order.paid", "\\udfff"]}'
     r = await client.post(
-        f"/organizations/{ORG_A}/venues", content=body, headers={**organizer, **JSON_HEADERS}
+        f"/orgs/{ORG_A}/webhooks", content=body, headers={**organizer, **JSON_HEADERS}
     )
     assert _codes(r) == (422, "validation_failed", ["string_unicode"])
-    assert r.json()["errors"][0]["loc"] == ["body", "name"]
+    assert r.json()["errors"][0]["loc"] == ["body", "events", 1]
 
 
 @pytest.mark.parametrize("name", ["Ana\x00", "Ana\nSouza", "Ana\x1b[31m", "Ana\x85"])
