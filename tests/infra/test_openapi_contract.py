@@ -100,6 +100,17 @@ async def test_anonymous_and_signed_in_access_is_declared(client: httpx.AsyncCli
     assert {"401", "403", "404", "409", "422", "503"} <= set(hold["responses"])
 
 
+async def test_method_not_allowed_lists_every_router_s_methods(
+    client: httpx.AsyncClient,
+) -> None:
+    """GET and PATCH /events/{id} live in different routers; Starlette's 405 listed only
+    the first one's methods."""
+    r = await client.request("PUT", "/events/evt_1")
+    assert r.status_code == 405
+    assert r.headers["allow"] == "GET, PATCH"
+    assert r.headers["content-type"] == PROBLEM_MEDIA_TYPE
+
+
 def _config(document: dict[str, Any], values: dict[str, str], token: str) -> str:
     """schemathesis.toml: the caller's token, path values that resolve, and the
     exceptions above (operations with a `cursor` parameter get CURSOR_REFUSED)."""
