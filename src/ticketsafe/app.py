@@ -7,12 +7,13 @@ from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from ticketsafe import __version__
 from ticketsafe.catalog.endpoints import router as catalog_router
 from ticketsafe.catalog.read_models import owner_of
 from ticketsafe.identity.access import Access
+from ticketsafe.identity.deps import get_current_member, get_current_user, get_optional_user
 from ticketsafe.identity.endpoints import router as identity_router
 from ticketsafe.identity.tokens import AccessTokenCodec
 from ticketsafe.infra.access_log import AccessLogMiddleware
@@ -21,8 +22,10 @@ from ticketsafe.infra.crypto.keyring import load_keyring
 from ticketsafe.infra.fastlane import FastLane
 from ticketsafe.infra.idempotency import IdempotencyMiddleware
 from ticketsafe.infra.migrations import migrate
+from ticketsafe.infra.openapi import install_problem_contract
 from ticketsafe.infra.problem_handlers import install_problem_handlers
 from ticketsafe.infra.request_context import RequestIdMiddleware
+from ticketsafe.infra.request_text import reject_unencodable_text
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.security_headers import SecurityHeadersMiddleware
 from ticketsafe.infra.settings import Settings
@@ -83,8 +86,14 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
         # We export Prometheus metrics ourselves; FastAPI's OpenTelemetry hook would check
         # the global providers (environment lookups) on every request: ~10 % of a hold.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        dependencies=[Depends(reject_unencodable_text)],  # text must encode: else 422
     )
     install_problem_handlers(app)
+    install_problem_contract(
+        app,
+        caller_required=(get_current_user, get_current_member),
+        caller_optional=get_optional_user,
+    )
     # Routes match in order: the flash-sale hot paths (holds, queue) go first so they
     # are not tested against every catalog and identity route on each request.
     app.include_router(inventory_router)

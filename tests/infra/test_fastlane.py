@@ -452,3 +452,35 @@ async def test_yielding_routes_take_turns_and_the_shop_goes_first(limit: int) ->
         assert seen == ["crowd 1 in", "shop", "crowd 1 out", "crowd 2 in", "crowd 2 out"]
     else:
         assert seen == ["crowd 1 in", "crowd 2 in", "shop", "crowd 1 out", "crowd 2 out"]
+
+
+async def _odd_holds(app: FastAPI, client: httpx.AsyncClient) -> list[httpx.Response]:
+    """Bodies only a strict, store-aware schema refuses (issue 24, items 4-6)."""
+    url, headers = "/events/evt_1/holds", _bearer(app, "usr_a")
+    raw = {**headers, "content-type": "application/json"}
+    return [
+        await client.post(url, json={"kind": "ga", "area_id": "floor", "quantity": q},
+                          headers=headers)
+        for q in ("2", True, 2**70)
+    ] + [
+        await client.post(url, content=b'{"kind": "ga", "area_id": "\\ud800", "quantity": 1}',
+                          headers=raw),
+        await client.post(url, content=b'{"kind": "ga", "area_id": "floor", "quantity": 1, '
+                          b'"\\udfff": 1}', headers=raw),
+    ]  # fmt: skip
+
+
+async def test_strict_and_unencodable_bodies_answer_alike_on_both_paths(
+    app: FastAPI, client: httpx.AsyncClient, resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def prepare() -> None:
+        await resources.redis.flushdb()
+        await resources.db["inventory_units"].delete_many({})
+        service = InventoryService(resources.db, resources.redis)
+        await service.provision_event(seated_layout(areas={"floor": 3}, limit=4))
+
+    fast, slow = await _both_ways(app, client, prepare, _odd_holds, monkeypatch)
+    assert fast == slow
+    assert [(s, b["code"]) for s, _, b in fast] == [(422, "validation_failed")] * 5
+    unencodable = [e["type"] for _, _, b in fast[3:] for e in b["errors"]]
+    assert unencodable == ["string_unicode", "string_unicode"]
