@@ -33,6 +33,8 @@ from ticketsafe.payments.endpoints import FAST_ROUTES as PAYMENTS_FAST_ROUTES
 from ticketsafe.payments.endpoints import router as payments_router
 from ticketsafe.payments.sandbox_psp.endpoints import router as sandbox_psp_router
 from ticketsafe.schema import MIGRATIONS
+from ticketsafe.tickets.endpoints import router as tickets_router
+from ticketsafe.tickets.service import TicketService
 from ticketsafe.waitingroom.endpoints import FAST_ROUTES as WAITINGROOM_FAST_ROUTES
 from ticketsafe.waitingroom.endpoints import router as waitingroom_router
 from ticketsafe.waitingroom.service import WaitingRoom
@@ -51,6 +53,7 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
                 settings.auth_secret.get_secret_value(), settings.access_token_ttl_s
             )
             app.state.keyring = load_keyring(settings)
+            app.state.tickets = TicketService(resources.db, app.state.keyring)
             # Catalog status changes open inventory / queues and refund cancelled events.
             room = WaitingRoom.from_resources(resources)
             app.state.waiting_room = room
@@ -81,6 +84,7 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
     app.include_router(orders_router)
     app.include_router(payments_router)
     app.include_router(webhooks_router)
+    app.include_router(tickets_router)
     if settings.payments_sandbox:
         app.include_router(sandbox_psp_router)
     if frontend_dir is not None:

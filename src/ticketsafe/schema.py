@@ -10,6 +10,7 @@ from ticketsafe.infra.migrations import Migration, check_order
 from ticketsafe.inventory import repository as inventory_repository
 from ticketsafe.orders import repository as orders_repository
 from ticketsafe.payments import repository as payments_repository
+from ticketsafe.tickets import repository as tickets_repository
 from ticketsafe.waitingroom import migrations as waitingroom
 from ticketsafe.webhooks import repository as webhooks_repository
 
@@ -22,6 +23,7 @@ MIGRATIONS: list[Migration] = sorted(
         *orders_repository.MIGRATIONS,
         *payments_repository.MIGRATIONS,
         *webhooks_repository.MIGRATIONS,
+        *tickets_repository.MIGRATIONS,
         *waitingroom.MIGRATIONS,
     ],
     key=lambda m: m.version,

@@ -14,8 +14,10 @@ from ticketsafe.mail import tasks as mail_tasks
 from ticketsafe.mail.transport import SmtpTransport
 from ticketsafe.onsale.service import supply_probe, worker_listeners
 from ticketsafe.orders import tasks as order_tasks
+from ticketsafe.orders.events import OrderListeners
 from ticketsafe.payments import tasks as payment_tasks
 from ticketsafe.roles.worker import PeriodicTask
+from ticketsafe.tickets import tasks as ticket_tasks
 from ticketsafe.waitingroom import tasks as waitingroom
 from ticketsafe.webhooks import tasks as webhook_tasks
 
@@ -36,6 +38,10 @@ def build_registry(settings: Settings) -> JobRegistry:
     payment_tasks.register(registry)
     order_tasks.register(registry, keyring)
     webhook_tasks.register(registry)
+    # Who reacts to an order's state changes (`orders.events`): the composition root.
+    order_listeners = OrderListeners()
+    ticket_tasks.register(registry, order_listeners, keyring)
+    order_listeners.register(registry)
     return registry
 
 
@@ -47,4 +53,5 @@ def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
         *catalog_tasks.periodic_tasks(worker_listeners),
         *mail_tasks.periodic_tasks(),
         *webhook_tasks.periodic_tasks(),
+        *ticket_tasks.periodic_tasks(),
     ]
