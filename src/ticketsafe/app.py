@@ -10,6 +10,8 @@ from fastapi import FastAPI
 
 from ticketsafe import __version__
 from ticketsafe.catalog.endpoints import router as catalog_router
+from ticketsafe.checkin.endpoints import router as checkin_router
+from ticketsafe.checkin.service import CheckinService
 from ticketsafe.identity.endpoints import router as identity_router
 from ticketsafe.identity.tokens import AccessTokenCodec
 from ticketsafe.infra.crypto.keyring import load_keyring
@@ -54,6 +56,9 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
             )
             app.state.keyring = load_keyring(settings)
             app.state.tickets = TicketService(resources.db, app.state.keyring)
+            app.state.checkin = CheckinService(
+                resources.db, resources.redis, app.state.tickets, settings
+            )
             # Catalog status changes open inventory / queues and refund cancelled events.
             room = WaitingRoom.from_resources(resources)
             app.state.waiting_room = room
@@ -85,6 +90,7 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
     app.include_router(payments_router)
     app.include_router(webhooks_router)
     app.include_router(tickets_router)
+    app.include_router(checkin_router)
     if settings.payments_sandbox:
         app.include_router(sandbox_psp_router)
     if frontend_dir is not None:
