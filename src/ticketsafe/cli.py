@@ -7,12 +7,14 @@ from typing import Annotated
 
 import typer
 
+from ticketsafe.checkin.cli import gate_cli
 from ticketsafe.infra.logs import configure_logging
 from ticketsafe.infra.resources import MissingConfiguration, Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.roles import event_loop
 
 cli = typer.Typer(help="TicketSafe: ticket sales for events that sell out in minutes.")
+cli.add_typer(gate_cli, name="gate")
 
 
 def _settings() -> Settings:

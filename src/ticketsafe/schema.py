@@ -4,6 +4,7 @@ module only lists them (versions are global so the order is total)."""
 from __future__ import annotations
 
 from ticketsafe.catalog import migrations as catalog
+from ticketsafe.checkin import repository as checkin_repository
 from ticketsafe.identity import migrations as identity
 from ticketsafe.infra import audit
 from ticketsafe.infra.migrations import Migration, check_order
@@ -24,6 +25,7 @@ MIGRATIONS: list[Migration] = sorted(
         *payments_repository.MIGRATIONS,
         *webhooks_repository.MIGRATIONS,
         *tickets_repository.MIGRATIONS,
+        *checkin_repository.MIGRATIONS,
         *waitingroom.MIGRATIONS,
     ],
     key=lambda m: m.version,

@@ -4,11 +4,26 @@ one service call. Refusals answer problem+json whose `code` is the reason and wh
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
 
 from ticketsafe.checkin.deps import CheckinDep
-from ticketsafe.checkin.schemas import AdmissionOut, ScanIn
+from ticketsafe.checkin.offline import unb64
+from ticketsafe.checkin.schemas import (
+    AdmissionOut,
+    BundleIn,
+    ScanIn,
+    StatsOut,
+    SyncIn,
+    SyncOut,
+)
+from ticketsafe.checkin.stats import counts
+from ticketsafe.checkin.sync import SyncedScan, build_bundle, duplicates_of, sync
 from ticketsafe.identity.deps import CurrentUser, OrganizationServiceDep
+from ticketsafe.infra.deps import DbDep
+from ticketsafe.infra.errors import BusinessRuleViolation
+from ticketsafe.tickets.deps import organizer_event
 
 router = APIRouter(tags=["checkin"])
 
@@ -21,3 +36,53 @@ async def scan(
     """Admit a ticket once (200), or refuse with the reason (400/409/410)."""
     view = await checkin.gate_event(orgs, user, event_id)
     return AdmissionOut.of(await checkin.scan(view, body.gate, body.device_id, body.code))
+
+
+@router.post("/events/{event_id}/checkin/bundles", operation_id="checkin_bundle")
+async def bundle(
+    event_id: str, body: BundleIn, user: CurrentUser, orgs: OrganizationServiceDep,
+    checkin: CheckinDep,
+) -> dict[str, Any]:  # fmt: skip
+    """The offline bundle for one device (rotation secrets sealed for its X25519 key)."""
+    view = await checkin.gate_event(orgs, user, event_id)
+    try:
+        key = unb64(body.device_public_key)
+    except ValueError:
+        raise BusinessRuleViolation("not a base64url key", code="bad_device_key") from None
+    return await build_bundle(checkin.tickets, checkin.settings, view, body.device_id, key)
+
+
+@router.post("/events/{event_id}/checkin/sync", operation_id="checkin_sync")
+async def sync_offline(
+    event_id: str, body: SyncIn, *, user: CurrentUser, orgs: OrganizationServiceDep,
+    checkin: CheckinDep, db: DbDep,
+) -> SyncOut:  # fmt: skip
+    """Apply an offline device's admissions; report the tickets admitted twice."""
+    await checkin.gate_event(orgs, user, event_id)
+    scans = [SyncedScan(s.ticket_id, s.version, s.gate, s.at) for s in body.scans]
+    report = await sync(db, checkin.tickets, event_id, body.device_id, scans)
+    return SyncOut(**vars(report))
+
+
+@router.get("/orgs/{org_id}/events/{event_id}/checkin/duplicates", operation_id="checkin_dups")
+async def duplicates(
+    org_id: str, event_id: str, *, user: CurrentUser, orgs: OrganizationServiceDep, db: DbDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Tickets admitted more than once, with both devices, gates and times."""
+    await organizer_event(db, orgs, user, org_id, event_id)
+    return await duplicates_of(db, event_id, limit)
+
+
+@router.get("/orgs/{org_id}/events/{event_id}/checkin/stats", operation_id="checkin_stats")
+async def stats(
+    org_id: str, event_id: str, *, user: CurrentUser, orgs: OrganizationServiceDep, db: DbDep,
+    checkin: CheckinDep,
+) -> StatsOut:  # fmt: skip
+    """Admissions so far, per gate and per 5-minute slot."""
+    view = await organizer_event(db, orgs, user, org_id, event_id)
+    admissions = await checkin.tickets.admissions(event_id)
+    per_gate, per_slot = counts(admissions, view.timezone)
+    return StatsOut(
+        event_id=event_id, admitted=len(admissions), per_gate=per_gate, per_slot=per_slot
+    )

@@ -106,6 +106,14 @@ async def revoked_of_event(db: Database, event_id: str) -> list[str]:
     return [str(d["_id"]) async for d in cursor]
 
 
+async def admissions_of_event(db: Database, event_id: str) -> list[tuple[str, datetime]]:
+    """(gate, time) of every admitted ticket of the event."""
+    cursor = db[TICKETS].find(
+        {"event_id": event_id, "used_at": {"$ne": None}}, {"used_gate": 1, "used_at": 1}
+    )
+    return [(str(d.get("used_gate")), d["used_at"]) async for d in cursor]
+
+
 async def event_doc(db: Database, event_id: str) -> dict[str, Any] | None:
     return await db[EVENTS].find_one({"_id": event_id})
 

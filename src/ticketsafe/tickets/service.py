@@ -168,5 +168,8 @@ class TicketService:
             self.db, ticket.id, ticket.version, gate=gate, device=device, at=at
         )
 
+    async def admissions(self, event_id: str) -> list[tuple[str, datetime]]:
+        return await repo.admissions_of_event(self.db, event_id)
+
     async def revoked_ids(self, event_id: str) -> list[str]:
         return await repo.revoked_of_event(self.db, event_id)
