@@ -9,10 +9,13 @@ from fastapi import Depends, Request
 
 from ticketsafe.catalog.errors import EventNotFound
 from ticketsafe.catalog.read_models import EventSalesView, get_sales_view
+from ticketsafe.identity.deps import VaultDep
 from ticketsafe.identity.organizations import OrganizationService
 from ticketsafe.identity.principal import Principal
+from ticketsafe.infra.deps import SettingsDep
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.tickets.service import TicketService
+from ticketsafe.tickets.transfers import TransferService
 
 
 async def get_tickets(request: Request) -> TicketService:
@@ -21,6 +24,15 @@ async def get_tickets(request: Request) -> TicketService:
 
 
 TicketsDep = Annotated[TicketService, Depends(get_tickets)]
+
+
+async def get_transfers(
+    tickets: TicketsDep, vault: VaultDep, settings: SettingsDep
+) -> TransferService:
+    return TransferService(tickets, vault, settings.public_url)
+
+
+TransfersDep = Annotated[TransferService, Depends(get_transfers)]
 
 
 async def organizer_event(

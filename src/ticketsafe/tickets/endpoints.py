@@ -8,9 +8,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from ticketsafe.identity.deps import CurrentUser, OrganizationServiceDep
-from ticketsafe.infra.deps import DbDep
-from ticketsafe.tickets.deps import TicketsDep, organizer_event
+from ticketsafe.identity.deps import AccountServiceDep, CurrentUser, OrganizationServiceDep
+from ticketsafe.infra.deps import DbDep, JobsDep
+from ticketsafe.tickets.deps import TicketsDep, TransfersDep, organizer_event
 from ticketsafe.tickets.models import TicketStatus
 from ticketsafe.tickets.schemas import (
     CodePolicyIn,
@@ -18,6 +18,8 @@ from ticketsafe.tickets.schemas import (
     LiveCodeOut,
     TicketOut,
     TicketPage,
+    TransferIn,
+    TransferOut,
 )
 
 router = APIRouter(tags=["tickets"])
@@ -66,3 +68,19 @@ async def set_policy(
         event_id=event_id, static_codes=body.static_codes, transfer_limit=body.transfer_limit,
         public_key_b64=base64.urlsafe_b64encode(key).decode().rstrip("="),
     )  # fmt: skip
+
+
+@router.post("/me/tickets/{ticket_id}/transfers", status_code=201, operation_id="tickets_offer")
+async def offer_transfer(
+    ticket_id: str, body: TransferIn, user: CurrentUser, transfers: TransfersDep, jobs: JobsDep
+) -> TransferOut:
+    """Offer the ticket to an e-mail address; its owner accepts while logged in."""
+    return TransferOut.of(await transfers.offer(user, ticket_id, body.email, jobs))
+
+
+@router.post("/ticket-transfers/{transfer_id}/accept", operation_id="tickets_accept_transfer")
+async def accept_transfer(
+    transfer_id: str, user: CurrentUser, transfers: TransfersDep, accounts: AccountServiceDep
+) -> TicketOut:
+    """Take the ticket: a new version and secret; its old codes stop admitting."""
+    return TicketOut.of(await transfers.accept(user, transfer_id, accounts))

@@ -1,5 +1,5 @@
 """MongoDB access for tickets (collections `tickets`, `ticket_events`,
-`ticket_issuances`, `ticket_marks`)."""
+`ticket_issuances`, `ticket_marks`, `ticket_transfers`)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ TICKETS = "tickets"
 EVENTS = "ticket_events"  # per event: signing key pair (private sealed) and code policy
 ISSUANCES = "ticket_issuances"  # one per order whose tickets were issued
 MARKS = "ticket_marks"  # where the reconciliation's walk stands
+TRANSFERS = "ticket_transfers"  # offers by e-mail (blind index of the address)
 _DUPLICATE_KEY = 11000
 
 
@@ -149,6 +150,21 @@ async def set_mark(db: Database, name: str, fields: dict[str, Any]) -> None:
     await db[MARKS].update_one({"_id": name}, {"$set": fields}, upsert=True)
 
 
+async def insert_transfer(db: Database, doc: dict[str, Any]) -> None:
+    await db[TRANSFERS].insert_one(doc)
+
+
+async def transfer_offer(db: Database, transfer_id: str) -> dict[str, Any] | None:
+    return await db[TRANSFERS].find_one({"_id": transfer_id})
+
+
+async def close_transfer(db: Database, transfer_id: str, to_id: str, at: datetime) -> None:
+    await db[TRANSFERS].update_one(
+        {"_id": transfer_id, "status": "pending"},
+        {"$set": {"status": "accepted", "to_id": to_id, "accepted_at": at}},
+    )
+
+
 async def _indexes(db: Database) -> None:
     tickets = db[TICKETS]
     await tickets.create_index([("order_id", ASCENDING)], name="order")
@@ -158,4 +174,11 @@ async def _indexes(db: Database) -> None:
     )
 
 
-MIGRATIONS = [Migration(600, "tickets indexes", _indexes)]
+async def _transfer_indexes(db: Database) -> None:
+    await db[TRANSFERS].create_index([("ticket_id", ASCENDING)], name="ticket")
+
+
+MIGRATIONS = [
+    Migration(600, "tickets indexes", _indexes),
+    Migration(601, "ticket transfers index", _transfer_indexes),
+]

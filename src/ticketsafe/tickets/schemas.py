@@ -7,9 +7,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from ticketsafe.identity.schemas import Email
 from ticketsafe.tickets import codes
 from ticketsafe.tickets.models import Ticket
 from ticketsafe.tickets.service import LiveCredentials
+from ticketsafe.tickets.transfers import TransferOffer
 
 
 class TicketOut(BaseModel):
@@ -70,3 +72,21 @@ class CodePolicyIn(BaseModel):
 class CodePolicyOut(CodePolicyIn):
     event_id: str
     public_key_b64: str = Field(description="the event's Ed25519 public key (raw, base64url)")
+
+
+class TransferIn(BaseModel):
+    email: Email = Field(description="the receiver's e-mail (their TicketSafe account's)")
+
+
+class TransferOut(BaseModel):
+    id: str
+    ticket_id: str
+    status: str
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, offer: TransferOffer) -> TransferOut:
+        return cls(
+            id=offer.id, ticket_id=offer.ticket_id, status=offer.status,
+            expires_at=offer.expires_at,
+        )  # fmt: skip
