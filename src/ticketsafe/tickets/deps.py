@@ -14,6 +14,7 @@ from ticketsafe.identity.organizations import OrganizationService
 from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.deps import SettingsDep
 from ticketsafe.infra.mongodb import Database
+from ticketsafe.tickets.delivery import Delivery
 from ticketsafe.tickets.service import TicketService
 from ticketsafe.tickets.transfers import TransferService
 
@@ -33,6 +34,13 @@ async def get_transfers(
 
 
 TransfersDep = Annotated[TransferService, Depends(get_transfers)]
+
+
+async def get_delivery(tickets: TicketsDep, vault: VaultDep) -> Delivery:
+    return Delivery(tickets, vault)
+
+
+DeliveryDep = Annotated[Delivery, Depends(get_delivery)]
 
 
 async def organizer_event(

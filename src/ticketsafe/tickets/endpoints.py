@@ -4,13 +4,14 @@ tickets and set its code policy. Thin: schema, auth, one service call."""
 from __future__ import annotations
 
 import base64
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
 from ticketsafe.identity.deps import AccountServiceDep, CurrentUser, OrganizationServiceDep
 from ticketsafe.infra.deps import DbDep, JobsDep
-from ticketsafe.tickets.deps import TicketsDep, TransfersDep, organizer_event
+from ticketsafe.tickets.deps import DeliveryDep, TicketsDep, TransfersDep, organizer_event
 from ticketsafe.tickets.models import TicketStatus
 from ticketsafe.tickets.schemas import (
     CodePolicyIn,
@@ -84,3 +85,38 @@ async def accept_transfer(
 ) -> TicketOut:
     """Take the ticket: a new version and secret; its old codes stop admitting."""
     return TicketOut.of(await transfers.accept(user, transfer_id, accounts))
+
+
+_PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}}}
+
+
+@router.get(
+    "/orders/{order_id}/tickets.pdf", operation_id="tickets_order_pdf", response_class=Response,
+    responses=_PDF,
+)  # fmt: skip
+async def order_pdf(order_id: str, user: CurrentUser, delivery: DeliveryDep) -> Response:
+    """The order's tickets to print: one page each, with the printable (static) code."""
+    return _file(await delivery.order_pdf(user, order_id), "application/pdf", f"{order_id}.pdf")
+
+
+@router.get(
+    "/orders/{order_id}/event.ics", operation_id="tickets_order_ics", response_class=Response,
+    responses={200: {"content": {"text/calendar": {}}}},
+)  # fmt: skip
+async def order_ics(order_id: str, user: CurrentUser, delivery: DeliveryDep) -> Response:
+    """The order's event for a calendar (RFC 5545)."""
+    return _file(await delivery.order_ics(user, order_id), "text/calendar", "event.ics")
+
+
+@router.get(
+    "/me/tickets/{ticket_id}/ticket.pdf", operation_id="tickets_ticket_pdf",
+    response_class=Response, responses=_PDF,
+)  # fmt: skip
+async def ticket_pdf(ticket_id: str, user: CurrentUser, delivery: DeliveryDep) -> Response:
+    """One ticket to print, for its holder (also after a transfer)."""
+    return _file(await delivery.ticket_pdf(user, ticket_id), "application/pdf", f"{ticket_id}.pdf")
+
+
+def _file(data: bytes, media_type: str, name: str) -> Response:
+    headers = {"content-disposition": f'attachment; filename="{name}"', "cache-control": "private"}
+    return Response(data, media_type=media_type, headers=headers)

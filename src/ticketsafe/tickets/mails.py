@@ -24,3 +24,23 @@ TRANSFER_OFFER = MailTemplate(
         ),
     },
 )
+
+TICKETS_READY = MailTemplate(
+    name="tickets.ready",
+    subject={
+        "pt-BR": "Seus ingressos: {event}",
+        "en": "Your tickets: {event}",
+    },
+    text={
+        "pt-BR": (
+            "Olá, {name}!\n\nSeus {count} ingresso(s) para {event} estão anexos (PDF), com o "
+            "evento para a sua agenda (.ics).\nNo portão, prefira o código ao vivo do "
+            "aplicativo: ele muda a cada 15 segundos.\n\nTicketSafe"
+        ),
+        "en": (
+            "Hello {name},\n\nYour {count} ticket(s) for {event} are attached (PDF), with the "
+            "event for your calendar (.ics).\nAt the gate, prefer the app's live code: it "
+            "changes every 15 seconds.\n\nTicketSafe"
+        ),
+    },
+)

@@ -137,6 +137,14 @@ async def record_issuance(db: Database, order_id: str, count: int, at: datetime)
     )
 
 
+async def take_mail_turn(db: Database, order_id: str) -> bool:
+    """True once per order: whoever flips the issuance record's `mailed` sends the mail."""
+    result = await db[ISSUANCES].update_one(
+        {"_id": order_id, "mailed": {"$ne": True}}, {"$set": {"mailed": True}}
+    )
+    return result.modified_count == 1
+
+
 async def issued_among(db: Database, order_ids: list[str]) -> set[str]:
     cursor = db[ISSUANCES].find({"_id": {"$in": order_ids}}, {"_id": 1})
     return {str(d["_id"]) async for d in cursor}

@@ -132,6 +132,9 @@ class TicketService:
     async def of_holder(self, holder: Principal, after: str | None, limit: int) -> list[Ticket]:
         return await repo.page(self.db, {"holder_id": holder.user_id}, after, limit)
 
+    async def of_order(self, order_id: str) -> list[Ticket]:
+        return await repo.of_order(self.db, order_id)
+
     async def of_order_for_buyer(self, buyer: Principal, order_id: str) -> list[Ticket]:
         """The tickets of the buyer's order. A paid order without them (its announcement
         lost, a late payment the reconciliation's walk had passed) is issued now."""

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.crypto.keyring import KeyRing
-from ticketsafe.infra.jobs import JobContext, JobQueue, JobRegistry
+from ticketsafe.infra.jobs import JobBuffer, JobContext, JobQueue, JobRegistry
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.orders.events import OrderEvent, OrderListeners
 from ticketsafe.orders.read_models import paid_orders_by_deadline
 from ticketsafe.roles.worker import PeriodicTask
 from ticketsafe.tickets import repository as repo
+from ticketsafe.tickets.delivery import MAIL_JOB, Delivery
 from ticketsafe.tickets.service import TicketService
 
 ISSUE_JOB = "tickets.issue"
@@ -47,7 +49,13 @@ def register(registry: JobRegistry, listeners: OrderListeners, keyring: KeyRing)
     services = _Services(keyring)
 
     async def issue(ctx: JobContext, order_id: str) -> None:
-        await services.of(ctx).issue_for_order(order_id)
+        if await services.of(ctx).issue_for_order(order_id):  # first issued: e-mail them
+            await ctx.queue.enqueue(MAIL_JOB, {"order_id": order_id})
+
+    async def mail(ctx: JobContext, order_id: str) -> None:
+        jobs = JobBuffer()
+        await Delivery(services.of(ctx), PiiVault(ctx.db, keyring)).mail_order(order_id, jobs)
+        await jobs.flush(ctx.queue)
 
     async def revoke(ctx: JobContext, order_id: str) -> None:
         await services.of(ctx).revoke_for_order(order_id)
@@ -56,6 +64,7 @@ def register(registry: JobRegistry, listeners: OrderListeners, keyring: KeyRing)
     for event in (OrderEvent.REFUNDED, OrderEvent.CANCELLED, OrderEvent.EXPIRED):
         listeners.subscribe(event, revoke)
     registry.task(ISSUE_JOB)(issue)
+    registry.task(MAIL_JOB)(mail)
 
 
 async def reconcile(db: Database, queue: JobQueue, now: datetime, batch: int = 500) -> int:

@@ -22,6 +22,7 @@ from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.mail.outbox import queue_mail
 from ticketsafe.tickets import repository as repo
+from ticketsafe.tickets.documents import place_words
 from ticketsafe.tickets.errors import (
     TicketNotTransferable,
     TransferLimitReached,
@@ -74,7 +75,7 @@ class TransferService:
         await queue_mail(
             self.db, self.vault, jobs, recipient_id=holder.user_id, to=email, locale=None,
             template=TRANSFER_OFFER,
-            params={"place": _place_words(ticket),
+            params={"place": place_words(ticket.place),
                     "accept_url": f"{self.public_url}/tickets/transfers/{offer.id}"},
         )  # fmt: skip
         return offer
@@ -107,8 +108,3 @@ class TransferService:
         accepted = await self.tickets.get(ticket.id)
         assert accepted is not None
         return accepted
-
-
-def _place_words(ticket: Ticket) -> str:
-    kind, _, where = ticket.place.partition(":")
-    return f"seat {where}" if kind == "s" else f"area {where}"
