@@ -24,8 +24,6 @@ from ticketsafe.infra.settings import Settings
 from ticketsafe.tickets.models import Ticket, TicketStatus
 from ticketsafe.tickets.service import TicketService
 
-_PAGE = 1000
-
 
 @dataclass(frozen=True)
 class SyncedScan:
@@ -51,15 +49,9 @@ async def build_bundle(
     await tickets.keys.ensure(view.event_id, view.org_id)
     policy = await tickets.keys.policy(view.event_id)
     secrets: dict[str, list[Any]] = {}
-    after: str | None = None
-    while True:
-        page = await tickets.of_event(view.event_id, TicketStatus.VALID, after, _PAGE)
-        for t in page:
-            used = t.used_at.isoformat() if t.used_at else None
-            secrets[t.id] = [t.version, b64(tickets.secret_of(t)), used, t.used_gate]
-        if len(page) < _PAGE:
-            break
-        after = page[-1].id
+    async for t in tickets.valid_of_event(view.event_id):
+        used = t.used_at.isoformat() if t.used_at else None
+        secrets[t.id] = [t.version, b64(tickets.secret_of(t)), used, t.used_gate]
     sealed = seal_for_device(device_public_key, view.event_id, device_id, orjson.dumps(secrets))
     return {
         "format": FORMAT, "event_id": view.event_id, "device_id": device_id,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -64,6 +65,16 @@ async def page(
         query = {**query, "_id": {"$gt": after_id}}
     cursor = db[TICKETS].find(query).sort("_id", ASCENDING).limit(limit)
     return [_model(d) async for d in cursor]
+
+
+async def valid_of_event(db: Database, event_id: str) -> AsyncIterator[Ticket]:
+    """Every valid ticket of the event, streamed in one query: paging it by id cost a
+    scan per page on the embedded server (a 1,000-ticket page took seconds at 30,000)."""
+    cursor = db[TICKETS].find(
+        {"event_id": event_id, "status": TicketStatus.VALID.value}, batch_size=2000
+    )
+    async for doc in cursor:
+        yield _model(doc)
 
 
 async def revoke_lines(db: Database, order_id: str, line_ids: list[str], at: datetime) -> int:

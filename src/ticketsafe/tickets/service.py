@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -170,6 +171,9 @@ class TicketService:
         return await repo.mark_used(
             self.db, ticket.id, ticket.version, gate=gate, device=device, at=at
         )
+
+    def valid_of_event(self, event_id: str) -> AsyncIterator[Ticket]:
+        return repo.valid_of_event(self.db, event_id)
 
     async def admissions(self, event_id: str) -> list[tuple[str, datetime]]:
         return await repo.admissions_of_event(self.db, event_id)
