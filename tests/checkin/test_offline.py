@@ -131,3 +131,13 @@ async def _line_of(gate: Gate, ticket: dict[str, Any]) -> str:
     )
     seat = ticket["place"].removeprefix("s:")
     return str(next(line["line_id"] for line in r.json()["lines"] if line["seat_id"] == seat))
+
+
+async def test_a_sync_cannot_use_up_a_ticket_it_never_scanned(gate: Gate) -> None:
+    t1, t2 = await gate.tickets("usr_1", SEATS)
+    made_up = {"ticket_id": t1["id"], "version": 1, "gate": "X", "at": "2026-01-01T20:00:00Z"}
+    bad = [{**made_up, "code": t2["code"]}, {**made_up, "code": "TS1.AAAA.BBBB"}]
+    report = await sync(gate, "dev-x", bad)
+    assert report["accepted"] == 0
+    assert [r["reason"] for r in report["refused"]] == ["unknown_ticket"] * 2
+    assert (await gate.scan(t1["live_code"])).status_code == 200  # still unused

@@ -59,7 +59,7 @@ async def sync_offline(
 ) -> SyncOut:  # fmt: skip
     """Apply an offline device's admissions; report the tickets admitted twice."""
     await checkin.gate_event(orgs, user, event_id)
-    scans = [SyncedScan(s.ticket_id, s.version, s.gate, s.at) for s in body.scans]
+    scans = [SyncedScan(s.ticket_id, s.version, s.gate, s.at, s.code) for s in body.scans]
     report = await sync(db, checkin.tickets, event_id, body.device_id, scans)
     return SyncOut(**vars(report))
 

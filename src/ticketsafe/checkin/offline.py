@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ticketsafe.checkin.verifier import TicketState, Verdict, judge, read_code
+from ticketsafe.tickets import codes
 
 FORMAT = 1
 
@@ -140,6 +141,7 @@ class OfflineGate:
             entry = {
                 "ticket_id": scanned.claims.ticket_id, "version": scanned.claims.version,
                 "gate": gate, "at": at.isoformat(), "kind": scanned.kind,
+                "code": code.partition(codes.LIVE_SEPARATOR)[0].strip(),  # proof for sync
             }  # fmt: skip
             self._mark(entry)
             self.admitted.append(entry)

@@ -50,6 +50,7 @@ class SyncedScanIn(BaseModel):
     version: int = Field(ge=1)
     gate: str = Field(min_length=1, max_length=40)
     at: datetime
+    code: str = Field(max_length=_MAX_BODY_CODE, description="the signed code scanned")
 
 
 class SyncIn(BaseModel):

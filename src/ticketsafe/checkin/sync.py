@@ -19,6 +19,7 @@ import orjson
 from ticketsafe.catalog.read_models import EventSalesView
 from ticketsafe.checkin import repository as repo
 from ticketsafe.checkin.offline import FORMAT, b64, seal_for_device
+from ticketsafe.checkin.verifier import read_code
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.settings import Settings
 from ticketsafe.tickets.models import Ticket, TicketStatus
@@ -31,6 +32,7 @@ class SyncedScan:
     version: int
     gate: str
     at: datetime
+    code: str  # the signed code the device scanned (its static part)
 
 
 @dataclass
@@ -66,10 +68,13 @@ async def sync(
     db: Database, tickets: TicketService, event_id: str, device_id: str, scans: list[SyncedScan]
 ) -> SyncReport:
     report = SyncReport()
+    public_key = await tickets.keys.public_key(event_id)
     for scan in scans:
         at = scan.at.replace(microsecond=scan.at.microsecond // 1000 * 1000)  # as stored
         ticket = await tickets.get(scan.ticket_id)
-        if ticket is None or ticket.event_id != event_id:
+        if ticket is None or ticket.event_id != event_id or not _proves(scan, event_id, public_key):
+            # A device can only report what it scanned: a ticket id without its signed
+            # code marks nothing (a steward cannot "use up" tickets from a list).
             report.refused.append({"ticket_id": scan.ticket_id, "reason": "unknown_ticket"})
             continue
         scanned = ticket.model_copy(update={"version": scan.version})
@@ -86,6 +91,14 @@ async def sync(
             reason = "revoked" if ticket.status is TicketStatus.REVOKED else "superseded"
             report.refused.append({"ticket_id": ticket.id, "reason": reason})
     return report
+
+
+def _proves(scan: SyncedScan, event_id: str, public_key: bytes) -> bool:
+    verdict = read_code(scan.code, event_id, public_key)
+    claims = verdict.scanned.claims if verdict.admitted and verdict.scanned else None
+    return claims is not None and (claims.ticket_id, claims.version) == (
+        scan.ticket_id, scan.version,
+    )  # fmt: skip
 
 
 async def _duplicate(
