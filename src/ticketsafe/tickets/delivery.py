@@ -53,7 +53,7 @@ class Delivery:
         order = await get_order(self.tickets.db, order_id)
         if order is None:
             return None
-        issued = [t for t in await self.tickets.of_order(order_id) if t.admits]
+        issued = [t for t in await self.tickets.of_order(order) if t.admits]
         buyer = await open_pii(self.vault, order.buyer_id, order.buyer_sealed)
         if not issued or buyer is None or not await repo.take_mail_turn(self.tickets.db, order_id):
             return None

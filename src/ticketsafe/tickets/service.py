@@ -97,7 +97,8 @@ class TicketService:
         gone = [line.line_id for line in order.lines if line.line_id not in valid]
         if not gone:
             return 0
-        return await repo.revoke_lines(self.db, order_id, gone, datetime.now(UTC))
+        ids = [ticket_id_for(order_id, line_id) for line_id in gone]
+        return await repo.revoke(self.db, ids, datetime.now(UTC))
 
     # -- codes ----------------------------------------------------------------------------
 
@@ -133,8 +134,10 @@ class TicketService:
     async def of_holder(self, holder: Principal, after: str | None, limit: int) -> list[Ticket]:
         return await repo.page(self.db, {"holder_id": holder.user_id}, after, limit)
 
-    async def of_order(self, order_id: str) -> list[Ticket]:
-        return await repo.of_order(self.db, order_id)
+    async def of_order(self, order: Order) -> list[Ticket]:
+        return await repo.by_ids(
+            self.db, [ticket_id_for(order.id, ln.line_id) for ln in order.lines]
+        )
 
     async def of_order_for_buyer(self, buyer: Principal, order_id: str) -> list[Ticket]:
         """The tickets of the buyer's order. A paid order without them (its announcement
@@ -142,10 +145,10 @@ class TicketService:
         order = await get_order(self.db, order_id)
         if order is None or order.buyer_id != buyer.user_id:
             raise OrderNotFound()
-        tickets = await repo.of_order(self.db, order_id)
+        tickets = await self.of_order(order)
         if not tickets and order.status in HOLDS_SALE and order.valid_lines():
             await self.issue_for_order(order_id)
-            tickets = await repo.of_order(self.db, order_id)
+            tickets = await self.of_order(order)
         return tickets
 
     async def set_policy(
