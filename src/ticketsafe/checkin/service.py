@@ -3,13 +3,13 @@
 
 Once only: the mark is a guarded update on the ticket (`valid`, this version, not used
 yet). Two gates scanning one ticket at the same instant both judge it admissible; only
-one update matches, and the loser re-reads the ticket and answers "already used at gate
+one update matches, and the loser reads the ticket and answers "already used at gate
 X at HH:MM" like any later scan.
 
-Per scan: the caller's gate grant (read from the database every time, so a revoked
-steward stops at the next scan), the device's rate limit (one Redis call), the ticket
-(one read) and, to admit, the guarded update. The event's public key, code policy and
-sales view are cached by the process (see `tickets.signing`).
+Per admitted scan: the caller's gate grant (read from the database every time, so a
+revoked steward stops at the next scan), the device's rate limit (one Redis call) and
+the guarded update; a refusal reads the ticket too. The event's public key, rotation
+key, code policy and sales view are cached by the process (see `tickets.signing`).
 """
 
 from __future__ import annotations
@@ -66,36 +66,48 @@ class CheckinService:
         return view
 
     async def scan(self, view: EventSalesView, gate: str, device: str, code: str) -> Admission:
-        """Admit, or raise the refusal (`checkin.errors`)."""
+        """Admit, or raise the refusal (`checkin.errors`).
+
+        The common case costs one write: the code's signature and version come from the
+        code itself, its live-code secret from the event's rotation key (no read), and
+        the guarded update admits only a ticket still valid at that version and unused.
+        Only a refusal reads the ticket, to say why."""
         key = f"ts:{{{view.event_id}}}:checkin:device:{device}"
         await self.limiter.hit(key, self.rate, what="scans from this device")
         verdict = read_code(code, view.event_id, await self._public_key(view.event_id))
         if verdict.scanned is None or not verdict.admitted:
             raise refusal_error(verdict)
-        scanned = verdict.scanned
-        ticket = await self.tickets.get(scanned.claims.ticket_id)
-        now = datetime.now(UTC)
-        verdict = await self._judge(view, scanned, ticket, now)
-        if not verdict.admitted or ticket is None:
-            raise refusal_error(verdict)
-        if not await self.tickets.admit(ticket, gate, device, now):
-            # Another scan won the guarded update meanwhile: say what it did.
-            ticket = await self.tickets.get(ticket.id)
-            verdict = await self._judge(view, scanned, ticket, now)
-            if verdict.admitted:  # nothing explains the lost update: let the gate retry
-                raise Conflict("the ticket changed during the scan; scan again")
-            raise refusal_error(verdict)
-        return Admission(ticket.id, ticket.place, ticket.ticket_type_id, scanned.kind, gate, now)
+        scanned, claims, now = verdict.scanned, verdict.scanned.claims, datetime.now(UTC)
+        secret = await self.tickets.keys.ticket_secret(
+            view.event_id, claims.ticket_id, claims.version
+        )
+        as_signed = TicketState(version=claims.version, revoked=False, secret=secret)
+        verdict = await self._judge(view, scanned, as_signed, now)
+        if verdict.admitted and await self.tickets.admit(
+            claims.ticket_id, claims.version, gate, device, now
+        ):
+            return Admission(
+                claims.ticket_id, claims.place, claims.ticket_type_id, scanned.kind, gate, now
+            )
+        # Refused, or the update found the ticket used, revoked or transferred: the ticket
+        # as it stands says which (a refusal of the code itself stands if it admits).
+        ticket = await self.tickets.get(claims.ticket_id)
+        if ticket is None or ticket.event_id != view.event_id:
+            raise refusal_error(refuse(Refusal.NOT_TICKETSAFE, scanned))
+        stands = await self._judge(view, scanned, await state_of(self.tickets, ticket), now)
+        if stands.admitted:
+            if not verdict.admitted:
+                raise refusal_error(verdict)
+            raise Conflict("the ticket changed during the scan; scan again")
+        raise refusal_error(stands)
 
     async def _judge(
-        self, view: EventSalesView, scanned: ScannedCode, ticket: Ticket | None, now: datetime
+        self, view: EventSalesView, scanned: ScannedCode, state: TicketState, now: datetime
     ) -> Verdict:
-        if ticket is None or ticket.event_id != view.event_id:
-            return refuse(Refusal.NOT_TICKETSAFE, scanned)
         policy = await self.tickets.keys.policy(view.event_id)
         return judge(
-            scanned, state_of(self.tickets, ticket), static_accepted=policy.static_codes,
-            at=now, window_steps=self.settings.checkin_window_steps, timezone=view.timezone,
+            scanned, state, static_accepted=policy.static_codes, at=now,
+            window_steps=self.settings.checkin_window_steps, timezone=view.timezone,
         )  # fmt: skip
 
     async def _public_key(self, event_id: str) -> bytes | None:
@@ -105,11 +117,11 @@ class CheckinService:
             return None
 
 
-def state_of(tickets: TicketService, ticket: Ticket) -> TicketState:
+async def state_of(tickets: TicketService, ticket: Ticket) -> TicketState:
     return TicketState(
         version=ticket.version,
         revoked=ticket.status is TicketStatus.REVOKED,
-        secret=tickets.secret_of(ticket),
+        secret=await tickets.secret_of(ticket),
         used_at=ticket.used_at,
         used_gate=ticket.used_gate,
     )

@@ -53,7 +53,7 @@ async def build_bundle(
     secrets: dict[str, list[Any]] = {}
     async for t in tickets.valid_of_event(view.event_id):
         used = t.used_at.isoformat() if t.used_at else None
-        secrets[t.id] = [t.version, b64(tickets.secret_of(t)), used, t.used_gate]
+        secrets[t.id] = [t.version, b64(await tickets.secret_of(t)), used, t.used_gate]
     sealed = seal_for_device(device_public_key, view.event_id, device_id, orjson.dumps(secrets))
     return {
         "format": FORMAT, "event_id": view.event_id, "device_id": device_id,
@@ -77,8 +77,7 @@ async def sync(
             # code marks nothing (a steward cannot "use up" tickets from a list).
             report.refused.append({"ticket_id": scan.ticket_id, "reason": "unknown_ticket"})
             continue
-        scanned = ticket.model_copy(update={"version": scan.version})
-        if await tickets.admit(scanned, scan.gate, device_id, at):
+        if await tickets.admit(ticket.id, scan.version, scan.gate, device_id, at):
             report.accepted += 1
             continue
         ticket = await tickets.get(scan.ticket_id)

@@ -14,7 +14,6 @@ import base64
 import hashlib
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from pydantic import BaseModel
 
@@ -40,7 +39,6 @@ class Ticket(BaseModel):
     ticket_type_id: str
     version: int = 1
     status: TicketStatus = TicketStatus.VALID
-    secret_sealed: dict[str, Any]  # the rotation secret of this version, under the key ring
     transfers: int = 0
     used_at: datetime | None = None
     used_gate: str | None = None

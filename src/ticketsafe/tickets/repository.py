@@ -102,15 +102,14 @@ async def mark_used(
     return result.modified_count == 1
 
 
-async def transfer(
-    db: Database, ticket: Ticket, holder_id: str, secret_sealed: dict[str, Any]
-) -> bool:
-    """New holder, new version and secret, only if nobody changed or used it meanwhile."""
+async def transfer(db: Database, ticket: Ticket, holder_id: str) -> bool:
+    """New holder and version (so a new live-code secret), only if nobody changed or
+    used it meanwhile."""
     result = await db[TICKETS].update_one(
         {"_id": ticket.id, "version": ticket.version, "status": TicketStatus.VALID.value,
          "used_at": None},
         {"$set": {"holder_id": holder_id, "version": ticket.version + 1,
-                  "secret_sealed": secret_sealed, "transfers": ticket.transfers + 1}},
+                  "transfers": ticket.transfers + 1}},
     )  # fmt: skip
     return result.modified_count == 1
 

@@ -11,7 +11,6 @@ same after it), so whichever runs last leaves the right state.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ticketsafe.identity.principal import Principal
-from ticketsafe.infra.crypto.keyring import KeyRing, Wrapped
+from ticketsafe.infra.crypto.keyring import KeyRing
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.orders.errors import OrderNotFound
 from ticketsafe.orders.models import Order, OrderLine
@@ -29,8 +28,6 @@ from ticketsafe.tickets import repository as repo
 from ticketsafe.tickets.errors import TicketNotFound
 from ticketsafe.tickets.models import Ticket, TicketStatus, ticket_id_for
 from ticketsafe.tickets.signing import EventKeys
-
-SECRET_BYTES = 20  # RFC 4226's recommended HMAC-SHA1 key length
 
 
 @dataclass(frozen=True)
@@ -42,15 +39,6 @@ class LiveCredentials:
     code: str
     secret: bytes
     live_code: str
-
-
-def seal_secret(keyring: KeyRing, ticket_id: str, version: int, secret: bytes) -> dict[str, Any]:
-    wrapped = keyring.wrap(secret, _secret_aad(ticket_id, version))
-    return {"kid": wrapped.key_id, "blob": wrapped.blob}
-
-
-def _secret_aad(ticket_id: str, version: int) -> bytes:
-    return f"ticket-secret:{ticket_id}:{version}".encode()
 
 
 class TicketService:
@@ -81,7 +69,6 @@ class TicketService:
             line_id=line.line_id, holder_id=order.buyer_id,
             place=codes.place_of(line.seat_id, line.area_id),
             ticket_type_id=line.ticket_type_id,
-            secret_sealed=seal_secret(self.keyring, ticket_id, 1, os.urandom(SECRET_BYTES)),
             created_at=now,
         )  # fmt: skip
 
@@ -108,16 +95,13 @@ class TicketService:
         )
         return codes.sign(await self.keys.private_key(ticket.event_id), claims)
 
-    def secret_of(self, ticket: Ticket) -> bytes:
-        sealed = ticket.secret_sealed
-        return self.keyring.unwrap(
-            Wrapped(sealed["kid"], bytes(sealed["blob"])), _secret_aad(ticket.id, ticket.version)
-        )
+    async def secret_of(self, ticket: Ticket) -> bytes:
+        return await self.keys.ticket_secret(ticket.event_id, ticket.id, ticket.version)
 
     async def live_credentials(self, holder: Principal, ticket_id: str) -> LiveCredentials:
         ticket = await self.get_for_holder(holder, ticket_id)
         code = await self.static_code(ticket)
-        secret = self.secret_of(ticket)
+        secret = await self.secret_of(ticket)
         return LiveCredentials(ticket, code, secret, codes.live(code, secret, time.time()))
 
     # -- reads ----------------------------------------------------------------------------
@@ -169,11 +153,12 @@ class TicketService:
 
     # -- for check-in -----------------------------------------------------------------
 
-    async def admit(self, ticket: Ticket, gate: str, device: str, at: datetime) -> bool:
-        """Mark `ticket` (at the version scanned) used; False if another scan won."""
-        return await repo.mark_used(
-            self.db, ticket.id, ticket.version, gate=gate, device=device, at=at
-        )
+    async def admit(
+        self, ticket_id: str, version: int, gate: str, device: str, at: datetime
+    ) -> bool:
+        """Mark the ticket used at `version` (the scanned code's); False if it is not
+        valid at that version and unused (another scan won, revoked, transferred)."""
+        return await repo.mark_used(self.db, ticket_id, version, gate=gate, device=device, at=at)
 
     def valid_of_event(self, event_id: str) -> AsyncIterator[Ticket]:
         return repo.valid_of_event(self.db, event_id)

@@ -1,15 +1,22 @@
-"""Each event's Ed25519 key pair and code policy (`ticket_events`).
+"""Each event's Ed25519 key pair, rotation key and code policy (`ticket_events`).
 
 The pair is made on the event's first issuance; the private key is stored sealed under
 the master key ring (AES-256-GCM, its place — the event id — as associated data), so a
-copy of the database alone signs nothing. Two workers issuing the first tickets of one
-event at once both try to insert: the primary key keeps the first pair and the loser
-reads it back. Public keys never change, so a process keeps what it read; the policy
-(static fallback, transfer limit) is re-read after `_POLICY_MAX_AGE_S`.
+copy of the database alone signs nothing. So is the event's rotation key: a ticket's
+live-code secret is HMAC-SHA256(rotation key, "ticket id:version") cut to 20 bytes —
+its own per ticket and per version (a transfer's new version has a new secret), yet a
+gate needs no database read to check a live code, only the key it holds in memory.
+Two workers issuing the first tickets of one event at once both try to insert: the
+primary key keeps the first and the loser reads it back. Keys never change, so a
+process keeps what it read; the policy (static fallback, transfer limit) is re-read
+after `_POLICY_MAX_AGE_S`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +31,7 @@ from ticketsafe.infra.mongodb import Database
 from ticketsafe.tickets import repository as repo
 
 _POLICY_MAX_AGE_S = 2.0
+SECRET_BYTES = 20  # RFC 4226's recommended HMAC-SHA1 key length
 DEFAULT_TRANSFER_LIMIT = 1
 
 
@@ -43,6 +51,10 @@ def _aad(event_id: str) -> bytes:
     return f"ticket-signing:{event_id}".encode()
 
 
+def _rotation_aad(event_id: str) -> bytes:
+    return f"ticket-rotation:{event_id}".encode()
+
+
 class EventKeys:
     """One per process: the signing keys and code policies of events, cached."""
 
@@ -51,6 +63,7 @@ class EventKeys:
         self.keyring = keyring
         self._public: dict[str, bytes] = {}
         self._private: dict[str, Ed25519PrivateKey] = {}
+        self._rotation: dict[str, bytes] = {}
         self._policies: dict[str, tuple[float, CodePolicy]] = {}
 
     async def ensure(self, event_id: str, org_id: str) -> None:
@@ -59,6 +72,7 @@ class EventKeys:
         private = Ed25519PrivateKey.generate()
         raw = private.private_bytes_raw()
         wrapped = self.keyring.wrap(raw, _aad(event_id))
+        rotation = self.keyring.wrap(os.urandom(32), _rotation_aad(event_id))
         await repo.insert_event_doc(
             self.db,
             {
@@ -66,6 +80,7 @@ class EventKeys:
                 "org_id": org_id,
                 "public_key": private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw),
                 "private_sealed": {"kid": wrapped.key_id, "blob": wrapped.blob},
+                "rotation_sealed": {"kid": rotation.key_id, "blob": rotation.blob},
                 "static_codes": True,
                 "transfer_limit": DEFAULT_TRANSFER_LIMIT,
                 "created_at": datetime.now(UTC),
@@ -87,6 +102,18 @@ class EventKeys:
             raw = self.keyring.unwrap(Wrapped(sealed["kid"], bytes(sealed["blob"])), _aad(event_id))
             key = self._private[event_id] = Ed25519PrivateKey.from_private_bytes(raw)
         return key
+
+    async def ticket_secret(self, event_id: str, ticket_id: str, version: int) -> bytes:
+        """The live-code secret of one version of one ticket (see module docstring)."""
+        key = self._rotation.get(event_id)
+        if key is None:
+            sealed = (await self._doc(event_id))["rotation_sealed"]
+            key = self.keyring.unwrap(
+                Wrapped(sealed["kid"], bytes(sealed["blob"])), _rotation_aad(event_id)
+            )
+            self._rotation[event_id] = key
+        message = f"{ticket_id}:{version}".encode()
+        return hmac.new(key, message, hashlib.sha256).digest()[:SECRET_BYTES]
 
     async def policy(self, event_id: str) -> CodePolicy:
         cached = self._policies.get(event_id)

@@ -30,7 +30,7 @@ from ticketsafe.tickets.errors import (
 )
 from ticketsafe.tickets.mails import TRANSFER_OFFER
 from ticketsafe.tickets.models import Ticket
-from ticketsafe.tickets.service import SECRET_BYTES, TicketService, seal_secret
+from ticketsafe.tickets.service import TicketService
 
 OFFER_TTL = timedelta(days=7)
 
@@ -98,11 +98,7 @@ class TransferService:
             raise TicketNotTransferable("the ticket changed since it was offered")
         if ticket.holder_id == receiver.user_id:
             raise TicketNotTransferable("this ticket is already yours")
-        version = ticket.version + 1
-        sealed = seal_secret(
-            self.tickets.keyring, ticket.id, version, secrets.token_bytes(SECRET_BYTES)
-        )
-        if not await repo.transfer(self.db, ticket, receiver.user_id, sealed):
+        if not await repo.transfer(self.db, ticket, receiver.user_id):
             raise TicketNotTransferable("the ticket changed since it was offered")
         await repo.close_transfer(self.db, transfer_id, receiver.user_id, datetime.now(UTC))
         accepted = await self.tickets.get(ticket.id)
