@@ -12,6 +12,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from ticketsafe.infra.migrations import Migration
 from ticketsafe.infra.mongodb import Database
+from ticketsafe.tickets.marks import used_marks
 from ticketsafe.tickets.models import Ticket, TicketStatus
 
 TICKETS = "tickets"
@@ -93,13 +94,9 @@ async def mark_used(
     db: Database, ticket_id: str, version: int, *, gate: str, device: str, at: datetime
 ) -> bool:
     """The once-only admission: a guarded update that only one scan can win (a second
-    gate scanning at the same instant matches nothing and learns it lost)."""
-    result = await db[TICKETS].update_one(
-        {"_id": ticket_id, "version": version, "status": TicketStatus.VALID.value,
-         "used_at": None},
-        {"$set": {"used_at": at, "used_gate": gate, "used_device": device}},
-    )  # fmt: skip
-    return result.modified_count == 1
+    gate scanning at the same instant matches nothing and learns it lost); sent with
+    the other scans of the moment (`tickets.marks`)."""
+    return await used_marks(db, TICKETS).mark(ticket_id, version, gate=gate, device=device, at=at)
 
 
 async def transfer(db: Database, ticket: Ticket, holder_id: str) -> bool:
