@@ -78,7 +78,7 @@ class Delivery:
         return order
 
     async def _pdf(self, order: Order, tickets: list[Ticket]) -> bytes:
-        view = await get_sales_view(self.tickets.db, order.event_id)
+        view = await get_sales_view(self.tickets.db, order.event_id, max_age_s=60.0)  # names
         lines = {line.line_id: line for line in order.lines}
         printed = []
         for ticket in tickets:

@@ -64,10 +64,14 @@ class EventKeys:
         self._public: dict[str, bytes] = {}
         self._private: dict[str, Ed25519PrivateKey] = {}
         self._rotation: dict[str, bytes] = {}
+        self._known: set[str] = set()  # events whose keys exist
         self._policies: dict[str, tuple[float, CodePolicy]] = {}
 
     async def ensure(self, event_id: str, org_id: str) -> None:
-        if event_id in self._public or await repo.event_doc(self.db, event_id) is not None:
+        if event_id in self._known:  # every issuance asks: one read per event and process
+            return
+        if await repo.event_doc(self.db, event_id) is not None:
+            self._known.add(event_id)
             return
         private = Ed25519PrivateKey.generate()
         raw = private.private_bytes_raw()
@@ -86,6 +90,7 @@ class EventKeys:
                 "created_at": datetime.now(UTC),
             },
         )  # fmt: skip  (False: another worker made it first, and that one stands)
+        self._known.add(event_id)
 
     async def public_key(self, event_id: str) -> bytes:
         key = self._public.get(event_id)
