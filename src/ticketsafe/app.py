@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from ticketsafe import __version__
 from ticketsafe.catalog.endpoints import router as catalog_router
+from ticketsafe.checkin.endpoints import FAST_ROUTES as CHECKIN_FAST_ROUTES
 from ticketsafe.checkin.endpoints import router as checkin_router
 from ticketsafe.checkin.service import CheckinService
 from ticketsafe.identity.endpoints import router as identity_router
@@ -96,7 +97,9 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
     if frontend_dir is not None:
         mount_frontend(app, frontend_dir)
     # Added innermost first: request id wraps everything, so even errors carry it.
-    app.add_middleware(FastLane, routes=ORDERS_FAST_ROUTES, behind_idempotency=True)
+    app.add_middleware(
+        FastLane, routes=[*ORDERS_FAST_ROUTES, *CHECKIN_FAST_ROUTES], behind_idempotency=True
+    )
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(
         FastLane,
