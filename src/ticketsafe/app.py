@@ -12,6 +12,9 @@ from fastapi import Depends, FastAPI
 from ticketsafe import __version__
 from ticketsafe.catalog.endpoints import router as catalog_router
 from ticketsafe.catalog.read_models import owner_of
+from ticketsafe.checkin.endpoints import FAST_ROUTES as CHECKIN_FAST_ROUTES
+from ticketsafe.checkin.endpoints import router as checkin_router
+from ticketsafe.checkin.service import CheckinService
 from ticketsafe.identity.access import Access
 from ticketsafe.identity.deps import get_current_member, get_current_user, get_optional_user
 from ticketsafe.identity.endpoints import router as identity_router
@@ -42,6 +45,8 @@ from ticketsafe.payments.endpoints import FAST_ROUTES as PAYMENTS_FAST_ROUTES
 from ticketsafe.payments.endpoints import router as payments_router
 from ticketsafe.payments.sandbox_psp.endpoints import router as sandbox_psp_router
 from ticketsafe.schema import MIGRATIONS
+from ticketsafe.tickets.endpoints import router as tickets_router
+from ticketsafe.tickets.service import TicketService
 from ticketsafe.waitingroom.endpoints import FAST_ROUTES as WAITINGROOM_FAST_ROUTES
 from ticketsafe.waitingroom.endpoints import router as waitingroom_router
 from ticketsafe.waitingroom.service import WaitingRoom
@@ -64,6 +69,10 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
             app.state.access = Access.build(resources.db, resources.redis, settings)
             # Identity asks the catalog who owns an event (gate-staff grants).
             app.state.event_owner = partial(owner_of, resources.db)
+            app.state.tickets = TicketService(resources.db, app.state.keyring)
+            app.state.checkin = CheckinService(
+                resources.db, resources.redis, app.state.tickets, settings
+            )
             # Catalog status changes open inventory / queues and refund cancelled events.
             room = WaitingRoom.from_resources(resources)
             app.state.waiting_room = room
@@ -104,13 +113,17 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
     app.include_router(orders_router)
     app.include_router(payments_router)
     app.include_router(webhooks_router)
+    app.include_router(tickets_router)
+    app.include_router(checkin_router)
     if settings.payments_sandbox:
         app.include_router(sandbox_psp_router)
     install_api_docs(app)  # after the API's routes, before the front-end's catch-all
     if frontend_dir is not None:
         mount_frontend(app, frontend_dir)
     # Added innermost first: request id wraps everything, so even errors carry it.
-    app.add_middleware(FastLane, routes=ORDERS_FAST_ROUTES, behind_idempotency=True)
+    app.add_middleware(
+        FastLane, routes=[*ORDERS_FAST_ROUTES, *CHECKIN_FAST_ROUTES], behind_idempotency=True
+    )
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(
         FastLane,

@@ -7,6 +7,7 @@ from typing import Annotated, cast
 
 import typer
 
+from ticketsafe.checkin.cli import gate_cli
 from ticketsafe.infra.logs import configure_logging
 from ticketsafe.infra.resources import MissingConfiguration, Resources
 from ticketsafe.infra.settings import Settings
@@ -15,6 +16,7 @@ from ticketsafe.roles import event_loop
 
 cli = typer.Typer(help="TicketSafe: ticket sales for events that sell out in minutes.")
 cli.add_typer(backup_cli, name="backup")
+cli.add_typer(gate_cli, name="gate")
 
 
 def _settings() -> Settings:

@@ -253,6 +253,18 @@ class Settings(BaseSettings):
         default=120.0, ge=20.0, description="A hold may be extended in its last N seconds."
     )
 
+    # Check-in (gates)
+    checkin_window_steps: int = Field(
+        default=2, ge=0, le=8,
+        description="Live-code steps (15 s) before the current one a gate still accepts.",
+    )  # fmt: skip
+    checkin_device_scans_per_s: float = Field(
+        default=5.0, gt=0, description="Scans per second one gate device may send."
+    )
+    checkin_device_burst: int = Field(
+        default=10, ge=1, description="... at most this many at once."
+    )
+
     log_level: LogLevel = "INFO"
     log_json: bool = True
     access_log_sample_rate: float = Field(
