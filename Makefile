@@ -7,7 +7,7 @@ UV := $(TOOLS)/bin/uv
 UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run cli test lint format typecheck pytest bench migrate clean
+.PHONY: help install run cluster cli test lint format typecheck pytest bench migrate clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -24,6 +24,9 @@ install: .venv/.synced ## Create .venv and install the locked dependencies
 
 run: install web ## Run TicketSafe (API, worker, web shop, demo data) at https://localhost:8443
 	$(UV) run --frozen ticketsafe serve
+
+cluster: install web ## Scaled out on this machine: APIS=n WORKERS=n api/worker processes behind HAProxy (BALANCE=roundrobin), https://localhost:8443
+	$(UV) run --frozen ticketsafe cluster $(if $(APIS),--apis $(APIS)) $(if $(WORKERS),--workers $(WORKERS)) $(if $(BALANCE),--balance $(BALANCE))
 
 cli: install ## Run the ticketsafe command: make cli ARGS="rotate-keys --new-key" (beside make run)
 	$(UV) run --frozen ticketsafe $(ARGS)

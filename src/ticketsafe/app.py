@@ -7,12 +7,16 @@ from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from ticketsafe import __version__
 from ticketsafe.catalog.endpoints import router as catalog_router
 from ticketsafe.catalog.read_models import owner_of
+from ticketsafe.checkin.endpoints import FAST_ROUTES as CHECKIN_FAST_ROUTES
+from ticketsafe.checkin.endpoints import router as checkin_router
+from ticketsafe.checkin.service import CheckinService
 from ticketsafe.identity.access import Access
+from ticketsafe.identity.deps import get_current_member, get_current_user, get_optional_user
 from ticketsafe.identity.endpoints import router as identity_router
 from ticketsafe.identity.tokens import AccessTokenCodec
 from ticketsafe.infra.access_log import AccessLogMiddleware
@@ -21,8 +25,10 @@ from ticketsafe.infra.crypto.keyring import load_keyring
 from ticketsafe.infra.fastlane import FastLane
 from ticketsafe.infra.idempotency import IdempotencyMiddleware
 from ticketsafe.infra.migrations import migrate
+from ticketsafe.infra.openapi import install_problem_contract
 from ticketsafe.infra.problem_handlers import install_problem_handlers
 from ticketsafe.infra.request_context import RequestIdMiddleware
+from ticketsafe.infra.request_text import reject_unencodable_text
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.security_headers import SecurityHeadersMiddleware
 from ticketsafe.infra.settings import Settings
@@ -42,10 +48,39 @@ from ticketsafe.realtime.endpoints import router as live_router
 from ticketsafe.realtime.hub import Hub
 from ticketsafe.realtime.wiring import build_live
 from ticketsafe.schema import MIGRATIONS
+from ticketsafe.tickets.endpoints import router as tickets_router
+from ticketsafe.tickets.service import TicketService
 from ticketsafe.waitingroom.endpoints import FAST_ROUTES as WAITINGROOM_FAST_ROUTES
 from ticketsafe.waitingroom.endpoints import router as waitingroom_router
 from ticketsafe.waitingroom.service import WaitingRoom
 from ticketsafe.webhooks.endpoints import router as webhooks_router
+
+
+def _compose(app: FastAPI, resources: Resources, settings: Settings) -> None:
+    """The composition root: every service a request reads, built once per process."""
+    assert settings.auth_secret is not None  # checked by Resources.open
+    app.state.resources = resources
+    app.state.token_codec = AccessTokenCodec(
+        settings.auth_secret.get_secret_value(), settings.access_token_ttl_s
+    )
+    app.state.keyring = load_keyring(settings)
+    # Sessions still standing and live memberships, for every request (identity).
+    app.state.access = Access.build(resources.db, resources.redis, settings)
+    # Identity asks the catalog who owns an event (gate-staff grants).
+    app.state.event_owner = partial(owner_of, resources.db)
+    app.state.tickets = TicketService(resources.db, app.state.keyring)
+    app.state.checkin = CheckinService(resources.db, resources.redis, app.state.tickets, settings)
+    # Catalog status changes open inventory / queues and refund cancelled events.
+    room = WaitingRoom.from_resources(resources)
+    app.state.waiting_room = room
+    app.state.event_status_listeners = [
+        status_listener(resources.db, resources.redis, resources.queue, room)
+    ]
+    # A hold that is gone says which order it became (inventory asks orders).
+    app.state.hold_orders = OrdersOfHolds(resources.db)
+    # Live updates (SSE / WebSocket): one pub/sub hub and seat feeds per process.
+    app.state.realtime_hub = Hub(resources.redis)
+    app.state.live = build_live(resources, app.state.realtime_hub, room, app.state.access)
 
 
 def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastAPI:
@@ -54,27 +89,7 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
         resources = Resources.open(settings)
         try:
             await migrate(resources.db, MIGRATIONS)
-            assert settings.auth_secret is not None  # checked by Resources.open
-            app.state.resources = resources
-            app.state.token_codec = AccessTokenCodec(
-                settings.auth_secret.get_secret_value(), settings.access_token_ttl_s
-            )
-            app.state.keyring = load_keyring(settings)
-            # Sessions still standing and live memberships, for every request (identity).
-            app.state.access = Access.build(resources.db, resources.redis, settings)
-            # Identity asks the catalog who owns an event (gate-staff grants).
-            app.state.event_owner = partial(owner_of, resources.db)
-            # Catalog status changes open inventory / queues and refund cancelled events.
-            room = WaitingRoom.from_resources(resources)
-            app.state.waiting_room = room
-            app.state.event_status_listeners = [
-                status_listener(resources.db, resources.redis, resources.queue, room)
-            ]
-            # A hold that is gone says which order it became (inventory asks orders).
-            app.state.hold_orders = OrdersOfHolds(resources.db)
-            # Live updates (SSE / WebSocket): one pub/sub hub and seat feeds per process.
-            app.state.realtime_hub = Hub(resources.redis)
-            app.state.live = build_live(resources, app.state.realtime_hub, room, app.state.access)
+            _compose(app, resources, settings)
             yield
         finally:
             live = getattr(app.state, "live", None)
@@ -92,8 +107,14 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
         # We export Prometheus metrics ourselves; FastAPI's OpenTelemetry hook would check
         # the global providers (environment lookups) on every request: ~10 % of a hold.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        dependencies=[Depends(reject_unencodable_text)],  # text must encode: else 422
     )
     install_problem_handlers(app)
+    install_problem_contract(
+        app,
+        caller_required=(get_current_user, get_current_member),
+        caller_optional=get_optional_user,
+    )
     # Routes match in order: the flash-sale hot paths (holds, queue) go first so they
     # are not tested against every catalog and identity route on each request.
     app.include_router(inventory_router)
@@ -104,6 +125,8 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
     app.include_router(orders_router)
     app.include_router(payments_router)
     app.include_router(webhooks_router)
+    app.include_router(tickets_router)
+    app.include_router(checkin_router)
     app.include_router(live_router)
     if settings.payments_sandbox:
         app.include_router(sandbox_psp_router)
@@ -111,7 +134,9 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
     if frontend_dir is not None:
         mount_frontend(app, frontend_dir)
     # Added innermost first: request id wraps everything, so even errors carry it.
-    app.add_middleware(FastLane, routes=ORDERS_FAST_ROUTES, behind_idempotency=True)
+    app.add_middleware(
+        FastLane, routes=[*ORDERS_FAST_ROUTES, *CHECKIN_FAST_ROUTES], behind_idempotency=True
+    )
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(
         FastLane,

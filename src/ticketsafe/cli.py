@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
+from ticketsafe.checkin.cli import gate_cli
 from ticketsafe.infra.logs import configure_logging
 from ticketsafe.infra.resources import MissingConfiguration, Resources
 from ticketsafe.infra.settings import Settings
@@ -15,6 +16,7 @@ from ticketsafe.roles import event_loop
 
 cli = typer.Typer(help="TicketSafe: ticket sales for events that sell out in minutes.")
 cli.add_typer(backup_cli, name="backup")
+cli.add_typer(gate_cli, name="gate")
 
 
 def _settings() -> Settings:
@@ -45,6 +47,36 @@ def worker() -> None:
     from ticketsafe.roles.serve import run_worker  # noqa: PLC0415
 
     _require_stores(run_worker)
+
+
+@cli.command()
+def cluster(
+    apis: Annotated[int, typer.Option(min=1, help="`ticketsafe api` processes.")] = 2,
+    workers: Annotated[int, typer.Option(min=1, help="`ticketsafe worker` processes.")] = 1,
+    hold_lane: Annotated[
+        bool, typer.Option(help="One more api process that the balancer sends holds to.")
+    ] = True,
+    balance: Annotated[
+        str, typer.Option(help="HAProxy's algorithm: leastconn | roundrobin.")
+    ] = "leastconn",
+    stats_port: Annotated[
+        int, typer.Option(help="HAProxy stats (/stats) and metrics (/metrics); 0: free port.")
+    ] = 0,
+) -> None:
+    """Many api and worker processes on shared stores, behind HAProxy (TLS, health checks,
+    the hold lane). Needs the `haproxy` program; see docs/deployment.md."""
+    from ticketsafe.roles.balancer import Balance, HAProxyMissing  # noqa: PLC0415
+    from ticketsafe.roles.cluster import ClusterPlan, run_cluster  # noqa: PLC0415
+
+    if balance not in {"leastconn", "roundrobin"}:
+        typer.echo(f"error: --balance must be leastconn or roundrobin, not {balance!r}", err=True)
+        raise typer.Exit(2)
+    plan = ClusterPlan(apis, workers, hold_lane, cast("Balance", balance), stats_port)
+    try:
+        run_cluster(_settings(), plan)
+    except HAProxyMissing as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 @cli.command()

@@ -17,8 +17,10 @@ from ticketsafe.onsale.service import supply_probe, worker_listeners
 from ticketsafe.ops.backup import tasks as backup_tasks
 from ticketsafe.orders import tasks as order_tasks
 from ticketsafe.orders.erasure import forget_buyer
+from ticketsafe.orders.events import OrderListeners
 from ticketsafe.payments import tasks as payment_tasks
 from ticketsafe.roles.worker import PeriodicTask
+from ticketsafe.tickets import tasks as ticket_tasks
 from ticketsafe.waitingroom import tasks as waitingroom
 from ticketsafe.webhooks import tasks as webhook_tasks
 
@@ -41,6 +43,10 @@ def build_registry(settings: Settings) -> JobRegistry:
     payment_tasks.register(registry)
     order_tasks.register(registry, keyring)
     webhook_tasks.register(registry)
+    # Who reacts to an order's state changes (`orders.events`): the composition root.
+    order_listeners = OrderListeners()
+    ticket_tasks.register(registry, order_listeners, keyring)
+    order_listeners.register(registry)
     return registry
 
 
@@ -58,4 +64,5 @@ def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
         *mail_tasks.periodic_tasks(),
         *webhook_tasks.periodic_tasks(),
         *backup_tasks.periodic_tasks(settings),
+        *ticket_tasks.periodic_tasks(),
     ]

@@ -116,8 +116,17 @@ def _order(oid: str, status: str, lines: list[dict[str, object]]) -> dict[str, o
     return {"_id": oid, "event_id": "evt_1", "status": status, "lines": lines}
 
 
-def _line(seat: str | None = None, area: str | None = None) -> dict[str, object]:
-    return {"seat_id": seat, "area_id": area, "status": "valid"}
+def _line(
+    seat: str | None = None, area: str | None = None, line_id: str = "l1"
+) -> dict[str, object]:
+    return {"seat_id": seat, "area_id": area, "status": "valid", "line_id": line_id}
+
+
+def _ticket(
+    tid: str, order_id: str, line_id: str = "l1", status: str = "valid"
+) -> dict[str, object]:
+    return {"_id": tid, "event_id": "evt_1", "order_id": order_id, "line_id": line_id,
+            "status": status}  # fmt: skip
 
 
 def _payment(pid: str, oid: str, status: str, refunded: int = 0) -> dict[str, object]:
@@ -131,11 +140,14 @@ async def test_invariant_checker_sees_every_kind_of_violation(resources: Resourc
         [
             _order("o1", "paid", [_line(seat="A:r-1:s-1")]),
             _order("o2", "paid", [_line(seat="A:r-1:s-1")]),  # same seat, second order
-            _order("o3", "paid", [_line(area="pista"), _line(area="pista")]),  # beyond cap 1
+            _order("o3", "paid", [_line(area="pista"), _line(area="pista", line_id="l2")]),
             _order("o4", "expired", []),
             _order("o5", "pending_payment", [_line(seat="A:r-2:s-1")]),
             _order("o6", "cancelled", []),
         ]
+    )  # o3: beyond the area's capacity of 1
+    await db["tickets"].insert_many(
+        [_ticket("t1", "o1"), _ticket("t2", "o2"), _ticket("t3", "o3"), _ticket("t4", "o3", "l2")]
     )
     await db["inventory_units"].insert_many(
         [
@@ -179,9 +191,38 @@ async def test_invariant_checker_is_quiet_on_a_clean_sale(resources: Resources) 
         {"_id": "evt_1|A:r-1:s-1", "event_id": "evt_1", "unit": "A:r-1:s-1", "order_id": "o1"}
     )
     await db["payments"].insert_one(_payment("p1", "o1", "captured"))
+    await db["tickets"].insert_one(_ticket("t1", "o1"))
     found = await invariants.check(db, "evt_1", {"pista": 1})
     assert (found["oversold"], found["double_sold"], found["lost_orders"]) == (0, 0, 0)
     assert found["captured_without_ticket"] == 0
+
+
+async def test_every_paid_unit_has_exactly_one_valid_ticket(resources: Resources) -> None:
+    db = resources.db
+    two = [_line(area="pista"), _line(area="pista", line_id="l2")]
+    await db["orders"].insert_many(
+        [
+            _order("o1", "paid", two),  # one ticket missing
+            _order("o2", "paid", [_line(area="pista")]),  # its ticket revoked: none valid
+            _order("o3", "paid", [_line(area="pista")]),  # two valid tickets for one unit
+            _order("o4", "refunded", [{**_line(area="pista"), "status": "refunded"}]),
+            _order("o5", "paid", two),  # as it should be
+        ]
+    )
+    units = [("o1", 2), ("o2", 1), ("o3", 1), ("o5", 2)]
+    await db["inventory_units"].insert_many(
+        [{"_id": f"evt_1|ga:pista:{o}{i}", "event_id": "evt_1", "unit": f"ga:pista:{o}{i}",
+          "order_id": o} for o, n in units for i in range(n)]
+    )  # fmt: skip
+    await db["tickets"].insert_many(
+        [
+            _ticket("t1", "o1"), _ticket("t2", "o2", status="revoked"), _ticket("t3", "o3"),
+            _ticket("t3b", "o3"), _ticket("t4", "o4"),  # a refunded unit's ticket still valid
+            _ticket("t5", "o5"), _ticket("t6", "o5", "l2"),
+        ]
+    )  # fmt: skip
+    found = await invariants.check(db, "evt_1", {"pista": 10})
+    assert found["lost_orders"] == 4  # o1, o2, o3, and o4's stray ticket
 
 
 _ROW = {

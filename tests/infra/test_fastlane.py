@@ -452,3 +452,96 @@ async def test_yielding_routes_take_turns_and_the_shop_goes_first(limit: int) ->
         assert seen == ["crowd 1 in", "shop", "crowd 1 out", "crowd 2 in", "crowd 2 out"]
     else:
         assert seen == ["crowd 1 in", "crowd 2 in", "shop", "crowd 1 out", "crowd 2 out"]
+
+
+async def _odd_holds(app: FastAPI, client: httpx.AsyncClient) -> list[httpx.Response]:
+    """Bodies only a strict, store-aware schema refuses (issue 24, items 4-6)."""
+    url, headers = "/events/evt_1/holds", _bearer(app, "usr_a")
+    raw = {**headers, "content-type": "application/json"}
+    return [
+        await client.post(url, json={"kind": "ga", "area_id": "floor", "quantity": q},
+                          headers=headers)
+        for q in ("2", True, 2**70)
+    ] + [
+        await client.post(url, content=b'{"kind": "ga", "area_id": "\\ud800", "quantity": 1}',
+                          headers=raw),
+        await client.post(url, content=b'{"kind": "ga", "area_id": "floor", "quantity": 1, '
+                          b'"\\udfff": 1}', headers=raw),
+    ]  # fmt: skip
+
+
+async def test_strict_and_unencodable_bodies_answer_alike_on_both_paths(
+    app: FastAPI, client: httpx.AsyncClient, resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def prepare() -> None:
+        await resources.redis.flushdb()
+        await resources.db["inventory_units"].delete_many({})
+        service = InventoryService(resources.db, resources.redis)
+        await service.provision_event(seated_layout(areas={"floor": 3}, limit=4))
+
+    fast, slow = await _both_ways(app, client, prepare, _odd_holds, monkeypatch)
+    assert fast == slow
+    assert [(s, b["code"]) for s, _, b in fast] == [(422, "validation_failed")] * 5
+    unencodable = [e["type"] for _, _, b in fast[3:] for e in b["errors"]]
+    assert unencodable == ["string_unicode", "string_unicode"]
+
+
+async def test_gate_scans_answer_alike_on_both_paths(
+    app: FastAPI, client: httpx.AsyncClient, resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scan's lane sits inside the idempotency middleware, as checkout's: admitted,
+    refused for each reason, unauthenticated or not gate staff, it answers as the route."""
+    from tests.checkin.conftest import grant_steward  # noqa: PLC0415
+    from tests.tickets.conftest import paid_order  # noqa: PLC0415
+    from ticketsafe.tickets.service import TicketService  # noqa: PLC0415
+
+    sales: list[Sale] = []
+
+    async def prepare() -> None:
+        sale = await open_sale(app, client, resources)
+        await grant_steward(resources, sale.event_id)
+        order = await paid_order(sale, "usr_a", {"kind": "ga", "area_id": "pista", "quantity": 2})
+        await TicketService(resources.db, app.state.keyring).issue_for_order(order["id"])
+        sales.append(sale)
+
+    async def scans(app: FastAPI, client: httpx.AsyncClient) -> list[httpx.Response]:
+        sale = sales[-1]
+        mine = (await client.get("/me/tickets", headers=sale.buyer("usr_a"))).json()["items"]
+        tickets = [t for t in mine if t["event_id"] == sale.event_id]  # each run its own
+        live = [
+            (await client.get(f"/me/tickets/{t['id']}/live-code", headers=sale.buyer("usr_a")))
+            .json() for t in tickets
+        ]  # fmt: skip
+        url = f"/events/{sale.event_id}/checkin/scans"
+        steward = sale.buyer("usr_steward")
+
+        async def scan(code: str, headers: dict[str, str] = steward, gate: str = "N") -> Any:
+            body = {"code": code, "gate": gate, "device_id": "dev-1"}
+            return await client.post(url, json=body, headers=headers)
+
+        return [
+            await scan(live[0]["live_code"]),
+            await scan(live[0]["live_code"], gate="S"),  # already used at N
+            await scan(live[1]["code"]),  # the printed code
+            await scan(live[1]["code"][:-6] + "AAAAAA"),  # forged
+            await scan("hello"),
+            await scan(live[0]["live_code"], headers=sale.buyer("usr_a")),  # not gate staff
+            await client.post(url, json={"code": "x", "gate": "N", "device_id": "d"}),
+            await client.post(url, json={"code": "x"}, headers=steward),  # invalid body
+            await client.post("/events/evt_unknown/checkin/scans",
+                              json={"code": "x", "gate": "N", "device_id": "d"}, headers=steward),
+        ]  # fmt: skip
+
+    fast, slow = await _both_ways(app, client, prepare, scans, monkeypatch)
+
+    def steady(shapes: list[tuple[int, str, Any]]) -> list[tuple[int, str, Any]]:
+        drop = {"ticket_id", "at", "used_at", "detail"}  # ids and times of each run's tickets
+        return [(s, t, {k: v for k, v in b.items() if k not in drop}) for s, t, b in shapes]
+
+    assert steady(fast) == steady(slow)
+    assert [(s, b.get("code")) for s, _, b in fast] == [
+        (200, None), (409, "already_used"), (200, None), (400, "not_ticketsafe_code"),
+        (400, "not_ticketsafe_code"), (403, "not_gate_staff"), (401, "unauthenticated"),
+        (422, "validation_failed"), (404, "event_not_found"),
+    ]  # fmt: skip
+    assert (fast[0][2]["kind"], fast[2][2]["kind"]) == ("live", "static")

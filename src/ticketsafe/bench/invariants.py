@@ -88,9 +88,11 @@ async def check(
 ) -> dict[str, Any]:
     """oversold: GA tickets beyond an area's capacity; double_sold: a seat on two live
     orders; lost_orders: paid orders whose units inventory does not hold for them,
-    captured money for an order still pending, and orders buyers were told were paid
-    that the books do not show paid with those tickets; captured_without_ticket:
-    payments holding money (captured, not refunded) for an order without a live sale."""
+    captured money for an order still pending, paid orders whose valid units do not each
+    have exactly one valid ticket (or with a valid ticket for a unit no longer paid), and
+    orders buyers were told were paid that the books do not show paid with those tickets;
+    captured_without_ticket: payments holding money (captured, not refunded) for an order
+    without a live sale. Called once the worker has drained its jobs (issuance)."""
     units_by_order: dict[str, Counter[str]] = {}
     async for unit in db["inventory_units"].find({"event_id": event_id}):
         key = (
@@ -99,6 +101,7 @@ async def check(
             else "ga:" + str(unit["unit"])[3:].rsplit(":", 1)[0]
         )
         units_by_order.setdefault(unit["order_id"], Counter())[key] += 1
+    tickets = await _valid_tickets(db, event_id)
     ledger = Ledger()
     lost = 0
     async for order in db["orders"].find({"event_id": event_id, "status": {"$in": _HOLDING}}):
@@ -107,6 +110,11 @@ async def check(
         want = ledger.add(order["_id"], order["status"], lines)
         if order["status"] != "pending_payment" and want != units_by_order.get(order["_id"]):
             lost += 1
+        if order["status"] != "pending_payment":
+            paid_lines = Counter(ln["line_id"] for ln in order["lines"] if ln["status"] == "valid")
+            if tickets.pop(order["_id"], Counter()) != paid_lines:
+                lost += 1  # a paid unit without exactly one valid ticket
+    lost += len(tickets)  # valid tickets of orders holding no paid sale
     without_ticket = 0
     async for payment in db["payments"].find({"status": {"$in": _MONEY_HELD}}):
         held = payment["captured_cents"] - payment["refunded_cents"]
@@ -120,6 +128,17 @@ async def check(
         elif owner["status"] == "pending_payment":
             lost += 1
     return ledger.figures(capacity, told_paid or {}, lost, without_ticket)
+
+
+async def _valid_tickets(db: Database, event_id: str) -> dict[str, Counter[str]]:
+    """order id -> valid tickets per order line."""
+    found: dict[str, Counter[str]] = {}
+    cursor = db["tickets"].find(
+        {"event_id": event_id, "status": "valid"}, {"order_id": 1, "line_id": 1}
+    )
+    async for ticket in cursor:
+        found.setdefault(ticket["order_id"], Counter())[ticket["line_id"]] += 1
+    return found
 
 
 async def check_export(

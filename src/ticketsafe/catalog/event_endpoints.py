@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import AwareDatetime
 
 from ticketsafe.catalog import event_service, listing_service, seat_map
 from ticketsafe.catalog.errors import EventNotFound
@@ -22,6 +21,7 @@ from ticketsafe.catalog.status_listeners import StatusListenersDep
 from ticketsafe.identity.deps import AccessDep, OptionalUser, require_role
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.infra.deps import DbDep, RedisDep
+from ticketsafe.infra.fields import Instant
 from ticketsafe.infra.pagination import CursorParam, PageLimit
 
 router = APIRouter(tags=["events"])
@@ -97,8 +97,8 @@ async def search_events(
     q: Annotated[str | None, Query(max_length=100, description="Name, venue or city")] = None,
     city: Annotated[str | None, Query(max_length=100)] = None,
     venue_id: Annotated[str | None, Query(max_length=64)] = None,
-    starts_from: AwareDatetime | None = None,
-    starts_until: AwareDatetime | None = None,
+    starts_from: Instant | None = None,
+    starts_until: Instant | None = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=listing_service.MAX_PAGE)] = 20,
 ) -> Response:

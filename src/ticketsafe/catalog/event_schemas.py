@@ -11,7 +11,6 @@ from zoneinfo import available_timezones
 
 from pydantic import (
     AnyHttpUrl,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -21,12 +20,13 @@ from pydantic import (
 
 from ticketsafe.catalog.lifecycle import EventStatus
 from ticketsafe.catalog.venue_schemas import Category, SectionId
+from ticketsafe.infra.fields import Count, Flag, Instant, JsonInteger, Name, StoredInt
 
 Currency = Literal["BRL", "USD", "EUR"]
 Locale = Literal["pt-BR", "en"]
 DEFAULT_CURRENCY: dict[str, Currency] = {"pt-BR": "BRL", "en": "USD"}
 ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
-MinorUnits = Annotated[int, Field(ge=0, le=100_000_000)]
+MinorUnits = Annotated[int, Field(ge=0, le=100_000_000), JsonInteger]
 
 
 class TicketKind(StrEnum):
@@ -41,7 +41,7 @@ class PriceLevel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: ItemId
-    name: str = Field(min_length=1, max_length=100)
+    name: Name = Field(min_length=1, max_length=100)
     amount_minor: MinorUnits
     seat_categories: list[Category] = Field(default_factory=list)
     ga_areas: list[SectionId] = Field(default_factory=list)
@@ -52,13 +52,11 @@ class TicketType(BaseModel):
 
     id: ItemId
     kind: TicketKind
-    name: str = Field(min_length=1, max_length=100)
+    name: Name = Field(min_length=1, max_length=100)
     eligibility_note: str | None = Field(
         default=None, max_length=1_000, description="Who may buy it (required for half price)."
     )
-    quota: int | None = Field(
-        default=None, ge=0, description="At most this many sold; None = no cap."
-    )
+    quota: Count | None = Field(default=None, description="At most this many sold; None = no cap.")
 
     def price_for(self, level_amount_minor: int) -> int:
         """The price of this ticket type at a price level (half rounds up to a minor unit)."""
@@ -72,8 +70,8 @@ class TicketType(BaseModel):
 class SalesWindow(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    on_sale_at: AwareDatetime | None = None
-    off_sale_at: AwareDatetime | None = None
+    on_sale_at: Instant | None = None
+    off_sale_at: Instant | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -85,15 +83,14 @@ class SalesWindow(BaseModel):
 class WaitingRoomConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    enabled: bool = False
-    pre_queue_minutes: int = Field(default=15, ge=0, le=24 * 60)
-    admission_rate_per_minute: int | None = Field(
-        default=None, ge=1, le=1_000_000, description="None = adaptive (auto)."
+    enabled: Flag = False
+    pre_queue_minutes: Annotated[int, Field(ge=0, le=24 * 60), JsonInteger] = 15
+    admission_rate_per_minute: Annotated[int, Field(ge=1, le=1_000_000), JsonInteger] | None = (
+        Field(default=None, description="None = adaptive (auto).")
     )
-    pow_difficulty: int = Field(
-        default=18, ge=0, le=28,
-        description="Proof-of-work bits to join (18 ≈ 1 s in a browser; 0 = none).",
-    )  # fmt: skip
+    pow_difficulty: Annotated[int, Field(ge=0, le=28), JsonInteger] = Field(
+        default=18, description="Proof-of-work bits to join (18 ≈ 1 s in a browser; 0 = none)."
+    )
 
 
 def _full_price() -> list[TicketType]:
@@ -106,23 +103,23 @@ class EventFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     venue_id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
+    name: Name = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=20_000)
     image_urls: list[AnyHttpUrl] = Field(default_factory=list, max_length=20)
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Instant
+    ends_at: Instant
     timezone: str = "America/Sao_Paulo"
     locale: Locale = "pt-BR"
     currency: Currency | None = Field(default=None, description="Default: BRL for pt-BR.")
     price_levels: list[PriceLevel] = Field(default_factory=list, max_length=200)
     ticket_types: list[TicketType] = Field(default_factory=_full_price, min_length=1, max_length=20)
     sales: SalesWindow = Field(default_factory=SalesWindow)
-    per_buyer_limit: int = Field(default=6, ge=1, le=100)
+    per_buyer_limit: Annotated[int, Field(ge=1, le=100), JsonInteger] = 6
     waiting_room: WaitingRoomConfig = Field(default_factory=WaitingRoomConfig)
-    hold_duration_s: int = Field(default=600, ge=60, le=3_600)
-    requires_cpf: bool = False
-    buyer_cancellation_hours: int | None = Field(
-        default=None, ge=0, le=24 * 365,
+    hold_duration_s: Annotated[int, Field(ge=60, le=3_600), JsonInteger] = 600
+    requires_cpf: Flag = False
+    buyer_cancellation_hours: Annotated[int, Field(ge=0, le=24 * 365), JsonInteger] | None = Field(
+        default=None,
         description="Buyers may cancel paid orders (full refund) until this many hours "
         "before the start; None = no self-service cancellation.",
     )  # fmt: skip
@@ -171,22 +168,22 @@ class EventUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     venue_id: str | None = None
-    name: str | None = None
+    name: Name | None = None
     description: str | None = None
     image_urls: list[AnyHttpUrl] | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
     timezone: str | None = None
     locale: Locale | None = None
     currency: Currency | None = None
     price_levels: list[PriceLevel] | None = None
     ticket_types: list[TicketType] | None = None
     sales: SalesWindow | None = None
-    per_buyer_limit: int | None = None
+    per_buyer_limit: StoredInt | None = None
     waiting_room: WaitingRoomConfig | None = None
-    hold_duration_s: int | None = None
-    requires_cpf: bool | None = None
-    buyer_cancellation_hours: int | None = None
+    hold_duration_s: StoredInt | None = None
+    requires_cpf: Flag | None = None
+    buyer_cancellation_hours: StoredInt | None = None
 
 
 # Fields still editable once an event is published (they change no sale already made).

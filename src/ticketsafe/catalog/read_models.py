@@ -233,3 +233,24 @@ async def event_layout(db: Database, event_id: str) -> EventLayout:
         if s.kind == "ga"
     )
     return EventLayout(event.id, venue.id, venue.layout_version, seats, areas)
+
+
+@dataclass(frozen=True)
+class EventCard:
+    """What a ticket (PDF, calendar entry) shows of its event."""
+
+    event_id: str
+    name: str
+    venue_name: str
+    city: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+
+
+async def get_event_card(db: Database, event_id: str) -> EventCard:
+    event = await _event(db, event_id)
+    return EventCard(
+        event.id, event.name, event.venue_name, event.city, event.starts_at, event.ends_at,
+        event.timezone,
+    )  # fmt: skip

@@ -119,8 +119,8 @@ def _seat(record: dict[str, str], line_no: int, problems: list[Problem]) -> Seat
         return SeatIn.model_validate(
             {
                 "label": record["seat"],
-                "x": record["x"],
-                "y": record["y"],
+                "x": _csv_number(record["x"]),
+                "y": _csv_number(record["y"]),
                 "category": record["category"] or "standard",
                 "accessibility": accessibility,
                 "blocked": blocked_text in _TRUE,
@@ -132,6 +132,15 @@ def _seat(record: dict[str, str], line_no: int, problems: list[Problem]) -> Seat
             column = {"label": "seat"}.get(field, field)
             problems.append(_line_problem(line_no, column, error["msg"]))
         return None
+
+
+def _csv_number(text: str) -> float | str:
+    """A CSV cell as the number JSON would carry (the schema takes numbers, not text);
+    text that is no number stays text, so the model refuses it naming the column."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def _line_problem(line_no: int, column: str, msg: str) -> Problem:

@@ -12,15 +12,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ticketsafe.infra import fields
+from ticketsafe.infra.fields import Flag, JsonInteger, Name
+
 SectionId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 Label = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.#+-]{1,16}$")]
 Category = Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,32}$")]
-Coordinate = Annotated[float, Field(ge=-1_000_000, le=1_000_000, allow_inf_nan=False)]
+Coordinate = Annotated[fields.Coordinate, Field(ge=-1_000_000, le=1_000_000)]
 
 
 class Accessibility(StrEnum):
@@ -39,7 +42,7 @@ class SeatIn(BaseModel):
     y: Coordinate
     category: Category = "standard"
     accessibility: tuple[Accessibility, ...] = ()
-    blocked: bool = Field(default=False, description="Never sold (camera, pillar, …).")
+    blocked: Flag = Field(default=False, description="Never sold (camera, pillar, …).")
 
 
 class RowIn(BaseModel):
@@ -49,12 +52,18 @@ class RowIn(BaseModel):
     seats: list[SeatIn] = Field(description="In order along the row (adjacency).")
 
 
+def _kind_required(schema: dict[str, Any]) -> None:
+    """In JSON `kind` is required (it picks the section type); code may leave it out."""
+    schema["required"] = ["kind", *schema.get("required", [])]
+    schema["properties"]["kind"].pop("default", None)
+
+
 class ReservedSectionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_kind_required)
 
     kind: Literal["reserved"] = "reserved"
     id: SectionId
-    name: str = Field(min_length=1, max_length=100)
+    name: Name = Field(min_length=1, max_length=100)
     rows: list[RowIn]
 
 
@@ -63,8 +72,8 @@ class GeneralAdmissionIn(BaseModel):
 
     kind: Literal["ga"]
     id: SectionId
-    name: str = Field(min_length=1, max_length=100)
-    capacity: int = Field(ge=1, le=1_000_000)
+    name: Name = Field(min_length=1, max_length=100)
+    capacity: Annotated[int, Field(ge=1, le=1_000_000), JsonInteger]
 
 
 SectionIn = Annotated[ReservedSectionIn | GeneralAdmissionIn, Field(discriminator="kind")]
@@ -75,15 +84,15 @@ class VenueLayout(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    sections: list[SectionIn] = Field(max_length=2_000)
+    sections: list[SectionIn] = Field(min_length=1, max_length=2_000)
 
 
 class VenueDetails(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
-    city: str = Field(min_length=1, max_length=100)
-    address: str = Field(default="", max_length=300)
+    name: Name = Field(min_length=1, max_length=200)
+    city: Name = Field(min_length=1, max_length=100)
+    address: Name = Field(default="", max_length=300)
     timezone: str = Field(default="America/Sao_Paulo", description="IANA time zone.")
 
     @field_validator("timezone")

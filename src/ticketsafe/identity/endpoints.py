@@ -35,6 +35,7 @@ from ticketsafe.identity.schemas import (
 )
 from ticketsafe.identity.sessions import TokenPair
 from ticketsafe.infra.deps import JobsDep
+from ticketsafe.infra.openapi import problems
 from ticketsafe.infra.pagination import CursorParam, PageLimit
 
 router = APIRouter(tags=["identity"])
@@ -64,19 +65,19 @@ def _grant(g: GateGrant) -> GateGrantOut:
 # --- /auth ------------------------------------------------------------------------------------
 # Answers to POST/PATCH carry no personal data: with an Idempotency-Key they are kept in
 # Redis for replay. Read the profile with GET /me.
-@router.post("/auth/register", status_code=201, operation_id="register")
+@router.post("/auth/register", status_code=201, operation_id="register", responses=problems(429))
 async def register(
     body: Registration, accounts: AccountServiceDep, ip: ClientIpDep
 ) -> AccountCreated:
     return await accounts.register(body, ip)
 
 
-@router.post("/auth/login", operation_id="login")
+@router.post("/auth/login", operation_id="login", responses=problems(401, 429))
 async def login(body: Login, accounts: AccountServiceDep, ip: ClientIpDep) -> TokenResponse:
     return _tokens(await accounts.login(body.email, body.password, ip))
 
 
-@router.post("/auth/refresh", operation_id="refresh")
+@router.post("/auth/refresh", operation_id="refresh", responses=problems(401))
 async def refresh(body: RefreshRequest, sessions: SessionServiceDep) -> TokenResponse:
     return _tokens(await sessions.refresh(body.refresh_token))
 
@@ -88,7 +89,9 @@ async def logout(user: CurrentUser, sessions: SessionServiceDep) -> Response:
     return _NO_CONTENT
 
 
-@router.post("/auth/password", status_code=204, operation_id="changePassword")
+@router.post(
+    "/auth/password", status_code=204, operation_id="changePassword", responses=problems(404, 410)
+)
 async def change_password(
     body: PasswordChange, user: CurrentUser, accounts: AccountServiceDep, jobs: JobsDep
 ) -> Response:
@@ -96,7 +99,10 @@ async def change_password(
     return _NO_CONTENT
 
 
-@router.post("/auth/password-reset", status_code=202, operation_id="requestPasswordReset")
+@router.post(
+    "/auth/password-reset", status_code=202, operation_id="requestPasswordReset",
+    responses=problems(429),
+)  # fmt: skip
 async def request_password_reset(
     body: PasswordResetRequest, accounts: AccountServiceDep, ip: ClientIpDep, jobs: JobsDep
 ) -> dict[str, str]:
@@ -104,7 +110,10 @@ async def request_password_reset(
     return {"status": "if the account exists, a reset link is on its way"}
 
 
-@router.post("/auth/password-reset/confirm", status_code=204, operation_id="confirmPasswordReset")
+@router.post(
+    "/auth/password-reset/confirm", status_code=204, operation_id="confirmPasswordReset",
+    responses=problems(410),
+)  # fmt: skip
 async def confirm_password_reset(
     body: PasswordResetConfirm, accounts: AccountServiceDep
 ) -> Response:
@@ -113,12 +122,12 @@ async def confirm_password_reset(
 
 
 # --- /me --------------------------------------------------------------------------------------
-@router.get("/me", operation_id="getMe")
+@router.get("/me", operation_id="getMe", responses=problems(404, 410))
 async def get_me(user: CurrentUser, accounts: AccountServiceDep) -> Profile:
     return await accounts.profile(user.user_id)
 
 
-@router.patch("/me", status_code=204, operation_id="updateMe")
+@router.patch("/me", status_code=204, operation_id="updateMe", responses=problems(404, 410))
 async def update_me(
     body: ProfileUpdate, user: CurrentUser, accounts: AccountServiceDep
 ) -> Response:
@@ -126,7 +135,7 @@ async def update_me(
     return _NO_CONTENT
 
 
-@router.post("/me/erase", status_code=204, operation_id="eraseMe")
+@router.post("/me/erase", status_code=204, operation_id="eraseMe", responses=problems(404, 410))
 async def erase_me(
     body: ErasureRequest, user: CurrentUser, accounts: AccountServiceDep, jobs: JobsDep
 ) -> Response:

@@ -11,16 +11,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from ticketsafe.identity.cpf import validate_cpf
 from ticketsafe.identity.models import MemberRole
 from ticketsafe.identity.principal import Role
+from ticketsafe.infra import fields
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()-]{8,20}$")
-
-
-def _email(value: str) -> str:
-    value = value.strip()
-    if len(value) > 254 or not _EMAIL.match(value):
-        raise ValueError("not an e-mail address")
-    return value
+_CPF_SHAPE = r"^[0-9]{3}\.?[0-9]{3}\.?[0-9]{3}-?[0-9]{2}$"  # check digits: validate_cpf
 
 
 def _phone(value: str) -> str:
@@ -34,11 +29,13 @@ def _cpf(value: str) -> str:
     return validate_cpf(value)  # InvalidCpf is a ValueError → 422 with the field
 
 
-Email = Annotated[str, AfterValidator(_email)]
-Phone = Annotated[str, AfterValidator(_phone)]
-Cpf = Annotated[str, AfterValidator(_cpf)]
+# The rules in the schema as on the server: a client that follows them is not refused
+# (a CPF's check digits are the one rule a pattern cannot say).
+Email = Annotated[str, Field(max_length=254, pattern=_EMAIL.pattern)]
+Phone = Annotated[str, Field(pattern=_PHONE.pattern), AfterValidator(_phone)]
+Cpf = Annotated[str, Field(pattern=_CPF_SHAPE), AfterValidator(_cpf)]
 Password = Annotated[str, Field(min_length=10, max_length=128)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+Name = Annotated[fields.Name, Field(min_length=1, max_length=200)]
 Locale = Literal["pt-BR", "en"]
 
 
@@ -116,7 +113,7 @@ class Profile(BaseModel):
 
 
 class OrganizationCreate(_In):
-    name: Annotated[str, Field(min_length=2, max_length=120)]
+    name: Annotated[fields.Name, Field(min_length=2, max_length=120)]
 
 
 class OrganizationOut(BaseModel):

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import iter_route_contexts
 from pymongo.errors import AutoReconnect, ConnectionFailure, ServerSelectionTimeoutError
 from redis.exceptions import BusyLoadingError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -93,9 +94,12 @@ async def _validation(_: Request, exc: Exception) -> Response:
     return problem_response(body, 422)
 
 
-async def _http(_: Request, exc: Exception) -> Response:
+async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:  # Starlette lists only the first route matching the path
+        headers["Allow"] = ", ".join(_allowed_methods(request.app, request.url.path))
     body = {
         "type": PROBLEM_BASE_URI + code,
         "title": code.replace("_", " ").capitalize(),
@@ -103,7 +107,18 @@ async def _http(_: Request, exc: Exception) -> Response:
         "detail": str(exc.detail),
         "code": code,
     }
-    return problem_response(body, exc.status_code, dict(exc.headers or {}))
+    return problem_response(body, exc.status_code, headers)
+
+
+def _allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method some route answers at `path` (routes of one path may live in
+    several routers)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(app.routes):
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(path) and route.methods:
+            methods |= route.methods
+    return sorted(methods)
 
 
 async def _store_unavailable(_: Request, exc: Exception) -> Response:

@@ -188,6 +188,12 @@ class Settings(BaseSettings):
         description="A waiting-room request that waited longer than this for its turn is "
         "answered 503 with Retry-After instead of being served after its browser gave up.",
     )
+    shutdown_grace_s: int = Field(
+        default=20,
+        ge=0,
+        description="On SIGTERM an api process stops accepting, ends its event streams "
+        "with a reconnect hint and gives requests in flight this long to finish.",
+    )
     tls_enabled: bool = Field(
         default=True, description="Turn off only behind a TLS-terminating proxy."
     )
@@ -245,6 +251,18 @@ class Settings(BaseSettings):
     )
     inventory_extend_warning_s: float = Field(
         default=120.0, ge=20.0, description="A hold may be extended in its last N seconds."
+    )
+
+    # Check-in (gates)
+    checkin_window_steps: int = Field(
+        default=2, ge=0, le=8,
+        description="Live-code steps (15 s) before the current one a gate still accepts.",
+    )  # fmt: skip
+    checkin_device_scans_per_s: float = Field(
+        default=5.0, gt=0, description="Scans per second one gate device may send."
+    )
+    checkin_device_burst: int = Field(
+        default=10, ge=1, description="... at most this many at once."
     )
 
     log_level: LogLevel = "INFO"

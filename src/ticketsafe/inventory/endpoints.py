@@ -10,6 +10,7 @@ from pydantic import TypeAdapter, ValidationError
 from ticketsafe.identity.deps import CurrentUser, fast_current_user
 from ticketsafe.infra.fastlane import FastRequest, FastResponse, FastRoute
 from ticketsafe.infra.idempotency import record_id, user_owner, valid_key
+from ticketsafe.infra.openapi import problems
 from ticketsafe.inventory.deps import (
     MAX_ADMISSION_TOKEN_LENGTH,
     AdmissionCheck,
@@ -127,7 +128,7 @@ FAST_ROUTES = [
 ]
 
 
-@router.get("/holds/{hold_id}", operation_id="inventory_get_hold")
+@router.get("/holds/{hold_id}", operation_id="inventory_get_hold", responses=problems(410))
 async def get_hold(
     event_id: Ident, hold_id: str, user: CurrentUser, inventory: InventoryDep, orders: HoldOrdersDep
 ) -> Hold:
@@ -137,8 +138,9 @@ async def get_hold(
 
 
 @router.post(
-    "/holds/{hold_id}/extend", operation_id="inventory_extend_hold", responses=_HOLD_ERRORS
-)
+    "/holds/{hold_id}/extend", operation_id="inventory_extend_hold",
+    responses={**_HOLD_ERRORS, **problems(410)},
+)  # fmt: skip
 async def extend_hold(
     event_id: Ident, hold_id: str, user: CurrentUser, inventory: InventoryDep
 ) -> Hold:
@@ -146,7 +148,10 @@ async def extend_hold(
     return await inventory.extend_hold(_of_event(event_id, hold_id), user.user_id)
 
 
-@router.delete("/holds/{hold_id}", status_code=204, operation_id="inventory_release_hold")
+@router.delete(
+    "/holds/{hold_id}", status_code=204, operation_id="inventory_release_hold",
+    responses=problems(410),
+)  # fmt: skip
 async def release_hold(
     event_id: Ident,
     hold_id: str,

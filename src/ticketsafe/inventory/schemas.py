@@ -6,7 +6,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from ticketsafe.infra.fields import JsonInteger
 from ticketsafe.inventory.models import Ident, SeatIdent
+
+Quantity = Annotated[int, Field(ge=1, le=50), JsonInteger]
 
 
 class HoldSeatsRequest(BaseModel):
@@ -18,13 +21,13 @@ class HoldBestRequest(BaseModel):
     kind: Literal["best"]
     section_id: Ident
     category: str = Field(default="", max_length=64)
-    quantity: int = Field(ge=1, le=50)
+    quantity: Quantity
 
 
 class HoldGaRequest(BaseModel):
     kind: Literal["ga"]
     area_id: Ident
-    quantity: int = Field(ge=1, le=50)
+    quantity: Quantity
 
 
 HoldCreate = Annotated[

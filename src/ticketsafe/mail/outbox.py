@@ -14,13 +14,15 @@ Call it inside the request; the job is sent only if the request succeeds (`JobsD
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import aiosmtplib
+import orjson
 from pymongo import ASCENDING
 
 from ticketsafe.identity.errors import PersonErased
@@ -32,7 +34,7 @@ from ticketsafe.infra.mongodb import Database, per_database
 from ticketsafe.infra.redrive import Outbox, create_created_index
 from ticketsafe.infra.turn_batch import TurnBatch, fail_waiting
 from ticketsafe.mail.templates import MailTemplate
-from ticketsafe.mail.transport import OutgoingMail, SmtpTransport
+from ticketsafe.mail.transport import Attachment, OutgoingMail, SmtpTransport
 
 log = logging.getLogger("ticketsafe.mail")
 
@@ -60,9 +62,13 @@ async def queue_mail(
     locale: str | None,
     template: MailTemplate,
     params: Mapping[str, str],
+    attachments: Sequence[Attachment] = (),
 ) -> str:
     subject, text = template.render(locale, params)
-    sealed = await vault.seal(recipient_id, {"to": to, "subject": subject, "text": text})
+    fields = {"to": to, "subject": subject, "text": text}
+    if attachments:  # sealed with the rest: a ticket's PDF carries its holder's name
+        fields["attachments"] = _encode_attachments(attachments)
+    sealed = await vault.seal(recipient_id, fields)
     mail_id = f"mail_{secrets.token_hex(10)}"
     await group_insert(db, OUTBOX).insert_one(
         {
@@ -90,7 +96,12 @@ async def deliver(db: Database, vault: PiiVault, transport: SmtpTransport, mail_
         await _finish(db, mail_id, "dropped")
         return "dropped"
     try:
-        await transport.send(OutgoingMail(fields["to"], fields["subject"], fields["text"]))
+        await transport.send(
+            OutgoingMail(
+                fields["to"], fields["subject"], fields["text"],
+                _decode_attachments(fields.get("attachments")),
+            )
+        )  # fmt: skip
     except aiosmtplib.SMTPResponseException as exc:
         # Server replies may quote the address: keep only the code (errors reach logs
         # and the dead-letter stream).
@@ -112,6 +123,18 @@ async def drop_queued_for(db: Database, owner_id: str) -> int:
         {"$set": {"status": "dropped", "finished_at": datetime.now(UTC)}, "$unset": {"sealed": ""}},
     )
     return result.modified_count
+
+
+def _encode_attachments(attachments: Sequence[Attachment]) -> str:
+    return orjson.dumps(
+        [[a.filename, a.content_type, base64.b64encode(a.data).decode()] for a in attachments]
+    ).decode()
+
+
+def _decode_attachments(encoded: str | None) -> tuple[Attachment, ...]:
+    if not encoded:
+        return ()
+    return tuple(Attachment(n, t, base64.b64decode(d)) for n, t, d in orjson.loads(encoded))
 
 
 async def mail_status(db: Database, mail_id: str) -> str | None:

@@ -16,8 +16,12 @@ import socket
 import time
 from dataclasses import dataclass
 from email.charset import QP, Charset
+from email.encoders import encode_base64
 from email.header import Header
 from email.message import Message
+from email.mime.application import MIMEApplication
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from urllib.parse import unquote, urlsplit
 
@@ -25,10 +29,18 @@ import aiosmtplib
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # e.g. application/pdf
+    data: bytes
+
+
+@dataclass(frozen=True)
 class OutgoingMail:
     to: str
     subject: str
     text: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 _UTF8 = Charset("utf-8")
@@ -44,14 +56,37 @@ def compose(sender: str, mail: OutgoingMail) -> Message:
     if any(ch in value for value in (sender, mail.to, mail.subject) for ch in "\r\n"):
         raise ValueError("mail header values must be a single line")
     name, address = parseaddr(sender)
-    message = Message()  # compat32; with the charset: text/plain, quoted-printable
+    message: Message = Message()  # compat32; with the charset: text/plain, quoted-printable
     message.set_payload(mail.text, _UTF8)
+    if mail.attachments:
+        message = _with_attachments(message, mail.attachments)
     message["From"] = formataddr((name, address), charset="utf-8")
     message["To"] = mail.to
     message["Subject"] = Header(mail.subject, "utf-8").encode()
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain=address.rpartition("@")[2] or "localhost")
     return message
+
+
+def _with_attachments(text: Message, attachments: tuple[Attachment, ...]) -> Message:
+    """multipart/mixed: the text part, then each attachment (base64)."""
+    mixed = MIMEMultipart("mixed")
+    mixed.attach(text)
+    for attachment in attachments:
+        if any(ch in attachment.filename for ch in '\r\n"'):
+            raise ValueError("attachment file names must be a single plain line")
+        maintype, _, subtype = attachment.content_type.partition("/")
+        part = (
+            MIMEApplication(attachment.data, subtype)
+            if maintype == "application"
+            else (MIMEBase(maintype, subtype))
+        )
+        if maintype != "application":
+            part.set_payload(attachment.data)
+            encode_base64(part)
+        part.add_header("Content-Disposition", "attachment", filename=attachment.filename)
+        mixed.attach(part)
+    return mixed
 
 
 @dataclass

@@ -18,6 +18,7 @@ from ticketsafe.infra.errors import NotFound
 from ticketsafe.infra.fastlane import FastRequest, FastResponse, FastRoute
 from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.openapi import problems
 from ticketsafe.infra.pagination import CursorParam, PageLimit
 from ticketsafe.orders import history
 from ticketsafe.orders import repository as repo
@@ -35,7 +36,9 @@ from ticketsafe.orders.schemas import (
 router = APIRouter(tags=["orders"])
 
 
-@router.post("/orders", status_code=201, operation_id="orders_checkout")
+@router.post(
+    "/orders", status_code=201, operation_id="orders_checkout", responses=problems(404, 410)
+)
 async def checkout(body: CheckoutRequest, user: CurrentUser, orders: OrdersDep) -> OrderOut:
     """Turn a hold into an order and start its payment (send an Idempotency-Key)."""
     order, payment = await orders.checkout(user, body)

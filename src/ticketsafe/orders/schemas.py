@@ -3,25 +3,36 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ticketsafe.identity.schemas import Email, Phone
+from ticketsafe.infra.fields import Flag, Money, Name
 from ticketsafe.infra.pagination import Page
 from ticketsafe.orders.models import LineStatus, Order, OrderStatus
 from ticketsafe.payments.models import Payment, PaymentMethod, PaymentStatus
 
 
+def _one_unit_schema(schema: dict[str, Any]) -> None:
+    """`seat_id` xor `area_id`, said in the schema as the validator below says it."""
+    schema["oneOf"] = [
+        {"required": [given], "properties": {given: {"type": "string"}, other: {"type": "null"}}}
+        for given, other in (("seat_id", "area_id"), ("area_id", "seat_id"))
+    ]
+
+
 class TicketChoice(BaseModel):
     """One ticket of the hold: which seat (or GA area), which type, who attends."""
+
+    model_config = ConfigDict(json_schema_extra=_one_unit_schema)
 
     seat_id: str | None = Field(default=None, max_length=128)
     area_id: str | None = Field(default=None, max_length=64)
     ticket_type_id: str = Field(min_length=1, max_length=64)
-    holder_name: str = Field(min_length=1, max_length=120)
+    holder_name: Name = Field(min_length=1, max_length=120)
     holder_cpf: str | None = Field(default=None, max_length=20)
-    half_price_eligible: bool = Field(
+    half_price_eligible: Flag = Field(
         default=False, description="The buyer confirms the holder may use meia-entrada."
     )
 
@@ -33,7 +44,7 @@ class TicketChoice(BaseModel):
 
 
 class BuyerDetails(BaseModel):
-    name: str = Field(min_length=1, max_length=120)
+    name: Name = Field(min_length=1, max_length=120)
     email: Email
     phone: Phone | None = None
 
@@ -44,7 +55,7 @@ class CheckoutRequest(BaseModel):
     card_token: str | None = Field(default=None, max_length=64)
     buyer: BuyerDetails
     tickets: list[TicketChoice] = Field(min_length=1, max_length=50)
-    expected_total_cents: int = Field(ge=0, description="The total the buyer was shown.")
+    expected_total_cents: Money = Field(description="The total the buyer was shown.")
     locale: Literal["pt-BR", "en"] = "pt-BR"
 
 

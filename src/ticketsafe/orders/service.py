@@ -47,6 +47,7 @@ from ticketsafe.orders.errors import (
     PriceChanged,
     QuotaExhausted,
 )
+from ticketsafe.orders.events import OrderEvent, announce
 from ticketsafe.orders.late_money import return_late_money
 from ticketsafe.orders.mails import RECEIPT, money
 from ticketsafe.orders.models import (
@@ -289,6 +290,7 @@ class OrderService:
     ) -> Order:
         check_transition(order.status, OrderStatus.PAID)
         order = await self._set(order, {**(fields or {}), "status": OrderStatus.PAID.value})
+        announce(self.jobs, OrderEvent.PAID, order.id)  # tickets are issued off this path
         # Paid: the audit entry, the organizer's webhooks, the receipt and the waiting
         # room's next admission depend on that write only, not on one another, and under
         # a flash crowd each waits its turn in a group-committed write (a batch's time):
@@ -428,6 +430,7 @@ class OrderService:
                 "refunded_cents": order.refunded_cents + amount,
             },
         )
+        announce(self.jobs, OrderEvent.REFUNDED, order.id)
         if amount and order.payment_id is not None:
             await payments.refund(self.payments, order.payment_id, amount)
         await self.inventory.release_sale(order.id, _items(chosen))
@@ -562,6 +565,7 @@ class OrderService:
         """Leave pending_payment without being paid: the sale and quotas go back."""
         check_transition(order.status, status)
         order = await self._set(order, {**(fields or {}), "status": status.value})
+        announce(self.jobs, OrderEvent(f"order_{status.value}"), order.id)
         # Whatever `sale_committed` says: a crash between committing the sale and
         # flagging it must not strand sold units (releasing nothing is a no-op).
         await self.inventory.release_sale(order.id)

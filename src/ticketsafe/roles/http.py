@@ -20,11 +20,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ticketsafe.infra.http_writes import CoalescingHttpToolsProtocol
 from ticketsafe.infra.settings import Settings
 from ticketsafe.infra.tls import TlsFiles, ensure_local_tls
+from ticketsafe.roles.drain import StreamDrain
 
 log = logging.getLogger("ticketsafe.http")
 
 
 class _Server(uvicorn.Server):
+    drain: StreamDrain | None = None  # the main app's, ended first when stopping
+
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         yield  # the role installs loop-level handlers instead
@@ -69,17 +72,26 @@ def tls_files(settings: Settings) -> TlsFiles | None:
 
 
 def build_servers(settings: Settings, app: ASGIApp) -> list[uvicorn.Server]:
+    """The app's server (first) and, with TLS, the redirect's. On stop, the app's event
+    streams end with a reconnect hint and requests in flight get `shutdown_grace_s`."""
+    drain = StreamDrain(app)
+    grace = settings.shutdown_grace_s
     tls = tls_files(settings)
     backlog = settings.http_backlog
     if tls is None:  # behind a TLS-terminating proxy: trust its X-Forwarded-* headers
-        main = _config(app, settings.host, settings.http_port, backlog, proxy_headers=True)
-        return [_Server(main)]
-    main = _config(app, settings.host, settings.https_port, backlog, tls=tls)
-    redirect = _config(
-        https_redirect_app(settings.https_port), settings.host, settings.http_port, backlog,
-        lifespan="off",
-    )  # fmt: skip
-    return [_Server(main), _Server(redirect)]
+        main = _config(
+            drain, settings.host, settings.http_port, backlog, proxy_headers=True, grace=grace
+        )
+        servers = [_Server(main)]
+    else:
+        main = _config(drain, settings.host, settings.https_port, backlog, tls=tls, grace=grace)
+        redirect = _config(
+            https_redirect_app(settings.https_port), settings.host, settings.http_port, backlog,
+            lifespan="off", grace=grace,
+        )  # fmt: skip
+        servers = [_Server(main), _Server(redirect)]
+    servers[0].drain = drain
+    return list(servers)
 
 
 def _config(
@@ -91,6 +103,7 @@ def _config(
     tls: TlsFiles | None = None,
     proxy_headers: bool = False,
     lifespan: Literal["on", "off"] = "on",
+    grace: int | None = None,
 ) -> uvicorn.Config:
     return uvicorn.Config(
         app,
@@ -104,6 +117,7 @@ def _config(
         log_config=None,
         access_log=False,
         http=CoalescingHttpToolsProtocol,  # a response's head and body in one send
+        timeout_graceful_shutdown=grace,  # then requests still running are cancelled
     )
 
 
@@ -135,5 +149,8 @@ def install_stop_handlers(on_stop: Callable[[], None]) -> None:
 
 
 def stop_servers(servers: Iterable[uvicorn.Server]) -> None:
+    """Drain: stop accepting, end event streams (reconnect hint), let requests finish."""
     for server in servers:
+        if isinstance(server, _Server) and server.drain is not None:
+            server.drain.start()
         server.should_exit = True

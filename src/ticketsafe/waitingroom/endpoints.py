@@ -14,6 +14,7 @@ from ticketsafe.identity.deps import (
     fast_read_as_user,
 )
 from ticketsafe.infra.fastlane import FastRequest, FastResponse, FastRoute
+from ticketsafe.infra.openapi import problems
 from ticketsafe.waitingroom.deps import HubDep, WaitingRoomDep
 from ticketsafe.waitingroom.live import status_stream
 from ticketsafe.waitingroom.schemas import (
@@ -29,7 +30,7 @@ from ticketsafe.waitingroom.service import WaitingRoom
 router = APIRouter(prefix="/waitingroom/events/{event_id}", tags=["waiting room"])
 
 
-@router.post("/challenge", operation_id="waitingroom_challenge")
+@router.post("/challenge", operation_id="waitingroom_challenge", responses=problems(429))
 async def challenge(
     event_id: str, user: CurrentUser, room: WaitingRoomDep, request: Request
 ) -> ChallengeOut:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from ticketsafe.infra.fields import JsonInteger
 
 
 class AdmissionMode(StrEnum):
@@ -95,8 +98,8 @@ class QueueConfig(BaseModel):
 
 class AdmissionUpdate(BaseModel):
     mode: AdmissionMode | None = None
-    rate_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)
-    target_active: int | None = Field(default=None, ge=1, le=1_000_000)
+    rate_per_minute: Annotated[int, Field(ge=1, le=1_000_000), JsonInteger] | None = None
+    target_active: Annotated[int, Field(ge=1, le=1_000_000), JsonInteger] | None = None
 
 
 class ChallengeOut(BaseModel):

@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field
 
 from ticketsafe.identity.deps import CurrentUser
 from ticketsafe.infra.deps import JobsDep, RedisDep, SettingsDep
+from ticketsafe.infra.fields import JsonInteger
+from ticketsafe.infra.openapi import problems
 from ticketsafe.infra.ratelimit import RateLimiter
 from ticketsafe.payments.sandbox_psp import service as psp
 
@@ -19,8 +21,8 @@ router = APIRouter(prefix="/sandbox-psp/v1", tags=["sandbox PSP (test mode)"])
 
 class CardDetails(BaseModel):
     number: str = Field(min_length=12, max_length=23, repr=False)
-    exp_month: int = Field(ge=1, le=12)
-    exp_year: int = Field(ge=2000, le=2100)
+    exp_month: Annotated[int, Field(ge=1, le=12), JsonInteger]
+    exp_year: Annotated[int, Field(ge=2000, le=2100), JsonInteger]
     cvc: str = Field(min_length=3, max_length=4, repr=False)
 
 
@@ -34,7 +36,9 @@ async def _limit_by_ip(request: Request, redis: RedisDep, settings: SettingsDep)
     await RateLimiter(redis).hit(f"psp:tokenize:{host}", rate, what="card tokenisations")
 
 
-@router.post("/tokens", operation_id="sandbox_psp_tokenize", status_code=201)
+@router.post(
+    "/tokens", operation_id="sandbox_psp_tokenize", status_code=201, responses=problems(429)
+)
 async def tokenize(
     card: CardDetails, redis: RedisDep, _: Annotated[None, Depends(_limit_by_ip)]
 ) -> psp.CardToken:

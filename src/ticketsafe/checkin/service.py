@@ -1,0 +1,129 @@
+"""Online check-in: a gate device sends what it scanned; the server judges it
+(`checkin.verifier`) and marks the ticket used.
+
+Once only: the mark is a guarded update on the ticket (`valid`, this version, not used
+yet). Two gates scanning one ticket at the same instant both judge it admissible; only
+one update matches, and the loser reads the ticket and answers "already used at gate
+X at HH:MM" like any later scan.
+
+Per admitted scan: the caller's gate grant (read from the database every time, so a
+revoked steward stops at the next scan), the device's rate limit (one Redis call) and
+the guarded update; a refusal reads the ticket too. The event's public key, rotation
+key, code policy and sales view are cached by the process (see `tickets.signing`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ticketsafe.catalog.read_models import EventSalesView, get_sales_view
+from ticketsafe.checkin.errors import NotGateStaff, refusal_error
+from ticketsafe.checkin.verifier import Refusal, TicketState, Verdict, judge, read_code, refuse
+from ticketsafe.identity.organizations import OrganizationService
+from ticketsafe.identity.principal import Principal
+from ticketsafe.infra.errors import Conflict
+from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.ratelimit import Rate, RateLimiter
+from ticketsafe.infra.redisdb import RedisClient
+from ticketsafe.infra.settings import Settings
+from ticketsafe.tickets.codes import ScannedCode
+from ticketsafe.tickets.models import Ticket, TicketStatus
+from ticketsafe.tickets.service import TicketService
+from ticketsafe.tickets.signing import EventKeysNotFound
+
+_VIEW_MAX_AGE_S = 5.0  # the event's org and timezone: they do not change during a show
+
+
+@dataclass(frozen=True)
+class Admission:
+    ticket_id: str
+    place: str
+    ticket_type_id: str
+    kind: str
+    gate: str
+    at: datetime
+
+
+class CheckinService:
+    def __init__(
+        self, db: Database, redis: RedisClient, tickets: TicketService, settings: Settings
+    ) -> None:
+        self.db = db
+        self.tickets = tickets
+        self.settings = settings
+        self.limiter = RateLimiter(redis)
+        self.rate = Rate(
+            count=int(settings.checkin_device_scans_per_s * 10),
+            period_s=10.0,
+            burst=settings.checkin_device_burst,
+        )
+
+    async def gate_event(
+        self, orgs: OrganizationService, user: Principal, event_id: str
+    ) -> EventSalesView:
+        view = await get_sales_view(self.db, event_id, max_age_s=_VIEW_MAX_AGE_S)
+        if not await orgs.is_gate_staff(user.user_id, event_id, view.org_id):
+            raise NotGateStaff(event_id=event_id)
+        return view
+
+    async def scan(self, view: EventSalesView, gate: str, device: str, code: str) -> Admission:
+        """Admit, or raise the refusal (`checkin.errors`).
+
+        The common case costs one write: the code's signature and version come from the
+        code itself, its live-code secret from the event's rotation key (no read), and
+        the guarded update admits only a ticket still valid at that version and unused.
+        Only a refusal reads the ticket, to say why."""
+        key = f"ts:{{{view.event_id}}}:checkin:device:{device}"
+        await self.limiter.hit(key, self.rate, what="scans from this device")
+        verdict = read_code(code, view.event_id, await self._public_key(view.event_id))
+        if verdict.scanned is None or not verdict.admitted:
+            raise refusal_error(verdict)
+        scanned, claims, now = verdict.scanned, verdict.scanned.claims, datetime.now(UTC)
+        secret = await self.tickets.keys.ticket_secret(
+            view.event_id, claims.ticket_id, claims.version
+        )
+        as_signed = TicketState(version=claims.version, revoked=False, secret=secret)
+        verdict = await self._judge(view, scanned, as_signed, now)
+        if verdict.admitted and await self.tickets.admit(
+            claims.ticket_id, claims.version, gate, device, now
+        ):
+            return Admission(
+                claims.ticket_id, claims.place, claims.ticket_type_id, scanned.kind, gate, now
+            )
+        # Refused, or the update found the ticket used, revoked or transferred: the ticket
+        # as it stands says which (a refusal of the code itself stands if it admits).
+        ticket = await self.tickets.get(claims.ticket_id)
+        if ticket is None or ticket.event_id != view.event_id:
+            raise refusal_error(refuse(Refusal.NOT_TICKETSAFE, scanned))
+        stands = await self._judge(view, scanned, await state_of(self.tickets, ticket), now)
+        if stands.admitted:
+            if not verdict.admitted:
+                raise refusal_error(verdict)
+            raise Conflict("the ticket changed during the scan; scan again")
+        raise refusal_error(stands)
+
+    async def _judge(
+        self, view: EventSalesView, scanned: ScannedCode, state: TicketState, now: datetime
+    ) -> Verdict:
+        policy = await self.tickets.keys.policy(view.event_id)
+        return judge(
+            scanned, state, static_accepted=policy.static_codes, at=now,
+            window_steps=self.settings.checkin_window_steps, timezone=view.timezone,
+        )  # fmt: skip
+
+    async def _public_key(self, event_id: str) -> bytes | None:
+        try:
+            return await self.tickets.keys.public_key(event_id)
+        except EventKeysNotFound:  # no ticket was ever issued for it
+            return None
+
+
+async def state_of(tickets: TicketService, ticket: Ticket) -> TicketState:
+    return TicketState(
+        version=ticket.version,
+        revoked=ticket.status is TicketStatus.REVOKED,
+        secret=await tickets.secret_of(ticket),
+        used_at=ticket.used_at,
+        used_gate=ticket.used_gate,
+    )

@@ -1,0 +1,40 @@
+"""What other domains may read of orders (tickets: issuance and its reconciliation).
+Never the `orders` collection directly."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pymongo import ASCENDING
+
+from ticketsafe.infra.mongodb import Database
+from ticketsafe.orders import repository as repo
+from ticketsafe.orders.models import Order, OrderStatus
+
+HOLDS_SALE = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)  # orders whose lines admit
+
+
+async def get_order(db: Database, order_id: str) -> Order | None:
+    return await repo.get(db, order_id)
+
+
+async def paid_orders_by_deadline(
+    db: Database, since: datetime, until: datetime, after_id: str, limit: int
+) -> list[Order]:
+    """Orders holding a sale whose payment deadline falls in [since, until), in deadline
+    then id order (`after_id` resumes inside the instant `since`). Served by the orders'
+    `status_deadline` index: a walk over it needs no new index on `orders` (each one
+    costs every order write on the embedded server)."""
+    statuses = {"$in": [s.value for s in HOLDS_SALE]}
+    query = (
+        {"status": statuses, "payment_deadline": since, "_id": {"$gt": after_id}}
+        if after_id
+        else {"status": statuses, "payment_deadline": {"$gte": since, "$lt": until}}
+    )
+    cursor = (
+        db[repo.ORDERS]
+        .find(query)
+        .sort([("payment_deadline", ASCENDING), ("_id", ASCENDING)])
+        .limit(limit)
+    )
+    return [repo._model(doc) async for doc in cursor]

@@ -1,0 +1,97 @@
+"""Getting tickets to people: the order's PDF and calendar entry, downloadable by the
+buyer (and a ticket's PDF by its holder), and e-mailed once after issuance.
+
+The e-mail is its own job (`tickets.mail`), after the issuing one: rendering a PDF costs
+tens of milliseconds of CPU per ticket (QR drawing), which must not delay the tickets
+themselves. It is sent at most once per order — a guard on the order's issuance record
+is taken before queueing; a crash between the two loses that e-mail, not the tickets,
+which stay in the app and downloadable.
+"""
+
+from __future__ import annotations
+
+from ticketsafe.catalog.read_models import get_event_card, get_sales_view
+from ticketsafe.identity.principal import Principal
+from ticketsafe.identity.service import open_pii
+from ticketsafe.identity.vault import PiiVault
+from ticketsafe.infra.jobs import JobBuffer
+from ticketsafe.mail.outbox import queue_mail
+from ticketsafe.mail.transport import Attachment
+from ticketsafe.orders.errors import OrderNotFound
+from ticketsafe.orders.models import Order
+from ticketsafe.orders.read_models import get_order
+from ticketsafe.tickets import repository as repo
+from ticketsafe.tickets.documents import PrintedTicket, event_ics, tickets_pdf
+from ticketsafe.tickets.mails import TICKETS_READY
+from ticketsafe.tickets.models import Ticket
+from ticketsafe.tickets.service import TicketService
+
+MAIL_JOB = "tickets.mail"
+
+
+class Delivery:
+    def __init__(self, tickets: TicketService, vault: PiiVault) -> None:
+        self.tickets = tickets
+        self.vault = vault
+
+    async def order_pdf(self, buyer: Principal, order_id: str) -> bytes:
+        order = await self._buyers_order(buyer, order_id)
+        return await self._pdf(order, await self.tickets.of_order_for_buyer(buyer, order_id))
+
+    async def order_ics(self, buyer: Principal, order_id: str) -> bytes:
+        order = await self._buyers_order(buyer, order_id)
+        return event_ics(await get_event_card(self.tickets.db, order.event_id), order.id)
+
+    async def ticket_pdf(self, holder: Principal, ticket_id: str) -> bytes:
+        ticket = await self.tickets.get_for_holder(holder, ticket_id)
+        order = await get_order(self.tickets.db, ticket.order_id)
+        assert order is not None  # a ticket is only ever issued for an order
+        return await self._pdf(order, [ticket])
+
+    async def mail_order(self, order_id: str, jobs: JobBuffer) -> str | None:
+        """E-mail the buyer their tickets (PDF + .ics), once; the mail id, or None."""
+        order = await get_order(self.tickets.db, order_id)
+        if order is None:
+            return None
+        issued = [t for t in await self.tickets.of_order(order) if t.admits]
+        buyer = await open_pii(self.vault, order.buyer_id, order.buyer_sealed)
+        if not issued or buyer is None or not await repo.take_mail_turn(self.tickets.db, order_id):
+            return None
+        card = await get_event_card(self.tickets.db, order.event_id)
+        attachments = [
+            Attachment(
+                f"tickets-{order.id}.pdf", "application/pdf", await self._pdf(order, issued)
+            ),
+            Attachment("event.ics", "text/calendar", event_ics(card, order.id)),
+        ]
+        return await queue_mail(
+            self.tickets.db, self.vault, jobs, recipient_id=order.buyer_id, to=buyer["email"],
+            locale=order.locale, template=TICKETS_READY,
+            params={"name": buyer["name"], "event": card.name, "count": str(len(issued))},
+            attachments=attachments,
+        )  # fmt: skip
+
+    async def _buyers_order(self, buyer: Principal, order_id: str) -> Order:
+        order = await get_order(self.tickets.db, order_id)
+        if order is None or order.buyer_id != buyer.user_id:
+            raise OrderNotFound()
+        return order
+
+    async def _pdf(self, order: Order, tickets: list[Ticket]) -> bytes:
+        view = await get_sales_view(self.tickets.db, order.event_id, max_age_s=60.0)  # names
+        lines = {line.line_id: line for line in order.lines}
+        printed = []
+        for ticket in tickets:
+            holder = None
+            if ticket.holder_id == order.buyer_id:  # a transferred ticket's name is not ours
+                sealed = lines[ticket.line_id].holder_sealed
+                fields = await open_pii(self.vault, order.buyer_id, sealed) if sealed else None
+                holder = fields.get("name") if fields else None
+            kind = view.ticket_type(ticket.ticket_type_id)
+            printed.append(
+                PrintedTicket(
+                    ticket.id, ticket.place, kind.name if kind else ticket.ticket_type_id,
+                    holder, await self.tickets.static_code(ticket),
+                )
+            )  # fmt: skip
+        return tickets_pdf(await get_event_card(self.tickets.db, order.event_id), printed)

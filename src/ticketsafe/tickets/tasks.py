@@ -1,0 +1,104 @@
+"""Worker side of tickets: react to order events; re-send issuance a lost job missed.
+
+Issuance follows `order_paid` (`orders.events`). That announcement leaves the api after
+the answer and can be lost (a killed process, Redis's last second), so a periodic pass
+walks paid orders by payment deadline, `STALE` behind the present — an order paid in
+time was paid before its deadline, so by then its own job has run with every retry —
+and re-sends `tickets.issue` for those with no issuance record. Each order is looked at
+once; the walk's position is kept in `ticket_marks`. Not covered: an order paid *after*
+its deadline (a late payment) whose announcement is lost once the walk has passed that
+deadline; its buyer's `GET /orders/{id}/tickets` issues on read instead.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from ticketsafe.identity.vault import PiiVault
+from ticketsafe.infra.crypto.keyring import KeyRing
+from ticketsafe.infra.jobs import JobBuffer, JobContext, JobQueue, JobRegistry
+from ticketsafe.infra.mongodb import Database
+from ticketsafe.orders.events import OrderEvent, OrderListeners
+from ticketsafe.orders.read_models import paid_orders_by_deadline
+from ticketsafe.roles.worker import PeriodicTask
+from ticketsafe.tickets import repository as repo
+from ticketsafe.tickets.delivery import MAIL_JOB, Delivery
+from ticketsafe.tickets.service import TicketService
+
+ISSUE_JOB = "tickets.issue"
+STALE = timedelta(minutes=10)
+FIRST_LOOK_BACK = timedelta(days=4)  # longer than the longest payment window (3 days)
+RECONCILE_INTERVAL_S = 60.0
+_MARK = "issuance"
+
+
+class _Services:
+    """The worker's one TicketService (its event keys cached), made at its first job."""
+
+    def __init__(self, keyring: KeyRing) -> None:
+        self.keyring = keyring
+        self._service: TicketService | None = None
+
+    def of(self, ctx: JobContext) -> TicketService:
+        if self._service is None:
+            self._service = TicketService(ctx.db, self.keyring)
+        return self._service
+
+
+def register(registry: JobRegistry, listeners: OrderListeners, keyring: KeyRing) -> None:
+    services = _Services(keyring)
+
+    async def issue(ctx: JobContext, order_id: str) -> None:
+        if await services.of(ctx).issue_for_order(order_id):  # first issued: e-mail them
+            await ctx.queue.enqueue(MAIL_JOB, {"order_id": order_id})
+
+    async def mail(ctx: JobContext, order_id: str) -> None:
+        jobs = JobBuffer()
+        await Delivery(services.of(ctx), PiiVault(ctx.db, keyring)).mail_order(order_id, jobs)
+        await jobs.flush(ctx.queue)
+
+    async def revoke(ctx: JobContext, order_id: str) -> None:
+        await services.of(ctx).revoke_for_order(order_id)
+
+    listeners.subscribe(OrderEvent.PAID, issue)
+    for event in (OrderEvent.REFUNDED, OrderEvent.CANCELLED, OrderEvent.EXPIRED):
+        listeners.subscribe(event, revoke)
+    registry.task(ISSUE_JOB)(issue)
+    registry.task(MAIL_JOB)(mail)
+
+
+async def reconcile(db: Database, queue: JobQueue, now: datetime, batch: int = 500) -> int:
+    """One pass: re-send issuance for paid orders whose deadline passed since the last
+    pass (and at least `STALE` ago) and that have no issuance record. Returns how many."""
+    upto = now - STALE
+    upto = upto.replace(microsecond=upto.microsecond // 1000 * 1000)  # as MongoDB keeps it
+    mark = await repo.mark(db, _MARK)
+    since: datetime = mark["since"] if mark else upto - FIRST_LOOK_BACK
+    after_id = str(mark.get("after_id") or "") if mark else ""
+    sent = 0
+    while since < upto:
+        orders = await paid_orders_by_deadline(db, since, upto, after_id, batch)
+        if after_id and len(orders) < batch:  # the rest of that instant is done
+            orders += await paid_orders_by_deadline(
+                db, since + timedelta(milliseconds=1), upto, "", batch - len(orders)
+            )
+        issued = await repo.issued_among(db, [o.id for o in orders])
+        for order in orders:
+            if order.id not in issued:
+                await queue.enqueue(ISSUE_JOB, {"order_id": order.id})
+                sent += 1
+        if len(orders) < batch:
+            since, after_id = upto, ""
+        else:
+            since, after_id = orders[-1].payment_deadline, orders[-1].id
+        await repo.set_mark(db, _MARK, {"since": since, "after_id": after_id})
+        if since == upto:
+            break
+    return sent
+
+
+def periodic_tasks() -> list[PeriodicTask]:
+    async def run(ctx: JobContext) -> None:
+        await reconcile(ctx.db, ctx.queue, datetime.now(UTC))
+
+    return [PeriodicTask("tickets.reconcile", RECONCILE_INTERVAL_S, run)]

@@ -1,0 +1,76 @@
+"""PDF and calendar: downloadable by the buyer and the holder, e-mailed once as
+attachments after issuance."""
+
+from __future__ import annotations
+
+import email
+from email.message import Message
+from pathlib import Path
+
+from tests.orders.conftest import Sale, run_jobs
+from tests.tickets.conftest import issued_order
+from ticketsafe.identity.vault import PiiVault
+from ticketsafe.infra.crypto.keyring import load_keyring
+from ticketsafe.infra.jobs import JobBuffer
+from ticketsafe.infra.resources import Resources
+from ticketsafe.mail.catcher import MailCatcher
+from ticketsafe.mail.outbox import OUTBOX, deliver
+from ticketsafe.mail.transport import SmtpTransport
+from ticketsafe.roles.worker import Worker
+from ticketsafe.tickets.delivery import MAIL_JOB, Delivery
+from ticketsafe.tickets.service import TicketService
+
+SEATS = {"kind": "seats", "seat_ids": ["A:r-1:s-3", "A:r-1:s-4"]}
+
+
+async def test_the_buyer_downloads_the_pdf_and_the_calendar(sale: Sale, worker: Worker) -> None:
+    order, tickets = await issued_order(sale, worker, "usr_1", SEATS)
+    buyer = sale.buyer("usr_1")
+    pdf = await sale.client.get(f"/orders/{order['id']}/tickets.pdf", headers=buyer)
+    assert (pdf.status_code, pdf.headers["content-type"]) == (200, "application/pdf")
+    assert pdf.content.startswith(b"%PDF-")
+    assert pdf.content.count(b"/Type /Page\n") == 2
+    ics = await sale.client.get(f"/orders/{order['id']}/event.ics", headers=buyer)
+    assert ics.headers["content-type"].startswith("text/calendar")
+    assert b"SUMMARY:Show de Teste\r\n" in ics.content
+    assert b"BEGIN:VEVENT" in ics.content
+    one = await sale.client.get(f"/me/tickets/{tickets[0]['id']}/ticket.pdf", headers=buyer)
+    assert one.status_code == 200
+    assert one.content.count(b"/Type /Page\n") == 1
+    for url in (f"/orders/{order['id']}/tickets.pdf", f"/me/tickets/{tickets[0]['id']}/ticket.pdf"):
+        assert (await sale.client.get(url, headers=sale.buyer("usr_2"))).status_code == 404
+
+
+async def test_the_tickets_are_mailed_once_with_pdf_and_ics(
+    sale: Sale, worker: Worker, resources: Resources, tmp_path: Path
+) -> None:
+    order, _ = await issued_order(sale, worker, "usr_1", SEATS)
+    queued = await resources.db[OUTBOX].find({"template": "tickets.ready"}).to_list()
+    assert len(queued) == 1
+    keyring = load_keyring(resources.settings)
+    vault = PiiVault(resources.db, keyring)
+    again = Delivery(TicketService(resources.db, keyring), vault)  # the job run twice
+    assert await again.mail_order(order["id"], JobBuffer()) is None
+    await worker.registry.handlers[MAIL_JOB](worker.context, order_id=order["id"])
+    await run_jobs(worker)
+    assert await resources.db[OUTBOX].count_documents({"template": "tickets.ready"}) == 1
+    catcher = MailCatcher(tmp_path / "mail")
+    catcher.start()
+    try:
+        transport = SmtpTransport(catcher.url, "TicketSafe <no-reply@localhost>")
+        assert await deliver(resources.db, vault, transport, queued[0]["_id"]) == "sent"
+        await transport.close()
+        [path] = catcher.messages()
+    finally:
+        catcher.stop()
+    message = email.message_from_bytes(path.read_bytes())
+    parts: list[Message] = [p for p in message.walk() if not p.is_multipart()]
+    assert [p.get_content_type() for p in parts] == [
+        "text/plain",
+        "application/pdf",
+        "text/calendar",
+    ]
+    pdf = parts[1].get_payload(decode=True)
+    assert isinstance(pdf, bytes)
+    assert pdf.startswith(b"%PDF-")
+    assert message["To"] == "ana@example.com.br"
