@@ -86,22 +86,26 @@ async def test_a_hold_through_one_instance_reaches_sse_and_websocket_clients_of_
 
 
 async def test_a_stream_ticket_opens_one_stream_once(
-    app: FastAPI, client: httpx.AsyncClient, resources: Resources
+    app: FastAPI, client: httpx.AsyncClient, resources: Resources, settings: Settings
 ) -> None:
     sale = await open_sale(app, client, resources)
     ticket = (await client.post("/live/tickets", headers=sale.buyer("usr_1"))).json()["ticket"]
     params = {"channel": f"event:{sale.event_id}", "ticket": ticket}
-    async with client.stream("GET", "/live/stream", params=params) as sse:
-        assert sse.status_code == 200
-        await first(sse_messages(sse), lambda m: m["type"] == "snapshot")
-    again = await client.get("/live/stream", params=params)
-    assert (again.status_code, again.json()["code"]) == (401, "invalid_stream_ticket")
-    anonymous = await client.get("/live/stream", params={"channel": "me"})
-    assert anonymous.status_code == 401
+    async with (
+        second_instance(settings) as (_, url),
+        httpx.AsyncClient(base_url=url, timeout=TIMEOUT) as http,
+    ):
+        async with http.stream("GET", "/live/stream", params=params) as sse:
+            assert sse.status_code == 200
+            await first(sse_messages(sse), lambda m: m["type"] == "snapshot")
+        again = await http.get("/live/stream", params=params)
+        assert (again.status_code, again.json()["code"]) == (401, "invalid_stream_ticket")
+        anonymous = await http.get("/live/stream", params={"channel": "me"})
+        assert anonymous.status_code == 401
 
 
 async def test_what_one_may_not_read_is_refused_with_a_typed_error(
-    app: FastAPI, client: httpx.AsyncClient, resources: Resources
+    app: FastAPI, client: httpx.AsyncClient, resources: Resources, settings: Settings
 ) -> None:
     sale = await open_sale(app, client, resources)
     buyer = sale.buyer("usr_1")
@@ -110,7 +114,11 @@ async def test_what_one_may_not_read_is_refused_with_a_typed_error(
     assert (refused.status_code, refused.json()["code"]) == (403, "subscription_refused")
     unknown = await client.get("/live/stream", params={"channel": "users:all"}, headers=buyer)
     assert (unknown.status_code, unknown.json()["code"]) == (422, "unknown_channel")
-    async with client.stream("GET", "/live/stream", params=sales, headers=sale.organizer) as ok:
+    async with (
+        second_instance(settings) as (_, url),
+        httpx.AsyncClient(base_url=url, timeout=TIMEOUT) as http,
+        http.stream("GET", "/live/stream", params=sales, headers=sale.organizer) as ok,
+    ):
         assert ok.status_code == 200
         tally = await first(sse_messages(ok), lambda m: m["type"] == "snapshot")
         assert tally["data"]["available"] == 10
@@ -134,19 +142,30 @@ async def test_a_websocket_subscription_refused_gets_an_error_then_a_close(
 
 
 async def test_reconnecting_with_last_event_id_replays_what_was_missed(
-    app: FastAPI, client: httpx.AsyncClient, resources: Resources
+    app: FastAPI, resources: Resources, settings: Settings
 ) -> None:
-    headers = bearer(app, Principal("usr_1"))
+    async with second_instance(settings) as (other, url):
+        await _replay(bearer(other, Principal("usr_1")), resources, url)
+
+
+async def _replay(headers: dict[str, str], resources: Resources, url: str) -> None:
     for n in range(3):
         await publish_to_user(resources.redis, "usr_1", "order", {"n": n})
     entries: Any = await resources.redis.xrange("ts:live:user:usr_1")
     first_id = entries[0][0].decode()
     resume = {**headers, "Last-Event-ID": f"me/{first_id}"}
-    async with client.stream("GET", "/live/stream", params={"channel": "me"}, headers=resume) as r:
+    me = {"channel": "me"}
+    async with (
+        httpx.AsyncClient(base_url=url, timeout=TIMEOUT) as http,
+        http.stream("GET", "/live/stream", params=me, headers=resume) as r,
+    ):
         messages = sse_messages(r)
         got = [await first(messages, lambda m: m["type"] == "order") for _ in range(2)]
     assert [m["data"]["n"] for m in got] == [1, 2]
-    async with client.stream("GET", "/live/stream", params={"channel": "me"}, headers=headers) as r:
+    async with (
+        httpx.AsyncClient(base_url=url, timeout=TIMEOUT) as http,
+        http.stream("GET", "/live/stream", params=me, headers=headers) as r,
+    ):
         messages = sse_messages(r)
         await asyncio.sleep(0.3)  # connected: only what comes from now on
         await publish_to_user(resources.redis, "usr_1", "order", {"n": 3})

@@ -19,12 +19,17 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
+from starlette.requests import HTTPConnection
 
 _JSON_SUFFIXES = ("/json", "+json")
 
 
-async def reject_unencodable_text(request: Request) -> None:
-    """A FastAPI dependency: 422 if the JSON body holds text UTF-8 cannot encode."""
+async def reject_unencodable_text(connection: HTTPConnection) -> None:
+    """A FastAPI dependency: 422 if the JSON body holds text UTF-8 cannot encode
+    (WebSocket connections have no body: nothing to check)."""
+    if not isinstance(connection, Request):
+        return
+    request = connection
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if request.method in ("GET", "HEAD") or not content_type.endswith(_JSON_SUFFIXES):
         return
