@@ -24,6 +24,8 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from pymongo.errors import PyMongoError
+from redis.exceptions import RedisError
 
 log = logging.getLogger("ticketsafe.demo")
 
@@ -191,7 +193,7 @@ async def seed_when_ready(app: FastAPI, data_dir: Path, *, timeout_s: float = 60
         await asyncio.sleep(0.1)
     try:
         logins = await seed(app, data_dir)
-    except (DemoSeedFailed, httpx.HTTPError) as exc:
+    except (DemoSeedFailed, httpx.HTTPError, PyMongoError, RedisError) as exc:
         log.error("demo data could not be created: %s", exc)
         return
     lines = "\n".join(f"  {d.role:<10} {d.email}  password: {d.password}" for d in logins)

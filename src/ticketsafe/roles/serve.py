@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from pydantic import SecretStr
@@ -36,13 +37,17 @@ async def run_api(settings: Settings, *, with_worker: bool = False, demo: bool =
     tasks = [asyncio.create_task(serve_all(servers, reuse_port=settings.http_reuse_port))]
     if with_worker:
         tasks.append(asyncio.create_task(_worker_until(settings, stop)))
-    if demo:
-        tasks.append(asyncio.create_task(seed_when_ready(app, settings.data_dir)))
+    # The demo seed is not one of the roles: a stop cancels it wherever it is.
+    seeding = asyncio.create_task(seed_when_ready(app, settings.data_dir)) if demo else None
     _announce(settings)
     try:
         await asyncio.gather(*tasks)
     finally:
         on_stop()
+        if seeding is not None:
+            seeding.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await seeding
 
 
 async def run_worker(settings: Settings) -> None:
