@@ -124,7 +124,7 @@ def _document(
         components.pop(name, None)
     for route in iter_route_contexts(app.routes):  # routes of included routers too
         dependant = getattr(route, "dependant", None)
-        if not isinstance(dependant, Dependant) or not route.include_in_schema:
+        if not isinstance(dependant, Dependant) or not getattr(route, "include_in_schema", False):
             continue
         calls = set(_calls(dependant))
         for method in route.methods or ():

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { useParams } from 'react-router-dom';
 
 import { ProblemAlert } from '@/components/ProblemAlert';
+import { useLive } from '@/hooks/useLive';
 import { Loading } from '@/components/Spinner';
 import { useOrdersGetQuery } from '@/lib/api/generated';
 import { useI18n } from '@/lib/i18n';
@@ -10,8 +11,9 @@ import { formatDateTime } from '@/lib/time';
 
 import { PixPayment } from './PixPayment';
 
-// Until the live layer pushes order changes, a pending order is re-read at this pace.
-const PENDING_POLL_MS = 1500;
+// Changes arrive live on the `me` channel; a pending order is also re-read at this pace
+// in case the live connection is down.
+const PENDING_POLL_MS = 5000;
 
 export function OrderPage() {
   const { orderId = '' } = useParams();
@@ -22,6 +24,10 @@ export function OrderPage() {
   useEffect(() => {
     if (status) setPending(status === 'pending_payment');
   }, [status]);
+  const { refetch } = order;
+  useLive(['me'], (message) => {
+    if (message.type === 'order' && message.data.order_id === orderId) void refetch();
+  });
   if (order.isLoading) return <Loading />;
   if (!order.data) return <ProblemAlert error={order.error} />;
   const o = order.data;

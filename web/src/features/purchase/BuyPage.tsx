@@ -3,10 +3,12 @@ import { useNavigate, useParams } from 'react-router-dom';
 
 import { Button } from '@/components/Button';
 import { ProblemAlert } from '@/components/ProblemAlert';
+import { useLive } from '@/hooks/useLive';
 import { Loading } from '@/components/Spinner';
 import { dropAdmission, loadAdmission } from '@/lib/admission';
 import {
   type InventoryCreateHoldApiArg,
+  type UnitStatus,
   useGetEventQuery,
   useGetEventSeatMapQuery,
   useInventoryAvailabilityQuery,
@@ -18,8 +20,9 @@ import { toProblem } from '@/lib/problem';
 import { SeatMap } from './SeatMap';
 import { stillAvailable, toggleSeat } from './seatSelection';
 
-// Until the live layer streams seat-map deltas, availability is re-read at this pace.
-const AVAILABILITY_POLL_MS = 3000;
+// Seat-map deltas arrive live (`event:<id>`); availability is also re-read at this pace
+// in case the live connection is down.
+const AVAILABILITY_POLL_MS = 15000;
 
 export function BuyPage() {
   const { eventId = '' } = useParams();
@@ -35,17 +38,25 @@ export function BuyPage() {
   const [bestQuantity, setBestQuantity] = useState(2);
   const [gaQuantity, setGaQuantity] = useState<Record<string, number>>({});
   const limit = event.data?.per_buyer_limit ?? 6;
-  const statuses = availability.data?.seats ?? {};
+  const [live, setLive] = useState<{ seats: Record<string, UnitStatus>; ga: Record<string, number> }>({ seats: {}, ga: {} });
+  useEffect(() => setLive({ seats: {}, ga: {} }), [availability.data]);
+  useLive([`event:${eventId}`], (message) => {
+    const data = message.data as { seats?: Record<string, UnitStatus>; ga?: Record<string, number> };
+    if (message.type === 'snapshot') setLive({ seats: data.seats ?? {}, ga: data.ga ?? {} });
+    else if (message.type === 'delta')
+      setLive((l) => ({ seats: { ...l.seats, ...data.seats }, ga: { ...l.ga, ...data.ga } }));
+  });
+  const statuses = useMemo(() => ({ ...(availability.data?.seats ?? {}), ...live.seats }), [availability.data, live.seats]);
   const sections = useMemo(() => [...new Set(map.data?.seats.map((s) => s.section_id))], [map.data]);
 
   // A seat someone else took while it was selected: explain it, drop it.
   useEffect(() => {
-    const { kept, lost } = stillAvailable(selected, availability.data?.seats ?? {});
+    const { kept, lost } = stillAvailable(selected, statuses);
     if (lost.length) {
       setSelected(kept);
       setTaken(lost);
     }
-  }, [availability.data, selected]);
+  }, [statuses, selected]);
 
   const seatLabel = (id: string) => {
     const seat = map.data?.seats.find((s) => s.seat_id === id);
@@ -131,7 +142,7 @@ export function BuyPage() {
         </>
       ) : null}
       {map.data.ga_areas.map((area) => {
-        const left = availability.data?.ga[area.area_id]?.available ?? area.capacity;
+        const left = live.ga[area.area_id] ?? availability.data?.ga[area.area_id]?.available ?? area.capacity;
         const quantity = gaQuantity[area.area_id] ?? 1;
         return (
           <form

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useSelector, useStore } from 'react-redux';
 import { useNavigate, useParams } from 'react-router-dom';
 
@@ -76,7 +76,21 @@ export function WaitingRoomPage() {
     if (!session) navigate(`/login?next=${encodeURIComponent(`/event/${eventId}/queue`)}`);
   }, [session, eventId, navigate]);
 
-  // Take a place (unless we already have one), then follow it live.
+  // Take a place: the proof of work in a worker, then the join.
+  const takePlace = useCallback(async () => {
+    setStep('solving');
+    const asked = await challenge({ eventId });
+    if (!('data' in asked) || !asked.data) return;
+    const solution = await solveInWorker(asked.data.challenge, asked.data.difficulty);
+    setStep('joining');
+    const joined = await join({ eventId, joinIn: { challenge: asked.data.challenge, solution } });
+    if ('data' in joined && joined.data) {
+      setStatus(joined.data);
+      setStep('waiting');
+    }
+  }, [challenge, join, eventId]);
+
+  // Keep the place we have, else take one; then follow it live.
   useEffect(() => {
     if (started.current || !session) return;
     started.current = true;
@@ -86,23 +100,14 @@ export function WaitingRoomPage() {
         navigate(`/event/${eventId}/seats`, { replace: true }); // no waiting room
         return;
       }
-      if (current.data && current.data.state !== 'not_in_queue') {
+      if (current.data && current.data.state !== 'not_in_queue' && current.data.state !== 'admission_expired') {
         setStatus(current.data);
         setStep('waiting');
         return;
       }
-      setStep('solving');
-      const asked = await challenge({ eventId });
-      if (!('data' in asked) || !asked.data) return;
-      const solution = await solveInWorker(asked.data.challenge, asked.data.difficulty);
-      setStep('joining');
-      const joined = await join({ eventId, joinIn: { challenge: asked.data.challenge, solution } });
-      if ('data' in joined && joined.data) {
-        setStatus(joined.data);
-        setStep('waiting');
-      }
+      await takePlace();
     })();
-  }, [session, eventId, readStatus, challenge, join, navigate]);
+  }, [session, eventId, readStatus, takePlace, navigate]);
 
   useEffect(() => {
     if (step !== 'waiting') return undefined;
@@ -135,6 +140,14 @@ export function WaitingRoomPage() {
         {step === 'solving' ? <p>{t('queue.solving')}</p> : null}
         {step === 'joining' ? <p>{t('queue.joining')}</p> : null}
         {step === 'waiting' && status ? <StatusView status={status} /> : null}
+        {step === 'waiting' && status?.state === 'admission_expired' ? (
+          <div className="mt-3 space-y-2">
+            <p>{t('error.admission_expired')}</p>
+            <button type="button" className="min-h-11 rounded-md bg-indigo-700 px-4 py-2 text-white" onClick={() => void takePlace()}>
+              {t('queue.rejoin')}
+            </button>
+          </div>
+        ) : null}
       </div>
       <ProblemAlert error={challengeResult.error ?? joinResult.error ?? (statusResult.error && 'status' in statusResult.error && statusResult.error.status === 404 ? undefined : statusResult.error)} />
     </section>

@@ -3,8 +3,11 @@ export const addTagTypes = [
   "identity",
   "events",
   "inventory",
+  "checkin",
   "ops",
+  "live",
   "orders",
+  "tickets",
   "venues",
   "webhooks",
   "sandbox PSP (test mode)",
@@ -113,6 +116,33 @@ const injectedRtkApi = api
         }),
         providesTags: ["inventory"],
       }),
+      checkinBundle: build.mutation<
+        CheckinBundleApiResponse,
+        CheckinBundleApiArg
+      >({
+        query: (queryArg) => ({
+          url: `/events/${queryArg.eventId}/checkin/bundles`,
+          method: "POST",
+          body: queryArg.bundleIn,
+        }),
+        invalidatesTags: ["checkin"],
+      }),
+      checkinScan: build.mutation<CheckinScanApiResponse, CheckinScanApiArg>({
+        query: (queryArg) => ({
+          url: `/events/${queryArg.eventId}/checkin/scans`,
+          method: "POST",
+          body: queryArg.scanIn,
+        }),
+        invalidatesTags: ["checkin"],
+      }),
+      checkinSync: build.mutation<CheckinSyncApiResponse, CheckinSyncApiArg>({
+        query: (queryArg) => ({
+          url: `/events/${queryArg.eventId}/checkin/sync`,
+          method: "POST",
+          body: queryArg.syncIn,
+        }),
+        invalidatesTags: ["checkin"],
+      }),
       inventoryCreateHold: build.mutation<
         InventoryCreateHoldApiResponse,
         InventoryCreateHoldApiArg
@@ -178,6 +208,23 @@ const injectedRtkApi = api
         query: () => ({ url: `/healthz` }),
         providesTags: ["ops"],
       }),
+      liveStream: build.query<LiveStreamApiResponse, LiveStreamApiArg>({
+        query: (queryArg) => ({
+          url: `/live/stream`,
+          headers: {
+            "last-event-id": queryArg["last-event-id"],
+          },
+          params: {
+            channel: queryArg.channel,
+            ticket: queryArg.ticket,
+          },
+        }),
+        providesTags: ["live"],
+      }),
+      liveTicket: build.mutation<LiveTicketApiResponse, LiveTicketApiArg>({
+        query: () => ({ url: `/live/tickets`, method: "POST" }),
+        invalidatesTags: ["live"],
+      }),
       getMe: build.query<GetMeApiResponse, GetMeApiArg>({
         query: () => ({ url: `/me` }),
         providesTags: ["identity"],
@@ -199,9 +246,53 @@ const injectedRtkApi = api
         invalidatesTags: ["identity"],
       }),
       ordersMine: build.query<OrdersMineApiResponse, OrdersMineApiArg>({
-        query: () => ({ url: `/me/orders` }),
+        query: (queryArg) => ({
+          url: `/me/orders`,
+          params: {
+            cursor: queryArg.cursor,
+            limit: queryArg.limit,
+          },
+        }),
         providesTags: ["orders"],
       }),
+      ticketsMine: build.query<TicketsMineApiResponse, TicketsMineApiArg>({
+        query: (queryArg) => ({
+          url: `/me/tickets`,
+          params: {
+            after: queryArg.after,
+            limit: queryArg.limit,
+          },
+        }),
+        providesTags: ["tickets"],
+      }),
+      ticketsLiveCode: build.query<
+        TicketsLiveCodeApiResponse,
+        TicketsLiveCodeApiArg
+      >({
+        query: (queryArg) => ({
+          url: `/me/tickets/${queryArg.ticketId}/live-code`,
+        }),
+        providesTags: ["tickets"],
+      }),
+      ticketsTicketPdf: build.query<
+        TicketsTicketPdfApiResponse,
+        TicketsTicketPdfApiArg
+      >({
+        query: (queryArg) => ({
+          url: `/me/tickets/${queryArg.ticketId}/ticket.pdf`,
+        }),
+        providesTags: ["tickets"],
+      }),
+      ticketsOffer: build.mutation<TicketsOfferApiResponse, TicketsOfferApiArg>(
+        {
+          query: (queryArg) => ({
+            url: `/me/tickets/${queryArg.ticketId}/transfers`,
+            method: "POST",
+            body: queryArg.transferIn,
+          }),
+          invalidatesTags: ["tickets"],
+        },
+      ),
       ordersCheckout: build.mutation<
         OrdersCheckoutApiResponse,
         OrdersCheckoutApiArg
@@ -227,11 +318,34 @@ const injectedRtkApi = api
           invalidatesTags: ["orders"],
         },
       ),
+      ticketsOrderIcs: build.query<
+        TicketsOrderIcsApiResponse,
+        TicketsOrderIcsApiArg
+      >({
+        query: (queryArg) => ({ url: `/orders/${queryArg.orderId}/event.ics` }),
+        providesTags: ["tickets"],
+      }),
       ordersPixQr: build.query<OrdersPixQrApiResponse, OrdersPixQrApiArg>({
         query: (queryArg) => ({
           url: `/orders/${queryArg.orderId}/pix-qr.svg`,
         }),
         providesTags: ["orders"],
+      }),
+      ticketsOfOrder: build.query<
+        TicketsOfOrderApiResponse,
+        TicketsOfOrderApiArg
+      >({
+        query: (queryArg) => ({ url: `/orders/${queryArg.orderId}/tickets` }),
+        providesTags: ["tickets"],
+      }),
+      ticketsOrderPdf: build.query<
+        TicketsOrderPdfApiResponse,
+        TicketsOrderPdfApiArg
+      >({
+        query: (queryArg) => ({
+          url: `/orders/${queryArg.orderId}/tickets.pdf`,
+        }),
+        providesTags: ["tickets"],
       }),
       listMyOrganizations: build.query<
         ListMyOrganizationsApiResponse,
@@ -262,6 +376,10 @@ const injectedRtkApi = api
         {
           query: (queryArg) => ({
             url: `/organizations/${queryArg.orgId}/events`,
+            params: {
+              cursor: queryArg.cursor,
+              limit: queryArg.limit,
+            },
           }),
           providesTags: ["events"],
         },
@@ -278,6 +396,10 @@ const injectedRtkApi = api
         {
           query: (queryArg) => ({
             url: `/organizations/${queryArg.orgId}/gate-staff`,
+            params: {
+              cursor: queryArg.cursor,
+              limit: queryArg.limit,
+            },
           }),
           providesTags: ["identity"],
         },
@@ -329,6 +451,10 @@ const injectedRtkApi = api
       listVenues: build.query<ListVenuesApiResponse, ListVenuesApiArg>({
         query: (queryArg) => ({
           url: `/organizations/${queryArg.orgId}/venues`,
+          params: {
+            cursor: queryArg.cursor,
+            limit: queryArg.limit,
+          },
         }),
         providesTags: ["venues"],
       }),
@@ -349,6 +475,21 @@ const injectedRtkApi = api
         }),
         providesTags: ["orders"],
       }),
+      checkinDups: build.query<CheckinDupsApiResponse, CheckinDupsApiArg>({
+        query: (queryArg) => ({
+          url: `/orgs/${queryArg.orgId}/events/${queryArg.eventId}/checkin/duplicates`,
+          params: {
+            limit: queryArg.limit,
+          },
+        }),
+        providesTags: ["checkin"],
+      }),
+      checkinStats: build.query<CheckinStatsApiResponse, CheckinStatsApiArg>({
+        query: (queryArg) => ({
+          url: `/orgs/${queryArg.orgId}/events/${queryArg.eventId}/checkin/stats`,
+        }),
+        providesTags: ["checkin"],
+      }),
       ordersEventRefundProgress: build.query<
         OrdersEventRefundProgressApiResponse,
         OrdersEventRefundProgressApiArg
@@ -358,6 +499,31 @@ const injectedRtkApi = api
         }),
         providesTags: ["orders"],
       }),
+      ticketsSetPolicy: build.mutation<
+        TicketsSetPolicyApiResponse,
+        TicketsSetPolicyApiArg
+      >({
+        query: (queryArg) => ({
+          url: `/orgs/${queryArg.orgId}/events/${queryArg.eventId}/ticket-policy`,
+          method: "PUT",
+          body: queryArg.codePolicyIn,
+        }),
+        invalidatesTags: ["tickets"],
+      }),
+      ticketsOfEvent: build.query<
+        TicketsOfEventApiResponse,
+        TicketsOfEventApiArg
+      >({
+        query: (queryArg) => ({
+          url: `/orgs/${queryArg.orgId}/events/${queryArg.eventId}/tickets`,
+          params: {
+            status: queryArg.status,
+            after: queryArg.after,
+            limit: queryArg.limit,
+          },
+        }),
+        providesTags: ["tickets"],
+      }),
       ordersList: build.query<OrdersListApiResponse, OrdersListApiArg>({
         query: (queryArg) => ({
           url: `/orgs/${queryArg.orgId}/orders`,
@@ -365,6 +531,7 @@ const injectedRtkApi = api
             event_id: queryArg.eventId,
             status: queryArg.status,
             q: queryArg.q,
+            cursor: queryArg.cursor,
             limit: queryArg.limit,
           },
         }),
@@ -422,6 +589,7 @@ const injectedRtkApi = api
         query: (queryArg) => ({
           url: `/orgs/${queryArg.orgId}/webhooks/${queryArg.subscriptionId}/deliveries`,
           params: {
+            cursor: queryArg.cursor,
             limit: queryArg.limit,
           },
         }),
@@ -471,6 +639,16 @@ const injectedRtkApi = api
           body: queryArg.cardDetails,
         }),
         invalidatesTags: ["sandbox PSP (test mode)"],
+      }),
+      ticketsAcceptTransfer: build.mutation<
+        TicketsAcceptTransferApiResponse,
+        TicketsAcceptTransferApiArg
+      >({
+        query: (queryArg) => ({
+          url: `/ticket-transfers/${queryArg.transferId}/accept`,
+          method: "POST",
+        }),
+        invalidatesTags: ["tickets"],
       }),
       getVenue: build.query<GetVenueApiResponse, GetVenueApiArg>({
         query: (queryArg) => ({ url: `/venues/${queryArg.venueId}` }),
@@ -650,6 +828,25 @@ export type InventoryAvailabilityApiResponse =
 export type InventoryAvailabilityApiArg = {
   eventId: string;
 };
+export type CheckinBundleApiResponse = /** status 200 Successful Response */ {
+  [key: string]: any;
+};
+export type CheckinBundleApiArg = {
+  eventId: string;
+  bundleIn: BundleIn;
+};
+export type CheckinScanApiResponse =
+  /** status 200 Successful Response */ AdmissionOut;
+export type CheckinScanApiArg = {
+  eventId: string;
+  scanIn: ScanIn;
+};
+export type CheckinSyncApiResponse =
+  /** status 200 Successful Response */ SyncOut;
+export type CheckinSyncApiArg = {
+  eventId: string;
+  syncIn: SyncIn;
+};
 export type InventoryCreateHoldApiResponse =
   /** status 201 Successful Response */ Hold;
 export type InventoryCreateHoldApiArg = {
@@ -697,6 +894,18 @@ export type ChangeEventStatusApiArg = {
 export type OpsHealthzApiResponse =
   /** status 200 Successful Response */ Liveness;
 export type OpsHealthzApiArg = void;
+export type LiveStreamApiResponse =
+  /** status 200 Successful Response */ string;
+export type LiveStreamApiArg = {
+  /** me, event:<id>, event:<id>:sales, queue:<id> (repeat the parameter). */
+  channel: string[];
+  /** A stream ticket from POST /live/tickets. */
+  ticket?: string | null;
+  "last-event-id"?: string | null;
+};
+export type LiveTicketApiResponse =
+  /** status 201 Successful Response */ StreamTicket;
+export type LiveTicketApiArg = void;
 export type GetMeApiResponse = /** status 200 Successful Response */ Profile;
 export type GetMeApiArg = void;
 export type UpdateMeApiResponse = unknown;
@@ -708,8 +917,35 @@ export type EraseMeApiArg = {
   erasureRequest: ErasureRequest;
 };
 export type OrdersMineApiResponse =
-  /** status 200 Successful Response */ OrderOut[];
-export type OrdersMineApiArg = void;
+  /** status 200 Successful Response */ OrderPage;
+export type OrdersMineApiArg = {
+  /** Opaque: the `next_cursor` of the previous page. */
+  cursor?: string | null;
+  /** Rows per page. */
+  limit?: number;
+};
+export type TicketsMineApiResponse =
+  /** status 200 Successful Response */ TicketPage;
+export type TicketsMineApiArg = {
+  after?: string | null;
+  limit?: number;
+};
+export type TicketsLiveCodeApiResponse =
+  /** status 200 Successful Response */ LiveCodeOut;
+export type TicketsLiveCodeApiArg = {
+  ticketId: string;
+};
+export type TicketsTicketPdfApiResponse =
+  /** status 200 Successful Response */ Blob;
+export type TicketsTicketPdfApiArg = {
+  ticketId: string;
+};
+export type TicketsOfferApiResponse =
+  /** status 201 Successful Response */ TransferOut;
+export type TicketsOfferApiArg = {
+  ticketId: string;
+  transferIn: TransferIn;
+};
 export type OrdersCheckoutApiResponse =
   /** status 201 Successful Response */ OrderOut;
 export type OrdersCheckoutApiArg = {
@@ -726,8 +962,23 @@ export type OrdersCancelApiArg = {
   orderId: string;
   cancelRequest: CancelRequest;
 };
+export type TicketsOrderIcsApiResponse =
+  /** status 200 Successful Response */ string;
+export type TicketsOrderIcsApiArg = {
+  orderId: string;
+};
 export type OrdersPixQrApiResponse = /** status 200 Successful Response */ Blob;
 export type OrdersPixQrApiArg = {
+  orderId: string;
+};
+export type TicketsOfOrderApiResponse =
+  /** status 200 Successful Response */ TicketOut[];
+export type TicketsOfOrderApiArg = {
+  orderId: string;
+};
+export type TicketsOrderPdfApiResponse =
+  /** status 200 Successful Response */ Blob;
+export type TicketsOrderPdfApiArg = {
   orderId: string;
 };
 export type ListMyOrganizationsApiResponse =
@@ -744,9 +995,13 @@ export type GetOrganizationApiArg = {
   orgId: string;
 };
 export type ListOrgEventsApiResponse =
-  /** status 200 Successful Response */ Event[];
+  /** status 200 Successful Response */ EventPage;
 export type ListOrgEventsApiArg = {
   orgId: string;
+  /** Opaque: the `next_cursor` of the previous page. */
+  cursor?: string | null;
+  /** Rows per page. */
+  limit?: number;
 };
 export type CreateEventApiResponse =
   /** status 201 Successful Response */ Event;
@@ -755,9 +1010,13 @@ export type CreateEventApiArg = {
   eventCreate: EventCreate;
 };
 export type ListGateStaffApiResponse =
-  /** status 200 Successful Response */ GateGrantOut[];
+  /** status 200 Successful Response */ GateGrantPage;
 export type ListGateStaffApiArg = {
   orgId: string;
+  /** Opaque: the `next_cursor` of the previous page. */
+  cursor?: string | null;
+  /** Rows per page. */
+  limit?: number;
 };
 export type GrantGateStaffApiResponse =
   /** status 201 Successful Response */ GateGrantOut;
@@ -791,6 +1050,10 @@ export type ListVenuesApiResponse =
   /** status 200 Successful Response */ VenuePage;
 export type ListVenuesApiArg = {
   orgId: string;
+  /** Opaque: the `next_cursor` of the previous page. */
+  cursor?: string | null;
+  /** Rows per page. */
+  limit?: number;
 };
 export type CreateVenueApiResponse =
   /** status 201 Successful Response */ Venue;
@@ -803,6 +1066,20 @@ export type OrdersExportCsvApiArg = {
   orgId: string;
   eventId: string;
 };
+export type CheckinDupsApiResponse = /** status 200 Successful Response */ {
+  [key: string]: any;
+}[];
+export type CheckinDupsApiArg = {
+  orgId: string;
+  eventId: string;
+  limit?: number;
+};
+export type CheckinStatsApiResponse =
+  /** status 200 Successful Response */ StatsOut;
+export type CheckinStatsApiArg = {
+  orgId: string;
+  eventId: string;
+};
 export type OrdersEventRefundProgressApiResponse =
   /** status 200 Successful Response */ {
     [key: string]: any;
@@ -811,14 +1088,33 @@ export type OrdersEventRefundProgressApiArg = {
   orgId: string;
   eventId: string;
 };
+export type TicketsSetPolicyApiResponse =
+  /** status 200 Successful Response */ CodePolicyOut;
+export type TicketsSetPolicyApiArg = {
+  orgId: string;
+  eventId: string;
+  codePolicyIn: CodePolicyIn;
+};
+export type TicketsOfEventApiResponse =
+  /** status 200 Successful Response */ TicketPage;
+export type TicketsOfEventApiArg = {
+  orgId: string;
+  eventId: string;
+  status?: TicketStatus | null;
+  after?: string | null;
+  limit?: number;
+};
 export type OrdersListApiResponse =
-  /** status 200 Successful Response */ OrderOut[];
+  /** status 200 Successful Response */ OrderPage;
 export type OrdersListApiArg = {
   orgId: string;
   eventId?: string | null;
   status?: OrderStatus | null;
   /** An order id or a buyer's e-mail. */
   q?: string | null;
+  /** Opaque: the `next_cursor` of the previous page. */
+  cursor?: string | null;
+  /** Rows per page. */
   limit?: number;
 };
 export type OrdersMarkPaidApiResponse =
@@ -851,10 +1147,13 @@ export type WebhooksUnsubscribeApiArg = {
   subscriptionId: string;
 };
 export type WebhooksDeliveriesApiResponse =
-  /** status 200 Successful Response */ Delivery[];
+  /** status 200 Successful Response */ DeliveryPage;
 export type WebhooksDeliveriesApiArg = {
   orgId: string;
   subscriptionId: string;
+  /** Opaque: the `next_cursor` of the previous page. */
+  cursor?: string | null;
+  /** Rows per page. */
   limit?: number;
 };
 export type OpsReadyzApiResponse =
@@ -880,6 +1179,11 @@ export type SandboxPspTokenizeApiResponse =
   /** status 201 Successful Response */ CardToken;
 export type SandboxPspTokenizeApiArg = {
   cardDetails: CardDetails;
+};
+export type TicketsAcceptTransferApiResponse =
+  /** status 200 Successful Response */ TicketOut;
+export type TicketsAcceptTransferApiArg = {
+  transferId: string;
 };
 export type GetVenueApiResponse = /** status 200 Successful Response */ Venue;
 export type GetVenueApiArg = {
@@ -955,15 +1259,23 @@ export type TokenResponse = {
   refresh_token: string;
   token_type?: "bearer";
 };
-export type ValidationError = {
-  ctx?: object;
-  input?: any;
-  loc: (string | number)[];
-  msg: string;
+export type Problem = {
+  /** Stable machine-readable reason. */
+  code: string;
+  detail: string;
+  /** With `validation_failed`: the offending fields. */
+  errors?: {
+    code?: string;
+    loc?: (string | number)[];
+    msg: string;
+    type?: string;
+  }[];
+  request_id?: string;
+  retry_after?: number;
+  status: number;
+  title: string;
   type: string;
-};
-export type HttpValidationError = {
-  detail?: ValidationError[];
+  [key: string]: any;
 };
 export type Login = {
   email: string;
@@ -1094,6 +1406,50 @@ export type Availability = {
   };
   version: number;
 };
+export type BundleIn = {
+  device_id: string;
+  /** the device's X25519 public key, base64url */
+  device_public_key: string;
+};
+export type AdmissionOut = {
+  admitted?: boolean;
+  at: string;
+  gate: string;
+  /** live (app) or static (printed) code */
+  kind: string;
+  place: string;
+  ticket_id: string;
+  ticket_type_id: string;
+};
+export type ScanIn = {
+  /** what the scanner read */
+  code: string;
+  device_id: string;
+  gate: string;
+};
+export type SyncOut = {
+  accepted: number;
+  already_synced: number;
+  /** tickets admitted twice: by whom */
+  duplicates: {
+    [key: string]: any;
+  }[];
+  refused: {
+    [key: string]: any;
+  }[];
+};
+export type SyncedScanIn = {
+  at: string;
+  /** the signed code scanned */
+  code: string;
+  gate: string;
+  ticket_id: string;
+  version: number;
+};
+export type SyncIn = {
+  device_id: string;
+  scans: SyncedScanIn[];
+};
 export type HoldKind = "seats" | "best" | "ga";
 export type Hold = {
   buyer_id: string;
@@ -1157,6 +1513,10 @@ export type StatusChange = {
 };
 export type Liveness = {
   status?: "ok";
+};
+export type StreamTicket = {
+  expires_in_s: number;
+  ticket: string;
 };
 export type Role = "buyer" | "organizer" | "gate_staff" | "admin";
 export type Profile = {
@@ -1230,20 +1590,70 @@ export type OrderOut = {
   status: OrderStatus;
   total_cents: number;
 };
+export type OrderPage = {
+  items: OrderOut[];
+  /** Opaque; pass as `cursor` for the next page (null: this is the last). */
+  next_cursor: string | null;
+};
+export type TicketOut = {
+  event_id: string;
+  id: string;
+  order_id: string;
+  place: string;
+  status: string;
+  ticket_type_id: string;
+  used_at: string | null;
+  used_gate: string | null;
+  version: number;
+};
+export type TicketPage = {
+  items: TicketOut[];
+  /** pass as `after` for the next page */
+  next_cursor: string | null;
+};
+export type LiveCodeOut = {
+  code: string;
+  digits?: number;
+  /** the QR's content right now */
+  live_code: string;
+  secret_b32: string;
+  step_s?: number;
+  ticket: TicketOut;
+};
+export type TransferOut = {
+  expires_at: string;
+  id: string;
+  status: string;
+  ticket_id: string;
+};
+export type TransferIn = {
+  /** the receiver's e-mail (their TicketSafe account's) */
+  email: string;
+};
 export type BuyerDetails = {
   email: string;
   name: string;
   phone?: string | null;
 };
-export type TicketChoice = {
-  area_id?: string | null;
-  /** The buyer confirms the holder may use meia-entrada. */
-  half_price_eligible?: boolean;
-  holder_cpf?: string | null;
-  holder_name: string;
-  seat_id?: string | null;
-  ticket_type_id: string;
-};
+export type TicketChoice =
+  | {
+      area_id?: string | null;
+      /** The buyer confirms the holder may use meia-entrada. */
+      half_price_eligible?: boolean;
+      holder_cpf?: string | null;
+      holder_name: string;
+      seat_id: string | null;
+      ticket_type_id: string;
+    }
+  | {
+      area_id: string | null;
+      /** The buyer confirms the holder may use meia-entrada. */
+      half_price_eligible?: boolean;
+      holder_cpf?: string | null;
+      holder_name: string;
+      seat_id?: string | null;
+      ticket_type_id: string;
+    };
 export type CheckoutRequest = {
   buyer: BuyerDetails;
   card_token?: string | null;
@@ -1293,6 +1703,11 @@ export type GateGrantOut = {
   granted_at: string;
   user_id: string;
 };
+export type GateGrantPage = {
+  items: GateGrantOut[];
+  /** Opaque; pass as `cursor` for the next page (null: this is the last). */
+  next_cursor: string | null;
+};
 export type GateGrantCreate = {
   event_id: string;
   user_id: string;
@@ -1333,6 +1748,8 @@ export type Venue = {
 };
 export type VenuePage = {
   items: Venue[];
+  /** Opaque; pass as `cursor` for the next page (null: the last). */
+  next_cursor?: string | null;
 };
 export type GeneralAdmissionIn = {
   capacity: number;
@@ -1358,7 +1775,7 @@ export type RowIn = {
 };
 export type ReservedSectionIn = {
   id: string;
-  kind?: "reserved";
+  kind: "reserved";
   name: string;
   rows: RowIn[];
 };
@@ -1377,6 +1794,33 @@ export type VenueDocument = {
   /** IANA time zone. */
   timezone?: string;
 };
+export type StatsOut = {
+  admitted: number;
+  event_id: string;
+  per_gate: {
+    [key: string]: number;
+  };
+  /** 5-minute slot start (event time) → count */
+  per_slot: {
+    [key: string]: number;
+  };
+};
+export type CodePolicyOut = {
+  event_id: string;
+  /** the event's Ed25519 public key (raw, base64url) */
+  public_key_b64: string;
+  /** whether the printable (static) code admits */
+  static_codes: boolean;
+  /** transfers allowed per ticket */
+  transfer_limit: number;
+};
+export type CodePolicyIn = {
+  /** whether the printable (static) code admits */
+  static_codes: boolean;
+  /** transfers allowed per ticket */
+  transfer_limit: number;
+};
+export type TicketStatus = "valid" | "revoked";
 export type RefundRequest = {
   /** Lines to refund; omit to refund the whole order. */
   line_ids?: string[] | null;
@@ -1425,6 +1869,11 @@ export type Delivery = {
   status: DeliveryStatus;
   subscription_id: string;
 };
+export type DeliveryPage = {
+  items: Delivery[];
+  /** Opaque; pass as `cursor` for the next page (null: this is the last). */
+  next_cursor: string | null;
+};
 export type Readiness = {
   checks: {
     [key: string]: string;
@@ -1448,6 +1897,7 @@ export type Charge = {
   decline_code?: string | null;
   id: string;
   kind: string;
+  payer?: string | null;
   reference: string;
   refunded_cents?: number;
   state: ChargeState;
@@ -1521,7 +1971,8 @@ export type DrawOut = {
   /** Revealed after the draw, hex. */
   seed?: string | null;
 };
-export type PlaceState = "pre_queue" | "queued" | "admitted" | "not_in_queue";
+export type PlaceState =
+  "pre_queue" | "queued" | "admitted" | "admission_expired" | "not_in_queue";
 export type QueueStatus = {
   admission_expires_at?: string | null;
   /** Send as X-Admission-Token to hold tickets. */
@@ -1530,6 +1981,8 @@ export type QueueStatus = {
   admitted_at?: string | null;
   estimated_wait_s?: number | null;
   event_id: string;
+  /** What to do now, when the state asks for an action. */
+  next_step?: string | null;
   on_sale_at: string;
   people_ahead?: number | null;
   poll_after_s?: number;
@@ -1561,6 +2014,9 @@ export const {
   useUpdateEventMutation,
   useInventoryAvailabilityQuery,
   useLazyInventoryAvailabilityQuery,
+  useCheckinBundleMutation,
+  useCheckinScanMutation,
+  useCheckinSyncMutation,
   useInventoryCreateHoldMutation,
   useInventoryReleaseHoldMutation,
   useInventoryGetHoldQuery,
@@ -1571,18 +2027,34 @@ export const {
   useChangeEventStatusMutation,
   useOpsHealthzQuery,
   useLazyOpsHealthzQuery,
+  useLiveStreamQuery,
+  useLazyLiveStreamQuery,
+  useLiveTicketMutation,
   useGetMeQuery,
   useLazyGetMeQuery,
   useUpdateMeMutation,
   useEraseMeMutation,
   useOrdersMineQuery,
   useLazyOrdersMineQuery,
+  useTicketsMineQuery,
+  useLazyTicketsMineQuery,
+  useTicketsLiveCodeQuery,
+  useLazyTicketsLiveCodeQuery,
+  useTicketsTicketPdfQuery,
+  useLazyTicketsTicketPdfQuery,
+  useTicketsOfferMutation,
   useOrdersCheckoutMutation,
   useOrdersGetQuery,
   useLazyOrdersGetQuery,
   useOrdersCancelMutation,
+  useTicketsOrderIcsQuery,
+  useLazyTicketsOrderIcsQuery,
   useOrdersPixQrQuery,
   useLazyOrdersPixQrQuery,
+  useTicketsOfOrderQuery,
+  useLazyTicketsOfOrderQuery,
+  useTicketsOrderPdfQuery,
+  useLazyTicketsOrderPdfQuery,
   useListMyOrganizationsQuery,
   useLazyListMyOrganizationsQuery,
   useCreateOrganizationMutation,
@@ -1604,8 +2076,15 @@ export const {
   useCreateVenueMutation,
   useOrdersExportCsvQuery,
   useLazyOrdersExportCsvQuery,
+  useCheckinDupsQuery,
+  useLazyCheckinDupsQuery,
+  useCheckinStatsQuery,
+  useLazyCheckinStatsQuery,
   useOrdersEventRefundProgressQuery,
   useLazyOrdersEventRefundProgressQuery,
+  useTicketsSetPolicyMutation,
+  useTicketsOfEventQuery,
+  useLazyTicketsOfEventQuery,
   useOrdersListQuery,
   useLazyOrdersListQuery,
   useOrdersMarkPaidMutation,
@@ -1623,6 +2102,7 @@ export const {
   useSandboxPspCompleteChallengeMutation,
   useSandboxPspPayPixMutation,
   useSandboxPspTokenizeMutation,
+  useTicketsAcceptTransferMutation,
   useGetVenueQuery,
   useLazyGetVenueQuery,
   useExportVenueQuery,

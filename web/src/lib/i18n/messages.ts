@@ -119,6 +119,8 @@ const en = {
   'error.cpf_required': 'This event requires the CPF of every ticket holder.',
   'error.payment_declined': 'The payment was declined. Try another card or PIX.',
   'error.event_not_on_sale': 'This event is not on sale.',
+  'error.sales_not_open': 'Sales have not opened yet. Stay here: the page will let you in when they do.',
+  'queue.rejoin': 'Join the line again',
 };
 
 export type MessageKey = keyof typeof en;
@@ -242,6 +244,8 @@ const ptBR: Record<MessageKey, string> = {
   'error.cpf_required': 'Este evento exige o CPF de cada titular.',
   'error.payment_declined': 'O pagamento foi recusado. Tente outro cartão ou PIX.',
   'error.event_not_on_sale': 'Este evento não está à venda.',
+  'error.sales_not_open': 'As vendas ainda não abriram. Fique aqui: a página deixa você entrar quando abrirem.',
+  'queue.rejoin': 'Entrar na fila de novo',
 };
 
 export const MESSAGES = { en, 'pt-BR': ptBR } as const;
