@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.catalog.conftest import ORG_A, bearer, create_venue, event_payload
+from tests.members import add_member
 from tests.orders.conftest import open_sale
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.infra.fields import MAX_EXACT_INT
@@ -24,8 +25,11 @@ def _codes(r: httpx.Response) -> tuple[int, str, list[str]]:
 
 
 @pytest.fixture
-def organizer(app: FastAPI, client: httpx.AsyncClient) -> dict[str, str]:
-    return bearer(app, Principal("usr_a", frozenset({Role.ORGANIZER}), (ORG_A,)))
+async def organizer(
+    app: FastAPI, client: httpx.AsyncClient, resources: Resources
+) -> dict[str, str]:
+    await add_member(resources, ORG_A, "usr_a")
+    return bearer(app, Principal("usr_a", frozenset({Role.ORGANIZER})))
 
 
 def _with_quota(venue_id: str, quota: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import httpx
 import orjson
 from fastapi import FastAPI
 
+from tests.members import add_member
 from tests.orders.conftest import ORG, bearer, event, venue
 from tests.waitingroom.conftest import auth, http_join, wait_until
 from ticketsafe.catalog import event_service
@@ -42,7 +43,8 @@ def _window(on_sale: datetime) -> dict[str, str]:
 async def _event(
     app: FastAPI, client: httpx.AsyncClient, on_sale: datetime, *, queue: bool, publish: bool
 ) -> tuple[str, dict[str, str]]:
-    organizer = bearer(app, Principal("usr_org", frozenset({Role.ORGANIZER}), (ORG,)))
+    await add_member(app.state.resources, ORG, "usr_org")
+    organizer = bearer(app, Principal("usr_org", frozenset({Role.ORGANIZER})))
     r = await client.post(f"/organizations/{ORG}/venues", json=venue(), headers=organizer)
     extra: dict[str, Any] = {"sales": _window(on_sale)}
     if queue:

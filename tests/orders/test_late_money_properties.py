@@ -31,6 +31,7 @@ from tests.orders.test_checkout import VISA_3DS, card
 from tests.orders.test_late_money import charge_of, psp_events
 from ticketsafe.infra.crypto.keyring import load_keyring
 from ticketsafe.infra.jobs import STREAM, URGENT_STREAM, JobBuffer
+from ticketsafe.infra.ratelimit import Rate
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.orders import late_money
@@ -64,7 +65,10 @@ _buyers = itertools.count()
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     """Every card example tokenises a card: more than the per-address rate allows."""
-    return settings.model_copy(update={"psp_sandbox_tokenizations_per_ip_per_minute": 100_000})
+    limits = settings.rate_limits.model_copy(
+        update={"card_tokenizations_per_ip": Rate(count=100_000, period_s=60, burst=100_000)}
+    )
+    return settings.model_copy(update={"rate_limits": limits})
 
 
 @dataclass

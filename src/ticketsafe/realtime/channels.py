@@ -16,7 +16,8 @@ from enum import StrEnum
 from ticketsafe.infra.errors import BusinessRuleViolation, Forbidden
 
 _EVENT_ID = r"evt_[A-Za-z0-9]{1,64}"
-_PATTERN = re.compile(rf"^(?:me|event:{_EVENT_ID}(?::sales)?|queue:{_EVENT_ID})$")
+CHANNEL_PATTERN = rf"^(?:me|event:{_EVENT_ID}(?::sales)?|queue:{_EVENT_ID})$"
+_PATTERN = re.compile(CHANNEL_PATTERN)
 MAX_CHANNELS = 8
 
 

@@ -7,20 +7,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ticketsafe.identity.deps import AccessDep, CurrentUser, OptionalUser, _verify
 from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.deps import RedisDep
 from ticketsafe.infra.errors import TicketSafeError, Unauthenticated
-from ticketsafe.realtime.channels import parse_channels
+from ticketsafe.infra.openapi import problems
+from ticketsafe.realtime.channels import CHANNEL_PATTERN, parse_channels
 from ticketsafe.realtime.session import LiveContext, authorize, live_messages
 from ticketsafe.realtime.tickets import TICKET_TTL_S, issue_ticket, redeem_ticket
 
 router = APIRouter(prefix="/live", tags=["live"])
 
 Channels = Annotated[
-    list[str],
+    list[Annotated[str, Field(pattern=CHANNEL_PATTERN, max_length=80)]],
     Query(
         alias="channel", min_length=1, max_length=8,
         description="me, event:<id>, event:<id>:sales, queue:<id> (repeat the parameter).",
@@ -61,7 +62,7 @@ async def _principal(
     "/stream",
     operation_id="live_stream",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}}},
+    responses={200: {"content": {"text/event-stream": {}}}, **problems(403)},
 )
 async def stream(
     request: Request,
