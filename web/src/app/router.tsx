@@ -12,6 +12,8 @@ import { MyOrdersPage } from '@/features/orders/MyOrdersPage';
 import { OrderPage } from '@/features/orders/OrderPage';
 import { BuyPage } from '@/features/purchase/BuyPage';
 import { CheckoutPage } from '@/features/purchase/CheckoutPage';
+import { AcceptTransferPage } from '@/features/tickets/AcceptTransferPage';
+import { MyTicketsPage } from '@/features/tickets/MyTicketsPage';
 import { WaitingRoomPage } from '@/features/waitingroom/WaitingRoomPage';
 
 export const router = createBrowserRouter([
@@ -25,6 +27,8 @@ export const router = createBrowserRouter([
       { path: '/event/:eventId/checkout/:holdId', element: <CheckoutPage /> },
       { path: '/order/:orderId', element: <OrderPage /> },
       { path: '/account/orders', element: <MyOrdersPage /> },
+      { path: '/account/tickets', element: <MyTicketsPage /> },
+      { path: '/account/transfers/:transferId', element: <AcceptTransferPage /> },
       { path: '/login', element: <LoginPage /> },
       { path: '/register', element: <RegisterPage /> },
     ],
