@@ -6,6 +6,7 @@ import { createBrowserRouter } from 'react-router-dom';
 import { Layout } from '@/components/Layout';
 import { LoginPage } from '@/features/auth/LoginPage';
 import { RegisterPage } from '@/features/auth/RegisterPage';
+import { ResetConfirmPage, ResetRequestPage } from '@/features/auth/ResetPasswordPages';
 import { EventListPage } from '@/features/events/EventListPage';
 import { EventPage } from '@/features/events/EventPage';
 import { MyOrdersPage } from '@/features/orders/MyOrdersPage';
@@ -29,6 +30,8 @@ export const router = createBrowserRouter([
       { path: '/account/orders', element: <MyOrdersPage /> },
       { path: '/account/tickets', element: <MyTicketsPage /> },
       { path: '/account/transfers/:transferId', element: <AcceptTransferPage /> },
+      { path: '/account/forgot-password', element: <ResetRequestPage /> },
+      { path: '/account/reset-password', element: <ResetConfirmPage /> },
       { path: '/login', element: <LoginPage /> },
       { path: '/register', element: <RegisterPage /> },
     ],
