@@ -1,10 +1,11 @@
 """The buyer's journey in a real browser: queue → admission → two adjacent seats on the
-map → PIX → paid, shown live; a second buyer on a phone sees those seats turn
-unavailable without reloading; axe-core finds no serious or critical violation on any
-page of the flow."""
+map → PIX → paid, shown live → My tickets with two rotating QR codes; a second buyer on
+a phone sees those seats turn unavailable without reloading; axe-core finds no serious
+or critical violation on any page of the flow."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from pathlib import Path
@@ -41,6 +42,25 @@ async def reach_seat_map(page: Page, shop: Shop, event_id: str) -> None:
     await expect(page).to_have_url(re.compile(f"/event/{event_id}/(queue|seats)"))
     await expect(page).to_have_url(re.compile(f"/event/{event_id}/seats"), timeout=TIMEOUT_MS)
     await expect(page.locator(f'[data-seat="{SEATS[0]}"]')).to_be_visible(timeout=TIMEOUT_MS)
+
+
+async def the_qr_is_the_servers_live_code_and_rotates(page: Page, shop: Shop) -> None:
+    """The browser computes the one-time value itself; the gate must accept it: it is
+    what the server computes for the same step, and it changes at the next step."""
+    session = json.loads(await page.evaluate("localStorage.getItem('ticketsafe.session')"))
+    auth = {"Authorization": f"Bearer {session['accessToken']}"}
+    ticket_id = await page.locator("[data-ticket]").first.get_attribute("data-ticket")
+    qr = page.locator(f'[data-ticket="{ticket_id}"] img[data-live-code]')
+    for _ in range(3):  # a step may turn between the two reads: read again
+        before = await qr.get_attribute("data-live-code")
+        r = await page.request.get(f"{shop.url}/me/tickets/{ticket_id}/live-code", headers=auth)
+        assert r.status == 200, await r.text()
+        server = (await r.json())["live_code"]
+        if before == await qr.get_attribute("data-live-code") == server:
+            break
+    else:
+        raise AssertionError(f"QR {before!r} is not the server's {server!r}")
+    await expect(qr).not_to_have_attribute("data-live-code", before or "", timeout=20_000)
 
 
 async def test_a_buyer_buys_two_adjacent_seats_by_pix_and_another_sees_them_go(
@@ -116,6 +136,19 @@ async def test_a_buyer_buys_two_adjacent_seats_by_pix_and_another_sees_them_go(
         "data-order-status", "paid", timeout=TIMEOUT_MS
     )
     await snap(buyer, artifacts, "08-paid-desktop")
+
+    # The paid order leads to My tickets: one rotating QR per seat.
+    await buyer.get_by_role("link", name="See your tickets").click()
+    await expect(buyer).to_have_url(re.compile("/account/tickets$"))
+    await expect(buyer.locator("[data-ticket]")).to_have_count(2, timeout=TIMEOUT_MS)
+    qrs = buyer.get_by_role("img", name=re.compile("^Entry QR code for "))
+    await expect(qrs).to_have_count(2)
+    for qr in await qrs.all():
+        await expect(qr).to_be_visible()
+    await expect(buyer.get_by_text(re.compile(r"The code changes in \d+ s")).first).to_be_visible()
+    await snap(buyer, artifacts, "09-my-tickets-desktop")
+    await the_qr_is_the_servers_live_code_and_rotates(buyer, shop)
+    await check_accessibility(buyer, "my tickets", violations)
 
     await buyer.goto(shop.url + "/account/orders")
     await expect(buyer.get_by_text("Paid — your tickets are confirmed")).to_be_visible()

@@ -16,16 +16,15 @@ export function LiveQr({ ticketId, place }: { ticketId: string; place: string })
   const now = useNow(1000);
   const stepS = live.data?.step_s ?? 15;
   const step = stepAt(now, stepS);
-  const [svg, setSvg] = useState('');
+  const [shown, setShown] = useState({ text: '', svg: '' });
   const data = live.data;
   useEffect(() => {
     if (!data) return undefined;
     let current = true;
-    void liveCodeAt(data, step * stepS * 1000)
-      .then((text) => QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }))
-      .then((out) => {
-        if (current) setSvg(out);
-      });
+    void liveCodeAt(data, step * stepS * 1000).then(async (text) => {
+      const svg = await QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+      if (current) setShown({ text, svg });
+    });
     return () => {
       current = false;
     };
@@ -34,12 +33,12 @@ export function LiveQr({ ticketId, place }: { ticketId: string; place: string })
   if (!data) return <ProblemAlert error={live.error} />;
   return (
     <figure className="space-y-2">
-      {svg ? (
+      {shown.svg ? (
         <img
-          data-live-qr={step}
+          data-live-code={shown.text}
           alt={t('tickets.qrAlt', { place })}
           className="h-56 w-56 border border-slate-300 bg-white"
-          src={`data:image/svg+xml;utf8,${encodeURIComponent(svg)}`}
+          src={`data:image/svg+xml;utf8,${encodeURIComponent(shown.svg)}`}
         />
       ) : (
         <Loading />

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useSelector } from 'react-redux';
 import { Link } from 'react-router-dom';
 
@@ -9,6 +9,10 @@ import { selectSession } from '@/lib/auth';
 import { useI18n } from '@/lib/i18n';
 
 import { TicketCard } from './TicketCard';
+
+// Tickets are issued by a job just after payment: an empty list is re-read at this pace
+// so a buyer who comes straight from a paid order sees them arrive.
+const EMPTY_POLL_MS = 3000;
 
 function TicketPageOf({ after, onMore }: { after: string | null; onMore: (next: string) => void }) {
   const { t } = useI18n();
@@ -36,7 +40,12 @@ export function MyTicketsPage() {
   const { t } = useI18n();
   const session = useSelector(selectSession);
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const first = useTicketsMineQuery({ after: undefined, limit: 20 }, { skip: !session });
+  const [empty, setEmpty] = useState(false);
+  const first = useTicketsMineQuery({ after: undefined, limit: 20 }, { skip: !session, pollingInterval: empty ? EMPTY_POLL_MS : 0 });
+  const count = first.data?.items.length;
+  useEffect(() => {
+    if (count !== undefined) setEmpty(count === 0);
+  }, [count]);
   return (
     <section aria-labelledby="tickets-title" className="space-y-4">
       <h1 id="tickets-title" className="text-2xl font-bold">
