@@ -5,15 +5,21 @@ or critical violation on any page of the flow."""
 
 from __future__ import annotations
 
+import asyncio
+import email
+import email.policy
 import json
 import re
+import time
 import uuid
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, ViewportSize, expect
 
+from tests.identity.conftest import body_of
 from tests.web.conftest import Shop, event_id_named
 
 DESKTOP = ViewportSize(width=1280, height=900)
@@ -153,4 +159,53 @@ async def test_a_buyer_buys_two_adjacent_seats_by_pix_and_another_sees_them_go(
     await buyer.goto(shop.url + "/account/orders")
     await expect(buyer.get_by_text("Paid — your tickets are confirmed")).to_be_visible()
     await check_accessibility(buyer, "my orders", violations)
+    assert all(not found for found in violations.values()), violations
+
+
+async def mailed_link(shop: Shop, to: str, pattern: str) -> str:
+    """The first link matching `pattern` in a mail to `to` filed by serve's SMTP catcher."""
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while time.monotonic() < deadline:
+        for path in sorted((shop.data_dir / "mail").glob("*.eml")):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            assert isinstance(message, EmailMessage)
+            if message["To"] == to and (found := re.search(pattern, body_of(message))):
+                return found.group(0)
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"no mail to {to} with {pattern}")
+
+
+async def test_a_buyer_resets_a_forgotten_password_from_the_emailed_link(
+    shop: Shop, browser: Browser, artifacts: Path
+) -> None:
+    address = f"esqueci-{uuid.uuid4().hex[:8]}@example.com"
+    new_password = "a brand new long password"
+    violations: dict[str, Any] = {}
+    page = await browser.new_page(viewport=DESKTOP, locale="en-US")
+    page.set_default_timeout(TIMEOUT_MS)
+    registered = await page.request.post(
+        f"{shop.url}/auth/register",
+        data={"email": address, "password": "the old long password", "name": "Bia Lima"},
+    )
+    assert registered.status == 201, await registered.text()
+
+    await page.goto(shop.url + "/login")
+    await page.get_by_role("link", name="Forgot your password?").click()
+    await expect(page).to_have_url(re.compile("/account/forgot-password$"))
+    await page.get_by_label("E-mail").fill(address)
+    await check_accessibility(page, "forgot password", violations)
+    await page.get_by_role("button", name="Send the link").click()
+    await expect(page.get_by_role("status")).to_contain_text("a link is on its way")
+
+    link = await mailed_link(shop, address, r"http://\S+#token=\S+")
+    assert link.startswith(f"{shop.url}/account/reset-password#token=pr_"), link
+    await page.goto(link)
+    await page.get_by_label(re.compile("^New password")).fill(new_password)
+    await check_accessibility(page, "reset password", violations)
+    await page.get_by_role("button", name="Save the new password").click()
+    await expect(page.get_by_role("status")).to_contain_text("Your password was changed")
+    await snap(page, artifacts, "10-password-reset-desktop")
+    await page.get_by_role("main").get_by_role("link", name="Log in").click()
+    await log_in(page, shop, address, new_password)
+    await expect(page.get_by_role("link", name="My tickets")).to_be_visible()
     assert all(not found for found in violations.values()), violations
