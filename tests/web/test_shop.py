@@ -95,7 +95,8 @@ async def test_a_buyer_buys_two_adjacent_seats_by_pix_and_another_sees_them_go(
     await phone.get_by_role("link", name="Entre para comprar ingressos").click()
     await phone.get_by_role("main").get_by_role("link", name="Criar conta").click()
     await phone.get_by_label("Nome completo").fill("Segunda Compradora")
-    await phone.get_by_label("E-mail").fill(f"segunda-{uuid.uuid4().hex[:8]}@example.com")
+    second = f"segunda-{uuid.uuid4().hex[:8]}@example.com"
+    await phone.get_by_label("E-mail").fill(second)
     await phone.get_by_label("Senha").fill("uma-senha-bem-longa")
     await check_accessibility(phone, "register", violations)
     await phone.get_by_role("button", name="Criar conta").click()
@@ -154,6 +155,23 @@ async def test_a_buyer_buys_two_adjacent_seats_by_pix_and_another_sees_them_go(
     await expect(buyer.get_by_text(re.compile(r"The code changes in \d+ s")).first).to_be_visible()
     await snap(buyer, artifacts, "09-my-tickets-desktop")
     await the_qr_is_the_servers_live_code_and_rotates(buyer, shop)
+
+    # One ticket goes to the second buyer by e-mail; she accepts it on her phone.
+    card = buyer.locator("[data-ticket]").first
+    ticket_id = await card.get_attribute("data-ticket")
+    await card.get_by_role("button", name="Transfer").click()
+    await card.get_by_label(re.compile("^Receiver's e-mail")).fill(second)
+    await card.get_by_role("button", name="Transfer").click()
+    await expect(card.get_by_role("status")).to_contain_text(f"Offered to {second}")
+    link = await mailed_link(shop, second, r"http://\S+/account/transfers/\S+")
+    await phone.goto(link)
+    await check_accessibility(phone, "accept transfer", violations)
+    await phone.get_by_role("button", name="Aceitar o ingresso").click()
+    await expect(phone.get_by_role("status")).to_contain_text("O ingresso é seu.")
+    await phone.get_by_role("main").get_by_role("link", name="Meus ingressos").click()
+    await expect(phone.locator(f'[data-ticket="{ticket_id}"] img[data-live-code]')).to_be_visible()
+    await snap(phone, artifacts, "10-accepted-ticket-phone")
+    await check_accessibility(phone, "my tickets (phone)", violations)
     await check_accessibility(buyer, "my tickets", violations)
 
     await buyer.goto(shop.url + "/account/orders")
@@ -204,7 +222,7 @@ async def test_a_buyer_resets_a_forgotten_password_from_the_emailed_link(
     await check_accessibility(page, "reset password", violations)
     await page.get_by_role("button", name="Save the new password").click()
     await expect(page.get_by_role("status")).to_contain_text("Your password was changed")
-    await snap(page, artifacts, "10-password-reset-desktop")
+    await snap(page, artifacts, "11-password-reset-desktop")
     await page.get_by_role("main").get_by_role("link", name="Log in").click()
     await log_in(page, shop, address, new_password)
     await expect(page.get_by_role("link", name="My tickets")).to_be_visible()
