@@ -159,6 +159,12 @@ async def test_a_buyer_buys_two_adjacent_seats_by_pix_and_another_sees_them_go(
     # One ticket goes to the second buyer by e-mail; she accepts it on her phone.
     card = buyer.locator("[data-ticket]").first
     ticket_id = await card.get_attribute("data-ticket")
+    async with buyer.expect_download() as download_info:
+        await card.get_by_role("button", name="Download PDF").click()
+    download = await download_info.value
+    assert download.suggested_filename == f"ticket-{ticket_id}.pdf"
+    pdf = await download.path()
+    assert pdf.read_bytes().startswith(b"%PDF-")
     await card.get_by_role("button", name="Transfer").click()
     await card.get_by_label(re.compile("^Receiver's e-mail")).fill(second)
     await card.get_by_role("button", name="Transfer").click()
