@@ -11,7 +11,7 @@ export default defineConfig({
   server: {
     // `npm run dev` next to `make run`: the API answers on the same origin.
     proxy: {
-      '^/(auth|me|events|orders|waitingroom|organizations|orgs|venues|sandbox-psp|payments)':
+      '^/(auth|me|events|orders|waitingroom|organizations|orgs|venues|sandbox-psp|payments|ticket-transfers)':
         { target: 'https://localhost:8443', secure: false },
     },
   },

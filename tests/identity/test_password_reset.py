@@ -38,7 +38,7 @@ async def test_reset_link_arrives_by_smtp_in_portuguese(
     assert message["To"] == "ana@example.com"
     assert message["Subject"] == "Redefinição de senha do TicketSafe"
     assert "Olá, Ana Souza." in body_of(message)
-    assert "https://tickets.test/reset-password#token=pr_" in body_of(message)
+    assert "https://tickets.test/account/reset-password#token=pr_" in body_of(message)
 
 
 async def test_reset_mail_follows_english_locale(

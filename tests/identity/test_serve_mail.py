@@ -49,7 +49,7 @@ def test_serve_files_reset_mail_from_its_own_smtp_server(serve: ServeProcess) ->
     message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
     assert isinstance(message, EmailMessage)
     assert "https://localhost:" in body_of(message)
-    assert "/reset-password#token=pr_" in body_of(message)
+    assert "/account/reset-password#token=pr_" in body_of(message)
     keyring = serve.data_dir / "keys" / "pii-keyring.json"
     assert stat.S_IMODE(keyring.stat().st_mode) == 0o600
     assert serve.stop() == 0

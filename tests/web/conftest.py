@@ -54,6 +54,7 @@ def shop(stores: EmbeddedStores, tmp_path_factory: pytest.TempPathFactory) -> It
         "TICKETSAFE_HOST": "127.0.0.1",
         "TICKETSAFE_HTTP_PORT": str(port),
         "TICKETSAFE_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "TICKETSAFE_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",  # links in e-mails
         "TICKETSAFE_DATA_DIR": str(data_dir),
         "TICKETSAFE_FRONTEND_DIR": str(DIST),
         "TICKETSAFE_DEMO_DATA": "true",

@@ -204,7 +204,7 @@ class AccountService:
         expires = datetime.now(UTC) + timedelta(seconds=ttl)
         await self.repo.insert_password_reset(hash_token(token), user.id, expires)
         # The token rides in the fragment: it never reaches a server log.
-        link = f"{self.settings.public_base_url.rstrip('/')}/reset-password#token={token}"
+        link = f"{self.settings.public_base_url.rstrip('/')}/account/reset-password#token={token}"
         params = {"link": link, "minutes": str(ttl // 60)}
         await self.queue_mail_to_user(user.id, mails.PASSWORD_RESET, params, jobs)
 

@@ -30,7 +30,7 @@ TicketsDep = Annotated[TicketService, Depends(get_tickets)]
 async def get_transfers(
     tickets: TicketsDep, vault: VaultDep, settings: SettingsDep
 ) -> TransferService:
-    return TransferService(tickets, vault, settings.public_url)
+    return TransferService(tickets, vault, settings.public_base_url)
 
 
 TransfersDep = Annotated[TransferService, Depends(get_transfers)]

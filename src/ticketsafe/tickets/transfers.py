@@ -76,7 +76,7 @@ class TransferService:
             self.db, self.vault, jobs, recipient_id=holder.user_id, to=email, locale=None,
             template=TRANSFER_OFFER,
             params={"place": place_words(ticket.place),
-                    "accept_url": f"{self.public_url}/tickets/transfers/{offer.id}"},
+                    "accept_url": f"{self.public_url}/account/transfers/{offer.id}"},
         )  # fmt: skip
         return offer
 

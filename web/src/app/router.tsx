@@ -6,12 +6,15 @@ import { createBrowserRouter } from 'react-router-dom';
 import { Layout } from '@/components/Layout';
 import { LoginPage } from '@/features/auth/LoginPage';
 import { RegisterPage } from '@/features/auth/RegisterPage';
+import { ResetConfirmPage, ResetRequestPage } from '@/features/auth/ResetPasswordPages';
 import { EventListPage } from '@/features/events/EventListPage';
 import { EventPage } from '@/features/events/EventPage';
 import { MyOrdersPage } from '@/features/orders/MyOrdersPage';
 import { OrderPage } from '@/features/orders/OrderPage';
 import { BuyPage } from '@/features/purchase/BuyPage';
 import { CheckoutPage } from '@/features/purchase/CheckoutPage';
+import { AcceptTransferPage } from '@/features/tickets/AcceptTransferPage';
+import { MyTicketsPage } from '@/features/tickets/MyTicketsPage';
 import { WaitingRoomPage } from '@/features/waitingroom/WaitingRoomPage';
 
 export const router = createBrowserRouter([
@@ -25,6 +28,10 @@ export const router = createBrowserRouter([
       { path: '/event/:eventId/checkout/:holdId', element: <CheckoutPage /> },
       { path: '/order/:orderId', element: <OrderPage /> },
       { path: '/account/orders', element: <MyOrdersPage /> },
+      { path: '/account/tickets', element: <MyTicketsPage /> },
+      { path: '/account/transfers/:transferId', element: <AcceptTransferPage /> },
+      { path: '/account/forgot-password', element: <ResetRequestPage /> },
+      { path: '/account/reset-password', element: <ResetConfirmPage /> },
       { path: '/login', element: <LoginPage /> },
       { path: '/register', element: <RegisterPage /> },
     ],

@@ -30,6 +30,9 @@ export function Layout() {
               <NavLink to="/account/orders" className={link}>
                 {t('nav.myOrders')}
               </NavLink>
+              <NavLink to="/account/tickets" className={link}>
+                {t('nav.myTickets')}
+              </NavLink>
               <button type="button" className="rounded px-2 py-1 hover:bg-indigo-800" onClick={() => dispatch(signedOut())}>
                 {t('nav.logout')}
               </button>

@@ -45,6 +45,11 @@ export function LoginPage() {
         </Button>
       </form>
       <p>
+        <Link className="text-indigo-800 underline" to="/account/forgot-password">
+          {t('auth.forgot')}
+        </Link>
+      </p>
+      <p>
         {t('auth.noAccount')}{' '}
         <Link className="text-indigo-800 underline" to={`/register?next=${encodeURIComponent(next)}`}>
           {t('auth.register')}

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { useParams } from 'react-router-dom';
+import { Link, useParams } from 'react-router-dom';
 
 import { ProblemAlert } from '@/components/ProblemAlert';
 import { useLive } from '@/hooks/useLive';
@@ -40,6 +40,13 @@ export function OrderPage() {
       <p role="status" aria-live="polite" data-order-status={o.status} className={`rounded-md p-3 text-lg font-semibold ${o.status === 'paid' ? 'bg-green-100 text-green-900' : 'bg-slate-100 text-slate-900'}`}>
         {t(`order.status.${o.status}`)}
       </p>
+      {o.status === 'paid' ? (
+        <p>
+          <Link className="font-semibold text-indigo-800 underline" to="/account/tickets">
+            {t('order.toTickets')}
+          </Link>
+        </p>
+      ) : null}
       <ul className="divide-y divide-slate-200 rounded-md border border-slate-300 bg-white">
         {o.lines.map((line) => (
           <li key={line.line_id} className="flex justify-between p-3">
