@@ -7,14 +7,16 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ticketsafe.bench.server import wait_ready
 
 
 def start_api(
-    env_extra: dict[str, str], port: int, data: Path, index: int = 0
-) -> subprocess.Popen[bytes]:
+    env_extra: dict[str, str], port: int, data: Path, index: int = 0,
+    preexec: Callable[[], None] | None = None,
+) -> subprocess.Popen[bytes]:  # fmt: skip
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("TICKETSAFE_")},
         "TICKETSAFE_TLS_ENABLED": "false",
@@ -26,7 +28,11 @@ def start_api(
     }
     log = (data / f"api-{index}.log").open("ab")
     return subprocess.Popen(
-        [sys.executable, "-m", "ticketsafe", "api"], env=env, stdout=log, stderr=log
+        [sys.executable, "-m", "ticketsafe", "api"],
+        env=env,
+        stdout=log,
+        stderr=log,
+        preexec_fn=preexec,  # noqa: PLW1509 - no threads exist yet at start
     )
 
 

@@ -19,6 +19,7 @@ from ticketsafe.orders import tasks as order_tasks
 from ticketsafe.orders.erasure import forget_buyer
 from ticketsafe.orders.events import OrderListeners
 from ticketsafe.payments import tasks as payment_tasks
+from ticketsafe.realtime import me_feed as live_me
 from ticketsafe.realtime import order_feed as live_orders
 from ticketsafe.roles.worker import PeriodicTask
 from ticketsafe.tickets import tasks as ticket_tasks
@@ -46,7 +47,7 @@ def build_registry(settings: Settings) -> JobRegistry:
     webhook_tasks.register(registry)
     # Who reacts to an order's state changes (`orders.events`): the composition root.
     order_listeners = OrderListeners()
-    ticket_tasks.register(registry, order_listeners, keyring)
+    ticket_tasks.register(registry, order_listeners, keyring, on_issued=live_me.tickets_issued)
     live_orders.subscribe(order_listeners)  # the buyer's `me` live channel
     order_listeners.register(registry)
     return registry

@@ -30,6 +30,7 @@ from ticketsafe.inventory.schemas import (
     HoldSeatsRequest,
 )
 from ticketsafe.inventory.service import InventoryService, event_of
+from ticketsafe.realtime.me_feed import hold_changed, hold_released
 
 router = APIRouter(prefix="/events/{event_id}", tags=["inventory"])
 
@@ -72,15 +73,21 @@ async def _place_hold(
     await admission(admission_token, user_id=user_id, event_id=event_id)
     try:
         if isinstance(body, HoldSeatsRequest):
-            return await inventory.hold_seats(event_id, user_id, body.seat_ids, once=once)
-        if isinstance(body, HoldBestRequest):
-            return await inventory.hold_best(
+            hold = await inventory.hold_seats(event_id, user_id, body.seat_ids, once=once)
+        elif isinstance(body, HoldBestRequest):
+            hold = await inventory.hold_best(
                 event_id, user_id, body.section_id, body.quantity, body.category, once=once
             )
-        return await inventory.hold_ga(event_id, user_id, body.area_id, body.quantity, once=once)
+        else:
+            hold = await inventory.hold_ga(
+                event_id, user_id, body.area_id, body.quantity, once=once
+            )
     except SoldOut:
         await admission.left(user_id=user_id, event_id=event_id)  # room for the next one
         raise
+    if once is None or not once.replayed:
+        hold_changed(inventory.engine.redis, hold, "created")  # the `me` channel, not awaited
+    return hold
 
 
 _EVENT_ID: TypeAdapter[str] = TypeAdapter(Ident)
@@ -145,7 +152,9 @@ async def extend_hold(
     event_id: Ident, hold_id: str, user: CurrentUser, inventory: InventoryDep
 ) -> Hold:
     """Once per hold, in the warning window before it expires."""
-    return await inventory.extend_hold(_of_event(event_id, hold_id), user.user_id)
+    hold = await inventory.extend_hold(_of_event(event_id, hold_id), user.user_id)
+    hold_changed(inventory.engine.redis, hold, "extended")
+    return hold
 
 
 @router.delete(
@@ -161,6 +170,7 @@ async def release_hold(
 ) -> Response:
     """Give the units back; the shopper's place among the active ones goes to the queue."""
     await inventory.release_hold(_of_event(event_id, hold_id), user.user_id)
+    hold_released(inventory.engine.redis, user.user_id, event_id, hold_id)
     await admission.left(user_id=user.user_id, event_id=event_id)
     return Response(status_code=204)
 

@@ -21,7 +21,7 @@ import secrets
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -118,6 +118,16 @@ def _hold_of(
 class SweepReport:
     released: int
     reconciled: int
+    expired: list[ExpiredHold] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ExpiredHold:
+    """A hold the sweep released because its time was up (for its buyer's live channel)."""
+
+    event_id: str
+    hold_id: str
+    buyer_id: str
 
 
 class HoldOrders(Protocol):
@@ -418,6 +428,7 @@ class InventoryService:
         Idempotent and safe on several workers at once: each release is one atomic script
         that acts only on a hold still present and still due."""
         released = reconciled = 0
+        expired: list[ExpiredHold] = []
         async with store_errors():
             events = await self.engine.events()
         for event_id in events:
@@ -433,14 +444,17 @@ class InventoryService:
                 await self.reconcile_sold(event_id)
             while True:
                 r = await self._call(event_id, "expire", batch)
-                count = int(r.values[0])
+                count, overdue = int(r.values[0]), int(r.values[1])
                 released += count
-                for hold_id in r.texts(1):
+                for hold_id in r.texts(2)[:overdue]:
                     await self._reconcile(event_id, hold_id)
                     reconciled += 1
+                for gone in r.texts(2 + overdue):
+                    hold_id, _, buyer_id = gone.partition(" ")
+                    expired.append(ExpiredHold(event_id, hold_id, buyer_id))
                 if count < batch:
                     break
-        return SweepReport(released, reconciled)
+        return SweepReport(released, reconciled, expired)
 
     async def reconcile_sold(self, event_id: str, chunk: int = 1000) -> None:
         """Mark every unit MongoDB has sold as sold in Redis (idempotent, chunked)."""

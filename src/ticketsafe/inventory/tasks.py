@@ -6,6 +6,7 @@ import logging
 
 from ticketsafe.infra.jobs import JobContext
 from ticketsafe.inventory.service import InventoryService
+from ticketsafe.realtime.me_feed import holds_expired
 from ticketsafe.roles.worker import PeriodicTask
 
 log = logging.getLogger("ticketsafe.inventory")
@@ -15,6 +16,7 @@ async def sweep_expired_holds(ctx: JobContext) -> None:
     """Release expired holds, reconcile stuck commits. Idempotent: a second worker (or a
     worker killed mid-sweep and restarted) only finds less to do."""
     report = await InventoryService(ctx.db, ctx.redis).sweep()
+    await holds_expired(ctx.redis, report)  # buyers' `me` channels (errors only logged)
     if report.released or report.reconciled:
         log.info(
             "inventory sweep",

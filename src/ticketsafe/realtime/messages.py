@@ -10,6 +10,7 @@ or a seat-map feed's sequence number. Types: `snapshot` (the whole state: replac
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -25,9 +26,19 @@ class LiveMessage:
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "channel": self.channel, "type": self.type, "data": self.data}
 
-    def to_json(self) -> str:
+    # One message goes to every connection watching its channel: serialised once, not
+    # once per connection (a broadcast to 10,000 clients would otherwise encode 10,000×).
+    @cached_property
+    def _json(self) -> str:
         return orjson.dumps(self.as_dict()).decode()
 
-    def to_sse(self) -> str:
+    @cached_property
+    def _sse(self) -> str:
         head = f"id: {self.channel}/{self.id}\n" if self.id else ""
-        return f"{head}event: {self.type}\ndata: {self.to_json()}\n\n"
+        return f"{head}event: {self.type}\ndata: {self._json}\n\n"
+
+    def to_json(self) -> str:
+        return self._json
+
+    def to_sse(self) -> str:
+        return self._sse

@@ -12,9 +12,11 @@ from ticketsafe.catalog.read_models import EventSalesView, get_sales_view
 from ticketsafe.identity.deps import VaultDep
 from ticketsafe.identity.organizations import OrganizationService
 from ticketsafe.identity.principal import Principal
-from ticketsafe.infra.deps import SettingsDep
+from ticketsafe.infra.deps import RedisDep, SettingsDep
 from ticketsafe.infra.mongodb import Database
+from ticketsafe.realtime.me_feed import ticket_transferred
 from ticketsafe.tickets.delivery import Delivery
+from ticketsafe.tickets.models import Ticket
 from ticketsafe.tickets.service import TicketService
 from ticketsafe.tickets.transfers import TransferService
 
@@ -28,9 +30,12 @@ TicketsDep = Annotated[TicketService, Depends(get_tickets)]
 
 
 async def get_transfers(
-    tickets: TicketsDep, vault: VaultDep, settings: SettingsDep
+    tickets: TicketsDep, vault: VaultDep, settings: SettingsDep, redis: RedisDep
 ) -> TransferService:
-    return TransferService(tickets, vault, settings.public_base_url)
+    def announce(from_id: str, ticket: Ticket) -> None:
+        ticket_transferred(redis, from_id, ticket)  # both holders' `me` channels
+
+    return TransferService(tickets, vault, settings.public_base_url, announce)
 
 
 TransfersDep = Annotated[TransferService, Depends(get_transfers)]

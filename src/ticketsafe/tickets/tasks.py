@@ -12,6 +12,7 @@ deadline; its buyer's `GET /orders/{id}/tickets` issues on read instead.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from ticketsafe.identity.vault import PiiVault
@@ -45,12 +46,20 @@ class _Services:
         return self._service
 
 
-def register(registry: JobRegistry, listeners: OrderListeners, keyring: KeyRing) -> None:
+def register(
+    registry: JobRegistry,
+    listeners: OrderListeners,
+    keyring: KeyRing,
+    on_issued: Callable[[JobContext, str], Awaitable[None]] | None = None,
+) -> None:
+    """`on_issued(ctx, order_id)` runs after an order's tickets were first issued."""
     services = _Services(keyring)
 
     async def issue(ctx: JobContext, order_id: str) -> None:
         if await services.of(ctx).issue_for_order(order_id):  # first issued: e-mail them
             await ctx.queue.enqueue(MAIL_JOB, {"order_id": order_id})
+            if on_issued is not None:
+                await on_issued(ctx, order_id)
 
     async def mail(ctx: JobContext, order_id: str) -> None:
         jobs = JobBuffer()

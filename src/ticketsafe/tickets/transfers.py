@@ -12,6 +12,7 @@ alone accepts nothing: the accepting account's e-mail must match. Per-event limi
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -43,12 +44,19 @@ class TransferOffer:
     expires_at: datetime
 
 
+Announce = Callable[[str, Ticket], None]  # (previous holder, the ticket now) → not awaited
+
+
 class TransferService:
-    def __init__(self, tickets: TicketService, vault: PiiVault, public_url: str) -> None:
+    def __init__(
+        self, tickets: TicketService, vault: PiiVault, public_url: str,
+        announce: Announce | None = None,
+    ) -> None:  # fmt: skip
         self.tickets = tickets
         self.db: Database = tickets.db
         self.vault = vault
         self.public_url = public_url.rstrip("/")
+        self.announce = announce
 
     async def offer(
         self, holder: Principal, ticket_id: str, email: str, jobs: JobBuffer
@@ -103,4 +111,6 @@ class TransferService:
         await repo.close_transfer(self.db, transfer_id, receiver.user_id, datetime.now(UTC))
         accepted = await self.tickets.get(ticket.id)
         assert accepted is not None
+        if self.announce is not None:
+            self.announce(doc["from_id"], accepted)
         return accepted

@@ -230,7 +230,7 @@ end
 -- (and pushed back 5 s so they do not block the front of the queue meanwhile).
 local function expire_due(limit)
   local due = redis.call('ZRANGEBYSCORE', EXP, '-inf', now, 'LIMIT', 0, limit)
-  local released, overdue = 0, {}
+  local released, overdue, gone = 0, {}, {}
   for _, hid in ipairs(due) do
     local h = get_hold(hid)
     if not h then
@@ -241,9 +241,10 @@ local function expire_due(limit)
     else
       drop_hold(hid, h)
       released = released + 1
+      gone[#gone + 1] = hid .. ' ' .. h.b
     end
   end
-  return released, overdue
+  return released, overdue, gone
 end
 
 local function ga_free_count(area)
@@ -612,9 +613,13 @@ if op == 'refund' then
 end
 
 if op == 'expire' then
-  local released, overdue = expire_due(tonumber(ARGV[3]))
+  -- released count, overdue commits' count, their ids, then '<hold> <buyer>' released
+  local released, overdue, gone = expire_due(tonumber(ARGV[3]))
   finish()
-  return {'OK', released, unpack(overdue)}
+  local reply = {'OK', released, #overdue}
+  for _, hid in ipairs(overdue) do reply[#reply + 1] = hid end
+  for _, hb in ipairs(gone) do reply[#reply + 1] = hb end
+  return reply
 end
 
 if op == 'supply' then
