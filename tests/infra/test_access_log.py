@@ -26,7 +26,8 @@ def json_lines(logger: str) -> Iterator[list[dict[str, object]]]:
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter("test"))
     target = logging.getLogger(logger)
-    level, target.level = target.level, logging.INFO
+    level = target.level
+    target.setLevel(logging.INFO)  # setLevel, not `.level =`: it clears isEnabledFor's cache
     target.addHandler(handler)
     lines: list[dict[str, object]] = []
     try:
