@@ -43,7 +43,7 @@ from ticketsafe.orders.endpoints import router as orders_router
 from ticketsafe.orders.history import OrdersOfHolds
 from ticketsafe.payments.endpoints import FAST_ROUTES as PAYMENTS_FAST_ROUTES
 from ticketsafe.payments.endpoints import router as payments_router
-from ticketsafe.payments.sandbox_psp.endpoints import router as sandbox_psp_router
+from ticketsafe.payments.processors.sandbox_relay import router as sandbox_psp_router
 from ticketsafe.realtime.endpoints import router as live_router
 from ticketsafe.realtime.hub import Hub
 from ticketsafe.realtime.wiring import build_live

@@ -18,7 +18,6 @@ from ticketsafe.ops.backup import tasks as backup_tasks
 from ticketsafe.orders import tasks as order_tasks
 from ticketsafe.orders.erasure import forget_buyer
 from ticketsafe.orders.events import OrderListeners
-from ticketsafe.payments import tasks as payment_tasks
 from ticketsafe.realtime import me_feed as live_me
 from ticketsafe.realtime import order_feed as live_orders
 from ticketsafe.roles.worker import PeriodicTask
@@ -42,7 +41,6 @@ def build_registry(settings: Settings) -> JobRegistry:
     )
     keyring = load_keyring(settings)
     mail_tasks.register(registry, keyring, transport)
-    payment_tasks.register(registry)
     order_tasks.register(registry, keyring)
     webhook_tasks.register(registry)
     # Who reacts to an order's state changes (`orders.events`): the composition root.

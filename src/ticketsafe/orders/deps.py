@@ -32,7 +32,7 @@ def order_service_for(state: Any, jobs: JobBuffer) -> OrderService:
     builds from dependencies, for the fast lane."""
     resources: Resources = state.resources
     return OrderService(
-        resources.db, resources.redis, jobs, resources.settings,
+        resources.db, resources.redis, jobs, resources.settings, resources.http,
         PiiVault(resources.db, state.keyring), inventory_for(resources), price_book_of(state),
         waiting_room_of(state), state.access.memberships,
     )  # fmt: skip
@@ -40,6 +40,7 @@ def order_service_for(state: Any, jobs: JobBuffer) -> OrderService:
 
 async def get_order_service(
     *,
+    request: Request,
     db: DbDep,
     redis: RedisDep,
     jobs: JobsDep,
@@ -50,9 +51,11 @@ async def get_order_service(
     waiting_room: WaitingRoomDep,
     access: AccessDep,
 ) -> OrderService:
+    http = request.app.state.resources.http
     return OrderService(
-        db, redis, jobs, settings, vault, inventory, prices, waiting_room, access.memberships
-    )
+        db, redis, jobs, settings, http, vault, inventory, prices, waiting_room,
+        access.memberships,
+    )  # fmt: skip
 
 
 OrdersDep = Annotated[OrderService, Depends(get_order_service)]

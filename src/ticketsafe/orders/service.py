@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 from pymongo.errors import DuplicateKeyError
 
 from ticketsafe.catalog.event_schemas import TicketKind
@@ -64,7 +65,7 @@ from ticketsafe.orders.schemas import CheckoutRequest
 from ticketsafe.payments import service as payments
 from ticketsafe.payments.brcode import qr_svg
 from ticketsafe.payments.models import Payment, PaymentMethod, PaymentStatus
-from ticketsafe.payments.providers import ProviderContext, check_start
+from ticketsafe.payments.processors import ProviderContext, check_start
 from ticketsafe.waitingroom.service import WaitingRoom
 from ticketsafe.webhooks import service as webhooks
 
@@ -113,6 +114,7 @@ class OrderService:
     redis: RedisClient
     jobs: JobBuffer
     settings: Settings
+    http: httpx.AsyncClient  # the processors' way to their PSPs
     vault: PiiVault
     inventory: InventoryService
     prices: PriceBook
@@ -122,7 +124,7 @@ class OrderService:
 
     @property
     def payments(self) -> ProviderContext:
-        return ProviderContext(self.db, self.redis, self.jobs, self.settings)
+        return ProviderContext(self.db, self.redis, self.jobs, self.settings, self.http)
 
     # -- checkout ---------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from ticketsafe.onsale.service import REFUND_EVENT_JOB
 from ticketsafe.orders import late_money
 from ticketsafe.orders.pricing import PriceBook
 from ticketsafe.orders.service import OrderService
-from ticketsafe.payments.providers import ProviderContext
+from ticketsafe.payments.processors import ProviderContext
 from ticketsafe.payments.service import PAYMENT_CHANGED_JOB
 from ticketsafe.roles.worker import PeriodicTask
 from ticketsafe.waitingroom.service import WaitingRoom
@@ -21,7 +21,7 @@ def _service(ctx: JobContext, keyring: KeyRing, jobs: JobBuffer) -> OrderService
     assert ctx.settings.auth_secret is not None
     room = WaitingRoom(ctx.db, ctx.redis, ctx.settings.auth_secret.get_secret_value().encode())
     return OrderService(
-        ctx.db, ctx.redis, jobs, ctx.settings, PiiVault(ctx.db, keyring),
+        ctx.db, ctx.redis, jobs, ctx.settings, ctx.http, PiiVault(ctx.db, keyring),
         InventoryService(ctx.db, ctx.redis), PriceBook(), room,
     )  # fmt: skip
 
@@ -64,6 +64,6 @@ async def reconcile_money(ctx: JobContext) -> None:
     """Refund money captured for orders without a live sale (`late_money.reconcile`)."""
     jobs = JobBuffer()
     try:
-        await late_money.reconcile(ProviderContext(ctx.db, ctx.redis, jobs, ctx.settings))
+        await late_money.reconcile(ProviderContext(ctx.db, ctx.redis, jobs, ctx.settings, ctx.http))
     finally:
         await jobs.flush(ctx.queue)  # refunds made must be announced, even after a failure

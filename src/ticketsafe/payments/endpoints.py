@@ -12,7 +12,7 @@ from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.resources import Resources
 from ticketsafe.payments import service
 from ticketsafe.payments.deps import PaymentsCtx
-from ticketsafe.payments.providers import ProviderContext
+from ticketsafe.payments.processors import ProviderContext
 from ticketsafe.payments.webhooks import SIGNATURE_HEADER
 
 router = APIRouter(prefix="/payments", tags=["payments"])
@@ -35,7 +35,7 @@ async def sandbox_psp_webhook(
 ) -> WebhookAck:
     """Signed events from the sandbox PSP; replays are acknowledged and ignored."""
     body = await request.body()
-    return WebhookAck(outcome=await service.handle_psp_webhook(ctx, body, signature))
+    return WebhookAck(outcome=await service.handle_webhook(ctx, "sandbox", body, signature))
 
 
 _ACK: TypeAdapter[WebhookAck] = TypeAdapter(WebhookAck)
@@ -48,9 +48,9 @@ async def fast_sandbox_psp_webhook(request: FastRequest) -> FastResponse:
     resources: Resources = request.app.state.resources
     signature = request.header(_SIGNATURE)
     jobs = JobBuffer()
-    ctx = ProviderContext(resources.db, resources.redis, jobs, resources.settings)
-    outcome = await service.handle_psp_webhook(
-        ctx, request.body, signature.decode("latin-1") if signature is not None else None
+    ctx = ProviderContext(resources.db, resources.redis, jobs, resources.settings, resources.http)
+    outcome = await service.handle_webhook(
+        ctx, "sandbox", request.body, signature.decode("latin-1") if signature is not None else None
     )
     await jobs.flush(resources.queue)
     return FastResponse(200, _ACK.dump_json(WebhookAck(outcome=outcome)))

@@ -12,32 +12,28 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
 from ticketsafe.infra.errors import Conflict, NotFound
 from ticketsafe.payments import repository as repo
 from ticketsafe.payments.models import (
     InvalidPaymentTransition,
+    Method,
     Payment,
     PaymentMethod,
     PaymentStatus,
     advance,
 )
-from ticketsafe.payments.providers import ProviderContext, provider_for
-from ticketsafe.payments.webhooks import forget_event, remember_event, verify
+from ticketsafe.payments.processors import (
+    PROCESSORS,
+    ProviderContext,
+    PspEvent,
+    processor_of,
+    route,
+)
+from ticketsafe.payments.webhooks import forget_event, remember_event
 
 log = logging.getLogger("ticketsafe.payments")
 
 PAYMENT_CHANGED_JOB = "payments.changed"
-SANDBOX_PROVIDER = "sandbox_psp"
-
-_PSP_EVENT_STATUS = {
-    "charge.authorized": PaymentStatus.AUTHORIZED,
-    "charge.failed": PaymentStatus.FAILED,
-    "charge.captured": PaymentStatus.CAPTURED,
-    "charge.voided": PaymentStatus.VOIDED,
-    "pix.received": PaymentStatus.CAPTURED,
-}
 
 
 class PaymentConflict(Conflict):
@@ -67,11 +63,13 @@ async def start_payment(
     without having recorded it: a checkout derives it from its order. `payer_id` (the
     buyer's user id) is who may complete the PSP's card challenge."""
     now = datetime.now(UTC)
+    processor, paid_by = route(method, ctx.settings)
     payment = Payment(
         id=payment_id or f"pay_{secrets.token_urlsafe(12)}",
         order_id=order_id,
         payer_id=payer_id,
-        method=method,
+        processor=processor.name,
+        method=paid_by,
         status=PaymentStatus.PENDING,
         amount_cents=amount_cents,
         currency=currency,
@@ -108,7 +106,7 @@ async def _drive(
     notify: bool,
 ) -> Payment:
     """The PSP's side of starting `payment` (stored, pending), then recording it."""
-    provider = provider_for(payment.method, ctx.settings)
+    provider = processor_of(payment)
     result = await provider.start(ctx, payment, card_token)
     fields: dict[str, Any] = {
         "provider_ref": result.provider_ref,
@@ -155,7 +153,7 @@ async def reconcile(ctx: ProviderContext, payment: Payment) -> Payment:
     )  # fmt: skip
     if payment.provider_ref is None or payment.status not in waiting:
         return payment
-    if not await provider_for(payment.method, ctx.settings).money_in(ctx, payment):
+    if not await processor_of(payment).money_in(ctx, payment):
         return payment
     log.warning("money found at the PSP that no webhook reported", extra={"payment_id": payment.id})
     try:
@@ -194,14 +192,14 @@ async def capture(
     if payment.status is PaymentStatus.VOIDED:  # only money that arrives anyway revives it
         raise PaymentConflict("a voided payment cannot be captured", status_now="voided")
     _check(payment, PaymentStatus.CAPTURED)
-    status = await provider_for(payment.method, ctx.settings).capture(ctx, payment)
+    status = await processor_of(payment).capture(ctx, payment)
     return await _record(ctx, payment, status, inc={"captured_cents": payment.amount_cents})
 
 
 async def mark_paid(ctx: ProviderContext, payment_id: str) -> Payment:
     """Bank transfer: the organizer saw the money arrive."""
     payment = await get_payment(ctx, payment_id)
-    if payment.method is not PaymentMethod.BANK_TRANSFER:
+    if payment.method is not Method.TRANSFER:
         raise PaymentConflict("only bank transfers are marked paid by hand")
     return await capture(ctx, payment_id)
 
@@ -212,7 +210,7 @@ async def void(ctx: ProviderContext, payment_id: str) -> Payment:
     if payment.status in (PaymentStatus.VOIDED, PaymentStatus.FAILED):
         return payment
     _check(payment, PaymentStatus.VOIDED)
-    status = await provider_for(payment.method, ctx.settings).void(ctx, payment)
+    status = await processor_of(payment).void(ctx, payment)
     return await _record(ctx, payment, status)
 
 
@@ -234,7 +232,7 @@ async def refund(ctx: ProviderContext, payment_id: str, amount_cents: int) -> Pa
     if claimed is None:
         raise PaymentConflict("the payment changed meanwhile; retry")
     try:
-        await provider_for(payment.method, ctx.settings).refund(ctx, payment, amount_cents)
+        await processor_of(payment).refund(ctx, payment, amount_cents)
     except Exception:
         # The PSP refused or could not be reached: the claim is given back (guarded on
         # its own version: an undo, not a move of the state machine), so our books do
@@ -250,25 +248,26 @@ async def refund(ctx: ProviderContext, payment_id: str, amount_cents: int) -> Pa
     return claimed
 
 
-async def handle_psp_webhook(ctx: ProviderContext, body: bytes, signature: str | None) -> str:
-    """Verify, dedupe and apply one sandbox-PSP event. Returns what was done."""
-    assert ctx.settings.psp_webhook_secret is not None
-    verify(ctx.settings.psp_webhook_secret.get_secret_value(), body, signature)
-    event = orjson.loads(body)
-    if not await remember_event(ctx.redis, SANDBOX_PROVIDER, event["id"]):
+async def handle_webhook(
+    ctx: ProviderContext, processor: str, body: bytes, signature: str | None
+) -> str:
+    """Verify, dedupe and apply one event of a processor (its module parses it).
+    Returns what was done."""
+    event = PROCESSORS[processor].parse_webhook(ctx.settings, body, signature)
+    if not await remember_event(ctx.redis, processor, event.id):
         return "duplicate"
     try:
         return await _apply_psp_event(ctx, event)
     except BaseException:
-        await forget_event(ctx.redis, SANDBOX_PROVIDER, event["id"])
+        await forget_event(ctx.redis, processor, event.id)
         raise
 
 
-async def _apply_psp_event(ctx: ProviderContext, event: dict[str, Any]) -> str:
-    target = _PSP_EVENT_STATUS.get(event["type"])
+async def _apply_psp_event(ctx: ProviderContext, event: PspEvent) -> str:
+    target = event.target
     if target is None:
-        return "ignored"  # e.g. charge.refunded: we recorded the refund when we asked for it
-    payment = await _payment_of_event(ctx, event["data"])
+        return "ignored"  # e.g. a refund: we recorded it when we asked for it
+    payment = await _payment_of_event(ctx, event)
     if payment is None:
         return "unknown_payment"
     if payment.status is target:
@@ -277,28 +276,28 @@ async def _apply_psp_event(ctx: ProviderContext, event: dict[str, Any]) -> str:
         advance(payment.status, target)
     except InvalidPaymentTransition:
         # Out of order (e.g. "authorized" arriving after "captured"): we are already past it.
-        log.info("stale payment event ignored", extra={"event_type": event["type"]})
+        log.info("stale payment event ignored", extra={"event_type": event.type})
         return "stale"
     inc = {"captured_cents": payment.amount_cents} if target is PaymentStatus.CAPTURED else None
-    found = {"provider_ref": event["data"]["id"]} if payment.provider_ref is None else None
+    found = {"provider_ref": event.charge_id} if payment.provider_ref is None else None
     await _record(ctx, payment, target, inc=inc, fields=found)
     return "applied"
 
 
-async def _payment_of_event(ctx: ProviderContext, charge: dict[str, Any]) -> Payment | None:
+async def _payment_of_event(ctx: ProviderContext, event: PspEvent) -> Payment | None:
     """Our payment for the PSP's charge: by the reference we gave the PSP (our payment
     id, a primary-key read), else by the charge id we recorded. The reference also finds
     the money when a crash between the PSP's answer and our write left the charge id
     unrecorded."""
-    reference = charge.get("reference")
-    if isinstance(reference, str) and reference.startswith("pay_"):
+    reference = event.reference
+    if reference is not None and reference.startswith("pay_"):
         payment = await repo.get(ctx.db, reference)
-        if payment is not None and payment.provider_ref not in (None, charge["id"]):
+        if payment is not None and payment.provider_ref not in (None, event.charge_id):
             return None  # that payment belongs to another charge
         return payment
     # The embedded MongoDB-wire server cannot use the partial index on provider_ref (it
     # scans the collection), so this path is only for events without our reference.
-    return await repo.get_by_provider_ref(ctx.db, charge["id"])
+    return await repo.get_by_provider_ref(ctx.db, event.charge_id)
 
 
 def _notify_changed(ctx: ProviderContext, payment_id: str) -> None:

@@ -29,6 +29,7 @@ import httpx
 from ticketsafe.infra.child_process import ChildProcess, free_port
 from ticketsafe.infra.crypto.keyring import create_keyring_file
 from ticketsafe.infra.embedded import EmbeddedStores
+from ticketsafe.sandbox_psp.process import SandboxPspProcess
 from ticketsafe.infra.keyfiles import load_or_create_secret
 from ticketsafe.infra.settings import Settings
 from ticketsafe.mail.catcher import MailCatcher
@@ -64,6 +65,7 @@ class Cluster:
     apis: list[ChildProcess] = field(default_factory=list)
     workers: list[ChildProcess] = field(default_factory=list)
     balancer: ChildProcess | None = None
+    psp: SandboxPspProcess | None = None  # the test-mode PSP: a third party, apart
     backends: dict[str, Backend] = field(default_factory=dict)
     stats_port: int = 0
 
@@ -97,6 +99,9 @@ class Cluster:
         tls = tls_files(s)
         if tls is None:
             raise ValueError("the cluster ends TLS at its balancer: keep TICKETSAFE_TLS_ENABLED")
+        if s.payments_sandbox and s.sandbox_psp_url is None:
+            self.psp = SandboxPspProcess(self.run_dir, self._psp_secret(), ca_file=tls.ca_cert)
+            self.psp.start()
         env = self._env()
         names = [f"api-{i + 1}" for i in range(self.plan.apis)]
         holds = ["holds-1"] if self.plan.hold_lane else []
@@ -140,7 +145,6 @@ class Cluster:
         if s.pii_keys is None:
             create_keyring_file(s.pii_keyring_file or s.keys_dir / "pii-keyring.json")
         auth = s.auth_secret.get_secret_value() if s.auth_secret else None
-        psp = s.psp_webhook_secret.get_secret_value() if s.psp_webhook_secret else None
         smtp = self.mail.url if self.mail else s.smtp_url.get_secret_value() if s.smtp_url else ""
         return {
             **os.environ,
@@ -148,8 +152,8 @@ class Cluster:
             "TICKETSAFE_REDIS_URL": self.stores.redis_url,
             "TICKETSAFE_DATA_DIR": str(s.data_dir.resolve()),
             "TICKETSAFE_AUTH_SECRET": auth or load_or_create_secret(s.keys_dir / "auth.key"),
-            "TICKETSAFE_PSP_WEBHOOK_SECRET": psp
-            or load_or_create_secret(s.keys_dir / "psp-webhook.key"),
+            "TICKETSAFE_PSP_WEBHOOK_SECRET": self._psp_secret(),
+            **({"TICKETSAFE_SANDBOX_PSP_URL": self.psp.url} if self.psp else {}),
             "TICKETSAFE_SMTP_URL": smtp,
             "TICKETSAFE_PUBLIC_URL": os.environ.get("TICKETSAFE_PUBLIC_URL", self.url),
             "TICKETSAFE_PUBLIC_BASE_URL": os.environ.get("TICKETSAFE_PUBLIC_BASE_URL", self.url),
@@ -159,6 +163,12 @@ class Cluster:
             "TICKETSAFE_HOST": _LOOPBACK,
             "TICKETSAFE_HTTP_REUSE_PORT": "false",
         }
+
+    def _psp_secret(self) -> str:
+        s = self.settings
+        if s.psp_webhook_secret is not None:
+            return s.psp_webhook_secret.get_secret_value()
+        return load_or_create_secret(s.keys_dir / "psp-webhook.key")
 
     def _wait_backends_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -178,6 +188,7 @@ class Cluster:
 
     def children(self) -> list[ChildProcess]:
         own = [*([self.balancer] if self.balancer else []), *self.apis, *self.workers]
+        own += [self.psp.child] if self.psp else []
         return own + (self.stores.children if self.stores else [])
 
     def check_running(self) -> None:
@@ -206,6 +217,8 @@ class Cluster:
             *self.workers,
         ):
             child.stop()
+        if self.psp is not None:
+            self.psp.stop()
         if self.mail is not None:
             self.mail.stop()
         if self.stores is not None:

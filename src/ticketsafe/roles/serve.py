@@ -16,8 +16,15 @@ from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.mail.catcher import MailCatcher
 from ticketsafe.roles import event_loop
-from ticketsafe.roles.http import build_servers, install_stop_handlers, serve_all, stop_servers
+from ticketsafe.roles.http import (
+    build_servers,
+    install_stop_handlers,
+    serve_all,
+    stop_servers,
+    tls_files,
+)
 from ticketsafe.roles.worker import Worker, supervise
+from ticketsafe.sandbox_psp.process import SandboxPspProcess
 from ticketsafe.tasks import build_registry, periodic_tasks
 
 log = logging.getLogger("ticketsafe.serve")
@@ -106,12 +113,35 @@ def serve(settings: Settings) -> None:
                 "smtp_url": SecretStr(catcher.url) if catcher else settings.smtp_url,
             }
         )
+        psp = _start_sandbox_psp(resolved)
+        if psp is not None:
+            resolved = resolved.model_copy(update={"sandbox_psp_url": psp.url})
         demo = settings.demo_data if settings.demo_data is not None else settings.mongo_url is None
-        event_loop.run(run_api(resolved, with_worker=True, demo=demo))
+        try:
+            event_loop.run(run_api(resolved, with_worker=True, demo=demo))
+        finally:
+            if psp is not None:
+                psp.stop()
     finally:
         if catcher is not None:
             catcher.stop()
         stores.stop()
+
+
+def _start_sandbox_psp(settings: Settings) -> SandboxPspProcess | None:
+    """The test-mode PSP in its own process (a third party: its state is not ours), on
+    a free loopback port; it delivers to `public_url`, trusting our local CA."""
+    if not settings.payments_sandbox or settings.sandbox_psp_url is not None:
+        return None
+    assert settings.psp_webhook_secret is not None
+    tls = tls_files(settings)  # made now if missing: the sandbox trusts its CA at start
+    psp = SandboxPspProcess(
+        settings.data_dir / "run",
+        settings.psp_webhook_secret.get_secret_value(),
+        ca_file=tls.ca_cert if tls else None,
+    )
+    psp.start()
+    return psp
 
 
 def _announce(settings: Settings) -> None:
