@@ -10,8 +10,8 @@ import orjson
 
 from ticketsafe.infra.settings import Settings
 from ticketsafe.payments import repository, service
-from ticketsafe.payments.models import Payment, PaymentMethod, PaymentStatus
-from ticketsafe.payments.providers import ProviderContext
+from ticketsafe.payments.models import Method, Payment, PaymentMethod, PaymentStatus
+from ticketsafe.payments.processors import ProviderContext
 from ticketsafe.payments.webhooks import SIGNATURE_HEADER, sign
 
 URL = "/payments/webhooks/sandbox-psp"
@@ -94,7 +94,7 @@ async def test_money_found_by_our_reference_when_the_charge_id_was_never_recorde
     charge id; the PSP's event still names our payment id as its reference."""
     now = datetime.now(UTC)
     payment = Payment(
-        id="pay_crashed", order_id="o", method=PaymentMethod.PIX,
+        id="pay_crashed", order_id="o", processor="sandbox", method=Method.PIX,
         status=PaymentStatus.PENDING, amount_cents=700, currency="BRL",
         created_at=now, updated_at=now,
     )  # fmt: skip

@@ -12,6 +12,8 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
+from pymongo.errors import DuplicateKeyError
+
 from ticketsafe.infra.errors import Conflict, NotFound
 from ticketsafe.payments import repository as repo
 from ticketsafe.payments.models import (
@@ -55,13 +57,17 @@ async def start_payment(
     payer_id: str | None = None,
 ) -> Payment:
     """Start paying; with `capture`, an authorisation is captured at once (the caller's
-    sale already stands) and recorded in the same write. `notify=False` when the caller
-    reacts to the result itself, in this request: the `payments.changed` job would only
-    re-read what it already handled. (A crash midway is reconciled all the same: the
-    PSP's webhooks and the orders' deadline sweep read the payment as it stands.)
-    `payment_id` (a fresh `pay_…` id by default) lets the caller find this payment again
-    without having recorded it: a checkout derives it from its order. `payer_id` (the
-    buyer's user id) is who may complete the PSP's card challenge."""
+    sale already stands). The PSP is asked first and its answer recorded in the
+    payment's one write (its insert): a payment is written once from checkout to paid
+    when the PSP answers at once. `notify=False` when the caller reacts to the result
+    itself, in this request: the `payments.changed` job would only re-read what it
+    already handled. `payment_id` (a fresh `pay_…` id by default) is the PSP's
+    reference (its idempotency key) and lets the caller find this payment again: a
+    checkout derives it from its order. A crash between the PSP's answer and the insert
+    loses nothing: asked again with the same reference the PSP answers the same charge,
+    and its webhook, which names our reference and order (`handle_webhook`), records a
+    payment we never wrote. `payer_id` (the buyer's user id) is who may complete the
+    PSP's card challenge."""
     now = datetime.now(UTC)
     processor, paid_by = route(method, ctx.settings)
     payment = Payment(
@@ -73,11 +79,26 @@ async def start_payment(
         status=PaymentStatus.PENDING,
         amount_cents=amount_cents,
         currency=currency,
-        created_at=now,
-        updated_at=now,
+        created_at=now.replace(microsecond=now.microsecond // 1000 * 1000),
+        updated_at=now.replace(microsecond=now.microsecond // 1000 * 1000),
     )
-    await repo.insert(ctx.db, payment)
-    return await _drive(ctx, payment, card_token, capture=capture, notify=notify)
+    status, fields, refused = await _ask_psp(ctx, payment, card_token, capture=capture)
+    captured = payment.amount_cents if status is PaymentStatus.CAPTURED else 0
+    started = Payment.model_validate(
+        {**payment.model_dump(), **fields, "status": status, "captured_cents": captured}
+    )
+    try:
+        await repo.insert(ctx.db, started)
+    except DuplicateKeyError:  # a concurrent start, or the PSP's webhook, recorded it first
+        _notify_changed(ctx, payment.id)
+        if refused is not None:
+            raise refused from None
+        return await get_payment(ctx, payment.id)
+    if notify or refused is not None:
+        _notify_changed(ctx, payment.id)
+    if refused is not None:  # the authorisation stands, recorded; the caller decides
+        raise refused
+    return started
 
 
 async def resume_payment(
@@ -88,24 +109,24 @@ async def resume_payment(
     capture: bool = False,
     notify: bool = True,
 ) -> Payment:
-    """Ask the PSP again for a payment whose start was never recorded (the process that
-    started it died, or lost a store, during the PSP's call). The PSP answers the charge
-    it made for our reference (the payment id) as it stands, or makes it now: never a
-    second charge. A payment whose start was recorded is returned as it is."""
+    """Ask the PSP again for a payment stored pending whose start was never recorded
+    (payments made before the PSP's answer was written with the insert). The PSP answers
+    the charge it made for our reference (the payment id) as it stands, or makes it now:
+    never a second charge. A payment whose start was recorded is returned as it is."""
     if payment.provider_ref is not None or payment.status is not PaymentStatus.PENDING:
         return payment
-    return await _drive(ctx, payment, card_token, capture=capture, notify=notify)
+    status, fields, refused = await _ask_psp(ctx, payment, card_token, capture=capture)
+    recorded = await _record_start(ctx, payment, status, fields, notify=notify or bool(refused))
+    if refused is not None:
+        raise refused
+    return recorded
 
 
-async def _drive(
-    ctx: ProviderContext,
-    payment: Payment,
-    card_token: str | None,
-    *,
-    capture: bool,
-    notify: bool,
-) -> Payment:
-    """The PSP's side of starting `payment` (stored, pending), then recording it."""
+async def _ask_psp(
+    ctx: ProviderContext, payment: Payment, card_token: str | None, *, capture: bool
+) -> tuple[PaymentStatus, dict[str, Any], Conflict | None]:
+    """The PSP's side of starting `payment`: where it stands, the fields to record, and
+    the capture's refusal (the authorisation stands) if there was one."""
     provider = processor_of(payment)
     result = await provider.start(ctx, payment, card_token)
     fields: dict[str, Any] = {
@@ -119,10 +140,9 @@ async def _drive(
         try:
             authorised = payment.model_copy(update={"provider_ref": result.provider_ref})
             status = await provider.capture(ctx, authorised)
-        except Conflict:  # the authorisation stands; record it and let the caller decide
-            await _record_start(ctx, payment, status, fields, notify=True)
-            raise
-    return await _record_start(ctx, payment, status, fields, notify=notify)
+        except Conflict as refused:
+            return status, fields, refused
+    return status, fields, None
 
 
 async def _record_start(
@@ -257,19 +277,19 @@ async def handle_webhook(
     if not await remember_event(ctx.redis, processor, event.id):
         return "duplicate"
     try:
-        return await _apply_psp_event(ctx, event)
+        return await _apply_psp_event(ctx, processor, event)
     except BaseException:
         await forget_event(ctx.redis, processor, event.id)
         raise
 
 
-async def _apply_psp_event(ctx: ProviderContext, event: PspEvent) -> str:
+async def _apply_psp_event(ctx: ProviderContext, processor: str, event: PspEvent) -> str:
     target = event.target
     if target is None:
         return "ignored"  # e.g. a refund: we recorded it when we asked for it
     payment = await _payment_of_event(ctx, event)
     if payment is None:
-        return "unknown_payment"
+        return await _record_unknown(ctx, processor, event)
     if payment.status is target:
         return "already_applied"
     try:
@@ -298,6 +318,34 @@ async def _payment_of_event(ctx: ProviderContext, event: PspEvent) -> Payment | 
     # The embedded MongoDB-wire server cannot use the partial index on provider_ref (it
     # scans the collection), so this path is only for events without our reference.
     return await repo.get_by_provider_ref(ctx.db, event.charge_id)
+
+
+async def _record_unknown(ctx: ProviderContext, processor: str, event: PspEvent) -> str:
+    """A charge for our reference that we never recorded: the process that asked the
+    PSP died (or lost MongoDB) before its insert. The event names the order (the charge's
+    metadata): the payment is recorded as the PSP has it, and orders react to it (money
+    for an order that ended is returned, `orders.late_money`)."""
+    charge = event.charge
+    if charge is None or event.reference is None or not event.reference.startswith("pay_"):
+        return "unknown_payment"
+    now = datetime.now(UTC)
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+    assert event.target is not None
+    captured = charge.amount_cents if event.target is PaymentStatus.CAPTURED else 0
+    payment = Payment(
+        id=event.reference, order_id=charge.order_id, processor=processor,
+        method=charge.method, status=event.target, amount_cents=charge.amount_cents,
+        currency=charge.currency, captured_cents=captured, provider_ref=event.charge_id,
+        test_mode=charge.test_mode, created_at=now, updated_at=now,
+    )  # fmt: skip
+    try:
+        await repo.insert(ctx.db, payment)
+    except DuplicateKeyError:  # recorded meanwhile: applied as any other event
+        return await _apply_psp_event(ctx, processor, event)
+    log.warning("a charge we never recorded was recorded from its webhook",
+                extra={"payment_id": payment.id})  # fmt: skip
+    _notify_changed(ctx, payment.id)
+    return "recorded"
 
 
 def _notify_changed(ctx: ProviderContext, payment_id: str) -> None:

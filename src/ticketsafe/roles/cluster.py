@@ -29,7 +29,6 @@ import httpx
 from ticketsafe.infra.child_process import ChildProcess, free_port
 from ticketsafe.infra.crypto.keyring import create_keyring_file
 from ticketsafe.infra.embedded import EmbeddedStores
-from ticketsafe.sandbox_psp.process import SandboxPspProcess
 from ticketsafe.infra.keyfiles import load_or_create_secret
 from ticketsafe.infra.settings import Settings
 from ticketsafe.mail.catcher import MailCatcher
@@ -41,6 +40,7 @@ from ticketsafe.roles.balancer import (
     haproxy_binary,
 )
 from ticketsafe.roles.http import tls_files
+from ticketsafe.sandbox_psp.process import SandboxPspProcess
 
 log = logging.getLogger("ticketsafe.cluster")
 

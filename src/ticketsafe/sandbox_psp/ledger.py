@@ -95,6 +95,9 @@ class Event:
         return {"id": self.id, "type": self.type, "created": self.created, "data": self.data}
 
 
+HISTORY = 100_000  # events kept for `GET /v1/events` and redelivery
+
+
 def _id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_urlsafe(12)}"
 
@@ -107,7 +110,29 @@ class Ledger:
     tokens: dict[str, _Token] = field(default_factory=dict)
     charges: dict[str, Charge] = field(default_factory=dict)
     notify_urls: dict[str, str | None] = field(default_factory=dict)
-    events: list[Event] = field(default_factory=list)
+    metadata: dict[str, dict[str, str]] = field(default_factory=dict)  # echoed in events
+    events: list[Event] = field(default_factory=list)  # not yet handed to delivery
+    history: dict[str, Event] = field(default_factory=dict)  # the last HISTORY, by id
+    # Test controls, per charge: its webhooks are lost in transit; its refunds refused.
+    dropping: set[str] = field(default_factory=set)
+    refusing: set[str] = field(default_factory=set)
+
+    def events_of(self, charge_id: str) -> list[Event]:
+        return [e for e in self.history.values() if e.data["id"] == charge_id]
+
+    def event(self, event_id: str) -> Event:
+        found = self.history.get(event_id)
+        if found is None:
+            raise SandboxError(404, "event_unknown", "unknown event")
+        return found
+
+    def control(self, charge_id: str, *, drop_webhooks: bool, refuse_refunds: bool) -> None:
+        self.get(charge_id)
+        for flag, ids in ((drop_webhooks, self.dropping), (refuse_refunds, self.refusing)):
+            if flag:
+                ids.add(charge_id)
+            else:
+                ids.discard(charge_id)
 
     def take_events(self) -> list[Event]:
         taken, self.events = self.events, []
@@ -131,7 +156,7 @@ class Ledger:
 
     def authorize_card(
         self, *, token: str, amount_cents: int, currency: str, reference: str,
-        payer: str | None, notify_url: str | None,
+        payer: str | None, notify_url: str | None, metadata: dict[str, str] | None = None,
     ) -> Charge:  # fmt: skip
         """Authorise (never capture) on a single-use token. `reference` is the merchant's
         idempotency key, as at real PSPs: asked again with the same reference (the
@@ -155,14 +180,15 @@ class Ledger:
             reference=reference, decline_code=decline, challenge_url=challenge,
             card_brand=tok.brand, card_last4=tok.last4, payer=payer,
         )  # fmt: skip
-        self._store(charge, notify_url)
+        self._store(charge, notify_url, metadata)
         if state is ChargeState.DECLINED:
             self._emit("charge.failed", charge)
         return charge
 
     def create_pix_charge(
-        self, *, txid: str, amount_cents: int, reference: str, notify_url: str | None
-    ) -> Charge:
+        self, *, txid: str, amount_cents: int, reference: str, notify_url: str | None,
+        metadata: dict[str, str] | None = None,
+    ) -> Charge:  # fmt: skip
         charge_id = f"pix_{txid}"
         known = self.charges.get(charge_id)
         if known is not None:
@@ -171,7 +197,7 @@ class Ledger:
             id=charge_id, kind="pix", state=ChargeState.PENDING, amount_cents=amount_cents,
             currency="BRL", reference=reference,
         )  # fmt: skip
-        self._store(charge, notify_url)
+        self._store(charge, notify_url, metadata)
         return charge
 
     def get(self, charge_id: str) -> Charge:
@@ -221,6 +247,8 @@ class Ledger:
         charge = self.get(charge_id)
         if charge.state is not ChargeState.CAPTURED:
             raise SandboxError(409, "charge_not_captured", "only captured charges can be refunded")
+        if charge_id in self.refusing:
+            raise SandboxError(409, "refund_refused", "the issuer refused the refund (test)")
         if amount_cents <= 0 or charge.refunded_cents + amount_cents > charge.captured_cents:
             raise SandboxError(409, "refund_exceeds_capture", "refund exceeds the captured amount")
         charge = charge.model_copy(update={"refunded_cents": charge.refunded_cents + amount_cents})
@@ -238,9 +266,12 @@ class Ledger:
         self._emit("pix.received", charge)
         return charge
 
-    def _store(self, charge: Charge, notify_url: str | None) -> None:
+    def _store(
+        self, charge: Charge, notify_url: str | None, metadata: dict[str, str] | None
+    ) -> None:
         self.charges[charge.id] = charge
         self.notify_urls[charge.id] = notify_url
+        self.metadata[charge.id] = metadata or {}
 
     def _move(
         self,
@@ -261,7 +292,15 @@ class Ledger:
     def _emit(self, kind: str, charge: Charge, extra: dict[str, Any] | None = None) -> None:
         event = Event(
             id=_id("evt"), type=kind, created=int(datetime.now(UTC).timestamp()),
-            data={**charge.model_dump(mode="json"), **(extra or {})},
+            data={
+                **charge.model_dump(mode="json"), "metadata": self.metadata.get(charge.id, {}),
+                **(extra or {}),
+            },
             notify_url=self.notify_urls.get(charge.id),
         )  # fmt: skip
+        self.history[event.id] = event
+        if len(self.history) > HISTORY:
+            del self.history[next(iter(self.history))]
+        if charge.id in self.dropping:
+            event.notify_url = None  # lost in transit (test control)
         self.events.append(event)

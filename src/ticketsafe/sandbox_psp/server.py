@@ -19,7 +19,10 @@ Its routes (all under `/v1`):
     GET  /charges/{id}/challenge?payer=   the 3-D-Secure-like step, for its payer only
     POST /charges/{id}/challenge          {payer, outcome: approve | fail}
     POST /pix/{txid}/pay                  the payer's bank settles the PIX charge
+    GET  /events?charge_id=               a charge's events (the last `HISTORY`)
+    POST /events/{id}/deliver             deliver an event (again), once, now
     GET  /deliveries                      events not yet acknowledged (for tests)
+    POST /testing/charges/{id}            test controls: {drop_webhooks, refuse_refunds}
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ class CardChargeRequest(BaseModel):
     reference: str
     payer: str | None = None
     notify_url: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)  # echoed in the charge's events
 
 
 class PixChargeRequest(BaseModel):
@@ -70,6 +74,7 @@ class PixChargeRequest(BaseModel):
     amount_cents: int = Field(ge=0)
     reference: str
     notify_url: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
 
 
 class RefundRequest(BaseModel):
@@ -79,6 +84,11 @@ class RefundRequest(BaseModel):
 class ChallengeAnswer(BaseModel):
     payer: str
     outcome: Literal["approve", "fail"]
+
+
+class ChargeControls(BaseModel):
+    drop_webhooks: bool = False
+    refuse_refunds: bool = False
 
 
 class Notifier:
@@ -103,7 +113,7 @@ class Notifier:
         if event.notify_url is None:
             return
         self.pending += 1
-        if not await self._attempt(event):
+        if not await self.attempt(event):
             task = asyncio.get_running_loop().create_task(self._deliver(event, first_try=False))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -112,22 +122,23 @@ class Notifier:
 
     async def _deliver(self, event: Event, *, first_try: bool) -> None:
         try:
-            if first_try and await self._attempt(event):
+            if first_try and await self.attempt(event):
                 return
             for delay in RETRY_DELAYS_S:
                 await asyncio.sleep(delay)
-                if await self._attempt(event):
+                if await self.attempt(event):
                     return
             log.warning("webhook dropped after retries", extra={"event_id": event.id})
         finally:
             self.pending -= 1
 
-    async def _attempt(self, event: Event) -> bool:
-        assert event.notify_url is not None
+    async def attempt(self, event: Event, url: str | None = None) -> bool:
+        url = url or event.notify_url
+        assert url is not None
         body = orjson.dumps(event.body())
         headers = {"content-type": "application/json", SIGNATURE_HEADER: sign(self._secret, body)}
         try:
-            response = await self._http.post(event.notify_url, content=body, headers=headers)
+            response = await self._http.post(url, content=body, headers=headers)
         except httpx.HTTPError:
             return False
         return response.status_code < 300
@@ -221,6 +232,21 @@ def create_sandbox_app(
     @app.post("/v1/pix/{txid}/pay")
     async def pay_pix(txid: str) -> Charge:
         return await answer(ledger.pay_pix(txid), buyer_waits=True)
+
+    @app.get("/v1/events")
+    async def events(charge_id: Annotated[str, Query()]) -> list[dict[str, object]]:
+        return [e.body() for e in ledger.events_of(charge_id)]
+
+    @app.post("/v1/events/{event_id}/deliver")
+    async def deliver(event_id: str) -> dict[str, bool]:
+        event = ledger.event(event_id)
+        url = ledger.notify_urls.get(event.data["id"])
+        delivered = url is not None and await notifiers[0].attempt(event, url)
+        return {"delivered": delivered}
+
+    @app.post("/v1/testing/charges/{charge_id}", status_code=204)
+    async def control(charge_id: str, body: ChargeControls) -> None:
+        ledger.control(charge_id, **body.model_dump())
 
     @app.get("/v1/deliveries")
     async def deliveries() -> dict[str, int]:

@@ -59,7 +59,6 @@ class TicketService:
         fresh = [self._new_ticket(order, line, now) for line in order.valid_lines()]
         new = await repo.insert_new(self.db, fresh)
         await self.revoke_for_order(order_id)  # a refund that ran meanwhile (see above)
-        await repo.record_issuance(self.db, order_id, len(fresh), now)
         return new
 
     def _new_ticket(self, order: Order, line: OrderLine, now: datetime) -> Ticket:

@@ -42,6 +42,17 @@ class StartResult:
 
 
 @dataclass(frozen=True)
+class ChargeFacts:
+    """What a webhook says of the charge: enough to record a payment we never wrote."""
+
+    order_id: str  # from the charge's metadata, as we gave it to the PSP
+    method: Method
+    amount_cents: int
+    currency: str
+    test_mode: bool
+
+
+@dataclass(frozen=True)
 class PspEvent:
     """One verified webhook of a processor, in our terms."""
 
@@ -50,6 +61,7 @@ class PspEvent:
     target: PaymentStatus | None  # where it moves our payment; None: nothing to do
     charge_id: str  # the PSP's id of the charge (our `provider_ref`)
     reference: str | None  # our payment id, as we gave it to the PSP
+    charge: ChargeFacts | None = None
 
 
 class Processor(Protocol):

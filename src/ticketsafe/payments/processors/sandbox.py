@@ -29,6 +29,7 @@ from ticketsafe.payments.brcode import PixCharge
 from ticketsafe.payments.models import CardSummary, Method, Payment, PaymentMethod, PaymentStatus
 from ticketsafe.payments.processors.base import (
     CardTokenRequired,
+    ChargeFacts,
     ProviderContext,
     PspEvent,
     StartResult,
@@ -112,6 +113,7 @@ class SandboxProcessor:
                 "token": card_token, "amount_cents": payment.amount_cents,
                 "currency": payment.currency, "reference": payment.id,
                 "payer": payment.payer_id, "notify_url": _notify_url(ctx.settings),
+                "metadata": {"order_id": payment.order_id},
             },
         )  # fmt: skip
         card = CardSummary(
@@ -140,7 +142,7 @@ class SandboxProcessor:
             ctx, "POST", "/charges/pix",
             json={
                 "txid": txid, "amount_cents": payment.amount_cents, "reference": payment.id,
-                "notify_url": _notify_url(ctx.settings),
+                "notify_url": _notify_url(ctx.settings), "metadata": {"order_id": payment.order_id},
             },
         )  # fmt: skip
         # The transaction id is inside the BR Code too; given apart, a client (and the
@@ -198,9 +200,18 @@ class SandboxProcessor:
         event = orjson.loads(body)
         charge = event["data"]
         reference = charge.get("reference")
+        order_id = (charge.get("metadata") or {}).get("order_id")
+        facts = None
+        if isinstance(order_id, str):
+            facts = ChargeFacts(
+                order_id=order_id, method=Method.PIX if charge["kind"] == "pix" else Method.CARD,
+                amount_cents=int(charge["amount_cents"]), currency=str(charge["currency"]),
+                test_mode=True,
+            )  # fmt: skip
         return PspEvent(
             id=event["id"], type=event["type"], target=_EVENT_STATUS.get(event["type"]),
             charge_id=charge["id"], reference=reference if isinstance(reference, str) else None,
+            charge=facts,
         )  # fmt: skip
 
     async def _call(
