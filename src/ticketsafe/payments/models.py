@@ -19,10 +19,10 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 
+# What the buyer picks at checkout (the public API's values): a method through a
+# processor (`payments.processors.route`). A comment, not a docstring: that would change
+# the OpenAPI document the web client is generated from.
 class PaymentMethod(StrEnum):
-    """What the buyer picks at checkout (the public API's values): a method through a
-    processor (`payments.processors.route`)."""
-
     FREE = "free"
     BANK_TRANSFER = "bank_transfer"
     PIX = "pix"
