@@ -91,14 +91,26 @@ async def start_payment(
         await repo.insert(ctx.db, started)
     except DuplicateKeyError:  # a concurrent start, or the PSP's webhook, recorded it first
         _notify_changed(ctx, payment.id)
+        stored = await _completed(ctx, await get_payment(ctx, payment.id), fields)
         if refused is not None:
             raise refused from None
-        return await get_payment(ctx, payment.id)
+        return stored
     if notify or refused is not None:
         _notify_changed(ctx, payment.id)
     if refused is not None:  # the authorisation stands, recorded; the caller decides
         raise refused
     return started
+
+
+async def _completed(ctx: ProviderContext, stored: Payment, fields: dict[str, Any]) -> Payment:
+    """A payment its PSP's webhook recorded first knows only what the event said: what
+    only the PSP's answer carries (the card's brand and last four, the instructions) is
+    added, without moving its status (a guarded write, on this race only)."""
+    missing = {k: v for k, v in fields.items() if v and not getattr(stored, k)}
+    if not missing:
+        return stored
+    updated = await repo.update_guarded(ctx.db, stored, status=stored.status, fields=missing)
+    return updated or await get_payment(ctx, stored.id)
 
 
 async def resume_payment(

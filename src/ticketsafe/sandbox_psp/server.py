@@ -5,7 +5,8 @@ it notifies TicketSafe over HTTP: each event is POSTed, signed with the shared w
 secret (`payments.webhooks`), to the `notify_url` the merchant gave with the charge.
 Delivery is at least once: an event the buyer caused (a challenge answered, a PIX paid)
 is delivered before that call answers, so the buyer's next look at the order sees it;
-an event the merchant caused (it already has the answer) goes after the answer. A
+an event the merchant caused (it already has the answer) goes `MERCHANT_EVENT_DELAY_S`
+after the answer, as real PSPs' do (not racing the merchant's own record of it). A
 failed delivery is tried again with back-off (`RETRY_DELAYS_S`), then dropped — the
 merchant's reconciliation asks for the charge itself.
 
@@ -32,7 +33,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from typing import Annotated, Literal, TypeVar
 
 import httpx
@@ -49,6 +50,7 @@ from ticketsafe.sandbox_psp.ledger import CardToken, Charge, Event, Ledger, Sand
 log = logging.getLogger("ticketsafe.sandbox_psp")
 
 T = TypeVar("T")
+MERCHANT_EVENT_DELAY_S = 0.5
 RETRY_DELAYS_S = (0.5, 2.0, 10.0, 30.0, 120.0)
 
 
@@ -101,29 +103,32 @@ class Notifier:
         self.pending = 0
 
     def later(self, event: Event) -> None:
-        if event.notify_url is None:
-            return
-        self.pending += 1
-        task = asyncio.get_running_loop().create_task(self._deliver(event, first_try=True))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        if event.notify_url is not None:
+            self.pending += 1
+            self._spawn(self._deliver(event, first_delay_s=MERCHANT_EVENT_DELAY_S))
 
     async def now(self, event: Event) -> None:
         """The first attempt before answering; retries continue in the background."""
         if event.notify_url is None:
             return
         self.pending += 1
-        if not await self.attempt(event):
-            task = asyncio.get_running_loop().create_task(self._deliver(event, first_try=False))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        else:
+        if await self.attempt(event):
             self.pending -= 1
+        else:
+            self._spawn(self._deliver(event, first_delay_s=None))
 
-    async def _deliver(self, event: Event, *, first_try: bool) -> None:
+    def _spawn(self, delivery: Coroutine[None, None, None]) -> None:
+        task = asyncio.get_running_loop().create_task(delivery)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, event: Event, *, first_delay_s: float | None) -> None:
+        """Attempts after `first_delay_s` (None: none, it was made), then the retries."""
         try:
-            if first_try and await self.attempt(event):
-                return
+            if first_delay_s is not None:
+                await asyncio.sleep(first_delay_s)
+                if await self.attempt(event):
+                    return
             for delay in RETRY_DELAYS_S:
                 await asyncio.sleep(delay)
                 if await self.attempt(event):
