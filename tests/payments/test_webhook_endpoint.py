@@ -9,10 +9,10 @@ import httpx
 import orjson
 
 from ticketsafe.infra.settings import Settings
+from ticketsafe.infra.signed_webhooks import SIGNATURE_HEADER, sign
 from ticketsafe.payments import repository, service
 from ticketsafe.payments.models import Method, Payment, PaymentMethod, PaymentStatus
 from ticketsafe.payments.processors import ProviderContext
-from ticketsafe.payments.webhooks import SIGNATURE_HEADER, sign
 
 URL = "/payments/webhooks/sandbox-psp"
 

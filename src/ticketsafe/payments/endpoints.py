@@ -10,10 +10,10 @@ from pydantic import BaseModel, TypeAdapter
 from ticketsafe.infra.fastlane import FastRequest, FastResponse, FastRoute
 from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.resources import Resources
+from ticketsafe.infra.signed_webhooks import SIGNATURE_HEADER
 from ticketsafe.payments import service
 from ticketsafe.payments.deps import PaymentsCtx
 from ticketsafe.payments.processors import ProviderContext
-from ticketsafe.payments.webhooks import SIGNATURE_HEADER
 
 router = APIRouter(prefix="/payments", tags=["payments"])
 

@@ -44,7 +44,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from ticketsafe.infra.outbound_http import OutboundTransport
-from ticketsafe.payments.webhooks import SIGNATURE_HEADER, sign
+from ticketsafe.infra.signed_webhooks import SIGNATURE_HEADER, sign
 from ticketsafe.sandbox_psp.ledger import CardToken, Charge, Event, Ledger, SandboxError
 
 log = logging.getLogger("ticketsafe.sandbox_psp")

@@ -25,6 +25,7 @@ from ticketsafe.infra.errors import (
     TicketSafeError,
 )
 from ticketsafe.infra.settings import Settings
+from ticketsafe.infra.signed_webhooks import verify
 from ticketsafe.payments.brcode import PixCharge
 from ticketsafe.payments.models import CardSummary, Method, Payment, PaymentMethod, PaymentStatus
 from ticketsafe.payments.processors.base import (
@@ -34,7 +35,6 @@ from ticketsafe.payments.processors.base import (
     PspEvent,
     StartResult,
 )
-from ticketsafe.payments.webhooks import verify
 
 WEBHOOK_PATH = "/payments/webhooks/sandbox-psp"
 
