@@ -22,7 +22,7 @@ from ticketsafe.catalog.errors import InvalidTransition
 from ticketsafe.catalog.lifecycle import EventStatus
 from ticketsafe.catalog.status_listeners import StatusListener
 from ticketsafe.infra.jobs import JobContext
-from ticketsafe.roles.worker import PeriodicTask
+from ticketsafe.infra.periodic import PeriodicTask
 
 log = logging.getLogger("ticketsafe.catalog")
 ACTOR = "system:catalog-clock"

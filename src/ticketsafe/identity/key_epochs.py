@@ -23,7 +23,7 @@ from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.crypto import epochs
 from ticketsafe.infra.crypto.keyring import KeyRing, keyring_file_of
 from ticketsafe.infra.jobs import JobContext
-from ticketsafe.roles.worker import PeriodicTask
+from ticketsafe.infra.periodic import PeriodicTask
 
 log = logging.getLogger("ticketsafe.identity")
 
