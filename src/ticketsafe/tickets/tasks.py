@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.crypto.keyring import KeyRing
 from ticketsafe.infra.jobs import JobBuffer, JobContext, JobQueue, JobRegistry
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.periodic import PeriodicTask
+from ticketsafe.infra.vault import PiiVault
 from ticketsafe.orders.events import OrderEvent, OrderListeners
 from ticketsafe.orders.read_models import paid_orders_by_deadline
 from ticketsafe.tickets import repository as repo
