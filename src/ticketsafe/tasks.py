@@ -3,7 +3,7 @@ their own `tasks.py`; this module only gathers them for the worker."""
 
 from __future__ import annotations
 
-from ticketsafe.catalog import tasks as catalog_tasks
+from ticketsafe.catalog.events import tasks as catalog_tasks
 from ticketsafe.identity import key_epochs
 from ticketsafe.identity import tasks as identity_tasks
 from ticketsafe.identity.tasks import ErasureHook

@@ -22,7 +22,7 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from ticketsafe.catalog.event_schemas import TicketKind
+from ticketsafe.catalog.events.schemas import TicketKind
 from ticketsafe.catalog.read_models import EventSalesView, get_sales_view
 from ticketsafe.identity.membership_cache import MembershipCache
 from ticketsafe.identity.principal import Principal
