@@ -18,8 +18,8 @@ from pydantic import (
     model_validator,
 )
 
-from ticketsafe.catalog.lifecycle import EventStatus
-from ticketsafe.catalog.venue_schemas import Category, SectionId
+from ticketsafe.catalog.events.lifecycle import EventStatus
+from ticketsafe.catalog.venues.schemas import Category, SectionId
 from ticketsafe.infra.fields import Count, Flag, Instant, JsonInteger, Name, StoredInt
 
 Currency = Literal["BRL", "USD", "EUR"]
