@@ -94,7 +94,7 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
         finally:
             live = getattr(app.state, "live", None)
             if live is not None:
-                await live.feeds.close()
+                await live.close()
             await resources.close()
 
     app = FastAPI(

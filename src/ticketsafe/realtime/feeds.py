@@ -18,12 +18,15 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import orjson
 
 from ticketsafe.infra.leases import Lease
 from ticketsafe.infra.redisdb import RedisClient
+from ticketsafe.realtime.connection import Outbox, offer_all
+from ticketsafe.realtime.hub import read_pubsub
 from ticketsafe.realtime.messages import LiveMessage
 from ticketsafe.realtime.publish import seats_channel
 
@@ -33,26 +36,6 @@ Snapshot = tuple[dict[str, str], dict[str, int]]  # seat → status, GA area →
 ReadAvailability = Callable[[str], Awaitable[Snapshot]]
 
 FULL_EVERY = 10  # publish the whole state every tenth frame
-QUEUE_SIZE = 64
-
-
-@dataclass(eq=False)
-class Subscriber:
-    """One connection's view of a feed: a bounded queue; when it overflows the queue is
-    dropped and the connection gets a fresh snapshot instead of a flood of deltas."""
-
-    queue: asyncio.Queue[LiveMessage] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
-    lagging: bool = False
-
-    def offer(self, message: LiveMessage) -> None:
-        if self.lagging:
-            return
-        try:
-            self.queue.put_nowait(message)
-        except asyncio.QueueFull:
-            self.lagging = True
-            while not self.queue.empty():
-                self.queue.get_nowait()
 
 
 @dataclass(eq=False)
@@ -62,9 +45,10 @@ class _EventFeed:
     ga: dict[str, int] = field(default_factory=dict)
     seq: int = 0
     loaded: bool = False
-    watchers: set[Subscriber] = field(default_factory=set)
-    sales_watchers: set[Subscriber] = field(default_factory=set)
+    watchers: set[Outbox] = field(default_factory=set)
+    sales_watchers: set[Outbox] = field(default_factory=set)
     leader: asyncio.Task[None] | None = None
+    cached: dict[bool, LiveMessage] = field(default_factory=dict)  # snapshots at `seq`
 
 
 def counts(seats: dict[str, str], ga: dict[str, int]) -> dict[str, int]:
@@ -90,24 +74,32 @@ class SeatFeeds:
 
     # -- connections ------------------------------------------------------------------
 
-    async def watch(self, event_id: str, *, sales: bool = False) -> Subscriber:
-        subscriber = Subscriber()
+    async def watch(self, event_id: str, outbox: Outbox, *, sales: bool = False) -> None:
+        """Deliver the event's feed to `outbox`, starting with a snapshot."""
         async with self._lock:
             feed = self.feeds.get(event_id)
             if feed is None:
                 feed = self.feeds[event_id] = _EventFeed(event_id)
                 await self._subscribe(event_id)
                 feed.leader = asyncio.create_task(self._lead(feed))
-            (feed.sales_watchers if sales else feed.watchers).add(subscriber)
+            (feed.sales_watchers if sales else feed.watchers).add(outbox)
         if not feed.loaded:
             seats, ga = await self.read(event_id)
             if not feed.loaded:
                 feed.seats, feed.ga, feed.loaded = seats, ga, True
-        subscriber.offer(self.snapshot(event_id, sales=sales))
-        return subscriber
+        outbox.offer(self.snapshot(event_id, sales=sales))
 
     def snapshot(self, event_id: str, *, sales: bool = False) -> LiveMessage:
+        """The event's whole state as one message, built once per sequence number."""
         feed = self.feeds[event_id]
+        cached = feed.cached.get(sales)
+        if cached is None or cached.id != str(feed.seq):
+            cached = feed.cached[sales] = self._snapshot(feed, sales=sales)
+        return cached
+
+    @staticmethod
+    def _snapshot(feed: _EventFeed, *, sales: bool) -> LiveMessage:
+        event_id = feed.event_id
         if sales:
             return LiveMessage(
                 f"event:{event_id}:sales", "snapshot", counts(feed.seats, feed.ga), str(feed.seq)
@@ -117,13 +109,13 @@ class SeatFeeds:
             str(feed.seq),
         )  # fmt: skip
 
-    async def leave(self, event_id: str, subscriber: Subscriber) -> None:
+    async def leave(self, event_id: str, outbox: Outbox) -> None:
         async with self._lock:
             feed = self.feeds.get(event_id)
             if feed is None:
                 return
-            feed.watchers.discard(subscriber)
-            feed.sales_watchers.discard(subscriber)
+            feed.watchers.discard(outbox)
+            feed.sales_watchers.discard(outbox)
             if feed.watchers or feed.sales_watchers:
                 return
             del self.feeds[event_id]
@@ -154,18 +146,10 @@ class SeatFeeds:
             self._reader = asyncio.create_task(self._read(self._pubsub))
 
     async def _read(self, pubsub: Any) -> None:
-        while True:
-            try:
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                await asyncio.sleep(1.0)
-                continue
-            if message is not None:
-                self._apply(orjson.loads(message["data"]))
+        await read_pubsub(pubsub, self._apply)
 
-    def _apply(self, frame: dict[str, Any]) -> None:
+    async def _apply(self, channel: str, data: bytes) -> None:
+        frame = orjson.loads(data)
         feed = self.feeds.get(frame["event_id"])
         if feed is None:
             return
@@ -181,13 +165,10 @@ class SeatFeeds:
                 f"event:{feed.event_id}", kind, {"seats": frame["seats"], "ga": frame["ga"]},
                 str(feed.seq),
             )  # fmt: skip
-            for watcher in feed.watchers:
-                watcher.offer(message)
-        tally = LiveMessage(
-            f"event:{feed.event_id}:sales", "snapshot", counts(feed.seats, feed.ga), str(feed.seq)
-        )
-        for watcher in feed.sales_watchers:
-            watcher.offer(tally)
+            snapshot = partial(self.snapshot, feed.event_id)
+            await offer_all(feed.watchers, message, snapshot)
+        if feed.sales_watchers:
+            await offer_all(feed.sales_watchers, self.snapshot(feed.event_id, sales=True))
 
     # -- the leader: one instance per event --------------------------------------------------
 
