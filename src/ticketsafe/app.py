@@ -80,7 +80,9 @@ def _compose(app: FastAPI, resources: Resources, settings: Settings) -> None:
     app.state.hold_orders = OrdersOfHolds(resources.db)
     # Live updates (SSE / WebSocket): one pub/sub hub and seat feeds per process.
     app.state.realtime_hub = Hub(resources.redis)
-    app.state.live = build_live(resources, app.state.realtime_hub, room, app.state.access)
+    app.state.live = build_live(
+        resources, app.state.realtime_hub, room, app.state.access, app.state.tickets
+    )
 
 
 def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastAPI:

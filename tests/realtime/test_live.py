@@ -242,7 +242,7 @@ async def _flood(resources: Resources, event_id: str, frames: int, every_s: floa
 
 
 def _flood_key(message: dict[str, Any]) -> str:
-    return next(k for k in message["data"]["seats"] if k.startswith("flood-"))
+    return str(next(k for k in message["data"]["seats"] if k.startswith("flood-")))
 
 
 def _flood_frame(message: dict[str, Any]) -> bool:

@@ -29,6 +29,7 @@ from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.deps import DbDep
 from ticketsafe.infra.errors import BusinessRuleViolation
 from ticketsafe.infra.fastlane import FastRequest, FastResponse, FastRoute
+from ticketsafe.realtime.publish import checkins_changed
 from ticketsafe.tickets.deps import organizer_event
 
 router = APIRouter(tags=["checkin"])
@@ -94,6 +95,8 @@ async def sync_offline(
     await checkin.gate_event(orgs, user, event_id)
     scans = [SyncedScan(s.ticket_id, s.version, s.gate, s.at, s.code) for s in body.scans]
     report = await sync(db, checkin.tickets, event_id, body.device_id, scans)
+    if report.accepted:
+        checkins_changed(checkin.redis, event_id)  # the organizer's live stats
     return SyncOut(**vars(report))
 
 

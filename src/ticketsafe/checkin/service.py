@@ -27,6 +27,7 @@ from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.ratelimit import Rate, RateLimiter
 from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.infra.settings import Settings
+from ticketsafe.realtime.publish import checkins_changed
 from ticketsafe.tickets.codes import ScannedCode
 from ticketsafe.tickets.models import Ticket, TicketStatus
 from ticketsafe.tickets.service import TicketService
@@ -50,6 +51,7 @@ class CheckinService:
         self, db: Database, redis: RedisClient, tickets: TicketService, settings: Settings
     ) -> None:
         self.db = db
+        self.redis = redis
         self.tickets = tickets
         self.settings = settings
         self.limiter = RateLimiter(redis)
@@ -88,6 +90,7 @@ class CheckinService:
         if verdict.admitted and await self.tickets.admit(
             claims.ticket_id, claims.version, gate, device, now
         ):
+            checkins_changed(self.redis, view.event_id)  # the organizer's live stats
             return Admission(
                 claims.ticket_id, claims.place, claims.ticket_type_id, scanned.kind, gate, now
             )

@@ -90,8 +90,8 @@ class EventStream(Response):
     offered, written straight to the ASGI `send` (no body iterator, no task group)."""
 
     media_type = "text/event-stream"
-    HEAD = [(b"content-type", b"text/event-stream; charset=utf-8"),
-            (b"cache-control", b"no-store"), (b"x-accel-buffering", b"no")]  # fmt: skip
+    HEAD = ((b"content-type", b"text/event-stream; charset=utf-8"),
+            (b"cache-control", b"no-store"), (b"x-accel-buffering", b"no"))  # fmt: skip
 
     def __init__(
         self, ctx: LiveContext, principal: Principal, channels: list[Channel], resume: str | None

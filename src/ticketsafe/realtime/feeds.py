@@ -28,14 +28,16 @@ from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.realtime.connection import Outbox, offer_all
 from ticketsafe.realtime.hub import read_pubsub
 from ticketsafe.realtime.messages import LiveMessage
-from ticketsafe.realtime.publish import seats_channel
+from ticketsafe.realtime.publish import checkin_mark, seats_channel
 
 log = logging.getLogger("ticketsafe.realtime")
 
 Snapshot = tuple[dict[str, str], dict[str, int]]  # seat → status, GA area → available
 ReadAvailability = Callable[[str], Awaitable[Snapshot]]
+ReadCheckins = Callable[[str], Awaitable[dict[str, Any]]]  # event → check-in stats
 
 FULL_EVERY = 10  # publish the whole state every tenth frame
+CHECKIN_EVERY = 4  # re-read check-in stats at most every fourth frame, when they moved
 
 
 @dataclass(eq=False)
@@ -49,6 +51,7 @@ class _EventFeed:
     sales_watchers: set[Outbox] = field(default_factory=set)
     leader: asyncio.Task[None] | None = None
     cached: dict[bool, LiveMessage] = field(default_factory=dict)  # snapshots at `seq`
+    checkins: LiveMessage | None = None  # the last check-in stats (sales channel)
 
 
 def counts(seats: dict[str, str], ga: dict[str, int]) -> dict[str, int]:
@@ -62,10 +65,12 @@ def counts(seats: dict[str, str], ga: dict[str, int]) -> dict[str, int]:
 
 class SeatFeeds:
     def __init__(
-        self, redis: RedisClient, read: ReadAvailability, *, interval_s: float = 0.5
-    ) -> None:
+        self, redis: RedisClient, read: ReadAvailability, read_checkins: ReadCheckins | None = None,
+        *, interval_s: float = 0.5,
+    ) -> None:  # fmt: skip
         self.redis = redis
         self.read = read
+        self.read_checkins = read_checkins
         self.interval_s = interval_s
         self.feeds: dict[str, _EventFeed] = {}
         self._pubsub: Any = None
@@ -88,6 +93,8 @@ class SeatFeeds:
             if not feed.loaded:
                 feed.seats, feed.ga, feed.loaded = seats, ga, True
         outbox.offer(self.snapshot(event_id, sales=sales))
+        if sales and feed.checkins is not None:
+            outbox.offer(feed.checkins)
 
     def snapshot(self, event_id: str, *, sales: bool = False) -> LiveMessage:
         """The event's whole state as one message, built once per sequence number."""
@@ -169,6 +176,12 @@ class SeatFeeds:
             await offer_all(feed.watchers, message, snapshot)
         if feed.sales_watchers:
             await offer_all(feed.sales_watchers, self.snapshot(feed.event_id, sales=True))
+        checkins = frame.get("checkin")
+        if checkins is not None and (feed.checkins is None or feed.checkins.data != checkins):
+            feed.checkins = LiveMessage(
+                f"event:{feed.event_id}:sales", "checkin", checkins, str(feed.seq)
+            )
+            await offer_all(feed.sales_watchers, feed.checkins)
 
     # -- the leader: one instance per event --------------------------------------------------
 
@@ -176,6 +189,8 @@ class SeatFeeds:
         lease = Lease(self.redis, f"live-seats:{feed.event_id}", int(self.interval_s * 4000))
         seats: dict[str, str] = {}
         ga: dict[str, int] = {}
+        checkins: dict[str, Any] | None = None
+        mark: Any = None
         frames = 0
         while True:
             await asyncio.sleep(self.interval_s)
@@ -184,6 +199,12 @@ class SeatFeeds:
                     frames = 0  # another instance leads; lead again from a full frame
                     continue
                 now_seats, now_ga = await self.read(feed.event_id)
+                fresh = None
+                if self.read_checkins is not None and frames % CHECKIN_EVERY == 0:
+                    now_mark = await self.redis.get(checkin_mark(feed.event_id))
+                    if now_mark != mark or checkins is None:
+                        fresh = await self.read_checkins(feed.event_id)
+                        mark = now_mark
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -194,12 +215,16 @@ class SeatFeeds:
             changed_ga = {k: v for k, v in now_ga.items() if ga.get(k) != v}
             seats, ga = now_seats, now_ga
             frames += 1
-            if not (full or changed_seats or changed_ga):
+            moved = fresh is not None and fresh != checkins
+            checkins = fresh if fresh is not None else checkins
+            if not (full or changed_seats or changed_ga or moved):
                 continue
             frame = {
                 "event_id": feed.event_id, "seq": int(await self.redis.incr(
                     f"ts:{{{feed.event_id}}}:live:seq")), "full": full,
                 "seats": now_seats if full else changed_seats, "ga": now_ga if full else changed_ga,
             }  # fmt: skip
+            if checkins is not None and (full or moved):
+                frame["checkin"] = checkins
             with contextlib.suppress(Exception):
                 await self.redis.publish(seats_channel(feed.event_id), orjson.dumps(frame))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 import orjson
@@ -45,11 +46,32 @@ async def publish_to_user(
         log.debug("live publish to a user failed", exc_info=True)
 
 
-_pending: set[asyncio.Task[None]] = set()
+def checkin_mark(event_id: str) -> str:
+    """Bumped on every admission: the seat feed's leader re-reads check-in stats only
+    when it moved (at most every few seconds), however many scans."""
+    return f"ts:{{{event_id}}}:live:checkin"
+
+
+def checkins_changed(redis: RedisClient, event_id: str) -> None:
+    """Note admissions at an event, without waiting (a scan's answer does not wait)."""
+    _soon(redis.incr(checkin_mark(event_id)))
+
+
+_pending: set[asyncio.Task[Any]] = set()
+
+
+def _soon(work: Awaitable[Any]) -> None:
+    async def quietly() -> None:
+        try:
+            await work
+        except Exception:
+            log.debug("live publish failed", exc_info=True)
+
+    task = asyncio.get_running_loop().create_task(quietly())
+    _pending.add(task)
+    task.add_done_callback(_pending.discard)
 
 
 def publish_soon(redis: RedisClient, user_id: str, kind: str, data: dict[str, Any]) -> None:
     """`publish_to_user` without waiting for it (a request's answer does not wait)."""
-    task = asyncio.get_running_loop().create_task(publish_to_user(redis, user_id, kind, data))
-    _pending.add(task)
-    task.add_done_callback(_pending.discard)
+    _soon(publish_to_user(redis, user_id, kind, data))
