@@ -199,17 +199,14 @@ class SeatFeeds:
                     frames = 0  # another instance leads; lead again from a full frame
                     continue
                 now_seats, now_ga = await self.read(feed.event_id)
-                fresh = None
-                if self.read_checkins is not None and frames % CHECKIN_EVERY == 0:
-                    now_mark = await self.redis.get(checkin_mark(feed.event_id))
-                    if now_mark != mark or checkins is None:
-                        fresh = await self.read_checkins(feed.event_id)
-                        mark = now_mark
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.debug("seat feed read failed", exc_info=True)
                 continue
+            fresh = None
+            if self.read_checkins is not None and frames % CHECKIN_EVERY == 0:
+                fresh, mark = await self._checkins(feed.event_id, mark, fresh=checkins is None)
             full = frames % FULL_EVERY == 0
             changed_seats = {k: v for k, v in now_seats.items() if seats.get(k) != v}
             changed_ga = {k: v for k, v in now_ga.items() if ga.get(k) != v}
@@ -228,3 +225,18 @@ class SeatFeeds:
                 frame["checkin"] = checkins
             with contextlib.suppress(Exception):
                 await self.redis.publish(seats_channel(feed.event_id), orjson.dumps(frame))
+
+    async def _checkins(self, event_id: str, mark: Any, *, fresh: bool) -> tuple[Any, Any]:
+        """(check-in stats if the event's mark moved since `mark`, else None; the mark).
+        A failure only skips the stats, never the seat frame."""
+        assert self.read_checkins is not None
+        try:
+            now_mark = await self.redis.get(checkin_mark(event_id))
+            if now_mark == mark and not fresh:
+                return None, mark
+            return await self.read_checkins(event_id), now_mark
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.debug("check-in stats read failed", exc_info=True)
+            return None, mark
