@@ -41,7 +41,7 @@ def build_registry(services: Services) -> JobRegistry:
         if settings.smtp_url is not None
         else None
     )
-    mail_tasks.register(registry, services.keyring, transport)
+    mail_tasks.register(registry, services.vault, transport)
     payment_tasks.register(registry)
     order_tasks.register(registry, services.orders)
     webhook_tasks.register(registry)
