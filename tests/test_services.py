@@ -131,33 +131,67 @@ async def test_the_api_and_the_worker_see_the_same_inventory_settings(
         await resources.close()
 
 
-# Modules a request or a job runs through: they read services, they never build one.
-REQUEST_PATH = ("deps.py", "endpoints.py", "tasks.py", "fastlane.py")
+# Where a service may be built: the composition root, the live layer it calls, the
+# `rotate-keys` command (it must load the key ring after adding a key) and the bench's
+# client (another process).
+BUILDERS = {"services.py", "realtime/wiring.py", "identity/commands.py", "bench/target.py"}
 
 
-def _service_classes() -> set[str]:
+def _service_classes() -> dict[str, str]:
+    """The container's service classes: name -> defining module."""
     hints = typing.get_type_hints(Services)
-    return {hint.__name__ for hint in hints.values() if inspect.isclass(hint)} - {
-        "Resources",
-        "KeyRing",
+    found = {h.__name__: h.__module__ for h in hints.values() if inspect.isclass(h)}
+    found["OrderService"] = OrderService.__module__  # bound per unit of work by `orders`
+    for plain in ("Resources", "KeyRing"):
+        del found[plain]
+    return found
+
+
+def _constructions(source: str, classes: dict[str, str]) -> list[tuple[int, str]]:
+    """Calls of `Class(...)`, `Class.build(...)` or `Class.from_resources(...)` of a class
+    imported from where the container's comes from (not a namesake)."""
+    tree = ast.parse(source)
+    imported = {
+        alias.asname or alias.name: node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
     }
-
-
-def test_no_request_path_module_constructs_a_service() -> None:
-    classes = _service_classes()
-    assert {"InventoryService", "WaitingRoom", "TicketService", "PiiVault"} <= classes
-    classes |= {"OrderService"}  # bound per unit of work by `Services.orders` only
-    root = Path(ticketsafe.__file__).parent
-    found: list[str] = []
-    for path in sorted(root.rglob("*.py")):
-        if not path.name.endswith(REQUEST_PATH):
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
             continue
-        for node in ast.walk(ast.parse(path.read_text())):
-            if not isinstance(node, ast.Call):
-                continue
-            func = node.func
-            if isinstance(func, ast.Attribute) and func.attr in {"from_resources", "build"}:
-                func = func.value
-            if isinstance(func, ast.Name) and func.id in classes:
-                found.append(f"{path.relative_to(root)}:{node.lineno} {func.id}")
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in {"from_resources", "build"}:
+            func = func.value
+        if isinstance(func, ast.Name) and classes.get(func.id, "?") == imported.get(func.id):
+            found.append((node.lineno, func.id))
+    return found
+
+
+def test_no_module_but_the_composition_root_constructs_a_service() -> None:
+    """Requests, the fast lane, jobs and periodic tasks read the container's instances."""
+    classes = _service_classes()
+    assert {"InventoryService", "WaitingRoom", "TicketService", "PiiVault"} <= set(classes)
+    root = Path(ticketsafe.__file__).parent
+    found = [
+        f"{path.relative_to(root)}:{line} {name}"
+        for path in sorted(root.rglob("*.py"))
+        if str(path.relative_to(root)) not in BUILDERS
+        for line, name in _constructions(path.read_text(), classes)
+    ]
     assert not found, "services built outside the composition root: " + ", ".join(found)
+
+
+def test_the_guard_sees_a_service_built_in_a_dependency() -> None:
+    classes = _service_classes()
+    violating = (
+        "from ticketsafe.inventory.service import InventoryService\n"
+        "from ticketsafe.waitingroom.service import WaitingRoom\n"
+        "from ticketsafe.webhooks.models import Delivery\n"
+        "async def get_inventory(request):\n"
+        "    Delivery(1)\n"  # a namesake of tickets' Delivery: not a service
+        "    WaitingRoom.from_resources(request.app.state.resources)\n"
+        "    return InventoryService(request.app.state.resources.db, None)\n"
+    )
+    assert _constructions(violating, classes) == [(6, "WaitingRoom"), (7, "InventoryService")]

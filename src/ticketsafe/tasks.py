@@ -65,7 +65,7 @@ def periodic_tasks(services: Services) -> list[PeriodicTask]:
         *order_tasks.periodic_tasks(
             services.orders, reconcile_interval_s=settings.payments_reconcile_interval_s
         ),
-        *key_epochs.periodic_tasks(services.keyring),
+        *key_epochs.periodic_tasks(services.vault),
         *identity_tasks.periodic_tasks(),
         *catalog_tasks.periodic_tasks(lambda _: services.status_listeners),
         *mail_tasks.periodic_tasks(),

@@ -205,7 +205,7 @@ async def test_the_worker_rotates_epochs_under_a_lease(
     long_ago = (datetime.now(UTC) - timedelta(seconds=BOUND)).isoformat()
     body["epochs"] = {"k1": {"created_at": long_ago, "retired_at": None}}
     path.write_text(json.dumps(body))
-    (task,) = key_epochs.periodic_tasks(app.state.services.keyring)
+    (task,) = key_epochs.periodic_tasks(app.state.services.vault)
     assert task.name == "identity.key_epochs"
     worker = Worker(
         resources, build_registry(Services.build(resources)), periodic=[task], block_ms=20
