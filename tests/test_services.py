@@ -16,7 +16,7 @@ from starlette.requests import Request
 
 import ticketsafe
 from ticketsafe.app import create_app
-from ticketsafe.catalog.status_listeners import get_status_listeners
+from ticketsafe.catalog.events.status_listeners import get_status_listeners
 from ticketsafe.checkin.deps import get_checkin
 from ticketsafe.identity.deps import (
     get_access,

@@ -26,8 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
+from ticketsafe.catalog.events.status_listeners import StatusListener
 from ticketsafe.catalog.read_models import owner_of
-from ticketsafe.catalog.status_listeners import StatusListener
 from ticketsafe.checkin.service import CheckinService
 from ticketsafe.identity.access import Access
 from ticketsafe.identity.organizations import OrganizationService
@@ -35,7 +35,6 @@ from ticketsafe.identity.repository import IdentityRepository
 from ticketsafe.identity.service import AccountService
 from ticketsafe.identity.sessions import SessionService
 from ticketsafe.identity.tokens import AccessTokenCodec
-from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.crypto.keyring import KeyRing, load_keyring
 from ticketsafe.infra.jobs import JobBuffer, JobQueue
 from ticketsafe.infra.mongodb import Database
@@ -43,6 +42,7 @@ from ticketsafe.infra.ratelimit import RateLimiter
 from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
+from ticketsafe.infra.vault import PiiVault
 from ticketsafe.inventory.service import InventoryService
 from ticketsafe.onsale.service import status_listener
 from ticketsafe.orders.history import OrdersOfHolds

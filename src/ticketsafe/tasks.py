@@ -4,11 +4,12 @@ process's services (`ticketsafe.services`, built once at worker start)."""
 
 from __future__ import annotations
 
-from ticketsafe.catalog import tasks as catalog_tasks
+from ticketsafe.catalog.events import tasks as catalog_tasks
 from ticketsafe.identity import key_epochs
 from ticketsafe.identity import tasks as identity_tasks
 from ticketsafe.identity.tasks import ErasureHook
 from ticketsafe.infra.jobs import JobRegistry
+from ticketsafe.infra.periodic import PeriodicTask
 from ticketsafe.inventory import tasks as inventory_tasks
 from ticketsafe.mail import tasks as mail_tasks
 from ticketsafe.mail.transport import SmtpTransport
@@ -20,7 +21,6 @@ from ticketsafe.orders.events import OrderListeners
 from ticketsafe.payments import tasks as payment_tasks
 from ticketsafe.realtime import me_feed as live_me
 from ticketsafe.realtime import order_feed as live_orders
-from ticketsafe.roles.worker import PeriodicTask
 from ticketsafe.services import Services
 from ticketsafe.tickets import tasks as ticket_tasks
 from ticketsafe.waitingroom import tasks as waitingroom

@@ -16,10 +16,10 @@ from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.identity.service import AccountService
 from ticketsafe.identity.sessions import SessionService
 from ticketsafe.identity.tokens import AccessTokenCodec
-from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.errors import Forbidden, Unauthenticated
 from ticketsafe.infra.fastlane import FastRequest
 from ticketsafe.infra.idempotency import VERIFIED_PRINCIPAL
+from ticketsafe.infra.vault import PiiVault
 
 T = TypeVar("T")
 
@@ -162,7 +162,7 @@ Organizer = Annotated[Principal, Depends(require_role(Role.ORGANIZER))]
 
 
 async def get_vault(request: Request) -> PiiVault:
-    """The PII vault (see `ticketsafe.identity.vault`), for any domain's endpoints."""
+    """The PII vault (see `ticketsafe.infra.vault`), for any domain's endpoints."""
     vault: PiiVault = request.app.state.services.vault
     return vault
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ticketsafe.infra.jobs import JobBuffer, JobContext, JobRegistry
+from ticketsafe.infra.periodic import PeriodicTask
 from ticketsafe.onsale.service import REFUND_EVENT_JOB
 from ticketsafe.orders import late_money
 from ticketsafe.orders.service import OrderService
 from ticketsafe.payments.providers import ProviderContext
 from ticketsafe.payments.service import PAYMENT_CHANGED_JOB
-from ticketsafe.roles.worker import PeriodicTask
 
 # The process's order service bound to one job's buffer (`ticketsafe.services`).
 OrdersFor = Callable[[JobBuffer], OrderService]

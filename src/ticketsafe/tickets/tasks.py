@@ -17,9 +17,9 @@ from datetime import UTC, datetime, timedelta
 
 from ticketsafe.infra.jobs import JobBuffer, JobContext, JobQueue, JobRegistry
 from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.periodic import PeriodicTask
 from ticketsafe.orders.events import OrderEvent, OrderListeners
 from ticketsafe.orders.read_models import paid_orders_by_deadline
-from ticketsafe.roles.worker import PeriodicTask
 from ticketsafe.tickets import repository as repo
 from ticketsafe.tickets.delivery import MAIL_JOB, Delivery
 from ticketsafe.tickets.service import TicketService
