@@ -5,18 +5,17 @@ import pytest
 from fastapi import FastAPI
 
 from tests.identity.conftest import PASSWORD, login, register, run_worker_until_idle, signed_up
-from ticketsafe.identity import vault as vault_module
-from ticketsafe.identity.errors import PersonErased
 from ticketsafe.identity.service import open_pii, seal_pii
-from ticketsafe.identity.vault import PiiVault
+from ticketsafe.infra import vault as vault_module
 from ticketsafe.infra.jobs import JobContext
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
+from ticketsafe.infra.vault import PersonErased, PiiVault
 from ticketsafe.tasks import ERASURE_HOOKS
 
 
 def _vault(app: FastAPI, resources: Resources) -> PiiVault:
-    return PiiVault(resources.db, app.state.keyring)
+    return PiiVault(resources.db, app.state.services.keyring)
 
 
 async def _erase(client: httpx.AsyncClient, headers: dict[str, str]) -> httpx.Response:

@@ -184,7 +184,7 @@ async def test_a_slow_client_is_cut_off_while_a_fast_one_keeps_its_rate(
     # (4 MB at most) holds for a client that does not read
     frames, every_s = 240, 0.025
     async with second_instance(settings) as (other, url):
-        live: LiveContext = other.state.live
+        live: LiveContext = other.state.services.live
         live.connections.limits = Limits(max_lag_s=1.0)
         port = int(url.rsplit(":", 1)[1])
         slow, slow_writer = await _slow_sse_client(port, sale.event_id, sale.buyer("usr_slow"))

@@ -16,11 +16,11 @@ from fastapi import FastAPI
 from tests.identity.conftest import PASSWORD, signed_up
 from tests.ops.backup.test_backup import KEY, wipe
 from ticketsafe.identity.key_epochs import rotate_epochs
-from ticketsafe.identity.vault import PiiVault, SealedField
 from ticketsafe.infra.crypto import aead, epochs
 from ticketsafe.infra.crypto.keyring import UnknownKey, Wrapped, read_keyring_file
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
+from ticketsafe.infra.vault import PiiVault, SealedField
 from ticketsafe.ops.backup.service import create_backup, read_manifest, restore_backup
 from ticketsafe.ops.backup.snapshot import open_chunk
 from ticketsafe.ops.backup.targets import LocalTarget
@@ -46,7 +46,7 @@ async def test_an_erased_person_does_not_come_back_from_a_backup_after_the_epoch
 ) -> None:  # fmt: skip
     ana = await signed_up(client, "ana@example.com", name="Ana Souza")
     key_file = settings.keys_dir / "pii-keyring.json"
-    vault = PiiVault(resources.db, app.state.keyring)
+    vault = PiiVault(resources.db, app.state.services.keyring)
     t0 = datetime.now(UTC)
     await rotate_epochs(vault, key_file, BOUND, t0)
     target = LocalTarget(tmp_path / "backups")
