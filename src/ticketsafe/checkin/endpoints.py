@@ -20,13 +20,12 @@ from ticketsafe.checkin.schemas import (
     SyncOut,
 )
 from ticketsafe.checkin.service import CheckinService
-from ticketsafe.checkin.stats import counts
+from ticketsafe.checkin.stats import admissions_changed, counts
 from ticketsafe.checkin.sync import SyncedScan, build_bundle, duplicates_of, sync
 from ticketsafe.identity.deps import CurrentUser, OrganizationServiceDep, fast_current_user
 from ticketsafe.infra.deps import DbDep
 from ticketsafe.infra.errors import BusinessRuleViolation
 from ticketsafe.infra.fastlane import FastRequest, FastResponse, FastRoute
-from ticketsafe.realtime.publish import checkins_changed
 from ticketsafe.tickets.deps import organizer_event
 
 router = APIRouter(tags=["checkin"])
@@ -88,7 +87,7 @@ async def sync_offline(
     scans = [SyncedScan(s.ticket_id, s.version, s.gate, s.at, s.code) for s in body.scans]
     report = await sync(db, checkin.tickets, event_id, body.device_id, scans)
     if report.accepted:
-        checkins_changed(checkin.redis, event_id)  # the organizer's live stats
+        admissions_changed(checkin.redis, event_id)  # the organizer's live stats
     return SyncOut(**vars(report))
 
 

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 from ticketsafe.catalog.read_models import EventSalesView, get_sales_view
 from ticketsafe.checkin.errors import NotGateStaff, refusal_error
+from ticketsafe.checkin.stats import admissions_changed
 from ticketsafe.checkin.verifier import Refusal, TicketState, Verdict, judge, read_code, refuse
 from ticketsafe.identity.organizations import OrganizationService
 from ticketsafe.identity.principal import Principal
@@ -27,7 +28,6 @@ from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.ratelimit import Rate, RateLimiter
 from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.infra.settings import Settings
-from ticketsafe.realtime.publish import checkins_changed
 from ticketsafe.tickets.codes import ScannedCode
 from ticketsafe.tickets.models import Ticket, TicketStatus
 from ticketsafe.tickets.service import TicketService
@@ -90,7 +90,7 @@ class CheckinService:
         if verdict.admitted and await self.tickets.admit(
             claims.ticket_id, claims.version, gate, device, now
         ):
-            checkins_changed(self.redis, view.event_id)  # the organizer's live stats
+            admissions_changed(self.redis, view.event_id)  # the organizer's live stats
             return Admission(
                 claims.ticket_id, claims.place, claims.ticket_type_id, scanned.kind, gate, now
             )

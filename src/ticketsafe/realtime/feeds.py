@@ -28,13 +28,14 @@ from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.realtime.connection import Outbox, offer_all
 from ticketsafe.realtime.hub import read_pubsub
 from ticketsafe.realtime.messages import LiveMessage
-from ticketsafe.realtime.publish import checkin_mark, seats_channel
+from ticketsafe.realtime.publish import seats_channel
 
 log = logging.getLogger("ticketsafe.realtime")
 
 Snapshot = tuple[dict[str, str], dict[str, int]]  # seat → status, GA area → available
 ReadAvailability = Callable[[str], Awaitable[Snapshot]]
-ReadCheckins = Callable[[str], Awaitable[dict[str, Any]]]  # event → check-in stats
+# (event, mark) → (check-in stats if they moved since `mark`, else None; the new mark)
+ReadCheckins = Callable[[str, object], Awaitable[tuple[dict[str, Any] | None, object]]]
 
 FULL_EVERY = 10  # publish the whole state every tenth frame
 CHECKIN_EVERY = 4  # re-read check-in stats at most every fourth frame, when they moved
@@ -190,7 +191,7 @@ class SeatFeeds:
         seats: dict[str, str] = {}
         ga: dict[str, int] = {}
         checkins: dict[str, Any] | None = None
-        mark: Any = None
+        mark: object = None
         frames = 0
         while True:
             await asyncio.sleep(self.interval_s)
@@ -206,7 +207,7 @@ class SeatFeeds:
                 continue
             fresh = None
             if self.read_checkins is not None and frames % CHECKIN_EVERY == 0:
-                fresh, mark = await self._checkins(feed.event_id, mark, fresh=checkins is None)
+                fresh, mark = await self._checkins(feed.event_id, mark)
             full = frames % FULL_EVERY == 0
             changed_seats = {k: v for k, v in now_seats.items() if seats.get(k) != v}
             changed_ga = {k: v for k, v in now_ga.items() if ga.get(k) != v}
@@ -226,15 +227,12 @@ class SeatFeeds:
             with contextlib.suppress(Exception):
                 await self.redis.publish(seats_channel(feed.event_id), orjson.dumps(frame))
 
-    async def _checkins(self, event_id: str, mark: Any, *, fresh: bool) -> tuple[Any, Any]:
-        """(check-in stats if the event's mark moved since `mark`, else None; the mark).
-        A failure only skips the stats, never the seat frame."""
+    async def _checkins(self, event_id: str, mark: object) -> tuple[Any, object]:
+        """The check-in domain's stats when they moved; a failure only skips them,
+        never the seat frame."""
         assert self.read_checkins is not None
         try:
-            now_mark = await self.redis.get(checkin_mark(event_id))
-            if now_mark == mark and not fresh:
-                return None, mark
-            return await self.read_checkins(event_id), now_mark
+            return await self.read_checkins(event_id, mark)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -6,13 +6,12 @@ Redis loses at most live frames, never state (clients re-read state on reconnect
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable
 from typing import Any
 
 import orjson
 
+from ticketsafe.infra.background import run_soon
 from ticketsafe.infra.redisdb import RedisClient
 
 log = logging.getLogger("ticketsafe.realtime")
@@ -46,32 +45,6 @@ async def publish_to_user(
         log.debug("live publish to a user failed", exc_info=True)
 
 
-def checkin_mark(event_id: str) -> str:
-    """Bumped on every admission: the seat feed's leader re-reads check-in stats only
-    when it moved (at most every few seconds), however many scans."""
-    return f"ts:{{{event_id}}}:live:checkin"
-
-
-def checkins_changed(redis: RedisClient, event_id: str) -> None:
-    """Note admissions at an event, without waiting (a scan's answer does not wait)."""
-    _soon(redis.incr(checkin_mark(event_id)))
-
-
-_pending: set[asyncio.Task[Any]] = set()
-
-
-def _soon(work: Awaitable[Any]) -> None:
-    async def quietly() -> None:
-        try:
-            await work
-        except Exception:
-            log.debug("live publish failed", exc_info=True)
-
-    task = asyncio.get_running_loop().create_task(quietly())
-    _pending.add(task)
-    task.add_done_callback(_pending.discard)
-
-
 def publish_soon(redis: RedisClient, user_id: str, kind: str, data: dict[str, Any]) -> None:
     """`publish_to_user` without waiting for it (a request's answer does not wait)."""
-    _soon(publish_to_user(redis, user_id, kind, data))
+    run_soon(publish_to_user(redis, user_id, kind, data), "live publish to a user")
