@@ -62,7 +62,7 @@ async def authorize(ctx: ProviderContext, token: str, reference: str) -> dict[st
 
 
 def bearer(app: FastAPI, user_id: str) -> dict[str, str]:
-    return {"authorization": f"Bearer {app.state.token_codec.issue(Principal(user_id))}"}
+    return {"authorization": f"Bearer {app.state.services.token_codec.issue(Principal(user_id))}"}
 
 
 async def test_tokenising_keeps_only_brand_and_last4(
