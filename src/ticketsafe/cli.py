@@ -193,7 +193,7 @@ def _require_stores(run: object, *, beside_serve: bool = False) -> None:
 
 @cli.command()
 def bench(  # noqa: PLR0917 - a Typer command: its options are its parameters
-    preset: Annotated[str, typer.Option(help="smoke | medium | full")] = "smoke",
+    preset: Annotated[str, typer.Option(help="smoke | medium | large | full | checkout")] = "smoke",
     faults: Annotated[
         bool, typer.Option(help="kill -9 the api and worker, restart Redis and MongoDB mid-sale.")
     ] = False,
