@@ -6,7 +6,12 @@ from pathlib import Path
 
 from ticketsafe.bench import invariants, report
 from ticketsafe.bench.flow import PRESETS, _txid_of
-from ticketsafe.bench.main import checkout_figures, discordant_share, kendall_tau
+from ticketsafe.bench.main import (
+    checkout_figures,
+    discordant_share,
+    kendall_tau,
+    requests_per_order,
+)
 from ticketsafe.bench.measure import (
     ProcessUsage,
     Recorder,
@@ -310,3 +315,12 @@ def test_the_checkout_preset_is_the_issues_sale_on_make_runs_shape() -> None:
     assert preset.serve_shaped
     assert preset.counted == ("orders_placed", "tickets_placed")
     assert PRESETS["smoke"].counted == ("orders_paid", "tickets_sold")
+
+
+def test_requests_per_order_split_the_crowd_from_the_shop() -> None:
+    recorder = Recorder(started=0.0)
+    for step, n in (("queue_status", 30), ("join", 5), ("challenge", 5), ("hold", 6),
+                    ("checkout", 4), ("setup", 9), ("client_wait", 50)):  # fmt: skip
+        recorder.latencies[step].extend([0.01] * n)
+    assert requests_per_order(recorder, 4) == {"waiting_room": 10.0, "shop": 2.5}
+    assert requests_per_order(recorder, 0) == {}

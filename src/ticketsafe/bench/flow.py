@@ -91,7 +91,7 @@ PRESETS = {
 # a crowd of browsers has no shared pool, and behind checkouts that take seconds under
 # load, heartbeat polls waited in this client past the queue's grace period and people
 # lost their places to the load generator, not to the server.
-_QUEUE_STEPS = frozenset({"challenge", "join", "queue_status"})
+QUEUE_STEPS = frozenset({"challenge", "join", "queue_status"})
 
 # Holds (taken and given back: `/events/{id}/holds`) go to their own pool when the
 # deployment has one (`OnSale.hold_client`), as its balancer would route them.
@@ -164,7 +164,7 @@ class OnSale:
     async def call(self, step: str, method: str, url: str, token: str, **kw: Any) -> http.Response:
         headers = {"authorization": f"Bearer {token}", **kw.pop("headers", {})}
         client = self.client
-        if step in _QUEUE_STEPS and self.queue_client is not None:
+        if step in QUEUE_STEPS and self.queue_client is not None:
             client = self.queue_client
         elif step in _HOLD_STEPS and self.hold_client is not None:
             client = self.hold_client
@@ -173,7 +173,7 @@ class OnSale:
         # (the web app shows "reconnecting") for QUEUE_PATIENCE_S: a restart under a
         # crowd took ~15 s on a loaded machine, longer than 8 tries' ~16-31 s of
         # back-off once two came in a row, and the crowd gave up.
-        patient_until = time.monotonic() + (QUEUE_PATIENCE_S if step in _QUEUE_STEPS else 0)
+        patient_until = time.monotonic() + (QUEUE_PATIENCE_S if step in QUEUE_STEPS else 0)
         attempt = 0
         while True:
             last = attempt >= 7 and time.monotonic() >= patient_until
@@ -189,13 +189,13 @@ class OnSale:
                 # request (safe to ask again: a join is one place per account), no
                 # answer in time. Back off exponentially with full jitter, so a crowd
                 # that lost its server does not come back in step when it restarts.
-                if last or (isinstance(exc, http.RequestTimeout) and step not in _QUEUE_STEPS):
+                if last or (isinstance(exc, http.RequestTimeout) and step not in QUEUE_STEPS):
                     raise
                 self.recorder.count("client_retries")
                 await asyncio.sleep(backoff_s(attempt, self.rng))
                 attempt += 1
                 continue
-            if step in _QUEUE_STEPS and response.status_code < 500:
+            if step in QUEUE_STEPS and response.status_code < 500:
                 self.recorder.count("crowd_answered")  # the recovery figure's timeline
             if response.status_code == 503 and not last:  # busy: honour Retry-After
                 self.recorder.count(f"{step} 503")

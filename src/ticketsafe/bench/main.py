@@ -21,8 +21,10 @@ from typing import Any
 
 from ticketsafe.bench import faults as fault_mode
 from ticketsafe.bench import http, report, server_latency
-from ticketsafe.bench.flow import PRESETS, OnSale, Outcome, Preset, published_draw
+from ticketsafe.bench.flow import PRESETS, QUEUE_STEPS, OnSale, Outcome, Preset, published_draw
 from ticketsafe.bench.measure import (
+    CLIENT_WAIT,
+    LOADER_LAG,
     ProcessUsage,
     Recorder,
     count_at,
@@ -512,6 +514,7 @@ def _report(
         "checkout": checkout_figures(recorder, preset.concurrency, trivial, preset.counted[0]),
         "orders_per_s": round(c["orders_paid"] / wall, 1) if wall else 0,
         "http_req_per_s": round(c["http_requests"] / wall, 1) if wall else 0,
+        "requests_per_order": requests_per_order(recorder, c[preset.counted[0]]),
         "trivial": {"endpoint": "GET /healthz", "req_per_s": round(trivial, 1)},
         "latency": recorder.summary(),
         "queue_wait_p50_s": round(percentile(waits, 50), 2),
@@ -566,6 +569,21 @@ def _on_sale_cpu(
         tickets=tickets,
         cores=os.cpu_count() or 1,
     )
+
+
+def requests_per_order(recorder: Recorder, orders: int) -> dict[str, float]:
+    """Requests the waiting crowd made (challenge, join, status polls) and the shop's
+    (holds, card tokens, checkouts, order polls) per order counted: what the crowd costs
+    the api next to the shop, in requests."""
+    crowd = sum(len(recorder.latencies.get(step, [])) for step in QUEUE_STEPS)
+    shop = sum(
+        len(v)
+        for step, v in recorder.latencies.items()
+        if step not in QUEUE_STEPS and step not in ("setup", CLIENT_WAIT, LOADER_LAG)
+    )
+    if not orders:
+        return {}
+    return {"waiting_room": round(crowd / orders, 2), "shop": round(shop / orders, 2)}
 
 
 def checkout_figures(
