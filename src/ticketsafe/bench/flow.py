@@ -40,6 +40,11 @@ class Preset:
     # Auto admission instead: keep this many shoppers active (the waiting room lets the
     # next person in when one pays, is refused as sold out, or gives the hold back).
     target_active: int | None = None
+    # Adaptive admission instead (`waitingroom.aimd`): from `admission_per_minute` down
+    # to 60 a minute as checkout p90 passes `checkout_target_ms`, up while it keeps up
+    # and fewer than `target_active` (1,500 if unset) shop.
+    adaptive: bool = False
+    checkout_target_ms: int = 500
     max_seconds: float = 600.0
     waiting_room: bool = True  # False: buyers hold as soon as the sale opens
     quantity: int | None = None  # tickets per hold (None: 1-4, as people buy)
@@ -275,12 +280,27 @@ class OnSale:
             r.raise_for_status()
             # Buyers come a little later, once the bench samples every process's CPU.
             self.on_sale_at = time.time() + self.preset.pre_queue_s
-        if self.preset.target_active is not None:
+        admission = self._admission()
+        if admission is not None:
             r = await self.call(
                 "setup", "PATCH", f"/waitingroom/events/{self.event_id}/admission", token,
-                json={"mode": "auto", "target_active": self.preset.target_active},
+                json=admission,
             )  # fmt: skip
             r.raise_for_status()
+
+    def _admission(self) -> dict[str, Any] | None:
+        """The admission mode set after publishing (None: the fixed rate of the event)."""
+        p = self.preset
+        if p.adaptive:
+            return {
+                "mode": "adaptive", "target_active": p.target_active or 1_500,
+                "rate_per_minute": p.admission_per_minute, "min_rate_per_minute": 60,
+                "max_rate_per_minute": p.admission_per_minute,
+                "checkout_latency_target_ms": p.checkout_target_ms,
+            }  # fmt: skip
+        if p.target_active is not None:
+            return {"mode": "auto", "target_active": p.target_active}
+        return None
 
     # -- buyers --------------------------------------------------------------------------
 

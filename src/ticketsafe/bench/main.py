@@ -503,6 +503,7 @@ def _report(
         "preset": preset.name + ("+faults" if faults else ""),
         "buyers": preset.buyers,
         "target_active": preset.target_active,
+        "adaptive_admission": preset.adaptive,
         "capacity": {"seats": preset.seats, "ga": preset.ga},
         "wall_s": round(wall, 1),
         "tickets_sold": c["tickets_sold"],
@@ -618,11 +619,13 @@ def main(
     preset_name: str, out_dir: Path, *, faults: bool, results_md: Path | None,
     loaders: int = 2, api_processes: int = 1, hold_lane: bool = True,
     target_active: int | None = None, worker_concurrency: int | None = None,
-    remote: Remote | None = None,
+    remote: Remote | None = None, adaptive: bool = False,
 ) -> int:  # fmt: skip
     preset = PRESETS[preset_name]
     if target_active is not None:
         preset = dataclasses.replace(preset, target_active=target_active)
+    if adaptive:
+        preset = dataclasses.replace(preset, adaptive=True, name=f"{preset.name}+adaptive")
     if preset.serve_shaped:  # `make run`'s shape: a process per core, no hold lane
         api_processes = api_processes if api_processes > 1 else os.cpu_count() or 1
         hold_lane = False
