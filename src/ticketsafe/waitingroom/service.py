@@ -8,7 +8,7 @@
 - `WaitingRoom.record_shopper_left(event_id, user_id)`         inventory/orders, hold released
 - `WaitingRoom.record_checkout_latency(event_id, seconds)`     orders, after a checkout
 
-Build it with `WaitingRoom.from_resources(resources)` or take `WaitingRoomDep` in an endpoint.
+The process has one (`ticketsafe.services`); take `WaitingRoomDep` in an endpoint.
 """
 
 from __future__ import annotations
