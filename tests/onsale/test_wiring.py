@@ -172,10 +172,8 @@ async def test_a_checkout_records_its_latency_for_adaptive_admission(
     r = await client.patch(admission, json={"mode": "adaptive"}, headers=organizer)
     assert r.status_code == 200, r.text
     assert (await http_join(client, app, event_id, "usr_1")).status_code == 200
-    ctx = JobContext(
-        resources.db, resources.redis, resources.queue, resources.settings, resources.http
-    )
-    await Admissions(resources.db, resources.redis, supply_probe(ctx)).tick()
+    probe = supply_probe(resources.db, Services.build(resources).inventory)
+    await Admissions(resources.db, resources.redis, probe).tick()
     buyer = auth(app, "usr_1")
     r = await client.get(f"/waitingroom/events/{event_id}/status", headers=buyer)
     token = r.json()["admission_token"]
