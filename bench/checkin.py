@@ -39,7 +39,7 @@ from ticketsafe.app import create_app
 from ticketsafe.catalog.read_models import get_sales_view
 from ticketsafe.checkin.offline import OfflineGate
 from ticketsafe.checkin.sync import build_bundle
-from ticketsafe.identity.models import GateGrant
+from ticketsafe.identity.models import GateGrant, MemberRole
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.identity.repository import IdentityRepository
 from ticketsafe.identity.tokens import AccessTokenCodec
@@ -72,6 +72,9 @@ async def _event(settings: Settings) -> str:
     app = create_app(settings)
     organizer = Principal("usr_org", frozenset({Role.ORGANIZER}), (ORG,))
     async with app.router.lifespan_context(app):
+        # Organizations are live membership, never a token's claim: record it first.
+        repo = IdentityRepository(app.state.resources.db)
+        await repo.add_member(ORG, "usr_org", MemberRole.OWNER, datetime.now(UTC))
         headers = {"authorization": f"Bearer {app.state.token_codec.issue(organizer)}"}
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as c:
