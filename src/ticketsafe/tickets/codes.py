@@ -68,9 +68,12 @@ class ScannedCode:
     def kind(self) -> str:
         return "static" if self.otp is None else "live"
 
-    def signature_valid(self, public_key: bytes) -> bool:
+    def signature_valid(self, public_key: bytes | Ed25519PublicKey) -> bool:
+        """Against the event's key, raw or already loaded (a server keeps it loaded)."""
         try:
-            Ed25519PublicKey.from_public_bytes(public_key).verify(self.signature, self.signed)
+            if isinstance(public_key, bytes):
+                public_key = Ed25519PublicKey.from_public_bytes(public_key)
+            public_key.verify(self.signature, self.signed)
         except (InvalidSignature, ValueError):
             return False
         return True
