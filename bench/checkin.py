@@ -36,6 +36,7 @@ from pydantic import SecretStr
 from bench.loadgen import run_processes
 from bench.servers import start_apis, stop_apis
 from ticketsafe.app import create_app
+from ticketsafe.bench.measure import ProcessUsage
 from ticketsafe.catalog.read_models import get_sales_view
 from ticketsafe.checkin.offline import OfflineGate
 from ticketsafe.checkin.sync import build_bundle
@@ -176,8 +177,9 @@ async def offline_rate(settings: Settings, event_id: str, seconds: float) -> dic
 
 
 def online(
-    port: int, event_id: str, tickets: list[tuple[str, bytes]], args: argparse.Namespace
-) -> dict[str, Any]:
+    port: int, event_id: str, tickets: list[tuple[str, bytes]], args: argparse.Namespace,
+    pids: dict[str, int],
+) -> dict[str, Any]:  # fmt: skip
     token = AccessTokenCodec(SECRET, 3600).issue(Principal(STEWARD))
     next_ticket: Any = mp.Value("l", 0)
 
@@ -205,10 +207,20 @@ def online(
                              processes=args.loaders)  # fmt: skip
 
     trivial = measure("GET /healthz", healthz)
+    usages = [ProcessUsage(name, pid) for name, pid in pids.items()]
+    for usage in usages:
+        usage.sample()
     scans = measure("POST /events/{id}/checkin/scans (live codes)", scan)
+    for usage in usages:
+        usage.sample()
+    done = len(scans.latencies_ms) or 1
     return {
         "trivial": trivial.summary(),
         "scan": scans.summary(),
+        # Where a scan's CPU goes (load generators apart): ms of CPU per scan answered.
+        "cpu_ms_per_scan": {
+            u.name: round(1000 * (u.cpu_end - u.cpu_start) / done, 3) for u in usages
+        },
         "all_admitted": set(scans.statuses) == {200},
         "scan_vs_trivial": round(scans.rps / trivial.rps, 3) if trivial.rps else None,
     }
@@ -243,7 +255,9 @@ def main() -> None:
                 "TICKETSAFE_CHECKIN_DEVICE_BURST": "1000",
             }
             apis = start_apis(env, port, data, args.api_processes)
-            report: dict[str, Any] = online(port, event_id, tickets, args)
+            pids = {f"api-{i}": api.pid for i, api in enumerate(apis)}
+            pids |= {c.name: pid for c in stores.children if (pid := c.pid) is not None}
+            report: dict[str, Any] = online(port, event_id, tickets, args, pids)
             stop_apis(apis)
             apis = []
             report["offline"] = asyncio.run(offline_rate(settings, event_id, args.seconds))
