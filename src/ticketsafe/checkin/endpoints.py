@@ -23,12 +23,9 @@ from ticketsafe.checkin.service import CheckinService
 from ticketsafe.checkin.stats import counts
 from ticketsafe.checkin.sync import SyncedScan, build_bundle, duplicates_of, sync
 from ticketsafe.identity.deps import CurrentUser, OrganizationServiceDep, fast_read_as_user
-from ticketsafe.identity.organizations import OrganizationService
-from ticketsafe.identity.repository import IdentityRepository
 from ticketsafe.infra.deps import DbDep
 from ticketsafe.infra.errors import BusinessRuleViolation
 from ticketsafe.infra.fastlane import FastRequest, FastResponse, FastRoute
-from ticketsafe.infra.vault import PiiVault
 from ticketsafe.tickets.deps import organizer_event
 
 router = APIRouter(tags=["checkin"])
@@ -54,13 +51,9 @@ async def fast_scan(request: FastRequest) -> FastResponse | None:
     body = request.json_as(_SCAN_IN)
     if body is None:
         return None
-    state = request.app.state
-    db = state.resources.db
-    orgs = OrganizationService(
-        IdentityRepository(db), PiiVault(db, state.keyring), state.access.memberships,
-        state.event_owner,
-    )  # fmt: skip
-    checkin: CheckinService = state.checkin
+    services = request.app.state.services
+    checkin: CheckinService = services.checkin
+    orgs = services.organizations
     event_id = request.params["event_id"]
     # The session check and the gate-staff read (both Redis, no side effect) share one
     # round trip; a revoked session still gets its 401 before anything is scanned.
