@@ -74,9 +74,11 @@ async def _event(settings: Settings) -> str:
     organizer = Principal("usr_org", frozenset({Role.ORGANIZER}), (ORG,))
     async with app.router.lifespan_context(app):
         # Organizations are live membership, never a token's claim: record it first.
-        repo = IdentityRepository(app.state.resources.db)
-        await repo.add_member(ORG, "usr_org", MemberRole.OWNER, datetime.now(UTC))
-        headers = {"authorization": f"Bearer {app.state.token_codec.issue(organizer)}"}
+        services = app.state.services
+        await IdentityRepository(services.db).add_member(
+            ORG, "usr_org", MemberRole.OWNER, datetime.now(UTC)
+        )
+        headers = {"authorization": f"Bearer {services.token_codec.issue(organizer)}"}
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as c:
             venue = await c.post(f"/organizations/{ORG}/venues", headers=headers, json={
