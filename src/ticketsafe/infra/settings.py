@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     )
     mongo_database: str = Field(default="ticketsafe", min_length=1, pattern=r"^[A-Za-z0-9_-]+$")
     redis_url: SecretStr | None = Field(default=None, description="Redis/Valkey URL.")
+    redis_cluster: bool = Field(
+        default=False,
+        description="The Redis URL names one node of a Redis Cluster (database 0 only): "
+        "the client finds the others and routes each key to its slot's node.",
+    )
     data_dir: Path = Field(
         default=Path(".ticketsafe"),
         description="Embedded stores, generated certificates and keys live here.",
