@@ -249,6 +249,13 @@ class Settings(BaseSettings):
         default=60_000, ge=1_000, description="A job unacked this long is re-delivered."
     )
     job_max_deliveries: int = Field(default=5, ge=1)
+    worker_health_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65_535,
+        description="`ticketsafe worker` answers /healthz, /readyz and /metrics on this port "
+        "(on TICKETSAFE_HOST); unset: no HTTP listener.",
+    )
 
     # Inventory
     inventory_commit_grace_s: float = Field(

@@ -18,6 +18,7 @@ from ticketsafe.mail.catcher import MailCatcher
 from ticketsafe.roles import event_loop
 from ticketsafe.roles.http import build_servers, install_stop_handlers, serve_all, stop_servers
 from ticketsafe.roles.worker import Worker, supervise
+from ticketsafe.roles.worker_health import WorkerHealth, health_server
 from ticketsafe.tasks import build_registry, periodic_tasks
 
 log = logging.getLogger("ticketsafe.serve")
@@ -61,6 +62,7 @@ async def _worker_until(settings: Settings, stop: asyncio.Event) -> None:
     `serve` it shares the process with the API and the embedded stores, which must
     outlive it. Each start takes a fresh registry (the last one closed what it held)."""
     resources = Resources.open(settings)
+    health = WorkerHealth()
 
     def build() -> Worker:
         return Worker(
@@ -68,12 +70,18 @@ async def _worker_until(settings: Settings, stop: asyncio.Event) -> None:
             build_registry(settings),
             periodic_tasks(settings),
             concurrency=settings.worker_concurrency,
+            health=health,
         )
 
     try:
         first = [build()]
         event_loop.settle_heap()  # its registry and clients are built: freeze them too
-        await supervise(lambda: first.pop() if first else build(), stop)
+        async with contextlib.AsyncExitStack() as probes:
+            if settings.worker_health_port is not None:
+                await probes.enter_async_context(
+                    health_server(health, settings.host, settings.worker_health_port)
+                )
+            await supervise(lambda: first.pop() if first else build(), stop)
     finally:
         await resources.close()
 
