@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from pydantic import SecretStr
 
+from tests.conftest import fresh_resources
 from tests.redis_cluster import LocalRedisCluster
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
@@ -31,11 +32,5 @@ def cluster_settings(settings: Settings, redis_cluster: LocalRedisCluster) -> Se
 
 @pytest.fixture
 async def cluster_resources(cluster_settings: Settings) -> AsyncIterator[Resources]:
-    res = Resources.open(cluster_settings)
-    await res.redis.flushall()
-    try:
+    async with fresh_resources(cluster_settings) as res:  # FLUSHDB: on every primary
         yield res
-    finally:
-        await res.mongo.drop_database(cluster_settings.mongo_database)
-        await res.redis.flushall()
-        await res.close()

@@ -90,14 +90,27 @@ async def _run_batch(
             future.set_result(result)
 
 
+def _turn_batch(flush: Callable[[list[_Pending]], Awaitable[None]]) -> TurnBatch[_Pending]:
+    async def flushing(batch: list[_Pending]) -> None:
+        await flush(batch)
+
+    return TurnBatch(flushing, max_weight=_MAX_BATCH)
+
+
+async def _in_pipeline(client: Redis | RedisCluster, batch: list[_Pending]) -> list[Any]:
+    """One turn's commands in one pipeline, without MULTI (a cluster's: one per node)."""
+    async with client.pipeline(transaction=False) as pipe:
+        for args, options, _ in batch:
+            pipe.execute_command(*args, **options)
+        results: list[Any] = await pipe.execute(raise_on_error=False)
+        return results
+
+
 class AutoPipelinedRedis(Redis):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # `_flush` is looked up at each flush, so it can be observed (tests count batches).
-        self._batch: TurnBatch[_Pending] = TurnBatch(
-            lambda batch: self._flush(batch),  # noqa: PLW0108
-            max_weight=_MAX_BATCH,
-        )
+        self._batch = _turn_batch(lambda batch: self._flush(batch))  # noqa: PLW0108
 
     async def execute_command(self, *args: Any, **options: Any) -> Any:
         if (
@@ -105,20 +118,14 @@ class AutoPipelinedRedis(Redis):
             or self.connection is not None
             or self.single_connection_client
         ):
-            return await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
+            return await self._alone(*args, **options)
         return await _submit(self._batch, args, options)
 
     async def _alone(self, *args: Any, **options: Any) -> Any:
         return await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
 
-    async def _pipelined(self, batch: list[_Pending]) -> list[Any]:
-        async with self.pipeline(transaction=False) as pipe:
-            for args, options, _ in batch:
-                pipe.execute_command(*args, **options)
-            return await pipe.execute(raise_on_error=False)
-
     async def _flush(self, batch: list[_Pending]) -> None:
-        await _run_batch(batch, self._alone, self._pipelined)
+        await _run_batch(batch, self._alone, lambda b: _in_pipeline(self, b))
 
 
 class AutoPipelinedRedisCluster(RedisCluster):
@@ -126,10 +133,7 @@ class AutoPipelinedRedisCluster(RedisCluster):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._batch: TurnBatch[_Pending] = TurnBatch(
-            lambda batch: self._flush(batch),  # noqa: PLW0108
-            max_weight=_MAX_BATCH,
-        )
+        self._batch = _turn_batch(lambda batch: self._flush(batch))  # noqa: PLW0108
 
     async def execute_command(self, *args: Any, **options: Any) -> Any:
         name = _command_name(args)
@@ -140,46 +144,33 @@ class AutoPipelinedRedisCluster(RedisCluster):
             or name == "PUBLISH"  # no key: any node takes it
             or len(args) < 2
         ):
-            return await super().execute_command(*args, **options)
+            return await self._alone(*args, **options)
         return await _submit(self._batch, args, options)
 
     async def _alone(self, *args: Any, **options: Any) -> Any:
         return await super().execute_command(*args, **options)
 
-    async def _pipelined(self, batch: list[_Pending]) -> list[Any]:
-        async with self.pipeline(transaction=False) as pipe:
-            for args, options, _ in batch:
-                pipe.execute_command(*args, **options)
-            results: list[Any] = await pipe.execute(raise_on_error=False)
-            return results
-
     async def _flush(self, batch: list[_Pending]) -> None:
-        await _run_batch(batch, self._alone, self._pipelined)
+        await _run_batch(batch, self._alone, lambda b: _in_pipeline(self, b))
 
 
 def create_redis_client(url: str, *, cluster: bool = False, timeout_s: float = 5.0) -> RedisClient:
     """A bounded pool that makes a burst *wait* for a free connection (up to `timeout_s`)
     instead of failing with MaxConnectionsError: a flash crowd queues, it does not 500.
     With `cluster`, `url` names any node of a Redis Cluster: the client learns the others
-    and the slot map from it, and keeps a bounded pool per node."""
+    and the slot map from it, and keeps a pool per node (redis-py's cluster pools do not
+    wait: past 512 connections to one node a command fails, as a store error; one batch
+    per turn and node keeps far below that)."""
+    common: dict[str, Any] = {
+        "decode_responses": False,
+        "socket_timeout": timeout_s,
+        "socket_connect_timeout": timeout_s,
+        "health_check_interval": 30,
+        "max_connections": 512,
+    }
     if cluster:
-        return AutoPipelinedRedisCluster.from_url(
-            url,
-            decode_responses=False,
-            socket_timeout=timeout_s,
-            socket_connect_timeout=timeout_s,
-            health_check_interval=30,
-            max_connections=512,
-        )
-    pool = BlockingConnectionPool.from_url(
-        url,
-        decode_responses=False,
-        socket_timeout=timeout_s,
-        socket_connect_timeout=timeout_s,
-        health_check_interval=30,
-        max_connections=512,
-        timeout=timeout_s,
-    )
+        return AutoPipelinedRedisCluster.from_url(url, **common)
+    pool = BlockingConnectionPool.from_url(url, timeout=timeout_s, **common)
     return AutoPipelinedRedis.from_pool(pool)  # the client owns the pool: aclose() closes it
 
 
