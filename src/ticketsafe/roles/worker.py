@@ -19,26 +19,18 @@ import os
 import random
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ticketsafe.infra.jobs import Job, JobContext, JobQueue, JobRegistry
 from ticketsafe.infra.leases import Lease
+from ticketsafe.infra.periodic import PeriodicTask
 from ticketsafe.infra.problem_handlers import STORE_ERRORS
 from ticketsafe.infra.resources import Resources
 from ticketsafe.ops.metrics import JOB_DURATION, JOBS_PROCESSED
 from ticketsafe.roles.worker_health import WorkerHealth
 
 log = logging.getLogger("ticketsafe.worker")
-
-Periodic = Callable[[JobContext], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class PeriodicTask:
-    name: str
-    interval_s: float
-    run: Periodic
 
 
 @dataclass
