@@ -13,7 +13,7 @@ from redis.crc import key_slot
 
 from tests.inventory.conftest import seated_layout
 from tests.waitingroom.conftest import join_direct
-from ticketsafe.catalog import listing_cache
+from ticketsafe.catalog.events import listing_cache
 from ticketsafe.infra.hash_tags import event_prefix, event_tag
 from ticketsafe.infra.migrations import migrate
 from ticketsafe.infra.resources import Resources
