@@ -19,6 +19,7 @@ from ticketsafe.roles import event_loop
 from ticketsafe.roles.http import build_servers, install_stop_handlers, serve_all, stop_servers
 from ticketsafe.roles.worker import Worker, supervise
 from ticketsafe.roles.worker_health import WorkerHealth, health_server
+from ticketsafe.services import Services
 from ticketsafe.tasks import build_registry, periodic_tasks
 
 log = logging.getLogger("ticketsafe.serve")
@@ -60,15 +61,17 @@ async def run_worker(settings: Settings) -> None:
 async def _worker_until(settings: Settings, stop: asyncio.Event) -> None:
     """The worker, restarted with back-off whenever its loop fails (`supervise`): with
     `serve` it shares the process with the API and the embedded stores, which must
-    outlive it. Each start takes a fresh registry (the last one closed what it held)."""
+    outlive it. Each start takes a fresh registry (the last one closed what it held)
+    over the process's one services container, built here once."""
     resources = Resources.open(settings)
+    services = Services.build(resources)
     health = WorkerHealth()
 
     def build() -> Worker:
         return Worker(
             resources,
-            build_registry(settings),
-            periodic_tasks(settings),
+            build_registry(services),
+            periodic_tasks(services),
             concurrency=settings.worker_concurrency,
             health=health,
         )
@@ -83,6 +86,7 @@ async def _worker_until(settings: Settings, stop: asyncio.Event) -> None:
                 )
             await supervise(lambda: first.pop() if first else build(), stop)
     finally:
+        await services.close()
         await resources.close()
 
 
