@@ -24,6 +24,7 @@ from ticketsafe.checkin.verifier import Refusal, TicketState, Verdict, judge, re
 from ticketsafe.identity.organizations import OrganizationService
 from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.errors import Conflict
+from ticketsafe.infra.hash_tags import event_prefix
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.ratelimit import Rate, RateLimiter
 from ticketsafe.infra.redisdb import RedisClient
@@ -76,7 +77,7 @@ class CheckinService:
         code itself, its live-code secret from the event's rotation key (no read), and
         the guarded update admits only a ticket still valid at that version and unused.
         Only a refusal reads the ticket, to say why."""
-        key = f"ts:{{{view.event_id}}}:checkin:device:{device}"
+        key = f"{event_prefix(view.event_id)}:checkin:device:{device}"
         await self.limiter.hit(key, self.rate, what="scans from this device")
         verdict = read_code(code, view.event_id, await self._public_key(view.event_id))
         if verdict.scanned is None or not verdict.admitted:
