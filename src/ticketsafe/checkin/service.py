@@ -25,10 +25,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ticketsafe.catalog.read_models import EventSalesView, get_sales_view
 from ticketsafe.checkin.errors import NotGateStaff, refusal_error
+from ticketsafe.checkin.stats import admissions_changed
 from ticketsafe.checkin.verifier import Refusal, TicketState, Verdict, judge, read_code, refuse
 from ticketsafe.identity.organizations import OrganizationService
 from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.errors import Conflict
+from ticketsafe.infra.hash_tags import event_prefix
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.ratelimit import Rate, RateLimiter
 from ticketsafe.infra.redisdb import RedisClient
@@ -56,6 +58,7 @@ class CheckinService:
         self, db: Database, redis: RedisClient, tickets: TicketService, settings: Settings
     ) -> None:
         self.db = db
+        self.redis = redis
         self.tickets = tickets
         self.settings = settings
         self.limiter = RateLimiter(redis)
@@ -80,7 +83,7 @@ class CheckinService:
         code itself, its live-code secret from the event's rotation key (no read), and
         the guarded update admits only a ticket still valid at that version and unused.
         Only a refusal reads the ticket, to say why."""
-        key = f"ts:{{{view.event_id}}}:checkin:device:{device}"
+        key = f"{event_prefix(view.event_id)}:checkin:device:{device}"
         await self.limiter.hit(key, self.rate, what="scans from this device")
         verdict = read_code(code, view.event_id, await self._public_key(view.event_id))
         if verdict.scanned is None or not verdict.admitted:
@@ -94,6 +97,7 @@ class CheckinService:
         if verdict.admitted and await self.tickets.admit(
             claims.ticket_id, view.event_id, claims.version, gate=gate, device=device, at=now
         ):
+            admissions_changed(self.redis, view.event_id)  # the organizer's live stats
             return Admission(
                 claims.ticket_id, claims.place, claims.ticket_type_id, scanned.kind, gate, now
             )
