@@ -37,6 +37,7 @@ from ticketsafe.roles.http import (
 )
 from ticketsafe.roles.shared_env import shared_env
 from ticketsafe.roles.worker import Worker, supervise
+from ticketsafe.roles.worker_health import WorkerHealth, health_server
 from ticketsafe.services import Services
 from ticketsafe.tasks import build_registry, periodic_tasks
 
@@ -93,6 +94,7 @@ async def _worker_until(settings: Settings, stop: asyncio.Event) -> None:
     over the process's one services container, built here once."""
     resources = Resources.open(settings)
     services = Services.build(resources)
+    health = WorkerHealth()
 
     def build() -> Worker:
         return Worker(
@@ -100,12 +102,18 @@ async def _worker_until(settings: Settings, stop: asyncio.Event) -> None:
             build_registry(services),
             periodic_tasks(services),
             concurrency=settings.worker_concurrency,
+            health=health,
         )
 
     try:
         first = [build()]
         event_loop.settle_heap()  # its registry and clients are built: freeze them too
-        await supervise(lambda: first.pop() if first else build(), stop)
+        async with contextlib.AsyncExitStack() as probes:
+            if settings.worker_health_port is not None:
+                await probes.enter_async_context(
+                    health_server(health, settings.host, settings.worker_health_port)
+                )
+            await supervise(lambda: first.pop() if first else build(), stop)
     finally:
         await services.close()
         await resources.close()
