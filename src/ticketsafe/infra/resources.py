@@ -44,7 +44,9 @@ class Resources:
         mongo = create_mongo_client(
             settings.mongo_url.get_secret_value(), app_name=settings.instance_name
         )
-        redis = create_redis_client(settings.redis_url.get_secret_value())
+        redis = create_redis_client(
+            settings.redis_url.get_secret_value(), cluster=settings.redis_cluster
+        )
         queue = JobQueue(
             redis,
             visibility_timeout_ms=settings.job_visibility_timeout_ms,

@@ -27,9 +27,7 @@ from pathlib import Path
 import httpx
 
 from ticketsafe.infra.child_process import ChildProcess, free_port
-from ticketsafe.infra.crypto.keyring import create_keyring_file
 from ticketsafe.infra.embedded import EmbeddedStores
-from ticketsafe.infra.keyfiles import load_or_create_secret
 from ticketsafe.infra.settings import Settings
 from ticketsafe.mail.catcher import MailCatcher
 from ticketsafe.roles.balancer import (
@@ -40,6 +38,7 @@ from ticketsafe.roles.balancer import (
     haproxy_binary,
 )
 from ticketsafe.roles.http import tls_files
+from ticketsafe.roles.shared_env import shared_env
 from ticketsafe.sandbox_psp.process import SandboxPspProcess
 
 log = logging.getLogger("ticketsafe.cluster")
@@ -99,10 +98,11 @@ class Cluster:
         tls = tls_files(s)
         if tls is None:
             raise ValueError("the cluster ends TLS at its balancer: keep TICKETSAFE_TLS_ENABLED")
-        if s.payments_sandbox and s.sandbox_psp_url is None:
-            self.psp = SandboxPspProcess(self.run_dir, self._psp_secret(), ca_file=tls.ca_cert)
-            self.psp.start()
         env = self._env()
+        if s.payments_sandbox and s.sandbox_psp_url is None:
+            secret = env["TICKETSAFE_PSP_WEBHOOK_SECRET"]  # made by `shared_env` if missing
+            self.psp = SandboxPspProcess(self.run_dir, secret, ca_file=tls.ca_cert)
+            env["TICKETSAFE_SANDBOX_PSP_URL"] = self.psp.start()
         names = [f"api-{i + 1}" for i in range(self.plan.apis)]
         holds = ["holds-1"] if self.plan.hold_lane else []
         self.backends = {name: Backend(name, free_port()) for name in (*names, *holds)}
@@ -140,21 +140,8 @@ class Cluster:
         starts, so two instances never race to create different keys)."""
         s = self.settings
         assert self.stores is not None
-        assert self.stores.mongo_url is not None
-        assert self.stores.redis_url is not None
-        if s.pii_keys is None:
-            create_keyring_file(s.pii_keyring_file or s.keys_dir / "pii-keyring.json")
-        auth = s.auth_secret.get_secret_value() if s.auth_secret else None
-        smtp = self.mail.url if self.mail else s.smtp_url.get_secret_value() if s.smtp_url else ""
-        return {
-            **os.environ,
-            "TICKETSAFE_MONGO_URL": self.stores.mongo_url,
-            "TICKETSAFE_REDIS_URL": self.stores.redis_url,
+        return shared_env(s, self.stores, self.mail) | {
             "TICKETSAFE_DATA_DIR": str(s.data_dir.resolve()),
-            "TICKETSAFE_AUTH_SECRET": auth or load_or_create_secret(s.keys_dir / "auth.key"),
-            "TICKETSAFE_PSP_WEBHOOK_SECRET": self._psp_secret(),
-            **({"TICKETSAFE_SANDBOX_PSP_URL": self.psp.url} if self.psp else {}),
-            "TICKETSAFE_SMTP_URL": smtp,
             "TICKETSAFE_PUBLIC_URL": os.environ.get("TICKETSAFE_PUBLIC_URL", self.url),
             "TICKETSAFE_PUBLIC_BASE_URL": os.environ.get("TICKETSAFE_PUBLIC_BASE_URL", self.url),
             "TICKETSAFE_FRONTEND_DIR": str(s.frontend_dir.resolve()),
@@ -163,12 +150,6 @@ class Cluster:
             "TICKETSAFE_HOST": _LOOPBACK,
             "TICKETSAFE_HTTP_REUSE_PORT": "false",
         }
-
-    def _psp_secret(self) -> str:
-        s = self.settings
-        if s.psp_webhook_secret is not None:
-            return s.psp_webhook_secret.get_secret_value()
-        return load_or_create_secret(s.keys_dir / "psp-webhook.key")
 
     def _wait_backends_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
