@@ -14,10 +14,12 @@ nothing extra. Blocking commands and anything tied to one connection bypass the 
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
 
+from ticketsafe.infra.store_metrics import REDIS_ROUNDTRIP_SECONDS
 from ticketsafe.infra.turn_batch import TurnBatch
 
 RedisClient = Redis
@@ -37,6 +39,8 @@ _Pending = tuple[tuple[Any, ...], dict[str, Any], "asyncio.Future[Any]"]
 
 
 class AutoPipelinedRedis(Redis):
+    timed = False  # observe each batch's round trip (`infra.store_metrics`)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # `_flush` is looked up at each flush, so it can be observed (tests count batches).
@@ -55,6 +59,7 @@ class AutoPipelinedRedis(Redis):
         return await future
 
     async def _flush(self, batch: list[_Pending]) -> None:
+        started = time.perf_counter()
         try:
             if len(batch) == 1:  # alone in its turn: a plain round trip
                 args, options, _ = batch[0]
@@ -66,6 +71,9 @@ class AutoPipelinedRedis(Redis):
                     results = await pipe.execute(raise_on_error=False)
         except Exception as exc:  # the connection failed: every caller gets the error
             results = [exc] * len(batch)
+        if self.timed:
+            kind = "single" if len(batch) == 1 else "pipeline"
+            REDIS_ROUNDTRIP_SECONDS.labels(kind).observe(time.perf_counter() - started)
         for (_, _, future), result in zip(batch, results, strict=True):
             if future.done():  # the caller was cancelled meanwhile
                 continue
@@ -75,9 +83,10 @@ class AutoPipelinedRedis(Redis):
                 future.set_result(result)
 
 
-def create_redis_client(url: str, *, timeout_s: float = 5.0) -> RedisClient:
+def create_redis_client(url: str, *, timeout_s: float = 5.0, timed: bool = False) -> RedisClient:
     """A bounded pool that makes a burst *wait* for a free connection (up to `timeout_s`)
-    instead of failing with MaxConnectionsError: a flash crowd queues, it does not 500."""
+    instead of failing with MaxConnectionsError: a flash crowd queues, it does not 500.
+    `timed`: observe the round trips' latency (`infra.store_metrics`)."""
     pool = BlockingConnectionPool.from_url(
         url,
         decode_responses=False,
@@ -87,7 +96,10 @@ def create_redis_client(url: str, *, timeout_s: float = 5.0) -> RedisClient:
         max_connections=512,
         timeout=timeout_s,
     )
-    return AutoPipelinedRedis.from_pool(pool)  # the client owns the pool: aclose() closes it
+    client = AutoPipelinedRedis.from_pool(pool)  # the client owns the pool: aclose() closes it
+    if isinstance(client, AutoPipelinedRedis):
+        client.timed = timed
+    return client
 
 
 async def ping_redis(client: RedisClient) -> None:

@@ -41,10 +41,11 @@ class Resources:
                 f"{', '.join(missing)} must be set "
                 "(or use `ticketsafe serve`, which provides embedded stores and keys)"
             )
+        timed = settings.metrics_enabled
         mongo = create_mongo_client(
-            settings.mongo_url.get_secret_value(), app_name=settings.instance_name
+            settings.mongo_url.get_secret_value(), app_name=settings.instance_name, timed=timed
         )
-        redis = create_redis_client(settings.redis_url.get_secret_value())
+        redis = create_redis_client(settings.redis_url.get_secret_value(), timed=timed)
         queue = JobQueue(
             redis,
             visibility_timeout_ms=settings.job_visibility_timeout_ms,

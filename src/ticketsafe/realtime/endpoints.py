@@ -15,6 +15,7 @@ from ticketsafe.infra.deps import RedisDep
 from ticketsafe.infra.errors import TicketSafeError, Unauthenticated
 from ticketsafe.infra.openapi import problems
 from ticketsafe.realtime.channels import CHANNEL_PATTERN, parse_channels
+from ticketsafe.realtime.metrics import live_connection
 from ticketsafe.realtime.session import LiveContext, authorize, live_messages
 from ticketsafe.realtime.tickets import TICKET_TTL_S, issue_ticket, redeem_ticket
 
@@ -83,9 +84,10 @@ async def stream(
     resume = _resume_point(last_event_id)
 
     async def body() -> AsyncIterator[str]:
-        yield "retry: 2000\n\n"
-        async for message in live_messages(ctx, principal, wanted, resume_from=resume):
-            yield message.to_sse()
+        with live_connection("sse"):
+            yield "retry: 2000\n\n"
+            async for message in live_messages(ctx, principal, wanted, resume_from=resume):
+                yield message.to_sse()
 
     return StreamingResponse(
         body(), media_type="text/event-stream",
@@ -115,10 +117,11 @@ async def websocket(
     try:
         principal = await _socket_principal(socket, ticket)
         wanted = parse_channels(channels)
-        async for message in live_messages(
-            ctx, principal, wanted, resume_from=_resume_point(last_event_id)
-        ):
-            await socket.send_text(message.to_json())
+        with live_connection("ws"):
+            async for message in live_messages(
+                ctx, principal, wanted, resume_from=_resume_point(last_event_id)
+            ):
+                await socket.send_text(message.to_json())
     except TicketSafeError as exc:
         await socket.send_json({"id": "", "channel": "*", "type": "error",
                                 "data": {"code": exc.code, "status": exc.status,

@@ -25,6 +25,7 @@ import orjson
 from ticketsafe.infra.leases import Lease
 from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.realtime.messages import LiveMessage
+from ticketsafe.realtime.metrics import LIVE_SLOW_CLIENTS
 from ticketsafe.realtime.publish import seats_channel
 
 log = logging.getLogger("ticketsafe.realtime")
@@ -51,6 +52,7 @@ class Subscriber:
             self.queue.put_nowait(message)
         except asyncio.QueueFull:
             self.lagging = True
+            LIVE_SLOW_CLIENTS.inc()
             while not self.queue.empty():
                 self.queue.get_nowait()
 

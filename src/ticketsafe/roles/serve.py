@@ -15,6 +15,7 @@ from ticketsafe.infra.keyfiles import load_or_create_secret
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.mail.catcher import MailCatcher
+from ticketsafe.ops.metrics import expose_process_metrics
 from ticketsafe.roles import event_loop
 from ticketsafe.roles.http import build_servers, install_stop_handlers, serve_all, stop_servers
 from ticketsafe.roles.worker import Worker, supervise
@@ -24,6 +25,7 @@ log = logging.getLogger("ticketsafe.serve")
 
 
 async def run_api(settings: Settings, *, with_worker: bool = False, demo: bool = False) -> None:
+    stop_metrics = expose_process_metrics(settings, "serve" if with_worker else "api")
     app = create_app(settings, frontend_dir=settings.frontend_dir)
     servers = build_servers(settings, app)
     event_loop.settle_heap()
@@ -44,6 +46,7 @@ async def run_api(settings: Settings, *, with_worker: bool = False, demo: bool =
         await asyncio.gather(*tasks)
     finally:
         on_stop()
+        stop_metrics()
         if seeding is not None:
             seeding.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -51,9 +54,13 @@ async def run_api(settings: Settings, *, with_worker: bool = False, demo: bool =
 
 
 async def run_worker(settings: Settings) -> None:
+    stop_metrics = expose_process_metrics(settings, "worker")
     stop = asyncio.Event()
     install_stop_handlers(stop.set)
-    await _worker_until(settings, stop)
+    try:
+        await _worker_until(settings, stop)
+    finally:
+        stop_metrics()
 
 
 async def _worker_until(settings: Settings, stop: asyncio.Event) -> None:

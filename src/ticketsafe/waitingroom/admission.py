@@ -16,6 +16,7 @@ from ticketsafe.infra.errors import Conflict
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.waitingroom import fairness
+from ticketsafe.waitingroom.metrics import record_tick
 from ticketsafe.waitingroom.repository import QueueRepository, QueueStore
 from ticketsafe.waitingroom.schemas import QueueState, Stock, Supply
 
@@ -83,12 +84,13 @@ class Admissions:
             due = state == QueueState.PRE.value and on_sale and _now_ms() >= int(on_sale)
             if due and await self.draw(event_id) is not None:
                 state = QueueState.DRAWN.value
-            await self.store.sweep(event_id)
+            abandoned = await self.store.sweep(event_id)
             batch = max_batch
             if self._supply is not None and state == QueueState.DRAWN.value:
                 stock = await self._supply(event_id)
                 if stock is None:  # an admitted buyer could not hold: admit no one yet
                     admitted[event_id] = 0
+                    await self._record(event_id, 0, abandoned)
                     continue
                 await self._follow_supply(event_id, Supply.of_stock(stock))
                 # Never more people in one step than units left: two seats coming back
@@ -100,7 +102,11 @@ class Admissions:
                     event_id, orjson.dumps({"type": "admitted", "count": len(users)})
                 )
             admitted[event_id] = len(users)
+            await self._record(event_id, len(users), abandoned)
         return admitted
+
+    async def _record(self, event_id: str, admitted: int, abandoned: int) -> None:
+        record_tick(event_id, await self.store.counters(event_id), admitted, abandoned)
 
     async def _follow_supply(self, event_id: str, supply: Supply) -> None:
         if await self.store.set_supply(event_id, supply):

@@ -1,0 +1,28 @@
+"""The worker's metrics sampler: what only the stores know, read every
+`metrics_sample_interval_s` under a lease (one worker reads; the others keep their last
+reading, so dashboards and alerts take the `max` over workers).
+
+- the job queue's backlog: depth and oldest entry per lane, delayed and dead jobs;
+- the oversell detector: units MongoDB holds as sold beyond each event's capacity. It
+  must read 0 always; the alert `TicketSafeOversold` pages on anything else.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ticketsafe.infra.job_metrics import record_backlog
+from ticketsafe.infra.jobs import JobContext
+from ticketsafe.inventory.metrics import OVERSELL_CHECKED, OVERSOLD_UNITS
+from ticketsafe.inventory.service import InventoryService
+from ticketsafe.roles.worker import PeriodicTask
+
+
+async def sample_stores(ctx: JobContext) -> None:
+    record_backlog(await ctx.queue.backlog())
+    OVERSOLD_UNITS.set(await InventoryService(ctx.db, ctx.redis).oversold_units())
+    OVERSELL_CHECKED.set(time.time())
+
+
+def periodic_tasks(interval_s: float) -> list[PeriodicTask]:
+    return [PeriodicTask("ops.metrics_sample", interval_s, sample_stores)]
