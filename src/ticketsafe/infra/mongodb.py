@@ -34,7 +34,7 @@ def create_mongo_client(
     observe every command's latency (`infra.store_metrics`)."""
     return AsyncMongoClient(
         url,
-        event_listeners=[MongoCommandTimer()] if timed else None,
+        event_listeners=[MongoCommandTimer()] if timed else [],
         appname=app_name,
         tz_aware=True,
         w="majority",

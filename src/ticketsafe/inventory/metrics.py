@@ -13,6 +13,11 @@ HOLDS_EXPIRED = Counter("ticketsafe_holds_expired_total", "Holds released by the
 HOLD_REFUSALS = Counter(
     "ticketsafe_hold_refusals_total", "Hold requests refused, by reason", ["reason"]
 )
+REFUSAL_REASONS = (
+    "buyer_limit", "seats_taken", "sold_out", "no_adjacent_seats", "unknown_units", "not_open",
+)  # fmt: skip
+for _reason in REFUSAL_REASONS:  # present (at 0) before the first refusal
+    HOLD_REFUSALS.labels(_reason)
 OVERSOLD_UNITS = Gauge(
     "ticketsafe_inventory_oversold_units",
     "Units sold beyond capacity, summed over events (from the store; must be 0)",

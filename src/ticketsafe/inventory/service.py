@@ -56,6 +56,7 @@ from ticketsafe.inventory.metrics import (
     HOLDS_CREATED,
     HOLDS_EXPIRED,
     HOLDS_RELEASED,
+    REFUSAL_REASONS,
 )
 from ticketsafe.inventory.models import (
     Availability,
@@ -76,11 +77,10 @@ Clock = Callable[[], int]  # milliseconds; 0 = let Redis's clock decide
 _STATUS = {"A": UnitStatus.AVAILABLE, "B": UnitStatus.BLOCKED, "H": UnitStatus.HELD}
 
 
-# The engine's refusals as a bounded `reason` label.
-_REFUSALS = {
-    "LIMIT": "buyer_limit", "TAKEN": "seats_taken", "SOLDOUT": "sold_out",
-    "NOADJ": "no_adjacent_seats", "UNKNOWN": "unknown_units", "NOTYET": "not_open",
-}  # fmt: skip
+# The engine's refusals as a bounded `reason` label (`metrics.REFUSAL_REASONS`).
+_REFUSALS = dict(
+    zip(("LIMIT", "TAKEN", "SOLDOUT", "NOADJ", "UNKNOWN", "NOTYET"), REFUSAL_REASONS, strict=True)
+)
 
 
 def hold_id_for(event_id: str) -> str:

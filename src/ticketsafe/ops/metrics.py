@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 
+from cryptography import x509
 from prometheus_client import Counter, Gauge, Histogram, Info, start_http_server
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -64,6 +66,18 @@ class MetricsMiddleware:
             method = scope["method"]
             HTTP_REQUESTS.labels(method, template, str(status)).inc()
             HTTP_LATENCY.labels(method, template).observe(time.perf_counter() - started)
+
+
+CERTIFICATE_EXPIRY = Gauge(
+    "ticketsafe_tls_certificate_expiry_timestamp_seconds",
+    "When the certificate this process serves TLS with stops being valid",
+)
+
+
+def record_certificate(cert_pem: Path) -> None:
+    """The serving certificate's end of validity (the first in the chain file)."""
+    cert = x509.load_pem_x509_certificate(cert_pem.read_bytes())
+    CERTIFICATE_EXPIRY.set(cert.not_valid_after_utc.timestamp())
 
 
 def expose_process_metrics(settings: Settings, role: str) -> Callable[[], None]:

@@ -15,9 +15,15 @@ from ticketsafe.infra.keyfiles import load_or_create_secret
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.mail.catcher import MailCatcher
-from ticketsafe.ops.metrics import expose_process_metrics
+from ticketsafe.ops.metrics import expose_process_metrics, record_certificate
 from ticketsafe.roles import event_loop
-from ticketsafe.roles.http import build_servers, install_stop_handlers, serve_all, stop_servers
+from ticketsafe.roles.http import (
+    build_servers,
+    install_stop_handlers,
+    serve_all,
+    stop_servers,
+    tls_files,
+)
 from ticketsafe.roles.worker import Worker, supervise
 from ticketsafe.tasks import build_registry, periodic_tasks
 
@@ -28,6 +34,9 @@ async def run_api(settings: Settings, *, with_worker: bool = False, demo: bool =
     stop_metrics = expose_process_metrics(settings, "serve" if with_worker else "api")
     app = create_app(settings, frontend_dir=settings.frontend_dir)
     servers = build_servers(settings, app)
+    tls = tls_files(settings)  # made by build_servers when it had to
+    if tls is not None:
+        record_certificate(tls.cert)
     event_loop.settle_heap()
     stop = asyncio.Event()
 

@@ -86,27 +86,32 @@ class Admissions:
                 state = QueueState.DRAWN.value
             abandoned = await self.store.sweep(event_id)
             batch = max_batch
+            available = None
             if self._supply is not None and state == QueueState.DRAWN.value:
                 stock = await self._supply(event_id)
                 if stock is None:  # an admitted buyer could not hold: admit no one yet
                     admitted[event_id] = 0
-                    await self._record(event_id, 0, abandoned)
+                    await self._record(event_id, 0, abandoned, None)
                     continue
                 await self._follow_supply(event_id, Supply.of_stock(stock))
                 # Never more people in one step than units left: two seats coming back
                 # let two people in, not the whole line (who would be refused).
                 batch = min(batch, stock.available)
+                available = stock.available
             users = await self.store.admit(event_id, batch)
             if users:
                 await self.store.publish(
                     event_id, orjson.dumps({"type": "admitted", "count": len(users)})
                 )
             admitted[event_id] = len(users)
-            await self._record(event_id, len(users), abandoned)
+            await self._record(event_id, len(users), abandoned, available)
         return admitted
 
-    async def _record(self, event_id: str, admitted: int, abandoned: int) -> None:
-        record_tick(event_id, await self.store.counters(event_id), admitted, abandoned)
+    async def _record(
+        self, event_id: str, admitted: int, abandoned: int, available: int | None
+    ) -> None:
+        counters = await self.store.counters(event_id)
+        record_tick(event_id, counters, admitted, abandoned, available)
 
     async def _follow_supply(self, event_id: str, supply: Supply) -> None:
         if await self.store.set_supply(event_id, supply):

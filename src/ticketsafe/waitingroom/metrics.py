@@ -23,6 +23,11 @@ PRE_QUEUE_LENGTH = Gauge(
 ACTIVE_SHOPPERS = Gauge(
     "ticketsafe_waitingroom_active_shoppers", "Admitted people still shopping", ["event"]
 )
+UNITS_AVAILABLE = Gauge(
+    "ticketsafe_waitingroom_units_available",
+    "Units left to hold, as the admission tick last saw them (0: admission pauses)",
+    ["event"],
+)
 ADMITTED = Counter("ticketsafe_waitingroom_admitted_total", "People admitted to shop", ["event"])
 ABANDONED = Counter(
     "ticketsafe_waitingroom_abandoned_total",
@@ -31,9 +36,18 @@ ABANDONED = Counter(
 )
 
 
-def record_tick(event_id: str, counters: dict[str, int], admitted: int, abandoned: int) -> None:
-    """One admission round of one event: the line as it stands after it."""
+def record_tick(
+    event_id: str,
+    counters: dict[str, int],
+    admitted: int,
+    abandoned: int,
+    available: int | None,
+) -> None:
+    """One admission round of one event: the line as it stands after it, and the units
+    left (None: not known this round)."""
     event = event_label(event_id)
+    if available is not None:
+        UNITS_AVAILABLE.labels(event).set(available)
     QUEUE_LENGTH.labels(event).set(counters["queue_length"])
     PRE_QUEUE_LENGTH.labels(event).set(counters["pre_queue_length"])
     ACTIVE_SHOPPERS.labels(event).set(counters["active"])
