@@ -184,6 +184,7 @@ class FastLane:
         if not complete:
             await self.app(scope, replay(body, rest=receive), send)
             return
+        scope["path_params"] = params  # as routing would (the logs read the event id)
         try:
             answer = await route.handler(FastRequest(scope, params, body))
         except Exception as exc:  # the same answers as the app's exception handlers
