@@ -13,13 +13,19 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.bench.test_remote import TINY
+from ticketsafe.bench.flow import Preset
 from ticketsafe.bench.main import run
 from ticketsafe.bench.server import Deployment
 from ticketsafe.ops import dashboards
 from ticketsafe.ops.prometheus import LocalPrometheus, Target
 
 pytestmark = pytest.mark.slow
+
+# Small: enough buyers that some wait in line, hold, pay and are refused as sold out.
+SALE = Preset(
+    "observe", seats=50, ga=20, buyers=100, concurrency=16, pre_queue_s=2.0,
+    arrival_window_s=2.0, max_seconds=90,
+)  # fmt: skip
 
 
 def _targets(deployment: Deployment) -> list[Target]:
@@ -54,7 +60,7 @@ def test_a_sale_fills_every_panel_and_every_recording_rule(tmp_path: Path) -> No
     prom = LocalPrometheus(tmp_path / "prometheus", _targets(deployment), interval_s=1.0)
     try:
         prom.start()
-        summary, _ = run(TINY, faults=False, loaders=1, remote=deployment)
+        summary, _ = run(SALE, faults=False, loaders=1, remote=deployment)
         assert summary["tickets_sold"] > 0
         time.sleep(3)  # the last scrapes and rule evaluations after the sale
         up = _query(prom, "up")
