@@ -39,9 +39,10 @@ cli: install ## Run the ticketsafe command: make cli ARGS="rotate-keys --new-key
 
 test: install lint typecheck web-check web-test pytest ## Lint, type-check, check the web client, every test
 
-lint: install ## ruff format --check and ruff check (src, tests, bench)
+lint: install ## ruff format --check, ruff check (src, tests, bench), import contracts
 	$(UV) run --frozen ruff format --check src tests bench
 	$(UV) run --frozen ruff check src tests bench
+	$(UV) run --frozen lint-imports
 
 format: install ## Format and auto-fix with ruff
 	$(UV) run --frozen ruff format src tests bench

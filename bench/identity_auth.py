@@ -23,11 +23,11 @@ import httpx
 from pydantic import SecretStr
 
 from ticketsafe.app import create_app
-from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.crypto.keyring import add_key_to_file, load_keyring
 from ticketsafe.infra.embedded import EmbeddedStores
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
+from ticketsafe.infra.vault import PiiVault
 
 PASSWORD = "benchmark password 1"  # noqa: S105 - the benchmark's throw-away accounts
 

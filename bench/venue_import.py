@@ -33,9 +33,9 @@ import httpx
 from pydantic import SecretStr
 
 from ticketsafe.app import create_app
-from ticketsafe.catalog import venue_repository
 from ticketsafe.catalog.read_models import event_layout
-from ticketsafe.catalog.venue_schemas import VenueDocument
+from ticketsafe.catalog.venues import repository as venue_repository
+from ticketsafe.catalog.venues.schemas import VenueDocument
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.infra.embedded import EmbeddedStores
 from ticketsafe.infra.settings import Settings

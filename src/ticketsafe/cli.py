@@ -205,10 +205,10 @@ async def _report(lines: Awaitable[list[str]]) -> None:
 
 def _require_stores(run: object, *, beside_serve: bool = False) -> None:
     """Run `run(settings)`; an operator tool (`beside_serve`) also finds the stores of a
-    `serve` running on the same data dir (`make run`), see `roles.tools`."""
+    `serve` running on the same data dir (`make run`), see `infra.attach`."""
     settings = _settings()
     if beside_serve:
-        from ticketsafe.roles.tools import attached_to_serve  # noqa: PLC0415
+        from ticketsafe.infra.attach import attached_to_serve  # noqa: PLC0415
 
         settings = attached_to_serve(settings)
     try:

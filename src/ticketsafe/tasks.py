@@ -3,12 +3,13 @@ their own `tasks.py`; this module only gathers them for the worker."""
 
 from __future__ import annotations
 
-from ticketsafe.catalog import tasks as catalog_tasks
+from ticketsafe.catalog.events import tasks as catalog_tasks
 from ticketsafe.identity import key_epochs
 from ticketsafe.identity import tasks as identity_tasks
 from ticketsafe.identity.tasks import ErasureHook
 from ticketsafe.infra.crypto.keyring import load_keyring
 from ticketsafe.infra.jobs import JobRegistry
+from ticketsafe.infra.periodic import PeriodicTask
 from ticketsafe.infra.settings import Settings
 from ticketsafe.inventory import tasks as inventory_tasks
 from ticketsafe.mail import tasks as mail_tasks
@@ -22,7 +23,6 @@ from ticketsafe.orders.events import OrderListeners
 from ticketsafe.payments import tasks as payment_tasks
 from ticketsafe.realtime import me_feed as live_me
 from ticketsafe.realtime import order_feed as live_orders
-from ticketsafe.roles.worker import PeriodicTask
 from ticketsafe.tickets import tasks as ticket_tasks
 from ticketsafe.waitingroom import tasks as waitingroom
 from ticketsafe.webhooks import tasks as webhook_tasks

@@ -9,8 +9,8 @@ import pytest
 
 from tests.catalog.conftest import Headers, create_event, create_venue, move, small_venue
 from ticketsafe.catalog.errors import EventNotFound
-from ticketsafe.catalog.event_schemas import TicketKind
-from ticketsafe.catalog.lifecycle import EventStatus
+from ticketsafe.catalog.events.lifecycle import EventStatus
+from ticketsafe.catalog.events.schemas import TicketKind
 from ticketsafe.catalog.read_models import event_layout, get_sales_view, iter_event_seats
 from ticketsafe.infra.resources import Resources
 

@@ -5,13 +5,12 @@ import pytest
 from fastapi import FastAPI
 
 from tests.identity.conftest import PASSWORD, login, register, run_worker_until_idle, signed_up
-from ticketsafe.identity import vault as vault_module
-from ticketsafe.identity.errors import PersonErased
 from ticketsafe.identity.service import open_pii, seal_pii
-from ticketsafe.identity.vault import PiiVault
+from ticketsafe.infra import vault as vault_module
 from ticketsafe.infra.jobs import JobContext
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
+from ticketsafe.infra.vault import PersonErased, PiiVault
 from ticketsafe.tasks import ERASURE_HOOKS
 
 

@@ -20,7 +20,6 @@ from fastapi import FastAPI
 from tests.identity.conftest import PASSWORD, signed_up
 from ticketsafe.identity import key_epochs
 from ticketsafe.identity.key_epochs import rotate_epochs
-from ticketsafe.identity.vault import PiiVault, SealedField
 from ticketsafe.infra.crypto import aead, epochs
 from ticketsafe.infra.crypto.keyring import (
     KeyRing,
@@ -32,6 +31,7 @@ from ticketsafe.infra.crypto.keyring import (
 from ticketsafe.infra.embedded import EmbeddedStores
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
+from ticketsafe.infra.vault import PiiVault, SealedField
 from ticketsafe.roles.worker import Worker
 from ticketsafe.tasks import build_registry
 

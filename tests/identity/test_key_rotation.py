@@ -4,10 +4,10 @@ import httpx
 from fastapi import FastAPI
 
 from tests.identity.conftest import signed_up
-from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.crypto.keyring import add_key_to_file, read_keyring_file
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
+from ticketsafe.infra.vault import PiiVault
 
 
 async def test_rotation_rewraps_every_data_key_to_the_new_master_key(

@@ -11,8 +11,8 @@ from ticketsafe.identity.models import GateGrant
 from ticketsafe.identity.organizations import OrganizationService
 from ticketsafe.identity.principal import Role
 from ticketsafe.identity.repository import IdentityRepository
-from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.resources import Resources
+from ticketsafe.infra.vault import PiiVault
 
 
 def _service(app: FastAPI, resources: Resources) -> OrganizationService:

@@ -26,8 +26,9 @@ from ticketsafe.infra.jobs import (
     JobQueue,
     JobRegistry,
 )
+from ticketsafe.infra.periodic import PeriodicTask
 from ticketsafe.infra.resources import Resources
-from ticketsafe.roles.worker import PeriodicTask, Worker
+from ticketsafe.roles.worker import Worker
 
 
 @asynccontextmanager

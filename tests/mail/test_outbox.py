@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from tests.polling import eventually
-from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.crypto.keyring import load_keyring
 from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
+from ticketsafe.infra.vault import PiiVault
 from ticketsafe.mail.catcher import MailCatcher
 from ticketsafe.mail.outbox import OUTBOX, MailDeliveryFailed, deliver, mail_status, queue_mail
 from ticketsafe.mail.templates import MailTemplate, resolve_locale

@@ -19,8 +19,8 @@ from fastapi import FastAPI
 from tests.members import add_member
 from tests.orders.conftest import ORG, bearer, event, venue
 from tests.waitingroom.conftest import auth, http_join, wait_until
-from ticketsafe.catalog import event_service
-from ticketsafe.catalog.lifecycle import EventStatus
+from ticketsafe.catalog.events import service as event_service
+from ticketsafe.catalog.events.lifecycle import EventStatus
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.infra.jobs import JobContext
 from ticketsafe.infra.resources import Resources

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from tests.members import add_member
 from tests.orders.conftest import ORG, bearer, event, venue
 from tests.waitingroom.conftest import auth, http_join
-from ticketsafe.catalog.tasks import advance_sales_clock
+from ticketsafe.catalog.events.tasks import advance_sales_clock
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.infra.jobs import JobContext
 from ticketsafe.infra.resources import Resources

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from tests.orders.conftest import Sale, run_jobs
 from tests.tickets.conftest import issued_order
-from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.crypto.keyring import load_keyring
 from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.resources import Resources
+from ticketsafe.infra.vault import PiiVault
 from ticketsafe.mail.catcher import MailCatcher
 from ticketsafe.mail.outbox import OUTBOX, deliver
 from ticketsafe.mail.transport import SmtpTransport

@@ -1,4 +1,4 @@
 """Catalog: venues with seat maps, events with prices, their lifecycle and public listing.
 
 Other domains use only `ticketsafe.catalog.read_models` (sales view, seats, layout) and
-`ticketsafe.catalog.event_service.change_status` (sold out / back on sale)."""
+`ticketsafe.catalog.events.service.change_status` (sold out / back on sale)."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ticketsafe.catalog.event_endpoints import router as event_router
-from ticketsafe.catalog.venue_endpoints import router as venue_router
+from ticketsafe.catalog.events.endpoints import router as event_router
+from ticketsafe.catalog.venues.endpoints import router as venue_router
 
 router = APIRouter()
 router.include_router(venue_router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from ticketsafe.catalog import event_repository, venue_repository
+from ticketsafe.catalog.events import repository as event_repository
+from ticketsafe.catalog.venues import repository as venue_repository
 
 MIGRATIONS = [*venue_repository.MIGRATIONS, *event_repository.MIGRATIONS]

@@ -14,17 +14,18 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from ticketsafe.catalog import event_repository, venue_repository
 from ticketsafe.catalog.errors import EventNotFound, VenueNotFound
-from ticketsafe.catalog.event_schemas import (
+from ticketsafe.catalog.events import repository as event_repository
+from ticketsafe.catalog.events.lifecycle import EventStatus
+from ticketsafe.catalog.events.schemas import (
     Event,
     PriceLevel,
     SalesWindow,
     TicketType,
     WaitingRoomConfig,
 )
-from ticketsafe.catalog.lifecycle import EventStatus
-from ticketsafe.catalog.venue_schemas import Venue
+from ticketsafe.catalog.venues import repository as venue_repository
+from ticketsafe.catalog.venues.schemas import Venue
 from ticketsafe.infra.mongodb import Database
 
 

@@ -25,10 +25,10 @@ from ticketsafe.checkin.sync import SyncedScan, build_bundle, duplicates_of, syn
 from ticketsafe.identity.deps import CurrentUser, OrganizationServiceDep, fast_current_user
 from ticketsafe.identity.organizations import OrganizationService
 from ticketsafe.identity.repository import IdentityRepository
-from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.deps import DbDep
 from ticketsafe.infra.errors import BusinessRuleViolation
 from ticketsafe.infra.fastlane import FastRequest, FastResponse, FastRoute
+from ticketsafe.infra.vault import PiiVault
 from ticketsafe.tickets.deps import organizer_event
 
 router = APIRouter(tags=["checkin"])

@@ -8,10 +8,10 @@ from pymongo.errors import PyMongoError
 from ticketsafe.identity.errors import UserNotFound
 from ticketsafe.identity.repository import IdentityRepository
 from ticketsafe.identity.service import grant_admin as grant_admin_role
-from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.crypto.keyring import add_key_to_file, load_keyring
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
+from ticketsafe.infra.vault import PiiVault
 
 
 class CommandFailed(Exception):

@@ -17,7 +17,6 @@ from ticketsafe.identity.repository import IdentityRepository
 from ticketsafe.identity.service import AccountService
 from ticketsafe.identity.sessions import SessionService
 from ticketsafe.identity.tokens import AccessTokenCodec
-from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.crypto.keyring import KeyRing
 from ticketsafe.infra.deps import DbDep, RedisDep, SettingsDep
 from ticketsafe.infra.errors import Forbidden, Unauthenticated
@@ -25,6 +24,7 @@ from ticketsafe.infra.fastlane import FastRequest
 from ticketsafe.infra.idempotency import VERIFIED_PRINCIPAL
 from ticketsafe.infra.ratelimit import RateLimiter
 from ticketsafe.infra.request_context import note_user
+from ticketsafe.infra.vault import PiiVault
 
 T = TypeVar("T")
 
@@ -170,7 +170,7 @@ async def get_keyring(request: Request) -> KeyRing:
 
 
 async def get_vault(request: Request, db: DbDep) -> PiiVault:
-    """The PII vault (see `ticketsafe.identity.vault`), for any domain's endpoints."""
+    """The PII vault (see `ticketsafe.infra.vault`), for any domain's endpoints."""
     return PiiVault(db, await get_keyring(request))
 
 

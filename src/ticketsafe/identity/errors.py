@@ -48,8 +48,3 @@ class UserNotFound(NotFound):
 class OwnerRequired(Forbidden):
     code = "organization_owner_required"
     title = "Only an owner of the organization may do this"
-
-
-class PersonErased(Gone):
-    code = "person_erased"
-    title = "This person's data was erased"

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.crypto import epochs
 from ticketsafe.infra.crypto.keyring import KeyRing, keyring_file_of
 from ticketsafe.infra.jobs import JobContext
-from ticketsafe.roles.worker import PeriodicTask
+from ticketsafe.infra.periodic import PeriodicTask
+from ticketsafe.infra.vault import PiiVault
 
 log = logging.getLogger("ticketsafe.identity")
 

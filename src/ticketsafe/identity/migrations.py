@@ -6,14 +6,8 @@ from pymongo import ASCENDING
 
 from ticketsafe.identity import repository as r
 from ticketsafe.identity.erasures import create_erasures_collection
-from ticketsafe.identity.vault import create_data_keys_collection
 from ticketsafe.infra.migrations import Migration
 from ticketsafe.infra.mongodb import Database
-from ticketsafe.mail.outbox import (
-    create_outbox_collection,
-    drop_outbox_indexes,
-    index_outbox_by_creation,
-)
 
 
 async def _accounts(db: Database) -> None:
@@ -49,10 +43,6 @@ MIGRATIONS = [
     Migration(100, "identity: users, sessions, refresh tokens, password resets", _accounts),
     Migration(101, "identity: organizations, memberships, gate grants", _organizations),
     Migration(105, "identity: sessions by revocation time (denylist)", _sessions_by_revocation),
-    Migration(110, "identity: data_keys (PII vault)", create_data_keys_collection),
-    Migration(120, "mail: outbox", create_outbox_collection),
-    Migration(121, "mail: outbox read by id only (no owner/status indexes)", drop_outbox_indexes),
-    Migration(122, "mail: outbox by creation time (re-drive)", index_outbox_by_creation),
     Migration(
         140, "identity: erasures owed to other domains (re-drive)", create_erasures_collection
     ),

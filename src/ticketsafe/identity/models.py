@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from ticketsafe.identity.principal import Role
-from ticketsafe.identity.vault import SealedField
+from ticketsafe.infra.vault import SealedField
 
 
 class AccountStatus(StrEnum):

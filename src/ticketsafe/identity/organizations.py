@@ -38,10 +38,10 @@ from ticketsafe.identity.models import (
 )
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.identity.repository import IdentityRepository
-from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra import audit
 from ticketsafe.infra.errors import BusinessRuleViolation, Conflict, NotFound
 from ticketsafe.infra.pagination import Page
+from ticketsafe.infra.vault import PiiVault
 
 # event id → the organization that owns it (None: no such event)
 EventOwner = Callable[[str], Awaitable[str | None]]

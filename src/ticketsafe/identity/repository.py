@@ -23,9 +23,9 @@ from ticketsafe.identity.models import (
     User,
 )
 from ticketsafe.identity.principal import Role
-from ticketsafe.identity.vault import SealedField, sealed_from_document, sealed_to_document
 from ticketsafe.infra.mongodb import Database, Document
 from ticketsafe.infra.pagination import Page, keyset_page
+from ticketsafe.infra.vault import SealedField, sealed_from_document, sealed_to_document
 
 USERS = "users"
 SESSIONS = "sessions"

@@ -19,7 +19,6 @@ from ticketsafe.identity.errors import (
     EmailTaken,
     InvalidCredentials,
     InvalidResetToken,
-    PersonErased,
     UserNotFound,
 )
 from ticketsafe.identity.membership_cache import MembershipCache
@@ -29,12 +28,17 @@ from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.identity.repository import IdentityRepository
 from ticketsafe.identity.schemas import AccountCreated, Profile, ProfileUpdate, Registration
 from ticketsafe.identity.sessions import SessionService, TokenPair, hash_token
-from ticketsafe.identity.vault import PiiVault, sealed_from_document, sealed_to_document
 from ticketsafe.infra import audit
 from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.mongodb import Database, Document
 from ticketsafe.infra.ratelimit import RateLimiter
 from ticketsafe.infra.settings import Settings
+from ticketsafe.infra.vault import (
+    PersonErased,
+    PiiVault,
+    sealed_from_document,
+    sealed_to_document,
+)
 from ticketsafe.mail.outbox import queue_mail
 from ticketsafe.mail.templates import MailTemplate
 

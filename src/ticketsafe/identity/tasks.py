@@ -12,8 +12,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from ticketsafe.identity import erasures
 from ticketsafe.identity.erasures import ERASURE_OUTBOX, PERSON_ERASED_JOB
 from ticketsafe.infra.jobs import JobContext, JobRegistry
+from ticketsafe.infra.periodic import PeriodicTask
 from ticketsafe.infra.redrive import REDRIVE_INTERVAL_S, periodic_pass
-from ticketsafe.roles.worker import PeriodicTask
 
 ErasureHook = Callable[[JobContext, str], Awaitable[None]]
 

@@ -14,6 +14,11 @@ from typing import Annotated, Any
 import orjson
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from ticketsafe.catalog.events.schemas import (
+    DEFAULT_HOLD_DURATION_S,
+    MAX_HOLD_DURATION_S,
+    MIN_HOLD_DURATION_S,
+)
 from ticketsafe.infra.errors import IdempotencyKeyReused
 
 # Ids travel into Redis keys, Lua and MongoDB `_id`s: keep them to a safe alphabet.
@@ -63,7 +68,9 @@ class InventoryLayout(BaseModel):
     event_id: Ident
     seats: list[ReservedSeat] = Field(default_factory=list)
     areas: list[GaArea] = Field(default_factory=list)
-    hold_duration_s: int = Field(default=600, ge=5, le=3600)
+    hold_duration_s: int = Field(
+        default=DEFAULT_HOLD_DURATION_S, ge=MIN_HOLD_DURATION_S, le=MAX_HOLD_DURATION_S
+    )
     per_buyer_limit: int = Field(default=10, ge=0, description="0 = no limit.")
     focus_x: float = Field(default=0.0, description="Stage centre: best seats are nearest.")
     focus_y: float = 0.0

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from ticketsafe.infra.jobs import JobContext
+from ticketsafe.infra.periodic import PeriodicTask
 from ticketsafe.inventory.service import InventoryService
 from ticketsafe.realtime.me_feed import holds_expired
-from ticketsafe.roles.worker import PeriodicTask
 
 log = logging.getLogger("ticketsafe.inventory")
 

@@ -25,14 +25,13 @@ import aiosmtplib
 import orjson
 from pymongo import ASCENDING
 
-from ticketsafe.identity.errors import PersonErased
-from ticketsafe.identity.vault import PiiVault, sealed_from_document, sealed_to_document
 from ticketsafe.infra.jobs import JobBuffer
-from ticketsafe.infra.migrations import drop_index_if_present
+from ticketsafe.infra.migrations import Migration, drop_index_if_present
 from ticketsafe.infra.mongo_group import group_get, group_insert
 from ticketsafe.infra.mongodb import Database, per_database
 from ticketsafe.infra.redrive import Outbox, create_created_index
 from ticketsafe.infra.turn_batch import TurnBatch, fail_waiting
+from ticketsafe.infra.vault import PersonErased, PiiVault, sealed_from_document, sealed_to_document
 from ticketsafe.mail.templates import MailTemplate
 from ticketsafe.mail.transport import Attachment, OutgoingMail, SmtpTransport
 
@@ -203,3 +202,12 @@ async def drop_outbox_indexes(db: Database) -> None:
 async def index_outbox_by_creation(db: Database) -> None:
     """What the re-drive of messages whose job was lost reads through."""
     await create_created_index(db, OUTBOX)
+
+
+# Versions 120–129: the outbox once shipped inside identity's migrations (100–199), and
+# applied versions are recorded by number, so they keep theirs.
+MIGRATIONS = [
+    Migration(120, "mail: outbox", create_outbox_collection),
+    Migration(121, "mail: outbox read by id only (no owner/status indexes)", drop_outbox_indexes),
+    Migration(122, "mail: outbox by creation time (re-drive)", index_outbox_by_creation),
+]

@@ -3,13 +3,13 @@ lost a new one (`mail.redrive`), and dropping an erased person's queued mail."""
 
 from __future__ import annotations
 
-from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.crypto.keyring import KeyRing
 from ticketsafe.infra.jobs import JobContext, JobRegistry
+from ticketsafe.infra.periodic import PeriodicTask
 from ticketsafe.infra.redrive import REDRIVE_INTERVAL_S, periodic_pass
+from ticketsafe.infra.vault import PiiVault
 from ticketsafe.mail.outbox import MAIL_OUTBOX, SEND_JOB, deliver, drop_queued_for
 from ticketsafe.mail.transport import SmtpTransport
-from ticketsafe.roles.worker import PeriodicTask
 
 
 def register(registry: JobRegistry, keyring: KeyRing, transport: SmtpTransport | None) -> None:

@@ -17,10 +17,10 @@ import logging
 from datetime import timedelta
 
 from ticketsafe.catalog.errors import EventNotFound
-from ticketsafe.catalog.event_schemas import Event
-from ticketsafe.catalog.lifecycle import EventStatus
+from ticketsafe.catalog.events.lifecycle import EventStatus
+from ticketsafe.catalog.events.schemas import Event
+from ticketsafe.catalog.events.status_listeners import StatusListener
 from ticketsafe.catalog.read_models import EventSalesView, event_layout, get_sales_view
-from ticketsafe.catalog.status_listeners import StatusListener
 from ticketsafe.infra.jobs import JobContext, JobQueue
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.redisdb import RedisClient

@@ -13,9 +13,9 @@ import time
 
 from ticketsafe.infra.job_metrics import record_backlog
 from ticketsafe.infra.jobs import JobContext
+from ticketsafe.infra.periodic import PeriodicTask
 from ticketsafe.inventory.metrics import OVERSELL_CHECKED, OVERSOLD_UNITS
 from ticketsafe.inventory.service import InventoryService
-from ticketsafe.roles.worker import PeriodicTask
 
 
 async def sample_stores(ctx: JobContext) -> None:

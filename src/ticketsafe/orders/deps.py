@@ -5,10 +5,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from ticketsafe.identity.deps import AccessDep, VaultDep
-from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.deps import DbDep, JobsDep, RedisDep, SettingsDep
 from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.resources import Resources
+from ticketsafe.infra.vault import PiiVault
 from ticketsafe.inventory.deps import InventoryDep, inventory_for
 from ticketsafe.orders.pricing import PriceBook
 from ticketsafe.orders.service import OrderService

@@ -7,8 +7,8 @@ import io
 from collections.abc import AsyncIterator
 
 from ticketsafe.identity.service import open_pii
-from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.vault import PiiVault
 from ticketsafe.orders import repository as repo
 
 _COLUMNS = [

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ticketsafe.catalog.event_schemas import TicketKind
+from ticketsafe.catalog.events.schemas import TicketKind
 from ticketsafe.catalog.read_models import EventSalesView, PriceLevels, price_levels_of
 from ticketsafe.identity.cpf import InvalidCpf, validate_cpf
 from ticketsafe.infra.mongodb import Database

@@ -22,18 +22,18 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from ticketsafe.catalog.event_schemas import TicketKind
+from ticketsafe.catalog.events.schemas import TicketKind
 from ticketsafe.catalog.read_models import EventSalesView, get_sales_view
 from ticketsafe.identity.membership_cache import MembershipCache
 from ticketsafe.identity.principal import Principal
 from ticketsafe.identity.service import open_pii, seal_pii
-from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra import audit
 from ticketsafe.infra.errors import NotFound, RequestInProgress
 from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.infra.settings import Settings
+from ticketsafe.infra.vault import PiiVault
 from ticketsafe.inventory.errors import HoldExpired, SeatsTaken
 from ticketsafe.inventory.models import SaleItems
 from ticketsafe.inventory.service import InventoryService, event_of

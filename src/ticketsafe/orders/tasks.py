@@ -3,9 +3,10 @@ captured for orders without a live sale."""
 
 from __future__ import annotations
 
-from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.crypto.keyring import KeyRing
 from ticketsafe.infra.jobs import JobBuffer, JobContext, JobRegistry
+from ticketsafe.infra.periodic import PeriodicTask
+from ticketsafe.infra.vault import PiiVault
 from ticketsafe.inventory.service import InventoryService
 from ticketsafe.onsale.service import REFUND_EVENT_JOB
 from ticketsafe.orders import late_money
@@ -13,7 +14,6 @@ from ticketsafe.orders.pricing import PriceBook
 from ticketsafe.orders.service import OrderService
 from ticketsafe.payments.providers import ProviderContext
 from ticketsafe.payments.service import PAYMENT_CHANGED_JOB
-from ticketsafe.roles.worker import PeriodicTask
 from ticketsafe.waitingroom.service import WaitingRoom
 
 

@@ -19,25 +19,17 @@ import os
 import random
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ticketsafe.infra.job_metrics import JOB_DURATION, JOB_WAIT, JOBS_PROCESSED
 from ticketsafe.infra.jobs import Job, JobContext, JobQueue, JobRegistry
 from ticketsafe.infra.leases import Lease
+from ticketsafe.infra.periodic import PeriodicTask
 from ticketsafe.infra.problem_handlers import STORE_ERRORS
 from ticketsafe.infra.resources import Resources
 
 log = logging.getLogger("ticketsafe.worker")
-
-Periodic = Callable[[JobContext], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class PeriodicTask:
-    name: str
-    interval_s: float
-    run: Periodic
 
 
 @dataclass

@@ -13,8 +13,8 @@ from __future__ import annotations
 from ticketsafe.catalog.read_models import get_event_card, get_sales_view
 from ticketsafe.identity.principal import Principal
 from ticketsafe.identity.service import open_pii
-from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.jobs import JobBuffer
+from ticketsafe.infra.vault import PiiVault
 from ticketsafe.mail.outbox import queue_mail
 from ticketsafe.mail.transport import Attachment
 from ticketsafe.orders.errors import OrderNotFound

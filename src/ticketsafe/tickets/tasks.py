@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.crypto.keyring import KeyRing
 from ticketsafe.infra.jobs import JobBuffer, JobContext, JobQueue, JobRegistry
 from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.periodic import PeriodicTask
+from ticketsafe.infra.vault import PiiVault
 from ticketsafe.orders.events import OrderEvent, OrderListeners
 from ticketsafe.orders.read_models import paid_orders_by_deadline
-from ticketsafe.roles.worker import PeriodicTask
 from ticketsafe.tickets import repository as repo
 from ticketsafe.tickets.delivery import MAIL_JOB, Delivery
 from ticketsafe.tickets.service import TicketService

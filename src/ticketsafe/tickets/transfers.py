@@ -18,9 +18,9 @@ from datetime import UTC, datetime, timedelta
 
 from ticketsafe.identity.principal import Principal
 from ticketsafe.identity.service import AccountService
-from ticketsafe.identity.vault import PiiVault
 from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.vault import PiiVault
 from ticketsafe.mail.outbox import queue_mail
 from ticketsafe.tickets import repository as repo
 from ticketsafe.tickets.documents import place_words

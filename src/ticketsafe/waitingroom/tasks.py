@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ticketsafe.infra.jobs import JobContext
-from ticketsafe.roles.worker import PeriodicTask
+from ticketsafe.infra.periodic import PeriodicTask
 from ticketsafe.waitingroom.admission import Admissions, SupplyProbe
 
 TICK_INTERVAL_S = 1.0

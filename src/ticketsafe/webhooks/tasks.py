@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from ticketsafe.infra.jobs import JobRegistry
+from ticketsafe.infra.periodic import PeriodicTask
 from ticketsafe.infra.redrive import REDRIVE_INTERVAL_S, periodic_pass
-from ticketsafe.roles.worker import PeriodicTask
 from ticketsafe.webhooks import service
 
 

@@ -16,11 +16,11 @@ from fastapi import FastAPI
 from tests.identity.conftest import PASSWORD, signed_up
 from tests.ops.backup.test_backup import KEY, wipe
 from ticketsafe.identity.key_epochs import rotate_epochs
-from ticketsafe.identity.vault import PiiVault, SealedField
 from ticketsafe.infra.crypto import aead, epochs
 from ticketsafe.infra.crypto.keyring import UnknownKey, Wrapped, read_keyring_file
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
+from ticketsafe.infra.vault import PiiVault, SealedField
 from ticketsafe.ops.backup.service import create_backup, read_manifest, restore_backup
 from ticketsafe.ops.backup.snapshot import open_chunk
 from ticketsafe.ops.backup.targets import LocalTarget

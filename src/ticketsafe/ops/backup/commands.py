@@ -56,7 +56,7 @@ def _progress() -> Progress:
 
 def _settings() -> Settings:
     """Explicit settings, else those of a `serve` running on the same data dir."""
-    from ticketsafe.roles.tools import attached_to_serve  # noqa: PLC0415
+    from ticketsafe.infra.attach import attached_to_serve  # noqa: PLC0415
 
     return attached_to_serve(Settings())
 

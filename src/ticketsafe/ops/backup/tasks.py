@@ -10,11 +10,11 @@ import time
 from prometheus_client import Counter, Gauge
 
 from ticketsafe.infra.jobs import JobContext
+from ticketsafe.infra.periodic import PeriodicTask
 from ticketsafe.infra.settings import Settings
 from ticketsafe.ops.backup.keys import load_backup_key
 from ticketsafe.ops.backup.service import RetentionPolicy, create_backup, prune_backups
 from ticketsafe.ops.backup.targets import target_from_settings
-from ticketsafe.roles.worker import PeriodicTask
 
 log = logging.getLogger("ticketsafe.backup")
 

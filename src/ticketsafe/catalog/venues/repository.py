@@ -24,7 +24,7 @@ from typing import Any
 
 from pymongo import ASCENDING
 
-from ticketsafe.catalog.venue_schemas import (
+from ticketsafe.catalog.venues.schemas import (
     Accessibility,
     GeneralAdmissionIn,
     ReservedSectionIn,

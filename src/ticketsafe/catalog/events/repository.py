@@ -10,8 +10,8 @@ from typing import Any
 
 from pymongo import ASCENDING
 
-from ticketsafe.catalog.event_schemas import Event
-from ticketsafe.catalog.lifecycle import LISTED_STATUSES, EventStatus
+from ticketsafe.catalog.events.lifecycle import LISTED_STATUSES, EventStatus
+from ticketsafe.catalog.events.schemas import Event
 from ticketsafe.infra.migrations import Migration, ensure_collection
 from ticketsafe.infra.mongodb import Database, Document
 from ticketsafe.infra.pagination import Page, keyset_page

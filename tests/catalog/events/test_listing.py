@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from tests.catalog.conftest import Headers, create_event, create_venue, move, small_venue
-from ticketsafe.catalog.event_repository import EVENTS
+from ticketsafe.catalog.events.repository import EVENTS
 from ticketsafe.infra.resources import Resources
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 import orjson
 from pydantic import BaseModel
 
-from ticketsafe.catalog import event_service, listing_cache
-from ticketsafe.catalog.event_schemas import PriceLevel
-from ticketsafe.catalog.lifecycle import PUBLIC_STATUSES
+from ticketsafe.catalog.events import listing_cache
+from ticketsafe.catalog.events import service as event_service
+from ticketsafe.catalog.events.lifecycle import PUBLIC_STATUSES
+from ticketsafe.catalog.events.schemas import PriceLevel
 from ticketsafe.catalog.read_models import event_layout, get_sales_view
 from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.mongodb import Database

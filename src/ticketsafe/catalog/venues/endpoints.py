@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from ticketsafe.catalog import venue_service
-from ticketsafe.catalog.venue_schemas import Venue, VenueDocument, VenueLayout, VenuePage
+from ticketsafe.catalog.venues import service as venue_service
+from ticketsafe.catalog.venues.schemas import Venue, VenueDocument, VenueLayout, VenuePage
 from ticketsafe.identity.deps import require_role
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.infra.deps import DbDep

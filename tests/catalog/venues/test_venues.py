@@ -16,7 +16,7 @@ from tests.catalog.conftest import (
     reserved,
     small_venue,
 )
-from ticketsafe.catalog.venue_repository import CHUNK_SEATS, CHUNKS
+from ticketsafe.catalog.venues.repository import CHUNK_SEATS, CHUNKS
 from ticketsafe.infra.resources import Resources
 
 

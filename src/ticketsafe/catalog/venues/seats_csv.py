@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from pydantic import ValidationError
 
 from ticketsafe.catalog.errors import LayoutInvalid
-from ticketsafe.catalog.venue_schemas import ReservedSectionIn, RowIn, SeatIn, SectionIn
-from ticketsafe.catalog.venue_validation import MAX_PROBLEMS_LISTED, Problem
+from ticketsafe.catalog.venues.schemas import ReservedSectionIn, RowIn, SeatIn, SectionIn
+from ticketsafe.catalog.venues.validation import MAX_PROBLEMS_LISTED, Problem
 
 COLUMNS = ("section", "row", "seat", "x", "y", "category", "accessibility", "blocked")
 _TRUE = {"true", "1", "yes"}

@@ -7,17 +7,18 @@ from datetime import UTC, datetime
 
 import orjson
 
-from ticketsafe.catalog import event_repository, venue_repository
 from ticketsafe.catalog.access import actor_of, ensure_member, manages
 from ticketsafe.catalog.errors import StaleWrite, VenueInUse, VenueNotFound
-from ticketsafe.catalog.venue_csv import export_seats_csv, parse_seats_csv
-from ticketsafe.catalog.venue_schemas import (
+from ticketsafe.catalog.events import repository as event_repository
+from ticketsafe.catalog.venues import repository as venue_repository
+from ticketsafe.catalog.venues.schemas import (
     GeneralAdmissionIn,
     SectionIn,
     Venue,
     VenueDocument,
 )
-from ticketsafe.catalog.venue_validation import validate_layout
+from ticketsafe.catalog.venues.seats_csv import export_seats_csv, parse_seats_csv
+from ticketsafe.catalog.venues.validation import validate_layout
 from ticketsafe.identity.principal import Principal
 from ticketsafe.infra import audit
 from ticketsafe.infra.mongodb import Database

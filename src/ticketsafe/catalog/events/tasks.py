@@ -17,12 +17,13 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from ticketsafe.catalog import event_repository, event_service
 from ticketsafe.catalog.errors import InvalidTransition
-from ticketsafe.catalog.lifecycle import EventStatus
-from ticketsafe.catalog.status_listeners import StatusListener
+from ticketsafe.catalog.events import repository as event_repository
+from ticketsafe.catalog.events import service as event_service
+from ticketsafe.catalog.events.lifecycle import EventStatus
+from ticketsafe.catalog.events.status_listeners import StatusListener
 from ticketsafe.infra.jobs import JobContext
-from ticketsafe.roles.worker import PeriodicTask
+from ticketsafe.infra.periodic import PeriodicTask
 
 log = logging.getLogger("ticketsafe.catalog")
 ACTOR = "system:catalog-clock"

@@ -9,7 +9,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ticketsafe.catalog import event_repository, listing_cache, venue_repository
 from ticketsafe.catalog.access import actor_of, ensure_member, manages
 from ticketsafe.catalog.errors import (
     EventInvalid,
@@ -19,7 +18,10 @@ from ticketsafe.catalog.errors import (
     StaleWrite,
     VenueNotFound,
 )
-from ticketsafe.catalog.event_schemas import (
+from ticketsafe.catalog.events import listing_cache
+from ticketsafe.catalog.events import repository as event_repository
+from ticketsafe.catalog.events.lifecycle import PUBLIC_STATUSES, EventStatus, check_transition
+from ticketsafe.catalog.events.schemas import (
     EDITABLE_AFTER_DRAFT,
     EDITABLE_BEFORE_SALE,
     Event,
@@ -27,10 +29,10 @@ from ticketsafe.catalog.event_schemas import (
     EventFields,
     EventUpdate,
 )
-from ticketsafe.catalog.lifecycle import PUBLIC_STATUSES, EventStatus, check_transition
+from ticketsafe.catalog.events.status_listeners import StatusListener
 from ticketsafe.catalog.read_models import forget_sales_view
-from ticketsafe.catalog.status_listeners import StatusListener
-from ticketsafe.catalog.venue_schemas import Venue
+from ticketsafe.catalog.venues import repository as venue_repository
+from ticketsafe.catalog.venues.schemas import Venue
 from ticketsafe.identity.principal import Principal
 from ticketsafe.infra import audit
 from ticketsafe.infra.mongodb import Database

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from tests.catalog.conftest import Headers, create_event, create_venue, move
-from ticketsafe.catalog.tasks import ACTOR, advance_sales_clock
+from ticketsafe.catalog.events.tasks import ACTOR, advance_sales_clock
 from ticketsafe.infra.audit import AUDIT_COLLECTION
 from ticketsafe.infra.jobs import JobContext
 from ticketsafe.infra.resources import Resources

@@ -27,15 +27,21 @@ from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from ticketsafe.identity.errors import PersonErased
 from ticketsafe.infra.crypto import aead
 from ticketsafe.infra.crypto.keyring import KeyRing, UnknownKey, Wrapped
+from ticketsafe.infra.errors import Gone
+from ticketsafe.infra.migrations import Migration
 from ticketsafe.infra.mongo_group import group_get, group_insert
 from ticketsafe.infra.mongodb import Database, Document
 
 log = logging.getLogger("ticketsafe.identity")
 
 DATA_KEYS = "data_keys"
+
+
+class PersonErased(Gone):
+    code = "person_erased"
+    title = "This person's data was erased"
 
 
 @dataclass(frozen=True)
@@ -236,3 +242,6 @@ def sealed_from_document(doc: Mapping[str, Any] | None) -> dict[str, SealedField
 
 async def create_data_keys_collection(db: Database) -> None:
     await db[DATA_KEYS].create_index([("kek", ASCENDING)], name="kek")
+
+
+MIGRATIONS = [Migration(110, "identity: data_keys (PII vault)", create_data_keys_collection)]

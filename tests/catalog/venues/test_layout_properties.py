@@ -8,9 +8,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ticketsafe.catalog.errors import LayoutInvalid
-from ticketsafe.catalog.venue_csv import export_seats_csv, parse_seats_csv
-from ticketsafe.catalog.venue_schemas import Accessibility, ReservedSectionIn, RowIn, SeatIn
-from ticketsafe.catalog.venue_validation import validate_layout
+from ticketsafe.catalog.venues.schemas import Accessibility, ReservedSectionIn, RowIn, SeatIn
+from ticketsafe.catalog.venues.seats_csv import export_seats_csv, parse_seats_csv
+from ticketsafe.catalog.venues.validation import validate_layout
 
 labels = st.from_regex(r"[A-Za-z0-9]{1,4}", fullmatch=True)
 

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from ticketsafe.catalog.event_schemas import Event
+from ticketsafe.catalog.events.schemas import Event
 
 StatusListener = Callable[[Event], Awaitable[None]]
 

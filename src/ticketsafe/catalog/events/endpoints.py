@@ -6,18 +6,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from ticketsafe.catalog import event_service, listing_service, seat_map
 from ticketsafe.catalog.errors import EventNotFound
-from ticketsafe.catalog.event_repository import PublicQuery
-from ticketsafe.catalog.event_schemas import (
+from ticketsafe.catalog.events import listing_service, seat_map
+from ticketsafe.catalog.events import service as event_service
+from ticketsafe.catalog.events.repository import PublicQuery
+from ticketsafe.catalog.events.schemas import (
     Event,
     EventCreate,
     EventPage,
     EventUpdate,
     StatusChange,
 )
-from ticketsafe.catalog.seat_map import SeatMap
-from ticketsafe.catalog.status_listeners import StatusListenersDep
+from ticketsafe.catalog.events.seat_map import SeatMap
+from ticketsafe.catalog.events.status_listeners import StatusListenersDep
 from ticketsafe.identity.deps import AccessDep, OptionalUser, require_role
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.infra.deps import DbDep, RedisDep

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ticketsafe.catalog.errors import LayoutInvalid
-from ticketsafe.catalog.venue_schemas import ReservedSectionIn, RowIn, SeatIn
-from ticketsafe.catalog.venue_validation import MAX_SEATS_PER_VENUE, validate_layout
+from ticketsafe.catalog.venues.schemas import ReservedSectionIn, RowIn, SeatIn
+from ticketsafe.catalog.venues.validation import MAX_SEATS_PER_VENUE, validate_layout
 
 
 def _section(section_id: str, rows: int, per_row: int, y0: int) -> ReservedSectionIn:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from tests.catalog.conftest import Headers, create_event, create_venue, move
-from ticketsafe.catalog.venue_repository import CHUNKS
+from ticketsafe.catalog.venues.repository import CHUNKS
 from ticketsafe.infra.resources import Resources
 
 

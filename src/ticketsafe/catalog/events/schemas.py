@@ -18,8 +18,8 @@ from pydantic import (
     model_validator,
 )
 
-from ticketsafe.catalog.lifecycle import EventStatus
-from ticketsafe.catalog.venue_schemas import Category, SectionId
+from ticketsafe.catalog.events.lifecycle import EventStatus
+from ticketsafe.catalog.venues.schemas import Category, SectionId
 from ticketsafe.infra.fields import Count, Flag, Instant, JsonInteger, Name, StoredInt
 
 Currency = Literal["BRL", "USD", "EUR"]
@@ -27,6 +27,14 @@ Locale = Literal["pt-BR", "en"]
 DEFAULT_CURRENCY: dict[str, Currency] = {"pt-BR": "BRL", "en": "USD"}
 ItemId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 MinorUnits = Annotated[int, Field(ge=0, le=100_000_000), JsonInteger]
+
+# How long a buyer's hold lasts before its units return, as an organizer may set it per
+# event: the one bound on a hold's TTL. The inventory's layout (what onsale provisions from
+# the event) checks these same constants, so no event can be provisioned with a TTL the
+# catalog refused, nor refused with one it accepted.
+MIN_HOLD_DURATION_S = 60
+MAX_HOLD_DURATION_S = 3_600
+DEFAULT_HOLD_DURATION_S = 600
 
 
 class TicketKind(StrEnum):
@@ -116,7 +124,9 @@ class EventFields(BaseModel):
     sales: SalesWindow = Field(default_factory=SalesWindow)
     per_buyer_limit: Annotated[int, Field(ge=1, le=100), JsonInteger] = 6
     waiting_room: WaitingRoomConfig = Field(default_factory=WaitingRoomConfig)
-    hold_duration_s: Annotated[int, Field(ge=60, le=3_600), JsonInteger] = 600
+    hold_duration_s: Annotated[
+        int, Field(ge=MIN_HOLD_DURATION_S, le=MAX_HOLD_DURATION_S), JsonInteger
+    ] = DEFAULT_HOLD_DURATION_S
     requires_cpf: Flag = False
     buyer_cancellation_hours: Annotated[int, Field(ge=0, le=24 * 365), JsonInteger] | None = Field(
         default=None,

@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 from ticketsafe.catalog.errors import LayoutInvalid
-from ticketsafe.catalog.venue_schemas import ReservedSectionIn, SectionIn
+from ticketsafe.catalog.venues.schemas import ReservedSectionIn, SectionIn
 
 MAX_SEATS_PER_VENUE = 100_000
 MAX_PROBLEMS_LISTED = 200

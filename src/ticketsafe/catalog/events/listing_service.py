@@ -9,11 +9,12 @@ from datetime import datetime
 
 import orjson
 
-from ticketsafe.catalog import event_repository, listing_cache
 from ticketsafe.catalog.errors import EventNotFound
-from ticketsafe.catalog.event_repository import PublicQuery
-from ticketsafe.catalog.event_schemas import EventPage
-from ticketsafe.catalog.lifecycle import PUBLIC_STATUSES
+from ticketsafe.catalog.events import listing_cache
+from ticketsafe.catalog.events import repository as event_repository
+from ticketsafe.catalog.events.lifecycle import PUBLIC_STATUSES
+from ticketsafe.catalog.events.repository import PublicQuery
+from ticketsafe.catalog.events.schemas import EventPage
 from ticketsafe.infra.errors import BadRequest
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.redisdb import RedisClient

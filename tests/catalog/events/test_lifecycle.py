@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from tests.catalog.conftest import Headers, create_event, create_venue, event_payload, move
-from ticketsafe.catalog import event_service
 from ticketsafe.catalog.errors import InvalidTransition
-from ticketsafe.catalog.lifecycle import EventStatus, check_transition
+from ticketsafe.catalog.events import service as event_service
+from ticketsafe.catalog.events.lifecycle import EventStatus, check_transition
 from ticketsafe.infra.audit import AUDIT_COLLECTION
 from ticketsafe.infra.resources import Resources
 
