@@ -56,9 +56,10 @@ def test_a_sale_fills_every_panel_and_every_recording_rule(tmp_path: Path) -> No
         tmp_path / "deployment",
         settings_env={"TICKETSAFE_METRICS_SAMPLE_INTERVAL_S": "1"},
     )
-    deployment.start()
-    prom = LocalPrometheus(tmp_path / "prometheus", _targets(deployment), interval_s=1.0)
+    prom: LocalPrometheus | None = None
     try:
+        deployment.start()
+        prom = LocalPrometheus(tmp_path / "prometheus", _targets(deployment), interval_s=1.0)
         prom.start()
         summary, _ = run(SALE, faults=False, loaders=1, remote=deployment)
         assert summary["tickets_sold"] > 0
@@ -77,7 +78,8 @@ def test_a_sale_fills_every_panel_and_every_recording_rule(tmp_path: Path) -> No
         oversold = _query(prom, "ticketsafe:inventory_oversold_units:max")
         sold = _query(prom, "sum(ticketsafe_tickets_sold_total)")
     finally:
-        prom.stop()
+        if prom is not None:
+            prom.stop()
         deployment.stop()
     assert empty_rules == []
     assert empty_panels == []

@@ -104,7 +104,14 @@ class Deployment:
     def _own(self, name: str) -> dict[str, str]:
         """What one process gets of its own: its name, and its metrics port (kept
         across a restart by the fault mode, so Prometheus finds it again)."""
-        port = self.metrics_ports.setdefault(name, free_port())
+        if name not in self.metrics_ports:
+            # Not a port this deployment will bind later (free_port only says "free now").
+            taken = {self.port, self.hold_port, *self.metrics_ports.values()}
+            port = free_port()
+            while port in taken:
+                port = free_port()
+            self.metrics_ports[name] = port
+        port = self.metrics_ports[name]
         return {"TICKETSAFE_INSTANCE_NAME": name, "TICKETSAFE_METRICS_PORT": str(port)}
 
     def _env(self) -> dict[str, str]:

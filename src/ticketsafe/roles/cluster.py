@@ -244,7 +244,8 @@ def run_cluster(settings: Settings, plan: ClusterPlan) -> None:
             f"TicketSafe cluster at {cluster.url}: {plan.apis} api + "
             f"{'1 hold-lane api + ' if plan.hold_lane else ''}{plan.workers} worker(s) behind "
             f"HAProxy ({plan.balance}); stats {stats}; local CA "
-            f"{settings.tls_dir.resolve() / 'ca.pem'}",
+            f"{settings.tls_dir.resolve() / 'ca.pem'}; Prometheus for every process: "
+            "`ticketsafe observe`",
             flush=True,
         )
         while not stop.wait(1.0):
