@@ -153,7 +153,7 @@ def test_every_process_is_a_scrape_target_of_its_own(cluster: RunningCluster) ->
             line for line in text.splitlines() if line.startswith("ticketsafe_instance_info")
         ]
         role = "worker" if name == "worker-1" else "api"
-        assert f'instance="{name}"' in info
+        assert f'name="{name}"' in info
         assert f'role="{role}"' in info
     haproxy = httpx.get(f"http://{targets['haproxy'].address}/metrics", timeout=5)
     assert "haproxy_process" in haproxy.text

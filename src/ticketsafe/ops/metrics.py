@@ -85,7 +85,8 @@ def expose_process_metrics(settings: Settings, role: str) -> Callable[[], None]:
     `metrics_port`, serve its /metrics on a port of its own (a worker has no HTTP server;
     API processes sharing one port cannot be scraped one by one through it). Returns
     what stops that listener."""
-    ROLE.info({"role": role, "instance": settings.instance_name})
+    # `name`, not `instance`: Prometheus labels every target with its own `instance`.
+    ROLE.info({"role": role, "name": settings.instance_name})
     set_event_label_cap(settings.metrics_event_labels)
     if settings.metrics_port is None:
         return lambda: None
