@@ -157,7 +157,7 @@ WAITING_ROOM = Board(
                 ),
                 chart(
                     "Units left to hold",
-                    q("max by (event) (ticketsafe_waitingroom_units_available)", "{{event}}"),
+                    q("ticketsafe:waitingroom_units_available:max", "{{event}}"),
                 ),
             ),
         ),

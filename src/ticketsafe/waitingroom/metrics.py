@@ -1,6 +1,7 @@
 """The waiting room's instruments, fed by the worker's admission tick (one worker at a
 time holds its lease): people waiting, admitted, who lost their place, and shoppers
-inside. By event, capped (`infra.metric_labels`).
+inside. By event, capped (`infra.metric_labels`). A worker that lost the lease keeps its
+last readings: the recording rules read only processes whose tick is recent.
 
 The admission rate is `rate(ticketsafe_waitingroom_admitted_total)`; the expected time
 in queue is the line's length over that rate (a recording rule,
@@ -28,6 +29,10 @@ UNITS_AVAILABLE = Gauge(
     "Units left to hold, as the admission tick last saw them (0: admission pauses)",
     ["event"],
 )
+TICKED = Gauge(
+    "ticketsafe_waitingroom_tick_timestamp_seconds",
+    "When this process last ran the admission tick (its gauges are fresh since then)",
+)
 ADMITTED = Counter("ticketsafe_waitingroom_admitted_total", "People admitted to shop", ["event"])
 ABANDONED = Counter(
     "ticketsafe_waitingroom_abandoned_total",
@@ -46,6 +51,7 @@ def record_tick(
     """One admission round of one event: the line as it stands after it, and the units
     left (None: not known this round)."""
     event = event_label(event_id)
+    TICKED.set_to_current_time()
     if available is not None:
         UNITS_AVAILABLE.labels(event).set(available)
     QUEUE_LENGTH.labels(event).set(counters["queue_length"])
