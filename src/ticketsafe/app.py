@@ -4,24 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
 
 from ticketsafe import __version__
 from ticketsafe.catalog.endpoints import router as catalog_router
-from ticketsafe.catalog.read_models import owner_of
 from ticketsafe.checkin.endpoints import FAST_ROUTES as CHECKIN_FAST_ROUTES
 from ticketsafe.checkin.endpoints import router as checkin_router
-from ticketsafe.checkin.service import CheckinService
-from ticketsafe.identity.access import Access
 from ticketsafe.identity.deps import get_current_member, get_current_user, get_optional_user
 from ticketsafe.identity.endpoints import router as identity_router
-from ticketsafe.identity.tokens import AccessTokenCodec
 from ticketsafe.infra.access_log import AccessLogMiddleware
 from ticketsafe.infra.api_docs import install_api_docs
-from ticketsafe.infra.crypto.keyring import load_keyring
 from ticketsafe.infra.fastlane import FastLane
 from ticketsafe.infra.idempotency import IdempotencyMiddleware
 from ticketsafe.infra.migrations import migrate
@@ -35,66 +29,44 @@ from ticketsafe.infra.settings import Settings
 from ticketsafe.infra.static_files import mount_frontend
 from ticketsafe.inventory.endpoints import FAST_ROUTES as INVENTORY_FAST_ROUTES
 from ticketsafe.inventory.endpoints import router as inventory_router
-from ticketsafe.onsale.service import status_listener
 from ticketsafe.ops.endpoints import router as ops_router
 from ticketsafe.ops.metrics import MetricsMiddleware
 from ticketsafe.orders.endpoints import FAST_ROUTES as ORDERS_FAST_ROUTES
 from ticketsafe.orders.endpoints import router as orders_router
-from ticketsafe.orders.history import OrdersOfHolds
 from ticketsafe.payments.endpoints import FAST_ROUTES as PAYMENTS_FAST_ROUTES
 from ticketsafe.payments.endpoints import router as payments_router
 from ticketsafe.payments.sandbox_psp.endpoints import router as sandbox_psp_router
 from ticketsafe.realtime.endpoints import router as live_router
-from ticketsafe.realtime.hub import Hub
-from ticketsafe.realtime.wiring import build_live
 from ticketsafe.schema import MIGRATIONS
+from ticketsafe.services import Services
 from ticketsafe.tickets.endpoints import router as tickets_router
-from ticketsafe.tickets.service import TicketService
 from ticketsafe.waitingroom.endpoints import FAST_ROUTES as WAITINGROOM_FAST_ROUTES
 from ticketsafe.waitingroom.endpoints import router as waitingroom_router
-from ticketsafe.waitingroom.service import WaitingRoom
 from ticketsafe.webhooks.endpoints import router as webhooks_router
 
 
-def _compose(app: FastAPI, resources: Resources, settings: Settings) -> None:
-    """The composition root: every service a request reads, built once per process."""
-    assert settings.auth_secret is not None  # checked by Resources.open
+def _compose(app: FastAPI, resources: Resources) -> Services:
+    """The process's one services container (`ticketsafe.services`), on `app.state`:
+    `resources` (the clients, for infra's dependencies) and `services` (every service a
+    request, the fast lane or a listener reads). Nothing else is kept there."""
+    services = Services.build(resources)
     app.state.resources = resources
-    app.state.token_codec = AccessTokenCodec(
-        settings.auth_secret.get_secret_value(), settings.access_token_ttl_s
-    )
-    app.state.keyring = load_keyring(settings)
-    # Sessions still standing and live memberships, for every request (identity).
-    app.state.access = Access.build(resources.db, resources.redis, settings)
-    # Identity asks the catalog who owns an event (gate-staff grants).
-    app.state.event_owner = partial(owner_of, resources.db)
-    app.state.tickets = TicketService(resources.db, app.state.keyring)
-    app.state.checkin = CheckinService(resources.db, resources.redis, app.state.tickets, settings)
-    # Catalog status changes open inventory / queues and refund cancelled events.
-    room = WaitingRoom.from_resources(resources)
-    app.state.waiting_room = room
-    app.state.event_status_listeners = [
-        status_listener(resources.db, resources.redis, resources.queue, room)
-    ]
-    # A hold that is gone says which order it became (inventory asks orders).
-    app.state.hold_orders = OrdersOfHolds(resources.db)
-    # Live updates (SSE / WebSocket): one pub/sub hub and seat feeds per process.
-    app.state.realtime_hub = Hub(resources.redis)
-    app.state.live = build_live(resources, app.state.realtime_hub, room, app.state.access)
+    app.state.services = services
+    return services
 
 
 def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         resources = Resources.open(settings)
+        services: Services | None = None
         try:
             await migrate(resources.db, MIGRATIONS)
-            _compose(app, resources, settings)
+            services = _compose(app, resources)
             yield
         finally:
-            live = getattr(app.state, "live", None)
-            if live is not None:
-                await live.feeds.close()
+            if services is not None:
+                await services.close()
             await resources.close()
 
     app = FastAPI(

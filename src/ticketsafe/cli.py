@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import Annotated, cast
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
@@ -13,6 +13,9 @@ from ticketsafe.infra.resources import MissingConfiguration, Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.ops.backup.commands import backup_cli
 from ticketsafe.roles import event_loop
+
+if TYPE_CHECKING:
+    from ticketsafe.services import Services
 
 cli = typer.Typer(help="TicketSafe: ticket sales for events that sell out in minutes.")
 cli.add_typer(backup_cli, name="backup")
@@ -189,7 +192,27 @@ def grant_admin(email: Annotated[str, typer.Argument(help="E-mail of an account.
     """Make an existing account a platform admin (takes effect at its next sign-in)."""
     from ticketsafe.identity import commands  # noqa: PLC0415
 
-    _require_stores(lambda s: _report(commands.grant_admin(s, email)), beside_serve=True)
+    async def run(services: Services) -> list[str]:
+        return await commands.grant_admin(services.db, services.vault, email)
+
+    _require_stores(lambda s: _report(_with_services(s, run)), beside_serve=True)
+
+
+async def _with_services(
+    settings: Settings, run: Callable[[Services], Awaitable[list[str]]]
+) -> list[str]:
+    """`run` over the command's one services container (`ticketsafe.services`), as the
+    api and the worker build theirs. (`rotate-keys` builds its own vault on purpose: it
+    must load the key ring after adding a key to it.)"""
+    from ticketsafe.services import Services  # noqa: PLC0415 - only these commands need it
+
+    resources = Resources.open(settings)
+    services = Services.build(resources)
+    try:
+        return await run(services)
+    finally:
+        await services.close()
+        await resources.close()
 
 
 async def _report(lines: Awaitable[list[str]]) -> None:

@@ -20,7 +20,7 @@ JSON = dict[str, Any]
 
 
 def bearer(app: FastAPI, principal: Principal) -> Headers:
-    return {"Authorization": f"Bearer {app.state.token_codec.issue(principal)}"}
+    return {"Authorization": f"Bearer {app.state.services.token_codec.issue(principal)}"}
 
 
 @pytest.fixture

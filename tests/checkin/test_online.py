@@ -87,7 +87,7 @@ async def test_static_codes_admit_until_the_organizer_disables_them(gate: Gate) 
         json={"static_codes": False, "transfer_limit": 1}, headers=gate.sale.organizer,
     )  # fmt: skip
     assert policy.status_code == 200, policy.text
-    gate.sale.app.state.tickets.keys._policies.clear()  # the cache would see it in 2 s
+    gate.sale.app.state.services.tickets.keys._policies.clear()  # the cache would see it in 2 s
     assert refusal(await gate.scan(b["code"])) == (409, "static_not_accepted")
     assert (await gate.scan(b["live_code"])).status_code == 200
 

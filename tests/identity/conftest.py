@@ -20,6 +20,7 @@ from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.mail.catcher import MailCatcher
 from ticketsafe.roles.worker import Worker
+from ticketsafe.services import Services
 from ticketsafe.tasks import build_registry
 
 PASSWORD = "correct horse battery"
@@ -45,7 +46,7 @@ def settings(settings: Settings, mail_catcher: MailCatcher) -> Settings:
 
 async def run_worker_until_idle(resources: Resources, settings: Settings) -> None:
     """Run a real worker until the job stream has nothing left to do."""
-    worker = Worker(resources, build_registry(settings), block_ms=50)
+    worker = Worker(resources, build_registry(Services.build(resources)), block_ms=50)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     try:

@@ -123,7 +123,7 @@ async def test_outsider_cannot_reach_org_by_forged_token_claim(
     """Access is checked against memberships, not the org list a token claims."""
     from ticketsafe.identity.principal import Principal, Role  # noqa: PLC0415
 
-    codec = client._transport.app.state.token_codec  # type: ignore[attr-defined]
+    codec = client._transport.app.state.services.token_codec  # type: ignore[attr-defined]
     forged = codec.issue(
         Principal(world.outsider.user_id, frozenset({Role.ORGANIZER}), (world.org_id,))
     )

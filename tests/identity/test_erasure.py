@@ -15,7 +15,7 @@ from ticketsafe.tasks import ERASURE_HOOKS
 
 
 def _vault(app: FastAPI, resources: Resources) -> PiiVault:
-    return PiiVault(resources.db, app.state.keyring)
+    return PiiVault(resources.db, app.state.services.keyring)
 
 
 async def _erase(client: httpx.AsyncClient, headers: dict[str, str]) -> httpx.Response:

@@ -33,6 +33,7 @@ from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.infra.vault import PiiVault, SealedField
 from ticketsafe.roles.worker import Worker
+from ticketsafe.services import Services
 from ticketsafe.tasks import build_registry
 
 BOUND = 86_400
@@ -77,7 +78,7 @@ async def test_a_copy_taken_before_an_erasure_cannot_be_read_after_the_epoch_rot
     bia = await signed_up(client, "bia@example.com", name="Bia Lima")
     t0 = datetime.now(UTC)
     path = _key_file(settings)
-    first = await rotate_epochs(PiiVault(resources.db, app.state.keyring), path, BOUND, t0)
+    first = await rotate_epochs(PiiVault(resources.db, app.state.services.keyring), path, BOUND, t0)
     assert (first.began, first.destroyed) == (None, [])  # the file's key dated, kept
     # The copy: a dump of the collections and the raw files, write-ahead log included.
     dumped_key = await resources.db["data_keys"].find_one({"_id": ana.user_id})
@@ -93,7 +94,7 @@ async def test_a_copy_taken_before_an_erasure_cannot_be_read_after_the_epoch_rot
     # Shredding alone does not reach the copy: the key ring on disk still opens it.
     assert _open_from_copy(read_keyring_file(path), dumped_key, dumped_user) == "Ana Souza"
 
-    vault = PiiVault(resources.db, app.state.keyring)
+    vault = PiiVault(resources.db, app.state.services.keyring)
     began = await rotate_epochs(vault, path, BOUND, t0 + DUE)
     assert began.began is not None
     assert began.destroyed == []  # retired, not yet destroyed: still in its grace
@@ -114,7 +115,7 @@ async def test_a_copy_taken_before_an_erasure_cannot_be_read_after_the_epoch_rot
     # and that API has forgotten the destroyed key.
     me = await client.get("/me", headers=bia.headers)
     assert (me.status_code, me.json()["name"]) == (200, "Bia Lima")
-    assert app.state.keyring.key_ids == [began.began]
+    assert app.state.services.keyring.key_ids == [began.began]
     assert await vault.count_by_master_key() == {began.began: 1}
 
 
@@ -125,7 +126,7 @@ async def _one_person_one_dated_epoch(
     path = _key_file(settings)
     await signed_up(client, "ana@example.com")
     t0 = datetime.now(UTC)
-    vault = PiiVault(resources.db, app.state.keyring)
+    vault = PiiVault(resources.db, app.state.services.keyring)
     await rotate_epochs(vault, path, BOUND, t0)
     return path, t0, vault, read_keyring_file(path).current_id
 
@@ -182,7 +183,7 @@ async def test_a_key_file_from_before_epochs_still_works(
     account = await signed_up(client, "ana@example.com", name="Ana Souza")
     added = add_key_to_file(path)
     t0 = datetime.now(UTC)
-    vault = PiiVault(resources.db, app.state.keyring)
+    vault = PiiVault(resources.db, app.state.services.keyring)
     first = await rotate_epochs(vault, path, BOUND, t0)
     assert (first.began, first.rewrapped, first.destroyed) == (None, 1, [])
     body = json.loads(path.read_text())
@@ -204,9 +205,11 @@ async def test_the_worker_rotates_epochs_under_a_lease(
     long_ago = (datetime.now(UTC) - timedelta(seconds=BOUND)).isoformat()
     body["epochs"] = {"k1": {"created_at": long_ago, "retired_at": None}}
     path.write_text(json.dumps(body))
-    (task,) = key_epochs.periodic_tasks(app.state.keyring)
+    (task,) = key_epochs.periodic_tasks(app.state.services.vault)
     assert task.name == "identity.key_epochs"
-    worker = Worker(resources, build_registry(settings), periodic=[task], block_ms=20)
+    worker = Worker(
+        resources, build_registry(Services.build(resources)), periodic=[task], block_ms=20
+    )
     stop = asyncio.Event()
     running = asyncio.create_task(worker.run(stop))
     try:

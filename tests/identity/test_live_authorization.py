@@ -168,8 +168,8 @@ async def test_an_open_event_stream_ends_with_its_session(
 ) -> None:
     """A status stream opened before the logout stops at its next chunk."""
     account = await signed_up(client, "ana@example.com")
-    access: Access = app.state.access
-    principal: Principal = app.state.token_codec.verify(account.access_token)
+    access: Access = app.state.services.access
+    principal: Principal = app.state.services.token_codec.verify(account.access_token)
     logged_out = asyncio.Event()
 
     async def chunks() -> AsyncIterator[str]:

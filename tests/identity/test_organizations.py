@@ -12,14 +12,11 @@ from ticketsafe.identity.organizations import OrganizationService
 from ticketsafe.identity.principal import Role
 from ticketsafe.identity.repository import IdentityRepository
 from ticketsafe.infra.resources import Resources
-from ticketsafe.infra.vault import PiiVault
 
 
 def _service(app: FastAPI, resources: Resources) -> OrganizationService:
-    return OrganizationService(
-        IdentityRepository(resources.db), PiiVault(resources.db, app.state.keyring),
-        app.state.access.memberships, app.state.event_owner,
-    )  # fmt: skip
+    service: OrganizationService = app.state.services.organizations
+    return service
 
 
 async def _event(client: httpx.AsyncClient, owner: Account, org_id: str) -> str:

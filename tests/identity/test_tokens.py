@@ -67,7 +67,7 @@ def app(app: FastAPI) -> FastAPI:
 
 
 def _bearer(app: FastAPI, principal: Principal) -> dict[str, str]:
-    return {"authorization": f"Bearer {app.state.token_codec.issue(principal)}"}
+    return {"authorization": f"Bearer {app.state.services.token_codec.issue(principal)}"}
 
 
 async def test_endpoints_require_and_check_tokens(app: FastAPI, client: httpx.AsyncClient) -> None:

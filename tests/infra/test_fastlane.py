@@ -57,7 +57,7 @@ def _shape(r: httpx.Response) -> tuple[int, str, Any]:
 
 
 def _bearer(app: FastAPI, user: str) -> dict[str, str]:
-    return {"authorization": f"Bearer {app.state.token_codec.issue(Principal(user))}"}
+    return {"authorization": f"Bearer {app.state.services.token_codec.issue(Principal(user))}"}
 
 
 Scenario = Callable[[FastAPI, httpx.AsyncClient], Awaitable[list[httpx.Response]]]
@@ -80,7 +80,7 @@ async def _both_ways(
     assert served, "the first run must take the fast lane"
     await prepare()
     served.clear()
-    app.dependency_overrides[get_token_codec] = lambda: app.state.token_codec
+    app.dependency_overrides[get_token_codec] = lambda: app.state.services.token_codec
     try:
         slow = [_shape(r) for r in await scenario(app, client)]
     finally:
@@ -157,7 +157,7 @@ def _fresh_queue(
 async def test_joins_answer_alike_on_both_paths(
     app: FastAPI, client: httpx.AsyncClient, resources: Resources, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    room: WaitingRoom = app.state.waiting_room
+    room: WaitingRoom = app.state.services.waiting_room
     event_id = "evt_fastlane"
     prepare = _fresh_queue(room, resources, event_id)
 
@@ -194,7 +194,7 @@ async def test_joins_answer_alike_on_both_paths(
 async def test_queue_status_and_challenges_answer_alike_on_both_paths(
     app: FastAPI, client: httpx.AsyncClient, resources: Resources, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    room: WaitingRoom = app.state.waiting_room
+    room: WaitingRoom = app.state.services.waiting_room
     event_id = "evt_fastlane_status"
     prepare = _fresh_queue(room, resources, event_id)
 
@@ -235,7 +235,7 @@ async def test_a_revoked_session_is_refused_alike_on_both_paths(
     """Signed out (or caught reusing a refresh token): the fast lane's hold, join,
     challenge and poll refuse the still unexpired token as the FastAPI routes do, also
     once Redis lost the denylist (each run starts flushed: it is rebuilt from MongoDB)."""
-    room: WaitingRoom = app.state.waiting_room
+    room: WaitingRoom = app.state.services.waiting_room
     event_id = "evt_fastlane_revoked"
     queue = _fresh_queue(room, resources, event_id)
     repo = IdentityRepository(resources.db)
@@ -250,7 +250,7 @@ async def test_a_revoked_session_is_refused_alike_on_both_paths(
             await repo.revoke_session("ses_gone", datetime.now(UTC))
 
     async def revoked(app: FastAPI, client: httpx.AsyncClient) -> list[httpx.Response]:
-        token = app.state.token_codec.issue(Principal("usr_r", session_id="ses_gone"))
+        token = app.state.services.token_codec.issue(Principal("usr_r", session_id="ses_gone"))
         gone = {"authorization": f"Bearer {token}"}
         base = f"/waitingroom/events/{event_id}"
         return [
@@ -501,7 +501,7 @@ async def test_gate_scans_answer_alike_on_both_paths(
         sale = await open_sale(app, client, resources)
         await grant_steward(resources, sale.event_id)
         order = await paid_order(sale, "usr_a", {"kind": "ga", "area_id": "pista", "quantity": 2})
-        await TicketService(resources.db, app.state.keyring).issue_for_order(order["id"])
+        await TicketService(resources.db, app.state.services.keyring).issue_for_order(order["id"])
         sales.append(sale)
 
     async def scans(app: FastAPI, client: httpx.AsyncClient) -> list[httpx.Response]:

@@ -120,7 +120,7 @@ async def test_server_errors_are_not_kept(app: FastAPI, client: httpx.AsyncClien
 
 async def test_keys_are_scoped_per_user(app: FastAPI, client: httpx.AsyncClient) -> None:
     def user(uid: str) -> dict[str, str]:
-        token = app.state.token_codec.issue(Principal(uid))
+        token = app.state.services.token_codec.issue(Principal(uid))
         return {"authorization": f"Bearer {token}", "idempotency-key": "same"}
 
     a = await client.post("/_test/buy", json={"seats": 1}, headers=user("usr_a"))

@@ -180,7 +180,7 @@ async def _world(app: FastAPI, client: httpx.AsyncClient) -> tuple[dict[str, str
 
 def _token(app: FastAPI, user_id: str, org_ids: tuple[str, ...]) -> str:
     principal = Principal(user_id, frozenset({Role.ORGANIZER, Role.BUYER}), org_ids)
-    return str(app.state.token_codec.issue(principal))
+    return str(app.state.services.token_codec.issue(principal))
 
 
 @pytest.mark.slow

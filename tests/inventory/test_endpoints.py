@@ -30,7 +30,7 @@ async def provisioned(client: httpx.AsyncClient, resources: Resources) -> None:
 
 
 def auth(app: FastAPI, user: str = "usr_a", **extra: str) -> dict[str, str]:
-    token = app.state.token_codec.issue(Principal(user))
+    token = app.state.services.token_codec.issue(Principal(user))
     return {"authorization": f"Bearer {token}", **extra}
 
 
@@ -239,7 +239,7 @@ async def test_a_shopper_sold_out_or_releasing_makes_room_in_the_queue(
 ) -> None:
     """Auto admission keeps N shoppers active: one refused as sold out, or who gives the
     hold back, must not keep a place the next person in the queue could use."""
-    room: WaitingRoom = app.state.waiting_room
+    room: WaitingRoom = app.state.services.waiting_room
     service = InventoryService(resources.db, resources.redis)
     await service.provision_event(seated_layout("evt_q", areas={"floor": 1}, limit=4))
     config = QueueConfig(

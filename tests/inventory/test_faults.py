@@ -208,10 +208,12 @@ from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.inventory.tasks import periodic_tasks
 from ticketsafe.roles.worker import Worker
+from ticketsafe.services import Services
 
 async def main() -> None:
     resources = Resources.open(Settings())
-    worker = Worker(resources, JobRegistry(), periodic_tasks(0.1), block_ms=50)
+    inventory = Services.build(resources).inventory
+    worker = Worker(resources, JobRegistry(), periodic_tasks(inventory, 0.1), block_ms=50)
     await worker.run(asyncio.Event())
 
 asyncio.run(main())

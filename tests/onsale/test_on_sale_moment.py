@@ -22,10 +22,10 @@ from tests.waitingroom.conftest import auth, http_join, wait_until
 from ticketsafe.catalog.events import service as event_service
 from ticketsafe.catalog.events.lifecycle import EventStatus
 from ticketsafe.identity.principal import Principal, Role
-from ticketsafe.infra.jobs import JobContext
 from ticketsafe.infra.resources import Resources
 from ticketsafe.onsale.service import configure_waiting_room, supply_probe
 from ticketsafe.realtime.hub import Hub
+from ticketsafe.services import Services
 from ticketsafe.waitingroom.admission import Admissions
 from ticketsafe.waitingroom.live import status_stream
 from ticketsafe.waitingroom.service import WaitingRoom
@@ -72,10 +72,8 @@ async def _status(
 
 def _admissions(resources: Resources) -> Admissions:
     """The worker's admission tick with the real inventory probe (as `ticketsafe.tasks`)."""
-    ctx = JobContext(
-        resources.db, resources.redis, resources.queue, resources.settings, resources.http
-    )
-    return Admissions(resources.db, resources.redis, supply_probe(ctx))
+    inventory = Services.build(resources).inventory
+    return Admissions(resources.db, resources.redis, supply_probe(resources.db, inventory))
 
 
 async def _place(app: FastAPI, client: httpx.AsyncClient, event_id: str, user: str) -> Any:

@@ -16,7 +16,8 @@ from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.infra.jobs import JobContext
 from ticketsafe.infra.resources import Resources
 from ticketsafe.inventory.service import InventoryService
-from ticketsafe.onsale.service import supply_probe, worker_listeners
+from ticketsafe.onsale.service import supply_probe
+from ticketsafe.services import Services
 from ticketsafe.waitingroom.admission import Admissions
 
 
@@ -50,7 +51,8 @@ async def test_publishing_provisions_inventory_and_the_sales_clock_keeps_it(
     ctx = JobContext(
         resources.db, resources.redis, resources.queue, resources.settings, resources.http
     )
-    assert await advance_sales_clock(ctx, listeners=worker_listeners(ctx)) == 1
+    listeners = Services.build(resources).status_listeners  # as the worker's
+    assert await advance_sales_clock(ctx, listeners=listeners) == 1
     r = await client.get(f"/events/{event_id}", headers=organizer)
     assert r.json()["status"] == "on_sale"
     assert (await client.get(f"/events/{event_id}/availability")).json() == body
@@ -101,10 +103,8 @@ async def test_the_waiting_room_pauses_while_everything_is_held_and_says_sold_ou
     assert r.status_code == 200, r.text
     for user in ("usr_1", "usr_2", "usr_3", "usr_4"):
         assert (await http_join(client, app, event_id, user)).status_code == 200
-    ctx = JobContext(
-        resources.db, resources.redis, resources.queue, resources.settings, resources.http
-    )
-    admissions = Admissions(resources.db, resources.redis, supply_probe(ctx))
+    inventory = Services.build(resources).inventory
+    admissions = Admissions(resources.db, resources.redis, supply_probe(resources.db, inventory))
     await admissions.tick()
 
     async def place(user: str) -> dict[str, Any]:

@@ -9,7 +9,6 @@ import time
 from prometheus_client import REGISTRY
 
 from tests.inventory.conftest import seated_layout
-from ticketsafe.infra.jobs import JobContext
 from ticketsafe.infra.migrations import migrate
 from ticketsafe.infra.resources import Resources
 from ticketsafe.inventory.repository import InventoryRepository
@@ -20,11 +19,6 @@ from ticketsafe.schema import MIGRATIONS
 
 def _value(name: str, **labels: str) -> float | None:
     return REGISTRY.get_sample_value(name, labels)
-
-
-def _context(resources: Resources) -> JobContext:
-    r = resources
-    return JobContext(r.db, r.redis, r.queue, r.settings, r.http)
 
 
 async def test_the_detector_reads_zero_while_sales_fit_and_counts_units_beyond(
@@ -38,13 +32,13 @@ async def test_the_detector_reads_zero_while_sales_fit_and_counts_units_beyond(
     repo = InventoryRepository(resources.db)
     sold = {"order_id": "ord_1", "hold_id": "hld_1", "buyer_id": "usr_1"}
     await repo.insert_sold("evt_over", ["A-1-1", "ga:pista:0", "ga:pista:1"], **sold)
-    await sample_stores(_context(resources))
+    await sample_stores(resources.queue, InventoryService(resources.db, resources.redis))
     assert _value("ticketsafe_inventory_oversold_units") == 0
     # A sale the guards should have refused (as a bug or a manual write would leave it):
     # two more GA units than the area has, on top of a full one.
     await repo.insert_sold("evt_over", ["A-1-2", "ga:pista:2", "ga:pista:3"], **sold)
     before = time.time()
-    await sample_stores(_context(resources))
+    await sample_stores(resources.queue, InventoryService(resources.db, resources.redis))
     assert _value("ticketsafe_inventory_oversold_units") == 2
     checked = _value("ticketsafe_inventory_oversell_checked_timestamp_seconds")
     assert checked is not None
@@ -57,7 +51,7 @@ async def test_the_backlog_is_read_per_lane(resources: Resources) -> None:
         await resources.queue.enqueue("mail.send", {"mail_id": f"m{i}"})
     await resources.queue.enqueue("payments.changed", {"payment_id": "p"}, urgent=True)
     await resources.queue.enqueue("mail.send", {"mail_id": "later"}, delay_s=60)
-    await sample_stores(_context(resources))
+    await sample_stores(resources.queue, InventoryService(resources.db, resources.redis))
     assert _value("ticketsafe_job_queue_depth", lane="normal") == 3
     assert _value("ticketsafe_job_queue_depth", lane="urgent") == 1
     assert _value("ticketsafe_job_queue_delayed") == 1

@@ -16,6 +16,7 @@ from tests.members import add_member
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.infra.resources import Resources
 from ticketsafe.roles.worker import Worker
+from ticketsafe.services import Services
 from ticketsafe.tasks import build_registry
 
 ORG = "org_a"
@@ -23,7 +24,7 @@ Headers = dict[str, str]
 
 
 def bearer(app: FastAPI, principal: Principal) -> Headers:
-    return {"Authorization": f"Bearer {app.state.token_codec.issue(principal)}"}
+    return {"Authorization": f"Bearer {app.state.services.token_codec.issue(principal)}"}
 
 
 @dataclass
@@ -138,7 +139,7 @@ async def sale(app: FastAPI, client: httpx.AsyncClient, resources: Resources) ->
 @pytest.fixture
 async def worker(settings: Any, app: FastAPI, client: httpx.AsyncClient) -> AsyncIterator[Worker]:
     res = Resources.open(settings, http_transport=httpx.ASGITransport(app=app))
-    worker = Worker(res, build_registry(settings), block_ms=20)
+    worker = Worker(res, build_registry(Services.build(res)), block_ms=20)
     yield worker
     await worker.registry.close()
     await res.close()

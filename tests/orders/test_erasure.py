@@ -67,7 +67,7 @@ async def test_no_lookup_finds_an_erased_buyer_and_the_sale_stays(
     await login(sale.client, EMAIL, "a wrong password")  # a rate-limit counter by e-mail
     paid, pending = await _orders_of(sale, account)
     assert sorted(await _search(sale, EMAIL)) == sorted([paid["id"], pending["id"]])
-    index = sale.app.state.keyring.blind_index.email(EMAIL).encode()
+    index = sale.app.state.services.keyring.blind_index.email(EMAIL).encode()
     # Before: users, orders and the login counter hold the e-mail's blind index.
     assert index in await _stores_dump(resources)
     queued_receipt = await resources.db[OUTBOX].find_one({"owner_id": account.user_id})
@@ -162,7 +162,7 @@ async def test_an_order_written_after_the_first_run_is_caught_by_the_second(
     await run_jobs(worker)
     late = await resources.db[ORDERS].find_one({})  # none yet: the checkout is "in flight"
     assert late is None
-    index = sale.app.state.keyring.blind_index.email(EMAIL)
+    index = sale.app.state.services.keyring.blind_index.email(EMAIL)
     await resources.db[ORDERS].insert_one(
         {"_id": "ord_late", "buyer_id": account.user_id, "org_id": "org_a", "lines": [],
          "buyer_email_index": index, "hold_id": hold["hold_id"]}

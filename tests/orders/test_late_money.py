@@ -25,6 +25,7 @@ from ticketsafe.orders import late_money
 from ticketsafe.payments.providers import ProviderContext
 from ticketsafe.payments.sandbox_psp import service as psp
 from ticketsafe.roles.worker import Worker
+from ticketsafe.services import Services
 from ticketsafe.tasks import periodic_tasks
 
 REFUNDED = late_money.LATE_MONEY_REFUNDED
@@ -81,7 +82,8 @@ async def _settled(resources: Resources, order_id: str) -> None:
 
 async def _reconcile(worker: Worker, settings: Settings) -> None:
     """One pass of the worker's periodic reconciliation, as registered."""
-    (task,) = [t for t in periodic_tasks(settings) if t.name == "orders.reconcile_money"]
+    services = Services.build(worker.resources)
+    (task,) = [t for t in periodic_tasks(services) if t.name == "orders.reconcile_money"]
     await task.run(worker.context)
     await run_jobs(worker)
 
@@ -229,7 +231,11 @@ async def test_reconciliation_run_concurrently_refunds_once(
         assert await resources.db["audit_log"].count_documents(entries) == 1
 
 
-def test_the_reconciliation_interval_is_a_setting(settings: Settings) -> None:
-    tuned = settings.model_copy(update={"payments_reconcile_interval_s": 42.0})
-    (task,) = [t for t in periodic_tasks(tuned) if t.name == "orders.reconcile_money"]
-    assert task.interval_s == 42.0
+async def test_the_reconciliation_interval_is_a_setting(settings: Settings) -> None:
+    tuned = Resources.open(settings.model_copy(update={"payments_reconcile_interval_s": 42.0}))
+    try:
+        services = Services.build(tuned)
+        (task,) = [t for t in periodic_tasks(services) if t.name == "orders.reconcile_money"]
+        assert task.interval_s == 42.0
+    finally:
+        await tuned.close()

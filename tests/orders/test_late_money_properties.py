@@ -29,16 +29,16 @@ from hypothesis import strategies as st
 from tests.orders.conftest import Sale, run_jobs
 from tests.orders.test_checkout import VISA_3DS, card
 from tests.orders.test_late_money import charge_of, psp_events
-from ticketsafe.infra.crypto.keyring import load_keyring
 from ticketsafe.infra.jobs import STREAM, URGENT_STREAM, JobBuffer
 from ticketsafe.infra.ratelimit import Rate
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.orders import late_money
-from ticketsafe.orders.tasks import periodic_tasks
 from ticketsafe.payments.providers import ProviderContext
 from ticketsafe.payments.sandbox_psp import service as psp
 from ticketsafe.roles.worker import Worker
+from ticketsafe.services import Services
+from ticketsafe.tasks import periodic_tasks
 
 METHODS = ("pix", "card_3ds")
 ENDS = ("cancel", "expire", "refund", "none")
@@ -130,8 +130,8 @@ class Run:
             await self.resources.db["orders"].update_one(
                 {"_id": order_id}, {"$set": {"payment_deadline": past}}
             )
-            keyring = load_keyring(self.worker.resources.settings)
-            (task,) = [t for t in periodic_tasks(keyring) if t.name == "orders.expire"]
+            services = Services.build(self.worker.resources)
+            (task,) = [t for t in periodic_tasks(services) if t.name == "orders.expire"]
             await task.run(self.worker.context)
         elif self.end == "refund":
             r = await self.sale.client.post(

@@ -17,13 +17,13 @@ from tests.members import add_member
 from tests.orders.conftest import Sale, bearer, open_sale, run_jobs
 from tests.orders.test_checkout import VISA_DECLINED, VISA_OK, card, seat_status
 from ticketsafe.identity.principal import Principal, Role
-from ticketsafe.infra.crypto.keyring import KeyRing, load_keyring
 from ticketsafe.infra.jobs import STREAM, URGENT_STREAM
 from ticketsafe.infra.resources import Resources
 from ticketsafe.inventory.errors import InventoryBusy
 from ticketsafe.inventory.service import InventoryService
-from ticketsafe.orders.tasks import periodic_tasks
 from ticketsafe.roles.worker import Worker
+from ticketsafe.services import Services
+from ticketsafe.tasks import periodic_tasks
 
 
 async def paid_order(sale: Sale, user: str, seats: list[str]) -> dict[str, Any]:
@@ -220,7 +220,8 @@ async def _overdue(resources: Resources, order_id: str) -> None:
 
 
 async def _expire(worker: Worker) -> None:
-    (task,) = [t for t in periodic_tasks(_keyring(worker)) if t.name == "orders.expire"]
+    services = Services.build(worker.resources)
+    (task,) = [t for t in periodic_tasks(services) if t.name == "orders.expire"]
     await task.run(worker.context)
     await run_jobs(worker)
 
@@ -264,10 +265,6 @@ async def test_a_buyer_polling_sees_money_no_webhook_reported(
     )
     got = await sale.client.get(f"/orders/{order['id']}", headers=buyer)
     assert (got.json()["status"], got.json()["payment"]["status"]) == ("paid", "captured")
-
-
-def _keyring(worker: Worker) -> KeyRing:
-    return load_keyring(worker.resources.settings)
 
 
 async def _pay_pix(sale: Sale, resources: Resources, order_id: str) -> httpx.Response:

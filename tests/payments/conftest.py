@@ -11,6 +11,7 @@ from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.payments.providers import ProviderContext
 from ticketsafe.roles.worker import Worker
+from ticketsafe.services import Services
 from ticketsafe.tasks import build_registry
 
 
@@ -32,7 +33,7 @@ async def worker_resources(
 async def drain(ctx: ProviderContext, worker_resources: Resources) -> None:
     """Send the jobs the calls buffered, then let one worker run them all."""
     await ctx.jobs.flush(worker_resources.queue)
-    worker = Worker(worker_resources, build_registry(worker_resources.settings), block_ms=20)
+    worker = Worker(worker_resources, build_registry(Services.build(worker_resources)), block_ms=20)
     await worker.queue.ensure_group()
     for _ in range(10):
         jobs = await worker.queue.read(worker.consumer, 50, 20)

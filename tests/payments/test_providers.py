@@ -49,7 +49,7 @@ PAYER = "usr_payer"
 
 
 def bearer(app: FastAPI, user_id: str) -> dict[str, str]:
-    return {"authorization": f"Bearer {app.state.token_codec.issue(Principal(user_id))}"}
+    return {"authorization": f"Bearer {app.state.services.token_codec.issue(Principal(user_id))}"}
 
 
 async def test_tokenising_keeps_only_brand_and_last4(

@@ -37,6 +37,6 @@ async def test_lists_page_with_a_cursor_and_stay_in_their_tenant(gate: Gate) -> 
     r = await sale.client.get(url.replace("org_a", "org_b"), headers=sale.buyer(other.user_id))
     assert r.status_code == 404
     stale = Principal("usr_gone", frozenset({Role.ORGANIZER}), ("org_a",))
-    token = sale.app.state.token_codec.issue(stale)
+    token = sale.app.state.services.token_codec.issue(stale)
     r = await sale.client.get(url, headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 404  # membership is read from the database, not the token

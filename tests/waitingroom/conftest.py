@@ -86,7 +86,7 @@ async def wait_until(moment: datetime) -> None:
 
 
 def auth(app: FastAPI, user_id: str) -> dict[str, str]:
-    token = app.state.token_codec.issue(Principal(user_id))
+    token = app.state.services.token_codec.issue(Principal(user_id))
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -43,7 +43,7 @@ def test_the_command_line_prints_a_solution(capsys: pytest.CaptureFixture[str]) 
 async def test_join_does_the_whole_exchange(
     client: httpx.AsyncClient, app: FastAPI, make_config: MakeConfig
 ) -> None:
-    room: WaitingRoom = app.state.waiting_room
+    room: WaitingRoom = app.state.services.waiting_room
     config = make_config(pow_difficulty=8)
     await room.configure_queue(config)
     joined = await pow_client.join(client, config.event_id, auth(app, "usr_1"))

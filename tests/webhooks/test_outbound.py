@@ -58,7 +58,7 @@ def receiver() -> Receiver:
 async def organizer(app: FastAPI, org: str) -> dict[str, str]:
     """An organizer of `org` alone (one user per organization)."""
     await add_member(app.state.resources, org, f"usr_{org}")
-    token = app.state.token_codec.issue(Principal(f"usr_{org}"))
+    token = app.state.services.token_codec.issue(Principal(f"usr_{org}"))
     return {"authorization": f"Bearer {token}"}
 
 
@@ -163,7 +163,7 @@ async def test_endpoints_are_tenant_isolated(app: FastAPI, client: httpx.AsyncCl
     listed = await client.get("/orgs/org_a/webhooks", headers=await organizer(app, "org_a"))
     assert [s["id"] for s in listed.json()] == [sub_id]
     assert "secret" not in listed.json()[0]
-    buyer = {"authorization": f"Bearer {app.state.token_codec.issue(Principal('usr_b'))}"}
+    buyer = {"authorization": f"Bearer {app.state.services.token_codec.issue(Principal('usr_b'))}"}
     assert (await client.get("/orgs/org_a/webhooks", headers=buyer)).status_code == 403
 
 

@@ -1,4 +1,4 @@
-"""The api process's one CheckinService (built in the lifespan)."""
+"""The process's one CheckinService (built by the composition root, `ticketsafe.services`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from ticketsafe.checkin.service import CheckinService
 
 
 async def get_checkin(request: Request) -> CheckinService:
-    service: CheckinService = request.app.state.checkin
+    service: CheckinService = request.app.state.services.checkin
     return service
 
 

@@ -23,12 +23,9 @@ from ticketsafe.checkin.service import CheckinService
 from ticketsafe.checkin.stats import counts
 from ticketsafe.checkin.sync import SyncedScan, build_bundle, duplicates_of, sync
 from ticketsafe.identity.deps import CurrentUser, OrganizationServiceDep, fast_current_user
-from ticketsafe.identity.organizations import OrganizationService
-from ticketsafe.identity.repository import IdentityRepository
 from ticketsafe.infra.deps import DbDep
 from ticketsafe.infra.errors import BusinessRuleViolation
 from ticketsafe.infra.fastlane import FastRequest, FastResponse, FastRoute
-from ticketsafe.infra.vault import PiiVault
 from ticketsafe.tickets.deps import organizer_event
 
 router = APIRouter(tags=["checkin"])
@@ -55,14 +52,9 @@ async def fast_scan(request: FastRequest) -> FastResponse | None:
     if body is None:
         return None
     user = await fast_current_user(request)
-    state = request.app.state
-    db = state.resources.db
-    orgs = OrganizationService(
-        IdentityRepository(db), PiiVault(db, state.keyring), state.access.memberships,
-        state.event_owner,
-    )  # fmt: skip
-    checkin: CheckinService = state.checkin
-    view = await checkin.gate_event(orgs, user, request.params["event_id"])
+    services = request.app.state.services
+    checkin: CheckinService = services.checkin
+    view = await checkin.gate_event(services.organizations, user, request.params["event_id"])
     admission = await checkin.scan(view, body.gate, body.device_id, body.code)
     return FastResponse(200, _ADMISSION_OUT.dump_json(AdmissionOut.of(admission)))
 

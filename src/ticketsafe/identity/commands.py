@@ -9,6 +9,7 @@ from ticketsafe.identity.errors import UserNotFound
 from ticketsafe.identity.repository import IdentityRepository
 from ticketsafe.identity.service import grant_admin as grant_admin_role
 from ticketsafe.infra.crypto.keyring import add_key_to_file, load_keyring
+from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.infra.vault import PiiVault
@@ -53,13 +54,10 @@ async def rotate_keys(settings: Settings, *, new_key: bool) -> list[str]:
     return out
 
 
-async def grant_admin(settings: Settings, email: str) -> list[str]:
-    resources = Resources.open(settings)
+async def grant_admin(db: Database, vault: PiiVault, email: str) -> list[str]:
+    """`vault` is the command's process's (`ticketsafe.services`, built by the CLI)."""
     try:
-        vault = PiiVault(resources.db, load_keyring(settings))
-        user_id = await grant_admin_role(IdentityRepository(resources.db), vault, email)
+        user_id = await grant_admin_role(IdentityRepository(db), vault, email)
     except UserNotFound:
         raise CommandFailed("no active account with this e-mail") from None
-    finally:
-        await resources.close()
     return [f"{user_id} is now a platform admin"]

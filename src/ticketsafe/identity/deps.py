@@ -11,18 +11,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import Scope
 
 from ticketsafe.identity.access import Access
-from ticketsafe.identity.organizations import EventOwner, OrganizationService
+from ticketsafe.identity.organizations import OrganizationService
 from ticketsafe.identity.principal import Principal, Role
-from ticketsafe.identity.repository import IdentityRepository
 from ticketsafe.identity.service import AccountService
 from ticketsafe.identity.sessions import SessionService
 from ticketsafe.identity.tokens import AccessTokenCodec
-from ticketsafe.infra.crypto.keyring import KeyRing
-from ticketsafe.infra.deps import DbDep, RedisDep, SettingsDep
 from ticketsafe.infra.errors import Forbidden, Unauthenticated
 from ticketsafe.infra.fastlane import FastRequest
 from ticketsafe.infra.idempotency import VERIFIED_PRINCIPAL
-from ticketsafe.infra.ratelimit import RateLimiter
 from ticketsafe.infra.request_context import note_user
 from ticketsafe.infra.vault import PiiVault
 
@@ -31,16 +27,20 @@ T = TypeVar("T")
 _bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login")
 
 
+# Every service below is the process's one instance, built by the composition root
+# (`ticketsafe.services`) and read from `app.state.services`: none is made per request.
+
+
 async def get_token_codec(request: Request) -> AccessTokenCodec:
-    codec: AccessTokenCodec = request.app.state.token_codec
+    codec: AccessTokenCodec = request.app.state.services.token_codec
     return codec
 
 
 TokenCodecDep = Annotated[AccessTokenCodec, Depends(get_token_codec)]
 
 
-def get_access(request: Request) -> Access:
-    access: Access = request.app.state.access
+async def get_access(request: Request) -> Access:
+    access: Access = request.app.state.services.access
     return access
 
 
@@ -105,11 +105,11 @@ def _fast_token_user(request: FastRequest) -> Principal:
     scheme, _, token = (header or b"").decode("latin-1").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return _required(None)
-    return _verify(request.app.state.token_codec, token.strip(), request.scope)
+    return _verify(request.app.state.services.token_codec, token.strip(), request.scope)
 
 
 def _fast_access(request: FastRequest) -> Access:
-    access: Access = request.app.state.access
+    access: Access = request.app.state.services.access
     return access
 
 
@@ -164,57 +164,34 @@ def require_role(role: Role) -> Callable[..., Awaitable[Principal]]:
 Organizer = Annotated[Principal, Depends(require_role(Role.ORGANIZER))]
 
 
-async def get_keyring(request: Request) -> KeyRing:
-    keyring: KeyRing = request.app.state.keyring
-    return keyring
-
-
-async def get_vault(request: Request, db: DbDep) -> PiiVault:
+async def get_vault(request: Request) -> PiiVault:
     """The PII vault (see `ticketsafe.infra.vault`), for any domain's endpoints."""
-    return PiiVault(db, await get_keyring(request))
+    vault: PiiVault = request.app.state.services.vault
+    return vault
 
 
 VaultDep = Annotated[PiiVault, Depends(get_vault)]
 
 
-async def get_repository(db: DbDep) -> IdentityRepository:
-    return IdentityRepository(db)
-
-
-RepositoryDep = Annotated[IdentityRepository, Depends(get_repository)]
-
-
-async def get_session_service(
-    repo: RepositoryDep, codec: TokenCodecDep, settings: SettingsDep, access: AccessDep
-) -> SessionService:
-    return SessionService(repo, codec, settings.refresh_token_ttl_s, access.sessions)
+async def get_session_service(request: Request) -> SessionService:
+    sessions: SessionService = request.app.state.services.sessions
+    return sessions
 
 
 SessionServiceDep = Annotated[SessionService, Depends(get_session_service)]
 
 
-async def get_account_service(
-    repo: RepositoryDep,
-    vault: VaultDep,
-    redis: RedisDep,
-    sessions: SessionServiceDep,
-    settings: SettingsDep,
-    *,
-    access: AccessDep,
-) -> AccountService:
-    return AccountService(
-        repo, vault, RateLimiter(redis), sessions, settings, memberships=access.memberships
-    )
+async def get_account_service(request: Request) -> AccountService:
+    accounts: AccountService = request.app.state.services.accounts
+    return accounts
 
 
 AccountServiceDep = Annotated[AccountService, Depends(get_account_service)]
 
 
-async def get_organization_service(
-    request: Request, repo: RepositoryDep, vault: VaultDep, access: AccessDep
-) -> OrganizationService:
-    event_owner: EventOwner = request.app.state.event_owner  # the catalog's, from app.py
-    return OrganizationService(repo, vault, access.memberships, event_owner)
+async def get_organization_service(request: Request) -> OrganizationService:
+    organizations: OrganizationService = request.app.state.services.organizations
+    return organizations
 
 
 OrganizationServiceDep = Annotated[OrganizationService, Depends(get_organization_service)]

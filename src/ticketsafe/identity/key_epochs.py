@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ticketsafe.infra.crypto import epochs
-from ticketsafe.infra.crypto.keyring import KeyRing, keyring_file_of
+from ticketsafe.infra.crypto.keyring import keyring_file_of
 from ticketsafe.infra.jobs import JobContext
 from ticketsafe.infra.periodic import PeriodicTask
 from ticketsafe.infra.vault import PiiVault
@@ -61,10 +61,12 @@ async def rotate_epochs(vault: PiiVault, path: Path, bound_s: int, now: datetime
     return done
 
 
-def periodic_tasks(keyring: KeyRing) -> list[PeriodicTask]:
+def periodic_tasks(vault: PiiVault) -> list[PeriodicTask]:
+    """`vault` is the process's (`ticketsafe.services`): its key ring is the one every
+    job of this worker reads, so a destroyed key is forgotten by all of them at once."""
+
     async def rotate(ctx: JobContext) -> None:
         path = keyring_file_of(ctx.settings)
-        vault = PiiVault(ctx.db, keyring)
         if path is None:  # keys from the environment: the operator retires and destroys
             await vault.rewrap_all()
             return

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from ticketsafe.infra.job_flush import send_after_answer
 from ticketsafe.infra.jobs import JobBuffer, JobQueue
 from ticketsafe.infra.mongodb import Database
-from ticketsafe.infra.problem_handlers import STORE_ERRORS
 from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
@@ -36,9 +35,6 @@ async def get_settings(request: Request) -> Settings:
     return resources.settings
 
 
-log = logging.getLogger("ticketsafe.jobs")
-
-
 async def get_queue(request: Request) -> JobQueue:
     resources: Resources = request.app.state.resources
     return resources.queue
@@ -47,18 +43,11 @@ async def get_queue(request: Request) -> JobQueue:
 async def get_job_buffer(
     queue: Annotated[JobQueue, Depends(get_queue)],
 ) -> AsyncIterator[JobBuffer]:
-    """Jobs deferred by the endpoint are sent only if it returned without raising.
-    They are sent after the answer: if Redis is down by then they are lost, which is
-    logged by name (raising could only reach the server's log as a 500 that never was).
-    What they were for is reconciled where it matters: a buyer's order follows its
-    payment when read, and the deadline sweep settles or releases pending orders."""
+    """Jobs deferred by the endpoint, sent only if it returned without raising, after
+    the answer (`infra.job_flush`: the rule, shared with the fast lane)."""
     buffer = JobBuffer()
     yield buffer
-    names = [job.name for job, _ in buffer.jobs]
-    try:
-        await buffer.flush(queue)
-    except STORE_ERRORS as exc:
-        log.warning("jobs not queued (%s): %s", type(exc).__name__, ", ".join(names))
+    await send_after_answer(buffer, queue)
 
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]

@@ -13,7 +13,9 @@ body over the limit. Errors raised by the handler get the same problem+json answ
 the app's exception handlers (`problem_for`). Request ids, security headers and metrics
 (it sets the route template) still apply: this layer sits inside them, and just outside
 the idempotency middleware (see `FastRoute.own_idempotency`) — or, for routes that
-rely on that middleware to keep their keys (checkout), just inside it.
+rely on that middleware to keep their keys (checkout), just inside it. A handler defers
+jobs on `FastRequest.jobs`; they leave as a route's do (`infra.job_flush`): only if
+the handler answered, and after the answer.
 
 The lane also orders the work under load. The waiting room's crowd (challenges, joins,
 status polls: ~85 % of the requests of a big on-sale) is many times the shop's traffic
@@ -39,7 +41,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ticketsafe.infra.asgi_body import read_body, replay
 from ticketsafe.infra.crowd_gate import CrowdGate, CrowdOverloaded
+from ticketsafe.infra.job_flush import send_after_answer
+from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.problem_handlers import problem_for, problem_response
+from ticketsafe.infra.resources import Resources
 
 T = TypeVar("T")
 
@@ -59,10 +64,24 @@ class FastRequest:
     scope: Scope
     params: dict[str, str]
     body: bytes
+    _jobs: JobBuffer | None = None
 
     @property
     def app(self) -> Any:
         return self.scope["app"]
+
+    @property
+    def jobs(self) -> JobBuffer:
+        """The request's jobs, as `JobsDep` for a route: the lane sends them only if the
+        handler answered, after the answer (`infra.job_flush`)."""
+        if self._jobs is None:
+            self._jobs = JobBuffer()
+        return self._jobs
+
+    @property
+    def deferred(self) -> JobBuffer | None:
+        """The jobs deferred so far; None if the handler never asked for `jobs`."""
+        return self._jobs
 
     def header(self, name: bytes) -> bytes | None:
         for key, value in self.scope["headers"]:
@@ -185,13 +204,14 @@ class FastLane:
             await self.app(scope, replay(body, rest=receive), send)
             return
         scope["path_params"] = params  # as routing would (the logs read the event id)
+        request = FastRequest(scope, params, body)
         try:
-            answer = await route.handler(FastRequest(scope, params, body))
+            answer = await route.handler(request)
         except Exception as exc:  # the same answers as the app's exception handlers
             scope["route"] = route
             await problem_for(exc)(scope, receive, send)
-            return
-        if answer is None:
+            return  # its jobs are dropped, as `JobsDep` drops a raising route's
+        if answer is None:  # declined before any work: the route does it all again
             await self.app(scope, replay(body), send)
             return
         scope["route"] = route
@@ -207,6 +227,9 @@ class FastLane:
             }
         )
         await send({"type": "http.response.body", "body": answer.body})
+        if request.deferred is not None:
+            resources: Resources = scope["app"].state.resources
+            await send_after_answer(request.deferred, resources.queue)
 
 
 def _keyed(scope: Scope) -> bool:

@@ -204,7 +204,7 @@ def _owner(scope: Scope, headers: dict[bytes, bytes]) -> str | None:
     if scheme.lower() != "bearer":
         return None
     try:
-        principal = scope["app"].state.token_codec.verify(token.strip())
+        principal = scope["app"].state.services.token_codec.verify(token.strip())
     except TicketSafeError:
         return None
     # Verified once per request: the auth dependency reuses it instead of decoding again.

@@ -7,15 +7,11 @@ queue is active; see `WaitingRoom.require_admission`).
 
 from __future__ import annotations
 
-import weakref
 from typing import Annotated, Protocol
 
 from fastapi import Depends, Header, Request
 
 from ticketsafe.identity.principal import Principal
-from ticketsafe.infra.redisdb import RedisClient
-from ticketsafe.infra.resources import Resources
-from ticketsafe.inventory.engine import Engine
 from ticketsafe.inventory.service import HoldOrders, InventoryService
 from ticketsafe.waitingroom.deps import WaitingRoomDep
 from ticketsafe.waitingroom.service import WaitingRoom
@@ -51,9 +47,9 @@ async def get_admission_check(room: WaitingRoomDep) -> AdmissionCheck:
 
 
 async def get_hold_orders(request: Request) -> HoldOrders | None:
-    """What holds became (the orders domain answers; `app.py` wires it, as the
-    waiting room's check above): lets a hold that is gone say it became an order."""
-    found: HoldOrders | None = getattr(request.app.state, "hold_orders", None)
+    """What holds became (the orders domain answers; the composition root wires it, as
+    the waiting room's check above): lets a hold that is gone say it became an order."""
+    found: HoldOrders = request.app.state.services.hold_orders
     return found
 
 
@@ -66,26 +62,10 @@ async def get_admission_token(
     return x_admission_token
 
 
-# One engine (its script object) per process's Redis client, shared by every request.
-_engines: weakref.WeakKeyDictionary[RedisClient, Engine] = weakref.WeakKeyDictionary()
-
-
 async def get_inventory(request: Request) -> InventoryService:
-    return inventory_for(request.app.state.resources)
-
-
-def inventory_for(resources: Resources) -> InventoryService:
-    engine = _engines.get(resources.redis)
-    if engine is None:
-        engine = _engines[resources.redis] = Engine(resources.redis)
-    settings = resources.settings
-    return InventoryService(
-        resources.db,
-        resources.redis,
-        engine=engine,
-        commit_grace_s=settings.inventory_commit_grace_s,
-        extend_warning_s=settings.inventory_extend_warning_s,
-    )
+    """The process's one inventory service (`ticketsafe.services`), with its settings."""
+    inventory: InventoryService = request.app.state.services.inventory
+    return inventory
 
 
 AdmissionDep = Annotated[AdmissionCheck, Depends(get_admission_check)]

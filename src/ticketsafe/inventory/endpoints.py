@@ -19,7 +19,6 @@ from ticketsafe.inventory.deps import (
     HoldOrdersDep,
     InventoryDep,
     WaitingRoomAdmission,
-    inventory_for,
 )
 from ticketsafe.inventory.errors import HoldNotFound, SoldOut
 from ticketsafe.inventory.models import Availability, Hold, HoldOnce, Ident
@@ -117,9 +116,10 @@ async def fast_create_hold(request: FastRequest) -> FastResponse | None:
         fingerprint = hashlib.sha256(request.scope["path"].encode() + b"\0" + request.body)
         record = record_id(user_owner(user.user_id), idempotency_key)
         once = HoldOnce(record, fingerprint.hexdigest()[:32])
+    services = request.app.state.services
     hold = await _place_hold(
-        inventory_for(request.app.state.resources),
-        WaitingRoomAdmission(request.app.state.waiting_room),
+        services.inventory,
+        WaitingRoomAdmission(services.waiting_room),
         event_id,
         user_id=user.user_id,
         body=body,

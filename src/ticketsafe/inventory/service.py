@@ -145,7 +145,7 @@ class ExpiredHold:
 
 
 class HoldOrders(Protocol):
-    """What holds became: the orders domain answers (wired in `app.py`)."""
+    """What holds became: the orders domain answers (wired in `ticketsafe.services`)."""
 
     async def __call__(self, hold_id: str, buyer_id: str) -> str | None:
         """The id of the order this buyer's hold became, or None."""

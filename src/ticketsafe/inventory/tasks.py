@@ -12,17 +12,19 @@ from ticketsafe.realtime.me_feed import holds_expired
 log = logging.getLogger("ticketsafe.inventory")
 
 
-async def sweep_expired_holds(ctx: JobContext) -> None:
-    """Release expired holds, reconcile stuck commits. Idempotent: a second worker (or a
-    worker killed mid-sweep and restarted) only finds less to do."""
-    report = await InventoryService(ctx.db, ctx.redis).sweep()
-    await holds_expired(ctx.redis, report)  # buyers' `me` channels (errors only logged)
-    if report.released or report.reconciled:
-        log.info(
-            "inventory sweep",
-            extra={"released": report.released, "reconciled": report.reconciled},
-        )
+def periodic_tasks(inventory: InventoryService, interval_s: float = 5.0) -> list[PeriodicTask]:
+    """The sweep over the process's one inventory service (its commit grace is the
+    configured one: the API's and the worker's are the same object's)."""
 
+    async def sweep_expired_holds(ctx: JobContext) -> None:
+        """Release expired holds, reconcile stuck commits. Idempotent: a second worker (or
+        a worker killed mid-sweep and restarted) only finds less to do."""
+        report = await inventory.sweep()
+        await holds_expired(ctx.redis, report)  # buyers' `me` channels (errors only logged)
+        if report.released or report.reconciled:
+            log.info(
+                "inventory sweep",
+                extra={"released": report.released, "reconciled": report.reconciled},
+            )
 
-def periodic_tasks(interval_s: float = 5.0) -> list[PeriodicTask]:
     return [PeriodicTask("inventory.sweep", interval_s, sweep_expired_holds)]

@@ -3,7 +3,6 @@ lost a new one (`mail.redrive`), and dropping an erased person's queued mail."""
 
 from __future__ import annotations
 
-from ticketsafe.infra.crypto.keyring import KeyRing
 from ticketsafe.infra.jobs import JobContext, JobRegistry
 from ticketsafe.infra.periodic import PeriodicTask
 from ticketsafe.infra.redrive import REDRIVE_INTERVAL_S, periodic_pass
@@ -12,12 +11,14 @@ from ticketsafe.mail.outbox import MAIL_OUTBOX, SEND_JOB, deliver, drop_queued_f
 from ticketsafe.mail.transport import SmtpTransport
 
 
-def register(registry: JobRegistry, keyring: KeyRing, transport: SmtpTransport | None) -> None:
+def register(registry: JobRegistry, vault: PiiVault, transport: SmtpTransport | None) -> None:
+    """`vault` is the process's (`ticketsafe.services`)."""
+
     @registry.task(SEND_JOB)
     async def send_mail(ctx: JobContext, mail_id: str) -> None:
         if transport is None:
             raise RuntimeError("no SMTP server configured (TICKETSAFE_SMTP_URL)")
-        await deliver(ctx.db, PiiVault(ctx.db, keyring), transport, mail_id)
+        await deliver(ctx.db, vault, transport, mail_id)
 
     if transport is not None:
         registry.on_close(transport.close)  # the SMTP sessions it keeps open

@@ -21,7 +21,7 @@ from ticketsafe.catalog.events.lifecycle import EventStatus
 from ticketsafe.catalog.events.schemas import Event
 from ticketsafe.catalog.events.status_listeners import StatusListener
 from ticketsafe.catalog.read_models import EventSalesView, event_layout, get_sales_view
-from ticketsafe.infra.jobs import JobContext, JobQueue
+from ticketsafe.infra.jobs import JobQueue
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.inventory.errors import EventNotProvisioned, InventoryBusy
@@ -36,49 +36,46 @@ log = logging.getLogger("ticketsafe.onsale")
 
 
 def status_listener(
-    db: Database, redis: RedisClient, queue: JobQueue, room: WaitingRoom
+    db: Database,
+    redis: RedisClient,
+    inventory: InventoryService,
+    queue: JobQueue,
+    room: WaitingRoom,
 ) -> StatusListener:
-    """What the catalog calls after every status change of an event."""
+    """What the catalog calls after every status change of an event (in the api and in
+    the worker's sales clock alike: the composition root builds one, `ticketsafe.services`)."""
 
     async def on_status(event: Event) -> None:
         if event.status is EventStatus.PUBLISHED:  # published, or its sales window moved
-            await provision_inventory(db, redis, event.id)  # closed until on_sale_at
+            await provision_inventory(db, inventory, event.id)  # closed until on_sale_at
             await configure_waiting_room(db, room, event.id)  # the pre-queue opens
         elif event.status is EventStatus.ON_SALE:
-            await open_event(db, redis, room, event.id)
+            await open_event(db, redis, inventory, room, event.id)
         elif event.status is EventStatus.CANCELLED:
             await queue.enqueue(REFUND_EVENT_JOB, {"event_id": event.id})
 
     return on_status
 
 
-def worker_listeners(ctx: JobContext) -> list[StatusListener]:
-    """The same reactions for status changes made in the worker (the sales clock)."""
-    assert ctx.settings.auth_secret is not None
-    room = WaitingRoom(ctx.db, ctx.redis, ctx.settings.auth_secret.get_secret_value().encode())
-    return [status_listener(ctx.db, ctx.redis, ctx.queue, room)]
-
-
 # Statuses whose inventory the admission tick may provision if it finds none.
 _SELLABLE = frozenset({EventStatus.PUBLISHED, EventStatus.ON_SALE, EventStatus.SOLD_OUT})
 
 
-def supply_probe(ctx: JobContext) -> SupplyProbe:
+def supply_probe(db: Database, inventory: InventoryService) -> SupplyProbe:
     """What the waiting room's admission tick asks of an event's inventory before
     admitting anyone: whether it can take holds now (provisioned and open; None when
     not, and nobody is admitted) and what is left to buy (it pauses admission when
     nothing is). An event found without inventory is provisioned here (published before
     provisioning at publish existed, or that attempt failed)."""
-    inventory = InventoryService(ctx.db, ctx.redis)
 
     async def probe(event_id: str) -> Stock | None:
         try:
             try:
                 counts = await inventory.supply(event_id)
             except EventNotProvisioned:
-                if (await get_sales_view(ctx.db, event_id)).status not in _SELLABLE:
+                if (await get_sales_view(db, event_id)).status not in _SELLABLE:
                     raise
-                await provision_inventory(ctx.db, ctx.redis, event_id)
+                await provision_inventory(db, inventory, event_id)
                 counts = await inventory.supply(event_id)
         except (EventNotProvisioned, EventNotFound, InventoryBusy) as exc:
             # (EventNotFound: a queue with no catalog event behind it has nothing to sell)
@@ -103,7 +100,11 @@ async def configure_waiting_room(db: Database, room: WaitingRoom, event_id: str)
 
 
 async def open_event(
-    db: Database, redis: RedisClient, room: WaitingRoom | None, event_id: str
+    db: Database,
+    redis: RedisClient,
+    inventory: InventoryService,
+    room: WaitingRoom | None,
+    event_id: str,
 ) -> None:
     """The sale has started (on time, early by hand, or again after a sell-out): make
     sure the inventory exists and is open, then the waiting room's configuration
@@ -111,16 +112,16 @@ async def open_event(
     admission tick). A provisioned, open inventory is left as it is: provisioning again
     at the busiest moment would only cost Redis time."""
     try:
-        opened = (await InventoryService(db, redis).supply(event_id)).open
+        opened = (await inventory.supply(event_id)).open
     except EventNotProvisioned:
         opened = False
     if not opened:  # not provisioned, or started before the time it was closed until
-        await provision_inventory(db, redis, event_id)
+        await provision_inventory(db, inventory, event_id)
     if room is not None and await configure_waiting_room(db, room, event_id):
         await Admissions(db, redis).draw(event_id)
 
 
-async def provision_inventory(db: Database, redis: RedisClient, event_id: str) -> int:
+async def provision_inventory(db: Database, inventory: InventoryService, event_id: str) -> int:
     """Provision the event's inventory, closed to holds until its `on_sale_at`
     (idempotent: sold and held units keep their state). Returns the units provisioned."""
     view = await get_sales_view(db, event_id)
@@ -143,7 +144,7 @@ async def provision_inventory(db: Database, redis: RedisClient, event_id: str) -
     ]
     focus_x, focus_y = _stage_focus(seats)
     opens = view.sales.on_sale_at
-    return await InventoryService(db, redis).provision_event(
+    return await inventory.provision_event(
         InventoryLayout(
             event_id=event_id,
             seats=seats,

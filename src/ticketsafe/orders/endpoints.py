@@ -16,13 +16,12 @@ from ticketsafe.infra import audit
 from ticketsafe.infra.deps import DbDep
 from ticketsafe.infra.errors import NotFound
 from ticketsafe.infra.fastlane import FastRequest, FastResponse, FastRoute
-from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.openapi import problems
 from ticketsafe.infra.pagination import CursorParam, PageLimit
 from ticketsafe.orders import history
 from ticketsafe.orders import repository as repo
-from ticketsafe.orders.deps import OrdersDep, order_service_for
+from ticketsafe.orders.deps import OrdersDep
 from ticketsafe.orders.export import attendees_csv
 from ticketsafe.orders.models import OrderStatus
 from ticketsafe.orders.schemas import (
@@ -32,6 +31,7 @@ from ticketsafe.orders.schemas import (
     OrderPage,
     RefundRequest,
 )
+from ticketsafe.orders.service import OrderService
 
 router = APIRouter(tags=["orders"])
 
@@ -51,16 +51,14 @@ _ORDER_OUT: TypeAdapter[OrderOut] = TypeAdapter(OrderOut)
 
 async def fast_checkout(request: FastRequest) -> FastResponse | None:
     """`checkout` on the fast lane, inside the idempotency middleware (which keeps the
-    Idempotency-Key as for the route); anything unusual goes to the route above. Jobs
-    are sent only if the checkout returned, as `JobsDep` does."""
+    Idempotency-Key as for the route); anything unusual goes to the route above. Its
+    jobs leave as the route's do: after the answer (`infra.job_flush`)."""
     body = request.json_as(_CHECKOUT_IN)
     if body is None:
         return None
     user = await fast_current_user(request)
-    state = request.app.state
-    jobs = JobBuffer()
-    order, payment = await order_service_for(state, jobs).checkout(user, body)
-    await jobs.flush(state.resources.queue)
+    orders: OrderService = request.app.state.services.orders(request.jobs)
+    order, payment = await orders.checkout(user, body)
     return FastResponse(201, _ORDER_OUT.dump_json(OrderOut.of(order, payment), by_alias=True))
 
 

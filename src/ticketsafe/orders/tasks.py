@@ -3,55 +3,46 @@ captured for orders without a live sale."""
 
 from __future__ import annotations
 
-from ticketsafe.infra.crypto.keyring import KeyRing
+from collections.abc import Callable
+
 from ticketsafe.infra.jobs import JobBuffer, JobContext, JobRegistry
 from ticketsafe.infra.periodic import PeriodicTask
-from ticketsafe.infra.vault import PiiVault
-from ticketsafe.inventory.service import InventoryService
 from ticketsafe.onsale.service import REFUND_EVENT_JOB
 from ticketsafe.orders import late_money
-from ticketsafe.orders.pricing import PriceBook
 from ticketsafe.orders.service import OrderService
 from ticketsafe.payments.providers import ProviderContext
 from ticketsafe.payments.service import PAYMENT_CHANGED_JOB
-from ticketsafe.waitingroom.service import WaitingRoom
+
+# The process's order service bound to one job's buffer (`ticketsafe.services`).
+OrdersFor = Callable[[JobBuffer], OrderService]
 
 
-def _service(ctx: JobContext, keyring: KeyRing, jobs: JobBuffer) -> OrderService:
-    assert ctx.settings.auth_secret is not None
-    room = WaitingRoom(ctx.db, ctx.redis, ctx.settings.auth_secret.get_secret_value().encode())
-    return OrderService(
-        ctx.db, ctx.redis, jobs, ctx.settings, PiiVault(ctx.db, keyring),
-        InventoryService(ctx.db, ctx.redis), PriceBook(), room,
-    )  # fmt: skip
-
-
-def register(registry: JobRegistry, keyring: KeyRing) -> None:
+def register(registry: JobRegistry, orders: OrdersFor) -> None:
     @registry.task(PAYMENT_CHANGED_JOB)
     async def payment_changed(ctx: JobContext, payment_id: str) -> None:
         jobs = JobBuffer()
-        await _service(ctx, keyring, jobs).on_payment_changed(payment_id)
+        await orders(jobs).on_payment_changed(payment_id)
         await jobs.flush(ctx.queue)
 
-    register_event_refunds(registry, keyring)
+    register_event_refunds(registry, orders)
 
 
-def register_event_refunds(registry: JobRegistry, keyring: KeyRing) -> None:
+def register_event_refunds(registry: JobRegistry, orders: OrdersFor) -> None:
     @registry.task(REFUND_EVENT_JOB)
     async def refund_event(ctx: JobContext, event_id: str) -> None:
         jobs = JobBuffer()
         try:
-            await _service(ctx, keyring, jobs).refund_event(event_id)
+            await orders(jobs).refund_event(event_id)
         finally:
             await jobs.flush(ctx.queue)  # what was done is done: its jobs must go out
 
 
 def periodic_tasks(
-    keyring: KeyRing, interval_s: float = 10.0, reconcile_interval_s: float = 300.0
+    orders: OrdersFor, interval_s: float = 10.0, reconcile_interval_s: float = 300.0
 ) -> list[PeriodicTask]:
     async def expire(ctx: JobContext) -> None:
         jobs = JobBuffer()
-        await _service(ctx, keyring, jobs).expire_overdue()
+        await orders(jobs).expire_overdue()
         await jobs.flush(ctx.queue)
 
     return [

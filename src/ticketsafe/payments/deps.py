@@ -2,16 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
-from ticketsafe.infra.deps import DbDep, JobsDep, RedisDep, SettingsDep
+from ticketsafe.infra.deps import JobsDep
 from ticketsafe.payments.providers import ProviderContext
 
 
-async def get_provider_context(
-    db: DbDep, redis: RedisDep, jobs: JobsDep, settings: SettingsDep
-) -> ProviderContext:
-    return ProviderContext(db, redis, jobs, settings)
+async def get_provider_context(request: Request, jobs: JobsDep) -> ProviderContext:
+    """The providers' context for a request (`ticketsafe.services.Services.payments`)."""
+    ctx: ProviderContext = request.app.state.services.payments(jobs)
+    return ctx
 
 
 PaymentsCtx = Annotated[ProviderContext, Depends(get_provider_context)]

@@ -39,7 +39,7 @@ class StreamTicket(BaseModel):
 
 
 def _context(request: Request | WebSocket) -> LiveContext:
-    live: LiveContext = request.app.state.live
+    live: LiveContext = request.app.state.services.live
     return live
 
 
@@ -134,11 +134,11 @@ async def websocket(
 
 
 async def _socket_principal(socket: WebSocket, ticket: str | None) -> Principal:
-    access = socket.app.state.access
+    access = socket.app.state.services.access
     header = socket.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
-        principal = _verify(socket.app.state.token_codec, token.strip(), socket.scope)
+        principal = _verify(socket.app.state.services.token_codec, token.strip(), socket.scope)
         return await access.authenticate(principal)  # type: ignore[no-any-return]
     if ticket is None:
         raise Unauthenticated("send a stream ticket (?ticket=) or a bearer header")

@@ -1,6 +1,6 @@
-"""Building a process's live layer from its resources (called from the app's lifespan):
-the seat feeds read the inventory's availability; sales channels are for the event's
-organizers, read live from memberships."""
+"""Building a process's live layer (called from the composition root,
+`ticketsafe.services`): the seat feeds read the inventory's availability; sales channels
+are for the event's organizers, read live from memberships."""
 
 from __future__ import annotations
 
@@ -9,15 +9,16 @@ from ticketsafe.catalog.read_models import owner_of
 from ticketsafe.identity.access import Access
 from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.resources import Resources
-from ticketsafe.inventory.deps import inventory_for
+from ticketsafe.inventory.service import InventoryService
 from ticketsafe.realtime.feeds import SeatFeeds, Snapshot
 from ticketsafe.realtime.hub import Hub
 from ticketsafe.realtime.session import LiveContext
 from ticketsafe.waitingroom.service import WaitingRoom
 
 
-def build_live(resources: Resources, hub: Hub, room: WaitingRoom, access: Access) -> LiveContext:
-    inventory = inventory_for(resources)
+def build_live(
+    resources: Resources, inventory: InventoryService, hub: Hub, room: WaitingRoom, access: Access
+) -> LiveContext:
 
     async def read(event_id: str) -> Snapshot:
         availability = await inventory.availability(event_id)

@@ -25,6 +25,7 @@ from ticketsafe.roles.http import (
     tls_files,
 )
 from ticketsafe.roles.worker import Worker, supervise
+from ticketsafe.services import Services
 from ticketsafe.tasks import build_registry, periodic_tasks
 
 log = logging.getLogger("ticketsafe.serve")
@@ -75,14 +76,16 @@ async def run_worker(settings: Settings) -> None:
 async def _worker_until(settings: Settings, stop: asyncio.Event) -> None:
     """The worker, restarted with back-off whenever its loop fails (`supervise`): with
     `serve` it shares the process with the API and the embedded stores, which must
-    outlive it. Each start takes a fresh registry (the last one closed what it held)."""
+    outlive it. Each start takes a fresh registry (the last one closed what it held)
+    over the process's one services container, built here once."""
     resources = Resources.open(settings)
+    services = Services.build(resources)
 
     def build() -> Worker:
         return Worker(
             resources,
-            build_registry(settings),
-            periodic_tasks(settings),
+            build_registry(services),
+            periodic_tasks(services),
             concurrency=settings.worker_concurrency,
         )
 
@@ -91,6 +94,7 @@ async def _worker_until(settings: Settings, stop: asyncio.Event) -> None:
         event_loop.settle_heap()  # its registry and clients are built: freeze them too
         await supervise(lambda: first.pop() if first else build(), stop)
     finally:
+        await services.close()
         await resources.close()
 
 

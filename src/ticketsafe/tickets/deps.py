@@ -1,5 +1,5 @@
-"""The api process's one TicketService (built in the lifespan) and the organizer check
-shared by the tickets and check-in endpoints."""
+"""The process's tickets services (built by the composition root, `ticketsafe.services`)
+and the organizer check shared by the tickets and check-in endpoints."""
 
 from __future__ import annotations
 
@@ -9,40 +9,33 @@ from fastapi import Depends, Request
 
 from ticketsafe.catalog.errors import EventNotFound
 from ticketsafe.catalog.read_models import EventSalesView, get_sales_view
-from ticketsafe.identity.deps import VaultDep
 from ticketsafe.identity.organizations import OrganizationService
 from ticketsafe.identity.principal import Principal
-from ticketsafe.infra.deps import RedisDep, SettingsDep
 from ticketsafe.infra.mongodb import Database
-from ticketsafe.realtime.me_feed import ticket_transferred
 from ticketsafe.tickets.delivery import Delivery
-from ticketsafe.tickets.models import Ticket
 from ticketsafe.tickets.service import TicketService
 from ticketsafe.tickets.transfers import TransferService
 
 
 async def get_tickets(request: Request) -> TicketService:
-    service: TicketService = request.app.state.tickets
+    service: TicketService = request.app.state.services.tickets
     return service
 
 
 TicketsDep = Annotated[TicketService, Depends(get_tickets)]
 
 
-async def get_transfers(
-    tickets: TicketsDep, vault: VaultDep, settings: SettingsDep, redis: RedisDep
-) -> TransferService:
-    def announce(from_id: str, ticket: Ticket) -> None:
-        ticket_transferred(redis, from_id, ticket)  # both holders' `me` channels
-
-    return TransferService(tickets, vault, settings.public_base_url, announce)
+async def get_transfers(request: Request) -> TransferService:
+    transfers: TransferService = request.app.state.services.transfers
+    return transfers
 
 
 TransfersDep = Annotated[TransferService, Depends(get_transfers)]
 
 
-async def get_delivery(tickets: TicketsDep, vault: VaultDep) -> Delivery:
-    return Delivery(tickets, vault)
+async def get_delivery(request: Request) -> Delivery:
+    delivery: Delivery = request.app.state.services.delivery
+    return delivery
 
 
 DeliveryDep = Annotated[Delivery, Depends(get_delivery)]

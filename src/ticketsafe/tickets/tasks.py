@@ -15,11 +15,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from ticketsafe.infra.crypto.keyring import KeyRing
 from ticketsafe.infra.jobs import JobBuffer, JobContext, JobQueue, JobRegistry
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.periodic import PeriodicTask
-from ticketsafe.infra.vault import PiiVault
 from ticketsafe.orders.events import OrderEvent, OrderListeners
 from ticketsafe.orders.read_models import paid_orders_by_deadline
 from ticketsafe.tickets import repository as repo
@@ -33,41 +31,30 @@ RECONCILE_INTERVAL_S = 60.0
 _MARK = "issuance"
 
 
-class _Services:
-    """The worker's one TicketService (its event keys cached), made at its first job."""
-
-    def __init__(self, keyring: KeyRing) -> None:
-        self.keyring = keyring
-        self._service: TicketService | None = None
-
-    def of(self, ctx: JobContext) -> TicketService:
-        if self._service is None:
-            self._service = TicketService(ctx.db, self.keyring)
-        return self._service
-
-
 def register(
     registry: JobRegistry,
     listeners: OrderListeners,
-    keyring: KeyRing,
+    tickets: TicketService,
+    delivery: Delivery,
     on_issued: Callable[[JobContext, str], Awaitable[None]] | None = None,
 ) -> None:
-    """`on_issued(ctx, order_id)` runs after an order's tickets were first issued."""
-    services = _Services(keyring)
+    """`on_issued(ctx, order_id)` runs after an order's tickets were first issued.
+    `tickets` and `delivery` are the process's (`ticketsafe.services`): event keys stay
+    cached between jobs."""
 
     async def issue(ctx: JobContext, order_id: str) -> None:
-        if await services.of(ctx).issue_for_order(order_id):  # first issued: e-mail them
+        if await tickets.issue_for_order(order_id):  # first issued: e-mail them
             await ctx.queue.enqueue(MAIL_JOB, {"order_id": order_id})
             if on_issued is not None:
                 await on_issued(ctx, order_id)
 
     async def mail(ctx: JobContext, order_id: str) -> None:
         jobs = JobBuffer()
-        await Delivery(services.of(ctx), PiiVault(ctx.db, keyring)).mail_order(order_id, jobs)
+        await delivery.mail_order(order_id, jobs)
         await jobs.flush(ctx.queue)
 
     async def revoke(ctx: JobContext, order_id: str) -> None:
-        await services.of(ctx).revoke_for_order(order_id)
+        await tickets.revoke_for_order(order_id)
 
     listeners.subscribe(OrderEvent.PAID, issue)
     for event in (OrderEvent.REFUNDED, OrderEvent.CANCELLED, OrderEvent.EXPIRED):

@@ -56,7 +56,7 @@ async def fast_join(request: FastRequest) -> FastResponse | None:
     if body is None:
         return None
     user = await fast_current_user(request)
-    room: WaitingRoom = request.app.state.waiting_room
+    room: WaitingRoom = request.app.state.services.waiting_room
     place = await room.join(request.params["event_id"], user, body)
     return FastResponse(200, _STATUS_OUT.dump_json(place))
 
@@ -64,7 +64,7 @@ async def fast_join(request: FastRequest) -> FastResponse | None:
 async def fast_challenge(request: FastRequest) -> FastResponse | None:
     """`challenge` on the fast lane: every visitor asks for one before joining."""
     user = await fast_current_user(request)
-    room: WaitingRoom = request.app.state.waiting_room
+    room: WaitingRoom = request.app.state.services.waiting_room
     client = request.scope.get("client")
     client_ip = client[0] if client else "unknown"
     issued = await room.issue_challenge(request.params["event_id"], user, client_ip)
@@ -73,7 +73,7 @@ async def fast_challenge(request: FastRequest) -> FastResponse | None:
 
 async def fast_status(request: FastRequest) -> FastResponse | None:
     """`queue_status` on the fast lane: the poll every waiting visitor repeats."""
-    room: WaitingRoom = request.app.state.waiting_room
+    room: WaitingRoom = request.app.state.services.waiting_room
     event_id = request.params["event_id"]
     place = await fast_read_as_user(request, lambda user: room.status(event_id, user))
     return FastResponse(200, _STATUS_OUT.dump_json(place))

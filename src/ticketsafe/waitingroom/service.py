@@ -7,7 +7,7 @@
 - `WaitingRoom.record_checkout_completed(event_id, user_id)`   orders, after payment
 - `WaitingRoom.record_shopper_left(event_id, user_id)`         inventory/orders, hold released
 
-Build it with `WaitingRoom.from_resources(resources)` or take `WaitingRoomDep` in an endpoint.
+The process has one (`ticketsafe.services`); take `WaitingRoomDep` in an endpoint.
 """
 
 from __future__ import annotations

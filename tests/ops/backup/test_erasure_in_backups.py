@@ -46,7 +46,7 @@ async def test_an_erased_person_does_not_come_back_from_a_backup_after_the_epoch
 ) -> None:  # fmt: skip
     ana = await signed_up(client, "ana@example.com", name="Ana Souza")
     key_file = settings.keys_dir / "pii-keyring.json"
-    vault = PiiVault(resources.db, app.state.keyring)
+    vault = PiiVault(resources.db, app.state.services.keyring)
     t0 = datetime.now(UTC)
     await rotate_epochs(vault, key_file, BOUND, t0)
     target = LocalTarget(tmp_path / "backups")

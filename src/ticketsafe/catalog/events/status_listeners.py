@@ -1,6 +1,6 @@
 """Reactions of other domains to an event's status change — inventory opens, the waiting
 room sets up its queue, orders refund a cancelled event — without the catalog importing
-them: the app's composition root puts the listeners on `app.state`."""
+them: the composition root (`ticketsafe.services`) builds the listeners."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ StatusListener = Callable[[Event], Awaitable[None]]
 
 
 async def get_status_listeners(request: Request) -> Sequence[StatusListener]:
-    listeners: Sequence[StatusListener] = getattr(request.app.state, "event_status_listeners", ())
+    listeners: Sequence[StatusListener] = request.app.state.services.status_listeners
     return listeners
 
 
