@@ -29,6 +29,7 @@ from functools import partial
 from ticketsafe.catalog.events.status_listeners import StatusListener
 from ticketsafe.catalog.read_models import owner_of
 from ticketsafe.checkin.service import CheckinService
+from ticketsafe.checkin.stats import LiveCheckinStats
 from ticketsafe.identity.access import Access
 from ticketsafe.identity.organizations import OrganizationService
 from ticketsafe.identity.repository import IdentityRepository
@@ -170,9 +171,17 @@ class Services:
             checkin=CheckinService(db, redis, tickets, settings),
             status_listeners=(status_listener(db, redis, inventory, resources.queue, room),),
             hub=hub,
-            live=build_live(resources, inventory, hub, room, access),
+            live=build_live(
+                resources,
+                inventory,
+                hub,
+                room,
+                access,
+                read_checkins=LiveCheckinStats(db, redis, tickets),
+            ),
         )
 
     async def close(self) -> None:
-        """What the services keep open beyond the resources (the live seat feeds)."""
-        await self.live.feeds.close()
+        """What the services keep open beyond the resources (the live layer's feeds and
+        connection sweep)."""
+        await self.live.close()

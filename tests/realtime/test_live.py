@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 import websockets
 from fastapi import FastAPI
@@ -20,9 +22,10 @@ from ticketsafe.app import create_app
 from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
-from ticketsafe.realtime.feeds import Subscriber
+from ticketsafe.realtime.connection import Ended, Limits, Outbox
 from ticketsafe.realtime.messages import LiveMessage
-from ticketsafe.realtime.publish import publish_to_user
+from ticketsafe.realtime.publish import publish_to_user, seats_channel
+from ticketsafe.realtime.session import LiveContext
 
 TIMEOUT = 15.0
 
@@ -173,14 +176,95 @@ async def _replay(headers: dict[str, str], resources: Resources, url: str) -> No
         assert live["data"]["n"] == 3
 
 
-def test_a_slow_subscriber_is_dropped_to_a_snapshot_while_a_fast_one_gets_every_frame() -> None:
-    fast, slow = Subscriber(), Subscriber()
-    received = []
-    for n in range(500):
+async def test_a_slow_client_is_cut_off_while_a_fast_one_keeps_its_rate(
+    app: FastAPI, client: httpx.AsyncClient, resources: Resources, settings: Settings
+) -> None:
+    sale = await open_sale(app, client, resources)
+    # 240 frames of ~32 KB at 40 frames/s: 7.7 MB, more than the kernel's send buffer
+    # (4 MB at most) holds for a client that does not read
+    frames, every_s = 240, 0.025
+    async with second_instance(settings) as (other, url):
+        live: LiveContext = other.state.services.live
+        live.connections.limits = Limits(max_lag_s=1.0)
+        port = int(url.rsplit(":", 1)[1])
+        slow, slow_writer = await _slow_sse_client(port, sale.event_id, sale.buyer("usr_slow"))
+        try:
+            params = {"channel": f"event:{sale.event_id}"}
+            fast = sale.buyer("usr_fast")
+            async with (
+                httpx.AsyncClient(base_url=url, timeout=TIMEOUT) as http,
+                http.stream("GET", "/live/stream", params=params, headers=fast) as r,
+            ):
+                messages = sse_messages(r)
+                await first(messages, lambda m: m["type"] == "snapshot")
+                assert len(live.connections.open) == 2
+                publisher = asyncio.create_task(_flood(resources, sale.event_id, frames, every_s))
+                seen = [await first(messages, _flood_frame) for _ in range(frames)]
+                last_seen = asyncio.get_running_loop().time()
+                last_published = await publisher
+                assert len(live.connections.open) == 1  # the slow one was cut, not waited for
+            assert [m["data"]["seats"][_flood_key(m)] for m in seen] == list(range(frames))
+            assert last_seen - last_published < 2.0  # it kept pace with the publisher
+            received = await asyncio.wait_for(slow.read(), TIMEOUT)  # what it had, then EOF
+            assert b'"flood-%d-0"' % (frames - 1) not in received
+        finally:
+            slow_writer.close()
+
+
+async def _slow_sse_client(
+    port: int, event_id: str, headers: dict[str, str]
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A client that connects, then stops reading: a small receive buffer, and its reader
+    pauses the socket once 8 KB wait, so the server's writes stall soon."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+    reader, writer = await asyncio.open_connection(sock=sock, limit=4096)
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    writer.write(
+        f"GET /live/stream?channel=event:{event_id} HTTP/1.1\r\nhost: t\r\n{head}\r\n".encode()
+    )
+    assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 200")
+    await reader.readuntil(b"event: snapshot")
+    return reader, writer
+
+
+async def _flood(resources: Resources, event_id: str, frames: int, every_s: float) -> float:
+    """Seat-map frames as an instance leading the event's feed publishes them; returns
+    when the last one was published."""
+    for n in range(frames):
+        seats = {f"flood-{n}-{i}": n for i in range(1600)}
+        frame = {"event_id": event_id, "seq": 10_000 + n, "full": False, "seats": seats, "ga": {}}
+        await resources.redis.publish(seats_channel(event_id), orjson.dumps(frame))
+        await asyncio.sleep(every_s)
+    return asyncio.get_running_loop().time() - every_s
+
+
+def _flood_key(message: dict[str, Any]) -> str:
+    return str(next(k for k in message["data"]["seats"] if k.startswith("flood-")))
+
+
+def _flood_frame(message: dict[str, Any]) -> bool:
+    return message["type"] == "delta" and any(
+        k.startswith("flood-") for k in message["data"]["seats"]
+    )
+
+
+async def test_a_backlog_of_seat_frames_becomes_one_snapshot() -> None:
+    outbox = Outbox("sse", Limits(snapshot_after=4), lifetime_s=60)
+    snapshot = LiveMessage("event:evt_1", "snapshot", {"seats": {}}, "99")
+    me = LiveMessage("me", "order", {"n": 1}, "1-0")
+    outbox.offer(me)
+    for n in range(10):
         frame = LiveMessage("event:evt_1", "delta", {"seats": {f"s{n}": "held"}}, str(n))
-        fast.offer(frame)
-        slow.offer(frame)
-        received.append(fast.queue.get_nowait())  # the fast client keeps up
-    assert len(received) == 500
-    assert slow.lagging  # its buffer overflowed: dropped, it will get one snapshot instead
-    assert slow.queue.empty()
+        outbox.offer(frame, lambda: snapshot)
+    written: list[LiveMessage] = []
+
+    async def write(message: LiveMessage) -> None:
+        written.append(message)
+        if len(written) == 2:
+            outbox.end(Ended.GONE)
+
+    assert await outbox.pump(write) is Ended.GONE
+    assert written[:2] == [me, snapshot]  # the backlog replaced, other channels kept

@@ -20,7 +20,7 @@ from ticketsafe.checkin.schemas import (
     SyncOut,
 )
 from ticketsafe.checkin.service import CheckinService
-from ticketsafe.checkin.stats import counts
+from ticketsafe.checkin.stats import admissions_changed, counts
 from ticketsafe.checkin.sync import SyncedScan, build_bundle, duplicates_of, sync
 from ticketsafe.identity.deps import CurrentUser, OrganizationServiceDep, fast_current_user
 from ticketsafe.infra.deps import DbDep
@@ -86,6 +86,8 @@ async def sync_offline(
     await checkin.gate_event(orgs, user, event_id)
     scans = [SyncedScan(s.ticket_id, s.version, s.gate, s.at, s.code) for s in body.scans]
     report = await sync(db, checkin.tickets, event_id, body.device_id, scans)
+    if report.accepted:
+        admissions_changed(checkin.redis, event_id)  # the organizer's live stats
     return SyncOut(**vars(report))
 
 

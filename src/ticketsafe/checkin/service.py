@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from ticketsafe.catalog.read_models import EventSalesView, get_sales_view
 from ticketsafe.checkin.errors import NotGateStaff, refusal_error
 from ticketsafe.checkin.metrics import CHECKIN_REFUSALS, CHECKINS, REASONS
+from ticketsafe.checkin.stats import admissions_changed
 from ticketsafe.checkin.verifier import Refusal, TicketState, Verdict, judge, read_code, refuse
 from ticketsafe.identity.organizations import OrganizationService
 from ticketsafe.identity.principal import Principal
@@ -51,6 +52,7 @@ class CheckinService:
         self, db: Database, redis: RedisClient, tickets: TicketService, settings: Settings
     ) -> None:
         self.db = db
+        self.redis = redis
         self.tickets = tickets
         self.settings = settings
         self.limiter = RateLimiter(redis)
@@ -100,6 +102,7 @@ class CheckinService:
         if verdict.admitted and await self.tickets.admit(
             claims.ticket_id, claims.version, gate, device, now
         ):
+            admissions_changed(self.redis, view.event_id)  # the organizer's live stats
             return Admission(
                 claims.ticket_id, claims.place, claims.ticket_type_id, scanned.kind, gate, now
             )

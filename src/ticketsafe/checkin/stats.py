@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from ticketsafe.catalog.read_models import get_sales_view
+from ticketsafe.infra.background import run_soon
+from ticketsafe.infra.mongodb import Database
+from ticketsafe.infra.redisdb import RedisClient
+from ticketsafe.tickets.service import TicketService
 
 SLOT_MINUTES = 5
 
@@ -23,3 +30,32 @@ def counts(
     gates = Counter(gate for gate, _ in admissions)
     slots = Counter(slot_of(at, timezone) for _, at in admissions)
     return dict(sorted(gates.items())), dict(sorted(slots.items()))
+
+
+def _mark(event_id: str) -> str:
+    return f"ts:{{{event_id}}}:checkin:mark"
+
+
+def admissions_changed(redis: RedisClient, event_id: str) -> None:
+    """Note admissions at an event, without waiting (a scan's answer does not wait):
+    the organizer's live stats are re-read only when this mark moved."""
+    run_soon(redis.incr(_mark(event_id)), "check-in mark")
+
+
+class LiveCheckinStats:
+    """What the organizer's live channel shows (`realtime.feeds` asks at most every few
+    seconds): admitted so far, per gate and per slot — read only when the event's mark
+    moved since the caller's `mark`, however many scans came meanwhile."""
+
+    def __init__(self, db: Database, redis: RedisClient, tickets: TicketService) -> None:
+        self.db, self.redis, self.tickets = db, redis, tickets
+
+    async def __call__(self, event_id: str, mark: object) -> tuple[dict[str, Any] | None, object]:
+        now = await self.redis.get(_mark(event_id)) or b"0"
+        if now == mark:
+            return None, mark
+        view = await get_sales_view(self.db, event_id, max_age_s=60.0)
+        admissions = await self.tickets.admissions(event_id)
+        per_gate, per_slot = counts(admissions, view.timezone)
+        stats = {"admitted": len(admissions), "per_gate": per_gate, "per_slot": per_slot}
+        return stats, now

@@ -344,8 +344,11 @@ INFRASTRUCTURE = Board(
                 ),
                 chart("Live connections", q("ticketsafe:live_connections:sum", "{{transport}}")),
                 chart(
-                    "Slow live clients per second",
-                    q("sum(rate(ticketsafe_live_slow_clients_total[1m]))", "dropped behind"),
+                    "Slow live clients cut off per second",
+                    q(
+                        "sum by (transport) (rate(ticketsafe_live_slow_clients_total[1m]))",
+                        "{{transport}} cut off",
+                    ),
                     unit="ops",
                 ),
             ),

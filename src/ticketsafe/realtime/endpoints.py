@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.types import Receive, Scope, Send
 
 from ticketsafe.identity.deps import AccessDep, CurrentUser, OptionalUser, _verify
 from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.deps import RedisDep
 from ticketsafe.infra.errors import TicketSafeError, Unauthenticated
 from ticketsafe.infra.openapi import problems
-from ticketsafe.realtime.channels import CHANNEL_PATTERN, parse_channels
-from ticketsafe.realtime.metrics import live_connection
-from ticketsafe.realtime.session import LiveContext, authorize, live_messages
+from ticketsafe.realtime.channels import CHANNEL_PATTERN, Channel, parse_channels
+from ticketsafe.realtime.connection import Ended
+from ticketsafe.realtime.messages import LiveMessage
+from ticketsafe.realtime.session import LiveContext, authorize, serve
 from ticketsafe.realtime.tickets import TICKET_TTL_S, issue_ticket, redeem_ticket
 
 router = APIRouter(prefix="/live", tags=["live"])
@@ -74,25 +75,43 @@ async def stream(
     access: AccessDep,
     ticket: Ticket = None,
     last_event_id: Annotated[str | None, Header(max_length=200)] = None,
-) -> StreamingResponse:
+) -> Response:
     """Server-Sent Events: heartbeats every 15 s, a `reconnect` message when the
     connection's lifetime (30 min) is over. Resume the `me` channel with Last-Event-ID."""
     principal = await _principal(redis, access, user, ticket)
     wanted = parse_channels(channels)
     ctx = _context(request)
     await authorize(ctx, principal, wanted)  # refused before the stream starts: a 403
-    resume = _resume_point(last_event_id)
+    return EventStream(ctx, principal, wanted, _resume_point(last_event_id))
 
-    async def body() -> AsyncIterator[str]:
-        with live_connection("sse"):
-            yield "retry: 2000\n\n"
-            async for message in live_messages(ctx, principal, wanted, resume_from=resume):
-                yield message.to_sse()
 
-    return StreamingResponse(
-        body(), media_type="text/event-stream",
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-    )  # fmt: skip
+class EventStream(Response):
+    """The SSE response: the head, `retry:`, then the connection's messages as they are
+    offered, written straight to the ASGI `send` (no body iterator, no task group)."""
+
+    media_type = "text/event-stream"
+    HEAD = ((b"content-type", b"text/event-stream; charset=utf-8"),
+            (b"cache-control", b"no-store"), (b"x-accel-buffering", b"no"))  # fmt: skip
+
+    def __init__(
+        self, ctx: LiveContext, principal: Principal, channels: list[Channel], resume: str | None
+    ) -> None:
+        self.status_code, self.background, self.raw_headers = 200, None, list(self.HEAD)
+        self.ctx, self.principal, self.channels, self.resume = ctx, principal, channels, resume
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": b"retry: 2000\n\n", "more_body": True})
+
+        async def write(message: LiveMessage) -> None:
+            await send({"type": "http.response.body", "body": message.sse_bytes, "more_body": True})
+
+        ended = await serve(
+            self.ctx, self.principal, self.channels, transport="sse", receive=receive,
+            write=write, resume_from=self.resume,
+        )  # fmt: skip
+        if ended is not Ended.CUT:  # a cut client's writes are stuck: uvicorn drops it
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def _resume_point(last_event_id: str | None) -> str | None:
@@ -114,14 +133,16 @@ async def websocket(
     message with its problem `code`, then the socket closes (4401 / 4403 / 4422)."""
     await socket.accept()
     ctx = _context(socket)
+
+    async def write(message: LiveMessage) -> None:
+        await socket.send_text(message.to_json())
+
     try:
         principal = await _socket_principal(socket, ticket)
-        wanted = parse_channels(channels)
-        with live_connection("ws"):
-            async for message in live_messages(
-                ctx, principal, wanted, resume_from=_resume_point(last_event_id)
-            ):
-                await socket.send_text(message.to_json())
+        ended = await serve(
+            ctx, principal, parse_channels(channels), transport="ws", receive=socket.receive,
+            write=write, resume_from=_resume_point(last_event_id),
+        )  # fmt: skip
     except TicketSafeError as exc:
         await socket.send_json({"id": "", "channel": "*", "type": "error",
                                 "data": {"code": exc.code, "status": exc.status,
@@ -130,7 +151,8 @@ async def websocket(
     except WebSocketDisconnect:
         return
     else:
-        await socket.close(code=1012)  # lifetime over: the client reconnects
+        if ended is Ended.LIFETIME:
+            await socket.close(code=1012)  # lifetime over: the client reconnects
 
 
 async def _socket_principal(socket: WebSocket, ticket: str | None) -> Principal:

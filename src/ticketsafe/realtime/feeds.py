@@ -18,43 +18,27 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import orjson
 
 from ticketsafe.infra.leases import Lease
 from ticketsafe.infra.redisdb import RedisClient
+from ticketsafe.realtime.connection import Outbox, offer_all
+from ticketsafe.realtime.hub import read_pubsub
 from ticketsafe.realtime.messages import LiveMessage
-from ticketsafe.realtime.metrics import LIVE_SLOW_CLIENTS
 from ticketsafe.realtime.publish import seats_channel
 
 log = logging.getLogger("ticketsafe.realtime")
 
 Snapshot = tuple[dict[str, str], dict[str, int]]  # seat → status, GA area → available
 ReadAvailability = Callable[[str], Awaitable[Snapshot]]
+# (event, mark) → (check-in stats if they moved since `mark`, else None; the new mark)
+ReadCheckins = Callable[[str, object], Awaitable[tuple[dict[str, Any] | None, object]]]
 
 FULL_EVERY = 10  # publish the whole state every tenth frame
-QUEUE_SIZE = 64
-
-
-@dataclass(eq=False)
-class Subscriber:
-    """One connection's view of a feed: a bounded queue; when it overflows the queue is
-    dropped and the connection gets a fresh snapshot instead of a flood of deltas."""
-
-    queue: asyncio.Queue[LiveMessage] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
-    lagging: bool = False
-
-    def offer(self, message: LiveMessage) -> None:
-        if self.lagging:
-            return
-        try:
-            self.queue.put_nowait(message)
-        except asyncio.QueueFull:
-            self.lagging = True
-            LIVE_SLOW_CLIENTS.inc()
-            while not self.queue.empty():
-                self.queue.get_nowait()
+CHECKIN_EVERY = 4  # re-read check-in stats at most every fourth frame, when they moved
 
 
 @dataclass(eq=False)
@@ -64,9 +48,11 @@ class _EventFeed:
     ga: dict[str, int] = field(default_factory=dict)
     seq: int = 0
     loaded: bool = False
-    watchers: set[Subscriber] = field(default_factory=set)
-    sales_watchers: set[Subscriber] = field(default_factory=set)
+    watchers: set[Outbox] = field(default_factory=set)
+    sales_watchers: set[Outbox] = field(default_factory=set)
     leader: asyncio.Task[None] | None = None
+    cached: dict[bool, LiveMessage] = field(default_factory=dict)  # snapshots at `seq`
+    checkins: LiveMessage | None = None  # the last check-in stats (sales channel)
 
 
 def counts(seats: dict[str, str], ga: dict[str, int]) -> dict[str, int]:
@@ -80,10 +66,12 @@ def counts(seats: dict[str, str], ga: dict[str, int]) -> dict[str, int]:
 
 class SeatFeeds:
     def __init__(
-        self, redis: RedisClient, read: ReadAvailability, *, interval_s: float = 0.5
-    ) -> None:
+        self, redis: RedisClient, read: ReadAvailability, read_checkins: ReadCheckins | None = None,
+        *, interval_s: float = 0.5,
+    ) -> None:  # fmt: skip
         self.redis = redis
         self.read = read
+        self.read_checkins = read_checkins
         self.interval_s = interval_s
         self.feeds: dict[str, _EventFeed] = {}
         self._pubsub: Any = None
@@ -92,24 +80,34 @@ class SeatFeeds:
 
     # -- connections ------------------------------------------------------------------
 
-    async def watch(self, event_id: str, *, sales: bool = False) -> Subscriber:
-        subscriber = Subscriber()
+    async def watch(self, event_id: str, outbox: Outbox, *, sales: bool = False) -> None:
+        """Deliver the event's feed to `outbox`, starting with a snapshot."""
         async with self._lock:
             feed = self.feeds.get(event_id)
             if feed is None:
                 feed = self.feeds[event_id] = _EventFeed(event_id)
                 await self._subscribe(event_id)
                 feed.leader = asyncio.create_task(self._lead(feed))
-            (feed.sales_watchers if sales else feed.watchers).add(subscriber)
+            (feed.sales_watchers if sales else feed.watchers).add(outbox)
         if not feed.loaded:
             seats, ga = await self.read(event_id)
             if not feed.loaded:
                 feed.seats, feed.ga, feed.loaded = seats, ga, True
-        subscriber.offer(self.snapshot(event_id, sales=sales))
-        return subscriber
+        outbox.offer(self.snapshot(event_id, sales=sales))
+        if sales and feed.checkins is not None:
+            outbox.offer(feed.checkins)
 
     def snapshot(self, event_id: str, *, sales: bool = False) -> LiveMessage:
+        """The event's whole state as one message, built once per sequence number."""
         feed = self.feeds[event_id]
+        cached = feed.cached.get(sales)
+        if cached is None or cached.id != str(feed.seq):
+            cached = feed.cached[sales] = self._snapshot(feed, sales=sales)
+        return cached
+
+    @staticmethod
+    def _snapshot(feed: _EventFeed, *, sales: bool) -> LiveMessage:
+        event_id = feed.event_id
         if sales:
             return LiveMessage(
                 f"event:{event_id}:sales", "snapshot", counts(feed.seats, feed.ga), str(feed.seq)
@@ -119,13 +117,13 @@ class SeatFeeds:
             str(feed.seq),
         )  # fmt: skip
 
-    async def leave(self, event_id: str, subscriber: Subscriber) -> None:
+    async def leave(self, event_id: str, outbox: Outbox) -> None:
         async with self._lock:
             feed = self.feeds.get(event_id)
             if feed is None:
                 return
-            feed.watchers.discard(subscriber)
-            feed.sales_watchers.discard(subscriber)
+            feed.watchers.discard(outbox)
+            feed.sales_watchers.discard(outbox)
             if feed.watchers or feed.sales_watchers:
                 return
             del self.feeds[event_id]
@@ -156,18 +154,10 @@ class SeatFeeds:
             self._reader = asyncio.create_task(self._read(self._pubsub))
 
     async def _read(self, pubsub: Any) -> None:
-        while True:
-            try:
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                await asyncio.sleep(1.0)
-                continue
-            if message is not None:
-                self._apply(orjson.loads(message["data"]))
+        await read_pubsub(pubsub, self._apply)
 
-    def _apply(self, frame: dict[str, Any]) -> None:
+    async def _apply(self, channel: str, data: bytes) -> None:
+        frame = orjson.loads(data)
         feed = self.feeds.get(frame["event_id"])
         if feed is None:
             return
@@ -183,13 +173,16 @@ class SeatFeeds:
                 f"event:{feed.event_id}", kind, {"seats": frame["seats"], "ga": frame["ga"]},
                 str(feed.seq),
             )  # fmt: skip
-            for watcher in feed.watchers:
-                watcher.offer(message)
-        tally = LiveMessage(
-            f"event:{feed.event_id}:sales", "snapshot", counts(feed.seats, feed.ga), str(feed.seq)
-        )
-        for watcher in feed.sales_watchers:
-            watcher.offer(tally)
+            snapshot = partial(self.snapshot, feed.event_id)
+            await offer_all(feed.watchers, message, snapshot)
+        if feed.sales_watchers:
+            await offer_all(feed.sales_watchers, self.snapshot(feed.event_id, sales=True))
+        checkins = frame.get("checkin")
+        if checkins is not None and (feed.checkins is None or feed.checkins.data != checkins):
+            feed.checkins = LiveMessage(
+                f"event:{feed.event_id}:sales", "checkin", checkins, str(feed.seq)
+            )
+            await offer_all(feed.sales_watchers, feed.checkins)
 
     # -- the leader: one instance per event --------------------------------------------------
 
@@ -197,6 +190,8 @@ class SeatFeeds:
         lease = Lease(self.redis, f"live-seats:{feed.event_id}", int(self.interval_s * 4000))
         seats: dict[str, str] = {}
         ga: dict[str, int] = {}
+        checkins: dict[str, Any] | None = None
+        mark: object = None
         frames = 0
         while True:
             await asyncio.sleep(self.interval_s)
@@ -210,17 +205,36 @@ class SeatFeeds:
             except Exception:
                 log.debug("seat feed read failed", exc_info=True)
                 continue
+            fresh = None
+            if self.read_checkins is not None and frames % CHECKIN_EVERY == 0:
+                fresh, mark = await self._checkins(feed.event_id, mark)
             full = frames % FULL_EVERY == 0
             changed_seats = {k: v for k, v in now_seats.items() if seats.get(k) != v}
             changed_ga = {k: v for k, v in now_ga.items() if ga.get(k) != v}
             seats, ga = now_seats, now_ga
             frames += 1
-            if not (full or changed_seats or changed_ga):
+            moved = fresh is not None and fresh != checkins
+            checkins = fresh if fresh is not None else checkins
+            if not (full or changed_seats or changed_ga or moved):
                 continue
             frame = {
                 "event_id": feed.event_id, "seq": int(await self.redis.incr(
                     f"ts:{{{feed.event_id}}}:live:seq")), "full": full,
                 "seats": now_seats if full else changed_seats, "ga": now_ga if full else changed_ga,
             }  # fmt: skip
+            if checkins is not None and (full or moved):
+                frame["checkin"] = checkins
             with contextlib.suppress(Exception):
                 await self.redis.publish(seats_channel(feed.event_id), orjson.dumps(frame))
+
+    async def _checkins(self, event_id: str, mark: object) -> tuple[Any, object]:
+        """The check-in domain's stats when they moved; a failure only skips them,
+        never the seat frame."""
+        assert self.read_checkins is not None
+        try:
+            return await self.read_checkins(event_id, mark)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.debug("check-in stats read failed", exc_info=True)
+            return None, mark

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -70,18 +70,27 @@ class Hub:
             await pubsub.aclose()
 
     async def _read(self, pubsub: Any) -> None:
-        while True:
-            try:
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.warning("pub/sub read failed; listeners fall back to polling")
-                await asyncio.sleep(1.0)
-                continue
-            if message is None:
-                continue
-            channel = message["channel"]
-            name = channel.decode() if isinstance(channel, bytes) else str(channel)
-            for wake in self._listeners.get(name, ()):
-                wake.set()
+        await read_pubsub(pubsub, self._wake)
+
+    async def _wake(self, channel: str, data: bytes) -> None:
+        for wake in self._listeners.get(channel, ()):
+            wake.set()
+
+
+async def read_pubsub(pubsub: Any, handle: Callable[[str, bytes], Awaitable[None]]) -> None:
+    """A process's pub/sub reader: hands each message (channel, data) to `handle`, one
+    at a time; a failed read is retried after a second (listeners poll meanwhile)."""
+    while True:
+        try:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("pub/sub read failed; live listeners fall back to polling")
+            await asyncio.sleep(1.0)
+            continue
+        if message is None:
+            continue
+        channel = message["channel"]
+        name = channel.decode() if isinstance(channel, bytes) else str(channel)
+        await handle(name, message["data"])

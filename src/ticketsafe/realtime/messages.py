@@ -37,6 +37,14 @@ class LiveMessage:
         head = f"id: {self.channel}/{self.id}\n" if self.id else ""
         return f"{head}event: {self.type}\ndata: {self._json}\n\n"
 
+    @cached_property
+    def sse_bytes(self) -> bytes:
+        return self._sse.encode()
+
+    @cached_property
+    def size(self) -> int:
+        return len(self._json)
+
     def to_json(self) -> str:
         return self._json
 

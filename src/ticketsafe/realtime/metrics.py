@@ -1,32 +1,31 @@
-"""The live channels' instruments: connections open now, and slow clients whose backlog
-overflowed (`feeds.Subscriber.offer`: they get a fresh snapshot instead of the flood)."""
+"""The live channels' instruments, fed by `connection.connection_changed`: connections
+open now, and slow clients cut off (hopelessly behind: their writer made no progress
+for `Limits.max_lag_s`, or their backlog passed `Limits.max_bytes`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Literal
-
 from prometheus_client import Counter, Gauge
-
-Transport = Literal["sse", "ws"]
 
 LIVE_CONNECTIONS = Gauge(
     "ticketsafe_live_connections", "Live (SSE or WebSocket) connections open", ["transport"]
 )
 LIVE_SLOW_CLIENTS = Counter(
     "ticketsafe_live_slow_clients_total",
-    "Live subscribers whose backlog overflowed (deltas dropped, snapshot sent instead)",
+    "Live connections cut off because the client did not keep up",
+    ["transport"],
 )
-for _transport in ("sse", "ws"):  # present (at 0) before the first connection
+TRANSPORTS = ("sse", "ws")
+for _transport in TRANSPORTS:  # present (at 0) before the first connection
     LIVE_CONNECTIONS.labels(_transport)
+    LIVE_SLOW_CLIENTS.labels(_transport)
 
 
-@contextmanager
-def live_connection(transport: Transport) -> Iterator[None]:
-    gauge = LIVE_CONNECTIONS.labels(transport)
-    gauge.inc()
-    try:
-        yield
-    finally:
-        gauge.dec()
+def record_connection(transport: str, change: str) -> None:
+    """`change`: `open`, or why it ended (`gone`, `lifetime`, `cut`)."""
+    label = transport if transport in TRANSPORTS else "other"
+    if change == "open":
+        LIVE_CONNECTIONS.labels(label).inc()
+        return
+    LIVE_CONNECTIONS.labels(label).dec()
+    if change == "cut":
+        LIVE_SLOW_CLIENTS.labels(label).inc()

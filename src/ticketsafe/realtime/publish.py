@@ -6,12 +6,12 @@ Redis loses at most live frames, never state (clients re-read state on reconnect
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
 import orjson
 
+from ticketsafe.infra.background import run_soon
 from ticketsafe.infra.redisdb import RedisClient
 
 log = logging.getLogger("ticketsafe.realtime")
@@ -45,11 +45,6 @@ async def publish_to_user(
         log.debug("live publish to a user failed", exc_info=True)
 
 
-_pending: set[asyncio.Task[None]] = set()
-
-
 def publish_soon(redis: RedisClient, user_id: str, kind: str, data: dict[str, Any]) -> None:
     """`publish_to_user` without waiting for it (a request's answer does not wait)."""
-    task = asyncio.get_running_loop().create_task(publish_to_user(redis, user_id, kind, data))
-    _pending.add(task)
-    task.add_done_callback(_pending.discard)
+    run_soon(publish_to_user(redis, user_id, kind, data), "live publish to a user")

@@ -1,19 +1,21 @@
-"""One live connection: the channels it may read, merged into one stream of messages,
-with heartbeats and a maximum lifetime (SSE and WebSocket share this)."""
+"""One live connection: the channels it may read, merged into one outbox, written by
+the connection's own task until it ends (SSE and WebSocket share this)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from starlette.types import Receive
 
 from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.realtime.channels import Channel, ChannelKind, SubscriptionRefused
+from ticketsafe.realtime.connection import RECONNECT, Connections, Ended, Limits, Outbox
 from ticketsafe.realtime.feeds import SeatFeeds
 from ticketsafe.realtime.hub import Hub
 from ticketsafe.realtime.messages import LiveMessage
@@ -36,8 +38,13 @@ class LiveContext:
     feeds: SeatFeeds
     room: WaitingRoom
     can_manage: CanManage
-    heartbeat_s: float = HEARTBEAT_S
-    max_lifetime_s: float = MAX_LIFETIME_S
+    connections: Connections = field(
+        default_factory=lambda: Connections(HEARTBEAT_S, MAX_LIFETIME_S, Limits())
+    )
+
+    async def close(self) -> None:
+        await self.feeds.close()
+        await self.connections.close()
 
 
 async def authorize(ctx: LiveContext, principal: Principal, channels: list[Channel]) -> None:
@@ -48,70 +55,55 @@ async def authorize(ctx: LiveContext, principal: Principal, channels: list[Chann
             raise SubscriptionRefused(f"{channel.name}: only the event's organizers")
 
 
-async def live_messages(
-    ctx: LiveContext,
-    principal: Principal,
-    channels: list[Channel],
-    *,
+async def serve(
+    ctx: LiveContext, principal: Principal, channels: list[Channel], *, transport: str,
+    receive: Receive, write: Callable[[LiveMessage], Awaitable[None]],
     resume_from: str | None = None,
-) -> AsyncIterator[LiveMessage]:
-    """Authorised channels' messages until the lifetime ends (then a `reconnect`)."""
+) -> Ended:  # fmt: skip
+    """Write the authorised channels' messages with `write` until the client leaves,
+    its lifetime ends (then a `reconnect` message) or it is cut off as hopelessly
+    behind. Seat-map and sales channels are fed by the process's feeds straight into
+    the connection's outbox; `me` and `queue:` have one reader task each."""
     await authorize(ctx, principal, channels)
-    out: asyncio.Queue[LiveMessage] = asyncio.Queue(maxsize=256)
-    producers = [
-        asyncio.create_task(_produce(ctx, principal, channel, out, resume_from))
-        for channel in channels
-    ]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + ctx.max_lifetime_s
+    outbox = ctx.connections.add(transport)
+    watcher = asyncio.ensure_future(_disconnect(receive))
+    watcher.add_done_callback(lambda _: outbox.end(Ended.GONE))
+    producers: list[asyncio.Task[None]] = []
+    watched: list[str] = []
     try:
-        while (left := deadline - loop.time()) > 0:
-            try:
-                yield await asyncio.wait_for(out.get(), min(ctx.heartbeat_s, left))
-            except TimeoutError:
-                if deadline - loop.time() > 0:
-                    yield LiveMessage("*", "heartbeat", {})
-        yield LiveMessage("*", "reconnect", {"after_ms": 1000})
+        for channel in channels:
+            if channel.kind is ChannelKind.ME:
+                producers.append(asyncio.create_task(_user(ctx, principal, outbox, resume_from)))
+            elif channel.kind is ChannelKind.QUEUE:
+                event_id = str(channel.event_id)
+                producers.append(asyncio.create_task(_queue(ctx, principal, event_id, outbox)))
+            else:
+                event_id = str(channel.event_id)
+                watched.append(event_id)
+                await ctx.feeds.watch(event_id, outbox, sales=channel.kind is ChannelKind.SALES)
+        ended = await outbox.pump(write)
+        if ended is Ended.LIFETIME:
+            await write(RECONNECT)
+        return ended
     finally:
+        watcher.cancel()
         for task in producers:
             task.cancel()
         for task in producers:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        for event_id in watched:
+            await ctx.feeds.leave(event_id, outbox)
+        ctx.connections.remove(outbox)
 
 
-async def _produce(
-    ctx: LiveContext,
-    principal: Principal,
-    channel: Channel,
-    out: asyncio.Queue[LiveMessage],
-    resume_from: str | None,
-) -> None:
-    if channel.kind is ChannelKind.ME:
-        await _user(ctx, principal, out, resume_from)
-    elif channel.kind is ChannelKind.QUEUE:
-        await _queue(ctx, principal, str(channel.event_id), out)
-    else:
-        await _seats(ctx, str(channel.event_id), out, sales=channel.kind is ChannelKind.SALES)
-
-
-async def _seats(
-    ctx: LiveContext, event_id: str, out: asyncio.Queue[LiveMessage], *, sales: bool
-) -> None:
-    subscriber = await ctx.feeds.watch(event_id, sales=sales)
-    try:
-        while True:
-            message = await subscriber.queue.get()
-            await out.put(message)
-            if subscriber.lagging:  # it fell behind: one fresh snapshot, not the backlog
-                subscriber.lagging = False
-                await out.put(ctx.feeds.snapshot(event_id, sales=sales))
-    finally:
-        await ctx.feeds.leave(event_id, subscriber)
+async def _disconnect(receive: Receive) -> None:
+    while (await receive())["type"] not in ("http.disconnect", "websocket.disconnect"):
+        pass
 
 
 async def _user(
-    ctx: LiveContext, principal: Principal, out: asyncio.Queue[LiveMessage], resume_from: str | None
+    ctx: LiveContext, principal: Principal, out: Outbox, resume_from: str | None
 ) -> None:
     """The user's stream from `resume_from` (exclusive), else from now; woken by the
     publisher's pub/sub ping, read with XRANGE (no blocked connection per client)."""
@@ -124,13 +116,13 @@ async def _user(
         else:
             oldest: Any = await ctx.redis.xrange(key, count=1)
             if oldest and _older(last, _text(oldest[0][0])):
-                await out.put(LiveMessage("me", "resync", {"reason": "missed too much"}))
+                out.offer(LiveMessage("me", "resync", {"reason": "missed too much"}))
         while True:
             entries: Any = await ctx.redis.xrange(key, min=f"({last}", count=USER_BATCH) or []
             for entry_id, fields in entries:
                 last = _text(entry_id)
                 data = orjson.loads(fields[b"data"])
-                await out.put(LiveMessage("me", _text(fields[b"type"]), data, last))
+                out.offer(LiveMessage("me", _text(fields[b"type"]), data, last))
             if len(entries) < USER_BATCH:
                 wake.clear()
                 with contextlib.suppress(TimeoutError):
@@ -149,9 +141,7 @@ def _older(a: str, b: str) -> bool:
     return parts(a) < parts(b)
 
 
-async def _queue(
-    ctx: LiveContext, principal: Principal, event_id: str, out: asyncio.Queue[LiveMessage]
-) -> None:
+async def _queue(ctx: LiveContext, principal: Principal, event_id: str, out: Outbox) -> None:
     last = b""
     async with ctx.hub.listen(QueueKeys(event_id).channel) as wake:
         while True:
@@ -160,7 +150,7 @@ async def _queue(
             encoded = orjson.dumps(data)
             if encoded != last:
                 last = encoded
-                await out.put(LiveMessage(f"queue:{event_id}", "status", data))
+                out.offer(LiveMessage(f"queue:{event_id}", "status", data))
             wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), max(0.5, min(status.poll_after_s, 30.0)))

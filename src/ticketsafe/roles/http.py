@@ -117,6 +117,12 @@ def _config(
         log_config=None,
         access_log=False,
         http=CoalescingHttpToolsProtocol,  # a response's head and body in one send
+        # Live WebSockets (realtime/): no per-message deflate (a zlib context per
+        # connection, and every broadcast compressed once per connection), clients send
+        # nothing bigger than a close, and heartbeats are the live layer's own.
+        ws_per_message_deflate=False,
+        ws_max_size=64 * 1024,
+        ws_ping_interval=None,
         timeout_graceful_shutdown=grace,  # then requests still running are cancelled
     )
 
