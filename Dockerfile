@@ -51,10 +51,11 @@ WORKDIR /app
 VOLUME ["/data"]
 USER 10001:10001
 EXPOSE 8080
-# The api role's readiness (MongoDB and Redis answer). A worker container has no HTTP
-# port: run it with --no-healthcheck (Kubernetes uses its own probes).
+# Readiness: the api role's (MongoDB and Redis answer) on 8080, or a worker's probes
+# when TICKETSAFE_WORKER_HEALTH_PORT is set (without it, run a worker with
+# --no-healthcheck). Kubernetes uses its own probes.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import sys, urllib.request as u; sys.exit(u.urlopen('http://127.0.0.1:8080/readyz', timeout=2).status != 200)"]
+    CMD ["python", "-c", "import os, sys, urllib.request as u; p = os.environ.get('TICKETSAFE_WORKER_HEALTH_PORT') or '8080'; sys.exit(u.urlopen(f'http://127.0.0.1:{p}/readyz', timeout=2).status != 200)"]
 # tini forwards SIGTERM to ticketsafe (PID 1 would ignore it): the api drains on it.
 ENTRYPOINT ["tini", "--", "ticketsafe"]
 CMD ["api"]

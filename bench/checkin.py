@@ -36,10 +36,11 @@ from pydantic import SecretStr
 from bench.loadgen import run_processes
 from bench.servers import start_apis, stop_apis
 from ticketsafe.app import create_app
+from ticketsafe.bench.measure import ProcessUsage
 from ticketsafe.catalog.read_models import get_sales_view
 from ticketsafe.checkin.offline import OfflineGate
 from ticketsafe.checkin.sync import build_bundle
-from ticketsafe.identity.models import GateGrant
+from ticketsafe.identity.models import GateGrant, MemberRole
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.identity.repository import IdentityRepository
 from ticketsafe.identity.tokens import AccessTokenCodec
@@ -72,7 +73,12 @@ async def _event(settings: Settings) -> str:
     app = create_app(settings)
     organizer = Principal("usr_org", frozenset({Role.ORGANIZER}), (ORG,))
     async with app.router.lifespan_context(app):
-        headers = {"authorization": f"Bearer {app.state.token_codec.issue(organizer)}"}
+        # Organizations are live membership, never a token's claim: record it first.
+        services = app.state.services
+        await IdentityRepository(services.db).add_member(
+            ORG, "usr_org", MemberRole.OWNER, datetime.now(UTC)
+        )
+        headers = {"authorization": f"Bearer {services.token_codec.issue(organizer)}"}
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as c:
             venue = await c.post(f"/organizations/{ORG}/venues", headers=headers, json={
@@ -173,8 +179,9 @@ async def offline_rate(settings: Settings, event_id: str, seconds: float) -> dic
 
 
 def online(
-    port: int, event_id: str, tickets: list[tuple[str, bytes]], args: argparse.Namespace
-) -> dict[str, Any]:
+    port: int, event_id: str, tickets: list[tuple[str, bytes]], args: argparse.Namespace,
+    pids: dict[str, int],
+) -> dict[str, Any]:  # fmt: skip
     token = AccessTokenCodec(SECRET, 3600).issue(Principal(STEWARD))
     next_ticket: Any = mp.Value("l", 0)
 
@@ -202,10 +209,20 @@ def online(
                              processes=args.loaders)  # fmt: skip
 
     trivial = measure("GET /healthz", healthz)
+    usages = [ProcessUsage(name, pid) for name, pid in pids.items()]
+    for usage in usages:
+        usage.sample()
     scans = measure("POST /events/{id}/checkin/scans (live codes)", scan)
+    for usage in usages:
+        usage.sample()
+    done = len(scans.latencies_ms) or 1
     return {
         "trivial": trivial.summary(),
         "scan": scans.summary(),
+        # Where a scan's CPU goes (load generators apart): ms of CPU per scan answered.
+        "cpu_ms_per_scan": {
+            u.name: round(1000 * (u.cpu_end - u.cpu_start) / done, 3) for u in usages
+        },
         "all_admitted": set(scans.statuses) == {200},
         "scan_vs_trivial": round(scans.rps / trivial.rps, 3) if trivial.rps else None,
     }
@@ -240,7 +257,9 @@ def main() -> None:
                 "TICKETSAFE_CHECKIN_DEVICE_BURST": "1000",
             }
             apis = start_apis(env, port, data, args.api_processes)
-            report: dict[str, Any] = online(port, event_id, tickets, args)
+            pids = {f"api-{i}": api.pid for i, api in enumerate(apis)}
+            pids |= {c.name: pid for c in stores.children if (pid := c.pid) is not None}
+            report: dict[str, Any] = online(port, event_id, tickets, args, pids)
             stop_apis(apis)
             apis = []
             report["offline"] = asyncio.run(offline_rate(settings, event_id, args.seconds))

@@ -36,7 +36,9 @@ from ticketsafe.app import create_app
 from ticketsafe.catalog.read_models import event_layout
 from ticketsafe.catalog.venues import repository as venue_repository
 from ticketsafe.catalog.venues.schemas import VenueDocument
+from ticketsafe.identity.models import MemberRole
 from ticketsafe.identity.principal import Principal, Role
+from ticketsafe.identity.repository import IdentityRepository
 from ticketsafe.infra.embedded import EmbeddedStores
 from ticketsafe.infra.settings import Settings
 
@@ -105,7 +107,12 @@ async def run(seats: int, repeat: int, data_dir: Path) -> dict[str, Any]:
             )
         }
         async with app.router.lifespan_context(app):
-            token = app.state.token_codec.issue(
+            # Organizations are live membership, never a token's claim: record it first.
+            services = app.state.services
+            await IdentityRepository(services.db).add_member(
+                ORG, "usr_bench", MemberRole.OWNER, datetime.now(UTC)
+            )
+            token = services.token_codec.issue(
                 Principal("usr_bench", frozenset({Role.ORGANIZER}), (ORG,))
             )
             headers = {"Authorization": f"Bearer {token}"}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -54,8 +55,9 @@ def settings(stores: EmbeddedStores, tmp_path: Path) -> Settings:
     )
 
 
-@pytest.fixture
-async def resources(settings: Settings) -> AsyncIterator[Resources]:
+@asynccontextmanager
+async def fresh_resources(settings: Settings) -> AsyncIterator[Resources]:
+    """The stores of `settings`, Redis flushed before and after, the database dropped."""
     res = Resources.open(settings)
     await res.redis.flushdb()
     try:
@@ -64,6 +66,12 @@ async def resources(settings: Settings) -> AsyncIterator[Resources]:
         await res.mongo.drop_database(settings.mongo_database)
         await res.redis.flushdb()
         await res.close()
+
+
+@pytest.fixture
+async def resources(settings: Settings) -> AsyncIterator[Resources]:
+    async with fresh_resources(settings) as res:
+        yield res
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import pytest
 
 from tests.orders.conftest import Headers, Sale, sale, worker
 from tests.tickets.conftest import issued_order
+from ticketsafe.identity.membership_cache import MembershipCache
 from ticketsafe.identity.models import GateGrant, MemberRole
 from ticketsafe.identity.repository import IdentityRepository
 from ticketsafe.infra.resources import Resources
@@ -54,6 +55,7 @@ async def grant_steward(resources: Resources, event_id: str, user_id: str = STEW
     repo = IdentityRepository(resources.db)
     await repo.add_member("org_a", "usr_org", MemberRole.OWNER, datetime.now(UTC))
     await repo.grant_gate(GateGrant("org_a", event_id, user_id, "usr_org", datetime.now(UTC)))
+    await MembershipCache(repo, resources.redis, ttl_s=1).invalidate(user_id)  # as the service
 
 
 @pytest.fixture

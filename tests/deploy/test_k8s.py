@@ -144,18 +144,30 @@ def test_every_container_is_locked_down_and_bounded(objects: list[Obj]) -> None:
             assert not c["image"].endswith(":latest"), c["image"]
 
 
-def test_every_http_container_has_its_three_probes_on_a_declared_port(
+def test_every_container_has_its_three_probes_on_a_declared_port(
     objects: list[Obj],
 ) -> None:
     for d in of_kind(objects, "Deployment"):
         for c in containers(d):
-            ports = {p["name"] for p in c.get("ports", [])}
-            if ports <= {"metrics"}:
-                continue  # the worker: no HTTP but its metrics (see worker.yaml)
+            ports = {p["name"] for p in c["ports"]}
             for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
                 assert c[probe]["httpGet"]["port"] in ports, (c["name"], probe)
             assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
-            assert c["lifecycle"]["preStop"], c["name"]  # leave the endpoints, then drain
+            if c["name"] != "worker":  # behind a Service: leave the endpoints, then drain
+                assert c["lifecycle"]["preStop"], c["name"]
+
+
+def test_the_worker_serves_its_probes_on_the_port_it_declares(objects: list[Obj]) -> None:
+    (worker,) = [
+        d for d in of_kind(objects, "Deployment") if d["metadata"]["name"].endswith("worker")
+    ]
+    (c,) = containers(worker)
+    env = {e["name"]: e.get("value") for e in c["env"]}
+    (port,) = [p for p in c["ports"] if p["name"] == "health"]
+    assert env["TICKETSAFE_WORKER_HEALTH_PORT"] == str(port["containerPort"])
+    assert c["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    annotations = worker["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/port"] == str(port["containerPort"])
 
 
 def test_settings_come_from_the_configmap_and_an_uncommitted_secret(

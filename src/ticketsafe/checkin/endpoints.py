@@ -22,7 +22,7 @@ from ticketsafe.checkin.schemas import (
 from ticketsafe.checkin.service import CheckinService
 from ticketsafe.checkin.stats import admissions_changed, counts
 from ticketsafe.checkin.sync import SyncedScan, build_bundle, duplicates_of, sync
-from ticketsafe.identity.deps import CurrentUser, OrganizationServiceDep, fast_current_user
+from ticketsafe.identity.deps import CurrentUser, OrganizationServiceDep, fast_read_as_user
 from ticketsafe.infra.deps import DbDep
 from ticketsafe.infra.errors import BusinessRuleViolation
 from ticketsafe.infra.fastlane import FastRequest, FastResponse, FastRoute
@@ -51,10 +51,13 @@ async def fast_scan(request: FastRequest) -> FastResponse | None:
     body = request.json_as(_SCAN_IN)
     if body is None:
         return None
-    user = await fast_current_user(request)
     services = request.app.state.services
     checkin: CheckinService = services.checkin
-    view = await checkin.gate_event(services.organizations, user, request.params["event_id"])
+    orgs = services.organizations
+    event_id = request.params["event_id"]
+    # The session check and the gate-staff read (both Redis, no side effect) share one
+    # round trip; a revoked session still gets its 401 before anything is scanned.
+    view = await fast_read_as_user(request, lambda user: checkin.gate_event(orgs, user, event_id))
     admission = await checkin.scan(view, body.gate, body.device_id, body.code)
     return FastResponse(200, _ADMISSION_OUT.dump_json(AdmissionOut.of(admission)))
 

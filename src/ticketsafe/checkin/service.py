@@ -1,21 +1,27 @@
 """Online check-in: a gate device sends what it scanned; the server judges it
 (`checkin.verifier`) and marks the ticket used.
 
-Once only: the mark is a guarded update on the ticket (`valid`, this version, not used
-yet). Two gates scanning one ticket at the same instant both judge it admissible; only
-one update matches, and the loser reads the ticket and answers "already used at gate
-X at HH:MM" like any later scan.
+Once only: the mark is an admission in the tickets' journal whose primary key is the
+ticket id, kept only if the ticket is still valid at the scanned version
+(`tickets.marks`). Two gates scanning one ticket at the same instant both judge it
+admissible; one insert wins, and the loser reads the ticket and answers "already used
+at gate X at HH:MM" like any later scan.
 
-Per admitted scan: the caller's gate grant (read from the database every time, so a
-revoked steward stops at the next scan), the device's rate limit (one Redis call) and
-the guarded update; a refusal reads the ticket too. The event's public key, rotation
-key, code policy and sales view are cached by the process (see `tickets.signing`).
+Per admitted scan: the session and the gate-staff check (one Redis round trip: grants
+are cached with the memberships and forgotten on every grant, revocation or membership
+change, so a revoked steward stops at the next scan), the device's rate limit (one
+Redis call), and the journal insert and the ticket read, each group-committed with the
+scans of the moment; a refusal reads the ticket too. The event's public key (loaded
+once), rotation key, code policy and sales view are cached by the process (see
+`tickets.signing`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ticketsafe.catalog.read_models import EventSalesView, get_sales_view
 from ticketsafe.checkin.errors import NotGateStaff, refusal_error
@@ -25,6 +31,7 @@ from ticketsafe.checkin.verifier import Refusal, TicketState, Verdict, judge, re
 from ticketsafe.identity.organizations import OrganizationService
 from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.errors import Conflict, TicketSafeError
+from ticketsafe.infra.hash_tags import event_prefix
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.ratelimit import Rate, RateLimiter
 from ticketsafe.infra.redisdb import RedisClient
@@ -88,7 +95,7 @@ class CheckinService:
         code itself, its live-code secret from the event's rotation key (no read), and
         the guarded update admits only a ticket still valid at that version and unused.
         Only a refusal reads the ticket, to say why."""
-        key = f"ts:{{{view.event_id}}}:checkin:device:{device}"
+        key = f"{event_prefix(view.event_id)}:checkin:device:{device}"
         await self.limiter.hit(key, self.rate, what="scans from this device")
         verdict = read_code(code, view.event_id, await self._public_key(view.event_id))
         if verdict.scanned is None or not verdict.admitted:
@@ -100,7 +107,7 @@ class CheckinService:
         as_signed = TicketState(version=claims.version, revoked=False, secret=secret)
         verdict = await self._judge(view, scanned, as_signed, now)
         if verdict.admitted and await self.tickets.admit(
-            claims.ticket_id, claims.version, gate, device, now
+            claims.ticket_id, view.event_id, claims.version, gate=gate, device=device, at=now
         ):
             admissions_changed(self.redis, view.event_id)  # the organizer's live stats
             return Admission(
@@ -127,9 +134,9 @@ class CheckinService:
             window_steps=self.settings.checkin_window_steps, timezone=view.timezone,
         )  # fmt: skip
 
-    async def _public_key(self, event_id: str) -> bytes | None:
+    async def _public_key(self, event_id: str) -> Ed25519PublicKey | None:
         try:
-            return await self.tickets.keys.public_key(event_id)
+            return await self.tickets.keys.verifier(event_id)
         except EventKeysNotFound:  # no ticket was ever issued for it
             return None
 

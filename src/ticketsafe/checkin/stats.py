@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from ticketsafe.catalog.read_models import get_sales_view
 from ticketsafe.infra.background import run_soon
+from ticketsafe.infra.hash_tags import event_prefix
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.tickets.service import TicketService
@@ -33,7 +34,7 @@ def counts(
 
 
 def _mark(event_id: str) -> str:
-    return f"ts:{{{event_id}}}:checkin:mark"
+    return f"{event_prefix(event_id)}:checkin:mark"
 
 
 def admissions_changed(redis: RedisClient, event_id: str) -> None:

@@ -1,7 +1,7 @@
 """The server side of offline gates: the bundle a device downloads, and the sync that
 applies its admissions and finds tickets admitted twice.
 
-A synced admission goes through the same guarded update as an online scan (`admit`),
+A synced admission goes through the same once-only mark as an online scan (`admit`),
 stamped with the device's time. If the ticket was used already — online, or by another
 device's earlier sync — the scan is a duplicate: recorded (`checkin_duplicates`) with
 both admissions, so the organizer sees which devices let whom in twice. The same device
@@ -77,7 +77,9 @@ async def sync(
             # code marks nothing (a steward cannot "use up" tickets from a list).
             report.refused.append({"ticket_id": scan.ticket_id, "reason": "unknown_ticket"})
             continue
-        if await tickets.admit(ticket.id, scan.version, scan.gate, device_id, at):
+        if await tickets.admit(
+            ticket.id, event_id, scan.version, gate=scan.gate, device=device_id, at=at
+        ):
             report.accepted += 1
             continue
         ticket = await tickets.get(scan.ticket_id)

@@ -16,6 +16,8 @@ from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from ticketsafe.tickets import codes
 
 
@@ -68,7 +70,7 @@ _WORDS = {
 }
 
 
-def read_code(code: str, event_id: str, public_key: bytes | None) -> Verdict:
+def read_code(code: str, event_id: str, public_key: bytes | Ed25519PublicKey | None) -> Verdict:
     """Shape, signature and event: everything a code alone can tell."""
     try:
         scanned = codes.parse(code)

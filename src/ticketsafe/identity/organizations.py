@@ -12,8 +12,9 @@ grant itself is refused (404) unless the event is the organization's (`event_own
 the catalog's answer, handed in by the composition root: identity does not import the
 catalog).
 
-Every membership change invalidates the member's cached organization list
-(`membership_cache.py`) after the MongoDB write, so organizer actions see it at once.
+Every membership or gate-grant change invalidates the member's cached organizations
+and grants (`membership_cache.py`) after the MongoDB write, so organizer actions and the
+next scan see it at once.
 """
 
 from __future__ import annotations
@@ -142,6 +143,7 @@ class OrganizationService:
         if not await self.repo.grant_gate(grant):  # granted before: answer the same
             existing = await self.repo.gate_grant(org_id, event_id, user_id)
             return existing or grant
+        await self.memberships.invalidate(user_id)  # may scan from the next request
         await audit.record(
             self.repo.db,
             actor=principal.user_id,
@@ -163,6 +165,7 @@ class OrganizationService:
         await self._owner(principal, org_id)
         if not await self.repo.revoke_gate(org_id, event_id, user_id):
             raise NotFound("no such grant", code="gate_grant_not_found")
+        await self.memberships.invalidate(user_id)  # stops at the next scan
         await audit.record(
             self.repo.db,
             actor=principal.user_id,
@@ -173,10 +176,12 @@ class OrganizationService:
 
     async def is_gate_staff(self, user_id: str, event_id: str, event_org_id: str) -> bool:
         """For the checkin domain: may `user_id` scan tickets of `event_id`, which belongs
-        to `event_org_id` (from the catalog)? Members of that organization may too."""
-        if await self.repo.gate_grant(event_org_id, event_id, user_id) is not None:
+        to `event_org_id` (from the catalog)? Members of that organization may too.
+        Both answers come from the membership cache (one Redis read each, every scan),
+        which every grant, revocation and membership change invalidates."""
+        if f"{event_org_id}:{event_id}" in await self.memberships.gate_grants(user_id):
             return True
-        return await self.is_member(user_id, event_org_id)
+        return event_org_id in await self.memberships.org_ids(user_id)
 
     async def is_member(self, user_id: str, org_id: str) -> bool:
         """For other domains: is `user_id` a member of `org_id` right now?"""

@@ -312,6 +312,11 @@ class IdentityRepository:
             model=_grant, field="granted_at",
         )  # fmt: skip
 
+    async def gate_grant_keys(self, user_id: str) -> list[str]:
+        """`<org id>:<event id>` of the user's grants (`membership_cache` keeps them)."""
+        cursor = self.db[GATE_GRANTS].find({"user_id": user_id}, {"org_id": 1, "event_id": 1})
+        return [f"{d['org_id']}:{d['event_id']}" async for d in cursor]
+
     async def has_gate_grants(self, user_id: str) -> bool:
         return await self.db[GATE_GRANTS].find_one({"user_id": user_id}, {"_id": 1}) is not None
 

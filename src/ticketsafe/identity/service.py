@@ -244,8 +244,8 @@ class AccountService:
         await self.sessions.revoke_all(user.id)
         await self.repo.delete_user_password_resets(user.id)
         await self.repo.remove_all_memberships(user.id)
-        await self.memberships.invalidate(user.id)
         await self.repo.revoke_all_gate_grants(user.id)
+        await self.memberships.invalidate(user.id)  # after both writes: neither comes back
         # The rate-limit counters are keyed by the e-mail's blind index: a lookup by it.
         index = self.vault.email_index(fields["email"])
         await self.limiter.forget(*(f"{kind}:acct:{index}" for kind in _ACCOUNT_LIMITS))

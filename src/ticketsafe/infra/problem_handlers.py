@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import iter_route_contexts
 from pymongo.errors import AutoReconnect, ConnectionFailure, ServerSelectionTimeoutError
-from redis.exceptions import BusyLoadingError
+from redis.exceptions import BusyLoadingError, ClusterDownError, SlotNotCoveredError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -30,6 +30,8 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 STORE_ERRORS: tuple[type[Exception], ...] = (
     ConnectionFailure, AutoReconnect, ServerSelectionTimeoutError,
     RedisConnectionError, RedisTimeoutError, BusyLoadingError,
+    # A Redis Cluster failing over (redis-py retried already): no primary for a slot yet.
+    ClusterDownError, TryAgainError, SlotNotCoveredError,
 )  # fmt: skip
 log = logging.getLogger("ticketsafe.http")
 

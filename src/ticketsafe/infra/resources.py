@@ -45,7 +45,9 @@ class Resources:
         mongo = create_mongo_client(
             settings.mongo_url.get_secret_value(), app_name=settings.instance_name, timed=timed
         )
-        redis = create_redis_client(settings.redis_url.get_secret_value(), timed=timed)
+        redis = create_redis_client(
+            settings.redis_url.get_secret_value(), cluster=settings.redis_cluster, timed=timed
+        )
         queue = JobQueue(
             redis,
             visibility_timeout_ms=settings.job_visibility_timeout_ms,

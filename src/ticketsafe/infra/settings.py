@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     )
     mongo_database: str = Field(default="ticketsafe", min_length=1, pattern=r"^[A-Za-z0-9_-]+$")
     redis_url: SecretStr | None = Field(default=None, description="Redis/Valkey URL.")
+    redis_cluster: bool = Field(
+        default=False,
+        description="The Redis URL names one node of a Redis Cluster (database 0 only): "
+        "the client finds the others and routes each key to its slot's node.",
+    )
     data_dir: Path = Field(
         default=Path(".ticketsafe"),
         description="Embedded stores, generated certificates and keys live here.",
@@ -244,6 +249,13 @@ class Settings(BaseSettings):
         default=60_000, ge=1_000, description="A job unacked this long is re-delivered."
     )
     job_max_deliveries: int = Field(default=5, ge=1)
+    worker_health_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65_535,
+        description="`ticketsafe worker` answers /healthz, /readyz and /metrics on this port "
+        "(on TICKETSAFE_HOST); unset: no HTTP listener.",
+    )
 
     # Inventory
     inventory_commit_grace_s: float = Field(

@@ -13,15 +13,12 @@ from typing import Any
 
 import orjson
 
+from ticketsafe.infra.hash_tags import event_prefix
 from ticketsafe.infra.redisdb import RedisClient
 
 _SCRIPT = resources.files("ticketsafe.inventory").joinpath("scripts/inventory.lua").read_text()
 
 EVENTS_KEY = "ts:inventory:events"  # every provisioned event id (for the sweeper)
-
-
-def event_tag(event_id: str) -> str:
-    return "{" + (event_id if event_id.startswith("evt_") else f"evt_{event_id}") + "}"
 
 
 @dataclass(frozen=True)
@@ -30,7 +27,7 @@ class EventKeys:
 
     @property
     def prefix(self) -> str:
-        return f"ts:{event_tag(self.event_id)}"
+        return event_prefix(self.event_id)
 
     @property
     def channel(self) -> str:

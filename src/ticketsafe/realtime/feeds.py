@@ -28,7 +28,7 @@ from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.realtime.connection import Outbox, offer_all
 from ticketsafe.realtime.hub import read_pubsub
 from ticketsafe.realtime.messages import LiveMessage
-from ticketsafe.realtime.publish import seats_channel
+from ticketsafe.realtime.publish import seats_channel, seats_sequence
 
 log = logging.getLogger("ticketsafe.realtime")
 
@@ -219,7 +219,7 @@ class SeatFeeds:
                 continue
             frame = {
                 "event_id": feed.event_id, "seq": int(await self.redis.incr(
-                    f"ts:{{{feed.event_id}}}:live:seq")), "full": full,
+                    seats_sequence(feed.event_id))), "full": full,
                 "seats": now_seats if full else changed_seats, "ga": now_ga if full else changed_ga,
             }  # fmt: skip
             if checkins is not None and (full or moved):

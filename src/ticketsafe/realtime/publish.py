@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from ticketsafe.infra.background import run_soon
+from ticketsafe.infra.hash_tags import event_prefix
 from ticketsafe.infra.redisdb import RedisClient
 
 log = logging.getLogger("ticketsafe.realtime")
@@ -25,7 +26,11 @@ def user_stream(user_id: str) -> str:
 
 
 def seats_channel(event_id: str) -> str:
-    return f"ts:{{{event_id}}}:live:seats"
+    return f"{event_prefix(event_id)}:live:seats"
+
+
+def seats_sequence(event_id: str) -> str:
+    return f"{event_prefix(event_id)}:live:seq"
 
 
 async def publish_to_user(

@@ -25,6 +25,7 @@ from ticketsafe.roles.http import (
     tls_files,
 )
 from ticketsafe.roles.worker import Worker, supervise
+from ticketsafe.roles.worker_health import WorkerHealth, health_server
 from ticketsafe.services import Services
 from ticketsafe.tasks import build_registry, periodic_tasks
 
@@ -80,6 +81,7 @@ async def _worker_until(settings: Settings, stop: asyncio.Event) -> None:
     over the process's one services container, built here once."""
     resources = Resources.open(settings)
     services = Services.build(resources)
+    health = WorkerHealth()
 
     def build() -> Worker:
         return Worker(
@@ -87,12 +89,18 @@ async def _worker_until(settings: Settings, stop: asyncio.Event) -> None:
             build_registry(services),
             periodic_tasks(services),
             concurrency=settings.worker_concurrency,
+            health=health,
         )
 
     try:
         first = [build()]
         event_loop.settle_heap()  # its registry and clients are built: freeze them too
-        await supervise(lambda: first.pop() if first else build(), stop)
+        async with contextlib.AsyncExitStack() as probes:
+            if settings.worker_health_port is not None:
+                await probes.enter_async_context(
+                    health_server(health, settings.host, settings.worker_health_port)
+                )
+            await supervise(lambda: first.pop() if first else build(), stop)
     finally:
         await services.close()
         await resources.close()

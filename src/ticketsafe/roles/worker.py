@@ -28,6 +28,7 @@ from ticketsafe.infra.leases import Lease
 from ticketsafe.infra.periodic import PeriodicTask
 from ticketsafe.infra.problem_handlers import STORE_ERRORS
 from ticketsafe.infra.resources import Resources
+from ticketsafe.roles.worker_health import WorkerHealth
 
 log = logging.getLogger("ticketsafe.worker")
 
@@ -40,6 +41,8 @@ class Worker:
     concurrency: int = 8
     block_ms: int = 1_000
     consumer: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
+    # What the probes read (`roles.worker_health`); shared by the workers `supervise` starts.
+    health: WorkerHealth = field(default_factory=WorkerHealth)
 
     def __post_init__(self) -> None:
         r = self.resources
@@ -63,7 +66,9 @@ class Worker:
                 try:
                     last_reclaim = await self._poll(last_reclaim)
                     outage_s = 0.0
+                    self.health.turned(reached_redis=True)
                 except STORE_ERRORS as exc:  # Redis restarting or failing over: wait, retry
+                    self.health.turned(reached_redis=False)
                     outage_s = await _back_off(outage_s, stop, "job queue unavailable", exc)
         finally:
             for loop in loops:
@@ -81,8 +86,10 @@ class Worker:
         while not stop.is_set():
             try:
                 await self.queue.ensure_group()
+                self.health.turned(reached_redis=True)
                 return True
             except STORE_ERRORS as exc:
+                self.health.turned(reached_redis=False)
                 outage_s = await _back_off(outage_s, stop, "job queue unavailable at start", exc)
         return False
 

@@ -68,9 +68,12 @@ class ScannedCode:
     def kind(self) -> str:
         return "static" if self.otp is None else "live"
 
-    def signature_valid(self, public_key: bytes) -> bool:
+    def signature_valid(self, public_key: bytes | Ed25519PublicKey) -> bool:
+        """Against the event's key, raw or already loaded (a server keeps it loaded)."""
         try:
-            Ed25519PublicKey.from_public_bytes(public_key).verify(self.signature, self.signed)
+            if isinstance(public_key, bytes):
+                public_key = Ed25519PublicKey.from_public_bytes(public_key)
+            public_key.verify(self.signature, self.signed)
         except (InvalidSignature, ValueError):
             return False
         return True
@@ -134,9 +137,10 @@ def totp(secret: bytes, at: float, step_offset: int = 0) -> str:
 def otp_matches(secret: bytes, otp: str, at: float, window_steps: int) -> bool:
     """The value of the current step or one of the `window_steps` before it (a phone and
     a gate a few seconds apart, the time to scan), or of the next step (clock skew)."""
-    return any(
-        hmac.compare_digest(totp(secret, at, offset), otp) for offset in range(-window_steps, 2)
-    )
+    # The current step first: it is the one a live code nearly always shows, so most scans
+    # compute one value instead of the window's four.
+    offsets = sorted(range(-window_steps, 2), key=abs)
+    return any(hmac.compare_digest(totp(secret, at, offset), otp) for offset in offsets)
 
 
 def _b64(raw: bytes) -> str:

@@ -1,8 +1,11 @@
 """MongoDB access for tickets (collections `tickets`, `ticket_events`,
-`ticket_issuances`, `ticket_marks`, `ticket_transfers`)."""
+`ticket_issuances`, `ticket_marks`, `ticket_transfers`, and the admissions journal
+`ticket_admissions`, see `tickets.marks`: every ticket read here carries its
+admission's `used_*` fields)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
@@ -12,7 +15,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from ticketsafe.infra.migrations import Migration
 from ticketsafe.infra.mongodb import Database
-from ticketsafe.tickets.marks import used_marks
+from ticketsafe.tickets import marks
 from ticketsafe.tickets.models import Ticket, TicketStatus
 
 TICKETS = "tickets"
@@ -49,8 +52,11 @@ async def insert_new(db: Database, tickets: list[Ticket]) -> int:
 
 
 async def get(db: Database, ticket_id: str) -> Ticket | None:
-    doc = await db[TICKETS].find_one({"_id": ticket_id})
-    return _model(doc) if doc else None
+    doc, admission = await asyncio.gather(
+        db[TICKETS].find_one({"_id": ticket_id}),
+        db[marks.ADMISSIONS].find_one({"_id": ticket_id}),
+    )
+    return _model(marks.with_admission(doc, admission)) if doc else None
 
 
 async def by_ids(db: Database, ticket_ids: list[str]) -> list[Ticket]:
@@ -59,7 +65,7 @@ async def by_ids(db: Database, ticket_ids: list[str]) -> list[Ticket]:
     server every secondary index costs each write of the collection (issuing, and the
     "used" mark of every scan)."""
     cursor = db[TICKETS].find({"_id": {"$in": ticket_ids}}).sort("_id", ASCENDING)
-    return [_model(d) async for d in cursor]
+    return [_model(d) for d in await marks.with_admissions(db, [d async for d in cursor])]
 
 
 async def page(
@@ -69,17 +75,19 @@ async def page(
     if after_id is not None:
         query = {**query, "_id": {"$gt": after_id}}
     cursor = db[TICKETS].find(query).sort("_id", ASCENDING).limit(limit)
-    return [_model(d) async for d in cursor]
+    return [_model(d) for d in await marks.with_admissions(db, [d async for d in cursor])]
 
 
 async def valid_of_event(db: Database, event_id: str) -> AsyncIterator[Ticket]:
     """Every valid ticket of the event, streamed in one query: paging it by id cost a
-    scan per page on the embedded server (a 1,000-ticket page took seconds at 30,000)."""
+    scan per page on the embedded server (a 1,000-ticket page took seconds at 30,000).
+    The event's admissions are read first, in one query too."""
+    admissions = await marks.of_event(db, event_id)
     cursor = db[TICKETS].find(
         {"event_id": event_id, "status": TicketStatus.VALID.value}, batch_size=2000
     )
     async for doc in cursor:
-        yield _model(doc)
+        yield _model(marks.with_admission(doc, admissions.get(doc["_id"])))
 
 
 async def revoke(db: Database, ticket_ids: list[str], at: datetime) -> int:
@@ -91,24 +99,37 @@ async def revoke(db: Database, ticket_ids: list[str], at: datetime) -> int:
 
 
 async def mark_used(
-    db: Database, ticket_id: str, version: int, *, gate: str, device: str, at: datetime
-) -> bool:
-    """The once-only admission: a guarded update that only one scan can win (a second
-    gate scanning at the same instant matches nothing and learns it lost); sent with
-    the other scans of the moment (`tickets.marks`)."""
-    return await used_marks(db, TICKETS).mark(ticket_id, version, gate=gate, device=device, at=at)
+    db: Database, ticket_id: str, event_id: str, version: int, *, gate: str, device: str,
+    at: datetime,
+) -> bool:  # fmt: skip
+    """The once-only admission: the journal's primary key lets one scan win (a second
+    gate scanning at the same instant gets the duplicate key and learns it lost); sent
+    with the other scans of the moment (`tickets.marks`)."""
+    return await marks.mark_used(
+        db, TICKETS, ticket_id, event_id, version, gate=gate, device=device, at=at
+    )
 
 
 async def transfer(db: Database, ticket: Ticket, holder_id: str) -> bool:
     """New holder and version (so a new live-code secret), only if nobody changed or
-    used it meanwhile."""
+    used it meanwhile. The write comes first and the admissions journal is read after
+    it (`tickets.marks`): a scan admitted meanwhile undoes the transfer."""
+    moved = {"_id": ticket.id, "version": ticket.version + 1, "holder_id": holder_id}
     result = await db[TICKETS].update_one(
         {"_id": ticket.id, "version": ticket.version, "status": TicketStatus.VALID.value,
          "used_at": None},
         {"$set": {"holder_id": holder_id, "version": ticket.version + 1,
                   "transfers": ticket.transfers + 1}},
     )  # fmt: skip
-    return result.modified_count == 1
+    if result.modified_count != 1:
+        return False
+    if await marks.admitted(db, ticket.id):
+        await db[TICKETS].update_one(moved, {"$set": {
+            "holder_id": ticket.holder_id, "version": ticket.version,
+            "transfers": ticket.transfers,
+        }})  # fmt: skip
+        return False
+    return True
 
 
 async def revoked_of_event(db: Database, event_id: str) -> list[str]:
@@ -119,11 +140,14 @@ async def revoked_of_event(db: Database, event_id: str) -> list[str]:
 
 
 async def admissions_of_event(db: Database, event_id: str) -> list[tuple[str, datetime]]:
-    """(gate, time) of every admitted ticket of the event."""
+    """(gate, time) of every admitted ticket of the event: the journal's, and those of
+    tickets marked in their own document before it."""
+    admissions = await marks.of_event(db, event_id)
     cursor = db[TICKETS].find(
         {"event_id": event_id, "used_at": {"$ne": None}}, {"used_gate": 1, "used_at": 1}
     )
-    return [(str(d.get("used_gate")), d["used_at"]) async for d in cursor]
+    older = [(str(d.get("used_gate")), d["used_at"]) async for d in cursor]
+    return older + [(str(a.get("used_gate")), a["used_at"]) for a in admissions.values()]
 
 
 async def event_doc(db: Database, event_id: str) -> dict[str, Any] | None:
@@ -199,4 +223,5 @@ async def _transfer_indexes(db: Database) -> None:
 MIGRATIONS = [
     Migration(600, "tickets indexes", _indexes),
     Migration(601, "ticket transfers index", _transfer_indexes),
+    Migration(602, "ticket admissions index", marks.indexes),
 ]

@@ -156,11 +156,15 @@ class TicketService:
     # -- for check-in -----------------------------------------------------------------
 
     async def admit(
-        self, ticket_id: str, version: int, gate: str, device: str, at: datetime
-    ) -> bool:
-        """Mark the ticket used at `version` (the scanned code's); False if it is not
-        valid at that version and unused (another scan won, revoked, transferred)."""
-        return await repo.mark_used(self.db, ticket_id, version, gate=gate, device=device, at=at)
+        self, ticket_id: str, event_id: str, version: int, *, gate: str, device: str,
+        at: datetime,
+    ) -> bool:  # fmt: skip
+        """Mark the ticket of `event_id` used at `version` (the scanned code's); False if
+        it is not valid at that version and unused (another scan won, revoked,
+        transferred)."""
+        return await repo.mark_used(
+            self.db, ticket_id, event_id, version, gate=gate, device=device, at=at
+        )
 
     def valid_of_event(self, event_id: str) -> AsyncIterator[Ticket]:
         return repo.valid_of_event(self.db, event_id)

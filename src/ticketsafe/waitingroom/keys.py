@@ -1,9 +1,12 @@
-"""Redis keys of the waiting room. Every key of one event shares the hash tag
-`{evt_<id>}`, so each multi-key script stays legal on Redis Cluster."""
+"""Redis keys of the waiting room. Every key of one event starts with the event's
+prefix (`infra.hash_tags`, the tag the inventory and the catalog use too), so each
+multi-key script stays legal on Redis Cluster."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from ticketsafe.infra.hash_tags import event_prefix
 
 EVENTS_INDEX = "ts:wr:events"  # event ids with a live queue, for the admission tick
 
@@ -13,7 +16,7 @@ class QueueKeys:
     event_id: str
 
     def _k(self, name: str) -> str:
-        return f"ts:{{evt_{self.event_id}}}:wr:{name}"
+        return f"{event_prefix(self.event_id)}:wr:{name}"
 
     @property
     def cfg(self) -> str:

@@ -180,15 +180,17 @@ class QueueStore:
             "seed": stored.seed_hex,
             "commitment": stored.commitment,
         }
+        closed = stored.state is QueueState.CLOSED
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(k.cfg, mapping=fields)
             pipe.hsetnx(k.cfg, "state", stored.state.value)
-            if stored.state is QueueState.CLOSED:
+            if closed:
                 pipe.hset(k.cfg, "state", QueueState.CLOSED.value)
-                pipe.srem(EVENTS_INDEX, cfg.event_id)
-            else:
-                pipe.sadd(EVENTS_INDEX, cfg.event_id)
             await pipe.execute()
+        # The index has a slot of its own on a cluster, so it cannot join the MULTI. It
+        # follows the configuration: the tick never finds an event without one, and a
+        # crash in between is mended by the next `configure` (idempotent).
+        await (self.redis.srem if closed else self.redis.sadd)(EVENTS_INDEX, cfg.event_id)
 
     async def config_fields(self, event_id: str, *names: str) -> list[str | None]:
         values = await self.redis.hmget(QueueKeys(event_id).cfg, list(names))
@@ -216,10 +218,10 @@ class QueueStore:
         live = [k.pre, k.queue, k.seen, k.admitted, k.active, k.seq, k.stats, k.done]
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(k.cfg, "state", QueueState.CLOSED.value)
-            pipe.srem(EVENTS_INDEX, event_id)
             for key in [k.cfg, *live]:
                 pipe.expire(key, keep_s)
             await pipe.execute()
+        await self.redis.srem(EVENTS_INDEX, event_id)  # after: see `configure`
 
     async def join(
         self, event_id: str, user_id: str, pseudonym: str, nonce: str, nonce_ttl_ms: int

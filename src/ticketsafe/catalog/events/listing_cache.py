@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable
 
+from ticketsafe.infra.hash_tags import event_prefix
 from ticketsafe.infra.redisdb import RedisClient
 
 GENERATION_KEY = "ts:catalog:listing:gen"
@@ -25,11 +26,11 @@ async def generation(redis: RedisClient) -> int:
 
 
 async def event_key(redis: RedisClient, event_id: str) -> str:
-    return f"ts:{{{event_id}}}:catalog:public:{await generation(redis)}"
+    return f"{event_prefix(event_id)}:catalog:public:{await generation(redis)}"
 
 
 async def seat_map_key(redis: RedisClient, event_id: str) -> str:
-    return f"ts:{{{event_id}}}:catalog:seatmap:{await generation(redis)}"
+    return f"{event_prefix(event_id)}:catalog:seatmap:{await generation(redis)}"
 
 
 async def listing_key(redis: RedisClient, query_fingerprint: str) -> str:
