@@ -249,7 +249,7 @@ def _require_stores(run: object, *, beside_serve: bool = False) -> None:
 
 @cli.command()
 def bench(  # noqa: PLR0917 - a Typer command: its options are its parameters
-    preset: Annotated[str, typer.Option(help="smoke | medium | full")] = "smoke",
+    preset: Annotated[str, typer.Option(help="smoke | medium | large | full | checkout")] = "smoke",
     faults: Annotated[
         bool, typer.Option(help="kill -9 the api and worker, restart Redis and MongoDB mid-sale.")
     ] = False,
@@ -271,6 +271,10 @@ def bench(  # noqa: PLR0917 - a Typer command: its options are its parameters
         int | None,
         typer.Option(min=1, help="Admit by completions keeping this many shoppers active."),
     ] = None,
+    adaptive: Annotated[
+        bool,
+        typer.Option(help="Adaptive admission: at the pace checkout keeps under 500 ms p90."),
+    ] = False,
     worker_concurrency: Annotated[
         int | None, typer.Option(min=1, max=256, help="Jobs the worker runs at once.")
     ] = None,
@@ -325,6 +329,7 @@ def bench(  # noqa: PLR0917 - a Typer command: its options are its parameters
             api_processes=api_processes,
             hold_lane=hold_lane,
             target_active=target_active,
+            adaptive=adaptive,
             worker_concurrency=worker_concurrency,
             remote=remote,
             metrics=metrics,

@@ -374,7 +374,7 @@ async def test_a_buyer_retries_a_checkout_that_is_still_in_progress(then: int, p
     async with raw_server(not_yet) as server, http.Client(server.port) as client:
         sale = OnSale(client, Recorder(), PRESETS["smoke"], lambda user, organizer_of=None: user)
         hold = {"hold_id": "hld_1", "seats": ["A:r-1:s-1"], "ga": {}}
-        order = await sale._checkout("tok", hold, pix=True)
+        order = await sale._checkout("tok", hold, method="pix")
     assert (order is not None) is paid
     keys = {req[2]["idempotency-key"] for req in server.requests}
     assert keys == {"hld_1"}

@@ -5,8 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from ticketsafe.bench import invariants, report
-from ticketsafe.bench.flow import _txid_of
-from ticketsafe.bench.main import discordant_share, kendall_tau
+from ticketsafe.bench.flow import PRESETS, _txid_of
+from ticketsafe.bench.main import (
+    checkout_figures,
+    discordant_share,
+    kendall_tau,
+    requests_per_order,
+)
 from ticketsafe.bench.measure import (
     ProcessUsage,
     Recorder,
@@ -283,3 +288,39 @@ def test_the_plot_shades_where_admission_was_paused(tmp_path: Path) -> None:
     assert shaded == [(2.0, 3.0)]  # paused from the second sample to the end
     assert report.plot(tmp_path / "sale.png", recorder, result)
     assert (tmp_path / "sale.png").stat().st_size > 0
+
+
+def test_checkout_figures_compare_with_healthz_at_the_same_concurrency() -> None:
+    recorder = Recorder(started=0.0)
+    recorder.timeline["admitted"].append((10.0, 1.0))
+    for i in range(100):
+        recorder.latencies["checkout"].append(0.1 if i <= 50 else 0.4)
+    recorder.timeline["orders_placed"].append((20.0, 100.0))
+    # 64 in flight at 640 /healthz per second: one /healthz waited 100 ms
+    figures = checkout_figures(recorder, 64, 640.0, "orders_placed")
+    assert figures["healthz_ms_at_same_concurrency"] == 100.0
+    assert figures["p50_ms"] == 100.0
+    assert figures["p99_ms"] == 400.0
+    assert figures["p99_in_healthz"] == 4.0
+    assert figures["per_s"] == 10.0  # 100 orders in the 10 s since the sale opened
+    assert figures["per_s_of_healthz"] == round(10 / 640, 4)
+    assert checkout_figures(Recorder(started=0.0), 64, 640.0) == {}
+
+
+def test_the_checkout_preset_is_the_issues_sale_on_make_runs_shape() -> None:
+    preset = PRESETS["checkout"]
+    assert (preset.seats, preset.ga, preset.buyers, preset.concurrency) == (0, 2_000, 5_000, 64)
+    assert preset.quantity == 1
+    assert not preset.waiting_room
+    assert preset.serve_shaped
+    assert preset.counted == ("orders_placed", "tickets_placed")
+    assert PRESETS["smoke"].counted == ("orders_paid", "tickets_sold")
+
+
+def test_requests_per_order_split_the_crowd_from_the_shop() -> None:
+    recorder = Recorder(started=0.0)
+    for step, n in (("queue_status", 30), ("join", 5), ("challenge", 5), ("hold", 6),
+                    ("checkout", 4), ("setup", 9), ("client_wait", 50)):  # fmt: skip
+        recorder.latencies[step].extend([0.01] * n)
+    assert requests_per_order(recorder, 4) == {"waiting_room": 10.0, "shop": 2.5}
+    assert requests_per_order(recorder, 0) == {}

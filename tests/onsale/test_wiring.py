@@ -9,7 +9,7 @@ import httpx
 from fastapi import FastAPI
 
 from tests.members import add_member
-from tests.orders.conftest import ORG, bearer, event, venue
+from tests.orders.conftest import ORG, Sale, bearer, event, venue
 from tests.waitingroom.conftest import auth, http_join
 from ticketsafe.catalog.events.tasks import advance_sales_clock
 from ticketsafe.identity.principal import Principal, Role
@@ -19,6 +19,7 @@ from ticketsafe.inventory.service import InventoryService
 from ticketsafe.onsale.service import supply_probe
 from ticketsafe.services import Services
 from ticketsafe.waitingroom.admission import Admissions
+from ticketsafe.waitingroom.keys import QueueKeys
 
 
 async def _draft(
@@ -152,3 +153,36 @@ async def test_the_waiting_room_pauses_while_everything_is_held_and_says_sold_ou
         await inventory.commit_sale(holds[user]["hold_id"], f"ord_{n}", user)
     await admissions.tick()
     assert (await place("usr_4"))["supply"] == "sold_out"
+
+
+async def test_a_checkout_records_its_latency_for_adaptive_admission(
+    app: FastAPI, client: httpx.AsyncClient, resources: Resources
+) -> None:
+    """The signal adaptive admission follows: every checkout of a queued event leaves its
+    latency in the event's waiting-room keys, and the organizer's stats show it."""
+    event_id, organizer = await _draft(
+        app, client, waiting_room={"enabled": True, "pow_difficulty": 0}
+    )
+    for status in ("published", "on_sale"):
+        r = await client.post(
+            f"/events/{event_id}/status", json={"status": status}, headers=organizer
+        )
+        assert r.status_code == 200, r.text
+    admission = f"/waitingroom/events/{event_id}/admission"
+    r = await client.patch(admission, json={"mode": "adaptive"}, headers=organizer)
+    assert r.status_code == 200, r.text
+    assert (await http_join(client, app, event_id, "usr_1")).status_code == 200
+    probe = supply_probe(resources.db, Services.build(resources).inventory)
+    await Admissions(resources.db, resources.redis, probe).tick()
+    buyer = auth(app, "usr_1")
+    r = await client.get(f"/waitingroom/events/{event_id}/status", headers=buyer)
+    token = r.json()["admission_token"]
+    sale = Sale(event_id, organizer, app, client)
+    hold = await sale.hold({**buyer, "x-admission-token": token},
+                           {"kind": "ga", "area_id": "pista", "quantity": 1})  # fmt: skip
+    r = await sale.checkout(buyer, hold, method="bank_transfer")
+    assert r.status_code == 201, r.text
+    assert await resources.redis.llen(QueueKeys(event_id).latency) == 1
+    stats = (await client.get(f"/waitingroom/events/{event_id}/stats", headers=organizer)).json()
+    assert stats["mode"] == "adaptive"
+    assert stats["checkout_latency_ms"] > 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import ssl
 import subprocess
@@ -25,8 +26,9 @@ pytestmark = pytest.mark.slow
 
 
 class ServeProcess:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, api_processes: int = 1) -> None:
         self.data_dir = data_dir
+        self.api_processes = api_processes
         self.https_port = free_port()
         self.http_port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
@@ -38,6 +40,7 @@ class ServeProcess:
             "TICKETSAFE_HTTPS_PORT": str(self.https_port),
             "TICKETSAFE_HTTP_PORT": str(self.http_port),
             "TICKETSAFE_FRONTEND_DIR": str(self.data_dir / "no-frontend"),
+            "TICKETSAFE_API_PROCESSES": str(self.api_processes),
         }
         with (self.data_dir.parent / "serve.log").open("ab") as log:
             self.proc = subprocess.Popen(
@@ -173,3 +176,40 @@ def test_serve_outlives_a_flush_of_redis(serve: ServeProcess) -> None:
     r = httpx.get(f"{serve.base}/readyz", verify=serve.ca())
     assert r.status_code == 200
     assert serve.stop() == 0
+
+
+_PID = re.compile(r'^ticketsafe_process_info\{pid="(\d+)"\}', re.MULTILINE)
+
+
+def _answering_pids(serve: ServeProcess, want: int, tries: int = 200) -> set[int]:
+    """The pids that answer /metrics on the one port, each request on a new connection
+    (the kernel spreads connections, not requests, between SO_REUSEPORT sockets)."""
+    pids: set[int] = set()
+    for _ in range(tries):
+        r = httpx.get(f"{serve.base}/metrics", verify=serve.ca())
+        found = _PID.search(r.text)
+        assert found is not None
+        pids.add(int(found.group(1)))
+        if len(pids) >= want:
+            break
+    return pids
+
+
+def test_api_processes_share_the_port_and_stop_together(tmp_path: Path) -> None:
+    serve = ServeProcess(tmp_path / "data", api_processes=2)
+    try:
+        serve.start()
+        assert serve.proc is not None
+        deadline = time.monotonic() + 60  # the second one may still be starting
+        pids: set[int] = set()
+        while len(pids) < 2 and time.monotonic() < deadline:
+            pids |= _answering_pids(serve, 2, tries=20)
+        assert len(pids) == 2, pids
+        assert serve.proc.pid in pids  # this process (with the worker) and one child
+        children = pids - {serve.proc.pid}
+        stores = list(serve.state()["pids"].values())
+        assert serve.stop() == 0
+        _wait_gone([*children, *stores])
+    finally:
+        if serve.proc is not None:
+            serve.stop(signal.SIGKILL)

@@ -102,3 +102,48 @@ async def test_an_expired_admission_says_so_and_joining_again_queues_at_the_back
     assert "join again" in expired.next_step
     again = await join_direct(room, ev, "usr_0")  # a new place, behind those who waited
     assert (again.state, again.position) == (PlaceState.QUEUED, 3)
+
+
+async def test_admission_news_wakes_the_front_streams_not_the_back(
+    room: WaitingRoom, admissions: Admissions, make_config: MakeConfig, resources: Resources
+) -> None:
+    """An open stream checks in at the pace its status suggests; an admission step's
+    message makes it re-read at once only near the front. Each re-read moves the
+    person's check-in deadline (`seen`), which is what this watches."""
+    config = make_config(rate_per_minute=1)  # nobody admitted while it runs
+    await room.configure_queue(config)
+    ev = config.event_id
+    for i in range(150):
+        await join_direct(room, ev, f"usr_{i}")
+    await admissions.tick()
+    hub = Hub(resources.redis)
+    seen = QueueKeys(ev).seen
+
+    async def deadline(user: str) -> float | None:
+        return await resources.redis.zscore(seen, user)
+
+    async def follow(user: str, first: asyncio.Event) -> None:
+        async for chunk in status_stream(room, hub, ev, Principal(user), max_s=6.0):
+            if chunk.startswith("event: status"):
+                first.set()
+
+    front_read, back_read = asyncio.Event(), asyncio.Event()
+    streams = [
+        asyncio.create_task(follow("usr_1", front_read)),
+        asyncio.create_task(follow("usr_140", back_read)),
+    ]
+    try:
+        await asyncio.wait_for(asyncio.gather(front_read.wait(), back_read.wait()), 10)
+        back = await room.status(ev, Principal("usr_140"))
+        assert back.poll_after_s > 10  # far back: told to check in rarely
+        await asyncio.sleep(0.5)  # both streams are waiting now
+        before = {u: await deadline(u) for u in ("usr_1", "usr_140")}
+        await asyncio.sleep(0.01)  # a re-read now gives a later deadline
+        await room.store.publish(ev, b'{"type": "admitted", "count": 1}')
+        await asyncio.sleep(0.6)  # a woken stream re-reads within 0.35 s
+        assert await deadline("usr_1") != before["usr_1"]
+        assert await deadline("usr_140") == before["usr_140"]
+    finally:
+        for task in streams:
+            task.cancel()
+        await asyncio.gather(*streams, return_exceptions=True)

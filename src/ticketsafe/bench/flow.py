@@ -40,7 +40,29 @@ class Preset:
     # Auto admission instead: keep this many shoppers active (the waiting room lets the
     # next person in when one pays, is refused as sold out, or gives the hold back).
     target_active: int | None = None
+    # Adaptive admission instead (`waitingroom.aimd`): from `admission_per_minute` down
+    # to 60 a minute as checkout p90 passes `checkout_target_ms`, up while it keeps up
+    # and fewer than `target_active` (1,500 if unset) shop.
+    adaptive: bool = False
+    checkout_target_ms: int = 500
     max_seconds: float = 600.0
+    waiting_room: bool = True  # False: buyers hold as soon as the sale opens
+    quantity: int | None = None  # tickets per hold (None: 1-4, as people buy)
+    abandon_share: float = 0.08  # holds given back unpaid
+    # "card_pix": the sandbox card (most) or PIX (some), paid during the sale;
+    # "bank_transfer": one pending order per buyer, nothing to pay at once.
+    payment: str = "card_pix"
+    # The deployment `make run` gives: as many api processes as cores on one port and no
+    # hold lane (`--api-processes` still sets their number).
+    serve_shaped: bool = False
+
+    @property
+    def counted(self) -> tuple[str, str]:
+        """The counters of orders and tickets the sale's pace and CPU are measured by:
+        paid ones, or placed ones where nobody pays during the sale."""
+        if self.payment == "bank_transfer":
+            return "orders_placed", "tickets_placed"
+        return "orders_paid", "tickets_sold"
 
 
 PRESETS = {
@@ -60,6 +82,13 @@ PRESETS = {
     "full": Preset("full", seats=50_000, ga=50_000, buyers=250_000, concurrency=256,
                    arrival_window_s=600, pre_queue_s=120, target_active=1_500,
                    max_seconds=5_400),
+    # Checkout latency on `make run`'s shape (issue #26): a GA flash sale of 2,000
+    # tickets to 5,000 buyers, 64 in flight, one ticket per pending bank-transfer order,
+    # no waiting room; everyone arrives within 2 s of the sale opening.
+    "checkout": Preset("checkout", seats=0, ga=2_000, buyers=5_000, concurrency=64,
+                       prequeue_share=0.0, arrival_window_s=2, pre_queue_s=2,
+                       waiting_room=False, quantity=1, abandon_share=0.0,
+                       payment="bank_transfer", serve_shaped=True, max_seconds=300),
 }  # fmt: skip
 
 
@@ -67,7 +96,7 @@ PRESETS = {
 # a crowd of browsers has no shared pool, and behind checkouts that take seconds under
 # load, heartbeat polls waited in this client past the queue's grace period and people
 # lost their places to the load generator, not to the server.
-_QUEUE_STEPS = frozenset({"challenge", "join", "queue_status"})
+QUEUE_STEPS = frozenset({"challenge", "join", "queue_status"})
 
 # Holds (taken and given back: `/events/{id}/holds`) go to their own pool when the
 # deployment has one (`OnSale.hold_client`), as its balancer would route them.
@@ -140,7 +169,7 @@ class OnSale:
     async def call(self, step: str, method: str, url: str, token: str, **kw: Any) -> http.Response:
         headers = {"authorization": f"Bearer {token}", **kw.pop("headers", {})}
         client = self.client
-        if step in _QUEUE_STEPS and self.queue_client is not None:
+        if step in QUEUE_STEPS and self.queue_client is not None:
             client = self.queue_client
         elif step in _HOLD_STEPS and self.hold_client is not None:
             client = self.hold_client
@@ -149,7 +178,7 @@ class OnSale:
         # (the web app shows "reconnecting") for QUEUE_PATIENCE_S: a restart under a
         # crowd took ~15 s on a loaded machine, longer than 8 tries' ~16-31 s of
         # back-off once two came in a row, and the crowd gave up.
-        patient_until = time.monotonic() + (QUEUE_PATIENCE_S if step in _QUEUE_STEPS else 0)
+        patient_until = time.monotonic() + (QUEUE_PATIENCE_S if step in QUEUE_STEPS else 0)
         attempt = 0
         while True:
             last = attempt >= 7 and time.monotonic() >= patient_until
@@ -165,13 +194,13 @@ class OnSale:
                 # request (safe to ask again: a join is one place per account), no
                 # answer in time. Back off exponentially with full jitter, so a crowd
                 # that lost its server does not come back in step when it restarts.
-                if last or (isinstance(exc, http.RequestTimeout) and step not in _QUEUE_STEPS):
+                if last or (isinstance(exc, http.RequestTimeout) and step not in QUEUE_STEPS):
                     raise
                 self.recorder.count("client_retries")
                 await asyncio.sleep(backoff_s(attempt, self.rng))
                 attempt += 1
                 continue
-            if step in _QUEUE_STEPS and response.status_code < 500:
+            if step in QUEUE_STEPS and response.status_code < 500:
                 self.recorder.count("crowd_answered")  # the recovery figure's timeline
             if response.status_code == 503 and not last:  # busy: honour Retry-After
                 self.recorder.count(f"{step} 503")
@@ -191,15 +220,18 @@ class OnSale:
     async def set_up(self) -> None:
         token = self.token_for("usr_organizer", organizer_of=ORG)
         rows = self.preset.seats // SECTION_ROW
+        reserved = [
+            {"kind": "reserved", "id": "A", "name": "Cadeiras A", "rows": [
+                {"label": str(r + 1), "seats": [
+                    {"label": str(s + 1), "x": float(s), "y": float(r)}
+                    for s in range(SECTION_ROW)]}
+                for r in range(rows)]},
+        ] if rows else []  # fmt: skip
         venue = {
             "name": "Arena Benchmark", "city": "São Paulo", "address": "Av. Bench, 1",
             "timezone": "America/Sao_Paulo",
             "sections": [
-                {"kind": "reserved", "id": "A", "name": "Cadeiras A", "rows": [
-                    {"label": str(r + 1), "seats": [
-                        {"label": str(s + 1), "x": float(s), "y": float(r)}
-                        for s in range(SECTION_ROW)]}
-                    for r in range(rows)]},
+                *reserved,
                 {"kind": "ga", "id": "pista", "name": "Pista", "capacity": self.preset.ga},
             ],
         }  # fmt: skip
@@ -213,8 +245,8 @@ class OnSale:
             "starts_at": (now + timedelta(days=30)).isoformat(),
             "ends_at": (now + timedelta(days=30, hours=3)).isoformat(),
             "price_levels": [
-                {"id": "cadeira", "name": "Cadeira", "amount_minor": 15_000,
-                 "seat_categories": ["standard"]},
+                *([{"id": "cadeira", "name": "Cadeira", "amount_minor": 15_000,
+                    "seat_categories": ["standard"]}] if reserved else []),
                 {"id": "pista", "name": "Pista", "amount_minor": 9_000, "ga_areas": ["pista"]},
             ],
             "ticket_types": [{"id": "inteira", "kind": "full", "name": "Inteira"}],
@@ -226,7 +258,8 @@ class OnSale:
             # Browsers solve the proof of work on their own CPUs; here every "browser"
             # shares the server's 2 cores, so the bench keeps it small (256 hashes).
             "waiting_room": {"enabled": True, "pre_queue_minutes": 30, "pow_difficulty": 8,
-                             "admission_rate_per_minute": self.preset.admission_per_minute},
+                             "admission_rate_per_minute": self.preset.admission_per_minute}
+            if self.preset.waiting_room else {"enabled": False},
         }  # fmt: skip
         r = await self.call("setup", "POST", f"/organizations/{ORG}/events", token, json=event)
         r.raise_for_status()
@@ -239,12 +272,35 @@ class OnSale:
             json={"status": "published"},
         )  # fmt: skip
         r.raise_for_status()
-        if self.preset.target_active is not None:
+        if not self.preset.waiting_room:  # nothing to queue for: the sale opens now
             r = await self.call(
-                "setup", "PATCH", f"/waitingroom/events/{self.event_id}/admission", token,
-                json={"mode": "auto", "target_active": self.preset.target_active},
+                "setup", "POST", f"/events/{self.event_id}/status", token,
+                json={"status": "on_sale"},
             )  # fmt: skip
             r.raise_for_status()
+            # Buyers come a little later, once the bench samples every process's CPU.
+            self.on_sale_at = time.time() + self.preset.pre_queue_s
+        admission = self._admission()
+        if admission is not None:
+            r = await self.call(
+                "setup", "PATCH", f"/waitingroom/events/{self.event_id}/admission", token,
+                json=admission,
+            )  # fmt: skip
+            r.raise_for_status()
+
+    def _admission(self) -> dict[str, Any] | None:
+        """The admission mode set after publishing (None: the fixed rate of the event)."""
+        p = self.preset
+        if p.adaptive:
+            return {
+                "mode": "adaptive", "target_active": p.target_active or 1_500,
+                "rate_per_minute": p.admission_per_minute, "min_rate_per_minute": 60,
+                "max_rate_per_minute": p.admission_per_minute,
+                "checkout_latency_target_ms": p.checkout_target_ms,
+            }  # fmt: skip
+        if p.target_active is not None:
+            return {"mode": "auto", "target_active": p.target_active}
+        return None
 
     # -- buyers --------------------------------------------------------------------------
 
@@ -294,6 +350,11 @@ class OnSale:
         await asyncio.sleep(delay)
         token = self.token_for(f"usr_b{i}")
         try:
+            if not self.preset.waiting_room:  # straight to the shop
+                outcome.admitted_at = time.time()
+                self.recorder.count("admitted")
+                await self._shop(token, None, outcome)
+                return
             admission = await self._queue(token, outcome)
             if admission is None:
                 if outcome.result == "unknown":
@@ -370,8 +431,8 @@ class OnSale:
         self.recorder.count("admitted")
         return str(status["admission_token"])
 
-    async def _shop(self, token: str, admission: str, outcome: Outcome) -> None:
-        quantity = self.rng.choice((1, 2, 2, 3, 4))
+    async def _shop(self, token: str, admission: str | None, outcome: Outcome) -> None:
+        quantity = self.preset.quantity or self.rng.choice((1, 2, 2, 3, 4))
         ga = self.rng.random() < self.preset.ga / max(1, self.preset.ga + self.preset.seats)
         body = (
             {"kind": "ga", "area_id": "pista", "quantity": quantity}
@@ -381,10 +442,9 @@ class OnSale:
         # As the web app does, with a key: a hold whose answer was lost (the api killed
         # mid-request) and that is asked again is the same hold, not a second one left
         # holding its units until it expires.
-        headers = {
-            "x-admission-token": admission,
-            "idempotency-key": f"hold-{secrets.token_hex(8)}",
-        }
+        headers = {"idempotency-key": f"hold-{secrets.token_hex(8)}"}
+        if admission is not None:
+            headers["x-admission-token"] = admission
         r = await self.call(
             "hold", "POST", f"/events/{self.event_id}/holds", token, json=body, headers=headers
         )
@@ -394,15 +454,25 @@ class OnSale:
             return
         r.raise_for_status()
         hold = r.json()
-        if self.rng.random() < 0.08:  # changed their mind
+        if self.rng.random() < self.preset.abandon_share:  # changed their mind
             await self.call(
                 "release", "DELETE", f"/events/{self.event_id}/holds/{hold['hold_id']}", token
             )
             outcome.result = "abandoned"
             self.recorder.count("abandoned")
             return
+        if self.preset.payment == "bank_transfer":
+            order = await self._checkout(token, hold, method="bank_transfer")
+            if order is None:
+                outcome.result = "checkout_failed"
+                return
+            outcome.order_id = str(order["id"])
+            outcome.result = "pending"
+            self.recorder.count("orders_placed")
+            self.recorder.count("tickets_placed", len(order["lines"]))
+            return
         pix = self.rng.random() < 0.15
-        order = await self._checkout(token, hold, pix=pix)
+        order = await self._checkout(token, hold, method="pix" if pix else "card_sandbox")
         if order is None:
             outcome.result = "checkout_failed"
             return
@@ -418,7 +488,7 @@ class OnSale:
             outcome.result = "unpaid"
 
     async def _checkout(
-        self, token: str, hold: dict[str, Any], *, pix: bool
+        self, token: str, hold: dict[str, Any], *, method: str
     ) -> dict[str, Any] | None:
         tickets = [
             {"seat_id": s, "ticket_type_id": "inteira", "holder_name": "Pessoa Compradora"}
@@ -429,11 +499,11 @@ class OnSale:
         ]  # fmt: skip
         unit = 9_000 if hold["ga"] else 15_000
         body: dict[str, Any] = {
-            "hold_id": hold["hold_id"], "payment_method": "pix" if pix else "card_sandbox",
+            "hold_id": hold["hold_id"], "payment_method": method,
             "buyer": {"name": "Pessoa Compradora", "email": "comprador@example.com.br"},
             "tickets": tickets, "expected_total_cents": unit * len(tickets),
         }  # fmt: skip
-        if not pix:
+        if method == "card_sandbox":
             r = await self.call(
                 "card_token", "POST", "/sandbox-psp/v1/tokens", token,
                 json={"number": "4242424242424242", "exp_month": 12, "exp_year": 2099,

@@ -21,8 +21,10 @@ from typing import Any
 
 from ticketsafe.bench import faults as fault_mode
 from ticketsafe.bench import http, report, server_latency
-from ticketsafe.bench.flow import PRESETS, OnSale, Outcome, Preset, published_draw
+from ticketsafe.bench.flow import PRESETS, QUEUE_STEPS, OnSale, Outcome, Preset, published_draw
 from ticketsafe.bench.measure import (
+    CLIENT_WAIT,
+    LOADER_LAG,
     ProcessUsage,
     Recorder,
     count_at,
@@ -461,8 +463,9 @@ async def _sale(
         {"pista": sale.preset.ga},
         told_paid(o for r in watched[0] for o in r.outcomes),
     )
-    async with target.endpoint.client(max_connections=1) as client:
-        sale.draw_order = await published_draw(client, sale.event_id)
+    if sale.preset.waiting_room:
+        async with target.endpoint.client(max_connections=1) as client:
+            sale.draw_order = await published_draw(client, sale.event_id)
     server = await server_latency.scrape(target.pools())
     return watched, checked, server
 
@@ -497,20 +500,24 @@ def _report(
     for o in sale.outcomes:
         results[o.result] = results.get(o.result, 0) + 1
     c = recorder.counters
-    on_sale = _on_sale(recorder)
+    on_sale = _on_sale(recorder, preset.counted[1])
     return {
         "preset": preset.name + ("+faults" if faults else ""),
         "buyers": preset.buyers,
         "target_active": preset.target_active,
+        "adaptive_admission": preset.adaptive,
         "capacity": {"seats": preset.seats, "ga": preset.ga},
         "wall_s": round(wall, 1),
         "tickets_sold": c["tickets_sold"],
         "orders_paid": c["orders_paid"],
         "tickets_per_s": round(c["tickets_sold"] / wall, 1) if wall else 0,
         "on_sale": on_sale,
-        "on_sale_cpu": _on_sale_cpu(recorder, usages, on_sale["seconds"]),
+        "on_sale_cpu": _on_sale_cpu(recorder, usages, on_sale["seconds"], preset.counted),
+        "orders_placed": c.get("orders_placed", 0),
+        "checkout": checkout_figures(recorder, preset.concurrency, trivial, preset.counted[0]),
         "orders_per_s": round(c["orders_paid"] / wall, 1) if wall else 0,
         "http_req_per_s": round(c["http_requests"] / wall, 1) if wall else 0,
+        "requests_per_order": requests_per_order(recorder, c[preset.counted[0]]),
         "trivial": {"endpoint": "GET /healthz", "req_per_s": round(trivial, 1)},
         "latency": recorder.summary(),
         "queue_wait_p50_s": round(percentile(waits, 50), 2),
@@ -530,48 +537,100 @@ def _report(
     }
 
 
-def _on_sale(recorder: Recorder) -> dict[str, float]:
-    """The pace from the first admission (on-sale) until 99 % of the tickets sold."""
+def _on_sale(recorder: Recorder, tickets: str = "tickets_sold") -> dict[str, float]:
+    """The pace from the first admission (on-sale) until 99 % of the tickets sold (or
+    placed on order: `Preset.counted`)."""
     admitted = recorder.timeline.get("admitted")
     seconds, rate = 0.0, 0.0
     if admitted:
-        seconds, rate = selling_rate(recorder.timeline.get("tickets_sold", []), admitted[0][0])
+        seconds, rate = selling_rate(recorder.timeline.get(tickets, []), admitted[0][0])
     return {"seconds": seconds, "tickets_per_s": rate}
 
 
 def _on_sale_cpu(
-    recorder: Recorder, usages: list[ProcessUsage], seconds: float
+    recorder: Recorder,
+    usages: list[ProcessUsage],
+    seconds: float,
+    counted: tuple[str, str] = ("orders_paid", "tickets_sold"),
 ) -> dict[str, Any] | None:
     """`cpu_budget` over the on-sale window of `_on_sale`, `seconds` from the first
-    admission (None if nothing sold)."""
+    admission (None if nothing sold), per order and ticket of `counted`."""
     admitted = recorder.timeline.get("admitted")
     if not admitted or not seconds:
         return None
     start = admitted[0][0]
     end = start + seconds
-    counted = {
-        name: count_at(recorder.timeline.get(name, []), end)
+    orders, tickets = (
+        count_at(recorder.timeline.get(name, []), end)
         - count_at(recorder.timeline.get(name, []), start)
-        for name in ("orders_paid", "tickets_sold")
-    }
+        for name in counted
+    )
     return cpu_budget(
         usages,
         (recorder.started + start, recorder.started + end),
-        orders=counted["orders_paid"],
-        tickets=counted["tickets_sold"],
+        orders=orders,
+        tickets=tickets,
         cores=os.cpu_count() or 1,
     )
+
+
+def requests_per_order(recorder: Recorder, orders: int) -> dict[str, float]:
+    """Requests the waiting crowd made (challenge, join, status polls) and the shop's
+    (holds, card tokens, checkouts, order polls) per order counted: what the crowd costs
+    the api next to the shop, in requests."""
+    crowd = sum(len(recorder.latencies.get(step, [])) for step in QUEUE_STEPS)
+    shop = sum(
+        len(v)
+        for step, v in recorder.latencies.items()
+        if step not in QUEUE_STEPS and step not in ("setup", CLIENT_WAIT, LOADER_LAG)
+    )
+    if not orders:
+        return {}
+    return {"waiting_room": round(crowd / orders, 2), "shop": round(shop / orders, 2)}
+
+
+def checkout_figures(
+    recorder: Recorder, in_flight: int, healthz_per_s: float, orders: str = "orders_paid"
+) -> dict[str, Any]:
+    """Checkout latency at the load generators, and against `/healthz` on the same
+    deployment the same minute: `p50_in_healthz` is checkout's p50 over the time a
+    /healthz took at the same concurrency (`in_flight / healthz_per_s`: Little's law),
+    i.e. how many trivial requests one checkout costs in waiting; `per_s_of_healthz`
+    is `orders` counted per second (first admission to last order) over /healthz
+    answered per second."""
+    steps = recorder.latencies.get("checkout", [])
+    admitted, counted = recorder.timeline.get("admitted"), recorder.timeline.get(orders)
+    if not steps or not admitted or not counted or healthz_per_s <= 0:
+        return {}
+    per_s = counted[-1][1] / max(1e-9, counted[-1][0] - admitted[0][0])
+    healthz_s = in_flight / healthz_per_s
+    p50, p99 = percentile(steps, 50), percentile(steps, 99)
+    return {
+        "count": len(steps),
+        "p50_ms": round(p50 * 1000, 1),
+        "p99_ms": round(p99 * 1000, 1),
+        "healthz_ms_at_same_concurrency": round(healthz_s * 1000, 2),
+        "p50_in_healthz": round(p50 / healthz_s, 1),
+        "p99_in_healthz": round(p99 / healthz_s, 1),
+        "per_s": round(per_s, 1),
+        "per_s_of_healthz": round(per_s / healthz_per_s, 4),
+    }
 
 
 def main(
     preset_name: str, out_dir: Path, *, faults: bool, results_md: Path | None,
     loaders: int = 2, api_processes: int = 1, hold_lane: bool = True,
     target_active: int | None = None, worker_concurrency: int | None = None,
-    remote: Remote | None = None, metrics: bool = True,
+    remote: Remote | None = None, adaptive: bool = False, metrics: bool = True,
 ) -> int:  # fmt: skip
     preset = PRESETS[preset_name]
     if target_active is not None:
         preset = dataclasses.replace(preset, target_active=target_active)
+    if adaptive:
+        preset = dataclasses.replace(preset, adaptive=True, name=f"{preset.name}+adaptive")
+    if preset.serve_shaped:  # `make run`'s shape: a process per core, no hold lane
+        api_processes = api_processes if api_processes > 1 else os.cpu_count() or 1
+        hold_lane = False
     result, recorder = run(
         preset,
         faults=faults,
@@ -595,12 +654,24 @@ def main(
         f"{inv['double_sold']}, lost orders {inv['lost_orders']}, captured without ticket "
         f"{_seen(inv['captured_without_ticket'])}; report {out_dir}/{stem}.json"
         + (f"; holds answered within 100 ms (server): {hold['within_100ms']}" if hold else "")
+        + _checkout_line(result["checkout"])
         + _budget_line(result["on_sale_cpu"])
         + fault_mode.recovery_line(result.get("recovery", []))
         + ("" if drew else " (no PNG: matplotlib missing)")
     )
     kept = inv["captured_without_ticket"] or 0  # None: a remote deployment's payments unseen
     return 0 if inv["oversold"] == inv["double_sold"] == inv["lost_orders"] == kept == 0 else 1
+
+
+def _checkout_line(figures: dict[str, Any]) -> str:
+    if not figures:
+        return ""
+    return (
+        f"; checkout p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms "
+        f"({figures['p50_in_healthz']} / {figures['p99_in_healthz']} times a /healthz at the"
+        f" same concurrency, {figures['healthz_ms_at_same_concurrency']} ms), "
+        f"{figures['per_s']}/s = {figures['per_s_of_healthz']} of /healthz's rate"
+    )
 
 
 def _seen(figure: int | None) -> str:

@@ -55,12 +55,14 @@ class ChildProcess:
         env: dict[str, str] | None = None,
         *,
         death_signal: signal.Signals = signal.SIGTERM,
+        cwd: Path | None = None,
     ) -> None:
         self.name = name
         self.death_signal = death_signal
         self.argv = argv
         self.workdir = workdir
         self.env = env  # None: inherit ours
+        self.cwd = cwd or workdir  # the operator's, for a child reading relative paths
         self.pid_file = workdir / f"{name}.pid"
         self.log_file = workdir / f"{name}.log"
         self._proc: subprocess.Popen[bytes] | None = None
@@ -79,7 +81,7 @@ class ChildProcess:
                 stdin=subprocess.DEVNULL,
                 stdout=log_fh,
                 stderr=subprocess.STDOUT,
-                cwd=self.workdir,
+                cwd=self.cwd,
                 env=self.env,
                 start_new_session=True,
                 preexec_fn=die,  # noqa: PLW1509 - no threads exist yet at start
@@ -102,6 +104,12 @@ class ChildProcess:
             raise RuntimeError(
                 f"{self.name} exited with {self._proc.returncode}; see {self.log_file}"
             )
+
+    def terminate(self) -> None:
+        """SIGTERM without waiting: several children drain at once, then `stop` each."""
+        if self._proc is not None and self._proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._proc.pid, signal.SIGTERM)
 
     def stop(self, timeout: float = 15.0) -> None:
         proc, self._proc = self._proc, None

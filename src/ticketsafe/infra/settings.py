@@ -241,7 +241,13 @@ class Settings(BaseSettings):
     backup_chunk_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024, le=256 * 1024 * 1024)
 
     # Process roles
-    api_workers: int = Field(default=1, ge=1)
+    api_processes: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        description="API processes `serve` runs, sharing its ports (SO_REUSEPORT); "
+        "unset: one per core (os.cpu_count()).",
+    )
     # Jobs wait on the network (our own webhooks, SMTP, MongoDB), not the CPU: at 8 the
     # worker fell minutes behind a flash sale's two or three jobs per order.
     worker_concurrency: int = Field(default=32, ge=1, le=256)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -128,6 +129,7 @@ class OrderService:
     # -- checkout ---------------------------------------------------------------------
 
     async def checkout(self, buyer: Principal, request: CheckoutRequest) -> tuple[Order, Payment]:
+        started = time.monotonic()
         event_id = event_of(request.hold_id)
         try:
             hold = await self.inventory.get_hold(request.hold_id, buyer.user_id)
@@ -177,7 +179,10 @@ class OrderService:
             if existing is None or existing.buyer_id != buyer.user_id:
                 raise OrderNotFound()
             return await self._retried(existing, request.card_token)
-        return await self._pay(order, request.card_token)
+        placed = await self._pay(order, request.card_token)
+        if self.waiting_room is not None:  # adaptive admission's signal
+            await self.waiting_room.record_checkout_latency(event_id, time.monotonic() - started)
+        return placed
 
     async def _pay(self, order: Order, card_token: str | None) -> tuple[Order, Payment]:
         """Commit the order's sale, then pay: the checkout's second half, also resumed by a

@@ -27,9 +27,7 @@ from pathlib import Path
 import httpx
 
 from ticketsafe.infra.child_process import ChildProcess, free_port
-from ticketsafe.infra.crypto.keyring import create_keyring_file
 from ticketsafe.infra.embedded import EmbeddedStores
-from ticketsafe.infra.keyfiles import load_or_create_secret
 from ticketsafe.infra.settings import Settings
 from ticketsafe.mail.catcher import MailCatcher
 from ticketsafe.roles.balancer import (
@@ -40,6 +38,7 @@ from ticketsafe.roles.balancer import (
     haproxy_binary,
 )
 from ticketsafe.roles.http import tls_files
+from ticketsafe.roles.shared_env import shared_env
 
 log = logging.getLogger("ticketsafe.cluster")
 
@@ -144,22 +143,8 @@ class Cluster:
         starts, so two instances never race to create different keys)."""
         s = self.settings
         assert self.stores is not None
-        assert self.stores.mongo_url is not None
-        assert self.stores.redis_url is not None
-        if s.pii_keys is None:
-            create_keyring_file(s.pii_keyring_file or s.keys_dir / "pii-keyring.json")
-        auth = s.auth_secret.get_secret_value() if s.auth_secret else None
-        psp = s.psp_webhook_secret.get_secret_value() if s.psp_webhook_secret else None
-        smtp = self.mail.url if self.mail else s.smtp_url.get_secret_value() if s.smtp_url else ""
-        return {
-            **os.environ,
-            "TICKETSAFE_MONGO_URL": self.stores.mongo_url,
-            "TICKETSAFE_REDIS_URL": self.stores.redis_url,
+        return shared_env(s, self.stores, self.mail) | {
             "TICKETSAFE_DATA_DIR": str(s.data_dir.resolve()),
-            "TICKETSAFE_AUTH_SECRET": auth or load_or_create_secret(s.keys_dir / "auth.key"),
-            "TICKETSAFE_PSP_WEBHOOK_SECRET": psp
-            or load_or_create_secret(s.keys_dir / "psp-webhook.key"),
-            "TICKETSAFE_SMTP_URL": smtp,
             "TICKETSAFE_PUBLIC_URL": os.environ.get("TICKETSAFE_PUBLIC_URL", self.url),
             "TICKETSAFE_PUBLIC_BASE_URL": os.environ.get("TICKETSAFE_PUBLIC_BASE_URL", self.url),
             "TICKETSAFE_FRONTEND_DIR": str(s.frontend_dir.resolve()),

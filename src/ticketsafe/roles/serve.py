@@ -1,17 +1,29 @@
-"""The roles' async bodies: `api`, `worker`, and `serve` (all in one, embedded stores)."""
+"""The roles' async bodies: `api`, `worker`, and `serve` (all in one, embedded stores).
+
+`serve` uses the machine: it runs `Settings.api_processes` API processes (one per core by
+default) on the same ports. This process is the first of them, with the worker, the demo
+seed and the embedded stores; the others are `ticketsafe api` children, each binding its
+own SO_REUSEPORT socket (`roles.http.serve_all`), so the kernel spreads connections
+between them. A stop (SIGINT/SIGTERM) drains them all at once; they die with this process
+(`infra.child_process`), even after a kill -9.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
 
 from pydantic import SecretStr
 
 from ticketsafe.app import create_app
 from ticketsafe.demo.seed import seed_when_ready
+from ticketsafe.infra.child_process import ChildProcess
 from ticketsafe.infra.embedded import EmbeddedStores
-from ticketsafe.infra.keyfiles import load_or_create_secret
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.mail.catcher import MailCatcher
@@ -24,6 +36,7 @@ from ticketsafe.roles.http import (
     stop_servers,
     tls_files,
 )
+from ticketsafe.roles.shared_env import shared_env
 from ticketsafe.roles.worker import Worker, supervise
 from ticketsafe.roles.worker_health import WorkerHealth, health_server
 from ticketsafe.services import Services
@@ -32,7 +45,15 @@ from ticketsafe.tasks import build_registry, periodic_tasks
 log = logging.getLogger("ticketsafe.serve")
 
 
-async def run_api(settings: Settings, *, with_worker: bool = False, demo: bool = False) -> None:
+async def run_api(
+    settings: Settings,
+    *,
+    with_worker: bool = False,
+    demo: bool = False,
+    on_stop_too: Callable[[], None] | None = None,
+) -> None:
+    """One API process (with the worker and the demo seed when `serve` runs it);
+    `on_stop_too` is told of a stop at once (`serve` passes it on to its children)."""
     stop_metrics = expose_process_metrics(settings, "serve" if with_worker else "api")
     app = create_app(settings, frontend_dir=settings.frontend_dir)
     servers = build_servers(settings, app)
@@ -43,6 +64,8 @@ async def run_api(settings: Settings, *, with_worker: bool = False, demo: bool =
     stop = asyncio.Event()
 
     def on_stop() -> None:
+        if on_stop_too is not None and not stop.is_set():
+            on_stop_too()
         stop.set()
         stop_servers(servers)
 
@@ -107,7 +130,8 @@ async def _worker_until(settings: Settings, stop: asyncio.Event) -> None:
 
 
 def serve(settings: Settings) -> None:
-    """Start embedded stores for any store without a URL, then API + worker together."""
+    """Start embedded stores for any store without a URL, then the API processes (this one
+    with the worker) on the same ports."""
     stores = EmbeddedStores(
         settings.data_dir,
         mongo_url=settings.mongo_url.get_secret_value() if settings.mongo_url else None,
@@ -115,31 +139,68 @@ def serve(settings: Settings) -> None:
     )
     stores.start()
     catcher = MailCatcher(settings.mail_dir) if settings.smtp_url is None else None
+    apis: list[ChildProcess] = []
     try:
         if catcher is not None:
             catcher.start()
             log.info("no SMTP URL: mail is filed under %s", settings.mail_dir.resolve())
-        assert stores.mongo_url is not None
-        assert stores.redis_url is not None
-        auth_secret = settings.auth_secret or SecretStr(
-            load_or_create_secret(settings.keys_dir / "auth.key")
-        )
+        env = shared_env(settings, stores, catcher)
+        processes = api_processes(settings)
         resolved = settings.model_copy(
             update={
-                "mongo_url": SecretStr(stores.mongo_url),
-                "redis_url": SecretStr(stores.redis_url),
-                "auth_secret": auth_secret,
-                "psp_webhook_secret": settings.psp_webhook_secret
-                or SecretStr(load_or_create_secret(settings.keys_dir / "psp-webhook.key")),
-                "smtp_url": SecretStr(catcher.url) if catcher else settings.smtp_url,
+                "mongo_url": SecretStr(env["TICKETSAFE_MONGO_URL"]),
+                "redis_url": SecretStr(env["TICKETSAFE_REDIS_URL"]),
+                "auth_secret": SecretStr(env["TICKETSAFE_AUTH_SECRET"]),
+                "psp_webhook_secret": SecretStr(env["TICKETSAFE_PSP_WEBHOOK_SECRET"]),
+                "smtp_url": SecretStr(env["TICKETSAFE_SMTP_URL"]),
+                "http_reuse_port": settings.http_reuse_port or processes > 1,
             }
         )
+        tls_files(resolved)  # the local CA and certificate, made once before any child
+        apis = _api_children(resolved, env, processes - 1)
+        for child in apis:
+            child.start()
         demo = settings.demo_data if settings.demo_data is not None else settings.mongo_url is None
-        event_loop.run(run_api(resolved, with_worker=True, demo=demo))
+
+        def stop_children() -> None:  # SIGTERM to all at once: they drain together
+            for child in apis:
+                child.terminate()
+
+        event_loop.run(run_api(resolved, with_worker=True, demo=demo, on_stop_too=stop_children))
     finally:
+        for child in apis:
+            child.terminate()
+        for child in apis:
+            child.stop(timeout=settings.shutdown_grace_s + 10.0)
         if catcher is not None:
             catcher.stop()
         stores.stop()
+
+
+def api_processes(settings: Settings) -> int:
+    """How many API processes `serve` runs: the setting, else one per core."""
+    return settings.api_processes or os.cpu_count() or 1
+
+
+def _api_children(settings: Settings, env: dict[str, str], count: int) -> list[ChildProcess]:
+    """`count` more `ticketsafe api` processes on this one's ports. They run in the
+    operator's directory (relative paths in the settings mean the same to them)."""
+    argv = [sys.executable, "-m", "ticketsafe", "api"]
+    child_env = env | {
+        "TICKETSAFE_HTTP_REUSE_PORT": "true",
+        "TICKETSAFE_API_PROCESSES": "1",
+    }
+    run_dir = settings.data_dir / "run"
+    return [
+        ChildProcess(
+            name,
+            argv,
+            run_dir,
+            child_env | {"TICKETSAFE_INSTANCE_NAME": f"{settings.instance_name}-{name}"},
+            cwd=Path.cwd(),
+        )
+        for name in (f"api-{i + 2}" for i in range(count))
+    ]
 
 
 def _announce(settings: Settings) -> None:

@@ -15,10 +15,10 @@ from ticketsafe.infra import audit
 from ticketsafe.infra.errors import Conflict
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.redisdb import RedisClient
-from ticketsafe.waitingroom import fairness
+from ticketsafe.waitingroom import aimd, fairness
 from ticketsafe.waitingroom.metrics import record_tick
 from ticketsafe.waitingroom.repository import QueueRepository, QueueStore
-from ticketsafe.waitingroom.schemas import QueueState, Stock, Supply
+from ticketsafe.waitingroom.schemas import AdmissionMode, QueueState, Stock, Supply
 
 log = logging.getLogger("ticketsafe.waitingroom")
 
@@ -34,11 +34,19 @@ def _now_ms() -> int:
 
 
 class Admissions:
-    def __init__(self, db: Database, redis: RedisClient, supply: SupplyProbe | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        redis: RedisClient,
+        supply: SupplyProbe | None = None,
+        *,
+        cooldown_s: float = aimd.COOLDOWN_S,
+    ) -> None:
         self._db = db
         self.repo = QueueRepository(db)
         self.store = QueueStore(redis)
         self._supply = supply
+        self._cooldown_s = cooldown_s
 
     async def draw(self, event_id: str) -> int | None:
         """Shuffle the pre-queue once on-sale has come; None when not due or already done."""
@@ -98,6 +106,8 @@ class Admissions:
                 # let two people in, not the whole line (who would be refused).
                 batch = min(batch, stock.available)
                 available = stock.available
+            if state == QueueState.DRAWN.value:
+                await self.adapt(event_id)
             users = await self.store.admit(event_id, batch)
             if users:
                 await self.store.publish(
@@ -112,6 +122,41 @@ class Admissions:
     ) -> None:
         counters = await self.store.counters(event_id)
         record_tick(event_id, counters, admitted, abandoned, available)
+
+    async def adapt(self, event_id: str) -> float | None:
+        """In adaptive mode, one step of the admission controller (`aimd`): the rate
+        the admission script spends from now on; None in the other modes."""
+        mode, rate, low, high, target_ms, target = await self.store.config_fields(
+            event_id, "mode", "rate", "rate_min", "rate_max", "latency_target_ms", "target"
+        )
+        if mode != AdmissionMode.ADAPTIVE.value:
+            return None
+        bounds = aimd.Bounds(
+            float(low or 1), float(high or rate or 1), float(target_ms or 500), int(target or 1)
+        )
+        current, cut_ms = await self.store.adaptive_state(event_id)
+        now = _now_ms()
+        signal = aimd.Signal(
+            aimd.latency_signal(await self.store.latencies(event_id), now),
+            await self.store.active_count(event_id),
+        )
+        decision = aimd.next_rate(
+            float(rate or 0) if current is None else current,
+            signal,
+            bounds,
+            since_cut_s=(now - cut_ms) / 1000,
+            cooldown_s=self._cooldown_s,
+        )
+        await self.store.set_adaptive_rate(
+            event_id, decision.rate_per_minute, now if decision.cut else None
+        )
+        if decision.cut:
+            log.info(
+                "waiting room admission slowed",
+                extra={"event_id": event_id, "rate": decision.rate_per_minute,
+                       "checkout_ms": signal.latency_ms},
+            )  # fmt: skip
+        return decision.rate_per_minute
 
     async def _follow_supply(self, event_id: str, supply: Supply) -> None:
         if await self.store.set_supply(event_id, supply):

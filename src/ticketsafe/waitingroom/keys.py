@@ -55,6 +55,10 @@ class QueueKeys:
         return self._k("done")  # zset completion → ms (last minute)
 
     @property
+    def latency(self) -> str:
+        return self._k("lat")  # list "recorded ms:checkout ms", newest first (aimd.py)
+
+    @property
     def draw(self) -> str:
         return self._k("draw")  # the drawn order, one pseudonym per line
 

@@ -19,7 +19,7 @@ from redis.typing import EncodableT, FieldT
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.waitingroom.keys import EVENTS_INDEX, QueueKeys
-from ticketsafe.waitingroom.schemas import AdmissionMode, QueueConfig, QueueState, Supply
+from ticketsafe.waitingroom.schemas import QueueConfig, QueueState, Supply
 
 COLLECTION = "waitingroom_queues"
 _SCRIPTS = Path(__file__).parent / "scripts"
@@ -173,6 +173,9 @@ class QueueStore:
             "mode": cfg.mode.value,
             "rate": cfg.rate_per_minute,
             "target": cfg.target_active,
+            "rate_min": cfg.min_rate_per_minute,
+            "rate_max": cfg.max_rate_per_minute,
+            "latency_target_ms": cfg.checkout_latency_target_ms,
             "token_ttl_ms": int(cfg.token_ttl / timedelta(milliseconds=1)),
             "window_ms": int(cfg.shopping_window / timedelta(milliseconds=1)),
             "grace_ms": int(cfg.grace_period / timedelta(milliseconds=1)),
@@ -196,11 +199,49 @@ class QueueStore:
         values = await self.redis.hmget(QueueKeys(event_id).cfg, list(names))
         return [None if v is None else _s(v) for v in values]
 
-    async def set_admission(
-        self, event_id: str, mode: AdmissionMode, rate: int, target: int
-    ) -> None:
+    async def set_admission(self, cfg: QueueConfig) -> None:
         await self.redis.hset(
-            QueueKeys(event_id).cfg, mapping={"mode": mode.value, "rate": rate, "target": target}
+            QueueKeys(cfg.event_id).cfg,
+            mapping={
+                "mode": cfg.mode.value,
+                "rate": cfg.rate_per_minute,
+                "target": cfg.target_active,
+                "rate_min": cfg.min_rate_per_minute,
+                "rate_max": cfg.max_rate_per_minute,
+                "latency_target_ms": cfg.checkout_latency_target_ms,
+            },
+        )
+
+    async def record_latency(self, event_id: str, latency_ms: float, keep: int = 256) -> None:
+        """One checkout's latency for the adaptive controller: the newest `keep` are kept
+        (two commands, one round trip: the client pipelines them)."""
+        key = QueueKeys(event_id).latency
+        now_ms = int(time.time() * 1000)
+        await self.redis.lpush(key, f"{now_ms}:{latency_ms:.1f}")
+        await self.redis.ltrim(key, 0, keep - 1)
+
+    async def latencies(self, event_id: str) -> list[tuple[int, float]]:
+        """The recorded (at ms, latency ms) samples, newest first."""
+        samples = []
+        for raw in await self.redis.lrange(QueueKeys(event_id).latency, 0, -1):
+            at, _, ms = _s(raw).partition(":")
+            samples.append((int(at), float(ms)))
+        return samples
+
+    async def adaptive_state(self, event_id: str) -> tuple[float | None, int]:
+        """(the controller's rate, None before its first tick; its last cut, ms)."""
+        rate, cut = await self.redis.hmget(QueueKeys(event_id).stats, ["arate", "acut_ms"])
+        return (None if rate is None else float(_s(rate))), int(_s(cut or b"0"))
+
+    async def set_adaptive_rate(self, event_id: str, rate: float, cut_ms: int | None) -> None:
+        fields: dict[FieldT, EncodableT] = {"arate": f"{rate:.3f}"}
+        if cut_ms is not None:
+            fields["acut_ms"] = cut_ms
+        await self.redis.hset(QueueKeys(event_id).stats, mapping=fields)
+
+    async def active_count(self, event_id: str) -> int:
+        return int(
+            await self.redis.zcount(QueueKeys(event_id).active, int(time.time() * 1000), "+inf")
         )
 
     async def set_supply(self, event_id: str, supply: Supply) -> bool:
@@ -215,7 +256,7 @@ class QueueStore:
         """Closed: no more joins or admissions; the live keys expire after `keep_s`
         (the MongoDB record and the published draw stay)."""
         k = QueueKeys(event_id)
-        live = [k.pre, k.queue, k.seen, k.admitted, k.active, k.seq, k.stats, k.done]
+        live = [k.pre, k.queue, k.seen, k.admitted, k.active, k.seq, k.stats, k.done, k.latency]
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(k.cfg, "state", QueueState.CLOSED.value)
             for key in [k.cfg, *live]:

@@ -15,6 +15,10 @@ from ticketsafe.infra.fields import JsonInteger
 class AdmissionMode(StrEnum):
     FIXED = "fixed"  # the organizer's people per minute
     AUTO = "auto"  # keep `target_active` shoppers; the rate follows measured completions
+    # At the pace the shop sustains: a rate between the organizer's bounds, cut when
+    # checkout latency passes its target and raised while it is met and fewer than
+    # `target_active` shop (`waitingroom.aimd`).
+    ADAPTIVE = "adaptive"
 
 
 class QueueState(StrEnum):
@@ -72,6 +76,19 @@ class QueueConfig(BaseModel):
     mode: AdmissionMode = AdmissionMode.FIXED
     rate_per_minute: int = Field(default=600, ge=1, le=1_000_000)
     target_active: int = Field(default=500, ge=1, le=1_000_000)
+    min_rate_per_minute: int = Field(
+        default=60, ge=1, le=1_000_000, description="Adaptive mode: never admit slower."
+    )
+    max_rate_per_minute: int = Field(
+        default=60_000, ge=1, le=1_000_000, description="Adaptive mode: never admit faster."
+    )
+    checkout_latency_target_ms: int = Field(
+        default=500,
+        ge=50,
+        le=60_000,
+        description="Adaptive mode: the checkout latency (p90 over the last seconds) the "
+        "admission rate keeps under.",
+    )
     token_ttl: timedelta = Field(default=timedelta(minutes=5))
     shopping_window: timedelta = Field(
         default=timedelta(minutes=15), description="How long an admitted buyer counts as active."
@@ -89,6 +106,8 @@ class QueueConfig(BaseModel):
             raise ValueError("grace_period must be between 1 s and 1 h")
         if self.shopping_window < self.token_ttl:
             raise ValueError("shopping_window must be at least token_ttl")
+        if self.min_rate_per_minute > self.max_rate_per_minute:
+            raise ValueError("min_rate_per_minute must not exceed max_rate_per_minute")
         return self
 
     @property
@@ -96,10 +115,16 @@ class QueueConfig(BaseModel):
         return self.on_sale_at - self.pre_queue_window
 
 
+_PerMinute = Annotated[int, Field(ge=1, le=1_000_000), JsonInteger]
+
+
 class AdmissionUpdate(BaseModel):
     mode: AdmissionMode | None = None
-    rate_per_minute: Annotated[int, Field(ge=1, le=1_000_000), JsonInteger] | None = None
-    target_active: Annotated[int, Field(ge=1, le=1_000_000), JsonInteger] | None = None
+    rate_per_minute: _PerMinute | None = None
+    target_active: _PerMinute | None = None
+    min_rate_per_minute: _PerMinute | None = None
+    max_rate_per_minute: _PerMinute | None = None
+    checkout_latency_target_ms: Annotated[int, Field(ge=50, le=60_000), JsonInteger] | None = None
 
 
 class ChallengeOut(BaseModel):
@@ -176,3 +201,9 @@ class QueueStats(BaseModel):
     completions_last_minute: int
     estimated_time_to_clear_s: int | None
     supply: Supply = Supply.AVAILABLE
+    min_rate_per_minute: int = 60
+    max_rate_per_minute: int = 60_000
+    checkout_latency_target_ms: int = 500
+    checkout_latency_ms: float | None = Field(
+        default=None, description="p90 of the checkouts of the last seconds (adaptive mode)."
+    )

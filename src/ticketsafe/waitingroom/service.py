@@ -6,6 +6,7 @@
 - `WaitingRoom.require_admission(event_id, principal, token)`  both of the above in one call
 - `WaitingRoom.record_checkout_completed(event_id, user_id)`   orders, after payment
 - `WaitingRoom.record_shopper_left(event_id, user_id)`         inventory/orders, hold released
+- `WaitingRoom.record_checkout_latency(event_id, seconds)`     orders, after a checkout
 
 The process has one (`ticketsafe.services`); take `WaitingRoomDep` in an endpoint.
 """
@@ -21,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from pydantic import ValidationError
 
 from ticketsafe.identity.principal import Principal
 from ticketsafe.infra import audit
@@ -29,7 +31,7 @@ from ticketsafe.infra.ratelimit import Rate, RateLimiter
 from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import RateLimits
-from ticketsafe.waitingroom import fairness
+from ticketsafe.waitingroom import aimd, fairness
 from ticketsafe.waitingroom.admission_token import AdmissionTokenCodec
 from ticketsafe.waitingroom.errors import (
     AdmissionInvalid,
@@ -378,6 +380,13 @@ class WaitingRoom:
     async def record_shopper_left(self, event_id: str, user_id: str) -> None:
         await self.store.checkout(event_id, user_id, completed=False)
 
+    async def record_checkout_latency(self, event_id: str, seconds: float) -> None:
+        """How long a checkout took, the signal adaptive admission follows (`aimd`).
+        Nothing is written for an event without an active waiting room (the gate is
+        cached per process: no Redis call)."""
+        if await self.queue_active(event_id):
+            await self.store.record_latency(event_id, seconds * 1000)
+
     # -- organizers -------------------------------------------------------------------
 
     async def _owned(self, event_id: str, principal: Principal) -> StoredQueue:
@@ -398,6 +407,11 @@ class WaitingRoom:
         )
         mode = AdmissionMode(mode_s or stored.config.mode.value)
         rate = float(rate_s or 0) if mode is AdmissionMode.FIXED else float(c["measured_rate"])
+        latency = None
+        if mode is AdmissionMode.ADAPTIVE:
+            adaptive, _ = await self.store.adaptive_state(event_id)
+            rate = rate if adaptive is None else adaptive
+            latency = aimd.latency_signal(await self.store.latencies(event_id), _now_ms())
         waiting = c["queue_length"] + c["pre_queue_length"]
         clear = math.ceil(waiting * 60 / rate) if rate > 0 else (0 if waiting == 0 else None)
         return QueueStats(
@@ -415,6 +429,10 @@ class WaitingRoom:
             completions_last_minute=c["completions_last_minute"],
             estimated_time_to_clear_s=clear,
             supply=Supply.of(supply),
+            min_rate_per_minute=stored.config.min_rate_per_minute,
+            max_rate_per_minute=stored.config.max_rate_per_minute,
+            checkout_latency_target_ms=stored.config.checkout_latency_target_ms,
+            checkout_latency_ms=latency,
         )
 
     async def update_admission(
@@ -424,11 +442,12 @@ class WaitingRoom:
         if stored.state is QueueState.CLOSED:
             raise QueueClosed()
         changes: dict[str, Any] = update.model_dump(exclude_none=True)
-        config = QueueConfig.model_validate({**stored.config.model_dump(), **changes})
+        try:
+            config = QueueConfig.model_validate({**stored.config.model_dump(), **changes})
+        except ValidationError as exc:  # e.g. a minimum rate above the maximum
+            raise QueueConfigRejected(exc.errors()[0]["msg"]) from None
         await self.repo.update_config(config)
-        await self.store.set_admission(
-            event_id, config.mode, config.rate_per_minute, config.target_active
-        )
+        await self.store.set_admission(config)
         await audit.record(
             self._db,
             actor=principal.user_id,

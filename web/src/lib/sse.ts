@@ -32,6 +32,13 @@ export function parseSse(buffer: string): { messages: SseMessage[]; rest: string
   return { messages, rest, retryMs };
 }
 
+// The wait a refusal asks for (Retry-After, in seconds), in ms; undefined if none or not
+// a number of seconds. A busy server (503) or a rate limit (429) paces the reconnects.
+export function retryAfterMs(header: string | null): number | undefined {
+  if (header === null || !/^\d+$/.test(header.trim())) return undefined;
+  return Number(header.trim()) * 1000;
+}
+
 export function openStream(
   url: string,
   headers: () => Record<string, string>,
@@ -42,12 +49,16 @@ export function openStream(
   let stopped = false;
   const run = async () => {
     while (!stopped) {
+      let waitMs = retryMs;
       try {
         const response = await fetch(url, {
           headers: { Accept: 'text/event-stream', ...headers() },
           signal: controller.signal,
         });
-        if (!response.ok || !response.body) throw new Error(`stream ${response.status}`);
+        if (!response.ok || !response.body) {
+          waitMs = Math.max(retryMs, retryAfterMs(response.headers.get('Retry-After')) ?? 0);
+          throw new Error(`stream ${response.status}`);
+        }
         const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
         let buffer = '';
         for (;;) {
@@ -62,7 +73,7 @@ export function openStream(
         if (stopped) return;
       }
       // jitter, so a crowd whose streams dropped together does not return together
-      await new Promise((r) => setTimeout(r, retryMs * (0.5 + Math.random())));
+      await new Promise((r) => setTimeout(r, waitMs * (0.5 + Math.random())));
     }
   };
   void run();

@@ -3,7 +3,8 @@
 -- twice and no one is skipped. The budget comes from Redis's clock, so two ticks in the
 -- same instant share one budget instead of doubling it. Nobody is admitted while the
 -- event has nothing left (cfg.supply set: every unit held or sold); the fixed-rate
--- budget does not build up meanwhile.
+-- budget does not build up meanwhile. Adaptive mode spends the same budget at the rate
+-- its controller set, within the target number of active shoppers.
 -- KEYS: cfg, q, seen, adm, active, stats, done
 -- ARGV: max_batch
 -- Returns the admitted user ids.
@@ -14,14 +15,20 @@ redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
 redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', now - 60000)
 local n
 local credit = 0
-if cfg[3] == 'fixed' then
+if cfg[3] == 'fixed' or cfg[3] == 'adaptive' then
   local rate = tonumber(cfg[4])
+  if cfg[3] == 'adaptive' then  -- the controller's rate (waitingroom/aimd.py), once set
+    rate = tonumber(redis.call('HGET', KEYS[6], 'arate') or cfg[4])
+  end
   local last = tonumber(redis.call('HGET', KEYS[6], 'last_tick') or cfg[2])
   credit = tonumber(redis.call('HGET', KEYS[6], 'credit') or '0')
   credit = credit + rate * (now - last) / 60000
   local cap = math.max(1, rate / 12)  -- never more than 5 s of admissions at once
   if credit > cap then credit = cap end
   n = math.floor(credit)
+  if cfg[3] == 'adaptive' then  -- and never more shoppers than the target at once
+    n = math.min(n, tonumber(cfg[5]) - redis.call('ZCARD', KEYS[5]))
+  end
 else
   n = tonumber(cfg[5]) - redis.call('ZCARD', KEYS[5])
 end

@@ -12,7 +12,7 @@ local cfg = redis.call(
 if not cfg[1] then return {-1, '', 0, 0, 0, 0, -1, ''} end
 local supply = cfg[6] or ''
 local rate = tonumber(cfg[4])
-if cfg[3] == 'auto' then rate = tonumber(redis.call('HGET', KEYS[6], 'measured_rate') or '0') end
+if cfg[3] ~= 'fixed' then rate = tonumber(redis.call('HGET', KEYS[6], 'measured_rate') or '0') end
 local rate_x1000 = math.floor(rate * 1000)
 local token_ttl, grace = tonumber(cfg[2]), tonumber(cfg[5] or '0')
 local user = ARGV[1]

@@ -1928,17 +1928,22 @@ export type VenueLayout = {
       } & ReservedSectionIn)
   )[];
 };
-export type AdmissionMode = "fixed" | "auto";
+export type AdmissionMode = "fixed" | "auto" | "adaptive";
 export type QueueState = "pre" | "drawn" | "closed";
 export type Supply = "available" | "all_held" | "sold_out";
 export type QueueStats = {
   abandoned: number;
   active_shoppers: number;
   admitted: number;
+  /** p90 of the checkouts of the last seconds (adaptive mode). */
+  checkout_latency_ms?: number | null;
+  checkout_latency_target_ms?: number;
   completions_last_minute: number;
   estimated_time_to_clear_s: number | null;
   event_id: string;
   joined: number;
+  max_rate_per_minute?: number;
+  min_rate_per_minute?: number;
   mode: AdmissionMode;
   pre_queue_length: number;
   queue_length: number;
@@ -1948,6 +1953,9 @@ export type QueueStats = {
   target_active: number;
 };
 export type AdmissionUpdate = {
+  checkout_latency_target_ms?: number | null;
+  max_rate_per_minute?: number | null;
+  min_rate_per_minute?: number | null;
   mode?: AdmissionMode | null;
   rate_per_minute?: number | null;
   target_active?: number | null;

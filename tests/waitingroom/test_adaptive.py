@@ -1,0 +1,95 @@
+"""Adaptive admission against real Redis: checkout latencies recorded by the api
+processes drive the admission rate down when the shop is slow and back up when it
+recovers, within the organizer's bounds (validated)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ticketsafe.infra.resources import Resources
+from ticketsafe.waitingroom.admission import Admissions
+from ticketsafe.waitingroom.errors import QueueConfigRejected
+from ticketsafe.waitingroom.keys import QueueKeys
+from ticketsafe.waitingroom.schemas import AdmissionMode, AdmissionUpdate
+from ticketsafe.waitingroom.service import WaitingRoom
+
+from .conftest import ORGANIZER, MakeConfig, queue_of
+
+ADAPTIVE: dict[str, Any] = {
+    "mode": AdmissionMode.ADAPTIVE,
+    "rate_per_minute": 600,
+    "min_rate_per_minute": 60,
+    "max_rate_per_minute": 3_060,
+    "checkout_latency_target_ms": 500,
+    "target_active": 1_000,
+}
+
+
+async def _checkouts(room: WaitingRoom, event_id: str, seconds: float, n: int = 20) -> None:
+    for _ in range(n):
+        await room.record_checkout_latency(event_id, seconds)
+
+
+async def test_the_rate_falls_when_checkout_is_slow_and_rises_when_it_recovers(
+    room: WaitingRoom, resources: Resources, make_config: MakeConfig
+) -> None:
+    admissions = Admissions(resources.db, resources.redis, cooldown_s=0)
+    ev, _ = await queue_of(room, make_config, 50, **ADAPTIVE)
+    await admissions.tick()  # the draw, and a first step up from the organizer's rate
+    start = (await room.stats(ev, ORGANIZER)).rate_per_minute
+    assert start == 600 + 100
+
+    await _checkouts(room, ev, 2.0)  # 2 s checkouts: four times the target
+    await admissions.tick()
+    slowed = await room.stats(ev, ORGANIZER)
+    assert slowed.rate_per_minute == pytest.approx(start * 0.7)
+    assert slowed.checkout_latency_ms == 2_000.0
+    for _ in range(20):
+        await admissions.tick()
+    assert (await room.stats(ev, ORGANIZER)).rate_per_minute == 60  # the floor
+
+    # The shop recovers: the latest checkouts are fast (the window's p90 with them).
+    await resources.redis.delete(QueueKeys(ev).latency)
+    await _checkouts(room, ev, 0.05)
+    for _ in range(3):
+        await admissions.tick()
+    recovered = await room.stats(ev, ORGANIZER)
+    assert recovered.rate_per_minute == 60 + 3 * 100
+    assert recovered.checkout_latency_ms == 50.0
+
+
+async def test_no_more_shoppers_than_the_target_at_any_rate(
+    room: WaitingRoom, resources: Resources, make_config: MakeConfig
+) -> None:
+    admissions = Admissions(resources.db, resources.redis)
+    fast = {**ADAPTIVE, "rate_per_minute": 60_000, "max_rate_per_minute": 60_000}
+    ev, _ = await queue_of(room, make_config, 30, **{**fast, "target_active": 5})
+    await admissions.tick()
+    stats = await room.stats(ev, ORGANIZER)
+    assert (stats.admitted, stats.active_shoppers) == (5, 5)
+    await room.record_checkout_completed(ev, "usr_0")
+    await admissions.tick()
+    assert (await room.stats(ev, ORGANIZER)).admitted == 6
+
+
+async def test_latency_of_an_event_without_a_waiting_room_is_not_recorded(
+    room: WaitingRoom, resources: Resources
+) -> None:
+    await room.record_checkout_latency("no_queue_event", 1.0)
+    assert await resources.redis.exists(QueueKeys("no_queue_event").latency) == 0
+
+
+async def test_the_organizers_bounds_are_validated(
+    room: WaitingRoom, make_config: MakeConfig
+) -> None:
+    ev, _ = await queue_of(room, make_config, 1, **ADAPTIVE)
+    with pytest.raises(QueueConfigRejected):
+        await room.update_admission(
+            ev, ORGANIZER, AdmissionUpdate(min_rate_per_minute=5_000, max_rate_per_minute=100)
+        )
+    stats = await room.update_admission(
+        ev, ORGANIZER, AdmissionUpdate(min_rate_per_minute=120, checkout_latency_target_ms=800)
+    )
+    assert (stats.min_rate_per_minute, stats.checkout_latency_target_ms) == (120, 800)
