@@ -51,6 +51,7 @@ from ticketsafe.orders.errors import (
 from ticketsafe.orders.events import OrderEvent, announce
 from ticketsafe.orders.late_money import return_late_money
 from ticketsafe.orders.mails import RECEIPT, money
+from ticketsafe.orders.metrics import record_paid
 from ticketsafe.orders.models import (
     ENDED_UNPAID,
     LineStatus,
@@ -296,6 +297,7 @@ class OrderService:
         check_transition(order.status, OrderStatus.PAID)
         order = await self._set(order, {**(fields or {}), "status": OrderStatus.PAID.value})
         announce(self.jobs, OrderEvent.PAID, order.id)  # tickets are issued off this path
+        record_paid(order.event_id, len(order.valid_lines()), order.total_cents, order.currency)
         # Paid: the audit entry, the organizer's webhooks, the receipt and the waiting
         # room's next admission depend on that write only, not on one another, and under
         # a flash crowd each waits its turn in a group-committed write (a batch's time):

@@ -14,8 +14,9 @@ from typing import Any
 
 import orjson
 
-from ticketsafe.infra.errors import Conflict, NotFound
+from ticketsafe.infra.errors import Conflict, NotFound, TicketSafeError
 from ticketsafe.payments import repository as repo
+from ticketsafe.payments.metrics import record_attempt, record_failure
 from ticketsafe.payments.models import (
     InvalidPaymentTransition,
     Payment,
@@ -109,7 +110,16 @@ async def _drive(
 ) -> Payment:
     """The PSP's side of starting `payment` (stored, pending), then recording it."""
     provider = provider_for(payment.method, ctx.settings)
-    result = await provider.start(ctx, payment, card_token)
+    record_attempt(payment)
+    try:
+        result = await provider.start(ctx, payment, card_token)
+    except Exception as exc:
+        # A refusal of ours (bad token, say) is not the processor failing.
+        if not isinstance(exc, TicketSafeError):
+            record_failure(payment, "error")
+        raise
+    if result.status is PaymentStatus.FAILED:
+        record_failure(payment, "declined")
     fields: dict[str, Any] = {
         "provider_ref": result.provider_ref,
         "instructions": result.instructions or {},
@@ -282,6 +292,8 @@ async def _apply_psp_event(ctx: ProviderContext, event: dict[str, Any]) -> str:
     inc = {"captured_cents": payment.amount_cents} if target is PaymentStatus.CAPTURED else None
     found = {"provider_ref": event["data"]["id"]} if payment.provider_ref is None else None
     await _record(ctx, payment, target, inc=inc, fields=found)
+    if target is PaymentStatus.FAILED:
+        record_failure(payment, "declined")
     return "applied"
 
 

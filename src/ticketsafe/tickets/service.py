@@ -26,6 +26,7 @@ from ticketsafe.orders.read_models import HOLDS_SALE, get_order
 from ticketsafe.tickets import codes
 from ticketsafe.tickets import repository as repo
 from ticketsafe.tickets.errors import TicketNotFound
+from ticketsafe.tickets.metrics import TICKETS_ISSUED
 from ticketsafe.tickets.models import Ticket, TicketStatus, ticket_id_for
 from ticketsafe.tickets.signing import EventKeys
 
@@ -60,6 +61,7 @@ class TicketService:
         new = await repo.insert_new(self.db, fresh)
         await self.revoke_for_order(order_id)  # a refund that ran meanwhile (see above)
         await repo.record_issuance(self.db, order_id, len(fresh), now)
+        TICKETS_ISSUED.inc(new)
         return new
 
     def _new_ticket(self, order: Order, line: OrderLine, now: datetime) -> Ticket:
