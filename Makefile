@@ -28,6 +28,12 @@ run: install web ## Run TicketSafe (API, worker, web shop, demo data) at https:/
 cluster: install web ## Scaled out on this machine: APIS=n WORKERS=n api/worker processes behind HAProxy (BALANCE=roundrobin), https://localhost:8443
 	$(UV) run --frozen ticketsafe cluster $(if $(APIS),--apis $(APIS)) $(if $(WORKERS),--workers $(WORKERS)) $(if $(BALANCE),--balance $(BALANCE))
 
+observe: install ## Prometheus (Debian package) scraping the running `make run` or `make cluster`, our rules loaded (PORT=9090, INTERVAL=5)
+	$(UV) run --frozen ticketsafe observe $(if $(PORT),--port $(PORT)) $(if $(INTERVAL),--interval $(INTERVAL))
+
+dashboards: install ## Regenerate the Grafana dashboards and provisioning in deploy/grafana
+	$(UV) run --frozen ticketsafe dashboards --out deploy/grafana
+
 cli: install ## Run the ticketsafe command: make cli ARGS="rotate-keys --new-key" (beside make run)
 	$(UV) run --frozen ticketsafe $(ARGS)
 
@@ -48,8 +54,8 @@ typecheck: install ## mypy --strict over src and tests
 pytest: install web ## Run the tests only (the browser tests need the built web app)
 	$(UV) run --frozen pytest
 
-bench: install ## Flash-sale benchmark (PRESET=smoke|medium|large|full|checkout, FAULTS=1 to inject faults, LOADERS=n, APIS=n, ACTIVE=n, ADAPTIVE=1 for adaptive admission, HOLD_LANE=0 for holds in the shared pool; URL=https://host:port [CA=ca.pem] to run against a deployment already running)
-	$(UV) run --frozen ticketsafe bench --preset $(or $(PRESET),smoke) $(if $(FAULTS),--faults) $(if $(LOADERS),--loaders $(LOADERS)) $(if $(APIS),--api-processes $(APIS)) $(if $(filter 0,$(HOLD_LANE)),--no-hold-lane) $(if $(ACTIVE),--target-active $(ACTIVE)) $(if $(ADAPTIVE),--adaptive) $(if $(URL),--url $(URL)) $(if $(CA),--ca-file $(CA)) --results bench/RESULTS.md
+bench: install ## Flash-sale benchmark (PRESET=smoke|medium|large|full|checkout, FAULTS=1 to inject faults, LOADERS=n, APIS=n, ACTIVE=n, ADAPTIVE=1 for adaptive admission, METRICS=0 without the metrics' instruments, HOLD_LANE=0 for holds in the shared pool; URL=https://host:port [CA=ca.pem] to run against a deployment already running)
+	$(UV) run --frozen ticketsafe bench --preset $(or $(PRESET),smoke) $(if $(FAULTS),--faults) $(if $(LOADERS),--loaders $(LOADERS)) $(if $(APIS),--api-processes $(APIS)) $(if $(filter 0,$(HOLD_LANE)),--no-hold-lane) $(if $(ACTIVE),--target-active $(ACTIVE)) $(if $(ADAPTIVE),--adaptive) $(if $(URL),--url $(URL)) $(if $(CA),--ca-file $(CA)) $(if $(filter 0,$(METRICS)),--no-metrics) --results bench/RESULTS.md
 
 migrate: install ## Apply schema migrations (needs TICKETSAFE_MONGO_URL/REDIS_URL)
 	$(UV) run --frozen ticketsafe migrate

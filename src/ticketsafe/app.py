@@ -117,7 +117,8 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
         crowd_max_waiting=settings.http_crowd_max_waiting,
         crowd_max_wait_s=settings.http_crowd_max_wait_s,
     )
-    app.add_middleware(MetricsMiddleware)
+    if settings.metrics_enabled:
+        app.add_middleware(MetricsMiddleware)
     app.add_middleware(
         SecurityHeadersMiddleware,
         hsts_max_age=settings.hsts_max_age if settings.tls_enabled else None,

@@ -83,6 +83,39 @@ def cluster(
 
 
 @cli.command()
+def observe(
+    port: Annotated[int, typer.Option(help="Prometheus's port (loopback).")] = 9090,
+    interval: Annotated[float, typer.Option(min=0.5, help="Scrape interval, seconds.")] = 5.0,
+) -> None:
+    """A real Prometheus scraping every process of the TicketSafe running from this data
+    directory (`serve` or `cluster`), with our alert and recording rules loaded."""
+    from ticketsafe.ops.prometheus import PrometheusMissing  # noqa: PLC0415
+    from ticketsafe.ops.prometheus import observe as run  # noqa: PLC0415
+
+    try:
+        run(_settings(), port=port, interval_s=interval)
+    except PrometheusMissing as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@cli.command()
+def dashboards(
+    out: Annotated[str, typer.Option(help="Folder for dashboards/ and provisioning/.")] = (
+        "deploy/grafana"
+    ),
+) -> None:
+    """Write the Grafana dashboards (JSON, generated from `ops.dashboards`) and their
+    provisioning files."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from ticketsafe.ops.dashboards import write  # noqa: PLC0415
+
+    for path in write(Path(out)):
+        typer.echo(str(path))
+
+
+@cli.command()
 def migrate(
     dry_run: Annotated[bool, typer.Option(help="List pending migrations only.")] = False,
 ) -> None:
@@ -255,6 +288,10 @@ def bench(  # noqa: PLR0917 - a Typer command: its options are its parameters
     ca_file: Annotated[
         str | None, typer.Option(help="CA certificate that signed an https --url's certificate.")
     ] = None,
+    metrics: Annotated[
+        bool,
+        typer.Option(help="HTTP, MongoDB and Redis instruments on (off: measure their cost)."),
+    ] = True,
 ) -> None:
     """The flash-sale benchmark: a real deployment, simulated buyers, a report."""
     import os  # noqa: PLC0415
@@ -295,6 +332,7 @@ def bench(  # noqa: PLR0917 - a Typer command: its options are its parameters
             adaptive=adaptive,
             worker_concurrency=worker_concurrency,
             remote=remote,
+            metrics=metrics,
         )
     )
 

@@ -14,6 +14,7 @@ from ticketsafe.inventory import tasks as inventory_tasks
 from ticketsafe.mail import tasks as mail_tasks
 from ticketsafe.mail.transport import SmtpTransport
 from ticketsafe.onsale.service import supply_probe
+from ticketsafe.ops import tasks as ops_tasks
 from ticketsafe.ops.backup import tasks as backup_tasks
 from ticketsafe.orders import tasks as order_tasks
 from ticketsafe.orders.erasure import forget_buyer
@@ -70,4 +71,5 @@ def periodic_tasks(services: Services) -> list[PeriodicTask]:
         *webhook_tasks.periodic_tasks(),
         *backup_tasks.periodic_tasks(settings),
         *ticket_tasks.periodic_tasks(),
+        *ops_tasks.periodic_tasks(services.inventory, settings.metrics_sample_interval_s),
     ]

@@ -23,6 +23,7 @@ import pytest
 from tests.orders.conftest import event, venue
 from ticketsafe.bench.target import TokenMinter
 from ticketsafe.infra.child_process import free_port
+from ticketsafe.ops.prometheus import cluster_targets
 from ticketsafe.roles.balancer import HAProxyMissing, haproxy_binary
 
 pytestmark = pytest.mark.slow
@@ -139,6 +140,23 @@ def test_requests_through_the_balancer_reach_every_api_instance(
     after = {n: _healthz_count(cluster, n) for n in ("api-1", "api-2")}
     # Each process counted the requests the balancer said it sent there.
     assert {n: after[n] - before[n] for n in after} == {n: served[n] for n in after}
+
+
+def test_every_process_is_a_scrape_target_of_its_own(cluster: RunningCluster) -> None:
+    """`ticketsafe observe` scrapes what run/cluster.json lists: api backends on their
+    ports, the worker on its metrics port, HAProxy's exporter."""
+    targets = {t.name: t for t in cluster_targets(cluster.state)}
+    assert set(targets) == {"api-1", "api-2", "holds-1", "worker-1", "haproxy"}
+    for name in ("api-1", "worker-1"):
+        text = httpx.get(f"http://{targets[name].address}/metrics", timeout=5).text
+        (info,) = [
+            line for line in text.splitlines() if line.startswith("ticketsafe_instance_info")
+        ]
+        role = "worker" if name == "worker-1" else "api"
+        assert f'name="{name}"' in info
+        assert f'role="{role}"' in info
+    haproxy = httpx.get(f"http://{targets['haproxy'].address}/metrics", timeout=5)
+    assert "haproxy_process" in haproxy.text
 
 
 def test_plain_http_redirects_to_the_https_port(cluster: RunningCluster) -> None:

@@ -375,6 +375,7 @@ def run(
     hold_lane: bool = True,
     worker_concurrency: int | None = None,
     remote: Target | None = None,
+    metrics: bool = True,
 ) -> tuple[dict[str, Any], Recorder]:
     """Start a deployment (unless `remote` names one), measure /healthz, set the sale up,
     fork `loaders` load generators for the buyers, watch (injecting every fault of
@@ -388,7 +389,7 @@ def run(
         data_dir = Path(tempfile.mkdtemp(prefix="ticketsafe-bench-"))
         deployment = Deployment(
             data_dir, api_processes=api_processes, hold_lane=hold_lane,
-            worker_concurrency=worker_concurrency,
+            worker_concurrency=worker_concurrency, metrics=metrics,
         )  # fmt: skip
         deployment.start()
         target = deployment
@@ -435,6 +436,7 @@ def run(
         summary["loader_nice"] = max(r.nice for r in results)
         summary["api_processes"] = target.api_processes
         summary["hold_lane"] = target.hold_endpoint is not None
+        summary["metrics"] = metrics
         summary["worker_concurrency"] = worker_concurrency if remote is None else None
         return summary, merged
     finally:
@@ -619,7 +621,7 @@ def main(
     preset_name: str, out_dir: Path, *, faults: bool, results_md: Path | None,
     loaders: int = 2, api_processes: int = 1, hold_lane: bool = True,
     target_active: int | None = None, worker_concurrency: int | None = None,
-    remote: Remote | None = None, adaptive: bool = False,
+    remote: Remote | None = None, adaptive: bool = False, metrics: bool = True,
 ) -> int:  # fmt: skip
     preset = PRESETS[preset_name]
     if target_active is not None:
@@ -637,6 +639,7 @@ def main(
         hold_lane=hold_lane,
         worker_concurrency=worker_concurrency,
         remote=remote,
+        metrics=metrics,
     )
     stem = f"{result['preset'].replace('+', '-')}"
     report.write_json(out_dir / f"{stem}.json", result)

@@ -48,6 +48,11 @@ class Deployment:
     hold_lane: bool = True  # one more api process, on `hold_port`, serving the holds
     hold_port: int = field(default_factory=free_port)
     worker_concurrency: int | None = None  # jobs the worker runs at once (None: default)
+    metrics: bool = True  # False: TICKETSAFE_METRICS_ENABLED=false (to measure their cost)
+    # Each process's own /metrics port (TICKETSAFE_METRICS_PORT), by process name: the api
+    # processes share one port, and Prometheus must scrape each of them.
+    metrics_ports: dict[str, int] = field(default_factory=dict)
+    settings_env: dict[str, str] = field(default_factory=dict)  # more TICKETSAFE_* for all
     apis: list[ChildProcess] = field(default_factory=list)
     worker: ChildProcess | None = None
     # The test-mode PSP: a third party, so its CPU is counted apart from the deployment's.
@@ -82,15 +87,15 @@ class Deployment:
         env = self._env()
         api = [sys.executable, "-m", "ticketsafe", "api"]
         # The first is "api" (the one the fault mode kills); the others "api-2", ...
-        self.apis = [
-            ChildProcess("api" if i == 0 else f"api-{i + 1}", api, run, env)
-            for i in range(self.api_processes)
-        ]
+        names = ["api" if i == 0 else f"api-{i + 1}" for i in range(self.api_processes)]
+        self.apis = [ChildProcess(name, api, run, env | self._own(name)) for name in names]
         if self.hold_lane:
             holds_env = {**env, "TICKETSAFE_HTTP_PORT": str(self.hold_port)}
-            self.apis.append(ChildProcess("api-holds", api, run, holds_env))
+            self.apis.append(
+                ChildProcess("api-holds", api, run, holds_env | self._own("api-holds"))
+            )
         self.worker = ChildProcess(
-            "worker", [sys.executable, "-m", "ticketsafe", "worker"], run, env
+            "worker", [sys.executable, "-m", "ticketsafe", "worker"], run, env | self._own("worker")
         )
         for child in (*self.apis, self.worker):
             child.start()
@@ -100,6 +105,19 @@ class Deployment:
         if holds is not None:
             self.apis[-1].wait_for_port("127.0.0.1", self.hold_port, timeout=60)
             wait_ready(holds.base_url)
+
+    def _own(self, name: str) -> dict[str, str]:
+        """What one process gets of its own: its name, and its metrics port (kept
+        across a restart by the fault mode, so Prometheus finds it again)."""
+        if name not in self.metrics_ports:
+            # Not a port this deployment will bind later (free_port only says "free now").
+            taken = {self.port, self.hold_port, *self.metrics_ports.values()}
+            port = free_port()
+            while port in taken:
+                port = free_port()
+            self.metrics_ports[name] = port
+        port = self.metrics_ports[name]
+        return {"TICKETSAFE_INSTANCE_NAME": name, "TICKETSAFE_METRICS_PORT": str(port)}
 
     def _env(self) -> dict[str, str]:
         assert self.stores is not None
@@ -126,6 +144,8 @@ class Deployment:
             # load generator itself (per-account limits stay as they are).
             "TICKETSAFE_RATE_LIMITS__CHALLENGE_PER_IP": "1000000/60/250000",
             "TICKETSAFE_RATE_LIMITS__CARD_TOKENIZATIONS_PER_IP": "1000000/60/333333",
+            "TICKETSAFE_METRICS_ENABLED": "true" if self.metrics else "false",
+            **self.settings_env,
         } | (
             {"TICKETSAFE_WORKER_CONCURRENCY": str(self.worker_concurrency)}
             if self.worker_concurrency

@@ -25,11 +25,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ticketsafe.catalog.read_models import EventSalesView, get_sales_view
 from ticketsafe.checkin.errors import NotGateStaff, refusal_error
+from ticketsafe.checkin.metrics import CHECKIN_REFUSALS, CHECKINS, REASONS
 from ticketsafe.checkin.stats import admissions_changed
 from ticketsafe.checkin.verifier import Refusal, TicketState, Verdict, judge, read_code, refuse
 from ticketsafe.identity.organizations import OrganizationService
 from ticketsafe.identity.principal import Principal
-from ticketsafe.infra.errors import Conflict
+from ticketsafe.infra.errors import Conflict, TicketSafeError
 from ticketsafe.infra.hash_tags import event_prefix
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.ratelimit import Rate, RateLimiter
@@ -77,7 +78,18 @@ class CheckinService:
         return view
 
     async def scan(self, view: EventSalesView, gate: str, device: str, code: str) -> Admission:
-        """Admit, or raise the refusal (`checkin.errors`).
+        """Admit, or raise the refusal (`checkin.errors`); both are counted."""
+        try:
+            admission = await self._scan(view, gate, device, code)
+        except TicketSafeError as exc:
+            if exc.instance_code in REASONS:
+                CHECKIN_REFUSALS.labels(exc.instance_code).inc()
+            raise
+        CHECKINS.inc()
+        return admission
+
+    async def _scan(self, view: EventSalesView, gate: str, device: str, code: str) -> Admission:
+        """Admit, or raise the refusal.
 
         The common case costs one write: the code's signature and version come from the
         code itself, its live-code secret from the event's rotation key (no read), and

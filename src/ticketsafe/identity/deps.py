@@ -19,6 +19,7 @@ from ticketsafe.identity.tokens import AccessTokenCodec
 from ticketsafe.infra.errors import Forbidden, Unauthenticated
 from ticketsafe.infra.fastlane import FastRequest
 from ticketsafe.infra.idempotency import VERIFIED_PRINCIPAL
+from ticketsafe.infra.request_context import note_user
 from ticketsafe.infra.vault import PiiVault
 
 T = TypeVar("T")
@@ -116,8 +117,10 @@ def _verify(codec: AccessTokenCodec, token: str, scope: Scope) -> Principal:
     verified = scope.get("state", {}).get(VERIFIED_PRINCIPAL)  # by the idempotency layer
     if verified is not None and verified[0] == token:
         principal: Principal = verified[1]
-        return principal
-    return codec.verify(token)
+    else:
+        principal = codec.verify(token)
+    note_user(scope, principal.user_id)  # the logs name who asked (an id, never a name)
+    return principal
 
 
 def _required(user: Principal | None) -> Principal:

@@ -203,6 +203,7 @@ class FastLane:
         if not complete:
             await self.app(scope, replay(body, rest=receive), send)
             return
+        scope["path_params"] = params  # as routing would (the logs read the event id)
         request = FastRequest(scope, params, body)
         try:
             answer = await route.handler(request)

@@ -97,6 +97,12 @@ class Job:
             bool(raw.get("urgent", False)),
         )
 
+    @property
+    def queued_at(self) -> float | None:
+        """When it entered its lane (the stream id's milliseconds), once delivered."""
+        millis, _, _ = self.id.partition("-")
+        return int(millis) / 1000 if millis.isdigit() else None
+
     def retry(self) -> Job:
         return Job(self.name, self.args, self.attempt + 1, urgent=self.urgent)
 
@@ -273,6 +279,28 @@ class JobQueue:
         """Jobs due and not yet acknowledged in both lanes, waiting or being run: an entry
         stays in its stream until `ack` deletes it (delayed retries count once due)."""
         return sum([int(await self.redis.xlen(stream)) for stream in STREAMS])
+
+    async def backlog(self) -> Backlog:
+        """Depth and oldest entry of each lane, delayed and dead jobs: for the metrics."""
+        now = time.time()
+        depth: dict[str, int] = {}
+        oldest: dict[str, float] = {}
+        for lane, stream in (("urgent", URGENT_STREAM), ("normal", STREAM)):
+            depth[lane] = int(await self.redis.xlen(stream))
+            first: Any = await self.redis.xrange(stream, count=1)
+            queued = Job("", {}, id=_s(first[0][0])).queued_at if first else None
+            oldest[lane] = max(0.0, now - queued) if queued is not None else 0.0
+        delayed = int(await self.redis.zcard(DELAYED))
+        dead = int(await self.redis.xlen(DEAD))
+        return Backlog(depth, oldest, delayed, dead)
+
+
+@dataclass(frozen=True)
+class Backlog:
+    depth: dict[str, int]  # lane -> jobs waiting or running
+    oldest_age_s: dict[str, float]  # lane -> age of its oldest entry (0 when empty)
+    delayed: int
+    dead: int
 
 
 @dataclass

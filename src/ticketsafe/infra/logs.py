@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from ticketsafe.infra.request_context import current_request_id
+from ticketsafe.infra.request_context import current_log_ids, current_request_id
 
 # Attributes of every record, and uvicorn's `color_message` (its message again, with
 # terminal colour codes): neither is a field of ours.
@@ -38,6 +38,7 @@ class JsonFormatter(logging.Formatter):
         rid = current_request_id()
         if rid:
             entry["request_id"] = rid
+            entry.update(current_log_ids())
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
                 entry[key] = value
@@ -55,5 +56,7 @@ def configure_logging(level: str, *, json: bool, instance: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("pymongo", "uvicorn.access"):
+    # httpx logs every outbound request's full URL at INFO: organizers' webhook URLs may
+    # carry their credentials in the query string.
+    for noisy in ("pymongo", "uvicorn.access", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

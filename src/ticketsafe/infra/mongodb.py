@@ -17,6 +17,8 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.write_concern import WriteConcern
 
+from ticketsafe.infra.store_metrics import MongoCommandTimer
+
 Document = dict[str, Any]
 MongoClient = AsyncMongoClient[Document]
 Database = AsyncDatabase[Document]
@@ -26,11 +28,13 @@ T = TypeVar("T")
 
 
 def create_mongo_client(
-    url: str, *, app_name: str = "ticketsafe", timeout_ms: int = 5_000
+    url: str, *, app_name: str = "ticketsafe", timeout_ms: int = 5_000, timed: bool = False
 ) -> MongoClient:
-    """Build (not connect: PyMongo connects lazily) the shared async client."""
+    """Build (not connect: PyMongo connects lazily) the shared async client. `timed`:
+    observe every command's latency (`infra.store_metrics`)."""
     return AsyncMongoClient(
         url,
+        event_listeners=[MongoCommandTimer()] if timed else [],
         appname=app_name,
         tz_aware=True,
         w="majority",

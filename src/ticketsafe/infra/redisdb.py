@@ -30,12 +30,14 @@ subscriber listens on the node owning its first channel's slot (redis-py's
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
 
+from ticketsafe.infra.store_metrics import REDIS_ROUNDTRIP_SECONDS
 from ticketsafe.infra.turn_batch import TurnBatch
 
 RedisClient = Redis | RedisCluster
@@ -71,8 +73,12 @@ async def _run_batch(
     batch: list[_Pending],
     alone: Callable[..., Awaitable[Any]],
     pipelined: Callable[[list[_Pending]], Awaitable[list[Any]]],
+    *,
+    timed: bool = False,
 ) -> None:
-    """Send one turn's commands (a plain call when alone) and settle every caller."""
+    """Send one turn's commands (a plain call when alone) and settle every caller;
+    `timed`: observe the round trip (`infra.store_metrics`)."""
+    started = time.perf_counter()
     try:
         if len(batch) == 1:  # alone in its turn: a plain round trip
             args, options, _ = batch[0]
@@ -81,6 +87,9 @@ async def _run_batch(
             results = await pipelined(batch)
     except Exception as exc:  # the connection failed: every caller gets the error
         results = [exc] * len(batch)
+    if timed:
+        kind = "single" if len(batch) == 1 else "pipeline"
+        REDIS_ROUNDTRIP_SECONDS.labels(kind).observe(time.perf_counter() - started)
     for (_, _, future), result in zip(batch, results, strict=True):
         if future.done():  # the caller was cancelled meanwhile
             continue
@@ -107,6 +116,8 @@ async def _in_pipeline(client: Redis | RedisCluster, batch: list[_Pending]) -> l
 
 
 class AutoPipelinedRedis(Redis):
+    timed = False  # observe each batch's round trip (`infra.store_metrics`)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # `_flush` is looked up at each flush, so it can be observed (tests count batches).
@@ -125,11 +136,13 @@ class AutoPipelinedRedis(Redis):
         return await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
 
     async def _flush(self, batch: list[_Pending]) -> None:
-        await _run_batch(batch, self._alone, lambda b: _in_pipeline(self, b))
+        await _run_batch(batch, self._alone, lambda b: _in_pipeline(self, b), timed=self.timed)
 
 
 class AutoPipelinedRedisCluster(RedisCluster):
     """The same batching on a Redis Cluster (see the module docstring)."""
+
+    timed = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -151,10 +164,12 @@ class AutoPipelinedRedisCluster(RedisCluster):
         return await super().execute_command(*args, **options)
 
     async def _flush(self, batch: list[_Pending]) -> None:
-        await _run_batch(batch, self._alone, lambda b: _in_pipeline(self, b))
+        await _run_batch(batch, self._alone, lambda b: _in_pipeline(self, b), timed=self.timed)
 
 
-def create_redis_client(url: str, *, cluster: bool = False, timeout_s: float = 5.0) -> RedisClient:
+def create_redis_client(
+    url: str, *, cluster: bool = False, timeout_s: float = 5.0, timed: bool = False
+) -> RedisClient:
     """A bounded pool that makes a burst *wait* for a free connection (up to `timeout_s`)
     instead of failing with MaxConnectionsError: a flash crowd queues, it does not 500.
     With `cluster`, `url` names any node of a Redis Cluster: the client learns the others
@@ -168,10 +183,15 @@ def create_redis_client(url: str, *, cluster: bool = False, timeout_s: float = 5
         "health_check_interval": 30,
         "max_connections": 512,
     }
+    client: RedisClient
     if cluster:
-        return AutoPipelinedRedisCluster.from_url(url, **common)
-    pool = BlockingConnectionPool.from_url(url, timeout=timeout_s, **common)
-    return AutoPipelinedRedis.from_pool(pool)  # the client owns the pool: aclose() closes it
+        client = AutoPipelinedRedisCluster.from_url(url, **common)
+    else:
+        pool = BlockingConnectionPool.from_url(url, timeout=timeout_s, **common)
+        client = AutoPipelinedRedis.from_pool(pool)  # the client owns the pool: aclose() closes it
+    if isinstance(client, AutoPipelinedRedis | AutoPipelinedRedisCluster):
+        client.timed = timed  # observe the round trips' latency (`infra.store_metrics`)
+    return client
 
 
 async def ping_redis(client: RedisClient) -> None:

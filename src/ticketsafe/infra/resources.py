@@ -41,11 +41,12 @@ class Resources:
                 f"{', '.join(missing)} must be set "
                 "(or use `ticketsafe serve`, which provides embedded stores and keys)"
             )
+        timed = settings.metrics_enabled
         mongo = create_mongo_client(
-            settings.mongo_url.get_secret_value(), app_name=settings.instance_name
+            settings.mongo_url.get_secret_value(), app_name=settings.instance_name, timed=timed
         )
         redis = create_redis_client(
-            settings.redis_url.get_secret_value(), cluster=settings.redis_cluster
+            settings.redis_url.get_secret_value(), cluster=settings.redis_cluster, timed=timed
         )
         queue = JobQueue(
             redis,

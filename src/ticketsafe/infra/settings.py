@@ -304,6 +304,25 @@ class Settings(BaseSettings):
     )
     instance_name: str = Field(default="local", description="Shown in logs and metrics.")
 
+    # Metrics (docs/observability.md)
+    metrics_enabled: bool = Field(
+        default=True,
+        description="HTTP, MongoDB and Redis latency instruments; false measures their cost.",
+    )
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535,
+        description="A loopback port of this process's own for its /metrics (a worker, or "
+        "one of several API processes sharing a port); unset: none.",
+    )  # fmt: skip
+    metrics_event_labels: int = Field(
+        default=20, ge=0, le=1000,
+        description="Events one process labels metrics with; later ones count as 'other'.",
+    )  # fmt: skip
+    metrics_sample_interval_s: float = Field(
+        default=15.0, gt=0,
+        description="How often a worker samples the job backlog and the oversell detector.",
+    )  # fmt: skip
+
     @property
     def keys_dir(self) -> Path:
         return self.data_dir / "keys"

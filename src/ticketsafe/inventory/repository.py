@@ -65,6 +65,12 @@ class InventoryRepository:
         doc = await self.db[EVENTS].find_one({"_id": event_id})
         return InventoryLayout.model_validate(doc["layout"]) if doc else None
 
+    async def layouts(self) -> list[InventoryLayout]:
+        return [InventoryLayout.model_validate(d["layout"]) async for d in self.db[EVENTS].find()]
+
+    async def count_sold(self, event_id: str) -> int:
+        return await self.db[UNITS].count_documents({"event_id": event_id})
+
     async def sold_units(self, event_id: str) -> list[SoldUnit]:
         cursor = self.db[UNITS].find({"event_id": event_id})
         return [_sold(doc) async for doc in cursor]

@@ -50,6 +50,14 @@ from ticketsafe.inventory.errors import (
     UnknownUnits,
 )
 from ticketsafe.inventory.layout_spec import ga_area_of, load_spec
+from ticketsafe.inventory.metrics import (
+    HOLD_REFUSALS,
+    HOLD_UNITS,
+    HOLDS_CREATED,
+    HOLDS_EXPIRED,
+    HOLDS_RELEASED,
+    REFUSAL_REASONS,
+)
 from ticketsafe.inventory.models import (
     Availability,
     GaAvailability,
@@ -67,6 +75,12 @@ from ticketsafe.inventory.repository import InventoryRepository, SoldUnit
 Clock = Callable[[], int]  # milliseconds; 0 = let Redis's clock decide
 
 _STATUS = {"A": UnitStatus.AVAILABLE, "B": UnitStatus.BLOCKED, "H": UnitStatus.HELD}
+
+
+# The engine's refusals as a bounded `reason` label (`metrics.REFUSAL_REASONS`).
+_REFUSALS = dict(
+    zip(("LIMIT", "TAKEN", "SOLDOUT", "NOADJ", "UNKNOWN", "NOTYET"), REFUSAL_REASONS, strict=True)
+)
 
 
 def hold_id_for(event_id: str) -> str:
@@ -227,7 +241,12 @@ class InventoryService:
             return _hold_of(first_id, event_id, buyer_id, kind, expires_ms=expires, units=units)
         if r.status == "OK":
             expires = int(r.values[0])
-            return _hold_of(hold_id, event_id, buyer_id, kind, expires_ms=expires, units=r.texts(2))
+            units = r.texts(2)
+            HOLDS_CREATED.labels(kind.value).inc()
+            HOLD_UNITS.inc(len(units))
+            return _hold_of(hold_id, event_id, buyer_id, kind, expires_ms=expires, units=units)
+        if r.status in _REFUSALS:
+            HOLD_REFUSALS.labels(_REFUSALS[r.status]).inc()
         if r.status == "LIMIT":
             limit, current = int(r.values[0]), int(r.values[1])
             raise HoldLimitExceeded(
@@ -277,6 +296,8 @@ class InventoryService:
 
     async def release_hold(self, hold_id: str, buyer_id: str) -> None:
         r = await self._call(event_of(hold_id), "release", hold_id, buyer_id)
+        if r.status == "OK":
+            HOLDS_RELEASED.inc()
         if r.status == "GONE":
             raise HoldExpired(hold_id=hold_id)
         if r.status == "NOTYOURS":
@@ -446,6 +467,7 @@ class InventoryService:
                 r = await self._call(event_id, "expire", batch)
                 count, overdue = int(r.values[0]), int(r.values[1])
                 released += count
+                HOLDS_EXPIRED.inc(count)
                 for hold_id in r.texts(2)[:overdue]:
                     await self._reconcile(event_id, hold_id)
                     reconciled += 1
@@ -455,6 +477,18 @@ class InventoryService:
                 if count < batch:
                     break
         return SweepReport(released, reconciled, expired)
+
+    async def oversold_units(self) -> int:
+        """Units MongoDB holds as sold beyond each event's capacity (sellable seats plus
+        GA capacity), summed: the oversell detector's reading. Unit ids make a double
+        sale of one unit impossible, so counting per event is enough (one indexed count
+        per provisioned event)."""
+        oversold = 0
+        for layout in await self.repo.layouts():
+            capacity = sum(1 for s in layout.seats if not s.blocked)
+            capacity += sum(a.capacity for a in layout.areas)
+            oversold += max(0, await self.repo.count_sold(layout.event_id) - capacity)
+        return oversold
 
     async def reconcile_sold(self, event_id: str, chunk: int = 1000) -> None:
         """Mark every unit MongoDB has sold as sold in Redis (idempotent, chunked)."""

@@ -1,4 +1,5 @@
-"""Prometheus instruments for HTTP traffic, and the ASGI middleware that feeds them.
+"""Prometheus instruments for HTTP traffic, the ASGI middleware that feeds them, and
+each process's own metrics listener.
 
 Labels use the route *template* (`/events/{event_id}`), never the raw path, so label
 cardinality stays bounded whatever clients send.
@@ -8,9 +9,15 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
+from pathlib import Path
 
-from prometheus_client import Counter, Gauge, Histogram, Info
+from cryptography import x509
+from prometheus_client import Counter, Gauge, Histogram, Info, start_http_server
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ticketsafe.infra.metric_labels import set_event_label_cap
+from ticketsafe.infra.settings import Settings
 
 HTTP_REQUESTS = Counter(
     "ticketsafe_http_requests_total", "HTTP requests handled", ["method", "route", "status"]
@@ -26,11 +33,10 @@ HTTP_LATENCY = Histogram(
 # and each keeps its own counts; a reader that scrapes them all tells them apart by this.
 PROCESS = Info("ticketsafe_process", "The process these metrics come from")
 PROCESS.info({"pid": str(os.getpid())})
+# Where a process's metrics come from reads better than `pid` on a dashboard: set at
+# start by the role (`Settings.instance_name`: api-1, worker-1, ...).
+ROLE = Info("ticketsafe_instance", "The role and name of the process these metrics come from")
 HTTP_IN_FLIGHT = Gauge("ticketsafe_http_requests_in_flight", "HTTP requests being handled")
-JOBS_PROCESSED = Counter(
-    "ticketsafe_jobs_processed_total", "Background jobs finished", ["job", "outcome"]
-)
-JOB_DURATION = Histogram("ticketsafe_job_duration_seconds", "Background job run time", ["job"])
 
 
 class MetricsMiddleware:
@@ -60,3 +66,34 @@ class MetricsMiddleware:
             method = scope["method"]
             HTTP_REQUESTS.labels(method, template, str(status)).inc()
             HTTP_LATENCY.labels(method, template).observe(time.perf_counter() - started)
+
+
+CERTIFICATE_EXPIRY = Gauge(
+    "ticketsafe_tls_certificate_expiry_timestamp_seconds",
+    "When the certificate this process serves TLS with stops being valid",
+)
+
+
+def record_certificate(cert_pem: Path) -> None:
+    """The serving certificate's end of validity (the first in the chain file)."""
+    cert = x509.load_pem_x509_certificate(cert_pem.read_bytes())
+    CERTIFICATE_EXPIRY.set(cert.not_valid_after_utc.timestamp())
+
+
+def expose_process_metrics(settings: Settings, role: str) -> Callable[[], None]:
+    """At a role's start: name the process in its metrics, cap its event labels and, with
+    `metrics_port`, serve its /metrics on a port of its own (a worker has no HTTP server;
+    API processes sharing one port cannot be scraped one by one through it). Returns
+    what stops that listener."""
+    # `name`, not `instance`: Prometheus labels every target with its own `instance`.
+    ROLE.info({"role": role, "name": settings.instance_name})
+    set_event_label_cap(settings.metrics_event_labels)
+    if settings.metrics_port is None:
+        return lambda: None
+    server, thread = start_http_server(settings.metrics_port, addr=settings.host)
+
+    def stop() -> None:
+        server.shutdown()
+        thread.join(timeout=5)
+
+    return stop

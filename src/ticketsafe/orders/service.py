@@ -49,6 +49,7 @@ from ticketsafe.orders.errors import (
 )
 from ticketsafe.orders.events import OrderEvent, announce
 from ticketsafe.orders.late_money import return_late_money
+from ticketsafe.orders.metrics import record_paid
 from ticketsafe.orders.models import (
     ENDED_UNPAID,
     LineStatus,
@@ -294,6 +295,7 @@ class OrderService:
         paid = entry("system", "order.paid", f"payment {payment.id}", _audited(order.event_id))
         order = await self._set(order, {**(fields or {}), "status": OrderStatus.PAID.value}, paid)
         announce(self.jobs, OrderEvent.PAID, order.id)  # tickets are issued off this path
+        record_paid(order.event_id, len(order.valid_lines()), order.total_cents, order.currency)
         # Paid (its audit entry in the same write). The receipt is the tickets' e-mail
         # (`tickets.delivery`, off `order_paid`): one e-mail per paid order. The
         # organizer's webhooks and the waiting room's next admission depend on that write

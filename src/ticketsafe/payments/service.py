@@ -14,8 +14,9 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from ticketsafe.infra.errors import Conflict, NotFound
+from ticketsafe.infra.errors import Conflict, NotFound, ServiceBusy, TicketSafeError
 from ticketsafe.payments import repository as repo
+from ticketsafe.payments.metrics import record_attempt, record_failure
 from ticketsafe.payments.models import (
     InvalidPaymentTransition,
     Method,
@@ -140,7 +141,16 @@ async def _ask_psp(
     """The PSP's side of starting `payment`: where it stands, the fields to record, and
     the capture's refusal (the authorisation stands) if there was one."""
     provider = processor_of(payment)
-    result = await provider.start(ctx, payment, card_token)
+    record_attempt(payment)
+    try:
+        result = await provider.start(ctx, payment, card_token)
+    except Exception as exc:
+        # A refusal of ours (bad token, say) is not the processor failing; its silence is.
+        if not isinstance(exc, TicketSafeError) or isinstance(exc, ServiceBusy):
+            record_failure(payment, "error")
+        raise
+    if result.status is PaymentStatus.FAILED:
+        record_failure(payment, "declined")
     fields: dict[str, Any] = {
         "provider_ref": result.provider_ref,
         "instructions": result.instructions or {},
@@ -313,6 +323,8 @@ async def _apply_psp_event(ctx: ProviderContext, processor: str, event: PspEvent
     inc = {"captured_cents": payment.amount_cents} if target is PaymentStatus.CAPTURED else None
     found = {"provider_ref": event.charge_id} if payment.provider_ref is None else None
     await _record(ctx, payment, target, inc=inc, fields=found)
+    if target is PaymentStatus.FAILED:
+        record_failure(payment, "declined")
     return "applied"
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ticketsafe.realtime.messages import LiveMessage
+from ticketsafe.realtime.metrics import record_connection
 
 FANOUT_BATCH = 256  # connections served per event-loop turn, so requests interleave
 
@@ -46,6 +47,7 @@ class Ended(StrEnum):
 def connection_changed(transport: str, change: str) -> None:
     """Called on every `open`, and on every end with its reason (`gone`, `lifetime`,
     `cut`); `transport` is `sse` or `ws`. The hook for connection gauges and counters."""
+    record_connection(transport, change)
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,8 @@ class Cluster:
     psp: SandboxPspProcess | None = None  # the test-mode PSP: a third party, apart
     backends: dict[str, Backend] = field(default_factory=dict)
     stats_port: int = 0
+    # Workers serve no HTTP: each has a metrics port of its own (TICKETSAFE_METRICS_PORT).
+    metrics_ports: dict[str, int] = field(default_factory=dict)
 
     @property
     def run_dir(self) -> Path:
@@ -112,9 +114,16 @@ class Cluster:
             for b in self.backends.values()
         ]
         worker_argv = [sys.executable, "-m", "ticketsafe", "worker"]
+        worker_names = [f"worker-{i + 1}" for i in range(self.plan.workers)]
+        self.metrics_ports = {name: free_port() for name in worker_names}
         self.workers = [
-            ChildProcess(name, worker_argv, self.run_dir, env | _instance(name))
-            for name in (f"worker-{i + 1}" for i in range(self.plan.workers))
+            ChildProcess(
+                name,
+                worker_argv,
+                self.run_dir,
+                env | _instance(name) | {"TICKETSAFE_METRICS_PORT": str(self.metrics_ports[name])},
+            )
+            for name in worker_names
         ]
         for child in (*self.apis, *self.workers):
             child.start()
@@ -184,6 +193,7 @@ class Cluster:
             "stats_port": self.stats_port,
             "ca": str(self.settings.tls_dir.resolve() / "ca.pem"),
             "backends": {b.name: b.port for b in self.backends.values()},
+            "metrics": self.metrics_ports,  # processes scraped on a port of their own
             "pids": {c.name: c.pid for c in self.children()},
         }
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -228,7 +238,8 @@ def run_cluster(settings: Settings, plan: ClusterPlan) -> None:
             f"TicketSafe cluster at {cluster.url}: {plan.apis} api + "
             f"{'1 hold-lane api + ' if plan.hold_lane else ''}{plan.workers} worker(s) behind "
             f"HAProxy ({plan.balance}); stats {stats}; local CA "
-            f"{settings.tls_dir.resolve() / 'ca.pem'}",
+            f"{settings.tls_dir.resolve() / 'ca.pem'}; Prometheus for every process: "
+            "`ticketsafe observe`",
             flush=True,
         )
         while not stop.wait(1.0):

@@ -27,6 +27,7 @@ from ticketsafe.infra.embedded import EmbeddedStores
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.mail.catcher import MailCatcher
+from ticketsafe.ops.metrics import expose_process_metrics, record_certificate
 from ticketsafe.roles import event_loop
 from ticketsafe.roles.http import (
     build_servers,
@@ -54,8 +55,12 @@ async def run_api(
 ) -> None:
     """One API process (with the worker and the demo seed when `serve` runs it);
     `on_stop_too` is told of a stop at once (`serve` passes it on to its children)."""
+    stop_metrics = expose_process_metrics(settings, "serve" if with_worker else "api")
     app = create_app(settings, frontend_dir=settings.frontend_dir)
     servers = build_servers(settings, app)
+    tls = tls_files(settings)  # made by build_servers when it had to
+    if tls is not None:
+        record_certificate(tls.cert)
     event_loop.settle_heap()
     stop = asyncio.Event()
 
@@ -76,6 +81,7 @@ async def run_api(
         await asyncio.gather(*tasks)
     finally:
         on_stop()
+        stop_metrics()
         if seeding is not None:
             seeding.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -83,9 +89,13 @@ async def run_api(
 
 
 async def run_worker(settings: Settings) -> None:
+    stop_metrics = expose_process_metrics(settings, "worker")
     stop = asyncio.Event()
     install_stop_handlers(stop.set)
-    await _worker_until(settings, stop)
+    try:
+        await _worker_until(settings, stop)
+    finally:
+        stop_metrics()
 
 
 async def _worker_until(settings: Settings, stop: asyncio.Event) -> None:

@@ -22,12 +22,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ticketsafe.infra.job_metrics import JOB_DURATION, JOB_WAIT, JOBS_PROCESSED
 from ticketsafe.infra.jobs import Job, JobContext, JobQueue, JobRegistry
 from ticketsafe.infra.leases import Lease
 from ticketsafe.infra.periodic import PeriodicTask
 from ticketsafe.infra.problem_handlers import STORE_ERRORS
 from ticketsafe.infra.resources import Resources
-from ticketsafe.ops.metrics import JOB_DURATION, JOBS_PROCESSED
 from ticketsafe.roles.worker_health import WorkerHealth
 
 log = logging.getLogger("ticketsafe.worker")
@@ -124,6 +124,9 @@ class Worker:
         task.add_done_callback(self._running.discard)
 
     async def _execute(self, job: Job) -> None:
+        queued_at = job.queued_at
+        if queued_at is not None:
+            JOB_WAIT.labels(job.name).observe(max(0.0, time.time() - queued_at))
         started = time.perf_counter()
         try:
             await self._run(job)

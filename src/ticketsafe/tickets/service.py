@@ -26,6 +26,7 @@ from ticketsafe.orders.read_models import HOLDS_SALE, get_order
 from ticketsafe.tickets import codes
 from ticketsafe.tickets import repository as repo
 from ticketsafe.tickets.errors import TicketNotFound
+from ticketsafe.tickets.metrics import TICKETS_ISSUED
 from ticketsafe.tickets.models import Ticket, TicketStatus, ticket_id_for
 from ticketsafe.tickets.signing import EventKeys
 
@@ -59,6 +60,7 @@ class TicketService:
         fresh = [self._new_ticket(order, line, now) for line in order.valid_lines()]
         new = await repo.insert_new(self.db, fresh)
         await self.revoke_for_order(order_id)  # a refund that ran meanwhile (see above)
+        TICKETS_ISSUED.inc(new)
         return new
 
     def _new_ticket(self, order: Order, line: OrderLine, now: datetime) -> Ticket:

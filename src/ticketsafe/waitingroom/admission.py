@@ -16,6 +16,7 @@ from ticketsafe.infra.errors import Conflict
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.waitingroom import aimd, fairness
+from ticketsafe.waitingroom.metrics import record_tick
 from ticketsafe.waitingroom.repository import QueueRepository, QueueStore
 from ticketsafe.waitingroom.schemas import AdmissionMode, QueueState, Stock, Supply
 
@@ -91,17 +92,20 @@ class Admissions:
             due = state == QueueState.PRE.value and on_sale and _now_ms() >= int(on_sale)
             if due and await self.draw(event_id) is not None:
                 state = QueueState.DRAWN.value
-            await self.store.sweep(event_id)
+            abandoned = await self.store.sweep(event_id)
             batch = max_batch
+            available = None
             if self._supply is not None and state == QueueState.DRAWN.value:
                 stock = await self._supply(event_id)
                 if stock is None:  # an admitted buyer could not hold: admit no one yet
                     admitted[event_id] = 0
+                    await self._record(event_id, 0, abandoned, None)
                     continue
                 await self._follow_supply(event_id, Supply.of_stock(stock))
                 # Never more people in one step than units left: two seats coming back
                 # let two people in, not the whole line (who would be refused).
                 batch = min(batch, stock.available)
+                available = stock.available
             if state == QueueState.DRAWN.value:
                 await self.adapt(event_id)
             users = await self.store.admit(event_id, batch)
@@ -110,7 +114,14 @@ class Admissions:
                     event_id, orjson.dumps({"type": "admitted", "count": len(users)})
                 )
             admitted[event_id] = len(users)
+            await self._record(event_id, len(users), abandoned, available)
         return admitted
+
+    async def _record(
+        self, event_id: str, admitted: int, abandoned: int, available: int | None
+    ) -> None:
+        counters = await self.store.counters(event_id)
+        record_tick(event_id, counters, admitted, abandoned, available)
 
     async def adapt(self, event_id: str) -> float | None:
         """In adaptive mode, one step of the admission controller (`aimd`): the rate
