@@ -43,6 +43,18 @@ def test_a_cluster_is_scraped_process_by_process(tmp_path: Path) -> None:
     _check(tmp_path, targets)
 
 
+def test_serves_api_processes_are_scraped_one_by_one(tmp_path: Path) -> None:
+    run = tmp_path / "data" / "run"
+    run.mkdir(parents=True)
+    (run / "serve.json").write_text(json.dumps({"metrics": {"api-1": 9201, "api-2": 9202}}))
+    targets = targets_of(Settings(data_dir=tmp_path / "data"))
+    assert {(t.job, t.name, t.address) for t in targets} == {
+        ("ticketsafe-serve", "api-1", "127.0.0.1:9201"),
+        ("ticketsafe-serve", "api-2", "127.0.0.1:9202"),
+    }
+    _check(tmp_path, targets)
+
+
 def test_serve_is_scraped_over_https_with_the_local_ca(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", https_port=9443)
     (target,) = targets_of(settings)

@@ -224,6 +224,14 @@ def test_api_processes_share_the_port_and_stop_together(tmp_path: Path) -> None:
         assert len(pids) == 2, pids
         assert serve.proc.pid in pids  # this process (with the worker) and one child
         children = pids - {serve.proc.pid}
+        # Each one is also scraped on a metrics port of its own, listed for `observe`.
+        ports = json.loads((serve.data_dir / "run" / "serve.json").read_text())["metrics"]
+        own = set()
+        for port in ports.values():
+            found = _PID.search(httpx.get(f"http://127.0.0.1:{port}/metrics").text)
+            assert found is not None
+            own.add(int(found.group(1)))
+        assert own == pids
         stores = list(serve.state()["pids"].values())
         assert serve.stop() == 0
         _wait_gone([*children, *stores])

@@ -7,7 +7,8 @@ worker samples is read with `max`. A process restarted starts its counters at 0,
 `rate` reads as a reset, not a drop. The targets come from what is running:
 - `ticketsafe cluster`: `run/cluster.json` lists every api backend (its own port), every
   worker's metrics port (`TICKETSAFE_METRICS_PORT`) and HAProxy's exporter;
-- `ticketsafe serve`: one process (API and worker together) on its HTTPS port.
+- `ticketsafe serve`: with several API processes sharing its port, `run/serve.json` lists
+  each one's own metrics port (the first also runs the worker); with one, its HTTPS port.
 
 Prometheus is the Debian package `prometheus` (with `promtool`); the rule files are
 `deploy/prometheus/rules/*.yml` of this repository.
@@ -65,10 +66,20 @@ class Target:
 
 def targets_of(settings: Settings) -> list[Target]:
     """What to scrape for the TicketSafe running from `settings.data_dir`: the cluster
-    its `run/cluster.json` describes, else the `serve` process on the configured ports."""
+    its `run/cluster.json` describes, else `serve`'s API processes on the metrics ports
+    its `run/serve.json` lists, else the one `serve` process on the configured ports."""
     state = settings.data_dir / "run" / "cluster.json"
     if state.exists():
         return cluster_targets(json.loads(state.read_text()))
+    serve_state = settings.data_dir / "run" / "serve.json"
+    metrics: dict[str, int] = (
+        json.loads(serve_state.read_text()).get("metrics", {}) if serve_state.exists() else {}
+    )
+    if metrics:  # several API processes on one port: each scraped on its own
+        return [
+            Target("ticketsafe-serve", name, f"{settings.host}:{port}")
+            for name, port in metrics.items()
+        ]
     if settings.tls_enabled:
         ca = settings.tls_dir / "ca.pem"
         return [

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import sys
@@ -22,7 +23,7 @@ from pydantic import SecretStr
 
 from ticketsafe.app import create_app
 from ticketsafe.demo.seed import seed_when_ready
-from ticketsafe.infra.child_process import ChildProcess
+from ticketsafe.infra.child_process import ChildProcess, free_port
 from ticketsafe.infra.embedded import EmbeddedStores
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
@@ -148,8 +149,10 @@ def serve(settings: Settings) -> None:
             log.info("no SMTP URL: mail is filed under %s", settings.mail_dir.resolve())
         env = shared_env(settings, stores, catcher)
         processes = api_processes(settings)
+        metrics = _metrics_ports(settings, processes)
         resolved = settings.model_copy(
             update={
+                "metrics_port": metrics.get("api-1", settings.metrics_port),
                 "mongo_url": SecretStr(env["TICKETSAFE_MONGO_URL"]),
                 "redis_url": SecretStr(env["TICKETSAFE_REDIS_URL"]),
                 "auth_secret": SecretStr(env["TICKETSAFE_AUTH_SECRET"]),
@@ -163,7 +166,8 @@ def serve(settings: Settings) -> None:
         if psp is not None:
             resolved = resolved.model_copy(update={"sandbox_psp_url": psp.url})
             env = env | {"TICKETSAFE_SANDBOX_PSP_URL": psp.url}
-        apis = _api_children(resolved, env, processes - 1)
+        apis = _api_children(resolved, env, processes - 1, metrics)
+        _write_state(settings, metrics)
         for child in apis:
             child.start()
         demo = settings.demo_data if settings.demo_data is not None else settings.mongo_url is None
@@ -180,6 +184,7 @@ def serve(settings: Settings) -> None:
             child.stop(timeout=settings.shutdown_grace_s + 10.0)
         if psp is not None:
             psp.stop()
+        (settings.data_dir / "run" / SERVE_STATE).unlink(missing_ok=True)
         if catcher is not None:
             catcher.stop()
         stores.stop()
@@ -206,9 +211,33 @@ def api_processes(settings: Settings) -> int:
     return settings.api_processes or os.cpu_count() or 1
 
 
-def _api_children(settings: Settings, env: dict[str, str], count: int) -> list[ChildProcess]:
-    """`count` more `ticketsafe api` processes on this one's ports. They run in the
-    operator's directory (relative paths in the settings mean the same to them)."""
+SERVE_STATE = "serve.json"  # in the data directory's run/: what `observe` scrapes
+
+
+def _metrics_ports(settings: Settings, processes: int) -> dict[str, int]:
+    """With several API processes on one port a scrape reaches one of them at random, so
+    each gets a /metrics port of its own: from `metrics_port` upwards when it is set,
+    else free loopback ports. One process keeps the setting as it is."""
+    if processes < 2:
+        return {}
+    names = [f"api-{i + 1}" for i in range(processes)]
+    if settings.metrics_port is not None:
+        return {name: settings.metrics_port + i for i, name in enumerate(names)}
+    return {name: free_port() for name in names}
+
+
+def _write_state(settings: Settings, metrics: dict[str, int]) -> None:
+    run_dir = settings.data_dir / "run"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / SERVE_STATE).write_text(json.dumps({"metrics": metrics}))
+
+
+def _api_children(
+    settings: Settings, env: dict[str, str], count: int, metrics: dict[str, int]
+) -> list[ChildProcess]:
+    """`count` more `ticketsafe api` processes on this one's ports, each with its own
+    metrics port when `metrics` names one. They run in the operator's directory
+    (relative paths in the settings mean the same to them)."""
     argv = [sys.executable, "-m", "ticketsafe", "api"]
     child_env = env | {
         "TICKETSAFE_HTTP_REUSE_PORT": "true",
@@ -220,7 +249,9 @@ def _api_children(settings: Settings, env: dict[str, str], count: int) -> list[C
             name,
             argv,
             run_dir,
-            child_env | {"TICKETSAFE_INSTANCE_NAME": f"{settings.instance_name}-{name}"},
+            child_env
+            | {"TICKETSAFE_INSTANCE_NAME": f"{settings.instance_name}-{name}"}
+            | ({"TICKETSAFE_METRICS_PORT": str(metrics[name])} if name in metrics else {}),
             cwd=Path.cwd(),
         )
         for name in (f"api-{i + 2}" for i in range(count))
