@@ -4,6 +4,7 @@ Redis. Nothing here touches services that may already run on standard ports."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -15,11 +16,15 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 
+from tests.uvicorn_server import uvicorn_on_loopback
 from ticketsafe.app import create_app
 from ticketsafe.infra.child_process import ChildProcess, free_port
 from ticketsafe.infra.embedded import EmbeddedStores, redis_server_binary
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
+from ticketsafe.sandbox_psp.process import SandboxPspProcess
+
+PSP_WEBHOOK_SECRET = "whsec-test-" + "y" * 32
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +33,15 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStores]
     embedded.start()
     yield embedded
     embedded.stop()
+
+
+@pytest.fixture(scope="session")
+def sandbox_psp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The sandbox PSP's own process (its state is its own, not our stores); each test
+    names where it delivers webhooks with its charges (`sandbox_psp_notify_url`)."""
+    psp = SandboxPspProcess(tmp_path_factory.mktemp("sandbox-psp"), PSP_WEBHOOK_SECRET)
+    yield psp.start()
+    psp.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +53,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def settings(stores: EmbeddedStores, tmp_path: Path) -> Settings:
+def settings(stores: EmbeddedStores, sandbox_psp: str, tmp_path: Path) -> Settings:
     assert stores.mongo_url
     assert stores.redis_url
     return Settings(
@@ -47,8 +61,11 @@ def settings(stores: EmbeddedStores, tmp_path: Path) -> Settings:
         redis_url=SecretStr(stores.redis_url),
         mongo_database=f"test_{uuid.uuid4().hex[:12]}",
         auth_secret=SecretStr("test-secret-" + "x" * 40),
-        psp_webhook_secret=SecretStr("whsec-test-" + "y" * 32),
+        psp_webhook_secret=SecretStr(PSP_WEBHOOK_SECRET),
         public_url="http://testserver",
+        sandbox_psp_url=sandbox_psp,
+        # The `client` fixture serves the app on this port too, for the PSP's webhooks.
+        sandbox_psp_notify_url=f"http://127.0.0.1:{free_port()}/payments/webhooks/sandbox-psp",
         data_dir=tmp_path / "data",
         tls_enabled=False,
         frontend_dir=tmp_path / "no-frontend",
@@ -81,11 +98,24 @@ def app(settings: Settings) -> FastAPI:
 
 @pytest.fixture
 async def client(app: FastAPI, resources: Resources) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client for the app, with its lifespan run (so it talks to the real stores)."""
-    async with app.router.lifespan_context(app):
+    """An HTTP client for the app, with its lifespan run (so it talks to the real stores);
+    the app also listens on the loopback port the sandbox PSP delivers its webhooks to."""
+    async with app.router.lifespan_context(app), _webhook_listener(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             yield c
+
+
+@contextlib.asynccontextmanager
+async def _webhook_listener(app: FastAPI) -> AsyncIterator[None]:
+    resources: Resources = app.state.resources
+    notify = resources.settings.sandbox_psp_notify_url
+    if notify is None:
+        yield
+        return
+    port = httpx.URL(notify).port
+    async with uvicorn_on_loopback(app, port=port, timeout_graceful_shutdown=1):
+        yield
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from ticketsafe.infra.child_process import free_port
 
 @contextlib.asynccontextmanager
 async def uvicorn_on_loopback(app: Any, **config: Any) -> AsyncIterator[int]:
-    """Serve `app` on a free loopback port (extra `uvicorn.Config` options in `config`)
-    until the block ends; yields the port once the server accepts connections."""
-    port = free_port()
+    """Serve `app` on a loopback port (`port` in `config`, else a free one; other
+    `uvicorn.Config` options too) until the block ends; yields the port once it accepts."""
+    port = int(config.pop("port", 0)) or free_port()
     config = {"lifespan": "off", "log_config": None, "access_log": False, **config}
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **config))
     task = asyncio.create_task(server.serve())

@@ -35,7 +35,7 @@ from ticketsafe.orders.endpoints import FAST_ROUTES as ORDERS_FAST_ROUTES
 from ticketsafe.orders.endpoints import router as orders_router
 from ticketsafe.payments.endpoints import FAST_ROUTES as PAYMENTS_FAST_ROUTES
 from ticketsafe.payments.endpoints import router as payments_router
-from ticketsafe.payments.sandbox_psp.endpoints import router as sandbox_psp_router
+from ticketsafe.payments.processors.sandbox_relay import router as sandbox_psp_router
 from ticketsafe.realtime.endpoints import router as live_router
 from ticketsafe.schema import MIGRATIONS
 from ticketsafe.services import Services

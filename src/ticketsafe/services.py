@@ -26,6 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
+import httpx
+
 from ticketsafe.catalog.events.status_listeners import StatusListener
 from ticketsafe.catalog.read_models import owner_of
 from ticketsafe.checkin.service import CheckinService
@@ -49,7 +51,7 @@ from ticketsafe.onsale.service import status_listener
 from ticketsafe.orders.history import OrdersOfHolds
 from ticketsafe.orders.pricing import PriceBook
 from ticketsafe.orders.service import OrderService
-from ticketsafe.payments.providers import ProviderContext
+from ticketsafe.payments.processors import ProviderContext
 from ticketsafe.realtime.hub import Hub
 from ticketsafe.realtime.me_feed import ticket_transferred
 from ticketsafe.realtime.session import LiveContext
@@ -104,17 +106,21 @@ class Services:
     def queue(self) -> JobQueue:
         return self.resources.queue
 
+    @property
+    def http(self) -> httpx.AsyncClient:
+        return self.resources.http  # how payment processors reach their PSPs
+
     def orders(self, jobs: JobBuffer) -> OrderService:
         """The order service for one unit of work (a request or a job), whose `jobs`
         leave when that unit ends; every collaborator is this container's."""
         return OrderService(
-            self.db, self.redis, jobs, self.settings, self.vault, self.inventory,
+            self.db, self.redis, jobs, self.settings, self.http, self.vault, self.inventory,
             self.prices, self.waiting_room, self.access.memberships,
         )  # fmt: skip
 
     def payments(self, jobs: JobBuffer) -> ProviderContext:
-        """What the payment providers use, for one unit of work (see `orders`)."""
-        return ProviderContext(self.db, self.redis, jobs, self.settings)
+        """What the payment processors use, for one unit of work (see `orders`)."""
+        return ProviderContext(self.db, self.redis, jobs, self.settings, self.http)
 
     @classmethod
     def build(cls, resources: Resources) -> Services:

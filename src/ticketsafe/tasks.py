@@ -19,7 +19,6 @@ from ticketsafe.ops.backup import tasks as backup_tasks
 from ticketsafe.orders import tasks as order_tasks
 from ticketsafe.orders.erasure import forget_buyer
 from ticketsafe.orders.events import OrderListeners
-from ticketsafe.payments import tasks as payment_tasks
 from ticketsafe.realtime import me_feed as live_me
 from ticketsafe.realtime import order_feed as live_orders
 from ticketsafe.services import Services
@@ -43,7 +42,6 @@ def build_registry(services: Services) -> JobRegistry:
         else None
     )
     mail_tasks.register(registry, services.vault, transport)
-    payment_tasks.register(registry)
     order_tasks.register(registry, services.orders)
     webhook_tasks.register(registry)
     # Who reacts to an order's state changes (`orders.events`): the composition root.

@@ -29,12 +29,12 @@ from ticketsafe.infra.fastlane import FastLane, FastRequest, FastResponse, FastR
 from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
+from ticketsafe.infra.signed_webhooks import SIGNATURE_HEADER, sign
 from ticketsafe.inventory.endpoints import FAST_ROUTES as INVENTORY_FAST_ROUTES
 from ticketsafe.inventory.service import InventoryService
 from ticketsafe.payments import service as payments
 from ticketsafe.payments.models import PaymentMethod
-from ticketsafe.payments.providers import ProviderContext
-from ticketsafe.payments.webhooks import SIGNATURE_HEADER, sign
+from ticketsafe.payments.processors import ProviderContext
 from ticketsafe.waitingroom.proof_of_work import solve
 from ticketsafe.waitingroom.schemas import QueueConfig
 from ticketsafe.waitingroom.service import WaitingRoom
@@ -327,7 +327,7 @@ async def test_psp_webhooks_answer_alike_on_both_paths(
     refs: list[str] = []
 
     async def prepare() -> None:
-        ctx = ProviderContext(resources.db, resources.redis, JobBuffer(), settings)
+        ctx = ProviderContext(resources.db, resources.redis, JobBuffer(), settings, resources.http)
         payment = await payments.start_payment(
             ctx, order_id="ord_1", method=PaymentMethod.PIX, amount_cents=500, currency="BRL"
         )

@@ -30,10 +30,10 @@ from ticketsafe.infra.jobs import JobBuffer, JobQueue
 from ticketsafe.infra.redisdb import create_redis_client
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
+from ticketsafe.infra.signed_webhooks import SIGNATURE_HEADER, sign
 from ticketsafe.payments import service as payments
 from ticketsafe.payments.models import PaymentMethod
-from ticketsafe.payments.providers import ProviderContext
-from ticketsafe.payments.webhooks import SIGNATURE_HEADER, sign
+from ticketsafe.payments.processors import ProviderContext
 
 WEBHOOK = "/payments/webhooks/sandbox-psp"
 
@@ -124,8 +124,9 @@ class Shop:
         hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-1"]})
         self.holds.append(hold)
         ctx = ProviderContext(
-            self.resources.db, self.resources.redis, JobBuffer(), self.resources.settings
-        )
+            self.resources.db, self.resources.redis, JobBuffer(), self.resources.settings,
+            self.resources.http,
+        )  # fmt: skip
         payment = await payments.start_payment(
             ctx, order_id=f"ord_{time.time_ns()}", method=PaymentMethod.PIX,
             amount_cents=500, currency="BRL",

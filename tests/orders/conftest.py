@@ -138,7 +138,7 @@ async def sale(app: FastAPI, client: httpx.AsyncClient, resources: Resources) ->
 
 @pytest.fixture
 async def worker(settings: Any, app: FastAPI, client: httpx.AsyncClient) -> AsyncIterator[Worker]:
-    res = Resources.open(settings, http_transport=httpx.ASGITransport(app=app))
+    res = Resources.open(settings)
     worker = Worker(res, build_registry(Services.build(res)), block_ms=20)
     yield worker
     await worker.registry.close()

@@ -12,11 +12,10 @@ from fastapi import FastAPI
 from tests.orders.conftest import Sale, open_sale, run_jobs
 from ticketsafe.infra.resources import Resources
 from ticketsafe.orders import repository as orders_repo
-from ticketsafe.orders.models import Order
-from ticketsafe.orders.service import OrderService
 from ticketsafe.payments import repository as payments_repo
 from ticketsafe.payments.models import PaymentStatus
 from ticketsafe.roles.worker import Worker
+from ticketsafe.webhooks import service as webhook_service
 
 VISA_OK, VISA_3DS, VISA_DECLINED = "4242424242424242", "4000000000003220", "4000000000000002"
 
@@ -34,19 +33,16 @@ async def seat_status(sale: Sale, seat: str) -> str:
     return str(r.json()["seats"][seat])
 
 
-def refuse_audit(monkeypatch: pytest.MonkeyPatch, refused: str) -> Any:
-    """Make the audit log refuse entries of one action; returns the real `_audit`."""
-    record = OrderService._audit
+def refuse_webhook(monkeypatch: pytest.MonkeyPatch, refused: str) -> None:
+    """Make organizer webhooks of one kind fail to be queued (their store refuses)."""
+    publish = webhook_service.publish
 
-    async def audit_refusing(
-        self: OrderService, order: Order, actor: str, action: str, *args: Any
-    ) -> None:
-        if action == refused:
-            raise RuntimeError("audit log unavailable")
-        await record(self, order, actor, action, *args)
+    async def publish_refusing(db: Any, jobs: Any, org_id: str, kind: str, data: Any) -> None:
+        if kind == refused:
+            raise RuntimeError("webhook store unavailable")
+        await publish(db, jobs, org_id, kind, data)
 
-    monkeypatch.setattr(OrderService, "_audit", audit_refusing)
-    return record
+    monkeypatch.setattr(webhook_service, "publish", publish_refusing)
 
 
 async def test_card_checkout_is_paid_at_once(sale: Sale, resources: Resources) -> None:
@@ -67,19 +63,20 @@ async def test_card_checkout_is_paid_at_once(sale: Sale, resources: Resources) -
     assert (stored.version, stored.sale_committed) == (1, True)
     payment = await payments_repo.get(resources.db, order["payment"]["id"])
     assert payment is not None
-    assert payment.version == 1  # authorised and captured in one write
-    audit = await resources.db["audit_log"].find({"subject": order["id"]}).sort("at").to_list()
-    assert [a["action"] for a in audit] == ["order.created", "order.paid"]
-    assert await resources.db["mail_outbox"].count_documents({"template": "order.receipt"}) == 1
+    assert (payment.version, payment.processor, payment.method) == (0, "sandbox", "card")
+    # Authorised and captured before its one write; the audit trail is in the order.
+    assert [h["action"] for h in stored.history] == ["order.created", "order.paid"]
+    assert await resources.db["audit_log"].count_documents({"subject": order["id"]}) == 0
+    assert await resources.db["mail_outbox"].count_documents({}) == 0  # the tickets' e-mail
 
 
 async def test_after_paid_one_failing_step_does_not_stop_the_others(
     sale: Sale, resources: Resources, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Once paid, the audit entry, webhooks, receipt and the waiting room's admission run
-    together; one failing (here: the audit log refuses `order.paid`) still lets the
-    others finish, and the buyer's retry finds the paid order."""
-    record = refuse_audit(monkeypatch, "order.paid")
+    """Once paid, the webhooks and the waiting room's admission run together;
+    one failing (here: the `order.paid` webhook) still lets the others finish, and the
+    buyer's retry finds the paid order."""
+    refuse_webhook(monkeypatch, "order.paid")
     buyer = sale.buyer("usr_1")
     hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-3"]})
     r = await sale.checkout(
@@ -90,22 +87,20 @@ async def test_after_paid_one_failing_step_does_not_stop_the_others(
     order = await orders_repo.by_hold(resources.db, hold["hold_id"])
     assert order is not None
     assert order.status.value == "paid"
-    audit = await resources.db["audit_log"].find({"subject": order.id}).to_list()
-    assert [a["action"] for a in audit] == ["order.created"]
-    assert await resources.db["mail_outbox"].count_documents({"template": "order.receipt"}) == 1
-    monkeypatch.setattr(OrderService, "_audit", record)
+    assert [h["action"] for h in order.history] == ["order.created", "order.paid"]
+    monkeypatch.undo()
     retried = await sale.checkout(buyer, hold, key="k-2")  # the buyer tries again
     assert (retried.status_code, retried.json()["status"]) == (201, "paid")
 
 
-async def test_a_refused_order_created_entry_does_not_strand_the_payment(
+async def test_a_refused_order_created_webhook_does_not_strand_the_payment(
     sale: Sale, resources: Resources, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The order's `order.created` audit entry and webhooks are written while the card
-    is charged. The audit log refusing the entry must not leave a charged card on a
-    pending order: the order follows the money (paid, receipt queued), the failure is
-    still answered, and the buyer's retry finds the paid order."""
-    record = refuse_audit(monkeypatch, "order.created")
+    """The order's `order.created` webhooks are queued while the card is charged. Their
+    store refusing must not leave a charged card on a pending order: the order follows
+    the money (paid), the failure is still answered, and the buyer's
+    retry finds the paid order."""
+    refuse_webhook(monkeypatch, "order.created")
     buyer = sale.buyer("usr_1")
     hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-4"]})
     r = await sale.checkout(
@@ -119,10 +114,7 @@ async def test_a_refused_order_created_entry_does_not_strand_the_payment(
     payment = await payments_repo.get(resources.db, order.payment_id)
     assert payment is not None
     assert payment.status is PaymentStatus.CAPTURED
-    audit = await resources.db["audit_log"].find({"subject": order.id}).to_list()
-    assert [a["action"] for a in audit] == ["order.paid"]
-    assert await resources.db["mail_outbox"].count_documents({"template": "order.receipt"}) == 1
-    monkeypatch.setattr(OrderService, "_audit", record)
+    monkeypatch.undo()
     retried = await sale.checkout(buyer, hold, key="k-2")
     assert (retried.status_code, retried.json()["status"]) == (201, "paid")
 

@@ -7,9 +7,9 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
 import pytest
 
+from tests import psp
 from tests.orders.conftest import Sale, run_jobs
 from tests.orders.test_checkout import VISA_OK, card, seat_status
 from tests.orders.test_lifecycle import (
@@ -18,12 +18,11 @@ from tests.orders.test_lifecycle import (
     paid_order,
 )
 from ticketsafe.infra.errors import Conflict
-from ticketsafe.infra.jobs import STREAM, URGENT_STREAM, JobBuffer
+from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.orders import late_money
-from ticketsafe.payments.providers import ProviderContext
-from ticketsafe.payments.sandbox_psp import service as psp
+from ticketsafe.payments.processors import ProviderContext
 from ticketsafe.roles.worker import Worker
 from ticketsafe.services import Services
 from ticketsafe.tasks import periodic_tasks
@@ -59,19 +58,19 @@ async def charge_of(resources: Resources, order_id: str) -> str:
 
 async def psp_events(resources: Resources, order_id: str, kind: str) -> list[str]:
     """Ids of the events of this kind the PSP emitted for the order's charge."""
-    charge_id = await charge_of(resources, order_id)
-    found = []
-    async for key in resources.redis.scan_iter(match="ts:psp:evt:*"):
-        event = await psp.get_event(resources.redis, key.decode().removeprefix("ts:psp:evt:"))
-        if event and event["type"] == kind and event["data"]["id"] == charge_id:
-            found.append(str(event["id"]))
-    return found
+    return await psp.events(resources.settings, await charge_of(resources, order_id), kind)
 
 
 async def psp_refunds(resources: Resources, order_id: str) -> tuple[int, int]:
     """(refund events the PSP emitted for the order's charge, cents it refunded)."""
-    charge = await psp.get_charge(resources.redis, await charge_of(resources, order_id))
-    return len(await psp_events(resources, order_id, "charge.refunded")), charge.refunded_cents
+    charge = await psp.charge(resources.settings, await charge_of(resources, order_id))
+    return len(await psp_events(resources, order_id, "charge.refunded")), charge["refunded_cents"]
+
+
+async def _pay_pix_unreported(sale: Sale, resources: Resources, order_id: str) -> None:
+    """The buyer pays the order's PIX; the PSP's webhook is lost in transit."""
+    await psp.control(resources.settings, await charge_of(resources, order_id), drop_webhooks=True)
+    await _pay_pix(sale, resources, order_id)
 
 
 async def _settled(resources: Resources, order_id: str) -> None:
@@ -123,14 +122,13 @@ async def test_a_webhook_delivered_twice_refunds_once(
 ) -> None:
     order = await _pix_order(sale, "usr_1", "A:r-1:s-2")
     await _cancel(sale, "usr_1", order["id"])
-    await _pay_pix(sale, resources, order["id"])
+    await _pay_pix_unreported(sale, resources, order["id"])  # delivered below, by hand
     (event_id,) = await psp_events(resources, order["id"], "pix.received")
-    await resources.redis.delete(STREAM, URGENT_STREAM)  # delivered below, by hand
-    deliver = worker.registry.handlers[psp.DELIVER_JOB]
-    await asyncio.gather(*(deliver(worker.context, event_id=event_id) for _ in range(3)))
+    settings = resources.settings
+    await asyncio.gather(*(psp.deliver(settings, event_id) for _ in range(3)))
     await run_jobs(worker)
-    await resources.redis.delete(f"ts:webhooks:seen:sandbox_psp:{event_id}")
-    await deliver(worker.context, event_id=event_id)  # again, its replay guard forgotten
+    await resources.redis.delete(f"ts:webhooks:seen:sandbox:{event_id}")
+    assert await psp.deliver(settings, event_id)  # again, its replay guard forgotten
     await run_jobs(worker)
     assert await _status(sale, "usr_1", order["id"]) == ("cancelled", "refunded")
     assert await psp_refunds(resources, order["id"]) == (1, 10_000)
@@ -162,8 +160,7 @@ async def test_reconciliation_refunds_money_no_webhook_reported(
     payment voided, the PSP holds the money. The periodic pass asks the PSP and refunds."""
     order = await _pix_order(sale, "usr_1", "A:r-1:s-3")
     await _cancel(sale, "usr_1", order["id"])
-    await _pay_pix(sale, resources, order["id"])
-    assert await resources.redis.delete(STREAM, URGENT_STREAM) > 0  # the delivery is gone
+    await _pay_pix_unreported(sale, resources, order["id"])
     await _reconcile(worker, settings)
     assert await _status(sale, "usr_1", order["id"]) == ("cancelled", "voided")  # too recent
     await _settled(resources, order["id"])
@@ -180,15 +177,14 @@ async def test_a_refund_the_psp_refused_is_made_by_the_reconciliation(
 ) -> None:
     order = await _pix_order(sale, "usr_1", "A:r-2:s-4")
     await _cancel(sale, "usr_1", order["id"])
+    charge_id = await charge_of(resources, order["id"])
+    await psp.control(settings, charge_id, refuse_refunds=True)
     await _pay_pix(sale, resources, order["id"])
-    key = f"ts:psp:ch:{await charge_of(resources, order['id'])}"
-    charge = orjson.loads(await resources.redis.get(key) or b"null")
-    assert charge["state"] == "captured"
-    await resources.redis.set(key, orjson.dumps({**charge, "state": "voided"}))  # refuses
+    assert (await psp.charge(settings, charge_id))["state"] == "captured"
     with pytest.raises(Conflict):
         await run_jobs(worker)  # the reaction's refund fails; the queue would retry it
     assert await _status(sale, "usr_1", order["id"]) == ("cancelled", "captured")
-    await resources.redis.set(key, orjson.dumps(charge))  # the PSP answers again
+    await psp.control(settings, charge_id)  # the PSP refunds again
     await _settled(resources, order["id"])
     await _reconcile(worker, settings)
     assert await _status(sale, "usr_1", order["id"]) == ("cancelled", "refunded")
@@ -218,10 +214,9 @@ async def test_reconciliation_run_concurrently_refunds_once(
     orders = [await _pix_order(sale, f"usr_{i}", f"A:r-1:s-{i}") for i in (4, 5)]
     for i, order in zip((4, 5), orders, strict=True):
         await _cancel(sale, f"usr_{i}", order["id"])
-        await _pay_pix(sale, resources, order["id"])
+        await _pay_pix_unreported(sale, resources, order["id"])
         await _settled(resources, order["id"])
-    await resources.redis.delete(STREAM, URGENT_STREAM)
-    ctx = ProviderContext(resources.db, resources.redis, JobBuffer(), settings)
+    ctx = ProviderContext(resources.db, resources.redis, JobBuffer(), settings, resources.http)
     counts = await asyncio.gather(*(late_money.reconcile(ctx, batch=n) for n in (1, 1, 2, 200)))
     assert sum(counts) == 2
     assert await late_money.reconcile(ctx, batch=1) == 0

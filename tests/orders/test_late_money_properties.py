@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from tests import psp
 from tests.orders.conftest import Sale, run_jobs
 from tests.orders.test_checkout import VISA_3DS, card
 from tests.orders.test_late_money import charge_of, psp_events
@@ -34,8 +35,7 @@ from ticketsafe.infra.ratelimit import Rate
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.orders import late_money
-from ticketsafe.payments.providers import ProviderContext
-from ticketsafe.payments.sandbox_psp import service as psp
+from ticketsafe.payments.processors import ProviderContext
 from ticketsafe.roles.worker import Worker
 from ticketsafe.services import Services
 from ticketsafe.tasks import periodic_tasks
@@ -43,9 +43,10 @@ from ticketsafe.tasks import periodic_tasks
 METHODS = ("pix", "card_3ds")
 ENDS = ("cancel", "expire", "refund", "none")
 # pay: the payer's bank settles the BR Code / the buyer approves the card's challenge;
-# deliver: the worker runs every queued job (the PSP's webhooks, payments.changed...);
-# duplicate: every PSP event of the charge delivered again, twice at once;
-# lose: every queued job lost (a killed process, Redis losing its last second);
+# deliver: the PSP delivers the webhooks it held back, then the worker runs every
+# queued job (payments.changed...); duplicate: every PSP event of the charge delivered
+# again, twice at once; lose: the webhooks held back are lost in transit, and every
+# queued job too (a killed process, Redis losing its last second);
 # end: the order's end (ENDS); reconcile: one pass of the periodic reconciliation.
 STEPS = ("pay", "deliver", "duplicate", "lose", "end", "reconcile")
 ARRIVALS: tuple[tuple[str, ...], ...] = (
@@ -80,6 +81,9 @@ class Run:
     end: str
     buyer: dict[str, str]
     order: dict[str, Any]
+    # The PSP's webhooks for this charge are held back (its test control) and delivered
+    # by these steps, in the order drawn: handed over once, lost, or delivered again.
+    handled: set[str] = field(default_factory=set)
 
     async def step(self, name: str) -> None:
         await getattr(self, f"_{name}")()
@@ -97,22 +101,30 @@ class Run:
         # 409: the gateway voided the card's authorisation when the order ended.
         assert r.status_code in (200, 409), r.text
 
+    async def _events(self) -> list[str]:
+        charge = await charge_of(self.resources, self.order["id"])
+        return await psp.events(self.resources.settings, charge)
+
     async def _deliver(self) -> None:
+        for event_id in await self._events():
+            if event_id not in self.handled:
+                self.handled.add(event_id)
+                await psp.deliver(self.resources.settings, event_id)
         await run_jobs(self.worker)
 
     async def _duplicate(self) -> None:
-        deliver = self.worker.registry.handlers[psp.DELIVER_JOB]
-        for kind in ("pix.received", "charge.authorized", "charge.captured"):
-            for event_id in await psp_events(self.resources, self.order["id"], kind):
-                for _ in range(2):  # the replay guard forgotten (as after a Redis flush)
-                    await self.resources.redis.delete(f"ts:webhooks:seen:sandbox_psp:{event_id}")
-                    await asyncio.gather(
-                        deliver(self.worker.context, event_id=event_id),
-                        deliver(self.worker.context, event_id=event_id),
-                    )
+        settings = self.resources.settings
+        for event_id in await self._events():
+            for _ in range(2):  # the replay guard forgotten (as after a Redis flush)
+                await self.resources.redis.delete(f"ts:webhooks:seen:sandbox:{event_id}")
+                await asyncio.gather(
+                    psp.deliver(settings, event_id), psp.deliver(settings, event_id)
+                )
         await run_jobs(self.worker)
 
     async def _lose(self) -> None:
+        """The webhooks not delivered yet are lost, and so are the queued jobs."""
+        self.handled.update(await self._events())
         await self.resources.redis.delete(STREAM, URGENT_STREAM)
 
     async def _reconcile(self) -> None:
@@ -142,7 +154,9 @@ class Run:
 
 
 async def reconcile(resources: Resources) -> int:
-    ctx = ProviderContext(resources.db, resources.redis, JobBuffer(), resources.settings)
+    ctx = ProviderContext(
+        resources.db, resources.redis, JobBuffer(), resources.settings, resources.http
+    )
     try:
         return await late_money.reconcile(ctx, settled_for=timedelta(0))
     finally:
@@ -194,6 +208,8 @@ async def test_money_is_never_kept_without_a_live_sale(
         r = await sale.checkout(buyer, hold, method="card_sandbox", card_token=token)
     assert r.status_code == 201, r.text
     run = Run(sale, resources, worker, method, end, buyer, dict(r.json()))
+    charge = await charge_of(resources, run.order["id"])
+    await psp.control(resources.settings, charge, drop_webhooks=True)
     for name in schedule:
         await run.step(name)
     # At rest: every queued job run, one reconciliation pass, and what it queued.
@@ -210,9 +226,10 @@ async def _check(run: Run) -> None:
     payment = await db["payments"].find_one({"order_id": order_id})
     assert order is not None
     assert payment is not None
-    charge = await psp.get_charge(run.resources.redis, str(payment["provider_ref"]))
+    charge = await psp.charge(run.resources.settings, str(payment["provider_ref"]))
+    captured = charge["captured_cents"]
     ours = payment["captured_cents"] - payment["refunded_cents"]
-    theirs = charge.captured_cents - charge.refunded_cents
+    theirs = captured - charge["refunded_cents"]
     refunds = len(await psp_events(run.resources, order_id, "charge.refunded"))
     late = await db["audit_log"].count_documents(
         {"subject": order_id, "action": late_money.LATE_MONEY_REFUNDED}
@@ -229,10 +246,10 @@ async def _check(run: Run) -> None:
     else:  # no live sale: no money kept; any money that came was refunded, and recorded
         assert order["status"] in ("cancelled", "expired", "refunded"), state
         assert (ours, theirs, units) == (0, 0, 0), state
-        assert refunds == (1 if charge.captured_cents else 0), state
+        assert refunds == (1 if captured else 0), state
         assert payment["refunded_cents"] == payment["captured_cents"], state
         organizer_refund = order["status"] == "refunded"
-        assert late == (1 if charge.captured_cents and not organizer_refund else 0), state
+        assert late == (1 if captured and not organizer_refund else 0), state
 
 
 async def _free_the_unit(run: Run) -> None:

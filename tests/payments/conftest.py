@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
-from ticketsafe.payments.providers import ProviderContext
+from ticketsafe.payments.processors import ProviderContext
 from ticketsafe.roles.worker import Worker
 from ticketsafe.services import Services
 from ticketsafe.tasks import build_registry
@@ -17,15 +17,15 @@ from ticketsafe.tasks import build_registry
 
 @pytest.fixture
 def ctx(resources: Resources, settings: Settings) -> ProviderContext:
-    return ProviderContext(resources.db, resources.redis, JobBuffer(), settings)
+    return ProviderContext(resources.db, resources.redis, JobBuffer(), settings, resources.http)
 
 
 @pytest.fixture
 async def worker_resources(
     settings: Settings, app: FastAPI, client: httpx.AsyncClient
 ) -> AsyncIterator[Resources]:
-    """Worker clients whose outbound HTTP reaches the running app (our own webhooks)."""
-    res = Resources.open(settings, http_transport=httpx.ASGITransport(app=app))
+    """A worker's clients, next to the running app (the PSP reaches the app itself)."""
+    res = Resources.open(settings)
     yield res
     await res.close()
 

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import httpx
-import orjson
 import pytest
 from fastapi import FastAPI
 
 from tests.payments.conftest import drain
 from ticketsafe.identity.principal import Principal
-from ticketsafe.infra.errors import BusinessRuleViolation, Conflict
+from ticketsafe.infra.errors import BusinessRuleViolation, Conflict, ServiceBusy
 from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.resources import Resources
 from ticketsafe.payments import service
 from ticketsafe.payments.brcode import parse
 from ticketsafe.payments.models import Payment, PaymentMethod, PaymentStatus
-from ticketsafe.payments.providers import ProviderContext
-from ticketsafe.payments.sandbox_psp import service as psp
-from ticketsafe.payments.sandbox_psp.service import ChargeState
+from ticketsafe.payments.processors import ProviderContext
+from ticketsafe.payments.processors.sandbox import call
+from ticketsafe.sandbox_psp.process import SandboxPspProcess
 
 VISA_OK = "4242 4242 4242 4242"
 VISA_3DS = "4000000000003220"
@@ -46,6 +48,17 @@ async def card_payment(
 
 
 PAYER = "usr_payer"
+
+
+async def at_psp(ctx: ProviderContext, charge_id: str | None) -> dict[str, Any]:
+    """The charge as the sandbox PSP (its own process) has it."""
+    assert charge_id is not None
+    return await call(ctx.http, ctx.settings, "GET", f"/charges/{charge_id}")
+
+
+async def authorize(ctx: ProviderContext, token: str, reference: str) -> dict[str, Any]:
+    body = {"token": token, "amount_cents": 700, "currency": "BRL", "reference": reference}
+    return await call(ctx.http, ctx.settings, "POST", "/charges/card", json=body)
 
 
 def bearer(app: FastAPI, user_id: str) -> dict[str, str]:
@@ -84,8 +97,7 @@ async def test_card_authorise_then_capture(client: httpx.AsyncClient, ctx: Provi
     assert (payment.card.brand, payment.card.last4) == ("visa", "4242")
     captured = await service.capture(ctx, payment.id)
     assert (captured.status, captured.captured_cents) == (PaymentStatus.CAPTURED, 5000)
-    assert payment.provider_ref is not None
-    assert (await psp.get_charge(ctx.redis, payment.provider_ref)).state is ChargeState.CAPTURED
+    assert (await at_psp(ctx, payment.provider_ref))["state"] == "captured"
 
 
 async def test_token_is_single_use(client: httpx.AsyncClient, ctx: ProviderContext) -> None:
@@ -107,47 +119,14 @@ async def test_the_gateway_answers_the_same_charge_for_the_same_reference(
     """The reference is the merchant's idempotency key: asked again (its process died
     during the call), the gateway answers the charge it made, as it stands, and takes
     no new token; another reference is another charge."""
-    jobs = JobBuffer()
-    first = await psp.authorize_card(
-        ctx.redis, jobs, token=await card_token(client, VISA_OK), amount_cents=700,
-        currency="BRL", reference="pay_same",
-    )  # fmt: skip
-    await psp.capture(ctx.redis, jobs, first.id)
+    first = await authorize(ctx, await card_token(client, VISA_OK), "pay_same")
+    await call(ctx.http, ctx.settings, "POST", f"/charges/{first['id']}/capture")
     token = await card_token(client, VISA_OK)
-    again = await psp.authorize_card(
-        ctx.redis, jobs, token=token, amount_cents=700, currency="BRL", reference="pay_same"
-    )
-    assert (again.id, again.state) == (first.id, ChargeState.CAPTURED)
-    other = await psp.authorize_card(  # the token was not taken by the repeat
-        ctx.redis, jobs, token=token, amount_cents=700, currency="BRL", reference="pay_other"
-    )
-    assert other.id != first.id
-    assert other.state is ChargeState.AUTHORIZED
-
-
-async def test_a_charge_cut_short_after_taking_its_token_can_still_be_made(
-    client: httpx.AsyncClient, ctx: ProviderContext
-) -> None:
-    """The merchant's process died after the gateway took the token for its reference
-    but before the charge was stored (two separate steps): the retry, same reference,
-    is charged with that token; nobody else can use it. The token used to be deleted
-    there, and the retry answered "token used" until the order's deadline (found by the
-    bench's fault mode)."""
-    jobs = JobBuffer()
-    token = await card_token(client, VISA_OK)
-    await psp.take_token(ctx.redis, token, "ch_pay_cut")  # ... and then the process died
-    with pytest.raises(Conflict):
-        await psp.authorize_card(
-            ctx.redis, jobs, token=token, amount_cents=900, currency="BRL", reference="pay_else"
-        )
-    charge = await psp.authorize_card(
-        ctx.redis, jobs, token=token, amount_cents=900, currency="BRL", reference="pay_cut"
-    )
-    assert (charge.id, charge.state, charge.card_last4) == (
-        "ch_pay_cut",
-        ChargeState.AUTHORIZED,
-        VISA_OK[-4:],
-    )
+    again = await authorize(ctx, token, "pay_same")
+    assert (again["id"], again["state"]) == (first["id"], "captured")
+    other = await authorize(ctx, token, "pay_other")  # the token was not taken by the repeat
+    assert other["id"] != first["id"]
+    assert other["state"] == "authorized"
 
 
 async def test_declined_card_fails(client: httpx.AsyncClient, ctx: ProviderContext) -> None:
@@ -164,8 +143,9 @@ async def test_3ds_confirmation_arrives_by_signed_webhook(
     url = payment.instructions["challenge_url"]
     approve = {"outcome": "approve"}
     assert (await client.post(url, json=approve, headers=bearer(app, PAYER))).status_code == 200
-    await drain(ctx, worker_resources)  # the PSP's webhook, delivered over HTTP to our app
+    # The PSP delivered its webhook over HTTP to our app before answering the buyer.
     assert (await service.get_payment(ctx, payment.id)).status is PaymentStatus.AUTHORIZED
+    await drain(ctx, worker_resources)
 
 
 async def test_only_the_paying_buyer_sees_or_answers_the_card_challenge(
@@ -184,9 +164,8 @@ async def test_only_the_paying_buyer_sees_or_answers_the_card_challenge(
     assert (await client.get(url, headers=bearer(app, "usr_x"))).status_code == 404
     seen = await client.get(url, headers=bearer(app, PAYER))
     assert (seen.status_code, seen.json()["state"]) == (200, "requires_action")
-    assert payment.provider_ref is not None
-    charge = await psp.get_charge(ctx.redis, payment.provider_ref)
-    assert charge.state is ChargeState.REQUIRES_ACTION  # untouched by the others
+    charge = await at_psp(ctx, payment.provider_ref)
+    assert charge["state"] == "requires_action"  # untouched by the others
 
 
 async def test_pix_br_code_and_webhook_confirmation(
@@ -210,20 +189,27 @@ async def test_pix_br_code_and_webhook_confirmation(
 async def test_reconcile_records_money_only_the_psp_knows_of_once(
     client: httpx.AsyncClient, ctx: ProviderContext, worker_resources: Resources
 ) -> None:
-    """Unpaid: nothing changes. Paid with its webhook not (yet) applied: recorded
-    captured. A reader holding the payment from before the webhook landed gets the
-    payment as stored, not a conflict, and the money is counted once."""
+    """Unpaid: nothing changes. Paid with its webhook lost (delivered nowhere): recorded
+    captured. A reader holding the payment from before gets the payment as stored, not
+    a conflict, and the money is counted once."""
+    lost = replace(
+        ctx,
+        settings=ctx.settings.model_copy(
+            update={"sandbox_psp_notify_url": "http://127.0.0.1:9/lost"}
+        ),
+    )
     payment = await service.start_payment(
-        ctx, order_id="ord_rec", method=PaymentMethod.PIX, amount_cents=5_000, currency="BRL"
+        lost, order_id="ord_rec", method=PaymentMethod.PIX, amount_cents=5_000, currency="BRL"
     )
     assert (await service.reconcile(ctx, payment)).status is PaymentStatus.PENDING
     assert payment.provider_ref is not None
     txid = payment.provider_ref.removeprefix("pix_")
     assert (await client.post(f"/sandbox-psp/v1/pix/{txid}/pay")).status_code == 200
+    assert (await service.get_payment(ctx, payment.id)).status is PaymentStatus.PENDING
     found = await service.reconcile(ctx, payment)
     assert (found.status, found.captured_cents) == (PaymentStatus.CAPTURED, 5_000)
-    await drain(ctx, worker_resources)  # the webhook arrives after all: already applied
-    late = await service.reconcile(ctx, payment)  # a copy from before both
+    await drain(ctx, worker_resources)
+    late = await service.reconcile(ctx, payment)  # a copy from before
     assert (late.status, late.captured_cents) == (PaymentStatus.CAPTURED, 5_000)
 
 
@@ -257,19 +243,16 @@ async def test_a_refund_the_psp_refuses_is_not_recorded_as_made(
     txid = payment.provider_ref.removeprefix("pix_")
     assert (await client.post(f"/sandbox-psp/v1/pix/{txid}/pay")).status_code == 200
     captured = await service.reconcile(ctx, payment)
-    key = f"ts:psp:ch:{payment.provider_ref}"
-    raw = await resources.redis.get(key)
-    assert raw is not None
-    charge = orjson.loads(raw)
-    await resources.redis.set(key, orjson.dumps({**charge, "state": "voided"}))  # refuses
-    with pytest.raises(Conflict):
-        await service.refund(ctx, captured.id, 5_000)
+    unreachable = replace(
+        ctx, settings=ctx.settings.model_copy(update={"sandbox_psp_url": "http://127.0.0.1:9"})
+    )
+    with pytest.raises(ServiceBusy):
+        await service.refund(unreachable, captured.id, 5_000)
     kept = await service.get_payment(ctx, payment.id)
     assert (kept.status, kept.refunded_cents) == (PaymentStatus.CAPTURED, 0)
-    await resources.redis.set(key, orjson.dumps(charge))  # the PSP answers again
-    refunded = await service.refund(ctx, payment.id, 5_000)
+    refunded = await service.refund(ctx, payment.id, 5_000)  # the PSP answers again
     assert (refunded.status, refunded.refunded_cents) == (PaymentStatus.REFUNDED, 5_000)
-    assert (await psp.get_charge(resources.redis, payment.provider_ref)).refunded_cents == 5_000
+    assert (await at_psp(ctx, payment.provider_ref))["refunded_cents"] == 5_000
 
 
 async def test_pix_refuses_other_currencies(ctx: ProviderContext) -> None:
@@ -302,8 +285,7 @@ async def test_void_releases_the_authorisation(
     payment = await card_payment(client, ctx, VISA_OK, 100)
     voided = await service.void(ctx, payment.id)
     assert voided.status is PaymentStatus.VOIDED
-    assert payment.provider_ref is not None
-    assert (await psp.get_charge(ctx.redis, payment.provider_ref)).state is ChargeState.VOIDED
+    assert (await at_psp(ctx, payment.provider_ref))["state"] == "voided"
     with pytest.raises(service.PaymentConflict):
         await service.capture(ctx, payment.id)
 
@@ -327,26 +309,32 @@ async def test_racing_refunds_return_money_once(
     payment = await card_payment(client, ctx, VISA_OK, 1000)
     await service.capture(ctx, payment.id)
     contexts = [
-        ProviderContext(resources.db, resources.redis, JobBuffer(), ctx.settings) for _ in range(8)
+        ProviderContext(resources.db, resources.redis, JobBuffer(), ctx.settings, ctx.http)
+        for _ in range(8)
     ]
     results = await asyncio.gather(
         *(service.refund(c, payment.id, 1000) for c in contexts), return_exceptions=True
     )
     assert sum(1 for r in results if not isinstance(r, Exception)) == 1
     assert all(isinstance(r, service.PaymentConflict) for r in results if isinstance(r, Exception))
-    assert payment.provider_ref is not None
-    assert (await psp.get_charge(ctx.redis, payment.provider_ref)).refunded_cents == 1000
+    assert (await at_psp(ctx, payment.provider_ref))["refunded_cents"] == 1000
 
 
 async def test_a_gateway_that_lost_its_ledger_cannot_capture_but_can_void(
-    client: httpx.AsyncClient, ctx: ProviderContext
+    client: httpx.AsyncClient, ctx: ProviderContext, tmp_path: Path
 ) -> None:
-    """The sandbox PSP keeps its ledger in Redis: if Redis loses it, the authorisation is
-    gone — capture fails cleanly (the order then expires and its seats return) and void
-    succeeds (nothing is held any more)."""
+    """The sandbox PSP keeps its ledger in its own memory: restarted, the authorisation
+    is gone — capture fails cleanly (the order then expires and its seats return) and
+    void succeeds (nothing is held any more)."""
     payment = await card_payment(client, ctx, VISA_OK, 100)
     assert payment.provider_ref is not None
-    await ctx.redis.flushall()
-    with pytest.raises(Conflict):
-        await service.capture(ctx, payment.id)
-    assert (await service.void(ctx, payment.id)).status is PaymentStatus.VOIDED
+    assert ctx.settings.psp_webhook_secret is not None
+    restarted = SandboxPspProcess(tmp_path, ctx.settings.psp_webhook_secret.get_secret_value())
+    url = restarted.start()
+    try:
+        forgot = replace(ctx, settings=ctx.settings.model_copy(update={"sandbox_psp_url": url}))
+        with pytest.raises(Conflict):
+            await service.capture(forgot, payment.id)
+        assert (await service.void(forgot, payment.id)).status is PaymentStatus.VOIDED
+    finally:
+        restarted.stop()

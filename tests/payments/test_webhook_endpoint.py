@@ -9,10 +9,10 @@ import httpx
 import orjson
 
 from ticketsafe.infra.settings import Settings
+from ticketsafe.infra.signed_webhooks import SIGNATURE_HEADER, sign
 from ticketsafe.payments import repository, service
-from ticketsafe.payments.models import Payment, PaymentMethod, PaymentStatus
-from ticketsafe.payments.providers import ProviderContext
-from ticketsafe.payments.webhooks import SIGNATURE_HEADER, sign
+from ticketsafe.payments.models import Method, Payment, PaymentMethod, PaymentStatus
+from ticketsafe.payments.processors import ProviderContext
 
 URL = "/payments/webhooks/sandbox-psp"
 
@@ -94,7 +94,7 @@ async def test_money_found_by_our_reference_when_the_charge_id_was_never_recorde
     charge id; the PSP's event still names our payment id as its reference."""
     now = datetime.now(UTC)
     payment = Payment(
-        id="pay_crashed", order_id="o", method=PaymentMethod.PIX,
+        id="pay_crashed", order_id="o", processor="sandbox", method=Method.PIX,
         status=PaymentStatus.PENDING, amount_cents=700, currency="BRL",
         created_at=now, updated_at=now,
     )  # fmt: skip
@@ -108,3 +108,35 @@ async def test_money_found_by_our_reference_when_the_charge_id_was_never_recorde
     other = {"id": "pix_other", "reference": payment.id}
     event = {"id": "evt_s", "type": "pix.received", "created": int(time.time()), "data": other}
     assert (await post_signed(client, settings, event)).json()["outcome"] == "unknown_payment"
+
+
+async def test_a_charge_we_never_recorded_is_recorded_from_its_webhook(
+    client: httpx.AsyncClient, settings: Settings, ctx: ProviderContext
+) -> None:
+    """The process that asked the PSP died before its insert: the PSP's event, naming
+    our reference and the order (its metadata), records the payment as the PSP has it;
+    a start racing it (its answer arriving after the webhook) completes that record."""
+    charge = {
+        "id": "ch_pay_lost", "kind": "card", "reference": "pay_lost", "amount_cents": 100,
+        "currency": "BRL", "metadata": {"order_id": "ord_lost"},
+    }  # fmt: skip
+    event = {"id": "evt_l", "type": "charge.failed", "created": int(time.time()), "data": charge}
+    assert (await post_signed(client, settings, event)).json()["outcome"] == "recorded"
+    recorded = await service.get_payment(ctx, "pay_lost")
+    assert (recorded.order_id, recorded.processor, recorded.method) == (
+        "ord_lost",
+        "sandbox",
+        "card",
+    )
+    assert recorded.status is PaymentStatus.FAILED
+    token = await client.post(
+        "/sandbox-psp/v1/tokens",
+        json={"number": "4000000000000002", "exp_month": 12, "exp_year": 2099, "cvc": "123"},
+    )
+    started = await service.start_payment(
+        ctx, order_id="ord_lost", method=PaymentMethod.CARD_SANDBOX, amount_cents=100,
+        currency="BRL", card_token=token.json()["token"], payment_id="pay_lost",
+    )  # fmt: skip
+    assert started.status is PaymentStatus.FAILED
+    assert started.instructions["decline_code"] == "card_declined"
+    assert started.card is not None

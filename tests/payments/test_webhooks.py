@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ticketsafe.payments.webhooks import WebhookSignatureInvalid, sign, verify
+from ticketsafe.infra.signed_webhooks import WebhookSignatureInvalid, sign, verify
 
 SECRET = "whsec_test_0123456789"
 BODY = b'{"id":"evt_1","type":"charge.captured"}'

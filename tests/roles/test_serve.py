@@ -142,9 +142,26 @@ def test_serves_https_and_keeps_data_across_restart(serve: ServeProcess) -> None
     assert serve.stop() == 0
 
 
+def _sandbox_psp_pid(serve: ServeProcess) -> int:
+    return int((serve.data_dir / "run" / "sandbox-psp.pid").read_text().split()[0])
+
+
+def test_serve_runs_the_sandbox_psp_as_its_own_process(serve: ServeProcess) -> None:
+    """Card tokens are made by the sandbox PSP's own process (reached through the
+    relay on our origin), which stops with `serve`."""
+    serve.start()
+    pid = _sandbox_psp_pid(serve)
+    assert _alive(pid)
+    card = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2099, "cvc": "123"}
+    r = httpx.post(f"{serve.base}/sandbox-psp/v1/tokens", json=card, verify=serve.ca())
+    assert (r.status_code, r.json()["last4"]) == (201, "4242")
+    assert serve.stop() == 0
+    _wait_gone([pid])
+
+
 def test_kill_9_leaves_no_servers_behind(serve: ServeProcess) -> None:
     serve.start()
-    pids = list(serve.state()["pids"].values())
+    pids = [*serve.state()["pids"].values(), _sandbox_psp_pid(serve)]
     serve.stop(signal.SIGKILL)
     _wait_gone(pids)  # the kernel tells the children (PR_SET_PDEATHSIG)
     serve.start()  # and the data directory is usable again at once

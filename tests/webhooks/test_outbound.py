@@ -18,7 +18,7 @@ from ticketsafe.infra.jobs import JobBuffer, JobContext
 from ticketsafe.infra.redrive import redrive
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
-from ticketsafe.payments.webhooks import SIGNATURE_HEADER, verify
+from ticketsafe.infra.signed_webhooks import SIGNATURE_HEADER, verify
 from ticketsafe.webhooks import repository, service
 from ticketsafe.webhooks.models import Attempt, DeliveryStatus, Subscription, SubscriptionCreate
 from ticketsafe.webhooks.targets import check_url

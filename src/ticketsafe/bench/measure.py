@@ -178,12 +178,13 @@ def cpu_budget(
     orders: float,
     tickets: float,
     cores: int,
-    buyers: tuple[str, ...] = ("bench", "loader-"),
+    buyers: tuple[str, ...] = ("bench", "loader-", "sandbox-psp"),
 ) -> dict[str, object]:
     """Where the CPU went while the sale sold (`window`: monotonic instants), per paid
     order, and the paces that CPU allows at that cost: the whole machine's (`cores`
     busy with the sale and nothing else), the deployment's alone (the same cores without
-    the processes playing the buyers, named with a prefix in `buyers`: what it would
+    the processes playing the buyers or third parties (the sandbox PSP), named with a
+    prefix in `buyers`: what it would
     sell with its buyers on other machines) and, per process, the pace at which it
     alone would need a whole core — the limit of a one-process server such as the
     embedded MongoDB-wire one, whatever the other core does."""

@@ -34,6 +34,7 @@ from ticketsafe.infra.jobs import JobQueue
 from ticketsafe.infra.mongodb import create_mongo_client
 from ticketsafe.infra.redisdb import create_redis_client
 from ticketsafe.mail.catcher import MailCatcher
+from ticketsafe.sandbox_psp.process import SandboxPspProcess
 
 
 @dataclass
@@ -54,6 +55,8 @@ class Deployment:
     settings_env: dict[str, str] = field(default_factory=dict)  # more TICKETSAFE_* for all
     apis: list[ChildProcess] = field(default_factory=list)
     worker: ChildProcess | None = None
+    # The test-mode PSP: a third party, so its CPU is counted apart from the deployment's.
+    psp: SandboxPspProcess | None = None
     _minter: TokenMinter | None = field(default=None, repr=False)
 
     @property
@@ -79,6 +82,8 @@ class Deployment:
         self.mail = MailCatcher(self.data_dir / "mail")
         self.mail.start()
         run = self.data_dir / "run"
+        self.psp = SandboxPspProcess(run, self._psp_secret)
+        self.psp.start()
         env = self._env()
         api = [sys.executable, "-m", "ticketsafe", "api"]
         # The first is "api" (the one the fault mode kills); the others "api-2", ...
@@ -126,7 +131,8 @@ class Deployment:
             "TICKETSAFE_REDIS_URL": self.stores.redis_url,
             "TICKETSAFE_DATA_DIR": str(self.data_dir),
             "TICKETSAFE_AUTH_SECRET": self.auth_secret,
-            "TICKETSAFE_PSP_WEBHOOK_SECRET": "whsec-bench-" + self.auth_secret[:24],
+            "TICKETSAFE_PSP_WEBHOOK_SECRET": self._psp_secret,
+            "TICKETSAFE_SANDBOX_PSP_URL": self.psp.url if self.psp else "",
             "TICKETSAFE_SMTP_URL": self.mail.url,
             "TICKETSAFE_TLS_ENABLED": "false",  # the load generator shares the 2 cores
             "TICKETSAFE_HTTP_PORT": str(self.port),
@@ -146,12 +152,18 @@ class Deployment:
             else {}
         )
 
+    @property
+    def _psp_secret(self) -> str:
+        return "whsec-bench-" + self.auth_secret[:24]
+
     def wait_ready(self, timeout: float = 60.0) -> None:
         wait_ready(self.base_url, timeout)
 
     def _children(self) -> list[ChildProcess]:
-        """Every process of the deployment: api(s), worker, then the stores."""
+        """Every process of the deployment: api(s), worker, then the stores; and the
+        sandbox PSP (named `sandbox-psp`: a third party, not the deployment's CPU)."""
         own = [*self.apis, *([self.worker] if self.worker else [])]
+        own += [self.psp.child] if self.psp else []
         return own + (self.stores.children if self.stores else [])
 
     def check_running(self) -> None:
@@ -237,6 +249,8 @@ class Deployment:
         for child in (*self.apis, self.worker):
             if child is not None:
                 child.stop()
+        if self.psp is not None:
+            self.psp.stop()
         if self.mail is not None:
             self.mail.stop()
         if self.stores is not None:

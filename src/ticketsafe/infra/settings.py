@@ -137,6 +137,16 @@ class Settings(BaseSettings):
     public_url: str = Field(
         default="https://localhost:8443", description="Where PSPs deliver webhooks to us."
     )
+    sandbox_psp_url: str | None = Field(
+        default=None,
+        description="Base URL of the sandbox PSP service (`python -m ticketsafe.sandbox_psp`); "
+        "`serve`, `cluster` and the bench start one on a loopback port.",
+    )
+    sandbox_psp_notify_url: str | None = Field(
+        default=None,
+        description="Where the sandbox PSP delivers its webhooks (default: `public_url` + "
+        "`/payments/webhooks/sandbox-psp`); `serve` gives its plain loopback listener.",
+    )
     payments_reconcile_interval_s: float = Field(
         default=300.0, ge=1.0,
         description="How often the worker refunds money captured for orders without a live sale.",

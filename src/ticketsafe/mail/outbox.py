@@ -62,13 +62,16 @@ async def queue_mail(
     template: MailTemplate,
     params: Mapping[str, str],
     attachments: Sequence[Attachment] = (),
+    mail_id: str | None = None,
 ) -> str:
+    """Queue one message; returns its id. `mail_id` (default: a fresh one) makes it
+    once-only: a second message with the same id raises `DuplicateKeyError`."""
     subject, text = template.render(locale, params)
     fields = {"to": to, "subject": subject, "text": text}
     if attachments:  # sealed with the rest: a ticket's PDF carries its holder's name
         fields["attachments"] = _encode_attachments(attachments)
     sealed = await vault.seal(recipient_id, fields)
-    mail_id = f"mail_{secrets.token_hex(10)}"
+    mail_id = mail_id or f"mail_{secrets.token_hex(10)}"
     await group_insert(db, OUTBOX).insert_one(
         {
             "_id": mail_id,

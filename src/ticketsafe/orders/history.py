@@ -14,7 +14,7 @@ from ticketsafe.orders.models import Order
 from ticketsafe.orders.service import OrderService
 from ticketsafe.payments import service as payments
 from ticketsafe.payments.models import Payment
-from ticketsafe.payments.providers import ProviderContext
+from ticketsafe.payments.processors import ProviderContext
 
 
 async def orders_of_buyer(

@@ -38,7 +38,7 @@ from ticketsafe.orders import repository as repo
 from ticketsafe.orders.models import NO_SALE, Order
 from ticketsafe.payments import service as payments
 from ticketsafe.payments.models import Payment, PaymentStatus
-from ticketsafe.payments.providers import ProviderContext
+from ticketsafe.payments.processors import ProviderContext
 
 log = logging.getLogger("ticketsafe.orders")
 

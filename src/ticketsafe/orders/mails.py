@@ -1,26 +1,6 @@
-"""Order e-mails (pt-BR and English)."""
+"""How orders show money to buyers (their receipt is the tickets' e-mail)."""
 
 from __future__ import annotations
-
-from ticketsafe.mail.templates import MailTemplate
-
-RECEIPT = MailTemplate(
-    name="order.receipt",
-    subject={
-        "pt-BR": "Pedido {order_id} confirmado",
-        "en": "Order {order_id} confirmed",
-    },
-    text={
-        "pt-BR": (
-            "Olá, {name}!\n\nSeu pedido {order_id} está pago: {tickets} ingresso(s), "
-            "total {total}.\nSeus ingressos aparecem no aplicativo.\n\nTicketSafe"
-        ),
-        "en": (
-            "Hello {name},\n\nYour order {order_id} is paid: {tickets} ticket(s), "
-            "total {total}.\nYour tickets are in the app.\n\nTicketSafe"
-        ),
-    },
-)
 
 
 def money(cents: int, currency: str) -> str:

@@ -15,7 +15,7 @@ after the buyer cancelled) is refunded, never turned back into a sale (`late_mon
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -53,6 +53,16 @@ ENDED_UNPAID = frozenset({_O.CANCELLED, _O.EXPIRED})
 class InvalidOrderTransition(Conflict):
     code = "order_state_conflict"
     title = "The order is not in a state that allows this"
+
+
+def entry(
+    actor: str, action: str, reason: str | None, data: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One audit entry of an order's `history` (the shape of `infra.audit` entries; the
+    subject is the order itself). MongoDB keeps milliseconds: so does the entry."""
+    now = datetime.now(UTC)
+    at = now.replace(microsecond=now.microsecond // 1000 * 1000)
+    return {"at": at, "actor": actor, "action": action, "reason": reason, "data": data or {}}
 
 
 def check_transition(current: OrderStatus, target: OrderStatus) -> None:
@@ -98,6 +108,9 @@ class Order(BaseModel):
     locale: str = "pt-BR"
     payment_deadline: datetime
     sale_committed: bool = False
+    # The order's audit trail, kept in the order: each entry is written by the very write
+    # that makes the change it records (`entry`), so none is lost or written apart.
+    history: list[dict[str, Any]] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime
     version: int = 0

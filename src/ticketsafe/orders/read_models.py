@@ -9,6 +9,7 @@ from pymongo import ASCENDING
 
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.orders import repository as repo
+from ticketsafe.orders.mails import money
 from ticketsafe.orders.models import Order, OrderStatus
 
 HOLDS_SALE = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)  # orders whose lines admit
@@ -16,6 +17,11 @@ HOLDS_SALE = (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED)  # orders whose 
 
 async def get_order(db: Database, order_id: str) -> Order | None:
     return await repo.get(db, order_id)
+
+
+def total_text(order: Order) -> str:
+    """The order's total as a buyer reads it (its receipt: the tickets' e-mail)."""
+    return money(order.total_cents, order.currency)
 
 
 async def paid_orders_by_deadline(

@@ -70,19 +70,24 @@ async def by_hold(db: Database, hold_id: str) -> Order | None:
     return order if order is not None and order.hold_id == hold_id else None
 
 
-async def update_guarded(db: Database, order: Order, fields: dict[str, Any]) -> Order | None:
-    """Write only if the order is still the version we read (no lost updates). Returns
-    the order as now stored (top-level `fields` applied, version bumped, `updated_at` at
+async def update_guarded(
+    db: Database, order: Order, fields: dict[str, Any], entry: dict[str, Any] | None = None
+) -> Order | None:
+    """Write only if the order is still the version we read (no lost updates), with the
+    audit `entry` of the change appended to its history in the same write. Returns the
+    order as now stored (top-level `fields` applied, version bumped, `updated_at` at
     MongoDB's millisecond precision), without reading it back; None if it had changed."""
     now = datetime.now(UTC)
     now = now.replace(microsecond=now.microsecond // 1000 * 1000)
-    result = await db[ORDERS].update_one(
-        {"_id": order.id, "version": order.version},
-        {"$set": {**fields, "updated_at": now}, "$inc": {"version": 1}},
-    )
+    update: dict[str, Any] = {"$set": {**fields, "updated_at": now}, "$inc": {"version": 1}}
+    if entry is not None:
+        update["$push"] = {"history": entry}
+    result = await db[ORDERS].update_one({"_id": order.id, "version": order.version}, update)
     if result.modified_count != 1:
         return None
     stored = {**order.model_dump(), **fields, "updated_at": now, "version": order.version + 1}
+    if entry is not None:
+        stored["history"] = [*order.history, entry]
     return Order.model_validate(stored)
 
 

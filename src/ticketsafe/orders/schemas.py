@@ -12,6 +12,7 @@ from ticketsafe.infra.fields import Flag, Money, Name
 from ticketsafe.infra.pagination import Page
 from ticketsafe.orders.models import LineStatus, Order, OrderStatus
 from ticketsafe.payments.models import Payment, PaymentMethod, PaymentStatus
+from ticketsafe.payments.processors import option_of
 
 
 def _one_unit_schema(schema: dict[str, Any]) -> None:
@@ -72,7 +73,7 @@ class PaymentOut(BaseModel):
     @classmethod
     def of(cls, p: Payment) -> PaymentOut:
         return cls(
-            id=p.id, method=p.method, status=p.status, amount_cents=p.amount_cents,
+            id=p.id, method=option_of(p), status=p.status, amount_cents=p.amount_cents,
             instructions=p.instructions, card_brand=p.card.brand if p.card else None,
             card_last4=p.card.last4 if p.card else None, test_mode=p.test_mode,
         )  # fmt: skip

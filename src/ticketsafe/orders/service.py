@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
+import httpx
 
 from ticketsafe.catalog.events.schemas import TicketKind
 from ticketsafe.catalog.read_models import EventSalesView, get_sales_view
 from ticketsafe.identity.membership_cache import MembershipCache
 from ticketsafe.identity.principal import Principal
-from ticketsafe.identity.service import open_pii, seal_pii
+from ticketsafe.identity.service import seal_pii
 from ticketsafe.infra import audit
 from ticketsafe.infra.errors import NotFound, RequestInProgress
 from ticketsafe.infra.jobs import JobBuffer
@@ -38,7 +38,6 @@ from ticketsafe.infra.vault import PiiVault
 from ticketsafe.inventory.errors import HoldExpired, SeatsTaken
 from ticketsafe.inventory.models import SaleItems
 from ticketsafe.inventory.service import InventoryService, event_of
-from ticketsafe.mail.outbox import queue_mail
 from ticketsafe.orders import repository as repo
 from ticketsafe.orders.errors import (
     CancellationNotAllowed,
@@ -50,7 +49,6 @@ from ticketsafe.orders.errors import (
 )
 from ticketsafe.orders.events import OrderEvent, announce
 from ticketsafe.orders.late_money import return_late_money
-from ticketsafe.orders.mails import RECEIPT, money
 from ticketsafe.orders.metrics import record_paid
 from ticketsafe.orders.models import (
     ENDED_UNPAID,
@@ -59,6 +57,7 @@ from ticketsafe.orders.models import (
     OrderLine,
     OrderStatus,
     check_transition,
+    entry,
 )
 from ticketsafe.orders.pricing import PriceBook, limited_types, price_tickets
 from ticketsafe.orders.repository import checkout_payment_id
@@ -66,7 +65,7 @@ from ticketsafe.orders.schemas import CheckoutRequest
 from ticketsafe.payments import service as payments
 from ticketsafe.payments.brcode import qr_svg
 from ticketsafe.payments.models import Payment, PaymentMethod, PaymentStatus
-from ticketsafe.payments.providers import ProviderContext, check_start
+from ticketsafe.payments.processors import ProviderContext, check_start
 from ticketsafe.waitingroom.service import WaitingRoom
 from ticketsafe.webhooks import service as webhooks
 
@@ -115,6 +114,7 @@ class OrderService:
     redis: RedisClient
     jobs: JobBuffer
     settings: Settings
+    http: httpx.AsyncClient  # the processors' way to their PSPs
     vault: PiiVault
     inventory: InventoryService
     prices: PriceBook
@@ -124,7 +124,7 @@ class OrderService:
 
     @property
     def payments(self) -> ProviderContext:
-        return ProviderContext(self.db, self.redis, self.jobs, self.settings)
+        return ProviderContext(self.db, self.redis, self.jobs, self.settings, self.http)
 
     # -- checkout ---------------------------------------------------------------------
 
@@ -171,6 +171,7 @@ class OrderService:
             buyer_sealed=await seal_pii(self.vault, buyer.user_id, buyer_fields),
             buyer_email_index=self.vault.email_index(request.buyer.email),
             locale=request.locale, payment_deadline=now + PAYMENT_WINDOW[method],
+            history=[entry(buyer.user_id, "order.created", None, _audited(view.event_id))],
             created_at=now, updated_at=now,
         )  # fmt: skip
         if not await repo.insert(self.db, order):
@@ -193,10 +194,9 @@ class OrderService:
             await self._abandon(order, OrderStatus.CANCELLED, "sale could not be committed")
             raise
         # The sale stands, so an authorisation is captured at once; this request reacts
-        # to the outcome itself (no `payments.changed` job needed). The order's audit
-        # entry and `order.created` webhooks depend on the committed sale only: they are
-        # written while the payment runs (each waited its turn in a group-committed
-        # write before it), and all three finish before the outcome is acted on.
+        # to the outcome itself (no `payments.changed` job needed). The `order.created`
+        # webhooks depend on the committed sale only: they are written while the payment
+        # runs, and both finish before the outcome is acted on.
         started, *bookkeeping = await asyncio.gather(
             payments.start_payment(
                 self.payments, order_id=order.id, method=order.payment_method,
@@ -204,12 +204,9 @@ class OrderService:
                 card_token=card_token, capture=True, notify=False,
                 payment_id=checkout_payment_id(order.id), payer_id=order.buyer_id,
             ),
-            self._audit(order, order.buyer_id, "order.created", None),
             webhooks.publish(self.db, self.jobs, order.org_id, "order.created", _hook(order)),
             return_exceptions=True,
         )  # fmt: skip
-        if isinstance(started, DuplicateKeyError):  # another request started it: the same id
-            raise RequestInProgress("the checkout of this hold is still in progress")
         if isinstance(started, BaseException):
             raise started
         # One write records the committed sale, the payment and (when the money is in)
@@ -218,8 +215,8 @@ class OrderService:
         # order: a retried checkout, the PSP's webhook for a payment still to move, or
         # the deadline sweep settles it as the money stands (`_retried`,
         # `expire_overdue`), else `_abandon` releases the sale at its deadline. A failed
-        # audit entry or webhook does not stop that: the money moved, so the order
-        # follows it, and the failure is raised after (a retried checkout finds the order).
+        # webhook does not stop that: the money moved, so the order follows it, and the
+        # failure is raised after (a retried checkout finds the order).
         outcome = await self._follow(order, started)
         _raise_first(bookkeeping)
         return outcome
@@ -295,18 +292,17 @@ class OrderService:
         self, order: Order, payment: Payment, fields: dict[str, Any] | None = None
     ) -> Order:
         check_transition(order.status, OrderStatus.PAID)
-        order = await self._set(order, {**(fields or {}), "status": OrderStatus.PAID.value})
+        paid = entry("system", "order.paid", f"payment {payment.id}", _audited(order.event_id))
+        order = await self._set(order, {**(fields or {}), "status": OrderStatus.PAID.value}, paid)
         announce(self.jobs, OrderEvent.PAID, order.id)  # tickets are issued off this path
         record_paid(order.event_id, len(order.valid_lines()), order.total_cents, order.currency)
-        # Paid: the audit entry, the organizer's webhooks, the receipt and the waiting
-        # room's next admission depend on that write only, not on one another, and under
-        # a flash crowd each waits its turn in a group-committed write (a batch's time):
-        # together, not one after another. If one fails, the others still finish (and
-        # queue their jobs) before the first failure is raised.
+        # Paid (its audit entry in the same write). The receipt is the tickets' e-mail
+        # (`tickets.delivery`, off `order_paid`): one e-mail per paid order. The
+        # organizer's webhooks and the waiting room's next admission depend on that write
+        # only, not on one another: together, not one after another. If one fails, the
+        # other still finishes (and queues its jobs) before the first failure is raised.
         outcomes = await asyncio.gather(
-            self._audit(order, "system", "order.paid", f"payment {payment.id}"),
             webhooks.publish(self.db, self.jobs, order.org_id, "order.paid", _hook(order)),
-            self._send_receipt(order),
             self._checkout_completed(order),
             return_exceptions=True,
         )
@@ -316,20 +312,6 @@ class OrderService:
     async def _checkout_completed(self, order: Order) -> None:
         if self.waiting_room is not None:  # the next person in line may come in
             await self.waiting_room.record_checkout_completed(order.event_id, order.buyer_id)
-
-    async def _send_receipt(self, order: Order) -> None:
-        buyer = await open_pii(self.vault, order.buyer_id, order.buyer_sealed)
-        if buyer is None:
-            return  # erased meanwhile
-        await queue_mail(
-            self.db, self.vault, self.jobs, recipient_id=order.buyer_id, to=buyer["email"],
-            locale=order.locale, template=RECEIPT,
-            params={
-                "name": buyer["name"], "order_id": order.id,
-                "tickets": str(len(order.valid_lines())),
-                "total": money(order.total_cents, order.currency),
-            },
-        )  # fmt: skip
 
     # -- worker side ----------------------------------------------------------------------
 
@@ -436,6 +418,7 @@ class OrderService:
                 "lines": [line.model_dump() for line in lines],
                 "refunded_cents": order.refunded_cents + amount,
             },
+            entry(actor, "order.refunded", reason, _audited(order.event_id, amount_cents=amount)),
         )
         announce(self.jobs, OrderEvent.REFUNDED, order.id)
         if amount and order.payment_id is not None:
@@ -443,7 +426,6 @@ class OrderService:
         await self.inventory.release_sale(order.id, _items(chosen))
         for type_id, (n, _) in limited_types(await self._view(order), chosen).items():
             await repo.return_quota(self.db, order.event_id, type_id, n)
-        await self._audit(order, actor, "order.refunded", reason, {"amount_cents": amount})
         await webhooks.publish(
             self.db,
             self.jobs,
@@ -571,7 +553,8 @@ class OrderService:
     ) -> Order:
         """Leave pending_payment without being paid: the sale and quotas go back."""
         check_transition(order.status, status)
-        order = await self._set(order, {**(fields or {}), "status": status.value})
+        audited = entry(actor, f"order.{status.value}", reason, _audited(order.event_id))
+        order = await self._set(order, {**(fields or {}), "status": status.value}, audited)
         announce(self.jobs, OrderEvent(f"order_{status.value}"), order.id)
         # Whatever `sale_committed` says: a crash between committing the sale and
         # flagging it must not strand sold units (releasing nothing is a no-op).
@@ -579,14 +562,15 @@ class OrderService:
         await self._return_quotas(
             order.event_id, limited_types(await self._view(order), order.lines)
         )
-        await self._audit(order, actor, f"order.{status.value}", reason)
         await webhooks.publish(
             self.db, self.jobs, order.org_id, "order.cancelled", {**_hook(order), "reason": reason}
         )
         return order
 
-    async def _set(self, order: Order, fields: dict[str, Any]) -> Order:
-        updated = await repo.update_guarded(self.db, order, fields)
+    async def _set(
+        self, order: Order, fields: dict[str, Any], audited: dict[str, Any] | None = None
+    ) -> Order:
+        updated = await repo.update_guarded(self.db, order, fields, audited)
         if updated is None:
             raise OrderChanged()
         return updated
@@ -603,6 +587,10 @@ class OrderService:
             self.db, actor=actor, action=action, subject=order.id, reason=reason,
             data={"event_id": order.event_id, "status": order.status.value, **(data or {})},
         )  # fmt: skip
+
+
+def _audited(event_id: str, **data: Any) -> dict[str, Any]:
+    return {"event_id": event_id, **data}
 
 
 def _items(lines: list[OrderLine]) -> SaleItems:

@@ -10,7 +10,7 @@ from ticketsafe.infra.periodic import PeriodicTask
 from ticketsafe.onsale.service import REFUND_EVENT_JOB
 from ticketsafe.orders import late_money
 from ticketsafe.orders.service import OrderService
-from ticketsafe.payments.providers import ProviderContext
+from ticketsafe.payments.processors import ProviderContext
 from ticketsafe.payments.service import PAYMENT_CHANGED_JOB
 
 # The process's order service bound to one job's buffer (`ticketsafe.services`).
@@ -55,6 +55,6 @@ async def reconcile_money(ctx: JobContext) -> None:
     """Refund money captured for orders without a live sale (`late_money.reconcile`)."""
     jobs = JobBuffer()
     try:
-        await late_money.reconcile(ProviderContext(ctx.db, ctx.redis, jobs, ctx.settings))
+        await late_money.reconcile(ProviderContext(ctx.db, ctx.redis, jobs, ctx.settings, ctx.http))
     finally:
         await jobs.flush(ctx.queue)  # refunds made must be announced, even after a failure

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from ticketsafe.infra.deps import JobsDep
-from ticketsafe.payments.providers import ProviderContext
+from ticketsafe.payments.processors import ProviderContext
 
 
 async def get_provider_context(request: Request, jobs: JobsDep) -> ProviderContext:

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, TypeAdapter
 
 from ticketsafe.infra.fastlane import FastRequest, FastResponse, FastRoute
+from ticketsafe.infra.signed_webhooks import SIGNATURE_HEADER
 from ticketsafe.payments import service
 from ticketsafe.payments.deps import PaymentsCtx
-from ticketsafe.payments.providers import ProviderContext
-from ticketsafe.payments.webhooks import SIGNATURE_HEADER
+from ticketsafe.payments.processors import ProviderContext
 
 router = APIRouter(prefix="/payments", tags=["payments"])
 
@@ -33,7 +33,7 @@ async def sandbox_psp_webhook(
 ) -> WebhookAck:
     """Signed events from the sandbox PSP; replays are acknowledged and ignored."""
     body = await request.body()
-    return WebhookAck(outcome=await service.handle_psp_webhook(ctx, body, signature))
+    return WebhookAck(outcome=await service.handle_webhook(ctx, "sandbox", body, signature))
 
 
 _ACK: TypeAdapter[WebhookAck] = TypeAdapter(WebhookAck)
@@ -45,8 +45,8 @@ async def fast_sandbox_psp_webhook(request: FastRequest) -> FastResponse:
     service call; its jobs leave as the route's do: after the answer (`infra.job_flush`)."""
     signature = request.header(_SIGNATURE)
     ctx: ProviderContext = request.app.state.services.payments(request.jobs)
-    outcome = await service.handle_psp_webhook(
-        ctx, request.body, signature.decode("latin-1") if signature is not None else None
+    outcome = await service.handle_webhook(
+        ctx, "sandbox", request.body, signature.decode("latin-1") if signature is not None else None
     )
     return FastResponse(200, _ACK.dump_json(WebhookAck(outcome=outcome)))
 

@@ -1,21 +1,12 @@
-"""Payment attempts and failures, by processor and method (both fixed sets in code).
-
-`processor` is who moves the money for a method today (`PROCESSORS`); when a method may
-go through several processors, the payment's own processor field takes its place here.
-"""
+"""Payment attempts and failures, by processor and method (both fixed sets in code):
+the payment's own `processor` and `method` fields."""
 
 from __future__ import annotations
 
 from prometheus_client import Counter
 
-from ticketsafe.payments.models import Payment, PaymentMethod
-
-PROCESSORS: dict[PaymentMethod, str] = {
-    PaymentMethod.FREE: "none",
-    PaymentMethod.BANK_TRANSFER: "manual",
-    PaymentMethod.PIX: "pix_psp",
-    PaymentMethod.CARD_SANDBOX: "sandbox_psp",
-}
+from ticketsafe.payments.models import Payment
+from ticketsafe.payments.processors import PROCESSORS
 
 PAYMENT_ATTEMPTS = Counter(
     "ticketsafe_payment_attempts_total",
@@ -27,14 +18,15 @@ PAYMENT_FAILURES = Counter(
     "Payments that failed: declined, or the processor erred",
     ["processor", "method", "reason"],
 )
-for _method, _processor in PROCESSORS.items():  # present (at 0) before the first payment
-    PAYMENT_ATTEMPTS.labels(_processor, _method.value)
-    for _reason in ("declined", "error"):
-        PAYMENT_FAILURES.labels(_processor, _method.value, _reason)
+for _processor in PROCESSORS.values():  # present (at 0) before the first payment
+    for _method in _processor.options.values():
+        PAYMENT_ATTEMPTS.labels(_processor.name, _method.value)
+        for _reason in ("declined", "error"):
+            PAYMENT_FAILURES.labels(_processor.name, _method.value, _reason)
 
 
 def _labels(payment: Payment) -> tuple[str, str]:
-    return PROCESSORS.get(payment.method, "other"), payment.method.value
+    return payment.processor, payment.method.value
 
 
 def record_attempt(payment: Payment) -> None:

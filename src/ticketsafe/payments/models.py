@@ -19,11 +19,23 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 
+# What the buyer picks at checkout (the public API's values): a method through a
+# processor (`payments.processors.route`). A comment, not a docstring: that would change
+# the OpenAPI document the web client is generated from.
 class PaymentMethod(StrEnum):
     FREE = "free"
     BANK_TRANSFER = "bank_transfer"
     PIX = "pix"
     CARD_SANDBOX = "card_sandbox"
+
+
+class Method(StrEnum):
+    """How a payment is paid, whoever processes it."""
+
+    FREE = "free"
+    CARD = "card"
+    PIX = "pix"
+    TRANSFER = "transfer"
 
 
 class PaymentStatus(StrEnum):
@@ -76,7 +88,8 @@ class CardSummary(BaseModel):
 class Payment(BaseModel):
     id: str
     order_id: str
-    method: PaymentMethod
+    processor: str  # who moves the money (`payments.processors.PROCESSORS`)
+    method: Method
     status: PaymentStatus
     amount_cents: int = Field(ge=0)
     currency: str

@@ -76,7 +76,8 @@ async def _indexes(db: Database) -> None:
 
 
 async def _drop_moved_collections(db: Database) -> None:
-    """The sandbox PSP's ledger and the webhook replay guard now live in Redis."""
+    """The sandbox PSP's ledger (now in its own service) and the webhook replay guard
+    (Redis) left MongoDB."""
     for name in (
         "sandbox_psp_tokens", "sandbox_psp_charges", "sandbox_psp_events",
         "payment_webhook_events",
@@ -90,8 +91,23 @@ async def _drop_order_index(db: Database) -> None:
     await drop_index_if_present(db, PAYMENTS, "order")
 
 
+async def _processor_apart_from_method(db: Database) -> None:
+    """A payment records who processes it apart from how it is paid: the one-word
+    methods of before (`card_sandbox`, `bank_transfer`, …) become both."""
+    split = {
+        "card_sandbox": ("sandbox", "card"), "pix": ("sandbox", "pix"),
+        "bank_transfer": ("manual", "transfer"), "free": ("manual", "free"),
+    }  # fmt: skip
+    for old, (processor, method) in split.items():
+        await db[PAYMENTS].update_many(
+            {"method": old, "processor": {"$exists": False}},
+            {"$set": {"processor": processor, "method": method}},
+        )
+
+
 MIGRATIONS = [
     Migration(580, "payments indexes", _indexes),
     Migration(581, "sandbox PSP ledger moved to Redis", _drop_moved_collections),
     Migration(582, "payments: no index on order_id", _drop_order_index),
+    Migration(583, "payments: processor apart from method", _processor_apart_from_method),
 ]

@@ -12,33 +12,31 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
+from pymongo.errors import DuplicateKeyError
 
-from ticketsafe.infra.errors import Conflict, NotFound, TicketSafeError
+from ticketsafe.infra.errors import Conflict, NotFound, ServiceBusy, TicketSafeError
 from ticketsafe.payments import repository as repo
 from ticketsafe.payments.metrics import record_attempt, record_failure
 from ticketsafe.payments.models import (
     InvalidPaymentTransition,
+    Method,
     Payment,
     PaymentMethod,
     PaymentStatus,
     advance,
 )
-from ticketsafe.payments.providers import ProviderContext, provider_for
-from ticketsafe.payments.webhooks import forget_event, remember_event, verify
+from ticketsafe.payments.processors import (
+    PROCESSORS,
+    ProviderContext,
+    PspEvent,
+    processor_of,
+    route,
+)
+from ticketsafe.payments.webhooks import forget_event, remember_event
 
 log = logging.getLogger("ticketsafe.payments")
 
 PAYMENT_CHANGED_JOB = "payments.changed"
-SANDBOX_PROVIDER = "sandbox_psp"
-
-_PSP_EVENT_STATUS = {
-    "charge.authorized": PaymentStatus.AUTHORIZED,
-    "charge.failed": PaymentStatus.FAILED,
-    "charge.captured": PaymentStatus.CAPTURED,
-    "charge.voided": PaymentStatus.VOIDED,
-    "pix.received": PaymentStatus.CAPTURED,
-}
 
 
 class PaymentConflict(Conflict):
@@ -60,27 +58,60 @@ async def start_payment(
     payer_id: str | None = None,
 ) -> Payment:
     """Start paying; with `capture`, an authorisation is captured at once (the caller's
-    sale already stands) and recorded in the same write. `notify=False` when the caller
-    reacts to the result itself, in this request: the `payments.changed` job would only
-    re-read what it already handled. (A crash midway is reconciled all the same: the
-    PSP's webhooks and the orders' deadline sweep read the payment as it stands.)
-    `payment_id` (a fresh `pay_…` id by default) lets the caller find this payment again
-    without having recorded it: a checkout derives it from its order. `payer_id` (the
-    buyer's user id) is who may complete the PSP's card challenge."""
+    sale already stands). The PSP is asked first and its answer recorded in the
+    payment's one write (its insert): a payment is written once from checkout to paid
+    when the PSP answers at once. `notify=False` when the caller reacts to the result
+    itself, in this request: the `payments.changed` job would only re-read what it
+    already handled. `payment_id` (a fresh `pay_…` id by default) is the PSP's
+    reference (its idempotency key) and lets the caller find this payment again: a
+    checkout derives it from its order. A crash between the PSP's answer and the insert
+    loses nothing: asked again with the same reference the PSP answers the same charge,
+    and its webhook, which names our reference and order (`handle_webhook`), records a
+    payment we never wrote. `payer_id` (the buyer's user id) is who may complete the
+    PSP's card challenge."""
     now = datetime.now(UTC)
+    processor, paid_by = route(method, ctx.settings)
     payment = Payment(
         id=payment_id or f"pay_{secrets.token_urlsafe(12)}",
         order_id=order_id,
         payer_id=payer_id,
-        method=method,
+        processor=processor.name,
+        method=paid_by,
         status=PaymentStatus.PENDING,
         amount_cents=amount_cents,
         currency=currency,
-        created_at=now,
-        updated_at=now,
+        created_at=now.replace(microsecond=now.microsecond // 1000 * 1000),
+        updated_at=now.replace(microsecond=now.microsecond // 1000 * 1000),
     )
-    await repo.insert(ctx.db, payment)
-    return await _drive(ctx, payment, card_token, capture=capture, notify=notify)
+    status, fields, refused = await _ask_psp(ctx, payment, card_token, capture=capture)
+    captured = payment.amount_cents if status is PaymentStatus.CAPTURED else 0
+    started = Payment.model_validate(
+        {**payment.model_dump(), **fields, "status": status, "captured_cents": captured}
+    )
+    try:
+        await repo.insert(ctx.db, started)
+    except DuplicateKeyError:  # a concurrent start, or the PSP's webhook, recorded it first
+        _notify_changed(ctx, payment.id)
+        stored = await _completed(ctx, await get_payment(ctx, payment.id), fields)
+        if refused is not None:
+            raise refused from None
+        return stored
+    if notify or refused is not None:
+        _notify_changed(ctx, payment.id)
+    if refused is not None:  # the authorisation stands, recorded; the caller decides
+        raise refused
+    return started
+
+
+async def _completed(ctx: ProviderContext, stored: Payment, fields: dict[str, Any]) -> Payment:
+    """A payment its PSP's webhook recorded first knows only what the event said: what
+    only the PSP's answer carries (the card's brand and last four, the instructions) is
+    added, without moving its status (a guarded write, on this race only)."""
+    missing = {k: v for k, v in fields.items() if v and not getattr(stored, k)}
+    if not missing:
+        return stored
+    updated = await repo.update_guarded(ctx.db, stored, status=stored.status, fields=missing)
+    return updated or await get_payment(ctx, stored.id)
 
 
 async def resume_payment(
@@ -91,31 +122,31 @@ async def resume_payment(
     capture: bool = False,
     notify: bool = True,
 ) -> Payment:
-    """Ask the PSP again for a payment whose start was never recorded (the process that
-    started it died, or lost a store, during the PSP's call). The PSP answers the charge
-    it made for our reference (the payment id) as it stands, or makes it now: never a
-    second charge. A payment whose start was recorded is returned as it is."""
+    """Ask the PSP again for a payment stored pending whose start was never recorded
+    (payments made before the PSP's answer was written with the insert). The PSP answers
+    the charge it made for our reference (the payment id) as it stands, or makes it now:
+    never a second charge. A payment whose start was recorded is returned as it is."""
     if payment.provider_ref is not None or payment.status is not PaymentStatus.PENDING:
         return payment
-    return await _drive(ctx, payment, card_token, capture=capture, notify=notify)
+    status, fields, refused = await _ask_psp(ctx, payment, card_token, capture=capture)
+    recorded = await _record_start(ctx, payment, status, fields, notify=notify or bool(refused))
+    if refused is not None:
+        raise refused
+    return recorded
 
 
-async def _drive(
-    ctx: ProviderContext,
-    payment: Payment,
-    card_token: str | None,
-    *,
-    capture: bool,
-    notify: bool,
-) -> Payment:
-    """The PSP's side of starting `payment` (stored, pending), then recording it."""
-    provider = provider_for(payment.method, ctx.settings)
+async def _ask_psp(
+    ctx: ProviderContext, payment: Payment, card_token: str | None, *, capture: bool
+) -> tuple[PaymentStatus, dict[str, Any], Conflict | None]:
+    """The PSP's side of starting `payment`: where it stands, the fields to record, and
+    the capture's refusal (the authorisation stands) if there was one."""
+    provider = processor_of(payment)
     record_attempt(payment)
     try:
         result = await provider.start(ctx, payment, card_token)
     except Exception as exc:
-        # A refusal of ours (bad token, say) is not the processor failing.
-        if not isinstance(exc, TicketSafeError):
+        # A refusal of ours (bad token, say) is not the processor failing; its silence is.
+        if not isinstance(exc, TicketSafeError) or isinstance(exc, ServiceBusy):
             record_failure(payment, "error")
         raise
     if result.status is PaymentStatus.FAILED:
@@ -131,10 +162,9 @@ async def _drive(
         try:
             authorised = payment.model_copy(update={"provider_ref": result.provider_ref})
             status = await provider.capture(ctx, authorised)
-        except Conflict:  # the authorisation stands; record it and let the caller decide
-            await _record_start(ctx, payment, status, fields, notify=True)
-            raise
-    return await _record_start(ctx, payment, status, fields, notify=notify)
+        except Conflict as refused:
+            return status, fields, refused
+    return status, fields, None
 
 
 async def _record_start(
@@ -165,7 +195,7 @@ async def reconcile(ctx: ProviderContext, payment: Payment) -> Payment:
     )  # fmt: skip
     if payment.provider_ref is None or payment.status not in waiting:
         return payment
-    if not await provider_for(payment.method, ctx.settings).money_in(ctx, payment):
+    if not await processor_of(payment).money_in(ctx, payment):
         return payment
     log.warning("money found at the PSP that no webhook reported", extra={"payment_id": payment.id})
     try:
@@ -204,14 +234,14 @@ async def capture(
     if payment.status is PaymentStatus.VOIDED:  # only money that arrives anyway revives it
         raise PaymentConflict("a voided payment cannot be captured", status_now="voided")
     _check(payment, PaymentStatus.CAPTURED)
-    status = await provider_for(payment.method, ctx.settings).capture(ctx, payment)
+    status = await processor_of(payment).capture(ctx, payment)
     return await _record(ctx, payment, status, inc={"captured_cents": payment.amount_cents})
 
 
 async def mark_paid(ctx: ProviderContext, payment_id: str) -> Payment:
     """Bank transfer: the organizer saw the money arrive."""
     payment = await get_payment(ctx, payment_id)
-    if payment.method is not PaymentMethod.BANK_TRANSFER:
+    if payment.method is not Method.TRANSFER:
         raise PaymentConflict("only bank transfers are marked paid by hand")
     return await capture(ctx, payment_id)
 
@@ -222,7 +252,7 @@ async def void(ctx: ProviderContext, payment_id: str) -> Payment:
     if payment.status in (PaymentStatus.VOIDED, PaymentStatus.FAILED):
         return payment
     _check(payment, PaymentStatus.VOIDED)
-    status = await provider_for(payment.method, ctx.settings).void(ctx, payment)
+    status = await processor_of(payment).void(ctx, payment)
     return await _record(ctx, payment, status)
 
 
@@ -244,7 +274,7 @@ async def refund(ctx: ProviderContext, payment_id: str, amount_cents: int) -> Pa
     if claimed is None:
         raise PaymentConflict("the payment changed meanwhile; retry")
     try:
-        await provider_for(payment.method, ctx.settings).refund(ctx, payment, amount_cents)
+        await processor_of(payment).refund(ctx, payment, amount_cents)
     except Exception:
         # The PSP refused or could not be reached: the claim is given back (guarded on
         # its own version: an undo, not a move of the state machine), so our books do
@@ -260,57 +290,86 @@ async def refund(ctx: ProviderContext, payment_id: str, amount_cents: int) -> Pa
     return claimed
 
 
-async def handle_psp_webhook(ctx: ProviderContext, body: bytes, signature: str | None) -> str:
-    """Verify, dedupe and apply one sandbox-PSP event. Returns what was done."""
-    assert ctx.settings.psp_webhook_secret is not None
-    verify(ctx.settings.psp_webhook_secret.get_secret_value(), body, signature)
-    event = orjson.loads(body)
-    if not await remember_event(ctx.redis, SANDBOX_PROVIDER, event["id"]):
+async def handle_webhook(
+    ctx: ProviderContext, processor: str, body: bytes, signature: str | None
+) -> str:
+    """Verify, dedupe and apply one event of a processor (its module parses it).
+    Returns what was done."""
+    event = PROCESSORS[processor].parse_webhook(ctx.settings, body, signature)
+    if not await remember_event(ctx.redis, processor, event.id):
         return "duplicate"
     try:
-        return await _apply_psp_event(ctx, event)
+        return await _apply_psp_event(ctx, processor, event)
     except BaseException:
-        await forget_event(ctx.redis, SANDBOX_PROVIDER, event["id"])
+        await forget_event(ctx.redis, processor, event.id)
         raise
 
 
-async def _apply_psp_event(ctx: ProviderContext, event: dict[str, Any]) -> str:
-    target = _PSP_EVENT_STATUS.get(event["type"])
+async def _apply_psp_event(ctx: ProviderContext, processor: str, event: PspEvent) -> str:
+    target = event.target
     if target is None:
-        return "ignored"  # e.g. charge.refunded: we recorded the refund when we asked for it
-    payment = await _payment_of_event(ctx, event["data"])
+        return "ignored"  # e.g. a refund: we recorded it when we asked for it
+    payment = await _payment_of_event(ctx, event)
     if payment is None:
-        return "unknown_payment"
+        return await _record_unknown(ctx, processor, event)
     if payment.status is target:
         return "already_applied"
     try:
         advance(payment.status, target)
     except InvalidPaymentTransition:
         # Out of order (e.g. "authorized" arriving after "captured"): we are already past it.
-        log.info("stale payment event ignored", extra={"event_type": event["type"]})
+        log.info("stale payment event ignored", extra={"event_type": event.type})
         return "stale"
     inc = {"captured_cents": payment.amount_cents} if target is PaymentStatus.CAPTURED else None
-    found = {"provider_ref": event["data"]["id"]} if payment.provider_ref is None else None
+    found = {"provider_ref": event.charge_id} if payment.provider_ref is None else None
     await _record(ctx, payment, target, inc=inc, fields=found)
     if target is PaymentStatus.FAILED:
         record_failure(payment, "declined")
     return "applied"
 
 
-async def _payment_of_event(ctx: ProviderContext, charge: dict[str, Any]) -> Payment | None:
+async def _payment_of_event(ctx: ProviderContext, event: PspEvent) -> Payment | None:
     """Our payment for the PSP's charge: by the reference we gave the PSP (our payment
     id, a primary-key read), else by the charge id we recorded. The reference also finds
     the money when a crash between the PSP's answer and our write left the charge id
     unrecorded."""
-    reference = charge.get("reference")
-    if isinstance(reference, str) and reference.startswith("pay_"):
+    reference = event.reference
+    if reference is not None and reference.startswith("pay_"):
         payment = await repo.get(ctx.db, reference)
-        if payment is not None and payment.provider_ref not in (None, charge["id"]):
+        if payment is not None and payment.provider_ref not in (None, event.charge_id):
             return None  # that payment belongs to another charge
         return payment
     # The embedded MongoDB-wire server cannot use the partial index on provider_ref (it
     # scans the collection), so this path is only for events without our reference.
-    return await repo.get_by_provider_ref(ctx.db, charge["id"])
+    return await repo.get_by_provider_ref(ctx.db, event.charge_id)
+
+
+async def _record_unknown(ctx: ProviderContext, processor: str, event: PspEvent) -> str:
+    """A charge for our reference that we never recorded: the process that asked the
+    PSP died (or lost MongoDB) before its insert. The event names the order (the charge's
+    metadata): the payment is recorded as the PSP has it, and orders react to it (money
+    for an order that ended is returned, `orders.late_money`)."""
+    charge = event.charge
+    if charge is None or event.reference is None or not event.reference.startswith("pay_"):
+        return "unknown_payment"
+    now = datetime.now(UTC)
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+    assert event.target is not None
+    captured = charge.amount_cents if event.target is PaymentStatus.CAPTURED else 0
+    payment = Payment(
+        id=event.reference, order_id=charge.order_id, processor=processor,
+        method=charge.method, status=event.target, amount_cents=charge.amount_cents,
+        currency=charge.currency, captured_cents=captured, provider_ref=event.charge_id,
+        test_mode=charge.test_mode, created_at=now, updated_at=now,
+    )  # fmt: skip
+    try:
+        await repo.insert(ctx.db, payment)
+    except DuplicateKeyError:  # recorded meanwhile: applied as any other event
+        return await _apply_psp_event(ctx, processor, event)
+    log.warning("a charge we never recorded was recorded from its webhook",
+                extra={"payment_id": payment.id})  # fmt: skip
+    _notify_changed(ctx, payment.id)
+    return "recorded"
 
 
 def _notify_changed(ctx: ProviderContext, payment_id: str) -> None:

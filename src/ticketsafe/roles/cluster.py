@@ -39,6 +39,7 @@ from ticketsafe.roles.balancer import (
 )
 from ticketsafe.roles.http import tls_files
 from ticketsafe.roles.shared_env import shared_env
+from ticketsafe.sandbox_psp.process import SandboxPspProcess
 
 log = logging.getLogger("ticketsafe.cluster")
 
@@ -63,6 +64,7 @@ class Cluster:
     apis: list[ChildProcess] = field(default_factory=list)
     workers: list[ChildProcess] = field(default_factory=list)
     balancer: ChildProcess | None = None
+    psp: SandboxPspProcess | None = None  # the test-mode PSP: a third party, apart
     backends: dict[str, Backend] = field(default_factory=dict)
     stats_port: int = 0
     # Workers serve no HTTP: each has a metrics port of its own (TICKETSAFE_METRICS_PORT).
@@ -99,6 +101,10 @@ class Cluster:
         if tls is None:
             raise ValueError("the cluster ends TLS at its balancer: keep TICKETSAFE_TLS_ENABLED")
         env = self._env()
+        if s.payments_sandbox and s.sandbox_psp_url is None:
+            secret = env["TICKETSAFE_PSP_WEBHOOK_SECRET"]  # made by `shared_env` if missing
+            self.psp = SandboxPspProcess(self.run_dir, secret, ca_file=tls.ca_cert)
+            env["TICKETSAFE_SANDBOX_PSP_URL"] = self.psp.start()
         names = [f"api-{i + 1}" for i in range(self.plan.apis)]
         holds = ["holds-1"] if self.plan.hold_lane else []
         self.backends = {name: Backend(name, free_port()) for name in (*names, *holds)}
@@ -172,6 +178,7 @@ class Cluster:
 
     def children(self) -> list[ChildProcess]:
         own = [*([self.balancer] if self.balancer else []), *self.apis, *self.workers]
+        own += [self.psp.child] if self.psp else []
         return own + (self.stores.children if self.stores else [])
 
     def check_running(self) -> None:
@@ -201,6 +208,8 @@ class Cluster:
             *self.workers,
         ):
             child.stop()
+        if self.psp is not None:
+            self.psp.stop()
         if self.mail is not None:
             self.mail.stop()
         if self.stores is not None:

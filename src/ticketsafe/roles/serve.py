@@ -40,6 +40,7 @@ from ticketsafe.roles.http import (
 from ticketsafe.roles.shared_env import shared_env
 from ticketsafe.roles.worker import Worker, supervise
 from ticketsafe.roles.worker_health import WorkerHealth, health_server
+from ticketsafe.sandbox_psp.process import SandboxPspProcess
 from ticketsafe.services import Services
 from ticketsafe.tasks import build_registry, periodic_tasks
 
@@ -141,6 +142,7 @@ def serve(settings: Settings) -> None:
     stores.start()
     catcher = MailCatcher(settings.mail_dir) if settings.smtp_url is None else None
     apis: list[ChildProcess] = []
+    psp: SandboxPspProcess | None = None
     try:
         if catcher is not None:
             catcher.start()
@@ -160,6 +162,10 @@ def serve(settings: Settings) -> None:
             }
         )
         tls_files(resolved)  # the local CA and certificate, made once before any child
+        psp = _start_sandbox_psp(resolved)
+        if psp is not None:
+            resolved = resolved.model_copy(update={"sandbox_psp_url": psp.url})
+            env = env | {"TICKETSAFE_SANDBOX_PSP_URL": psp.url}
         apis = _api_children(resolved, env, processes - 1, metrics)
         _write_state(settings, metrics)
         for child in apis:
@@ -176,10 +182,28 @@ def serve(settings: Settings) -> None:
             child.terminate()
         for child in apis:
             child.stop(timeout=settings.shutdown_grace_s + 10.0)
+        if psp is not None:
+            psp.stop()
         (settings.data_dir / "run" / SERVE_STATE).unlink(missing_ok=True)
         if catcher is not None:
             catcher.stop()
         stores.stop()
+
+
+def _start_sandbox_psp(settings: Settings) -> SandboxPspProcess | None:
+    """The test-mode PSP in its own process (a third party: its state is not ours), on
+    a free loopback port; it delivers to `public_url`, trusting our local CA."""
+    if not settings.payments_sandbox or settings.sandbox_psp_url is not None:
+        return None
+    assert settings.psp_webhook_secret is not None
+    tls = tls_files(settings)  # made now if missing: the sandbox trusts its CA at start
+    psp = SandboxPspProcess(
+        settings.data_dir / "run",
+        settings.psp_webhook_secret.get_secret_value(),
+        ca_file=tls.ca_cert if tls else None,
+    )
+    psp.start()
+    return psp
 
 
 def api_processes(settings: Settings) -> int:

@@ -3,12 +3,14 @@ buyer (and a ticket's PDF by its holder), and e-mailed once after issuance.
 
 The e-mail is its own job (`tickets.mail`), after the issuing one: rendering a PDF costs
 tens of milliseconds of CPU per ticket (QR drawing), which must not delay the tickets
-themselves. It is sent at most once per order — a guard on the order's issuance record
-is taken before queueing; a crash between the two loses that e-mail, not the tickets,
-which stay in the app and downloadable.
+themselves. It is the order's receipt too (the order sends none of its own: one e-mail
+per paid order), and it is sent at most once per order: its id is derived from the
+order's, so a second one (a job run twice) is refused by the outbox's primary key.
 """
 
 from __future__ import annotations
+
+from pymongo.errors import DuplicateKeyError
 
 from ticketsafe.catalog.read_models import get_event_card, get_sales_view
 from ticketsafe.identity.principal import Principal
@@ -19,8 +21,7 @@ from ticketsafe.mail.outbox import queue_mail
 from ticketsafe.mail.transport import Attachment
 from ticketsafe.orders.errors import OrderNotFound
 from ticketsafe.orders.models import Order
-from ticketsafe.orders.read_models import get_order
-from ticketsafe.tickets import repository as repo
+from ticketsafe.orders.read_models import get_order, total_text
 from ticketsafe.tickets.documents import PrintedTicket, event_ics, tickets_pdf
 from ticketsafe.tickets.mails import TICKETS_READY
 from ticketsafe.tickets.models import Ticket
@@ -55,7 +56,7 @@ class Delivery:
             return None
         issued = [t for t in await self.tickets.of_order(order) if t.admits]
         buyer = await open_pii(self.vault, order.buyer_id, order.buyer_sealed)
-        if not issued or buyer is None or not await repo.take_mail_turn(self.tickets.db, order_id):
+        if not issued or buyer is None:
             return None
         card = await get_event_card(self.tickets.db, order.event_id)
         attachments = [
@@ -64,12 +65,18 @@ class Delivery:
             ),
             Attachment("event.ics", "text/calendar", event_ics(card, order.id)),
         ]
-        return await queue_mail(
-            self.tickets.db, self.vault, jobs, recipient_id=order.buyer_id, to=buyer["email"],
-            locale=order.locale, template=TICKETS_READY,
-            params={"name": buyer["name"], "event": card.name, "count": str(len(issued))},
-            attachments=attachments,
-        )  # fmt: skip
+        params = {
+            "name": buyer["name"], "event": card.name, "count": str(len(issued)),
+            "order_id": order.id, "total": total_text(order),
+        }  # fmt: skip
+        try:
+            return await queue_mail(
+                self.tickets.db, self.vault, jobs, recipient_id=order.buyer_id,
+                to=buyer["email"], locale=order.locale, template=TICKETS_READY, params=params,
+                attachments=attachments, mail_id="mail_tickets_" + order.id.removeprefix("ord_"),
+            )  # fmt: skip
+        except DuplicateKeyError:  # mailed already
+            return None
 
     async def _buyers_order(self, buyer: Principal, order_id: str) -> Order:
         order = await get_order(self.tickets.db, order_id)

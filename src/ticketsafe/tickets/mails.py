@@ -28,17 +28,19 @@ TRANSFER_OFFER = MailTemplate(
 TICKETS_READY = MailTemplate(
     name="tickets.ready",
     subject={
-        "pt-BR": "Seus ingressos: {event}",
-        "en": "Your tickets: {event}",
+        "pt-BR": "Pedido {order_id} confirmado: seus ingressos para {event}",
+        "en": "Order {order_id} confirmed: your tickets for {event}",
     },
     text={
         "pt-BR": (
-            "Olá, {name}!\n\nSeus {count} ingresso(s) para {event} estão anexos (PDF), com o "
+            "Olá, {name}!\n\nSeu pedido {order_id} está pago: total {total}.\n"
+            "Seus {count} ingresso(s) para {event} estão anexos (PDF), com o "
             "evento para a sua agenda (.ics).\nNo portão, prefira o código ao vivo do "
             "aplicativo: ele muda a cada 15 segundos.\n\nTicketSafe"
         ),
         "en": (
-            "Hello {name},\n\nYour {count} ticket(s) for {event} are attached (PDF), with the "
+            "Hello {name},\n\nYour order {order_id} is paid: total {total}.\n"
+            "Your {count} ticket(s) for {event} are attached (PDF), with the "
             "event for your calendar (.ics).\nAt the gate, prefer the app's live code: it "
             "changes every 15 seconds.\n\nTicketSafe"
         ),

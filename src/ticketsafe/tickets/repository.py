@@ -1,7 +1,6 @@
-"""MongoDB access for tickets (collections `tickets`, `ticket_events`,
-`ticket_issuances`, `ticket_marks`, `ticket_transfers`, and the admissions journal
-`ticket_admissions`, see `tickets.marks`: every ticket read here carries its
-admission's `used_*` fields)."""
+"""MongoDB access for tickets (collections `tickets`, `ticket_events`, `ticket_marks`,
+`ticket_transfers`, and the admissions journal `ticket_admissions`, see `tickets.marks`:
+every ticket read here carries its admission's `used_*` fields)."""
 
 from __future__ import annotations
 
@@ -15,12 +14,13 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from ticketsafe.infra.migrations import Migration
 from ticketsafe.infra.mongodb import Database
+from ticketsafe.orders.models import Order
 from ticketsafe.tickets import marks
-from ticketsafe.tickets.models import Ticket, TicketStatus
+from ticketsafe.tickets.models import Ticket, TicketStatus, ticket_id_for
 
 TICKETS = "tickets"
 EVENTS = "ticket_events"  # per event: signing key pair (private sealed) and code policy
-ISSUANCES = "ticket_issuances"  # one per order whose tickets were issued
+ISSUANCES = "ticket_issuances"  # dropped: an order's tickets say it was issued
 MARKS = "ticket_marks"  # where the reconciliation's walk stands
 TRANSFERS = "ticket_transfers"  # offers by e-mail (blind index of the address)
 _DUPLICATE_KEY = 11000
@@ -166,23 +166,12 @@ async def set_event_policy(db: Database, event_id: str, fields: dict[str, Any]) 
     await db[EVENTS].update_one({"_id": event_id}, {"$set": fields})
 
 
-async def record_issuance(db: Database, order_id: str, count: int, at: datetime) -> None:
-    await db[ISSUANCES].update_one(
-        {"_id": order_id}, {"$set": {"tickets": count, "at": at}}, upsert=True
-    )
-
-
-async def take_mail_turn(db: Database, order_id: str) -> bool:
-    """True once per order: whoever flips the issuance record's `mailed` sends the mail."""
-    result = await db[ISSUANCES].update_one(
-        {"_id": order_id, "mailed": {"$ne": True}}, {"$set": {"mailed": True}}
-    )
-    return result.modified_count == 1
-
-
-async def issued_among(db: Database, order_ids: list[str]) -> set[str]:
-    cursor = db[ISSUANCES].find({"_id": {"$in": order_ids}}, {"_id": 1})
-    return {str(d["_id"]) async for d in cursor}
+async def issued_among(db: Database, orders: list[Order]) -> set[str]:
+    """The ids of these orders that have tickets: a ticket's id is derived from its
+    order and line (`ticket_id_for`), so one read by primary key answers for all."""
+    wanted = {ticket_id_for(o.id, line.line_id): o.id for o in orders for line in o.lines}
+    cursor = db[TICKETS].find({"_id": {"$in": list(wanted)}}, {"_id": 1})
+    return {wanted[str(d["_id"])] async for d in cursor}
 
 
 async def mark(db: Database, name: str) -> dict[str, Any] | None:
@@ -220,8 +209,15 @@ async def _transfer_indexes(db: Database) -> None:
     await db[TRANSFERS].create_index([("ticket_id", ASCENDING)], name="ticket")
 
 
+async def _drop_issuances(db: Database) -> None:
+    """An order's tickets say it was issued (their ids derive from it) and its e-mail's
+    id says it was mailed: the record per order written twice for that goes."""
+    await db.drop_collection(ISSUANCES)
+
+
 MIGRATIONS = [
     Migration(600, "tickets indexes", _indexes),
     Migration(601, "ticket transfers index", _transfer_indexes),
     Migration(602, "ticket admissions index", marks.indexes),
+    Migration(603, "tickets: no issuance records", _drop_issuances),
 ]

@@ -4,7 +4,7 @@ Issuance follows `order_paid` (`orders.events`). That announcement leaves the ap
 the answer and can be lost (a killed process, Redis's last second), so a periodic pass
 walks paid orders by payment deadline, `STALE` behind the present — an order paid in
 time was paid before its deadline, so by then its own job has run with every retry —
-and re-sends `tickets.issue` for those with no issuance record. Each order is looked at
+and re-sends `tickets.issue` for those with no tickets. Each order is looked at
 once; the walk's position is kept in `ticket_marks`. Not covered: an order paid *after*
 its deadline (a late payment) whose announcement is lost once the walk has passed that
 deadline; its buyer's `GET /orders/{id}/tickets` issues on read instead.
@@ -65,7 +65,7 @@ def register(
 
 async def reconcile(db: Database, queue: JobQueue, now: datetime, batch: int = 500) -> int:
     """One pass: re-send issuance for paid orders whose deadline passed since the last
-    pass (and at least `STALE` ago) and that have no issuance record. Returns how many."""
+    pass (and at least `STALE` ago) and that have no tickets. Returns how many."""
     upto = now - STALE
     upto = upto.replace(microsecond=upto.microsecond // 1000 * 1000)  # as MongoDB keeps it
     mark = await repo.mark(db, _MARK)
@@ -78,7 +78,7 @@ async def reconcile(db: Database, queue: JobQueue, now: datetime, batch: int = 5
             orders += await paid_orders_by_deadline(
                 db, since + timedelta(milliseconds=1), upto, "", batch - len(orders)
             )
-        issued = await repo.issued_among(db, [o.id for o in orders])
+        issued = await repo.issued_among(db, orders)
         for order in orders:
             if order.id not in issued:
                 await queue.enqueue(ISSUE_JOB, {"order_id": order.id})

@@ -15,7 +15,7 @@ from ticketsafe.infra.jobs import JobBuffer, JobContext
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.pagination import Page
 from ticketsafe.infra.redrive import Outbox
-from ticketsafe.payments.webhooks import SIGNATURE_HEADER, sign
+from ticketsafe.infra.signed_webhooks import SIGNATURE_HEADER, sign
 from ticketsafe.webhooks import repository as repo
 from ticketsafe.webhooks.models import (
     Attempt,

@@ -1,0 +1,3 @@
+from ticketsafe.sandbox_psp.server import main
+
+main()

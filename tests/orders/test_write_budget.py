@@ -1,0 +1,103 @@
+"""How many MongoDB writes one paid card order costs TicketSafe (issue: at most 6).
+
+Counted with a PyMongo command monitor against the real embedded server: every
+insert / update / delete / findAndModify / bulkWrite command sent to the test's own
+database (one command is one write, whatever it carries), from the buyer's checkout
+through the worker jobs the money path runs (the PSP's webhook, the order's
+announcement: ticket issuance, its e-mail queued). Counted apart: the hold (inventory's,
+made before any order, paid or not), and what is made once, not per order: the event's
+ticket-signing keys (its first issuance: a first order is paid before the one counted)
+and the buyer's data key (made when their account is). The sandbox PSP's own records
+are in its own process, not in our database. The SMTP send itself is not run here.
+
+A change that adds a write on this path fails here: lower the budget when one is removed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+from pymongo import monitoring
+
+from tests.identity.conftest import register
+from tests.orders.conftest import Sale, run_jobs
+from tests.orders.test_checkout import VISA_OK, card
+from tests.tickets.conftest import paid_order
+from ticketsafe.infra.settings import Settings
+from ticketsafe.roles.worker import Worker
+
+WRITE_BUDGET = 6  # per paid card order, checkout through its jobs
+HOLD_BUDGET = 0  # a hold lives in Redis until its checkout
+
+_WRITE_COMMANDS = frozenset({"insert", "update", "delete", "findAndModify", "bulkWrite"})
+
+
+class WriteCounter(monitoring.CommandListener):
+    """Counts write commands sent to one database, by (command, collection)."""
+
+    def __init__(self) -> None:
+        self.database: str | None = None
+        self.writes: Counter[str] = Counter()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.database_name != self.database or event.command_name not in _WRITE_COMMANDS:
+            return
+        self.writes[f"{event.command_name} {event.command.get(event.command_name)}"] += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        return None
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        return None
+
+    def take(self) -> Counter[str]:
+        writes, self.writes = self.writes, Counter()
+        return writes
+
+
+_COUNTER = WriteCounter()
+_REGISTERED: list[WriteCounter] = []
+
+
+@pytest.fixture
+def writes(settings: Settings) -> Iterator[WriteCounter]:
+    """The counter, watching this test's database. PyMongo registers listeners for the
+    clients made after, process-wide, so it is registered once and watches one database
+    at a time (the app's and the worker's clients are made by the fixtures after this)."""
+    if not _REGISTERED:
+        monitoring.register(_COUNTER)
+        _REGISTERED.append(_COUNTER)
+    _COUNTER.database = settings.mongo_database
+    _COUNTER.take()
+    yield _COUNTER
+    _COUNTER.database = None
+
+
+async def test_a_paid_card_order_costs_at_most_six_writes(
+    writes: WriteCounter, sale: Sale, worker: Worker
+) -> None:
+    await paid_order(sale, "usr_first", {"kind": "seats", "seat_ids": ["A:r-2:s-1"]})
+    account = await register(sale.client, "budget@example.com.br")
+    assert account.status_code == 201, account.text
+    buyer = sale.buyer(account.json()["id"])
+    token = await card(sale.client, VISA_OK)
+    await run_jobs(worker)  # the first order's jobs, and the sale's own, are not counted
+    writes.take()
+
+    hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-1"]})
+    hold_writes = writes.take()
+    r = await sale.checkout(buyer, hold, method="card_sandbox", card_token=token)
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "paid"
+    checkout_writes = writes.take()
+    await run_jobs(worker)
+    job_writes = writes.take()
+    tickets = await sale.client.get(f"/orders/{r.json()['id']}/tickets", headers=buyer)
+    assert len(tickets.json()) == 1, tickets.text
+
+    report = f"hold {dict(hold_writes)}; checkout {dict(checkout_writes)}; jobs {dict(job_writes)}"
+    print(report)
+    assert hold_writes.total() <= HOLD_BUDGET, report
+    assert checkout_writes.total() + job_writes.total() <= WRITE_BUDGET, report
