@@ -33,10 +33,10 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from pydantic import SecretStr
 
+from bench.flashsale.measure import ProcessUsage
 from bench.loadgen import run_processes
 from bench.servers import start_apis, stop_apis
 from ticketsafe.app import create_app
-from ticketsafe.bench.measure import ProcessUsage
 from ticketsafe.catalog.read_models import get_sales_view
 from ticketsafe.checkin.offline import OfflineGate
 from ticketsafe.checkin.sync import build_bundle

@@ -35,9 +35,9 @@ import httpx
 import websockets
 from pydantic import SecretStr
 
+from bench.flashsale.server import wait_ready
 from bench.loadgen import Result, run_processes
 from bench.servers import start_api
-from ticketsafe.bench.server import wait_ready
 from ticketsafe.identity.principal import Principal
 from ticketsafe.identity.tokens import AccessTokenCodec
 from ticketsafe.infra.child_process import free_port

@@ -7,7 +7,7 @@ For each count, starts `ticketsafe cluster` in this process (`roles.cluster.Clus
 embedded SecantusDB with `--sync-on-commit` and Valkey, one `ticketsafe worker`, N
 `ticketsafe api` on loopback ports of their own, HAProxy `balance leastconn` ending TLS
 in front; no hold lane, so N is every API process there is), then plays the flash-sale
-bench's sale (`ticketsafe.bench.main.run`, as `ticketsafe bench --url` does) through
+bench's sale (`bench.flashsale.main.run`, as `python -m bench.flashsale --url` does) through
 HAProxy's HTTPS port. Unlike a remote `--url` run, the bench sees the deployment's
 processes (balancer, apis, worker, stores), so the report's CPU per paid order covers
 them all, per process. Prints one JSON line per count and writes them all to `--out`.
@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ticketsafe.bench import http
-from ticketsafe.bench.flow import PRESETS
-from ticketsafe.bench.main import run
-from ticketsafe.bench.target import TOKEN_TTL_S, Remote, TokenMinter
+from bench.flashsale import http
+from bench.flashsale.flow import PRESETS
+from bench.flashsale.main import run
+from bench.flashsale.target import TOKEN_TTL_S, Remote, TokenMinter
 from ticketsafe.infra.child_process import free_port
 from ticketsafe.infra.settings import Settings
 from ticketsafe.roles.cluster import Cluster, ClusterPlan

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ticketsafe.bench.server import wait_ready
+from bench.flashsale.server import wait_ready
 
 
 def start_api(

@@ -5,11 +5,10 @@ the middle of a sale, which still ends with nothing oversold, double-sold or los
 from __future__ import annotations
 
 import pytest
-
-from ticketsafe.bench import faults as fault_mode
-from ticketsafe.bench.flow import Preset
-from ticketsafe.bench.main import run
-from ticketsafe.bench.measure import count_at
+from bench.flashsale import faults as fault_mode
+from bench.flashsale.flow import Preset
+from bench.flashsale.main import run
+from bench.flashsale.measure import count_at
 
 pytestmark = pytest.mark.slow
 

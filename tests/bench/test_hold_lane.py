@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bench.flashsale import server_latency
+from bench.flashsale.main import run
+from bench.flashsale.server import Deployment
+
 from tests.bench.test_remote import TINY
-from ticketsafe.bench import server_latency
-from ticketsafe.bench.main import run
-from ticketsafe.bench.server import Deployment
 from ticketsafe.roles import event_loop
 
 

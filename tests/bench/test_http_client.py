@@ -13,11 +13,11 @@ from typing import Any
 import orjson
 import pytest
 import uvloop
+from bench.flashsale import flow, http
+from bench.flashsale.flow import PRESETS, OnSale, Outcome, backoff_s, retry_after_s
+from bench.flashsale.measure import Recorder
 
 from tests.uvicorn_server import uvicorn_on_loopback
-from ticketsafe.bench import flow, http
-from ticketsafe.bench.flow import PRESETS, OnSale, Outcome, backoff_s, retry_after_s
-from ticketsafe.bench.measure import Recorder
 from ticketsafe.infra.child_process import free_port
 
 Request = tuple[str, str, dict[str, str], bytes]

@@ -11,10 +11,9 @@ import time
 from typing import Any
 
 import pytest
-
-from ticketsafe.bench import faults as fault_mode
-from ticketsafe.bench.flow import Outcome
-from ticketsafe.bench.main import (
+from bench.flashsale import faults as fault_mode
+from bench.flashsale.flow import Outcome
+from bench.flashsale.main import (
     _FORK,
     LOADER_GC_THRESHOLDS,
     LOADER_NICE,
@@ -26,7 +25,7 @@ from ticketsafe.bench.main import (
     kendall_tau,
     shares,
 )
-from ticketsafe.bench.measure import Recorder, merge_recorders
+from bench.flashsale.measure import Recorder, merge_recorders
 
 
 def test_shares_split_the_connections_and_add_up() -> None:

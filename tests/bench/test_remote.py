@@ -1,4 +1,4 @@
-"""The bench against a deployment given by its URL (`ticketsafe bench --url`): the same
+"""The bench against a deployment given by its URL (`python -m bench.flashsale --url`): the same
 sale through the API, the invariants read from the organizer's attendee export, and the
 same figures as the database shows."""
 
@@ -8,15 +8,15 @@ import ssl
 from pathlib import Path
 
 import pytest
+from bench.flashsale import http, invariants
+from bench.flashsale.command import app
+from bench.flashsale.flow import Outcome, Preset
+from bench.flashsale.main import run, told_paid
+from bench.flashsale.server import Deployment
+from bench.flashsale.target import Remote
 from typer.testing import CliRunner
 
 from tests.uvicorn_server import uvicorn_on_loopback
-from ticketsafe.bench import http, invariants
-from ticketsafe.bench.flow import Outcome, Preset
-from ticketsafe.bench.main import run, told_paid
-from ticketsafe.bench.server import Deployment
-from ticketsafe.bench.target import Remote
-from ticketsafe.cli import cli
 from ticketsafe.infra.tls import ensure_local_tls
 from ticketsafe.roles import event_loop
 
@@ -107,7 +107,7 @@ def test_the_command_refuses_what_it_cannot_run(
     args: list[str], env: dict[str, str], says: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("TICKETSAFE_AUTH_SECRET", raising=False)
-    result = CliRunner().invoke(cli, ["bench", *args], env=env)
+    result = CliRunner().invoke(app, args, env=env)
     assert result.exit_code == 2
     assert says in result.output
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import uvicorn
+from bench.flashsale import http, server_latency
 from prometheus_client import CollectorRegistry, Histogram, Info, generate_latest
 from starlette.types import Receive, Scope, Send
 
-from ticketsafe.bench import http, server_latency
 from ticketsafe.infra.child_process import free_port
 from ticketsafe.ops.metrics import HTTP_LATENCY
 from ticketsafe.roles.http import _reuse_port_socket

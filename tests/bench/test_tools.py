@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ticketsafe.bench import invariants, report
-from ticketsafe.bench.flow import PRESETS, _txid_of
-from ticketsafe.bench.main import (
+from bench.flashsale import invariants, report
+from bench.flashsale.flow import PRESETS, _txid_of
+from bench.flashsale.main import (
     checkout_figures,
     discordant_share,
     kendall_tau,
     requests_per_order,
 )
-from ticketsafe.bench.measure import (
+from bench.flashsale.measure import (
     ProcessUsage,
     Recorder,
     count_at,
@@ -20,6 +20,7 @@ from ticketsafe.bench.measure import (
     percentile,
     selling_rate,
 )
+
 from ticketsafe.infra.resources import Resources
 from ticketsafe.payments.brcode import PixCharge
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
+from bench.flashsale.flow import Preset
+from bench.flashsale.main import run
+from bench.flashsale.server import Deployment
 
-from ticketsafe.bench.flow import Preset
-from ticketsafe.bench.main import run
-from ticketsafe.bench.server import Deployment
 from ticketsafe.ops import dashboards
 from ticketsafe.ops.prometheus import LocalPrometheus, Target
 

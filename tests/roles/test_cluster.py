@@ -19,9 +19,9 @@ from typing import Any
 
 import httpx
 import pytest
+from bench.flashsale.target import TokenMinter
 
 from tests.orders.conftest import event, venue
-from ticketsafe.bench.target import TokenMinter
 from ticketsafe.infra.child_process import free_port
 from ticketsafe.ops.prometheus import cluster_targets
 from ticketsafe.roles.balancer import HAProxyMissing, haproxy_binary

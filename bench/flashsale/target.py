@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ticketsafe.bench import http, invariants
-from ticketsafe.bench.flow import ORG
+from bench.flashsale import http, invariants
+from bench.flashsale.flow import ORG
 from ticketsafe.identity.principal import Principal, Role
 from ticketsafe.identity.tokens import AccessTokenCodec
 

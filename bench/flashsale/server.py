@@ -25,9 +25,9 @@ from typing import Any
 import httpx
 import redis
 
-from ticketsafe.bench import http, invariants
-from ticketsafe.bench.faults import CROWD_RESTART, REDIS_FLUSH
-from ticketsafe.bench.target import TOKEN_TTL_S, TokenMinter
+from bench.flashsale import http, invariants
+from bench.flashsale.faults import CROWD_RESTART, REDIS_FLUSH
+from bench.flashsale.target import TOKEN_TTL_S, TokenMinter
 from ticketsafe.infra.child_process import ChildProcess, free_port
 from ticketsafe.infra.embedded import EmbeddedStores
 from ticketsafe.infra.jobs import JobQueue

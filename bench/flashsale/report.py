@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ticketsafe.bench.measure import Recorder
+from bench.flashsale.measure import Recorder
 
 CURRENT_MARKER = "## Current figures at HEAD"
 CURRENT_HEADER = (

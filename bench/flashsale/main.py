@@ -1,4 +1,4 @@
-"""`ticketsafe bench`: run an on-sale against a deployment it starts (or one given by its
+"""`python -m bench.flashsale`: run an on-sale against a deployment it starts (or one given by its
 URL, `target.Remote`), and report."""
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ticketsafe.bench import faults as fault_mode
-from ticketsafe.bench import http, report, server_latency
-from ticketsafe.bench.flow import PRESETS, QUEUE_STEPS, OnSale, Outcome, Preset, published_draw
-from ticketsafe.bench.measure import (
+from bench.flashsale import faults as fault_mode
+from bench.flashsale import http, report, server_latency
+from bench.flashsale.flow import PRESETS, QUEUE_STEPS, OnSale, Outcome, Preset, published_draw
+from bench.flashsale.measure import (
     CLIENT_WAIT,
     LOADER_LAG,
     ProcessUsage,
@@ -35,8 +35,8 @@ from ticketsafe.bench.measure import (
     selling_rate,
     usage_report,
 )
-from ticketsafe.bench.server import Deployment
-from ticketsafe.bench.target import Remote, Target
+from bench.flashsale.server import Deployment
+from bench.flashsale.target import Remote, Target
 from ticketsafe.roles import event_loop
 
 _FORK = mp.get_context("fork")  # children inherit the set-up state (tokens, the event)

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from ticketsafe.bench import http
-from ticketsafe.bench.measure import Recorder
+from bench.flashsale import http
+from bench.flashsale.measure import Recorder
 from ticketsafe.waitingroom.pow_client import solve
 
 ORG = "org_bench"

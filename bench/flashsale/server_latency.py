@@ -26,7 +26,7 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from ticketsafe.bench import http
+from bench.flashsale import http
 
 LATENCY_METRIC = "ticketsafe_http_request_duration_seconds"
 

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ticketsafe.bench import http
+from bench.flashsale import http
 from ticketsafe.infra.mongodb import Database
 
 _HOLDING = ("paid", "pending_payment", "partially_refunded")

@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ticketsafe.bench.measure import Recorder, count_at
+from bench.flashsale.measure import Recorder, count_at
 
 CROWD_RESTART = "crowd-restart"
 REDIS_FLUSH = "redis-flush"
