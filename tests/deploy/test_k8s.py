@@ -19,6 +19,11 @@ K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
 KUBERNETES = "1.32.0"  # the API version the manifests are checked against
 OVERLAYS = sorted(p.name for p in (K8S / "overlays").iterdir() if p.is_dir())
 Obj = dict[str, Any]
+# The sandbox PSP (dev overlay only, deploy/k8s/overlays/dev/sandbox-psp.yaml): a stand-in
+# for a third-party PSP, not a TicketSafe role. Its charges live in memory by design, so
+# it runs as one pod without an HPA; it reads no TICKETSAFE_* setting (only the webhook
+# key, from a file) and, with no store to wait for, has no /readyz.
+SANDBOX = "ticketsafe-sandbox-psp"
 
 
 def _docs(path: Path) -> list[Obj]:
@@ -33,6 +38,11 @@ def render_by_reading(directory: Path) -> list[Obj]:
     for entry in kustomization.get("resources", []):
         target = (directory / entry).resolve()
         objects += render_by_reading(target) if target.is_dir() else _docs(target)
+    for generator in kustomization.get("configMapGenerator", []):  # `behavior: merge`
+        (cm,) = [
+            c for c in of_kind(objects, "ConfigMap") if c["metadata"]["name"] == generator["name"]
+        ]
+        cm["data"].update(literal.split("=", 1) for literal in generator.get("literals", []))
     images = {i["name"]: i for i in kustomization.get("images", [])}
     for d in of_kind(objects, "Deployment"):  # kustomize's `images` transformer
         for c in containers(d):
@@ -113,7 +123,89 @@ def test_each_overlay_sets_its_namespace_and_its_image(overlay: str) -> None:
 
 def test_deployments_api_holds_and_worker(objects: list[Obj]) -> None:
     names = {d["metadata"]["name"] for d in of_kind(objects, "Deployment")}
-    assert names == {"ticketsafe-api", "ticketsafe-holds", "ticketsafe-worker"}
+    assert names - {SANDBOX} == {"ticketsafe-api", "ticketsafe-holds", "ticketsafe-worker"}
+
+
+def _port_of(url: str) -> tuple[str, int]:
+    match = re.fullmatch(r"http://([a-z0-9-]+)(?::(\d+))?(/.*)?", url)
+    assert match, url
+    return match.group(1), int(match.group(2) or 80)
+
+
+def _allows(policy: Obj, way: str, peer: dict[str, str], port: int) -> bool:
+    """Whether `policy` lets its pods talk (`way`: ingress/egress) with pods labelled
+    `peer` of this namespace on `port`."""
+    peers = "from" if way == "ingress" else "to"
+    for rule in policy["spec"].get(way, []):
+        if port not in [p["port"] for p in rule.get("ports", [])]:
+            continue
+        for who in rule.get(peers, []):
+            if who.keys() == {"podSelector"} and selects(who["podSelector"], peer):
+                return True
+    return False
+
+
+def test_the_sandbox_psp_runs_exactly_where_the_sandbox_is_on(objects: list[Obj]) -> None:
+    """Sandbox on and no sandbox service: card and PIX answer 503. Its one pod is reached
+    at the URL setting, and reaches the api's webhook, through the network policies."""
+    settings = named(objects, "ConfigMap", "ticketsafe-config")["data"]
+    deployments = {d["metadata"]["name"]: d for d in of_kind(objects, "Deployment")}
+    if settings["TICKETSAFE_PAYMENTS_SANDBOX"] != "true":
+        assert SANDBOX not in deployments
+        assert "TICKETSAFE_SANDBOX_PSP_URL" not in settings
+        return
+    sandbox = deployments[SANDBOX]
+    assert sandbox["spec"]["replicas"] == 1  # its state is in memory
+    assert sandbox["spec"]["strategy"]["type"] == "Recreate"
+    (c,) = containers(sandbox)
+    assert c["command"][-2:] == ["-m", "ticketsafe.sandbox_psp"]
+    assert "--host=0.0.0.0" in c["args"]
+    (secret,) = [
+        v["secret"] for v in sandbox["spec"]["template"]["spec"]["volumes"] if "secret" in v
+    ]
+    assert secret["secretName"] == "ticketsafe-secrets"
+    assert [i["key"] for i in secret["items"]] == ["TICKETSAFE_PSP_WEBHOOK_SECRET"]
+    host, port = _port_of(settings["TICKETSAFE_SANDBOX_PSP_URL"])
+    service = named(objects, "Service", host)
+    (target,) = [p["targetPort"] for p in service["spec"]["ports"] if p["port"] == port]
+    (container_port,) = [p["containerPort"] for p in c["ports"] if p["name"] == target]
+    assert f"--port={container_port}" in c["args"]
+    assert selects(
+        {"matchLabels": service["spec"]["selector"]},
+        sandbox["spec"]["template"]["metadata"]["labels"],
+    )
+    # The webhooks go to the api Service in the cluster, not out through the Ingress.
+    api_host, api_port = _port_of(settings["TICKETSAFE_SANDBOX_PSP_NOTIFY_URL"])
+    assert settings["TICKETSAFE_SANDBOX_PSP_NOTIFY_URL"].endswith("/payments/webhooks/sandbox-psp")
+    api_service = named(objects, "Service", api_host)
+    (api_target,) = [p["targetPort"] for p in api_service["spec"]["ports"] if p["port"] == api_port]
+    api = deployments["ticketsafe-api"]
+    (api_port_number,) = [
+        p["containerPort"] for c in containers(api) for p in c["ports"] if p["name"] == api_target
+    ]
+    policies = of_kind(objects, "NetworkPolicy")
+    psp_labels = sandbox["spec"]["template"]["metadata"]["labels"]
+    for name in ("ticketsafe-api", "ticketsafe-holds", "ticketsafe-worker"):  # share the config
+        labels = deployments[name]["spec"]["template"]["metadata"]["labels"]
+        mine = [p for p in policies if selects(p["spec"]["podSelector"], labels)]
+        theirs = [p for p in policies if selects(p["spec"]["podSelector"], psp_labels)]
+        assert any(_allows(p, "egress", psp_labels, container_port) for p in mine), name
+        assert any(_allows(p, "ingress", labels, container_port) for p in theirs), name
+    api_labels = api["spec"]["template"]["metadata"]["labels"]
+    on_api = [p for p in policies if selects(p["spec"]["podSelector"], api_labels)]
+    on_psp = [p for p in policies if selects(p["spec"]["podSelector"], psp_labels)]
+    assert any(_allows(p, "ingress", psp_labels, api_port_number) for p in on_api)
+    assert any(_allows(p, "egress", api_labels, api_port_number) for p in on_psp)
+    # A third party: no store credentials, no stores, no internet.
+    assert "envFrom" not in c
+    for policy in on_psp:
+        for rule in policy["spec"].get("egress", []):
+            assert all("ipBlock" not in to for to in rule["to"]), policy["metadata"]["name"]
+            assert all(
+                to.get("namespaceSelector", {}).get("matchLabels")
+                != {"kubernetes.io/metadata.name": "ticketsafe-data"}
+                for to in rule["to"]
+            ), policy["metadata"]["name"]
 
 
 def test_selectors_match_their_pod_labels(objects: list[Obj]) -> None:
@@ -152,7 +244,8 @@ def test_every_container_has_its_three_probes_on_a_declared_port(
             ports = {p["name"] for p in c["ports"]}
             for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
                 assert c[probe]["httpGet"]["port"] in ports, (c["name"], probe)
-            assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
+            if d["metadata"]["name"] != SANDBOX:  # it has no /readyz (see SANDBOX)
+                assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
             if c["name"] != "worker":  # behind a Service: leave the endpoints, then drain
                 assert c["lifecycle"]["preStop"], c["name"]
 
@@ -176,6 +269,8 @@ def test_settings_come_from_the_configmap_and_an_uncommitted_secret(
     assert of_kind(objects, "Secret") == []  # created outside git
     configmaps = {c["metadata"]["name"] for c in of_kind(objects, "ConfigMap")}
     for d in of_kind(objects, "Deployment"):
+        if d["metadata"]["name"] == SANDBOX:  # no settings (see SANDBOX)
+            continue
         for c in containers(d):
             refs = c["envFrom"]
             assert {"secretRef": {"name": "ticketsafe-secrets"}} in refs
@@ -196,6 +291,10 @@ def test_every_deployment_has_a_pdb_and_an_hpa(objects: list[Obj]) -> None:
     for d in of_kind(objects, "Deployment"):
         labels = d["spec"]["template"]["metadata"]["labels"]
         assert [p for p in pdbs if selects(p["spec"]["selector"], labels)], d["metadata"]["name"]
+        if d["metadata"]["name"] == SANDBOX:  # one pod, its state in memory: never scaled
+            assert SANDBOX not in hpas
+            assert d["spec"]["replicas"] == 1
+            continue
         hpa = hpas[d["metadata"]["name"]]
         assert hpa["spec"]["scaleTargetRef"]["kind"] == "Deployment"
         assert hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
