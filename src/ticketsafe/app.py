@@ -27,6 +27,7 @@ from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.security_headers import SecurityHeadersMiddleware
 from ticketsafe.infra.settings import Settings
 from ticketsafe.infra.static_files import mount_frontend
+from ticketsafe.infra.tracing import TracingMiddleware
 from ticketsafe.inventory.endpoints import FAST_ROUTES as INVENTORY_FAST_ROUTES
 from ticketsafe.inventory.endpoints import router as inventory_router
 from ticketsafe.ops.endpoints import router as ops_router
@@ -124,5 +125,7 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
         hsts_max_age=settings.hsts_max_age if settings.tls_enabled else None,
     )
     app.add_middleware(AccessLogMiddleware, sample_rate=settings.access_log_sample_rate)
+    if settings.tracing_otlp_url is not None:  # a span per request, fast lane included
+        app.add_middleware(TracingMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app

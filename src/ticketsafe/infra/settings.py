@@ -323,6 +323,13 @@ class Settings(BaseSettings):
         description="How often a worker samples the job backlog and the oversell detector.",
     )  # fmt: skip
 
+    # Tracing (docs/observability.md): off unless an OTLP/HTTP collector is named.
+    tracing_otlp_url: str | None = Field(
+        default=None, pattern=r"^https?://",
+        description="OTLP/HTTP traces endpoint (`http://host:4318/v1/traces`): a span per "
+        "request and per job, `service.instance.id` = the instance name; unset: off.",
+    )  # fmt: skip
+
     @property
     def keys_dir(self) -> Path:
         return self.data_dir / "keys"

@@ -27,6 +27,7 @@ from ticketsafe.infra.child_process import ChildProcess, free_port
 from ticketsafe.infra.embedded import EmbeddedStores
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
+from ticketsafe.infra.tracing import start_tracing
 from ticketsafe.mail.catcher import MailCatcher
 from ticketsafe.ops.metrics import expose_process_metrics, record_certificate
 from ticketsafe.roles import event_loop
@@ -57,6 +58,7 @@ async def run_api(
     """One API process (with the worker and the demo seed when `serve` runs it);
     `on_stop_too` is told of a stop at once (`serve` passes it on to its children)."""
     stop_metrics = expose_process_metrics(settings, "serve" if with_worker else "api")
+    stop_tracing = start_tracing(settings, "serve" if with_worker else "api")
     app = create_app(settings, frontend_dir=settings.frontend_dir)
     servers = build_servers(settings, app)
     tls = tls_files(settings)  # made by build_servers when it had to
@@ -83,6 +85,7 @@ async def run_api(
     finally:
         on_stop()
         stop_metrics()
+        stop_tracing()
         if seeding is not None:
             seeding.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -91,12 +94,14 @@ async def run_api(
 
 async def run_worker(settings: Settings) -> None:
     stop_metrics = expose_process_metrics(settings, "worker")
+    stop_tracing = start_tracing(settings, "worker")
     stop = asyncio.Event()
     install_stop_handlers(stop.set)
     try:
         await _worker_until(settings, stop)
     finally:
         stop_metrics()
+        stop_tracing()
 
 
 async def _worker_until(settings: Settings, stop: asyncio.Event) -> None:

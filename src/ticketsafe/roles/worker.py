@@ -28,6 +28,7 @@ from ticketsafe.infra.leases import Lease
 from ticketsafe.infra.periodic import PeriodicTask
 from ticketsafe.infra.problem_handlers import STORE_ERRORS
 from ticketsafe.infra.resources import Resources
+from ticketsafe.infra.tracing import job_span
 from ticketsafe.roles.worker_health import WorkerHealth
 
 log = logging.getLogger("ticketsafe.worker")
@@ -129,7 +130,8 @@ class Worker:
             JOB_WAIT.labels(job.name).observe(max(0.0, time.time() - queued_at))
         started = time.perf_counter()
         try:
-            await self._run(job)
+            with job_span(job.name, job.attempt):
+                await self._run(job)
         except STORE_ERRORS as exc:
             # The queue could not record the outcome (Redis restarting): the job stays
             # pending and is delivered again after its visibility timeout — at least
