@@ -397,3 +397,14 @@ async def test_payment_guarded_update_returns_exactly_what_is_stored(
     assert (updated.version, updated.captured_cents) == (payment.version + 1, 9_000)
     stale = await payments_repo.update_guarded(resources.db, payment, status=PaymentStatus.VOIDED)
     assert stale is None
+
+
+@pytest.mark.parametrize("txid", ["unknown", "a%18b", "..%2F..%2Ftokens", "x%3Fy%3D1"])
+async def test_the_pix_pay_relay_refuses_an_unknown_txid_with_a_problem(
+    sale: Sale, txid: str
+) -> None:
+    """Whatever the path holds (control characters, slashes, a query), the relay sends it
+    to the sandbox as one quoted segment: an unknown txid is a 404 problem, never a 500."""
+    r = await sale.client.post(f"/sandbox-psp/v1/pix/{txid}/pay")
+    assert r.status_code == 404, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")

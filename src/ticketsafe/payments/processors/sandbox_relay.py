@@ -11,6 +11,7 @@ by, the paying buyer only: the relay names them to the sandbox as the payer.
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.params import Depends
@@ -69,7 +70,7 @@ async def challenge(charge_id: str, user: CurrentUser, psp: Psp) -> Charge:
     """The 3-D-Secure-like step the buyer completes; shows the charge awaiting it. Only
     the paying buyer's session sees it (anyone else: 404, anonymous: 401)."""
     answer = await call(
-        psp.http, psp.settings, "GET", f"/charges/{charge_id}/challenge",
+        psp.http, psp.settings, "GET", f"/charges/{quote(charge_id, safe='')}/challenge",
         params={"payer": user.user_id},
     )  # fmt: skip
     return Charge.model_validate(answer)
@@ -81,7 +82,7 @@ async def complete_challenge(
 ) -> Charge:
     """Approve or fail the challenge: only the paying buyer's session may."""
     answer = await call(
-        psp.http, psp.settings, "POST", f"/charges/{charge_id}/challenge",
+        psp.http, psp.settings, "POST", f"/charges/{quote(charge_id, safe='')}/challenge",
         json={"payer": user.user_id, "outcome": result.outcome},
     )  # fmt: skip
     return Charge.model_validate(answer)
@@ -90,4 +91,6 @@ async def complete_challenge(
 @router.post("/pix/{txid}/pay", operation_id="sandbox_psp_pay_pix")
 async def pay_pix(txid: str, psp: Psp) -> Charge:
     """Simulate the payer's bank settling a PIX charge (test mode only)."""
-    return Charge.model_validate(await call(psp.http, psp.settings, "POST", f"/pix/{txid}/pay"))
+    return Charge.model_validate(
+        await call(psp.http, psp.settings, "POST", f"/pix/{quote(txid, safe='')}/pay")
+    )
