@@ -12,11 +12,9 @@ Any path that leaves `pending_payment` without `paid` releases the sale.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -67,7 +65,6 @@ from ticketsafe.payments.brcode import qr_svg
 from ticketsafe.payments.models import Payment, PaymentMethod, PaymentStatus
 from ticketsafe.payments.processors import ProviderContext, check_start
 from ticketsafe.waitingroom.service import WaitingRoom
-from ticketsafe.webhooks import service as webhooks
 
 log = logging.getLogger("ticketsafe.orders")
 
@@ -193,33 +190,23 @@ class OrderService:
         except (HoldExpired, SeatsTaken):
             await self._abandon(order, OrderStatus.CANCELLED, "sale could not be committed")
             raise
-        # The sale stands, so an authorisation is captured at once; this request reacts
-        # to the outcome itself (no `payments.changed` job needed). The `order.created`
-        # webhooks depend on the committed sale only: they are written while the payment
-        # runs, and both finish before the outcome is acted on.
-        started, *bookkeeping = await asyncio.gather(
-            payments.start_payment(
-                self.payments, order_id=order.id, method=order.payment_method,
-                amount_cents=order.total_cents, currency=order.currency,
-                card_token=card_token, capture=True, notify=False,
-                payment_id=checkout_payment_id(order.id), payer_id=order.buyer_id,
-            ),
-            webhooks.publish(self.db, self.jobs, order.org_id, "order.created", _hook(order)),
-            return_exceptions=True,
+        # The sale stands: the order is announced (its job leaves with this request's,
+        # and shares the job of its `order_paid`), and an authorisation is captured at
+        # once; this request reacts to the outcome itself (no `payments.changed` job).
+        announce(self.jobs, OrderEvent.CREATED, order.id)
+        started = await payments.start_payment(
+            self.payments, order_id=order.id, method=order.payment_method,
+            amount_cents=order.total_cents, currency=order.currency,
+            card_token=card_token, capture=True, notify=False,
+            payment_id=checkout_payment_id(order.id), payer_id=order.buyer_id,
         )  # fmt: skip
-        if isinstance(started, BaseException):
-            raise started
         # One write records the committed sale, the payment and (when the money is in)
         # `paid`: a crash or a store outage before it leaves an order whose sale stands
         # but is not flagged, and whose payment is found by the id derived from the
         # order: a retried checkout, the PSP's webhook for a payment still to move, or
         # the deadline sweep settles it as the money stands (`_retried`,
-        # `expire_overdue`), else `_abandon` releases the sale at its deadline. A failed
-        # webhook does not stop that: the money moved, so the order follows it, and the
-        # failure is raised after (a retried checkout finds the order).
-        outcome = await self._follow(order, started)
-        _raise_first(bookkeeping)
-        return outcome
+        # `expire_overdue`), else `_abandon` releases the sale at its deadline.
+        return await self._follow(order, started)
 
     async def _retried(self, order: Order, card_token: str | None) -> tuple[Order, Payment]:
         """Checkout again for a hold that already has an order: the same order, finished
@@ -297,21 +284,11 @@ class OrderService:
         announce(self.jobs, OrderEvent.PAID, order.id)  # tickets are issued off this path
         record_paid(order.event_id, len(order.valid_lines()), order.total_cents, order.currency)
         # Paid (its audit entry in the same write). The receipt is the tickets' e-mail
-        # (`tickets.delivery`, off `order_paid`): one e-mail per paid order. The
-        # organizer's webhooks and the waiting room's next admission depend on that write
-        # only, not on one another: together, not one after another. If one fails, the
-        # other still finishes (and queues its jobs) before the first failure is raised.
-        outcomes = await asyncio.gather(
-            webhooks.publish(self.db, self.jobs, order.org_id, "order.paid", _hook(order)),
-            self._checkout_completed(order),
-            return_exceptions=True,
-        )
-        _raise_first(outcomes)
-        return order
-
-    async def _checkout_completed(self, order: Order) -> None:
+        # and the organizer's webhooks are theirs (`order_paid`'s listeners, off this
+        # path): what is left here is the waiting room's next admission.
         if self.waiting_room is not None:  # the next person in line may come in
             await self.waiting_room.record_checkout_completed(order.event_id, order.buyer_id)
+        return order
 
     # -- worker side ----------------------------------------------------------------------
 
@@ -426,13 +403,6 @@ class OrderService:
         await self.inventory.release_sale(order.id, _items(chosen))
         for type_id, (n, _) in limited_types(await self._view(order), chosen).items():
             await repo.return_quota(self.db, order.event_id, type_id, n)
-        await webhooks.publish(
-            self.db,
-            self.jobs,
-            order.org_id,
-            "order.refunded",
-            {**_hook(order), "amount_cents": amount},
-        )
         return order
 
     async def refund_event(self, event_id: str, batch: int = 100) -> dict[str, Any]:
@@ -562,9 +532,6 @@ class OrderService:
         await self._return_quotas(
             order.event_id, limited_types(await self._view(order), order.lines)
         )
-        await webhooks.publish(
-            self.db, self.jobs, order.org_id, "order.cancelled", {**_hook(order), "reason": reason}
-        )
         return order
 
     async def _set(
@@ -599,23 +566,3 @@ def _items(lines: list[OrderLine]) -> SaleItems:
         if line.area_id:
             ga[line.area_id] = ga.get(line.area_id, 0) + 1
     return SaleItems(seats=[line.seat_id for line in lines if line.seat_id], ga=ga)
-
-
-def _hook(order: Order) -> dict[str, Any]:
-    """What organizers' webhooks receive: ids and amounts, never personal data."""
-    return {
-        "order_id": order.id,
-        "event_id": order.event_id,
-        "status": order.status.value,
-        "total_cents": order.total_cents,
-        "currency": order.currency,
-        "tickets": len(order.valid_lines()),
-    }
-
-
-def _raise_first(outcomes: Sequence[object]) -> None:
-    """Raise the first failure among `asyncio.gather(..., return_exceptions=True)`'s
-    outcomes (every step has finished by then, its rows written and jobs queued)."""
-    for outcome in outcomes:
-        if isinstance(outcome, BaseException):
-            raise outcome

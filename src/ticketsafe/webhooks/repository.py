@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import BulkWriteError
 
 from ticketsafe.infra.migrations import Migration
 from ticketsafe.infra.mongodb import Database, per_database
@@ -15,6 +16,7 @@ from ticketsafe.webhooks.models import Attempt, Delivery, DeliveryStatus, Subscr
 
 SUBSCRIPTIONS = "webhook_subscriptions"
 DELIVERIES = "webhook_deliveries"
+_DUPLICATE_KEY = 11000
 
 
 # Every order transition asks "who subscribed to this?" — on a flash sale that is two
@@ -73,9 +75,14 @@ async def delete_subscription(db: Database, org_id: str, subscription_id: str) -
 
 
 async def insert_deliveries(db: Database, deliveries: list[Delivery]) -> None:
+    """Deliveries already stored (the same event published again) are left as they are."""
     if deliveries:
         docs = [{"_id": d.id, **d.model_dump(exclude={"id"})} for d in deliveries]
-        await db[DELIVERIES].insert_many(docs, ordered=False)
+        try:
+            await db[DELIVERIES].insert_many(docs, ordered=False)
+        except BulkWriteError as e:
+            if any(err.get("code") != _DUPLICATE_KEY for err in e.details["writeErrors"]):
+                raise
 
 
 def _delivery(doc: dict[str, Any]) -> Delivery:

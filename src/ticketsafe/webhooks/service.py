@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 from datetime import UTC, datetime
@@ -74,14 +75,23 @@ async def deliveries(
 
 
 async def publish(
-    db: Database, jobs: JobBuffer, org_id: str, event_type: str, data: dict[str, Any]
+    db: Database,
+    jobs: JobBuffer,
+    org_id: str,
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    event_id: str | None = None,
+    created: datetime | None = None,
 ) -> int:
-    """Queue one delivery per subscription of `org_id` to `event_type`; returns how many."""
-    now = datetime.now(UTC)
-    event_id = f"evt_{secrets.token_urlsafe(12)}"
+    """Queue one delivery per subscription of `org_id` to `event_type`; returns how many.
+    An `event_id` given by the caller makes publishing idempotent: its deliveries' ids
+    derive from it, and publishing it again queues nothing new (a retried job)."""
+    now = created or datetime.now(UTC)
+    event_id = event_id or f"evt_{secrets.token_urlsafe(12)}"
     deliveries = [
         Delivery(
-            id=f"dlv_{secrets.token_urlsafe(12)}",
+            id=_delivery_id(event_id, sub.id),
             subscription_id=sub.id,
             org_id=org_id,
             event_type=event_type,
@@ -100,6 +110,10 @@ async def publish(
     for delivery in deliveries:
         jobs.defer(DELIVER_JOB, {"delivery_id": delivery.id})
     return len(deliveries)
+
+
+def _delivery_id(event_id: str, subscription_id: str) -> str:
+    return f"dlv_{hashlib.sha256(f'{event_id}:{subscription_id}'.encode()).hexdigest()[:20]}"
 
 
 async def deliver(ctx: JobContext, delivery_id: str) -> None:
