@@ -4,6 +4,7 @@ webhooks (the `domains` import contract forbids it: tests/architecture)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.orders.conftest import ORG, Sale, sale, worker
@@ -11,6 +12,8 @@ from tests.orders.test_checkout import VISA_OK, card
 from ticketsafe.infra.resources import Resources
 from ticketsafe.orders.events import ANNOUNCED_JOB
 from ticketsafe.roles.worker import Worker
+from ticketsafe.webhooks.order_events import STALE, reconcile
+from ticketsafe.webhooks.service import DELIVER_JOB
 
 __all__ = ["sale", "worker"]
 
@@ -91,3 +94,31 @@ async def test_each_refund_reaches_the_organizer_once(
         line["unit_cents"] for line in order["lines"]
     )
     assert len({d["payload"]["id"] for d in refunds}) == 2
+
+
+async def test_a_lost_announcement_is_made_good_by_the_reconcile_once(
+    sale: Sale, worker: Worker, resources: Resources
+) -> None:
+    """The api's announcement job is lost (read off the queue, never run): the periodic
+    reconcile stores and queues the order's deliveries once `STALE` has passed, exactly
+    once, however many times it and the late original job run."""
+    await _subscribe(sale)
+    order = await _paid(sale, ["A:r-1:s-1"])
+    await worker.queue.ensure_group()
+    lost = [j for j in await worker.queue.read(worker.consumer, 50, 20) if j.name == ANNOUNCED_JOB]
+    assert [j.args["order_id"] for j in lost] == [order["id"]]
+    now = datetime.now(UTC)
+    # Not yet: its own job may still be running (and the first pass sets the mark).
+    assert await reconcile(resources.db, worker.queue, now) == 0
+    assert await _deliveries(resources, order["id"]) == []
+    assert await reconcile(resources.db, worker.queue, now + STALE + timedelta(seconds=1)) == 2
+    assert await reconcile(resources.db, worker.queue, now + STALE + timedelta(seconds=2)) == 0
+    queued = [j for j in await worker.queue.read(worker.consumer, 50, 20) if j.name == DELIVER_JOB]
+    deliveries = await _deliveries(resources, order["id"])
+    assert sorted(j.args["delivery_id"] for j in queued) == sorted(d["_id"] for d in deliveries)
+    for job in lost:  # the original job, run late after all
+        await worker.registry.handlers[ANNOUNCED_JOB](worker.context, **job.args)
+    deliveries = await _deliveries(resources, order["id"])
+    assert sorted(d["event_type"] for d in deliveries) == ["order.created", "order.paid"]
+    paid = next(d for d in deliveries if d["event_type"] == "order.paid")
+    assert (paid["payload"]["data"]["status"], paid["status"]) == ("paid", "pending")

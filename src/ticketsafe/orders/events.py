@@ -9,8 +9,8 @@ in the order announced. Events of one order announced by the same request share 
 a listener reloads what it needs and is idempotent (a job may run twice). The
 announcement costs the checkout one entry in its job flush (Redis), no MongoDB write.
 A job lost with a killed api or Redis's last second is made good by the listener's own
-reconciliation (tickets: `tickets.reconcile`), which finds paid orders
-through `orders.read_models`.
+reconciliation (tickets: `tickets.reconcile`; organizer webhooks: `webhooks.reconcile`),
+which finds its orders through `orders.read_models`.
 """
 
 from __future__ import annotations

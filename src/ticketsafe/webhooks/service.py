@@ -83,10 +83,13 @@ async def publish(
     *,
     event_id: str | None = None,
     created: datetime | None = None,
+    requeue: bool = True,
 ) -> int:
-    """Queue one delivery per subscription of `org_id` to `event_type`; returns how many.
-    An `event_id` given by the caller makes publishing idempotent: its deliveries' ids
-    derive from it, and publishing it again queues nothing new (a retried job)."""
+    """Queue one delivery per subscription of `org_id` to `event_type`; returns how many
+    delivery jobs it queued. An `event_id` given by the caller makes publishing
+    idempotent: its deliveries' ids derive from it, and publishing it again stores
+    nothing new (a retried job). Deliveries already stored get their job again unless
+    `requeue` is False (a reconciliation: their job was queued; the re-drive covers it)."""
     now = created or datetime.now(UTC)
     event_id = event_id or f"evt_{secrets.token_urlsafe(12)}"
     deliveries = [
@@ -106,10 +109,11 @@ async def publish(
         )
         for sub in await repo.subscribed_to(db, org_id, event_type)
     ]
-    await repo.insert_deliveries(db, deliveries)
-    for delivery in deliveries:
+    stored = await repo.insert_deliveries(db, deliveries)
+    queued = [d for d in deliveries if requeue or d.id in stored]
+    for delivery in queued:
         jobs.defer(DELIVER_JOB, {"delivery_id": delivery.id})
-    return len(deliveries)
+    return len(queued)
 
 
 def _delivery_id(event_id: str, subscription_id: str) -> str:
