@@ -24,6 +24,7 @@ from ticketsafe.realtime import order_feed as live_orders
 from ticketsafe.services import Services
 from ticketsafe.tickets import tasks as ticket_tasks
 from ticketsafe.waitingroom import tasks as waitingroom
+from ticketsafe.webhooks import order_events as webhook_order_events
 from ticketsafe.webhooks import tasks as webhook_tasks
 
 # Called with (ctx, person_id) after a person's erasure; each domain adds its own here.
@@ -51,6 +52,7 @@ def build_registry(services: Services) -> JobRegistry:
         on_issued=live_me.tickets_issued,
     )  # fmt: skip
     live_orders.subscribe(order_listeners)  # the buyer's `me` live channel
+    webhook_order_events.subscribe(order_listeners)  # organizers' order webhooks
     order_listeners.register(registry)
     return registry
 

@@ -38,7 +38,9 @@ async def test_the_issuing_job_run_twice_issues_one_ticket_per_unit(
 ) -> None:
     order = await paid_order(sale, "usr_1", SEATS)
     announced = [j for j in await _queued(resources) if j.name == ANNOUNCED_JOB]
-    assert [j.args for j in announced] == [{"event": "order_paid", "order_id": order["id"]}]
+    assert [j.args for j in announced] == [
+        {"events": ["order_created", "order_paid"], "order_id": order["id"]}
+    ]
     handler = worker.registry.handlers[ANNOUNCED_JOB]
     for _ in range(2):  # delivered twice (at-least-once), and a re-driven one on top
         await handler(worker.context, **announced[0].args)

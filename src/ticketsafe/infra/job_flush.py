@@ -21,7 +21,8 @@ with a killed api, or with Redis's last second) is late, not gone:
 - outbox records — mail (`mail.outbox`), organizer webhooks (`webhooks.service`),
   erasures (`identity.erasures`) — are re-driven by `infra.redrive` when still pending;
 - `orders.announced` (order_paid ...): `tickets.reconcile` walks paid orders and issues
-  what was missed;
+  what was missed; `webhooks.reconcile` walks subscribed organizations' recently changed
+  orders and stores the organizer webhooks missed;
 - "payment changed": a buyer's read settles the order from its payment
   (`OrderService.for_buyer_as_it_stands`), the deadline sweep (`orders.expire`) settles
   or releases pending orders, and `orders.reconcile_money` refunds money without a sale.

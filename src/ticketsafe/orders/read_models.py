@@ -1,8 +1,10 @@
-"""What other domains may read of orders (tickets: issuance and its reconciliation).
+"""What other domains may read of orders (tickets: issuance and its reconciliation;
+organizer webhooks: theirs).
 Never the `orders` collection directly."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime
 
 from pymongo import ASCENDING
@@ -44,3 +46,19 @@ async def paid_orders_by_deadline(
         .limit(limit)
     )
     return [repo._model(doc) async for doc in cursor]
+
+
+async def changed_orders(
+    db: Database, org_id: str, since: datetime, until: datetime, batch: int
+) -> AsyncIterator[list[Order]]:
+    """The organization's orders last changed in [since, until), `batch` at a time, from
+    one query over the orders' `org_updated` index."""
+    query = {"org_id": org_id, "updated_at": {"$gte": since, "$lt": until}}
+    chunk: list[Order] = []
+    async for doc in db[repo.ORDERS].find(query, batch_size=batch).sort("updated_at", ASCENDING):
+        chunk.append(repo._model(doc))
+        if len(chunk) == batch:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -6,7 +6,7 @@ as soon as the worker has run the webhook's job and its announcement."""
 from __future__ import annotations
 
 from ticketsafe.infra.jobs import JobContext
-from ticketsafe.orders.events import OrderEvent, OrderListeners
+from ticketsafe.orders.events import STATE_CHANGES, OrderListeners
 from ticketsafe.orders.read_models import get_order
 from ticketsafe.realtime.publish import publish_to_user
 
@@ -25,5 +25,5 @@ async def order_changed(ctx: JobContext, order_id: str) -> None:
 
 
 def subscribe(listeners: OrderListeners) -> None:
-    for event in OrderEvent:
+    for event in STATE_CHANGES:
         listeners.subscribe(event, order_changed)

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import BulkWriteError
 
 from ticketsafe.infra.migrations import Migration
 from ticketsafe.infra.mongodb import Database, per_database
@@ -15,6 +16,8 @@ from ticketsafe.webhooks.models import Attempt, Delivery, DeliveryStatus, Subscr
 
 SUBSCRIPTIONS = "webhook_subscriptions"
 DELIVERIES = "webhook_deliveries"
+MARKS = "webhook_marks"  # where the reconciliation's walk stands
+_DUPLICATE_KEY = 11000
 
 
 # Every order transition asks "who subscribed to this?" — on a flash sale that is two
@@ -72,10 +75,35 @@ async def delete_subscription(db: Database, org_id: str, subscription_id: str) -
     return result.deleted_count == 1
 
 
-async def insert_deliveries(db: Database, deliveries: list[Delivery]) -> None:
-    if deliveries:
-        docs = [{"_id": d.id, **d.model_dump(exclude={"id"})} for d in deliveries]
+async def insert_deliveries(db: Database, deliveries: list[Delivery]) -> set[str]:
+    """Deliveries already stored (the same event published again) are left as they are.
+    Returns the ids of those stored now."""
+    if not deliveries:
+        return set()
+    docs = [{"_id": d.id, **d.model_dump(exclude={"id"})} for d in deliveries]
+    try:
         await db[DELIVERIES].insert_many(docs, ordered=False)
+    except BulkWriteError as e:
+        errors = e.details["writeErrors"]
+        if any(err.get("code") != _DUPLICATE_KEY for err in errors):
+            raise
+        existing = {int(err["index"]) for err in errors}
+        return {d.id for i, d in enumerate(deliveries) if i not in existing}
+    return {d.id for d in deliveries}
+
+
+async def subscribed_orgs(db: Database, event_types: list[str]) -> list[str]:
+    """The organizations with an active subscription to any of `event_types`."""
+    cursor = db[SUBSCRIPTIONS].find({"active": True, "events": {"$in": event_types}}, {"org_id": 1})
+    return sorted({str(d["org_id"]) async for d in cursor})
+
+
+async def mark(db: Database, name: str) -> dict[str, Any] | None:
+    return await db[MARKS].find_one({"_id": name})
+
+
+async def set_mark(db: Database, name: str, fields: dict[str, Any]) -> None:
+    await db[MARKS].update_one({"_id": name}, {"$set": fields}, upsert=True)
 
 
 def _delivery(doc: dict[str, Any]) -> Delivery:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 from datetime import UTC, datetime
@@ -74,14 +75,26 @@ async def deliveries(
 
 
 async def publish(
-    db: Database, jobs: JobBuffer, org_id: str, event_type: str, data: dict[str, Any]
+    db: Database,
+    jobs: JobBuffer,
+    org_id: str,
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    event_id: str | None = None,
+    created: datetime | None = None,
+    requeue: bool = True,
 ) -> int:
-    """Queue one delivery per subscription of `org_id` to `event_type`; returns how many."""
-    now = datetime.now(UTC)
-    event_id = f"evt_{secrets.token_urlsafe(12)}"
+    """Queue one delivery per subscription of `org_id` to `event_type`; returns how many
+    delivery jobs it queued. An `event_id` given by the caller makes publishing
+    idempotent: its deliveries' ids derive from it, and publishing it again stores
+    nothing new (a retried job). Deliveries already stored get their job again unless
+    `requeue` is False (a reconciliation: their job was queued; the re-drive covers it)."""
+    now = created or datetime.now(UTC)
+    event_id = event_id or f"evt_{secrets.token_urlsafe(12)}"
     deliveries = [
         Delivery(
-            id=f"dlv_{secrets.token_urlsafe(12)}",
+            id=_delivery_id(event_id, sub.id),
             subscription_id=sub.id,
             org_id=org_id,
             event_type=event_type,
@@ -96,10 +109,15 @@ async def publish(
         )
         for sub in await repo.subscribed_to(db, org_id, event_type)
     ]
-    await repo.insert_deliveries(db, deliveries)
-    for delivery in deliveries:
+    stored = await repo.insert_deliveries(db, deliveries)
+    queued = [d for d in deliveries if requeue or d.id in stored]
+    for delivery in queued:
         jobs.defer(DELIVER_JOB, {"delivery_id": delivery.id})
-    return len(deliveries)
+    return len(queued)
+
+
+def _delivery_id(event_id: str, subscription_id: str) -> str:
+    return f"dlv_{hashlib.sha256(f'{event_id}:{subscription_id}'.encode()).hexdigest()[:20]}"
 
 
 async def deliver(ctx: JobContext, delivery_id: str) -> None:
