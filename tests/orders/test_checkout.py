@@ -40,10 +40,10 @@ def refuse_webhook(monkeypatch: pytest.MonkeyPatch, refused: str) -> None:
 
     async def publish_refusing(
         db: Any, jobs: Any, org_id: str, kind: str, data: Any, **kw: Any
-    ) -> None:
+    ) -> int:
         if kind == refused:
             raise RuntimeError("webhook store unavailable")
-        await publish(db, jobs, org_id, kind, data, **kw)
+        return await publish(db, jobs, org_id, kind, data, **kw)
 
     monkeypatch.setattr(webhook_service, "publish", publish_refusing)
 
