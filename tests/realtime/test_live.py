@@ -117,6 +117,10 @@ async def test_what_one_may_not_read_is_refused_with_a_typed_error(
     assert (refused.status_code, refused.json()["code"]) == (403, "subscription_refused")
     unknown = await client.get("/live/stream", params={"channel": "users:all"}, headers=buyer)
     assert (unknown.status_code, unknown.json()["code"]) == (422, "validation_failed")
+    # An event with no inventory is a problem answer, not a stream broken after its head.
+    channels = {"channel": [f"event:{sale.event_id}", "event:evt_nosuch"]}
+    missing = await client.get("/live/stream", params=channels, headers=buyer)
+    assert (missing.status_code, missing.json()["code"]) == (404, "event_not_provisioned")
     async with (
         second_instance(settings) as (_, url),
         httpx.AsyncClient(base_url=url, timeout=TIMEOUT) as http,

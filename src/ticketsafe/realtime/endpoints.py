@@ -64,7 +64,7 @@ async def _principal(
     "/stream",
     operation_id="live_stream",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}}, **problems(403)},
+    responses={200: {"content": {"text/event-stream": {}}}, **problems(403, 404)},
 )
 async def stream(
     request: Request,
@@ -100,15 +100,18 @@ class EventStream(Response):
         self.ctx, self.principal, self.channels, self.resume = ctx, principal, channels, resume
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-        await send({"type": "http.response.body", "body": b"retry: 2000\n\n", "more_body": True})
+        async def start() -> None:  # once every channel is set up (else a problem answer)
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+            await send(
+                {"type": "http.response.body", "body": b"retry: 2000\n\n", "more_body": True}
+            )
 
         async def write(message: LiveMessage) -> None:
             await send({"type": "http.response.body", "body": message.sse_bytes, "more_body": True})
 
         ended = await serve(
             self.ctx, self.principal, self.channels, transport="sse", receive=receive,
-            write=write, resume_from=self.resume,
+            write=write, resume_from=self.resume, ready=start,
         )  # fmt: skip
         if ended is not Ended.CUT:  # a cut client's writes are stuck: uvicorn drops it
             await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -58,12 +58,15 @@ async def authorize(ctx: LiveContext, principal: Principal, channels: list[Chann
 async def serve(
     ctx: LiveContext, principal: Principal, channels: list[Channel], *, transport: str,
     receive: Receive, write: Callable[[LiveMessage], Awaitable[None]],
-    resume_from: str | None = None,
+    resume_from: str | None = None, ready: Callable[[], Awaitable[None]] | None = None,
 ) -> Ended:  # fmt: skip
     """Write the authorised channels' messages with `write` until the client leaves,
     its lifetime ends (then a `reconnect` message) or it is cut off as hopelessly
     behind. Seat-map and sales channels are fed by the process's feeds straight into
-    the connection's outbox; `me` and `queue:` have one reader task each."""
+    the connection's outbox; `me` and `queue:` have one reader task each. `ready` runs
+    once every channel is set up: an SSE response starts there, so a channel that
+    cannot be served (an event with no inventory) is still a problem answer, not a
+    stream broken after its head."""
     await authorize(ctx, principal, channels)
     outbox = ctx.connections.add(transport)
     watcher = asyncio.ensure_future(_disconnect(receive))
@@ -81,6 +84,8 @@ async def serve(
                 event_id = str(channel.event_id)
                 watched.append(event_id)
                 await ctx.feeds.watch(event_id, outbox, sales=channel.kind is ChannelKind.SALES)
+        if ready is not None:
+            await ready()
         ended = await outbox.pump(write)
         if ended is Ended.LIFETIME:
             await write(RECONNECT)
