@@ -100,6 +100,18 @@ async def overdue(db: Database, now: datetime, limit: int) -> list[Order]:
     return [_model(d) async for d in cursor]
 
 
+async def without_payment(db: Database, created_before: datetime, limit: int) -> list[Order]:
+    """Pending orders created before `created_before` that record no payment: their
+    checkout stopped (or is still running) before its last write. Few at any time: a
+    checkout records its payment within the request."""
+    query = {
+        "status": OrderStatus.PENDING_PAYMENT.value,
+        "payment_id": None,
+        "created_at": {"$lt": created_before},
+    }
+    return [_model(d) async for d in db[ORDERS].find(query).limit(limit)]
+
+
 async def without_live_sale(
     db: Database, changed_before: datetime, batch: int
 ) -> AsyncIterator[list[Order]]:

@@ -30,6 +30,11 @@ from ticketsafe.payments.models import Payment, PaymentStatus
 # seconds, but it can be lost, and the deadline sweep (which also asks) is minutes away.
 _ASK_PSP_AFTER = timedelta(minutes=1)
 
+# A pending order with no payment and no sale this old, whose hold is gone, was left by
+# a checkout that stopped between placing it and committing its sale (`cancel_stranded`);
+# a running checkout commits within its request, a fraction of this.
+STRANDED_AFTER = timedelta(seconds=10)
+
 # How many times a reaction to a payment starts again when its order changed meanwhile
 # (each start reads both again; past that the job is retried by the queue).
 _REACT_ATTEMPTS = 3
@@ -62,6 +67,9 @@ class Settlement(OrderBase):
         written to the order in the same write as the reaction. An order that ended
         unpaid keeps no money: whatever its payment captured is refunded."""
         if order.status in ENDED_UNPAID:
+            # Its sale too, if a commit landed after the order was given up (a flush hid
+            # the committing hold from `cancel_stranded`): releasing nothing is a no-op.
+            await self.inventory.release_sale(order.id)
             payment, _ = await return_late_money(self.payments, order, payment.id)
             return order, payment
         pending = order.status is OrderStatus.PENDING_PAYMENT
@@ -132,6 +140,31 @@ class Settlement(OrderBase):
             await self._abandon(order, OrderStatus.EXPIRED, "payment deadline passed")
             expired += 1
         return expired
+
+    async def cancel_stranded(self, limit: int = 200) -> int:
+        """Cancel pending orders left by a checkout that stopped after placing the order
+        and before committing its sale (its process killed, its buyer gone), once the
+        hold is gone too (expired, released by the commit reconciliation, lost with
+        Redis): no payment was started, nothing is sold to them, and none can be any
+        more (a retried checkout finds the hold gone and cancels it the same way). Left
+        pending until their payment deadline they claimed, for minutes, seats sold to
+        someone else meanwhile. An order whose hold still keeps its units, or that has a
+        sale or a payment, is left to its checkout, its buyer and its deadline."""
+        cancelled = 0
+        created_before = datetime.now(UTC) - STRANDED_AFTER
+        for order in await repo.without_payment(self.db, created_before, limit):
+            if await payments.find_payment(self.payments, checkout_payment_id(order.id)):
+                continue  # its sale was committed, its money is being decided
+            # The hold first: a commit writes the sale before it lets the hold go.
+            if await self.inventory.hold_keeps_units(order.hold_id):
+                continue
+            if await self.inventory.has_sale(order.id):
+                continue
+            with contextlib.suppress(OrderChanged):  # a retried checkout got there first
+                reason = "checkout stopped before its sale was committed"
+                await self._abandon(order, OrderStatus.CANCELLED, reason)
+                cancelled += 1
+        return cancelled
 
     async def mark_paid(self, organizer: Principal, order_id: str) -> Order:
         order = await self.get_for_organizer(organizer, order_id)
