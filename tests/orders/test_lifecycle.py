@@ -439,6 +439,22 @@ async def test_the_deadline_settles_an_order_whose_checkout_stopped_after_the_ch
     assert await seat_status(sale, "A:r-1:s-2") == "sold"
 
 
+async def test_the_sweep_settles_an_order_whose_checkout_stopped_after_the_charge(
+    sale: Sale, resources: Resources, worker: Worker
+) -> None:
+    """Its buyer gone (or refused on retry), the money captured: paid at the worker's
+    next pass, not at the deadline 15 minutes on (the fault bench counted it lost)."""
+    buyer, _, order = await _card_order_stopped_after_the_charge(sale, resources, "A:r-2:s-4")
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    await resources.db["orders"].update_one({"_id": order["id"]}, {"$set": {"created_at": past}})
+    await _expire(worker)
+    assert await _status(resources, order["id"]) == "paid"  # before any poll of its buyer
+    got = (await sale.client.get(f"/orders/{order['id']}", headers=buyer)).json()
+    assert (got["status"], got["payment"]["status"]) == ("paid", "captured")
+    assert await seat_status(sale, "A:r-2:s-4") == "sold"
+    assert await resources.db["tickets"].count_documents({"order_id": order["id"]}) == 1
+
+
 @pytest.mark.parametrize("psp_saw_it", [True, False], ids=["charged", "never-reached"])
 async def test_a_retry_asks_the_psp_again_when_its_answer_was_lost(
     sale: Sale, resources: Resources, psp_saw_it: bool, monkeypatch: pytest.MonkeyPatch

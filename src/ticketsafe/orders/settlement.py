@@ -30,9 +30,9 @@ from ticketsafe.payments.models import Payment, PaymentStatus
 # seconds, but it can be lost, and the deadline sweep (which also asks) is minutes away.
 _ASK_PSP_AFTER = timedelta(minutes=1)
 
-# A pending order with no payment and no sale this old, whose hold is gone, was left by
-# a checkout that stopped between placing it and committing its sale (`cancel_stranded`);
-# a running checkout commits within its request, a fraction of this.
+# A pending order this old that records no payment was left by a checkout that stopped
+# before its last write (`finish_stranded`): a running checkout makes it within its
+# request, a fraction of this.
 STRANDED_AFTER = timedelta(seconds=10)
 
 # How many times a reaction to a payment starts again when its order changed meanwhile
@@ -68,7 +68,7 @@ class Settlement(OrderBase):
         unpaid keeps no money: whatever its payment captured is refunded."""
         if order.status in ENDED_UNPAID:
             # Its sale too, if a commit landed after the order was given up (a flush hid
-            # the committing hold from `cancel_stranded`): releasing nothing is a no-op.
+            # the committing hold from `finish_stranded`): releasing nothing is a no-op.
             await self.inventory.release_sale(order.id)
             payment, _ = await return_late_money(self.payments, order, payment.id)
             return order, payment
@@ -141,20 +141,27 @@ class Settlement(OrderBase):
             expired += 1
         return expired
 
-    async def cancel_stranded(self, limit: int = 200) -> int:
-        """Cancel pending orders left by a checkout that stopped after placing the order
-        and before committing its sale (its process killed, its buyer gone), once the
-        hold is gone too (expired, released by the commit reconciliation, lost with
-        Redis): no payment was started, nothing is sold to them, and none can be any
-        more (a retried checkout finds the hold gone and cancels it the same way). Left
-        pending until their payment deadline they claimed, for minutes, seats sold to
-        someone else meanwhile. An order whose hold still keeps its units, or that has a
-        sale or a payment, is left to its checkout, its buyer and its deadline."""
+    async def finish_stranded(self, limit: int = 200) -> int:
+        """Finish pending orders a checkout left before its last write (its process
+        killed, its buyer gone), `STRANDED_AFTER` on; returns how many were cancelled.
+        - Money captured (the checkout stopped after the charge): the order is paid
+          now, as a retry would, not at its deadline (15 minutes for a card).
+        - No payment, nothing sold to it, and its hold gone (expired, released by the
+          commit reconciliation, lost with Redis): the checkout stopped before
+          committing the sale, and none can be committed any more (a retry finds the
+          hold gone and cancels it the same way): cancelled. Left pending until its
+          deadline it claimed, for minutes, seats sold to someone else meanwhile.
+        Anything else (a hold still keeping its units, a sale, a payment still moving)
+        is left to its checkout, its buyer and its deadline."""
         cancelled = 0
         created_before = datetime.now(UTC) - STRANDED_AFTER
         for order in await repo.without_payment(self.db, created_before, limit):
-            if await payments.find_payment(self.payments, checkout_payment_id(order.id)):
-                continue  # its sale was committed, its money is being decided
+            payment = await payments.find_payment(self.payments, checkout_payment_id(order.id))
+            if payment is not None:  # its sale was committed: the money decides
+                if payment.status is PaymentStatus.CAPTURED:
+                    with contextlib.suppress(OrderChanged):  # settled meanwhile
+                        await self._follow(order, payment)
+                continue
             # The hold first: a commit writes the sale before it lets the hold go.
             if await self.inventory.hold_keeps_units(order.hold_id):
                 continue

@@ -1,6 +1,6 @@
-"""Worker jobs of orders: react to payment changes; expire unpaid orders and cancel those
-a stopped checkout left without a sale; refund money captured for orders without a live
-sale."""
+"""Worker jobs of orders: react to payment changes; expire unpaid orders and finish those
+a stopped checkout left (paid, or cancelled without a sale); refund money captured for
+orders without a live sale."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def periodic_tasks(
         service = orders(jobs)
         try:
             await service.expire_overdue()
-            await service.cancel_stranded()
+            await service.finish_stranded()
         finally:
             await jobs.flush(ctx.queue)  # what was given up must be announced
 
