@@ -19,8 +19,9 @@ in one Redis round trip (grants are cached with the memberships and forgotten on
 grant, revocation or membership change, so a revoked steward stops at the next scan;
 the rate limit counts a device per steward, so that nobody else can use up a gate's
 scans), and the journal insert and the ticket read, each group-committed with the
-scans of the moment; a refusal reads the ticket too. The event's public key (loaded
-once), rotation key, code policy and sales view are cached by the process (see
+scans of the moment; a refusal reads the ticket too. The event's private key (loaded
+once: a code is checked by signing it again, a third of a verification's cost),
+rotation key, code policy and sales view are cached by the process (see
 `tickets.signing`).
 """
 
@@ -30,7 +31,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ticketsafe.catalog.read_models import EventSalesView, get_sales_view
 from ticketsafe.checkin.errors import NotGateStaff, refusal_error
@@ -130,7 +131,7 @@ class CheckinService:
         code itself, its live-code secret from the event's rotation key (no read), and
         the journal's insert admits only a ticket still valid at that version and unused.
         Only a refusal (or a retry) reads the ticket, to say why."""
-        verdict = read_code(code, view.event_id, await self._public_key(view.event_id))
+        verdict = read_code(code, view.event_id, await self._signing_key(view.event_id))
         if verdict.scanned is None or not verdict.admitted:
             raise refusal_error(verdict)
         scanned, claims, now = verdict.scanned, verdict.scanned.claims, _now_ms()
@@ -176,9 +177,11 @@ class CheckinService:
             window_steps=self.settings.checkin_window_steps, timezone=view.timezone,
         )  # fmt: skip
 
-    async def _public_key(self, event_id: str) -> Ed25519PublicKey | None:
+    async def _signing_key(self, event_id: str) -> Ed25519PrivateKey | None:
+        """The event's private key (loaded once per process, as for the holders' codes):
+        the server checks a code by signing it again (`ScannedCode.issued_by`)."""
         try:
-            return await self.tickets.keys.verifier(event_id)
+            return await self.tickets.keys.private_key(event_id)
         except EventKeysNotFound:  # no ticket was ever issued for it
             return None
 
