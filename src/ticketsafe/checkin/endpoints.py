@@ -68,11 +68,11 @@ async def scan(
 
 
 def retry_key_of(user: Principal, idempotency_key: str | None) -> str | None:
-    """The caller's id for a scan, as kept on its admission (hashed with the caller, as
-    the idempotency layer names its records)."""
+    """The caller's id for a scan, as kept on its admission: hashed with the caller, as
+    the idempotency layer names its records, cut to 128 bits (it is written per scan)."""
     if idempotency_key is None:
         return None
-    return record_id(user_owner(user.user_id), idempotency_key.strip())
+    return record_id(user_owner(user.user_id), idempotency_key.strip())[:32]
 
 
 _SCAN_IN: TypeAdapter[ScanIn] = TypeAdapter(ScanIn)

@@ -43,6 +43,7 @@ from ticketsafe.tickets.models import TicketStatus
 
 ADMISSIONS = "ticket_admissions"
 _USED = ("used_at", "used_gate", "used_device")
+_CHECKED = ("status", "version", "used_at")  # what a mark reads of the ticket
 
 
 async def mark_used(
@@ -57,7 +58,7 @@ async def mark_used(
         doc["retry_key"] = retry_key
     if await group_insert(db, ADMISSIONS).insert([doc]):
         return False  # admitted before (the duplicate key)
-    ticket = await group_get(db, tickets).get(ticket_id)  # after the insert: see above
+    ticket = await group_get(db, tickets, _CHECKED).get(ticket_id)  # after the insert: see above
     if (
         ticket is not None
         and ticket.get("status") == TicketStatus.VALID.value
