@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import TypeAdapter
 
 from ticketsafe.catalog.read_models import EventSalesView
@@ -35,34 +35,28 @@ from ticketsafe.tickets.deps import organizer_event
 router = APIRouter(tags=["checkin"])
 
 
-_SCAN_RETRIES = (
-    "Send an `Idempotency-Key` per physical scan, the same on every retry of it: a retry "
-    "whose first try admitted the ticket is answered 200 again, with the first try's "
-    "gate and time and `Idempotent-Replayed: true`, never `already_used` by itself. The "
-    "key belongs to the device that sent it (another device, or another key, scanning "
-    "the same code is refused as usual) and is matched against the admission, not a "
-    "kept answer: a retried refusal is judged again, and a ticket refunded since the "
-    "first try is refused."
-)
-
-
 @router.post(
     "/events/{event_id}/checkin/scans", operation_id="checkin_scan",
     responses=problems(400, 409, 410, 429),
 )  # fmt: skip
 async def scan(
-    event_id: str, body: ScanIn, *, user: CurrentUser, orgs: OrganizationServiceDep,
-    checkin: CheckinDep,
-    idempotency_key: Annotated[
-        str | None, Header(alias="Idempotency-Key", description=_SCAN_RETRIES)
-    ] = None,
+    event_id: str, body: ScanIn, request: Request, *, user: CurrentUser,
+    orgs: OrganizationServiceDep, checkin: CheckinDep,
 ) -> AdmissionOut:  # fmt: skip
     """Admit a ticket once (200), or refuse with the reason (400/409/410); 429 when the
-    device sends more scans than a gate can. A retry with the same `Idempotency-Key`
-    gets the first try's admission again."""
+    device sends more scans than a gate can.
+
+    Send an `Idempotency-Key` per physical scan, the same on every retry of it: a retry
+    whose first try admitted the ticket is answered 200 again, with the first try's
+    gate and time and `Idempotent-Replayed: true`, never `already_used` by itself. The
+    key belongs to the device that sent it (another device, or another key, scanning
+    the same code is refused as usual) and is matched against the admission, not a
+    kept answer: a retried refusal is judged again, and a ticket refunded since the
+    first try is refused."""
     view = await checkin.gate_device(orgs, user, event_id, body.device_id)
+    key = request.headers.get("idempotency-key")
     admission = await checkin.scan(
-        view, body.gate, body.device_id, body.code, retry_key_of(user, idempotency_key)
+        view, body.gate, body.device_id, body.code, retry_key_of(user, key)
     )
     return AdmissionOut.of(admission)
 
