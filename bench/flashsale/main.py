@@ -619,7 +619,7 @@ def checkout_figures(
 
 def main(
     preset_name: str, out_dir: Path, *, faults: bool, results_md: Path | None,
-    loaders: int = 2, api_processes: int = 1, hold_lane: bool = True,
+    loaders: int = 2, api_processes: int | None = None, hold_lane: bool = True,
     target_active: int | None = None, worker_concurrency: int | None = None,
     remote: Remote | None = None, adaptive: bool = False, metrics: bool = True,
 ) -> int:  # fmt: skip
@@ -629,13 +629,13 @@ def main(
     if adaptive:
         preset = dataclasses.replace(preset, adaptive=True, name=f"{preset.name}+adaptive")
     if preset.serve_shaped:  # `make run`'s shape: a process per core, no hold lane
-        api_processes = api_processes if api_processes > 1 else os.cpu_count() or 1
+        api_processes = api_processes or os.cpu_count() or 1
         hold_lane = False
     result, recorder = run(
         preset,
         faults=faults,
         loaders=max(1, loaders),
-        api_processes=max(1, api_processes),
+        api_processes=max(1, api_processes or 1),
         hold_lane=hold_lane,
         worker_concurrency=worker_concurrency,
         remote=remote,
