@@ -30,6 +30,10 @@ from ticketsafe.roles.worker import Worker
 
 WRITE_BUDGET = 6  # per paid card order, checkout through its jobs
 HOLD_BUDGET = 0  # a hold lives in Redis until its checkout
+# Per pending bank-transfer order, checkout through its jobs: the order, its units and
+# its payment, all inserts (group-committed with other checkouts'); the order is written
+# again only with its next change of state.
+PENDING_BUDGET = 3
 
 _WRITE_COMMANDS = frozenset({"insert", "update", "delete", "findAndModify", "bulkWrite"})
 
@@ -101,3 +105,27 @@ async def test_a_paid_card_order_costs_at_most_six_writes(
     print(report)
     assert hold_writes.total() <= HOLD_BUDGET, report
     assert checkout_writes.total() + job_writes.total() <= WRITE_BUDGET, report
+
+
+async def test_a_pending_transfer_order_costs_three_inserts(
+    writes: WriteCounter, sale: Sale, worker: Worker
+) -> None:
+    await paid_order(sale, "usr_first", {"kind": "seats", "seat_ids": ["A:r-2:s-1"]})
+    account = await register(sale.client, "transfer@example.com.br")
+    assert account.status_code == 201, account.text
+    buyer = sale.buyer(account.json()["id"])
+    await run_jobs(worker)
+    writes.take()
+
+    hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-1"]})
+    r = await sale.checkout(buyer, hold, method="bank_transfer")
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "pending_payment"
+    checkout_writes = writes.take()
+    await run_jobs(worker)
+    job_writes = writes.take()
+
+    report = f"checkout {dict(checkout_writes)}; jobs {dict(job_writes)}"
+    print(report)
+    assert set(checkout_writes) == {"insert orders", "insert inventory_units", "insert payments"}
+    assert checkout_writes.total() + job_writes.total() <= PENDING_BUDGET, report
