@@ -22,7 +22,7 @@ import pytest
 from pymongo import monitoring
 
 from tests.identity.conftest import register
-from tests.orders.conftest import Sale, run_jobs
+from tests.orders.conftest import Headers, Sale, run_jobs
 from tests.orders.test_checkout import VISA_OK, card
 from tests.tickets.conftest import paid_order
 from ticketsafe.infra.settings import Settings
@@ -79,15 +79,21 @@ def writes(settings: Settings) -> Iterator[WriteCounter]:
     _COUNTER.database = None
 
 
-async def test_a_paid_card_order_costs_at_most_six_writes(
-    writes: WriteCounter, sale: Sale, worker: Worker
-) -> None:
+async def _registered_buyer(sale: Sale, worker: Worker) -> Headers:
+    """A buyer with an account (and so a data key), after a first paid order of the
+    sale: nothing made once per sale or per account is counted after this."""
     await paid_order(sale, "usr_first", {"kind": "seats", "seat_ids": ["A:r-2:s-1"]})
     account = await register(sale.client, "budget@example.com.br")
     assert account.status_code == 201, account.text
-    buyer = sale.buyer(account.json()["id"])
-    token = await card(sale.client, VISA_OK)
     await run_jobs(worker)  # the first order's jobs, and the sale's own, are not counted
+    return sale.buyer(account.json()["id"])
+
+
+async def test_a_paid_card_order_costs_at_most_six_writes(
+    writes: WriteCounter, sale: Sale, worker: Worker
+) -> None:
+    buyer = await _registered_buyer(sale, worker)
+    token = await card(sale.client, VISA_OK)
     writes.take()
 
     hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-1"]})
@@ -110,11 +116,7 @@ async def test_a_paid_card_order_costs_at_most_six_writes(
 async def test_a_pending_transfer_order_costs_three_inserts(
     writes: WriteCounter, sale: Sale, worker: Worker
 ) -> None:
-    await paid_order(sale, "usr_first", {"kind": "seats", "seat_ids": ["A:r-2:s-1"]})
-    account = await register(sale.client, "transfer@example.com.br")
-    assert account.status_code == 201, account.text
-    buyer = sale.buyer(account.json()["id"])
-    await run_jobs(worker)
+    buyer = await _registered_buyer(sale, worker)
     writes.take()
 
     hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-1"]})
