@@ -15,7 +15,7 @@ from starlette.types import Receive
 from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.realtime.channels import Channel, ChannelKind, SubscriptionRefused
-from ticketsafe.realtime.connection import RECONNECT, Connections, Ended, Limits, Outbox
+from ticketsafe.realtime.connection import RECONNECT, Connections, Ended, Limits, Outbox, Write
 from ticketsafe.realtime.feeds import SeatFeeds
 from ticketsafe.realtime.hub import Hub
 from ticketsafe.realtime.messages import LiveMessage
@@ -57,7 +57,7 @@ async def authorize(ctx: LiveContext, principal: Principal, channels: list[Chann
 
 async def serve(
     ctx: LiveContext, principal: Principal, channels: list[Channel], *, transport: str,
-    receive: Receive, write: Callable[[LiveMessage], Awaitable[None]],
+    receive: Receive, write: Write,
     resume_from: str | None = None, ready: Callable[[], Awaitable[None]] | None = None,
 ) -> Ended:  # fmt: skip
     """Write the authorised channels' messages with `write` until the client leaves,
