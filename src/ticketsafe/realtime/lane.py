@@ -44,6 +44,7 @@ class LiveLane:
         if scope["type"] == "lifespan" or not scope["path"].startswith(self.prefix):
             await self.app(scope, receive, send)
             return
+        given = tuple(scope)
         handed: list[Detached] = []
         scope[DETACHED] = handed
         try:
@@ -53,6 +54,9 @@ class LiveLane:
                 await connection.abandon()
             raise
         del scope[DETACHED]
+        if handed:  # what the inner layers noted (the route, FastAPI's exit stacks …) is
+            for key in [key for key in scope if key not in given]:  # not kept for the
+                del scope[key]  # connection's lifetime (~2.5 KB a connection)
         for connection in handed:
             await connection.run(send, receive)
 
