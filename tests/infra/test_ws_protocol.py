@@ -31,6 +31,7 @@ async def test_an_accepted_websocket_keeps_no_handshake() -> None:
         assert await ws.recv() == "ping"
         served = [o for o in gc.get_objects() if isinstance(o, LeanWebSocketsProtocol)]
         assert len(served) == 1
-        assert (served[0].request, served[0].response) == (None, None)
+        kept: tuple[object, object] = (served[0].request, served[0].response)
+        assert kept == (None, None)
         await ws.send("pong")  # and it keeps working
         assert await ws.recv() == "pong"
