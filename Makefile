@@ -54,8 +54,8 @@ typecheck: install ## mypy --strict over src and tests
 pytest: install web ## Run the tests only (the browser tests need the built web app)
 	$(UV) run --frozen pytest
 
-bench: install ## Flash-sale benchmark (PRESET=smoke|medium|large|full|checkout, FAULTS=1 to inject faults, LOADERS=n, APIS=n, ACTIVE=n, ADAPTIVE=1 for adaptive admission, METRICS=0 without the metrics' instruments, HOLD_LANE=0 for holds in the shared pool; URL=https://host:port [CA=ca.pem] to run against a deployment already running)
-	$(UV) run --frozen python -m bench.flashsale --preset $(or $(PRESET),smoke) $(if $(FAULTS),--faults) $(if $(LOADERS),--loaders $(LOADERS)) $(if $(APIS),--api-processes $(APIS)) $(if $(filter 0,$(HOLD_LANE)),--no-hold-lane) $(if $(ACTIVE),--target-active $(ACTIVE)) $(if $(ADAPTIVE),--adaptive) $(if $(URL),--url $(URL)) $(if $(CA),--ca-file $(CA)) $(if $(filter 0,$(METRICS)),--no-metrics) --results bench/RESULTS.md
+bench: install ## Flash-sale benchmark (PRESET=smoke|medium|large|full|checkout, FAULTS=1 to inject faults, LOADERS=n, APIS=n, ACTIVE=n, ADAPTIVE=1 for adaptive admission, METRICS=0 without the metrics' instruments, HOLD_LANE=0 for holds in the shared pool, CROWD_LANE=1 for the waiting room in a pool of its own; URL=https://host:port [CA=ca.pem] to run against a deployment already running)
+	$(UV) run --frozen python -m bench.flashsale --preset $(or $(PRESET),smoke) $(if $(FAULTS),--faults) $(if $(LOADERS),--loaders $(LOADERS)) $(if $(APIS),--api-processes $(APIS)) $(if $(filter 0,$(HOLD_LANE)),--no-hold-lane) $(if $(filter 1,$(CROWD_LANE)),--crowd-lane) $(if $(ACTIVE),--target-active $(ACTIVE)) $(if $(ADAPTIVE),--adaptive) $(if $(URL),--url $(URL)) $(if $(CA),--ca-file $(CA)) $(if $(filter 0,$(METRICS)),--no-metrics) --results bench/RESULTS.md
 
 migrate: install ## Apply schema migrations (needs TICKETSAFE_MONGO_URL/REDIS_URL)
 	$(UV) run --frozen ticketsafe migrate

@@ -21,8 +21,6 @@ import json
 import multiprocessing as mp
 import os
 import resource
-import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Coroutine
@@ -33,15 +31,13 @@ from typing import Any
 
 import httpx
 import websockets
-from pydantic import SecretStr
 
 from bench.flashsale.server import wait_ready
-from bench.loadgen import Result, run_processes
-from bench.servers import start_api
+from bench.loadgen import Result, healthz, post_json, run_processes
+from bench.servers import bench_stack, start_api
 from ticketsafe.identity.principal import Principal
 from ticketsafe.identity.tokens import AccessTokenCodec
 from ticketsafe.infra.child_process import free_port
-from ticketsafe.infra.embedded import EmbeddedStores
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.inventory.models import GaArea, InventoryLayout
@@ -60,13 +56,7 @@ def raise_nofile() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-async def provision(stores: EmbeddedStores) -> None:
-    assert stores.mongo_url
-    assert stores.redis_url
-    settings = Settings(
-        mongo_url=SecretStr(stores.mongo_url), redis_url=SecretStr(stores.redis_url),
-        auth_secret=SecretStr(SECRET),
-    )  # fmt: skip
+async def provision(settings: Settings) -> None:
     res = Resources.open(settings)
     try:
         layout = InventoryLayout(
@@ -240,14 +230,7 @@ def side_load(port: int, api_pid: int, seconds: float) -> dict[str, object]:
     body = b'{"kind":"ga","area_id":"floor","quantity":1}'
 
     def hold(c: int, seq: int) -> bytes:
-        return (
-            f"POST /events/{EVENT}/holds HTTP/1.1\r\nhost: bench\r\n"
-            f"authorization: Bearer {tokens[c]}\r\n"
-            f"content-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n"
-        ).encode() + body
-
-    def healthz(c: int, seq: int) -> bytes:
-        return b"GET /healthz HTTP/1.1\r\nhost: bench\r\n\r\n"
+        return post_json(f"/events/{EVENT}/holds", body, tokens[c])
 
     cpu = cpu_s(api_pid)
     holds: Result = run_processes("holds (GA, 2 in flight)", port, hold, concurrency=2,
@@ -338,36 +321,19 @@ def main() -> None:
     parser.add_argument("--side-seconds", type=float, default=5.0)
     args = parser.parse_args()
     raise_nofile()
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp)
-        stores = EmbeddedStores(data / "stores")
-        stores.start()
-        api: subprocess.Popen[bytes] | None = None
-        try:
-            asyncio.run(provision(stores))
-            port = free_port()
-            assert stores.mongo_url
-            assert stores.redis_url
-            env = {
-                "TICKETSAFE_MONGO_URL": stores.mongo_url,
-                "TICKETSAFE_REDIS_URL": stores.redis_url,
-                "TICKETSAFE_AUTH_SECRET": SECRET,
-                "TICKETSAFE_HTTP_REUSE_PORT": "false",
-                "TICKETSAFE_HTTP_BACKLOG": "4096",
-            }
-            api = start_api(env, port, data, preexec=raise_nofile)
-            wait_ready(f"http://127.0.0.1:{port}", timeout=180)
-            kinds = ("sse", "ws") if args.kind == "both" else (args.kind,)
-            runs = []
-            for n, kind in enumerate(kinds):  # each run's broadcast takes one more unit
-                target = f'"bcast":{BCAST - 1 - n}'
-                runs.append(run_kind(kind, port, api.pid, args, target))
-            print(json.dumps({"cpus": os.cpu_count(), "runs": runs}, indent=2))
-        finally:
-            if api is not None:
-                api.terminate()
-                api.wait(30)
-            stores.stop()
+    with bench_stack(SECRET) as stack:
+        asyncio.run(provision(stack.settings()))
+        port = free_port()
+        env = stack.env(TICKETSAFE_HTTP_REUSE_PORT="false", TICKETSAFE_HTTP_BACKLOG="4096")
+        api = start_api(env, port, stack.data, preexec=raise_nofile)
+        stack.apis.append(api)
+        wait_ready(f"http://127.0.0.1:{port}", timeout=180)
+        kinds = ("sse", "ws") if args.kind == "both" else (args.kind,)
+        runs = []
+        for n, kind in enumerate(kinds):  # each run's broadcast takes one more unit
+            target = f'"bcast":{BCAST - 1 - n}'
+            runs.append(run_kind(kind, port, api.pid, args, target))
+        print(json.dumps({"cpus": os.cpu_count(), "runs": runs}, indent=2))
 
 
 if __name__ == "__main__":

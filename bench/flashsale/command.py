@@ -40,6 +40,13 @@ def bench(  # noqa: PLR0917 - a Typer command: its options are its parameters
         bool,
         typer.Option(help="One more api process, on its own port, for the holds alone."),
     ] = True,
+    crowd_lane: Annotated[
+        bool,
+        typer.Option(
+            help="One more api process, on its own port, for the waiting room's requests alone "
+            "(its CPU is the crowd's, apart from the shop's)."
+        ),
+    ] = False,
     target_active: Annotated[
         int | None,
         typer.Option(min=1, help="Admit by completions keeping this many shoppers active."),
@@ -94,6 +101,7 @@ def bench(  # noqa: PLR0917 - a Typer command: its options are its parameters
             loaders=loaders,
             api_processes=api_processes,
             hold_lane=hold_lane,
+            crowd_lane=crowd_lane,
             target_active=target_active,
             adaptive=adaptive,
             worker_concurrency=worker_concurrency,

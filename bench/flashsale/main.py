@@ -201,7 +201,7 @@ class LoaderResult:
 
 def _loader(
     sale: OnSale, index: int, loaders: int, connections: int, out: Any,
-    *, holds: http.Endpoint | None = None,
+    *, holds: http.Endpoint | None = None, crowd: http.Endpoint | None = None,
 ) -> None:  # fmt: skip
     """A forked load generator: buyers index, index + loaders, … with its own event loop
     and two clients (shopping, waiting room: `preset.concurrency` connections each), and
@@ -220,7 +220,7 @@ def _loader(
                     endpoint.client(max_connections=connections)
                 )
                 queue_client = await clients.enter_async_context(
-                    endpoint.client(max_connections=connections)
+                    (crowd or endpoint).client(max_connections=connections)
                 )
                 hold_client = (
                     await clients.enter_async_context(holds.client(max_connections=connections))
@@ -373,6 +373,7 @@ def run(
     loaders: int = 2,
     api_processes: int = 1,
     hold_lane: bool = True,
+    crowd_lane: bool = False,
     worker_concurrency: int | None = None,
     remote: Target | None = None,
     metrics: bool = True,
@@ -388,7 +389,7 @@ def run(
     if remote is None:
         data_dir = Path(tempfile.mkdtemp(prefix="ticketsafe-bench-"))
         deployment = Deployment(
-            data_dir, api_processes=api_processes, hold_lane=hold_lane,
+            data_dir, api_processes=api_processes, hold_lane=hold_lane, crowd_lane=crowd_lane,
             worker_concurrency=worker_concurrency, metrics=metrics,
         )  # fmt: skip
         deployment.start()
@@ -407,7 +408,7 @@ def run(
             _FORK.Process(
                 target=_loader,
                 args=(sale, i, loaders, n, out),
-                kwargs={"holds": target.hold_endpoint},
+                kwargs={"holds": target.hold_endpoint, "crowd": target.crowd_endpoint},
                 daemon=True,
             )
             for i, n in enumerate(shares(preset.concurrency, loaders))
@@ -436,6 +437,7 @@ def run(
         summary["loader_nice"] = max(r.nice for r in results)
         summary["api_processes"] = target.api_processes
         summary["hold_lane"] = target.hold_endpoint is not None
+        summary["crowd_lane"] = target.crowd_endpoint is not None
         summary["metrics"] = metrics
         summary["worker_concurrency"] = worker_concurrency if remote is None else None
         return summary, merged
@@ -619,7 +621,7 @@ def checkout_figures(
 
 def main(
     preset_name: str, out_dir: Path, *, faults: bool, results_md: Path | None,
-    loaders: int = 2, api_processes: int = 1, hold_lane: bool = True,
+    loaders: int = 2, api_processes: int = 1, hold_lane: bool = True, crowd_lane: bool = False,
     target_active: int | None = None, worker_concurrency: int | None = None,
     remote: Remote | None = None, adaptive: bool = False, metrics: bool = True,
 ) -> int:  # fmt: skip
@@ -637,6 +639,7 @@ def main(
         loaders=max(1, loaders),
         api_processes=max(1, api_processes),
         hold_lane=hold_lane,
+        crowd_lane=crowd_lane,
         worker_concurrency=worker_concurrency,
         remote=remote,
         metrics=metrics,

@@ -52,6 +52,7 @@ def _preset(report: dict[str, Any]) -> str:
     the bench did not start."""
     target = report.get("target", "started")
     preset = report["preset"] + (", hold lane" if report.get("hold_lane") else "")
+    preset += ", crowd lane" if report.get("crowd_lane") else ""
     return preset if target == "started" else f"{preset} @ {target}"
 
 

@@ -47,6 +47,10 @@ class Deployment:
     api_processes: int = 1  # more share the port (SO_REUSEPORT): `--api-processes`
     hold_lane: bool = True  # one more api process, on `hold_port`, serving the holds
     hold_port: int = field(default_factory=free_port)
+    # One more api process, on `crowd_port`, serving the waiting room's requests alone: its
+    # CPU is then the crowd's, apart from the shop's (`--crowd-lane`).
+    crowd_lane: bool = False
+    crowd_port: int = field(default_factory=free_port)
     worker_concurrency: int | None = None  # jobs the worker runs at once (None: default)
     metrics: bool = True  # False: TICKETSAFE_METRICS_ENABLED=false (to measure their cost)
     # Each process's own /metrics port (TICKETSAFE_METRICS_PORT), by process name: the api
@@ -71,9 +75,18 @@ class Deployment:
     def hold_endpoint(self) -> http.Endpoint | None:
         return http.Endpoint("127.0.0.1", self.hold_port) if self.hold_lane else None
 
+    @property
+    def crowd_endpoint(self) -> http.Endpoint | None:
+        return http.Endpoint("127.0.0.1", self.crowd_port) if self.crowd_lane else None
+
+    def _lanes(self) -> list[tuple[str, http.Endpoint]]:
+        """The api processes of a pool of their own: name and where they answer."""
+        lanes = [("api-holds", self.hold_endpoint), ("api-crowd", self.crowd_endpoint)]
+        return [(name, endpoint) for name, endpoint in lanes if endpoint is not None]
+
     def pools(self) -> list[tuple[http.Endpoint, int | None]]:
-        holds = self.hold_endpoint
-        return [(self.endpoint, self.api_processes), *([(holds, 1)] if holds else [])]
+        lanes = [(endpoint, 1) for _, endpoint in self._lanes()]
+        return [(self.endpoint, self.api_processes), *lanes]
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -89,11 +102,9 @@ class Deployment:
         # The first is "api" (the one the fault mode kills); the others "api-2", ...
         names = ["api" if i == 0 else f"api-{i + 1}" for i in range(self.api_processes)]
         self.apis = [ChildProcess(name, api, run, env | self._own(name)) for name in names]
-        if self.hold_lane:
-            holds_env = {**env, "TICKETSAFE_HTTP_PORT": str(self.hold_port)}
-            self.apis.append(
-                ChildProcess("api-holds", api, run, holds_env | self._own("api-holds"))
-            )
+        for name, endpoint in self._lanes():
+            lane_env = {**env, "TICKETSAFE_HTTP_PORT": str(endpoint.port)}
+            self.apis.append(ChildProcess(name, api, run, lane_env | self._own(name)))
         self.worker = ChildProcess(
             "worker", [sys.executable, "-m", "ticketsafe", "worker"], run, env | self._own("worker")
         )
@@ -101,17 +112,16 @@ class Deployment:
             child.start()
         self.apis[0].wait_for_port("127.0.0.1", self.port, timeout=60)
         self.wait_ready()
-        holds = self.hold_endpoint
-        if holds is not None:
-            self.apis[-1].wait_for_port("127.0.0.1", self.hold_port, timeout=60)
-            wait_ready(holds.base_url)
+        for name, endpoint in self._lanes():
+            self._child(name).wait_for_port("127.0.0.1", endpoint.port, timeout=60)
+            wait_ready(endpoint.base_url)
 
     def _own(self, name: str) -> dict[str, str]:
         """What one process gets of its own: its name, and its metrics port (kept
         across a restart by the fault mode, so Prometheus finds it again)."""
         if name not in self.metrics_ports:
             # Not a port this deployment will bind later (free_port only says "free now").
-            taken = {self.port, self.hold_port, *self.metrics_ports.values()}
+            taken = {self.port, self.hold_port, self.crowd_port, *self.metrics_ports.values()}
             port = free_port()
             while port in taken:
                 port = free_port()

@@ -56,6 +56,10 @@ class Target(Protocol):
     def hold_endpoint(self) -> http.Endpoint | None:
         """Where holds go when they have a pool of their own (None: to `endpoint`)."""
 
+    @property
+    def crowd_endpoint(self) -> http.Endpoint | None:
+        """Where the waiting room's requests go when they have a pool of their own."""
+
     def pools(self) -> list[tuple[http.Endpoint, int | None]]:
         """Every endpoint API processes answer on, with how many answer there."""
 
@@ -81,6 +85,7 @@ class Remote:
     minter: TokenMinter
     api_processes: int | None = None
     hold_endpoint: http.Endpoint | None = None  # its balancer routes holds as it does
+    crowd_endpoint: http.Endpoint | None = None  # and the waiting room's requests
     export_timeout_s: float = 900.0  # the attendee export of a full sale: 100,000 rows
 
     @classmethod

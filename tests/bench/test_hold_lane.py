@@ -1,12 +1,14 @@
 """Holds have an api process of their own in the deployment the bench starts: the load
 generators send every hold there (as a balancer routing `/events/{id}/holds` would) and
-nothing else, and the report counts both pools."""
+nothing else, and the report counts both pools. With `crowd_lane` the waiting room's
+requests get one too, so the crowd's CPU is measured apart from the shop's."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from bench.flashsale import server_latency
+from bench.flashsale.flow import QUEUE_STEPS
 from bench.flashsale.main import run
 from bench.flashsale.server import Deployment
 
@@ -15,7 +17,7 @@ from ticketsafe.roles import event_loop
 
 
 def _counts(deployment: Deployment) -> list[dict[str, int]]:
-    """Requests served per route, by each pool (main first, then the holds' own)."""
+    """Requests served per route, by each pool (main first, then the lanes: holds, crowd)."""
     counts = []
     for endpoint, processes in deployment.pools():
         report = event_loop.run(server_latency.scrape([(endpoint, processes)]))
@@ -73,3 +75,24 @@ def test_the_fault_mode_kills_the_holds_process_too(tmp_path: Path) -> None:
         "api", "api-holds", "worker", "redis", "mongodb",
     ]  # fmt: skip
     assert "api-holds" not in Deployment(tmp_path, hold_lane=False).fault_targets()
+
+
+def test_the_crowd_lane_serves_the_waiting_room_and_only_it(tmp_path: Path) -> None:
+    deployment = Deployment(tmp_path / "deployment", crowd_lane=True)
+    deployment.start()
+    try:
+        summary, _ = run(TINY, faults=False, loaders=1, remote=deployment)
+        main_pool, hold_pool, crowd_pool = _counts(deployment)
+        processes = set(deployment.pids())
+    finally:
+        deployment.stop()
+    assert summary["crowd_lane"] is True
+    assert set(crowd_pool) == QUEUE_STEPS  # challenges, joins and status polls, nothing else
+    for step in QUEUE_STEPS:
+        assert crowd_pool[step] == summary["latency"][step]["count"] > 0
+        assert step not in main_pool
+    assert set(hold_pool) == {"hold"}
+    assert main_pool["checkout"] == summary["latency"]["checkout"]["count"] > 0
+    assert summary["server_latency"]["processes_scraped"] == 3
+    assert {"api", "api-holds", "api-crowd"} <= processes
+    assert "api-crowd" in summary["on_sale_cpu"]["processes"]  # the crowd's CPU, apart

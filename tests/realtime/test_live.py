@@ -20,12 +20,12 @@ from tests.orders.conftest import bearer, open_sale
 from tests.uvicorn_server import uvicorn_on_loopback
 from ticketsafe.app import create_app
 from ticketsafe.identity.principal import Principal
+from ticketsafe.infra.live_publish import publish_to_user, seats_channel
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.realtime.connection import Ended, Limits, Outbox
 from ticketsafe.realtime.feeds import CROWDED, SeatFeeds, _EventFeed
 from ticketsafe.realtime.messages import LiveMessage
-from ticketsafe.realtime.publish import publish_to_user, seats_channel
 from ticketsafe.realtime.session import LiveContext
 
 TIMEOUT = 15.0

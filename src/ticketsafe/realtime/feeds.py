@@ -24,11 +24,11 @@ from typing import Any
 import orjson
 
 from ticketsafe.infra.leases import Lease
+from ticketsafe.infra.live_hub import read_pubsub
+from ticketsafe.infra.live_publish import seats_channel, seats_sequence
 from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.realtime.connection import Outbox, offer_all
-from ticketsafe.realtime.hub import read_pubsub
 from ticketsafe.realtime.messages import LiveMessage
-from ticketsafe.realtime.publish import seats_channel, seats_sequence
 
 log = logging.getLogger("ticketsafe.realtime")
 

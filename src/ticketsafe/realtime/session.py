@@ -13,6 +13,8 @@ import orjson
 from starlette.types import Receive
 
 from ticketsafe.identity.principal import Principal
+from ticketsafe.infra.live_hub import Hub
+from ticketsafe.infra.live_publish import user_stream
 from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.realtime.channels import Channel, ChannelKind, SubscriptionRefused
 from ticketsafe.realtime.connection import (
@@ -24,9 +26,7 @@ from ticketsafe.realtime.connection import (
     Write,
 )
 from ticketsafe.realtime.feeds import SeatFeeds
-from ticketsafe.realtime.hub import Hub
 from ticketsafe.realtime.messages import LiveMessage
-from ticketsafe.realtime.publish import user_stream
 from ticketsafe.waitingroom.keys import QueueKeys
 from ticketsafe.waitingroom.service import WaitingRoom
 
