@@ -6,10 +6,11 @@ messages (a message is serialised once, for every connection that gets it) and a
 for the connection's writer — the request's own task, which writes what is queued and
 waits again. While it waits, an offer writes the message itself (the server's `send`
 completes at once unless the client is behind), so a broadcast wakes no task per
-connection; a write that would wait is left to the writer. There is no task, queue or timer per channel or per connection beyond that
-and a watcher of the client's disconnect: seat-map and sales feeds `offer` straight into
-the outboxes of their watchers, heartbeats and lifetimes are kept by one sweep over the
-registry (`Connections`), not by a timer per connection.
+connection; a write that would wait is left to the writer. There is no task, queue or
+timer per channel or per connection beyond that and a watcher of the client's
+disconnect: seat-map and sales feeds `offer` straight into the outboxes of their
+watchers, heartbeats and lifetimes are kept by one sweep over the registry
+(`Connections`), not by a timer per connection.
 
 Back-pressure, per outbox (`Limits`): an offer never waits. When frames pile up (the
 writer cannot write: the client does not read) a seat-map channel's backlog is replaced
