@@ -22,20 +22,16 @@ import asyncio
 import json
 import multiprocessing as mp
 import os
-import subprocess
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from pydantic import SecretStr
 
 from bench.flashsale.measure import ProcessUsage
-from bench.loadgen import run_processes
-from bench.servers import start_apis, stop_apis
+from bench.loadgen import healthz, post_json, run_processes
+from bench.servers import bench_stack
 from ticketsafe.app import create_app
 from ticketsafe.catalog.read_models import get_sales_view
 from ticketsafe.checkin.offline import OfflineGate
@@ -46,7 +42,6 @@ from ticketsafe.identity.repository import IdentityRepository
 from ticketsafe.identity.tokens import AccessTokenCodec
 from ticketsafe.infra.child_process import free_port
 from ticketsafe.infra.crypto.keyring import load_keyring
-from ticketsafe.infra.embedded import EmbeddedStores
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.tickets import codes
@@ -56,16 +51,6 @@ from ticketsafe.tickets.service import TicketService
 
 SECRET = "bench-secret-" + "b" * 40
 ORG, STEWARD = "org_bench", "usr_steward"
-
-
-def _settings(stores: EmbeddedStores, data: Path) -> Settings:
-    assert stores.mongo_url
-    assert stores.redis_url
-    return Settings(
-        mongo_url=SecretStr(stores.mongo_url), redis_url=SecretStr(stores.redis_url),
-        auth_secret=SecretStr(SECRET), data_dir=data, tls_enabled=False,
-        frontend_dir=data / "no-frontend",
-    )  # fmt: skip
 
 
 async def _event(settings: Settings) -> str:
@@ -185,9 +170,6 @@ def online(
     token = AccessTokenCodec(SECRET, 3600).issue(Principal(STEWARD))
     next_ticket: Any = mp.Value("l", 0)
 
-    def healthz(c: int, seq: int) -> bytes:
-        return b"GET /healthz HTTP/1.1\r\nhost: bench\r\n\r\n"
-
     def scan(c: int, seq: int) -> bytes:
         with next_ticket.get_lock():
             i = next_ticket.value
@@ -197,11 +179,8 @@ def online(
             "code": codes.live(code, secret, time.time()), "gate": f"G{c % 8}",
             "device_id": f"dev-{os.getpid()}-{c}",
         }).encode()  # fmt: skip
-        return (
-            f"POST /events/{event_id}/checkin/scans HTTP/1.1\r\nhost: bench\r\n"
-            f"authorization: Bearer {token}\r\nidempotency-key: k{os.getpid()}-{c}-{seq}\r\n"
-            f"content-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n"
-        ).encode() + body
+        key = f"k{os.getpid()}-{c}-{seq}"
+        return post_json(f"/events/{event_id}/checkin/scans", body, token, key)
 
     def measure(name: str, factory: Any) -> Any:
         return run_processes(name, port, factory, concurrency=args.concurrency,
@@ -236,39 +215,26 @@ def main() -> None:
     parser.add_argument("--loaders", type=int, default=2, help="load-generator processes")
     parser.add_argument("--tickets", type=int, default=40_000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp)
-        stores = EmbeddedStores(data / "stores")
-        stores.start()
-        apis: list[subprocess.Popen[bytes]] = []
-        try:
-            settings = _settings(stores, data)
-            t0 = time.perf_counter()
-            event_id, tickets = asyncio.run(provision(settings, args.tickets))
-            provisioned_s = time.perf_counter() - t0
-            port = free_port()
-            assert stores.mongo_url
-            assert stores.redis_url
-            env = {
-                "TICKETSAFE_MONGO_URL": stores.mongo_url,
-                "TICKETSAFE_REDIS_URL": stores.redis_url,
-                "TICKETSAFE_AUTH_SECRET": SECRET,
-                "TICKETSAFE_CHECKIN_DEVICE_SCANS_PER_S": "1000",
-                "TICKETSAFE_CHECKIN_DEVICE_BURST": "1000",
-            }
-            apis = start_apis(env, port, data, args.api_processes)
-            pids = {f"api-{i}": api.pid for i, api in enumerate(apis)}
-            pids |= {c.name: pid for c in stores.children if (pid := c.pid) is not None}
-            report: dict[str, Any] = online(port, event_id, tickets, args, pids)
-            stop_apis(apis)
-            apis = []
-            report["offline"] = asyncio.run(offline_rate(settings, event_id, args.seconds))
-            report |= {"api_processes": args.api_processes, "loaders": args.loaders,
-                       "tickets": args.tickets, "provision_s": round(provisioned_s, 1)}  # fmt: skip
-            print(json.dumps(report, indent=2))
-        finally:
-            stop_apis(apis)
-            stores.stop()
+    with bench_stack(SECRET) as stack:
+        settings = stack.settings(
+            data_dir=stack.data, tls_enabled=False, frontend_dir=stack.data / "no-frontend"
+        )
+        t0 = time.perf_counter()
+        event_id, tickets = asyncio.run(provision(settings, args.tickets))
+        provisioned_s = time.perf_counter() - t0
+        port = free_port()
+        apis = stack.start_apis(port, args.api_processes, {
+            "TICKETSAFE_CHECKIN_DEVICE_SCANS_PER_S": "1000",
+            "TICKETSAFE_CHECKIN_DEVICE_BURST": "1000",
+        })  # fmt: skip
+        pids = {f"api-{i}": api.pid for i, api in enumerate(apis)}
+        pids |= {c.name: pid for c in stack.stores.children if (pid := c.pid) is not None}
+        report: dict[str, Any] = online(port, event_id, tickets, args, pids)
+        stack.stop_apis()
+        report["offline"] = asyncio.run(offline_rate(settings, event_id, args.seconds))
+        report |= {"api_processes": args.api_processes, "loaders": args.loaders,
+                   "tickets": args.tickets, "provision_s": round(provisioned_s, 1)}  # fmt: skip
+        print(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

@@ -16,18 +16,12 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
-import tempfile
-from pathlib import Path
 
-from pydantic import SecretStr
-
-from bench.loadgen import RequestFactory, Result, run_processes
-from bench.servers import start_apis, stop_apis
+from bench.loadgen import RequestFactory, Result, healthz, post_json, run_processes
+from bench.servers import bench_stack
 from ticketsafe.identity.principal import Principal
 from ticketsafe.identity.tokens import AccessTokenCodec
 from ticketsafe.infra.child_process import free_port
-from ticketsafe.infra.embedded import EmbeddedStores
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.inventory.models import GaArea, InventoryLayout
@@ -36,13 +30,7 @@ from ticketsafe.inventory.service import InventoryService
 SECRET = "bench-secret-" + "b" * 40
 
 
-async def provision(stores: EmbeddedStores, capacity: int) -> None:
-    assert stores.mongo_url
-    assert stores.redis_url
-    settings = Settings(
-        mongo_url=SecretStr(stores.mongo_url), redis_url=SecretStr(stores.redis_url),
-        auth_secret=SecretStr(SECRET),
-    )  # fmt: skip
+async def provision(settings: Settings, capacity: int) -> None:
     res = Resources.open(settings)
     try:
         layout = InventoryLayout(
@@ -61,22 +49,11 @@ def bench(
     tokens = [codec.issue(Principal(f"usr_{c}")) for c in range(concurrency)]
     body = b'{"kind":"ga","area_id":"floor","quantity":1}'
 
-    def healthz(c: int, seq: int) -> bytes:
-        return b"GET /healthz HTTP/1.1\r\nhost: bench\r\n\r\n"
-
     def hold(c: int, seq: int) -> bytes:
-        return (
-            f"POST /events/evt_bench/holds HTTP/1.1\r\nhost: bench\r\n"
-            f"authorization: Bearer {tokens[c]}\r\nidempotency-key: k{os.getpid()}-{c}-{seq}\r\n"
-            f"content-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n"
-        ).encode() + body
+        return post_json("/events/evt_bench/holds", body, tokens[c], f"k{os.getpid()}-{c}-{seq}")
 
     def hold_no_key(c: int, seq: int) -> bytes:
-        return (
-            f"POST /events/evt_bench/holds HTTP/1.1\r\nhost: bench\r\n"
-            f"authorization: Bearer {tokens[c]}\r\n"
-            f"content-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n"
-        ).encode() + body
+        return post_json("/events/evt_bench/holds", body, tokens[c])
 
     def measure(name: str, factory: RequestFactory) -> Result:
         return run_processes(name, port, factory, concurrency=concurrency, duration_s=seconds,
@@ -104,29 +81,14 @@ def main() -> None:
     parser.add_argument("--api-processes", type=int, default=2)
     parser.add_argument("--loaders", type=int, default=2, help="load-generator processes")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp)
-        stores = EmbeddedStores(data / "stores")
-        stores.start()
-        apis: list[subprocess.Popen[bytes]] = []
-        try:
-            asyncio.run(provision(stores, 2 * args.max_requests + 10_000))
-            port = free_port()
-            assert stores.mongo_url
-            assert stores.redis_url
-            env = {
-                "TICKETSAFE_MONGO_URL": stores.mongo_url,
-                "TICKETSAFE_REDIS_URL": stores.redis_url,
-                "TICKETSAFE_AUTH_SECRET": SECRET,
-            }
-            apis = start_apis(env, port, data, args.api_processes)
-            report = bench(port, args.seconds, args.concurrency, args.max_requests, args.loaders)
-            report["api_processes"] = args.api_processes
-            report["loaders"] = args.loaders
-            print(json.dumps(report, indent=2))
-        finally:
-            stop_apis(apis)
-            stores.stop()
+    with bench_stack(SECRET) as stack:
+        asyncio.run(provision(stack.settings(), 2 * args.max_requests + 10_000))
+        port = free_port()
+        stack.start_apis(port, args.api_processes)
+        report = bench(port, args.seconds, args.concurrency, args.max_requests, args.loaders)
+        report["api_processes"] = args.api_processes
+        report["loaders"] = args.loaders
+        print(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

@@ -21,8 +21,6 @@ import json
 import multiprocessing as mp
 import os
 import resource
-import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Coroutine
@@ -33,15 +31,13 @@ from typing import Any
 
 import httpx
 import websockets
-from pydantic import SecretStr
 
 from bench.flashsale.server import wait_ready
-from bench.loadgen import Result, run_processes
-from bench.servers import start_api
+from bench.loadgen import Result, healthz, post_json, run_processes
+from bench.servers import bench_stack, start_api
 from ticketsafe.identity.principal import Principal
 from ticketsafe.identity.tokens import AccessTokenCodec
 from ticketsafe.infra.child_process import free_port
-from ticketsafe.infra.embedded import EmbeddedStores
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.inventory.models import GaArea, InventoryLayout
@@ -60,13 +56,7 @@ def raise_nofile() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-async def provision(stores: EmbeddedStores) -> None:
-    assert stores.mongo_url
-    assert stores.redis_url
-    settings = Settings(
-        mongo_url=SecretStr(stores.mongo_url), redis_url=SecretStr(stores.redis_url),
-        auth_secret=SecretStr(SECRET),
-    )  # fmt: skip
+async def provision(settings: Settings) -> None:
     res = Resources.open(settings)
     try:
         layout = InventoryLayout(
@@ -228,26 +218,30 @@ def broadcast_hold(port: int, token: str) -> float:
     return sent
 
 
-def side_load(port: int, seconds: float) -> dict[str, object]:
+def cpu_s(pid: int) -> float:
+    """The process's CPU time so far (user + system), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def side_load(port: int, api_pid: int, seconds: float) -> dict[str, object]:
     codec = AccessTokenCodec(SECRET, 3600)
     tokens = [codec.issue(Principal(f"usr_buyer_{c}")) for c in range(4)]
     body = b'{"kind":"ga","area_id":"floor","quantity":1}'
 
     def hold(c: int, seq: int) -> bytes:
-        return (
-            f"POST /events/{EVENT}/holds HTTP/1.1\r\nhost: bench\r\n"
-            f"authorization: Bearer {tokens[c]}\r\n"
-            f"content-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n"
-        ).encode() + body
+        return post_json(f"/events/{EVENT}/holds", body, tokens[c])
 
-    def healthz(c: int, seq: int) -> bytes:
-        return b"GET /healthz HTTP/1.1\r\nhost: bench\r\n\r\n"
-
+    cpu = cpu_s(api_pid)
     holds: Result = run_processes("holds (GA, 2 in flight)", port, hold, concurrency=2,
                                   duration_s=seconds, max_requests=100_000)  # fmt: skip
+    holds_cpu = cpu_s(api_pid) - cpu
     trivial: Result = run_processes("GET /healthz", port, healthz, concurrency=32,
                                     duration_s=seconds, max_requests=1_000_000)  # fmt: skip
-    return {"holds": holds.summary(), "healthz": trivial.summary()}
+    # The API's CPU while the holds ran (they and the seat feed's fan-out of the deltas
+    # they cause to every client), per second: 1.0 is one core busy all along.
+    return {"holds": holds.summary(), "healthz": trivial.summary(),
+            "api_cpu_per_s_during_holds": round(holds_cpu / seconds, 2)}  # fmt: skip
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -286,8 +280,15 @@ def run_kind(
     time.sleep(2.0)  # settle
     rss_connected = rss_kb(api_pid)
     token = AccessTokenCodec(SECRET, 3600).issue(Principal(f"usr_bcast_{kind}"))
+    idle_cpu = cpu_s(api_pid)
+    time.sleep(2.0)  # heartbeats, sweeps: the cost of holding the connections
+    idle_cpu = (cpu_s(api_pid) - idle_cpu) / 2.0
+    cpu = cpu_s(api_pid)
     sent = broadcast_hold(port, token)
-    side = side_load(port, args.side_seconds)  # holds and /healthz while the clients stay connected
+    time.sleep(1.5)  # the feed's next frame (0.5 s) and its fan-out to every client
+    broadcast_cpu = cpu_s(api_pid) - cpu
+    # holds and /healthz while the clients stay connected
+    side = side_load(port, api_pid, args.side_seconds)
     time.sleep(max(0.0, sent + 10.0 - time.time()))  # stragglers: 10 s after the broadcast
     seen: list[float] = []
     for pipe in pipes:
@@ -307,7 +308,8 @@ def run_kind(
         "api_rss_mb": {"idle": round(rss_before / 1024, 1),
                        "connected": round(rss_connected / 1024, 1),
                        "peak": round(sampler.peak_kb / 1024, 1)},
-        **side,
+        "api_cpu_per_s_idle": round(idle_cpu, 2),
+        "api_cpu_s_broadcast": round(broadcast_cpu, 2), **side,
     }  # fmt: skip
 
 
@@ -319,36 +321,19 @@ def main() -> None:
     parser.add_argument("--side-seconds", type=float, default=5.0)
     args = parser.parse_args()
     raise_nofile()
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp)
-        stores = EmbeddedStores(data / "stores")
-        stores.start()
-        api: subprocess.Popen[bytes] | None = None
-        try:
-            asyncio.run(provision(stores))
-            port = free_port()
-            assert stores.mongo_url
-            assert stores.redis_url
-            env = {
-                "TICKETSAFE_MONGO_URL": stores.mongo_url,
-                "TICKETSAFE_REDIS_URL": stores.redis_url,
-                "TICKETSAFE_AUTH_SECRET": SECRET,
-                "TICKETSAFE_HTTP_REUSE_PORT": "false",
-                "TICKETSAFE_HTTP_BACKLOG": "4096",
-            }
-            api = start_api(env, port, data, preexec=raise_nofile)
-            wait_ready(f"http://127.0.0.1:{port}", timeout=180)
-            kinds = ("sse", "ws") if args.kind == "both" else (args.kind,)
-            runs = []
-            for n, kind in enumerate(kinds):  # each run's broadcast takes one more unit
-                target = f'"bcast":{BCAST - 1 - n}'
-                runs.append(run_kind(kind, port, api.pid, args, target))
-            print(json.dumps({"cpus": os.cpu_count(), "runs": runs}, indent=2))
-        finally:
-            if api is not None:
-                api.terminate()
-                api.wait(30)
-            stores.stop()
+    with bench_stack(SECRET) as stack:
+        asyncio.run(provision(stack.settings()))
+        port = free_port()
+        env = stack.env(TICKETSAFE_HTTP_REUSE_PORT="false", TICKETSAFE_HTTP_BACKLOG="4096")
+        api = start_api(env, port, stack.data, preexec=raise_nofile)
+        stack.apis.append(api)
+        wait_ready(f"http://127.0.0.1:{port}", timeout=180)
+        kinds = ("sse", "ws") if args.kind == "both" else (args.kind,)
+        runs = []
+        for n, kind in enumerate(kinds):  # each run's broadcast takes one more unit
+            target = f'"bcast":{BCAST - 1 - n}'
+            runs.append(run_kind(kind, port, api.pid, args, target))
+        print(json.dumps({"cpus": os.cpu_count(), "runs": runs}, indent=2))
 
 
 if __name__ == "__main__":

@@ -49,6 +49,20 @@ class Result:
 RequestFactory = Callable[[int, int], bytes]  # (client, sequence) -> raw request bytes
 
 
+def healthz(c: int, seq: int) -> bytes:
+    """`GET /healthz`: the trivial request every HTTP figure is reported beside."""
+    return b"GET /healthz HTTP/1.1\r\nhost: bench\r\n\r\n"
+
+
+def post_json(path: str, body: bytes, token: str, idempotency_key: str = "") -> bytes:
+    """A raw `POST path` of a JSON `body` with a bearer token (and an Idempotency-Key)."""
+    key = f"idempotency-key: {idempotency_key}\r\n" if idempotency_key else ""
+    return (
+        f"POST {path} HTTP/1.1\r\nhost: bench\r\nauthorization: Bearer {token}\r\n{key}"
+        f"content-type: application/json\r\ncontent-length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
 async def read_response(reader: asyncio.StreamReader) -> int:
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head[9:12])

@@ -1,16 +1,26 @@
 """Starting `ticketsafe api` processes for a benchmark: plain HTTP on loopback, sharing
-one port with SO_REUSEPORT (the kernel spreads connections, as a balancer would)."""
+one port with SO_REUSEPORT (the kernel spreads connections, as a balancer would), beside
+embedded stores in a temporary folder (`bench_stack`: the set-up and tear-down every
+HTTP benchmark runs around its load)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
 
 from bench.flashsale.server import wait_ready
+from ticketsafe.infra.embedded import EmbeddedStores
+from ticketsafe.infra.settings import Settings
 
 
 def start_api(
@@ -50,3 +60,62 @@ def stop_apis(apis: list[subprocess.Popen[bytes]]) -> None:
         api.terminate()
     for api in apis:
         api.wait(15)
+
+
+def store_settings(stores: EmbeddedStores, secret: str, **extra: Any) -> Settings:
+    """Settings for a benchmark's own in-process work (provisioning) against `stores`."""
+    assert stores.mongo_url
+    assert stores.redis_url
+    return Settings(
+        mongo_url=SecretStr(stores.mongo_url), redis_url=SecretStr(stores.redis_url),
+        auth_secret=SecretStr(secret), **extra,
+    )  # fmt: skip
+
+
+@dataclass
+class BenchStack:
+    """Embedded stores in `data`, and the api processes a benchmark starts against them."""
+
+    data: Path
+    stores: EmbeddedStores
+    secret: str
+    apis: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def settings(self, **extra: Any) -> Settings:
+        return store_settings(self.stores, self.secret, **extra)
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """The environment of an api process: the stores, the secret, then `extra`."""
+        assert self.stores.mongo_url
+        assert self.stores.redis_url
+        return {
+            "TICKETSAFE_MONGO_URL": self.stores.mongo_url,
+            "TICKETSAFE_REDIS_URL": self.stores.redis_url,
+            "TICKETSAFE_AUTH_SECRET": self.secret,
+            **extra,
+        }
+
+    def start_apis(
+        self, port: int, processes: int, env_extra: dict[str, str] | None = None
+    ) -> list[subprocess.Popen[bytes]]:
+        self.apis = start_apis(self.env(**(env_extra or {})), port, self.data, processes)
+        return self.apis
+
+    def stop_apis(self) -> None:
+        stop_apis(self.apis)
+        self.apis = []
+
+
+@contextmanager
+def bench_stack(secret: str, *, durable: bool = True) -> Iterator[BenchStack]:
+    """Embedded stores in a temporary folder, stopped (and any api still running) on exit."""
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        stores = EmbeddedStores(data / "stores", durable=durable)
+        stores.start()
+        stack = BenchStack(data, stores, secret)
+        try:
+            yield stack
+        finally:
+            stack.stop_apis()
+            stores.stop()

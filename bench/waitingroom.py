@@ -25,21 +25,16 @@ import multiprocessing as mp
 import os
 import secrets
 import statistics
-import subprocess
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
-
 from bench.loadgen import read_response
-from bench.servers import start_apis, stop_apis
+from bench.servers import bench_stack
 from ticketsafe.identity.principal import Principal
 from ticketsafe.identity.tokens import AccessTokenCodec
 from ticketsafe.infra.child_process import free_port
-from ticketsafe.infra.embedded import EmbeddedStores
 from ticketsafe.infra.migrations import migrate
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
@@ -167,7 +162,7 @@ async def inspect(
         await res.close()
 
 
-def main() -> None:  # noqa: PLR0915 - a linear script
+def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--people", type=int, default=200_000)
     ap.add_argument("--api-workers", type=int, default=2)
@@ -182,29 +177,11 @@ def main() -> None:  # noqa: PLR0915 - a linear script
     )
     a = ap.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="ts-bench-wr-"))
-    stores = EmbeddedStores(tmp, durable=False)
-    stores.start()
-    apis: list[subprocess.Popen[bytes]] = []
-    try:
-        assert stores.mongo_url
-        assert stores.redis_url
-        secret = secrets.token_urlsafe(48)
+    secret = secrets.token_urlsafe(48)
+    with bench_stack(secret, durable=False) as stack:
         port = free_port()
         event_id = f"bench{secrets.token_hex(4)}"
-        env = {
-            "TICKETSAFE_MONGO_URL": stores.mongo_url,
-            "TICKETSAFE_REDIS_URL": stores.redis_url,
-            "TICKETSAFE_AUTH_SECRET": secret,
-            "TICKETSAFE_MONGO_DATABASE": "bench",
-        }
-        settings = Settings(
-            mongo_url=SecretStr(stores.mongo_url),
-            redis_url=SecretStr(stores.redis_url),
-            auth_secret=SecretStr(secret),
-            mongo_database="bench",
-            tls_enabled=False,
-        )
+        settings = stack.settings(mongo_database="bench", tls_enabled=False)
         asyncio.run(prepare(settings, event_id))
         mem_before = asyncio.run(_used_memory(settings))
         if a.direct:
@@ -212,7 +189,7 @@ def main() -> None:  # noqa: PLR0915 - a linear script
             report["state"] = asyncio.run(inspect(settings, event_id, a.people, mem_before))
             print(json.dumps(report, indent=2))
             return
-        apis = start_apis(env, port, tmp, a.api_workers)
+        stack.start_apis(port, a.api_workers, {"TICKETSAFE_MONGO_DATABASE": "bench"})
         ctx = mp.get_context("spawn")
         out, go = ctx.Queue(), ctx.Event()
         per = a.people // a.loaders
@@ -268,9 +245,6 @@ def main() -> None:  # noqa: PLR0915 - a linear script
         print(text)
         if a.json:
             a.json.write_text(text)
-    finally:
-        stop_apis(apis)
-        stores.stop()
 
 
 async def direct(

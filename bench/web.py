@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import gzip
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -28,12 +27,10 @@ from typing import Any
 
 from playwright.async_api import Browser, Response, async_playwright
 
-from ticketsafe.infra.child_process import ChildProcess, free_port
+from bench.shop import CHROMIUM, DIST, launch_chromium, start_shop
+from ticketsafe.infra.child_process import ChildProcess
 from ticketsafe.infra.embedded import EmbeddedStores
 
-ROOT = Path(__file__).resolve().parents[1]
-DIST = ROOT / "web" / "dist"
-CHROMIUM = "/usr/bin/chromium"
 BUDGET_KIB = 200.0
 LCP_SCRIPT = """() => new Promise((resolve) => {
   new PerformanceObserver((list) => {
@@ -42,42 +39,6 @@ LCP_SCRIPT = """() => new Promise((resolve) => {
     resolve({ ms: last.startTime, element: last.element ? last.element.tagName : null });
   }).observe({ type: 'largest-contentful-paint', buffered: true });
 })"""
-
-
-def start_shop(stores: EmbeddedStores, data_dir: Path) -> tuple[ChildProcess, str]:
-    assert stores.mongo_url
-    assert stores.redis_url
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("TICKETSAFE_")},
-        "TICKETSAFE_MONGO_URL": stores.mongo_url,
-        "TICKETSAFE_REDIS_URL": stores.redis_url,
-        "TICKETSAFE_MONGO_DATABASE": f"bench_web_{uuid.uuid4().hex[:8]}",
-        "TICKETSAFE_TLS_ENABLED": "false",
-        "TICKETSAFE_HOST": "127.0.0.1",
-        "TICKETSAFE_HTTP_PORT": str(port),
-        "TICKETSAFE_PUBLIC_URL": f"http://127.0.0.1:{port}",
-        "TICKETSAFE_DATA_DIR": str(data_dir),
-        "TICKETSAFE_FRONTEND_DIR": str(DIST),
-        "TICKETSAFE_DEMO_DATA": "true",
-        "TICKETSAFE_LOG_LEVEL": "WARNING",
-    }
-    child = ChildProcess(
-        "shop", [sys.executable, "-m", "ticketsafe", "serve"], data_dir / "run", env
-    )
-    child.start()
-    try:
-        child.wait_for_port("127.0.0.1", port, timeout=60)
-        deadline = time.monotonic() + 60
-        while not (data_dir / "demo-logins.json").is_file():  # the demo is seeded
-            child.check_running()
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"no demo data; see {child.log_file}")
-            time.sleep(0.1)
-    except BaseException:
-        child.stop()
-        raise
-    return child, f"http://127.0.0.1:{port}"
 
 
 async def load_once(browser: Browser, url: str) -> dict[str, Any]:
@@ -108,17 +69,9 @@ async def load_once(browser: Browser, url: str) -> dict[str, Any]:
 
 
 async def measure(url: str, runs: int) -> list[dict[str, Any]]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
-        try:
-            await load_once(browser, url)  # warm the server (first request, demo caches)
-            return [await load_once(browser, url) for _ in range(runs)]
-        finally:
-            await browser.close()
+    async with async_playwright() as playwright, launch_chromium(playwright) as browser:
+        await load_once(browser, url)  # warm the server (first request, demo caches)
+        return [await load_once(browser, url) for _ in range(runs)]
 
 
 def main() -> None:
@@ -135,7 +88,10 @@ def main() -> None:
         stores.start()
         shop: ChildProcess | None = None
         try:
-            shop, url = start_shop(stores, data / "shop")
+            database = f"bench_web_{uuid.uuid4().hex[:8]}"
+            shop, url = start_shop(
+                stores, data / "shop", database, {"TICKETSAFE_LOG_LEVEL": "WARNING"}
+            )
             samples = asyncio.run(measure(url, args.runs))
         finally:
             if shop is not None:

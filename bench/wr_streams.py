@@ -26,10 +26,10 @@ from pydantic import SecretStr
 
 from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.embedded import EmbeddedStores
+from ticketsafe.infra.live_hub import Hub
 from ticketsafe.infra.migrations import migrate
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
-from ticketsafe.realtime.hub import Hub
 from ticketsafe.roles import event_loop
 from ticketsafe.schema import MIGRATIONS
 from ticketsafe.waitingroom.admission import Admissions

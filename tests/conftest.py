@@ -22,6 +22,7 @@ from ticketsafe.infra.child_process import ChildProcess, free_port
 from ticketsafe.infra.embedded import EmbeddedStores, redis_server_binary
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
+from ticketsafe.mail.catcher import MailCatcher
 from ticketsafe.sandbox_psp.process import SandboxPspProcess
 
 PSP_WEBHOOK_SECRET = "whsec-test-" + "y" * 32
@@ -69,6 +70,27 @@ def settings(stores: EmbeddedStores, sandbox_psp: str, tmp_path: Path) -> Settin
         data_dir=tmp_path / "data",
         tls_enabled=False,
         frontend_dir=tmp_path / "no-frontend",
+    )
+
+
+@pytest.fixture
+def mail_catcher(tmp_path: Path) -> Iterator[MailCatcher]:
+    """A real SMTP server (aiosmtpd) filing every message it takes into a folder."""
+    catcher = MailCatcher(tmp_path / "mail")
+    catcher.start()
+    yield catcher
+    catcher.stop()
+
+
+@pytest.fixture
+def mail_settings(settings: Settings, mail_catcher: MailCatcher) -> Settings:
+    """`settings` sending mail to `mail_catcher`, with links to a public base URL. A test
+    package that mails overrides `settings` with it: `def settings(mail_settings): ...`."""
+    return settings.model_copy(
+        update={
+            "smtp_url": SecretStr(mail_catcher.url),
+            "public_base_url": "https://tickets.test",
+        }
     )
 
 

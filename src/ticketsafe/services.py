@@ -40,6 +40,7 @@ from ticketsafe.identity.sessions import SessionService
 from ticketsafe.identity.tokens import AccessTokenCodec
 from ticketsafe.infra.crypto.keyring import KeyRing, load_keyring
 from ticketsafe.infra.jobs import JobBuffer, JobQueue
+from ticketsafe.infra.live_hub import Hub
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.ratelimit import RateLimiter
 from ticketsafe.infra.redisdb import RedisClient
@@ -52,7 +53,6 @@ from ticketsafe.orders.history import OrdersOfHolds
 from ticketsafe.orders.pricing import PriceBook
 from ticketsafe.orders.service import OrderService
 from ticketsafe.payments.processors import ProviderContext
-from ticketsafe.realtime.hub import Hub
 from ticketsafe.realtime.me_feed import ticket_transferred
 from ticketsafe.realtime.session import LiveContext
 from ticketsafe.realtime.wiring import build_live

@@ -1,20 +1,17 @@
-"""Identity fixtures: a real SMTP server (aiosmtpd) filing mail into a folder, settings
-pointing at it, a worker run on demand, and small HTTP helpers."""
+"""Identity fixtures: settings that send mail to the `mail_catcher` SMTP server (both in
+`tests/conftest.py`), a worker run on demand, and small HTTP helpers."""
 
 from __future__ import annotations
 
 import asyncio
 import email
 import email.policy
-from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
@@ -27,21 +24,8 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def mail_catcher(tmp_path: Path) -> Iterator[MailCatcher]:
-    catcher = MailCatcher(tmp_path / "mail")
-    catcher.start()
-    yield catcher
-    catcher.stop()
-
-
-@pytest.fixture
-def settings(settings: Settings, mail_catcher: MailCatcher) -> Settings:
-    return settings.model_copy(
-        update={
-            "smtp_url": SecretStr(mail_catcher.url),
-            "public_base_url": "https://tickets.test",
-        }
-    )
+def settings(mail_settings: Settings) -> Settings:
+    return mail_settings
 
 
 async def run_worker_until_idle(resources: Resources, settings: Settings) -> None:

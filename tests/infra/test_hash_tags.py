@@ -15,12 +15,12 @@ from tests.inventory.conftest import seated_layout
 from tests.waitingroom.conftest import join_direct
 from ticketsafe.catalog.events import listing_cache
 from ticketsafe.infra.hash_tags import event_prefix, event_tag
+from ticketsafe.infra.live_publish import seats_channel, seats_sequence
 from ticketsafe.infra.migrations import migrate
 from ticketsafe.infra.resources import Resources
 from ticketsafe.inventory.engine import EventKeys
 from ticketsafe.inventory.models import HoldOnce
 from ticketsafe.inventory.service import InventoryService
-from ticketsafe.realtime.publish import seats_channel, seats_sequence
 from ticketsafe.schema import MIGRATIONS
 from ticketsafe.waitingroom.admission import Admissions
 from ticketsafe.waitingroom.keys import QueueKeys

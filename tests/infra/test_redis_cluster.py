@@ -25,6 +25,8 @@ from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.errors import RateLimited
 from ticketsafe.infra.jobs import DEAD, JobQueue
 from ticketsafe.infra.leases import Lease
+from ticketsafe.infra.live_hub import Hub
+from ticketsafe.infra.live_publish import publish_to_user, seats_channel, user_stream
 from ticketsafe.infra.migrations import migrate
 from ticketsafe.infra.ratelimit import Rate, RateLimiter
 from ticketsafe.infra.redisdb import AutoPipelinedRedisCluster
@@ -33,8 +35,6 @@ from ticketsafe.infra.settings import Settings
 from ticketsafe.inventory.errors import HoldExpired, SeatsTaken
 from ticketsafe.inventory.models import HoldOnce, UnitStatus
 from ticketsafe.inventory.service import InventoryService
-from ticketsafe.realtime.hub import Hub
-from ticketsafe.realtime.publish import publish_to_user, seats_channel, user_stream
 from ticketsafe.schema import MIGRATIONS
 from ticketsafe.waitingroom.admission import Admissions
 from ticketsafe.waitingroom.schemas import PlaceState, QueueConfig

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,14 +22,6 @@ RECEIPT = MailTemplate(
     subject={"pt-BR": "Recibo {n}", "en": "Receipt {n}"},
     text={"pt-BR": "Obrigado, {name}.", "en": "Thank you, {name}."},
 )
-
-
-@pytest.fixture
-def catcher(tmp_path: Path) -> Iterator[MailCatcher]:
-    c = MailCatcher(tmp_path / "mail")
-    c.start()
-    yield c
-    c.stop()
 
 
 @pytest.fixture
@@ -61,23 +52,23 @@ async def test_queue_defers_one_send_job(resources: Resources, vault: PiiVault) 
 
 
 async def test_delivery_is_sent_once(
-    resources: Resources, vault: PiiVault, catcher: MailCatcher
+    resources: Resources, vault: PiiVault, mail_catcher: MailCatcher
 ) -> None:
     mail_id = await _queue(resources, vault, JobBuffer())
-    transport = SmtpTransport(catcher.url, "TicketSafe <no-reply@localhost>")
+    transport = SmtpTransport(mail_catcher.url, "TicketSafe <no-reply@localhost>")
     assert await deliver(resources.db, vault, transport, mail_id) == "sent"
     assert await deliver(resources.db, vault, transport, mail_id) == "sent"  # redelivered job
-    assert len(catcher.messages()) == 1
+    assert len(mail_catcher.messages()) == 1
 
 
 async def test_mail_to_erased_person_is_dropped(
-    resources: Resources, vault: PiiVault, catcher: MailCatcher
+    resources: Resources, vault: PiiVault, mail_catcher: MailCatcher
 ) -> None:
     mail_id = await _queue(resources, vault, JobBuffer())
     await vault.shred("usr_1")
-    transport = SmtpTransport(catcher.url, "TicketSafe <no-reply@localhost>")
+    transport = SmtpTransport(mail_catcher.url, "TicketSafe <no-reply@localhost>")
     assert await deliver(resources.db, vault, transport, mail_id) == "dropped"
-    assert catcher.messages() == []
+    assert mail_catcher.messages() == []
 
 
 async def test_unreachable_smtp_raises_so_the_job_retries(
@@ -128,7 +119,10 @@ async def test_refused_recipient_error_carries_no_address(
 
 
 async def test_concurrent_deliveries_mark_their_outcomes_in_few_writes(
-    resources: Resources, vault: PiiVault, catcher: MailCatcher, monkeypatch: pytest.MonkeyPatch
+    resources: Resources,
+    vault: PiiVault,
+    mail_catcher: MailCatcher,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A worker sends many messages at once: the `sent` / `dropped` marks that come in
     while one mark write is under way go to MongoDB together in the next (one update per
@@ -148,11 +142,11 @@ async def test_concurrent_deliveries_mark_their_outcomes_in_few_writes(
         return await update_many(self, flt, *args, **kw)
 
     monkeypatch.setattr(collection_type, "update_many", gated)
-    transport = SmtpTransport(catcher.url, "TicketSafe <no-reply@localhost>")
+    transport = SmtpTransport(mail_catcher.url, "TicketSafe <no-reply@localhost>")
     delivering = asyncio.gather(
         *(deliver(resources.db, vault, transport, m) for m in [*kept, *erased])
     )
-    await eventually(lambda: len(catcher.messages()) == 12)
+    await eventually(lambda: len(mail_catcher.messages()) == 12)
     for _ in range(20):
         await asyncio.sleep(0.01)
     gate.set()
@@ -162,14 +156,14 @@ async def test_concurrent_deliveries_mark_their_outcomes_in_few_writes(
     assert len(writes) <= 4  # two flushes (the slow one, then the rest), one write per status
     assert [await mail_status(resources.db, m) for m in kept] == ["sent"] * 12
     assert [await mail_status(resources.db, m) for m in erased] == ["dropped"] * 3
-    assert len(catcher.messages()) == 12
+    assert len(mail_catcher.messages()) == 12
     doc = await resources.db[OUTBOX].find_one({"_id": kept[0]})
     assert doc is not None
     assert "sealed" not in doc  # the content is gone once sent
 
 
 async def test_a_message_whose_job_was_lost_is_sent_by_the_redrive(
-    resources: Resources, vault: PiiVault, catcher: MailCatcher
+    resources: Resources, vault: PiiVault, mail_catcher: MailCatcher
 ) -> None:
     """The request wrote the message but its job never reached Redis (the api killed
     after answering, Redis losing its last second): half an hour on, it gets a job."""
@@ -186,7 +180,7 @@ async def test_a_message_whose_job_was_lost_is_sent_by_the_redrive(
     assert await redrive(resources.db, resources.queue, MAIL_OUTBOX, later) == 1
     [job] = await resources.queue.read("test", 10, 0)
     assert (job.name, job.args) == (SEND_JOB, {"mail_id": lost})
-    transport = SmtpTransport(catcher.url, "TicketSafe <no-reply@localhost>")
+    transport = SmtpTransport(mail_catcher.url, "TicketSafe <no-reply@localhost>")
     assert await deliver(resources.db, vault, transport, job.args["mail_id"]) == "sent"
-    assert len(catcher.messages()) == 1
+    assert len(mail_catcher.messages()) == 1
     assert await redrive(resources.db, resources.queue, MAIL_OUTBOX, later) == 0

@@ -22,9 +22,9 @@ from tests.waitingroom.conftest import auth, http_join, wait_until
 from ticketsafe.catalog.events import service as event_service
 from ticketsafe.catalog.events.lifecycle import EventStatus
 from ticketsafe.identity.principal import Principal, Role
+from ticketsafe.infra.live_hub import Hub
 from ticketsafe.infra.resources import Resources
 from ticketsafe.onsale.service import configure_waiting_room, supply_probe
-from ticketsafe.realtime.hub import Hub
 from ticketsafe.services import Services
 from ticketsafe.waitingroom.admission import Admissions
 from ticketsafe.waitingroom.live import status_stream

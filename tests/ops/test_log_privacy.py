@@ -9,21 +9,18 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 import pytest
 from fastapi import FastAPI
-from pydantic import SecretStr
 
 from tests.identity.conftest import run_worker_until_idle
 from tests.orders.conftest import open_sale
 from ticketsafe.infra.logs import JsonFormatter
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
-from ticketsafe.mail.catcher import MailCatcher
 
 MARK = "Qxzmarker"
 NAME = f"Joana {MARK} Albuquerque"
@@ -40,16 +37,8 @@ NEEDLES = [
 
 
 @pytest.fixture
-def mail_catcher(tmp_path: Path) -> Iterator[MailCatcher]:
-    catcher = MailCatcher(tmp_path / "mail")
-    catcher.start()
-    yield catcher
-    catcher.stop()
-
-
-@pytest.fixture
-def settings(settings: Settings, mail_catcher: MailCatcher) -> Settings:
-    return settings.model_copy(update={"smtp_url": SecretStr(mail_catcher.url)})
+def settings(mail_settings: Settings) -> Settings:
+    return mail_settings
 
 
 @pytest.fixture

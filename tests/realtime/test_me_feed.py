@@ -17,8 +17,8 @@ from tests.uvicorn_server import uvicorn_on_loopback
 from ticketsafe.app import create_app
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
+from ticketsafe.inventory.live import holds_expired
 from ticketsafe.inventory.service import InventoryService
-from ticketsafe.realtime.me_feed import holds_expired
 
 __all__ = ["gate", "sale", "worker"]
 ONE = {"kind": "seats", "seat_ids": ["A:r-1:s-1"]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import random
@@ -11,8 +12,10 @@ import sys
 import time
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
+from ticketsafe.infra.child_process import free_port
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.inventory.models import GaArea, InventoryLayout
@@ -76,9 +79,27 @@ async def test_concurrent_ticks_from_independent_clients_admit_each_person_once(
     await _check_exactly_once_in_order(instances[0], ev, places)
 
 
-def _start_workers(env: dict[str, str], n: int) -> list[subprocess.Popen[bytes]]:
+def _start_workers(env: dict[str, str], ports: list[int]) -> list[subprocess.Popen[bytes]]:
     command = [sys.executable, "-m", "ticketsafe", "worker"]
-    return [subprocess.Popen(command, env=env) for _ in range(n)]
+    return [
+        subprocess.Popen(command, env={**env, "TICKETSAFE_WORKER_HEALTH_PORT": str(port)})
+        for port in ports
+    ]
+
+
+async def _until_ready(workers: list[subprocess.Popen[bytes]], ports: list[int]) -> None:
+    """Until every worker answers /readyz 200 (in its consumer group, Redis reached). A
+    worker process takes seconds to start, ~30 s on a loaded 2-core machine: waited for
+    here, so the joins below race with running workers and the admission deadline
+    measures admissions, not start-up."""
+    async with httpx.AsyncClient(timeout=2) as client, asyncio.timeout(180):
+        for proc, port in zip(workers, ports, strict=True):
+            while True:
+                assert proc.poll() is None, f"worker on :{port} exited with {proc.returncode}"
+                with contextlib.suppress(httpx.TransportError):
+                    if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
 
 
 @pytest.mark.slow
@@ -104,8 +125,10 @@ async def test_worker_processes_and_api_clients_share_one_queue(
         "TICKETSAFE_MONGO_DATABASE": settings.mongo_database,
         "TICKETSAFE_LOG_LEVEL": "WARNING",
     }
-    workers = _start_workers(env, 3)
+    ports = [free_port() for _ in range(3)]
+    workers = _start_workers(env, ports)
     try:
+        await _until_ready(workers, ports)
         users = [f"usr_{i}" for i in range(2_000)]
         places: dict[str, int] = {}
         for start in range(0, len(users), 250):  # joins race with the workers' admissions

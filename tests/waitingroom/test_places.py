@@ -10,8 +10,8 @@ import itertools
 import time
 
 from ticketsafe.identity.principal import Principal
+from ticketsafe.infra.live_hub import Hub
 from ticketsafe.infra.resources import Resources
-from ticketsafe.realtime.hub import Hub
 from ticketsafe.waitingroom.admission import Admissions
 from ticketsafe.waitingroom.keys import QueueKeys
 from ticketsafe.waitingroom.live import status_stream

@@ -21,6 +21,7 @@ from ticketsafe.inventory.deps import (
     WaitingRoomAdmission,
 )
 from ticketsafe.inventory.errors import HoldNotFound, SoldOut
+from ticketsafe.inventory.live import hold_changed, hold_released
 from ticketsafe.inventory.models import Availability, Hold, HoldOnce, Ident
 from ticketsafe.inventory.schemas import (
     HoldBestRequest,
@@ -29,7 +30,6 @@ from ticketsafe.inventory.schemas import (
     HoldSeatsRequest,
 )
 from ticketsafe.inventory.service import InventoryService, event_of
-from ticketsafe.realtime.me_feed import hold_changed, hold_released
 
 router = APIRouter(prefix="/events/{event_id}", tags=["inventory"])
 

@@ -6,8 +6,8 @@ import logging
 
 from ticketsafe.infra.jobs import JobContext
 from ticketsafe.infra.periodic import PeriodicTask
+from ticketsafe.inventory.live import holds_expired
 from ticketsafe.inventory.service import InventoryService
-from ticketsafe.realtime.me_feed import holds_expired
 
 log = logging.getLogger("ticketsafe.inventory")
 

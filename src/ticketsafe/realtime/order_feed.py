@@ -6,9 +6,9 @@ as soon as the worker has run the webhook's job and its announcement."""
 from __future__ import annotations
 
 from ticketsafe.infra.jobs import JobContext
+from ticketsafe.infra.live_publish import publish_to_user
 from ticketsafe.orders.events import STATE_CHANGES, OrderListeners
 from ticketsafe.orders.read_models import get_order
-from ticketsafe.realtime.publish import publish_to_user
 
 
 async def order_changed(ctx: JobContext, order_id: str) -> None:

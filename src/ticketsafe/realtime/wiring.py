@@ -9,10 +9,10 @@ from ticketsafe.catalog.access import manages
 from ticketsafe.catalog.read_models import owner_of
 from ticketsafe.identity.access import Access
 from ticketsafe.identity.principal import Principal
+from ticketsafe.infra.live_hub import Hub
 from ticketsafe.infra.resources import Resources
 from ticketsafe.inventory.service import InventoryService
 from ticketsafe.realtime.feeds import ReadCheckins, SeatFeeds, Snapshot
-from ticketsafe.realtime.hub import Hub
 from ticketsafe.realtime.session import LiveContext
 from ticketsafe.waitingroom.service import WaitingRoom
 

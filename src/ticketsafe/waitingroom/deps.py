@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from ticketsafe.realtime.hub import Hub
+from ticketsafe.infra.live_hub import Hub
 from ticketsafe.waitingroom.service import WaitingRoom
 
 

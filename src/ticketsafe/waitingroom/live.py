@@ -6,7 +6,7 @@ the status itself suggests (`poll_after_s`: every 2 s at the front, up to a thir
 admission token's life far back), the same server-paced rhythm a polling client keeps,
 and sends the place when it changed, or a comment line as keep-alive in between.
 
-A message on the queue's channel (`ticketsafe.realtime.hub`: the draw, each admission
+A message on the queue's channel (`ticketsafe.infra.live_hub`: the draw, each admission
 step, a change of supply or of on-sale time) wakes it early only where it can concern
 this person now: in the pre-queue (the draw) and near the front of the line. Every
 admission step used to wake every open stream, so a crowd of tens of thousands re-read
@@ -24,7 +24,7 @@ import random
 from collections.abc import AsyncGenerator, AsyncIterator
 
 from ticketsafe.identity.principal import Principal
-from ticketsafe.realtime.hub import Hub
+from ticketsafe.infra.live_hub import Hub
 from ticketsafe.waitingroom.keys import QueueKeys
 from ticketsafe.waitingroom.schemas import PlaceState, QueueStatus
 from ticketsafe.waitingroom.service import WaitingRoom

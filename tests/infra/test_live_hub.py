@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import asyncio
 
+from ticketsafe.infra.live_hub import Hub
 from ticketsafe.infra.resources import Resources
-from ticketsafe.realtime.hub import Hub
 
 
 async def test_publish_wakes_every_listener_of_the_channel_only(resources: Resources) -> None:
