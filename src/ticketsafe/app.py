@@ -108,13 +108,16 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
     if frontend_dir is not None:
         mount_frontend(app, frontend_dir)
     # Added innermost first: request id wraps everything, so even errors carry it.
-    app.add_middleware(
-        FastLane, routes=[*ORDERS_FAST_ROUTES, *CHECKIN_FAST_ROUTES], behind_idempotency=True
-    )
+    app.add_middleware(FastLane, routes=ORDERS_FAST_ROUTES, behind_idempotency=True)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(
         FastLane,
-        routes=[*INVENTORY_FAST_ROUTES, *WAITINGROOM_FAST_ROUTES, *PAYMENTS_FAST_ROUTES],
+        routes=[
+            *INVENTORY_FAST_ROUTES,
+            *CHECKIN_FAST_ROUTES,
+            *WAITINGROOM_FAST_ROUTES,
+            *PAYMENTS_FAST_ROUTES,
+        ],
         yield_limit=settings.http_crowd_concurrency,
         crowd_max_waiting=settings.http_crowd_max_waiting,
         crowd_max_wait_s=settings.http_crowd_max_wait_s,
