@@ -218,7 +218,13 @@ def broadcast_hold(port: int, token: str) -> float:
     return sent
 
 
-def side_load(port: int, seconds: float) -> dict[str, object]:
+def cpu_s(pid: int) -> float:
+    """The process's CPU time so far (user + system), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def side_load(port: int, api_pid: int, seconds: float) -> dict[str, object]:
     codec = AccessTokenCodec(SECRET, 3600)
     tokens = [codec.issue(Principal(f"usr_buyer_{c}")) for c in range(4)]
     body = b'{"kind":"ga","area_id":"floor","quantity":1}'
@@ -226,11 +232,16 @@ def side_load(port: int, seconds: float) -> dict[str, object]:
     def hold(c: int, seq: int) -> bytes:
         return post_json(f"/events/{EVENT}/holds", body, tokens[c])
 
+    cpu = cpu_s(api_pid)
     holds: Result = run_processes("holds (GA, 2 in flight)", port, hold, concurrency=2,
                                   duration_s=seconds, max_requests=100_000)  # fmt: skip
+    holds_cpu = cpu_s(api_pid) - cpu
     trivial: Result = run_processes("GET /healthz", port, healthz, concurrency=32,
                                     duration_s=seconds, max_requests=1_000_000)  # fmt: skip
-    return {"holds": holds.summary(), "healthz": trivial.summary()}
+    # The API's CPU while the holds ran (they and the seat feed's fan-out of the deltas
+    # they cause to every client), per second: 1.0 is one core busy all along.
+    return {"holds": holds.summary(), "healthz": trivial.summary(),
+            "api_cpu_per_s_during_holds": round(holds_cpu / seconds, 2)}  # fmt: skip
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -269,8 +280,15 @@ def run_kind(
     time.sleep(2.0)  # settle
     rss_connected = rss_kb(api_pid)
     token = AccessTokenCodec(SECRET, 3600).issue(Principal(f"usr_bcast_{kind}"))
+    idle_cpu = cpu_s(api_pid)
+    time.sleep(2.0)  # heartbeats, sweeps: the cost of holding the connections
+    idle_cpu = (cpu_s(api_pid) - idle_cpu) / 2.0
+    cpu = cpu_s(api_pid)
     sent = broadcast_hold(port, token)
-    side = side_load(port, args.side_seconds)  # holds and /healthz while the clients stay connected
+    time.sleep(1.5)  # the feed's next frame (0.5 s) and its fan-out to every client
+    broadcast_cpu = cpu_s(api_pid) - cpu
+    # holds and /healthz while the clients stay connected
+    side = side_load(port, api_pid, args.side_seconds)
     time.sleep(max(0.0, sent + 10.0 - time.time()))  # stragglers: 10 s after the broadcast
     seen: list[float] = []
     for pipe in pipes:
@@ -290,7 +308,8 @@ def run_kind(
         "api_rss_mb": {"idle": round(rss_before / 1024, 1),
                        "connected": round(rss_connected / 1024, 1),
                        "peak": round(sampler.peak_kb / 1024, 1)},
-        **side,
+        "api_cpu_per_s_idle": round(idle_cpu, 2),
+        "api_cpu_s_broadcast": round(broadcast_cpu, 2), **side,
     }  # fmt: skip
 
 

@@ -34,8 +34,13 @@ def bench(  # noqa: PLR0917 - a Typer command: its options are its parameters
         int, typer.Option(min=1, help="Load-generator processes the buyers are spread over.")
     ] = 2,
     api_processes: Annotated[
-        int, typer.Option(min=1, help="`ticketsafe api` processes sharing the port.")
-    ] = 1,
+        int | None,
+        typer.Option(
+            min=1,
+            help="`ticketsafe api` processes sharing the port (default: 1, or one per core"
+            " for the `checkout` preset).",
+        ),
+    ] = None,
     hold_lane: Annotated[
         bool,
         typer.Option(help="One more api process, on its own port, for the holds alone."),

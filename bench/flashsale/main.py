@@ -619,9 +619,21 @@ def checkout_figures(
     }
 
 
+def deployment_shape(
+    preset: Preset, api_processes: int | None, hold_lane: bool
+) -> tuple[int, bool]:
+    """How many api processes share the port, and whether holds get a lane of their own:
+    as asked (1 api process by default), except that a preset on `make run`'s shape has
+    no hold lane and one api process per core unless a number is asked for."""
+    if preset.serve_shaped:
+        return max(1, api_processes or os.cpu_count() or 1), False
+    return max(1, api_processes or 1), hold_lane
+
+
 def main(
     preset_name: str, out_dir: Path, *, faults: bool, results_md: Path | None,
-    loaders: int = 2, api_processes: int = 1, hold_lane: bool = True, crowd_lane: bool = False,
+    loaders: int = 2, api_processes: int | None = None, hold_lane: bool = True,
+    crowd_lane: bool = False,
     target_active: int | None = None, worker_concurrency: int | None = None,
     remote: Remote | None = None, adaptive: bool = False, metrics: bool = True,
 ) -> int:  # fmt: skip
@@ -630,14 +642,12 @@ def main(
         preset = dataclasses.replace(preset, target_active=target_active)
     if adaptive:
         preset = dataclasses.replace(preset, adaptive=True, name=f"{preset.name}+adaptive")
-    if preset.serve_shaped:  # `make run`'s shape: a process per core, no hold lane
-        api_processes = api_processes if api_processes > 1 else os.cpu_count() or 1
-        hold_lane = False
+    api_processes, hold_lane = deployment_shape(preset, api_processes, hold_lane)
     result, recorder = run(
         preset,
         faults=faults,
         loaders=max(1, loaders),
-        api_processes=max(1, api_processes),
+        api_processes=api_processes,
         hold_lane=hold_lane,
         crowd_lane=crowd_lane,
         worker_concurrency=worker_concurrency,

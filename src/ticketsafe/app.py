@@ -38,6 +38,7 @@ from ticketsafe.payments.endpoints import FAST_ROUTES as PAYMENTS_FAST_ROUTES
 from ticketsafe.payments.endpoints import router as payments_router
 from ticketsafe.payments.processors.sandbox_relay import router as sandbox_psp_router
 from ticketsafe.realtime.endpoints import router as live_router
+from ticketsafe.realtime.lane import LiveLane
 from ticketsafe.schema import MIGRATIONS
 from ticketsafe.services import Services
 from ticketsafe.tickets.endpoints import router as tickets_router
@@ -107,13 +108,16 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
     if frontend_dir is not None:
         mount_frontend(app, frontend_dir)
     # Added innermost first: request id wraps everything, so even errors carry it.
-    app.add_middleware(
-        FastLane, routes=[*ORDERS_FAST_ROUTES, *CHECKIN_FAST_ROUTES], behind_idempotency=True
-    )
+    app.add_middleware(FastLane, routes=ORDERS_FAST_ROUTES, behind_idempotency=True)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(
         FastLane,
-        routes=[*INVENTORY_FAST_ROUTES, *WAITINGROOM_FAST_ROUTES, *PAYMENTS_FAST_ROUTES],
+        routes=[
+            *INVENTORY_FAST_ROUTES,
+            *CHECKIN_FAST_ROUTES,
+            *WAITINGROOM_FAST_ROUTES,
+            *PAYMENTS_FAST_ROUTES,
+        ],
         yield_limit=settings.http_crowd_concurrency,
         crowd_max_waiting=settings.http_crowd_max_waiting,
         crowd_max_wait_s=settings.http_crowd_max_wait_s,
@@ -128,4 +132,5 @@ def create_app(settings: Settings, *, frontend_dir: Path | None = None) -> FastA
     if settings.tracing_otlp_url is not None:  # a span per request, fast lane included
         app.add_middleware(TracingMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(LiveLane)  # outermost: a live connection's frames skip the others
     return app

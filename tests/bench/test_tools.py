@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from bench.flashsale import invariants, report
 from bench.flashsale.flow import PRESETS, _txid_of
 from bench.flashsale.main import (
     checkout_figures,
+    deployment_shape,
     discordant_share,
     kendall_tau,
     requests_per_order,
@@ -316,6 +318,17 @@ def test_the_checkout_preset_is_the_issues_sale_on_make_runs_shape() -> None:
     assert preset.serve_shaped
     assert preset.counted == ("orders_placed", "tickets_placed")
     assert PRESETS["smoke"].counted == ("orders_paid", "tickets_sold")
+
+
+def test_the_checkout_preset_runs_one_api_process_per_core_unless_told() -> None:
+    """`--api-processes 1` is the A/B the preset's results ask for: it must not read as
+    "unset"; no hold lane on `make run`'s shape, whatever is asked."""
+    cores = os.cpu_count() or 1
+    assert deployment_shape(PRESETS["checkout"], None, True) == (cores, False)
+    assert deployment_shape(PRESETS["checkout"], 1, True) == (1, False)
+    assert deployment_shape(PRESETS["checkout"], 3, True) == (3, False)
+    assert deployment_shape(PRESETS["smoke"], None, True) == (1, True)
+    assert deployment_shape(PRESETS["smoke"], 2, False) == (2, False)
 
 
 def test_requests_per_order_split_the_crowd_from_the_shop() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -9,9 +10,16 @@ import pytest
 
 from tests.catalog.conftest import Headers, create_event, create_venue, move, small_venue
 from ticketsafe.catalog.errors import EventNotFound
+from ticketsafe.catalog.events import repository as event_repository
 from ticketsafe.catalog.events.lifecycle import EventStatus
-from ticketsafe.catalog.events.schemas import TicketKind
-from ticketsafe.catalog.read_models import event_layout, get_sales_view, iter_event_seats
+from ticketsafe.catalog.events.schemas import Event, TicketKind
+from ticketsafe.catalog.read_models import (
+    event_layout,
+    forget_sales_view,
+    get_sales_view,
+    iter_event_seats,
+)
+from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.resources import Resources
 
 
@@ -71,6 +79,40 @@ async def test_a_status_change_through_this_process_is_seen_at_once(
     await move(client, org_a, event_id, "published")
     view = await get_sales_view(resources.db, event_id, max_age_s=60)
     assert view.status is EventStatus.PUBLISHED
+
+
+async def test_callers_during_a_reread_share_one_read(
+    client: httpx.AsyncClient, org_a: Headers, resources: Resources,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A gate rush asks for the view hundreds of times while it is read again: one read."""
+    venue_id = await create_venue(client, org_a)
+    event_id = await create_event(client, org_a, venue_id, per_buyer_limit=4)
+    reads: list[str] = []
+    find_event = event_repository.find_event
+
+    async def counted(db: Database, wanted: str) -> Event | None:
+        reads.append(wanted)
+        return await find_event(db, wanted)
+
+    monkeypatch.setattr(event_repository, "find_event", counted)
+    forget_sales_view(event_id)
+    views = await asyncio.gather(
+        *[get_sales_view(resources.db, event_id, max_age_s=60) for _ in range(50)]
+    )
+    assert reads == [event_id]
+    assert {v.per_buyer_limit for v in views} == {4}
+    # A change noted while a read is under way: later callers read again, and the read
+    # that may predate the change is not kept.
+    forget_sales_view(event_id)
+    early = asyncio.ensure_future(get_sales_view(resources.db, event_id, max_age_s=60))
+    await asyncio.sleep(0)
+    await resources.db["events"].update_one({"_id": event_id}, {"$set": {"per_buyer_limit": 9}})
+    forget_sales_view(event_id)
+    assert (await get_sales_view(resources.db, event_id, max_age_s=60)).per_buyer_limit == 9
+    await early
+    assert (await get_sales_view(resources.db, event_id, max_age_s=60)).per_buyer_limit == 9
+    assert reads == [event_id] * 3
 
 
 async def test_seats_have_stable_ids_in_row_order(

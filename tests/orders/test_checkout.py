@@ -160,12 +160,8 @@ async def test_pix_order_is_paid_by_webhook(sale: Sale, worker: Worker) -> None:
     order = r.json()
     assert (order["status"], order["total_cents"]) == ("pending_payment", 15_000)
     assert order["payment"]["instructions"]["pix_copia_e_cola"].startswith("000201")
-    txid = order["payment"]["instructions"]["pix_copia_e_cola"]  # noqa: F841 - shown to buyer
-    ref = await orders_repo.get(worker.resources.db, order["id"])
-    assert ref is not None
-    pay = await sale.client.post(
-        f"/sandbox-psp/v1/pix/{ref.payment_id and (await _pix_txid(worker, ref.payment_id))}/pay"
-    )
+    txid = await _pix_txid(worker, order["payment"]["id"])
+    pay = await sale.client.post(f"/sandbox-psp/v1/pix/{txid}/pay")
     assert pay.status_code == 200, pay.text
     await run_jobs(worker)
     got = await sale.client.get(f"/orders/{order['id']}", headers=buyer)
@@ -337,13 +333,50 @@ async def test_someone_elses_hold_and_order_are_invisible(sale: Sale) -> None:
 
 
 @pytest.mark.parametrize("method", ["pix", "bank_transfer"])
-async def test_buyer_cancels_unpaid_order_and_seats_return(sale: Sale, method: str) -> None:
+async def test_buyer_cancels_unpaid_order_and_seats_return(
+    sale: Sale, resources: Resources, method: str
+) -> None:
     buyer = sale.buyer("usr_1")
     hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-1"]})
     order = (await sale.checkout(buyer, hold, method=method)).json()
     r = await sale.client.post(f"/orders/{order['id']}/cancel", json={}, headers=buyer)
     assert r.json()["status"] == "cancelled"
     assert await seat_status(sale, "A:r-1:s-1") == "available"
+    payment = await payments_repo.get(resources.db, order["payment"]["id"])
+    assert payment is not None
+    assert payment.status is PaymentStatus.VOIDED  # found by the id derived from the order
+
+
+async def test_a_pending_transfer_is_written_once_and_shows_its_payment(
+    sale: Sale, resources: Resources
+) -> None:
+    """A payment that leaves its order pending writes nothing to the order (its payment
+    is found by the id derived from the order): the buyer still sees the bank details,
+    in the order and in their list, and the organizer's mark-paid records the payment
+    with `paid`, in one write."""
+    buyer = sale.buyer("usr_1")
+    hold = await sale.hold(buyer, {"kind": "ga", "area_id": "pista", "quantity": 1})
+    order = (await sale.checkout(buyer, hold, method="bank_transfer")).json()
+    assert (order["status"], order["payment"]["status"]) == ("pending_payment", "pending")
+    stored = await orders_repo.get(resources.db, order["id"])
+    assert stored is not None
+    assert (stored.version, stored.payment_id, stored.sale_committed) == (0, None, False)
+    got = (await sale.client.get(f"/orders/{order['id']}", headers=buyer)).json()
+    assert got["payment"] == order["payment"]
+    assert got["payment"]["instructions"]["reference"]
+    mine = (await sale.client.get("/me/orders", headers=buyer)).json()
+    assert [o["payment"] for o in mine["items"]] == [order["payment"]]
+    paid = await sale.client.post(
+        f"/orgs/{ORG}/orders/{order['id']}/mark-paid", headers=sale.organizer
+    )
+    assert (paid.status_code, paid.json()["status"]) == (200, "paid"), paid.text
+    got = (await sale.client.get(f"/orders/{order['id']}", headers=buyer)).json()
+    assert got["payment"]["status"] == "captured"
+    stored = await orders_repo.get(resources.db, order["id"])
+    assert stored is not None
+    assert (stored.version, stored.payment_id, stored.sale_committed) == (
+        1, order["payment"]["id"], True,
+    )  # fmt: skip
 
 
 async def test_guarded_update_returns_exactly_what_is_stored(

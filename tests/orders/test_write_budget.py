@@ -22,7 +22,7 @@ import pytest
 from pymongo import monitoring
 
 from tests.identity.conftest import register
-from tests.orders.conftest import Sale, run_jobs
+from tests.orders.conftest import Headers, Sale, run_jobs
 from tests.orders.test_checkout import VISA_OK, card
 from tests.tickets.conftest import paid_order
 from ticketsafe.infra.settings import Settings
@@ -30,6 +30,10 @@ from ticketsafe.roles.worker import Worker
 
 WRITE_BUDGET = 6  # per paid card order, checkout through its jobs
 HOLD_BUDGET = 0  # a hold lives in Redis until its checkout
+# Per pending bank-transfer order, checkout through its jobs: the order, its units and
+# its payment, all inserts (group-committed with other checkouts'); the order is written
+# again only with its next change of state.
+PENDING_BUDGET = 3
 
 _WRITE_COMMANDS = frozenset({"insert", "update", "delete", "findAndModify", "bulkWrite"})
 
@@ -75,15 +79,21 @@ def writes(settings: Settings) -> Iterator[WriteCounter]:
     _COUNTER.database = None
 
 
-async def test_a_paid_card_order_costs_at_most_six_writes(
-    writes: WriteCounter, sale: Sale, worker: Worker
-) -> None:
+async def _registered_buyer(sale: Sale, worker: Worker) -> Headers:
+    """A buyer with an account (and so a data key), after a first paid order of the
+    sale: nothing made once per sale or per account is counted after this."""
     await paid_order(sale, "usr_first", {"kind": "seats", "seat_ids": ["A:r-2:s-1"]})
     account = await register(sale.client, "budget@example.com.br")
     assert account.status_code == 201, account.text
-    buyer = sale.buyer(account.json()["id"])
-    token = await card(sale.client, VISA_OK)
     await run_jobs(worker)  # the first order's jobs, and the sale's own, are not counted
+    return sale.buyer(account.json()["id"])
+
+
+async def test_a_paid_card_order_costs_at_most_six_writes(
+    writes: WriteCounter, sale: Sale, worker: Worker
+) -> None:
+    buyer = await _registered_buyer(sale, worker)
+    token = await card(sale.client, VISA_OK)
     writes.take()
 
     hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-1"]})
@@ -101,3 +111,23 @@ async def test_a_paid_card_order_costs_at_most_six_writes(
     print(report)
     assert hold_writes.total() <= HOLD_BUDGET, report
     assert checkout_writes.total() + job_writes.total() <= WRITE_BUDGET, report
+
+
+async def test_a_pending_transfer_order_costs_three_inserts(
+    writes: WriteCounter, sale: Sale, worker: Worker
+) -> None:
+    buyer = await _registered_buyer(sale, worker)
+    writes.take()
+
+    hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-1"]})
+    r = await sale.checkout(buyer, hold, method="bank_transfer")
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "pending_payment"
+    checkout_writes = writes.take()
+    await run_jobs(worker)
+    job_writes = writes.take()
+
+    report = f"checkout {dict(checkout_writes)}; jobs {dict(job_writes)}"
+    print(report)
+    assert set(checkout_writes) == {"insert orders", "insert inventory_units", "insert payments"}
+    assert checkout_writes.total() + job_writes.total() <= PENDING_BUDGET, report

@@ -24,6 +24,7 @@ from ticketsafe.infra.live_publish import publish_to_user, seats_channel
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.realtime.connection import Ended, Limits, Outbox
+from ticketsafe.realtime.feeds import CROWDED, SeatFeeds, _EventFeed
 from ticketsafe.realtime.messages import LiveMessage
 from ticketsafe.realtime.session import LiveContext
 
@@ -272,3 +273,46 @@ async def test_a_backlog_of_seat_frames_becomes_one_snapshot() -> None:
 
     assert await outbox.pump(write) is Ended.GONE
     assert written[:2] == [me, snapshot]  # the backlog replaced, other channels kept
+
+
+async def test_an_idle_connection_is_written_by_the_offer_and_a_stalled_write_finishes() -> None:
+    outbox = Outbox("sse", Limits(), lifetime_s=60)
+    written: list[LiveMessage] = []
+    paused = asyncio.Event()
+    paused.set()
+
+    async def write(message: LiveMessage) -> None:
+        await paused.wait()  # a transport that is paused makes the write wait
+        written.append(message)
+
+    pump = asyncio.create_task(outbox.pump(write))
+    await asyncio.sleep(0)  # the writer waits for frames
+    first_frame, second, third = (LiveMessage("me", "order", {"n": n}, f"{n}-0") for n in range(3))
+    outbox.offer(first_frame)
+    assert written == [first_frame]  # written by the offer, before any task ran
+    paused.clear()
+    outbox.offer(second)  # cannot finish now: handed to the writer
+    outbox.offer(third)  # queued behind it
+    assert written == [first_frame]
+    paused.set()
+    await asyncio.wait_for(_until(lambda: len(written) == 3), TIMEOUT)
+    assert written == [first_frame, second, third]  # in order
+    outbox.end(Ended.GONE)
+    assert await pump is Ended.GONE
+
+
+async def _until(condition: Any) -> None:
+    while not condition():
+        await asyncio.sleep(0.01)
+
+
+async def test_frames_of_a_crowded_event_are_spaced_out(resources: Resources) -> None:
+    async def read(event_id: str) -> tuple[dict[str, str], dict[str, int]]:
+        return {}, {}
+
+    feeds = SeatFeeds(resources.redis, read, interval_s=0.5)
+    feed = _EventFeed("evt_1")
+    feed.watchers = {Outbox("sse", Limits(), lifetime_s=60) for _ in range(CROWDED)}
+    assert feeds.spacing(feed) == 0.5
+    feed.sales_watchers.add(Outbox("sse", Limits(), lifetime_s=60))
+    assert feeds.spacing(feed) == 1.0

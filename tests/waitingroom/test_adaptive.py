@@ -74,6 +74,30 @@ async def test_no_more_shoppers_than_the_target_at_any_rate(
     assert (await room.stats(ev, ORGANIZER)).admitted == 6
 
 
+async def test_the_organizers_admission_survives_the_catalog_configuring_the_queue_again(
+    room: WaitingRoom, resources: Resources, make_config: MakeConfig
+) -> None:
+    """The catalog configures the queue at publish and again when the sale opens, from
+    the event's own settings (a fixed rate): admission the organizer set in between
+    (`PATCH .../admission`) is kept, the catalog's other settings still apply."""
+    ev, _ = await queue_of(room, make_config, 1)
+    first = await room.repo.get(ev)
+    assert first is not None
+    assert first.config.mode is AdmissionMode.FIXED
+    catalog = first.config.model_copy(update={"pow_difficulty": 4})
+    update = AdmissionUpdate(mode=AdmissionMode.ADAPTIVE, target_active=1_500)
+    await room.update_admission(ev, ORGANIZER, update)
+    await room.configure_queue(catalog)  # the sale opens
+    stored = await room.repo.get(ev)
+    assert stored is not None
+    assert (stored.config.mode, stored.config.target_active) == (AdmissionMode.ADAPTIVE, 1_500)
+    assert stored.config.pow_difficulty == 4
+    stats = await room.stats(ev, ORGANIZER)
+    assert (stats.mode, stats.target_active) == (AdmissionMode.ADAPTIVE, 1_500)
+    mode, target = await room.store.config_fields(ev, "mode", "target")
+    assert (mode, target) == ("adaptive", "1500")  # what the admission script reads
+
+
 async def test_latency_of_an_event_without_a_waiting_room_is_not_recorded(
     room: WaitingRoom, resources: Resources
 ) -> None:

@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ticketsafe.tickets import codes
 
@@ -70,8 +70,13 @@ _WORDS = {
 }
 
 
-def read_code(code: str, event_id: str, public_key: bytes | Ed25519PublicKey | None) -> Verdict:
-    """Shape, signature and event: everything a code alone can tell."""
+EventKey = bytes | Ed25519PublicKey | Ed25519PrivateKey
+
+
+def read_code(code: str, event_id: str, key: EventKey | None) -> Verdict:
+    """Shape, signature and event: everything a code alone can tell. `key`: the event's
+    public key (a gate), or its private key (the server, which signs again rather than
+    verifies: `ScannedCode.issued_by`)."""
     try:
         scanned = codes.parse(code)
     except codes.MalformedCode:
@@ -79,9 +84,15 @@ def read_code(code: str, event_id: str, public_key: bytes | Ed25519PublicKey | N
     if scanned.claims.event_id != event_id:
         # Its own event's key is not ours to check: the steward needs only "other event".
         return refuse(Refusal.WRONG_EVENT, scanned)
-    if public_key is None or not scanned.signature_valid(public_key):
+    if key is None or not _genuine(scanned, key):
         return refuse(Refusal.NOT_TICKETSAFE, scanned)
     return Verdict(None, "Valid code.", scanned)
+
+
+def _genuine(scanned: codes.ScannedCode, key: EventKey) -> bool:
+    if isinstance(key, Ed25519PrivateKey):
+        return scanned.issued_by(key)
+    return scanned.signature_valid(key)
 
 
 def judge(

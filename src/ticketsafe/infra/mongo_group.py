@@ -138,18 +138,21 @@ class GroupGet:
     collection (an idle collection is read at once). Each caller gets its own document
     (a copy when several asked for the same one) or None. A read is sent after every
     write its caller awaited, so it sees them, as a lone `find_one` would; any failure
-    of the batched read reaches each of its callers."""
+    of the batched read reaches each of its callers. With `fields`, only those fields
+    (and `_id`) are read: a hot path that checks a status need not carry the document."""
 
     def __init__(
         self,
         db: Database,
         collection: str,
         *,
+        fields: tuple[str, ...] | None = None,
         max_keys: int = 500,
         max_in_flight: int | None = MAX_IN_FLIGHT,
     ) -> None:
         self.db = db
         self.collection = collection
+        self.projection = dict.fromkeys(fields, 1) if fields is not None else None
         self._batch: TurnBatch[_Lookup] = TurnBatch(
             self._flush, max_weight=max_keys, max_in_flight=max_in_flight
         )
@@ -179,11 +182,14 @@ class GroupGet:
         keys = list(dict.fromkeys(lookup.key for lookup in group))
         collection = self.db[self.collection]
         if len(keys) == 1:
-            doc = await collection.find_one({"_id": keys[0]})
+            doc = await collection.find_one({"_id": keys[0]}, self.projection)
             return {} if doc is None else {doc["_id"]: doc}
-        return {doc["_id"]: doc async for doc in collection.find({"_id": {"$in": keys}})}
+        found = collection.find({"_id": {"$in": keys}}, self.projection)
+        return {doc["_id"]: doc async for doc in found}
 
 
-def group_get(db: Database, collection: str) -> GroupGet:
-    """The process's one batched reader by `_id` for this database object's `collection`."""
-    return per_database(db, f"group_get:{collection}", lambda: GroupGet(db, collection))
+def group_get(db: Database, collection: str, fields: tuple[str, ...] | None = None) -> GroupGet:
+    """The process's one batched reader by `_id` for this database object's `collection`
+    (of only `fields`, when given)."""
+    name = f"group_get:{collection}" + (":" + ",".join(fields) if fields is not None else "")
+    return per_database(db, name, lambda: GroupGet(db, collection, fields=fields))

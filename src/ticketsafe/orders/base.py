@@ -46,8 +46,11 @@ log = logging.getLogger("ticketsafe.orders")
 
 
 def payment_found(payment: Payment) -> dict[str, Any]:
-    """What an order records on learning of its checkout's payment: the sale stands (a
-    payment is started only after the sale was committed) and which payment it is."""
+    """What an order records of its checkout's payment: the sale stands (a payment is
+    started only after the sale was committed) and which payment it is. Recorded with
+    the order's next change of state (paid, cancelled, expired), never in a write of
+    its own: until then the payment is found by the id derived from the order
+    (`repository.payment_id_of`), and a pending order needs no second write."""
     return {"sale_committed": True, "payment_id": payment.id}
 
 
@@ -98,7 +101,10 @@ class OrderBase:
         return qr_svg(payload)
 
     async def payment_of(self, order: Order) -> Payment | None:
-        return await self._payment(order) if order.payment_id else None
+        """The order's payment: as recorded, or the one its checkout started (a pending
+        order records it only with its next change of state); None before its checkout
+        started one."""
+        return await payments.find_payment(self.payments, repo.payment_id_of(order))
 
     async def _payment(self, order: Order) -> Payment:
         assert order.payment_id is not None

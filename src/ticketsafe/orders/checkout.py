@@ -136,12 +136,14 @@ class Checkout(Settlement):
             card_token=card_token, capture=True, notify=False,
             payment_id=checkout_payment_id(order.id), payer_id=order.buyer_id,
         )  # fmt: skip
-        # One write records the committed sale, the payment and (when the money is in)
-        # `paid`: a crash or a store outage before it leaves an order whose sale stands
-        # but is not flagged, and whose payment is found by the id derived from the
-        # order: a retried checkout, the PSP's webhook for a payment still to move, or
-        # the deadline sweep settles it as the money stands (`_retried`,
-        # `expire_overdue`), else `_abandon` releases the sale at its deadline.
+        # The order's next change of state records the committed sale and the payment
+        # in its one write: `paid` here when the money is in at once; an order left
+        # pending (a transfer, a PIX, a card challenge awaited) is not written again
+        # (`payment_found`): its payment is found by the id derived from the order, as
+        # after a crash or a store outage before that write: a retried checkout, the
+        # PSP's webhook, the buyer's poll or the deadline sweep settles it as the money
+        # stands (`_retried`, `expire_overdue`), else `_abandon` releases the sale at
+        # its deadline.
         return await self._follow(order, started)
 
     async def _retried(self, order: Order, card_token: str | None) -> tuple[Order, Payment]:

@@ -29,9 +29,9 @@ async def orders_of_buyer(
 
 
 async def _payment(ctx: ProviderContext, order: Order) -> Payment | None:
-    if order.payment_id is None:
-        return None
-    return await payments.find_payment(ctx, order.payment_id)
+    """As recorded, or the one its checkout started (a pending order records it with
+    its next change of state)."""
+    return await payments.find_payment(ctx, repo.payment_id_of(order))
 
 
 class OrdersOfHolds:

@@ -20,6 +20,12 @@ from ticketsafe.orders.models import (
 )
 from ticketsafe.orders.pricing import limited_types
 from ticketsafe.payments import service as payments
+from ticketsafe.payments.models import PaymentStatus
+
+# A payment still waiting for its money: voided when its order is cancelled unpaid.
+_WAITING = frozenset(
+    {PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION, PaymentStatus.AUTHORIZED}
+)
 
 
 class Refunds(OrderBase):
@@ -43,9 +49,17 @@ class Refunds(OrderBase):
         check_transition(order.status, OrderStatus.CANCELLED)
         if order.status is not OrderStatus.PENDING_PAYMENT:
             raise OrderChanged("only unpaid orders can be cancelled by the buyer")
-        if order.payment_id is not None:
-            await payments.void(self.payments, order.payment_id)
+        await self._void_started(order)
         return await self._abandon(order, OrderStatus.CANCELLED, reason, actor=buyer.user_id)
+
+    async def _void_started(self, order: Order) -> None:
+        """Void the payment an unpaid order's checkout started, recorded on the order or
+        not yet (`payment_of`), while it still waits for its money. Money already in for
+        an order that was never told (its checkout died after the charge) is returned
+        once the order has ended unpaid (`late_money`: the retry, the reconciliation)."""
+        payment = await self.payment_of(order)
+        if payment is not None and payment.status in _WAITING:
+            await payments.void(self.payments, payment.id)
 
     async def refund(
         self, actor: str, order: Order, line_ids: list[str] | None, reason: str
@@ -78,8 +92,8 @@ class Refunds(OrderBase):
             entry(actor, "order.refunded", reason, audit_data(order.event_id, amount_cents=amount)),
         )
         announce(self.jobs, OrderEvent.REFUNDED, order.id)
-        if amount and order.payment_id is not None:
-            await payments.refund(self.payments, order.payment_id, amount)
+        if amount:
+            await payments.refund(self.payments, repo.payment_id_of(order), amount)
         await self.inventory.release_sale(order.id, sale_items(chosen))
         for type_id, (n, _) in limited_types(await self._view(order), chosen).items():
             await repo.return_quota(self.db, order.event_id, type_id, n)
@@ -93,8 +107,7 @@ class Refunds(OrderBase):
         unpaid = await repo.unpaid_of_event(self.db, event_id, 100_000)
         await repo.bulk_refund_progress(self.db, event_id, total=len(paid) + len(unpaid))
         for order in unpaid:
-            if order.payment_id is not None:
-                await payments.void(self.payments, order.payment_id)
+            await self._void_started(order)
             await self._abandon(order, OrderStatus.CANCELLED, "event cancelled")
             await repo.bulk_refund_progress(self.db, event_id, inc_done=1)
         for order in paid:

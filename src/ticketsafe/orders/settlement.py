@@ -21,7 +21,6 @@ from ticketsafe.orders.models import (
     check_transition,
     entry,
 )
-from ticketsafe.orders.repository import checkout_payment_id
 from ticketsafe.payments import service as payments
 from ticketsafe.payments.models import Payment, PaymentStatus
 
@@ -64,8 +63,10 @@ class Settlement(OrderBase):
         self, order: Order, payment: Payment, fields: dict[str, Any] | None = None
     ) -> tuple[Order, Payment]:
         """React to where the payment stands now (also used by the worker); `fields` are
-        written to the order in the same write as the reaction. An order that ended
-        unpaid keeps no money: whatever its payment captured is refunded."""
+        written to the order in the same write as the reaction, if there is one: a
+        payment that leaves a pending order where it is (a transfer, a PIX, a card
+        challenge awaited) writes nothing (`payment_found`). An order that ended unpaid
+        keeps no money: whatever its payment captured is refunded."""
         if order.status in ENDED_UNPAID:
             # Its sale too, if a commit landed after the order was given up (a flush hid
             # the committing hold from `finish_stranded`): releasing nothing is a no-op.
@@ -80,8 +81,6 @@ class Settlement(OrderBase):
         elif payment.status in (PaymentStatus.FAILED, PaymentStatus.VOIDED) and pending:
             await self._abandon(order, OrderStatus.CANCELLED, "payment failed", fields=fields)
             raise PaymentDeclined(decline_code=payment.instructions.get("decline_code"))
-        elif fields:
-            order = await self._set(order, fields)
         return order, payment
 
     async def _settle_paid(
@@ -124,11 +123,9 @@ class Settlement(OrderBase):
         """Pending orders past their payment deadline: void, release, expire."""
         expired = 0
         for order in await repo.overdue(self.db, datetime.now(UTC), limit):
-            # Its payment as recorded, or the one its checkout started before stopping
-            # short of recording it (found by the id derived from the order).
-            payment = await payments.find_payment(
-                self.payments, order.payment_id or checkout_payment_id(order.id)
-            )
+            # Its payment as recorded, or the one its checkout started (found by the id
+            # derived from the order: a pending order records it with its next change).
+            payment = await self.payment_of(order)
             if payment is not None:  # before giving up: did the money arrive unreported?
                 payment = await payments.reconcile(self.payments, payment)
             if payment is not None and payment.status is PaymentStatus.CAPTURED:
@@ -175,11 +172,13 @@ class Settlement(OrderBase):
 
     async def mark_paid(self, organizer: Principal, order_id: str) -> Order:
         order = await self.get_for_organizer(organizer, order_id)
-        if order.payment_id is None:
+        started = await self.payment_of(order)
+        if started is None:
             raise OrderChanged("the order has no payment")
-        payment = await payments.mark_paid(self.payments, order.payment_id)
+        payment = await payments.mark_paid(self.payments, started.id)
         await self._audit(order, organizer.user_id, "order.marked_paid", None)
-        order, _ = await self._after_payment_update(order, payment)
+        found = None if order.payment_id else payment_found(payment)
+        order, _ = await self._after_payment_update(order, payment, found)
         return order
 
     async def for_buyer_as_it_stands(
@@ -195,11 +194,9 @@ class Settlement(OrderBase):
         order = await self.get_for_buyer(buyer, order_id)
         if order.status is not OrderStatus.PENDING_PAYMENT:
             return order, await self.payment_of(order)
-        payment = await payments.find_payment(
-            self.payments, order.payment_id or checkout_payment_id(order.id)
-        )
+        payment = await self.payment_of(order)
         if payment is not None and datetime.now(UTC) - payment.created_at > _ASK_PSP_AFTER:
             payment = await payments.reconcile(self.payments, payment)
         if payment is None or payment.status is not PaymentStatus.CAPTURED:
-            return order, payment if order.payment_id else None
+            return order, payment
         return await self._follow(order, payment)

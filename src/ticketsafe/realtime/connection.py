@@ -4,10 +4,13 @@ A broadcast reaches 10,000 connections of one process, so what is done per conne
 is kept to a minimum. A connection is an `Outbox`: a bounded deque of already-encoded
 messages (a message is serialised once, for every connection that gets it) and a waiter
 for the connection's writer — the request's own task, which writes what is queued and
-waits again. There is no task, queue or timer per channel or per connection beyond that
-and a watcher of the client's disconnect: seat-map and sales feeds `offer` straight into
-the outboxes of their watchers, heartbeats and lifetimes are kept by one sweep over the
-registry (`Connections`), not by a timer per connection.
+waits again. While it waits, an offer writes the message itself (the server's `send`
+completes at once unless the client is behind), so a broadcast wakes no task per
+connection; a write that would wait is left to the writer. There is no task, queue or
+timer per channel or per connection beyond that and a watcher of the client's
+disconnect: seat-map and sales feeds `offer` straight into the outboxes of their
+watchers, heartbeats and lifetimes are kept by one sweep over the registry
+(`Connections`), not by a timer per connection.
 
 Back-pressure, per outbox (`Limits`): an offer never waits. When frames pile up (the
 writer cannot write: the client does not read) a seat-map channel's backlog is replaced
@@ -25,10 +28,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import types
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from ticketsafe.realtime.messages import LiveMessage
 from ticketsafe.realtime.metrics import record_connection
@@ -61,9 +66,25 @@ HEARTBEAT = LiveMessage("*", "heartbeat", {})
 RECONNECT = LiveMessage("*", "reconnect", {"after_ms": 1000})
 
 
+Write = Callable[[LiveMessage], Coroutine[Any, Any, None]]
+
+
+@types.coroutine
+def _finish(write: Coroutine[Any, Any, None], pending: Any) -> Generator[Any, None, None]:
+    """The rest of a write that suspended at `pending` when it was driven from an offer:
+    awaited by the connection's writer (closed with it if the writer is cancelled)."""
+    try:
+        yield pending
+    except BaseException:
+        write.close()
+        raise
+    yield from write
+
+
 class Outbox:
-    __slots__ = ("_bytes", "_frames", "_since", "_waiter", "_writing", "deadline", "ended",
-                 "last_write", "limits", "task", "transport")  # fmt: skip
+    __slots__ = ("_bytes", "_failed", "_frames", "_since", "_stalled", "_waiter", "_write",
+                 "_writing", "deadline", "ended", "last_write", "limits", "task",
+                 "transport")  # fmt: skip
 
     def __init__(self, transport: str, limits: Limits, lifetime_s: float) -> None:
         self.transport = transport
@@ -73,6 +94,9 @@ class Outbox:
         self._since = 0.0  # since when frames wait without the writer making progress
         self._waiter: asyncio.Future[None] | None = None
         self._writing = False
+        self._write: Write | None = None
+        self._stalled: Awaitable[None] | None = None  # a write the writer finishes
+        self._failed: BaseException | None = None  # a write done from an offer raised this
         self.task = asyncio.current_task()
         self.last_write = time.monotonic()
         self.deadline = self.last_write + lifetime_s
@@ -98,6 +122,9 @@ class Outbox:
                 self._frames = deque(m for m in self._frames if m.channel != channel)
                 self._bytes = sum(m.size for m in self._frames)
                 message = snapshot()
+        elif self._idle():
+            self._write_now(message)
+            return
         else:
             self._since = time.monotonic()
         self._frames.append(message)
@@ -116,16 +143,47 @@ class Outbox:
         if why is Ended.CUT and self._writing and self.task is not None:
             self.task.cancel()  # its write is stuck on a client that does not read
 
+    def _idle(self) -> bool:
+        """The writer waits for frames: nothing queued, no write in progress."""
+        waiter = self._waiter
+        return waiter is not None and not waiter.done()
+
+    def _write_now(self, message: LiveMessage) -> None:
+        """Write `message` from the offer itself: no wake-up of the writer task. A write
+        to a transport that takes it (the usual case) completes without suspending; one
+        that would wait (the client reads slowly) is handed to the writer to finish."""
+        assert self._write is not None
+        write = self._write(message)
+        try:
+            pending = write.send(None)
+        except StopIteration:
+            self.last_write = time.monotonic()
+            return
+        except Exception as exc:  # the writer raises it, as if it had written
+            self._failed = exc
+        else:
+            self._stalled = _finish(write, pending)
+            self._writing = True
+            self._since = time.monotonic()
+        self._wake()
+
     def _wake(self) -> None:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    async def pump(self, write: Callable[[LiveMessage], Awaitable[None]]) -> Ended:
-        """Write queued messages as they come until the connection ends; say why."""
+    async def pump(self, write: Write) -> Ended:
+        """Write queued messages as they come until the connection ends; say why. While
+        this waits, offers write to the connection directly (`_write_now`)."""
         loop = asyncio.get_running_loop()
+        self._write = write
         try:
             while self.ended is None:
+                if self._failed is not None:
+                    raise self._failed
+                if self._stalled is not None:
+                    await self._finish_stalled()
+                    continue
                 if not self._frames:
                     self._waiter = loop.create_future()
                     await self._waiter
@@ -139,11 +197,20 @@ class Outbox:
                 await write(message)
                 self._writing = False
                 self.last_write = time.monotonic()
+            if self._stalled is not None and self.ended is not Ended.CUT:
+                await self._finish_stalled()  # before a last frame (`reconnect`)
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if self.ended is not Ended.CUT or task is None or task.uncancel() > 0:
                 raise
         return self.ended
+
+    async def _finish_stalled(self) -> None:
+        stalled, self._stalled = self._stalled, None
+        assert stalled is not None
+        await stalled
+        self._writing = False
+        self.last_write = time.monotonic()
 
 
 class Connections:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect
@@ -16,8 +17,9 @@ from ticketsafe.infra.errors import TicketSafeError, Unauthenticated
 from ticketsafe.infra.openapi import problems
 from ticketsafe.realtime.channels import CHANNEL_PATTERN, Channel, parse_channels
 from ticketsafe.realtime.connection import Ended
+from ticketsafe.realtime.lane import hand_over
 from ticketsafe.realtime.messages import LiveMessage
-from ticketsafe.realtime.session import LiveContext, authorize, serve
+from ticketsafe.realtime.session import LiveContext, Session, authorize, open_session
 from ticketsafe.realtime.tickets import TICKET_TTL_S, issue_ticket, redeem_ticket
 
 router = APIRouter(prefix="/live", tags=["live"])
@@ -100,21 +102,40 @@ class EventStream(Response):
         self.ctx, self.principal, self.channels, self.resume = ctx, principal, channels, resume
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def start() -> None:  # once every channel is set up (else a problem answer)
+        session = await open_session(
+            self.ctx, self.principal, self.channels, transport="sse", resume_from=self.resume
+        )  # every channel is set up before the head: else this is a problem answer
+        try:
             await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
             await send(
                 {"type": "http.response.body", "body": b"retry: 2000\n\n", "more_body": True}
             )
+        except BaseException:
+            await session.close()
+            raise
+        stream = _SseConnection(session)
+        if not hand_over(scope, stream):
+            await stream.run(send, receive)
 
+
+class _SseConnection:
+    """An event stream after its head: one body chunk per message (see `lane`)."""
+
+    __slots__ = ("session",)
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    async def run(self, send: Send, receive: Receive) -> None:
         async def write(message: LiveMessage) -> None:
             await send({"type": "http.response.body", "body": message.sse_bytes, "more_body": True})
 
-        ended = await serve(
-            self.ctx, self.principal, self.channels, transport="sse", receive=receive,
-            write=write, resume_from=self.resume, ready=start,
-        )  # fmt: skip
+        ended = await self.session.run(write, receive)
         if ended is not Ended.CUT:  # a cut client's writes are stuck: uvicorn drops it
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def abandon(self) -> None:
+        await self.session.close()
 
 
 def _resume_point(last_event_id: str | None) -> str | None:
@@ -135,27 +156,45 @@ async def websocket(
     stream ticket (`?ticket=`) or a bearer header; a refused channel gets an `error`
     message with its problem `code`, then the socket closes (4401 / 4403 / 4422)."""
     await socket.accept()
-    ctx = _context(socket)
-
-    async def write(message: LiveMessage) -> None:
-        await socket.send_text(message.to_json())
-
     try:
         principal = await _socket_principal(socket, ticket)
-        ended = await serve(
-            ctx, principal, parse_channels(channels), transport="ws", receive=socket.receive,
-            write=write, resume_from=_resume_point(last_event_id),
+        session = await open_session(
+            _context(socket), principal, parse_channels(channels), transport="ws",
+            resume_from=_resume_point(last_event_id),
         )  # fmt: skip
     except TicketSafeError as exc:
         await socket.send_json({"id": "", "channel": "*", "type": "error",
                                 "data": {"code": exc.code, "status": exc.status,
                                          "detail": str(exc)}})  # fmt: skip
         await socket.close(code=4000 + exc.status)
+        return
     except WebSocketDisconnect:
         return
-    else:
-        if ended is Ended.LIFETIME:
-            await socket.close(code=1012)  # lifetime over: the client reconnects
+    connection = _WsConnection(session)
+    if not hand_over(socket.scope, connection):
+        await connection.run(socket.send, socket.receive)
+
+
+class _WsConnection:
+    """An accepted live WebSocket: one text frame per message (see `lane`)."""
+
+    __slots__ = ("session",)
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    async def run(self, send: Send, receive: Receive) -> None:
+        async def write(message: LiveMessage) -> None:
+            await send({"type": "websocket.send", "text": message.to_json()})
+
+        # The client gone mid-write: the server's send raises ClientDisconnected (an
+        # OSError), Starlette's WebSocketDisconnect.
+        with contextlib.suppress(WebSocketDisconnect, OSError):
+            if await self.session.run(write, receive) is Ended.LIFETIME:
+                await send({"type": "websocket.close", "code": 1012})  # the client reconnects
+
+    async def abandon(self) -> None:
+        await self.session.close()
 
 
 async def _socket_principal(socket: WebSocket, ticket: str | None) -> Principal:

@@ -39,6 +39,7 @@ ReadCheckins = Callable[[str, object], Awaitable[tuple[dict[str, Any] | None, ob
 
 FULL_EVERY = 10  # publish the whole state every tenth frame
 CHECKIN_EVERY = 4  # re-read check-in stats at most every fourth frame, when they moved
+CROWDED = 2_000  # watchers of one event in one process past which frames are spaced out
 
 
 @dataclass(eq=False)
@@ -194,7 +195,7 @@ class SeatFeeds:
         mark: object = None
         frames = 0
         while True:
-            await asyncio.sleep(self.interval_s)
+            await asyncio.sleep(self.spacing(feed))
             try:
                 if not await lease.held():
                     frames = 0  # another instance leads; lead again from a full frame
@@ -226,6 +227,13 @@ class SeatFeeds:
                 frame["checkin"] = checkins
             with contextlib.suppress(Exception):
                 await self.redis.publish(seats_channel(feed.event_id), orjson.dumps(frame))
+
+    def spacing(self, feed: _EventFeed) -> float:
+        """The time between two frames: `interval_s`, twice that past `CROWDED` watchers
+        in this process (a frame costs a write per connection: at 10,000, the frames of a
+        busy event kept the event loop from serving requests)."""
+        watchers = len(feed.watchers) + len(feed.sales_watchers)
+        return self.interval_s * 2 if watchers > CROWDED else self.interval_s
 
     async def _checkins(self, event_id: str, mark: object) -> tuple[Any, object]:
         """The check-in domain's stats when they moved; a failure only skips them,

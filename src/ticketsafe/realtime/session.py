@@ -17,7 +17,14 @@ from ticketsafe.infra.live_hub import Hub
 from ticketsafe.infra.live_publish import user_stream
 from ticketsafe.infra.redisdb import RedisClient
 from ticketsafe.realtime.channels import Channel, ChannelKind, SubscriptionRefused
-from ticketsafe.realtime.connection import RECONNECT, Connections, Ended, Limits, Outbox
+from ticketsafe.realtime.connection import (
+    RECONNECT,
+    Connections,
+    Ended,
+    Limits,
+    Outbox,
+    Write,
+)
 from ticketsafe.realtime.feeds import SeatFeeds
 from ticketsafe.realtime.messages import LiveMessage
 from ticketsafe.waitingroom.keys import QueueKeys
@@ -55,51 +62,73 @@ async def authorize(ctx: LiveContext, principal: Principal, channels: list[Chann
             raise SubscriptionRefused(f"{channel.name}: only the event's organizers")
 
 
-async def serve(
-    ctx: LiveContext, principal: Principal, channels: list[Channel], *, transport: str,
-    receive: Receive, write: Callable[[LiveMessage], Awaitable[None]],
-    resume_from: str | None = None, ready: Callable[[], Awaitable[None]] | None = None,
-) -> Ended:  # fmt: skip
-    """Write the authorised channels' messages with `write` until the client leaves,
-    its lifetime ends (then a `reconnect` message) or it is cut off as hopelessly
-    behind. Seat-map and sales channels are fed by the process's feeds straight into
-    the connection's outbox; `me` and `queue:` have one reader task each. `ready` runs
-    once every channel is set up: an SSE response starts there, so a channel that
-    cannot be served (an event with no inventory) is still a problem answer, not a
-    stream broken after its head."""
-    await authorize(ctx, principal, channels)
-    outbox = ctx.connections.add(transport)
-    watcher = asyncio.ensure_future(_disconnect(receive))
-    watcher.add_done_callback(lambda _: outbox.end(Ended.GONE))
-    producers: list[asyncio.Task[None]] = []
-    watched: list[str] = []
-    try:
-        for channel in channels:
-            if channel.kind is ChannelKind.ME:
-                producers.append(asyncio.create_task(_user(ctx, principal, outbox, resume_from)))
-            elif channel.kind is ChannelKind.QUEUE:
-                event_id = str(channel.event_id)
-                producers.append(asyncio.create_task(_queue(ctx, principal, event_id, outbox)))
-            else:
-                event_id = str(channel.event_id)
-                watched.append(event_id)
-                await ctx.feeds.watch(event_id, outbox, sales=channel.kind is ChannelKind.SALES)
-        if ready is not None:
-            await ready()
-        ended = await outbox.pump(write)
-        if ended is Ended.LIFETIME:
-            await write(RECONNECT)
-        return ended
-    finally:
-        watcher.cancel()
-        for task in producers:
+class Session:
+    """A connection whose channels are set up: `run` writes their messages until it ends
+    and then releases them; `close` releases them without running (an answer that failed
+    after the set-up)."""
+
+    __slots__ = ("ctx", "outbox", "producers", "watched")
+
+    def __init__(self, ctx: LiveContext, outbox: Outbox) -> None:
+        self.ctx, self.outbox = ctx, outbox
+        self.producers: list[asyncio.Task[None]] = []
+        self.watched: list[str] = []
+
+    async def run(self, write: Write, receive: Receive) -> Ended:
+        """Write with `write` until the client leaves (`receive` says so), its lifetime
+        ends (then a `reconnect` message) or it is cut off as hopelessly behind."""
+        outbox = self.outbox
+        watcher = asyncio.ensure_future(_disconnect(receive))
+        watcher.add_done_callback(lambda _: outbox.end(Ended.GONE))
+        try:
+            ended = await outbox.pump(write)
+            if ended is Ended.LIFETIME:
+                await write(RECONNECT)
+            return ended
+        finally:
+            watcher.cancel()
+            await self.close()
+
+    async def close(self) -> None:
+        for task in self.producers:
             task.cancel()
-        for task in producers:
+        for task in self.producers:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        for event_id in watched:
-            await ctx.feeds.leave(event_id, outbox)
-        ctx.connections.remove(outbox)
+        for event_id in self.watched:
+            await self.ctx.feeds.leave(event_id, self.outbox)
+        if self.outbox in self.ctx.connections.open:
+            self.ctx.connections.remove(self.outbox)
+
+
+async def open_session(
+    ctx: LiveContext, principal: Principal, channels: list[Channel], *, transport: str,
+    resume_from: str | None = None,
+) -> Session:  # fmt: skip
+    """Set up the authorised channels of a new connection: seat-map and sales channels
+    are fed by the process's feeds straight into the connection's outbox; `me` and
+    `queue:` have one reader task each. Raises (a problem answer) if a channel cannot be
+    served — an event with no inventory — before anything is sent, so an SSE response
+    is never a stream broken after its head."""
+    await authorize(ctx, principal, channels)
+    session = Session(ctx, ctx.connections.add(transport))
+    outbox = session.outbox
+    try:
+        for channel in channels:
+            event_id = str(channel.event_id)
+            if channel.kind is ChannelKind.ME:
+                task = _user(ctx, principal, outbox, resume_from)
+                session.producers.append(asyncio.create_task(task))
+            elif channel.kind is ChannelKind.QUEUE:
+                task = _queue(ctx, principal, event_id, outbox)
+                session.producers.append(asyncio.create_task(task))
+            else:
+                session.watched.append(event_id)
+                await ctx.feeds.watch(event_id, outbox, sales=channel.kind is ChannelKind.SALES)
+    except BaseException:
+        await session.close()
+        raise
+    return session
 
 
 async def _disconnect(receive: Receive) -> None:

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ticketsafe.infra.http_writes import CoalescingHttpToolsProtocol
 from ticketsafe.infra.settings import Settings
 from ticketsafe.infra.tls import TlsFiles, ensure_local_tls
+from ticketsafe.infra.ws_protocol import LeanWebSocketsProtocol
 from ticketsafe.roles.drain import StreamDrain
 
 log = logging.getLogger("ticketsafe.http")
@@ -117,6 +118,7 @@ def _config(
         log_config=None,
         access_log=False,
         http=CoalescingHttpToolsProtocol,  # a response's head and body in one send
+        ws=LeanWebSocketsProtocol,  # uvicorn's sans-I/O one, minus the kept handshake
         # Live WebSockets (realtime/): no per-message deflate (a zlib context per
         # connection, and every broadcast compressed once per connection), clients send
         # nothing bigger than a close, and heartbeats are the live layer's own.

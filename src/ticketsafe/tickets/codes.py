@@ -78,6 +78,15 @@ class ScannedCode:
             return False
         return True
 
+    def issued_by(self, private_key: Ed25519PrivateKey) -> bool:
+        """The server's check, for the holder of the event's private key: the same
+        answer as `signature_valid` for every code it issued, at a third of the cost
+        (on this machine ~65 µs to sign, ~220 µs to verify). Ed25519 signing is
+        deterministic (RFC 8032): a code we signed carries exactly the signature we
+        compute again, compared in constant time; anything else is refused, as is any
+        other valid signature, which only the private key could have made."""
+        return hmac.compare_digest(private_key.sign(self.signed), self.signature)
+
 
 def place_of(seat_id: str | None, area_id: str | None) -> str:
     if seat_id:

@@ -20,6 +20,11 @@ one sees the other, so never both win (at worst both step back: the steward scan
 again). A refund that lands after the scan's read revoked an admitted ticket, as a
 refund after the gate would.
 
+A scan may carry its device's own id for it (`retry_key`), kept on the admission: a
+retry whose answer was lost finds its own earlier admission (`earlier_try`) and is
+answered as admitted again, never "already used" by itself. Only the same key from the
+same device matches, so another phone showing the same code is still refused.
+
 Readers see the marks through `with_admission`: a ticket's `used_*` fields are its
 admission's (or, for tickets marked before the journal, the document's own).
 """
@@ -38,19 +43,22 @@ from ticketsafe.tickets.models import TicketStatus
 
 ADMISSIONS = "ticket_admissions"
 _USED = ("used_at", "used_gate", "used_device")
+_CHECKED = ("status", "version", "used_at")  # what a mark reads of the ticket
 
 
 async def mark_used(
     db: Database, tickets: str, ticket_id: str, event_id: str, version: int, *,
-    gate: str, device: str, at: datetime,
+    gate: str, device: str, at: datetime, retry_key: str | None = None,
 ) -> bool:  # fmt: skip
     """True if this scan admitted the ticket (valid at `version`, never admitted)."""
     scan = secrets.token_hex(8)
     doc = {"_id": ticket_id, "event_id": event_id, "version": version, "used_at": at,
            "used_gate": gate, "used_device": device, "scan": scan}  # fmt: skip
+    if retry_key is not None:
+        doc["retry_key"] = retry_key
     if await group_insert(db, ADMISSIONS).insert([doc]):
         return False  # admitted before (the duplicate key)
-    ticket = await group_get(db, tickets).get(ticket_id)  # after the insert: see above
+    ticket = await group_get(db, tickets, _CHECKED).get(ticket_id)  # after the insert: see above
     if (
         ticket is not None
         and ticket.get("status") == TicketStatus.VALID.value
@@ -60,6 +68,17 @@ async def mark_used(
         return True
     await db[ADMISSIONS].delete_one({"_id": ticket_id, "scan": scan})
     return False
+
+
+async def earlier_try(
+    db: Database, ticket_id: str, device: str, retry_key: str
+) -> tuple[datetime, str] | None:
+    """(used at, gate) of the ticket's admission if `device` made it under `retry_key`."""
+    doc = await db[ADMISSIONS].find_one(
+        {"_id": ticket_id, "used_device": device, "retry_key": retry_key},
+        {"used_at": 1, "used_gate": 1},
+    )
+    return (doc["used_at"], doc["used_gate"]) if doc is not None else None
 
 
 async def admitted(db: Database, ticket_id: str) -> bool:

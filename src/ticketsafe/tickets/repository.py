@@ -100,14 +100,21 @@ async def revoke(db: Database, ticket_ids: list[str], at: datetime) -> int:
 
 async def mark_used(
     db: Database, ticket_id: str, event_id: str, version: int, *, gate: str, device: str,
-    at: datetime,
+    at: datetime, retry_key: str | None = None,
 ) -> bool:  # fmt: skip
     """The once-only admission: the journal's primary key lets one scan win (a second
     gate scanning at the same instant gets the duplicate key and learns it lost); sent
     with the other scans of the moment (`tickets.marks`)."""
     return await marks.mark_used(
-        db, TICKETS, ticket_id, event_id, version, gate=gate, device=device, at=at
-    )
+        db, TICKETS, ticket_id, event_id, version, gate=gate, device=device, at=at,
+        retry_key=retry_key,
+    )  # fmt: skip
+
+
+async def earlier_try(
+    db: Database, ticket_id: str, device: str, retry_key: str
+) -> tuple[datetime, str] | None:
+    return await marks.earlier_try(db, ticket_id, device, retry_key)
 
 
 async def transfer(db: Database, ticket: Ticket, holder_id: str) -> bool:

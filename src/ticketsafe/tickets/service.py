@@ -156,14 +156,21 @@ class TicketService:
 
     async def admit(
         self, ticket_id: str, event_id: str, version: int, *, gate: str, device: str,
-        at: datetime,
+        at: datetime, retry_key: str | None = None,
     ) -> bool:  # fmt: skip
         """Mark the ticket of `event_id` used at `version` (the scanned code's); False if
         it is not valid at that version and unused (another scan won, revoked,
-        transferred)."""
+        transferred). `retry_key`: the device's id for this scan (`earlier_try`)."""
         return await repo.mark_used(
-            self.db, ticket_id, event_id, version, gate=gate, device=device, at=at
-        )
+            self.db, ticket_id, event_id, version, gate=gate, device=device, at=at,
+            retry_key=retry_key,
+        )  # fmt: skip
+
+    async def earlier_try(
+        self, ticket_id: str, device: str, retry_key: str
+    ) -> tuple[datetime, str] | None:
+        """(used at, gate) if the ticket's admission was `device`'s scan `retry_key`."""
+        return await repo.earlier_try(self.db, ticket_id, device, retry_key)
 
     def valid_of_event(self, event_id: str) -> AsyncIterator[Ticket]:
         return repo.valid_of_event(self.db, event_id)

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from ticketsafe.infra.crypto.keyring import KeyRing, Wrapped
@@ -64,7 +64,6 @@ class EventKeys:
         self.db = db
         self.keyring = keyring
         self._public: dict[str, bytes] = {}
-        self._verifiers: dict[str, Ed25519PublicKey] = {}
         self._private: dict[str, Ed25519PrivateKey] = {}
         self._rotation: dict[str, bytes] = {}
         self._known: set[str] = set()  # events whose keys exist
@@ -101,14 +100,6 @@ class EventKeys:
         if key is None:
             doc = await self._doc(event_id)
             key = self._public[event_id] = bytes(doc["public_key"])
-        return key
-
-    async def verifier(self, event_id: str) -> Ed25519PublicKey:
-        """The public key loaded once per process: a gate verifies every scan with it."""
-        key = self._verifiers.get(event_id)
-        if key is None:
-            raw = await self.public_key(event_id)
-            key = self._verifiers[event_id] = Ed25519PublicKey.from_public_bytes(raw)
         return key
 
     async def private_key(self, event_id: str) -> Ed25519PrivateKey:

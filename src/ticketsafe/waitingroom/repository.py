@@ -53,6 +53,9 @@ class StoredQueue:
     commitment: str
     state: QueueState
     drawn_at: datetime | None = None
+    # The organizer changed admission (`PATCH .../admission`): the catalog's settings,
+    # applied again when the sale opens, no longer replace it.
+    admission_by_organizer: bool = False
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> StoredQueue:
@@ -63,6 +66,7 @@ class StoredQueue:
             commitment=doc["commitment"],
             state=QueueState(doc.get("state", QueueState.PRE)),
             drawn_at=drawn.replace(tzinfo=UTC) if drawn is not None else None,
+            admission_by_organizer=bool(doc.get("admission_by_organizer", False)),
         )
 
 
@@ -92,10 +96,13 @@ class QueueRepository:
             upsert=True,
         )
 
-    async def update_config(self, config: QueueConfig) -> None:
-        await self._col.update_one(
-            {"_id": config.event_id}, {"$set": {"config": config.model_dump(mode="json")}}
-        )
+    async def update_config(self, config: QueueConfig, *, by_organizer: bool = False) -> None:
+        """Store the configuration; `by_organizer`: its admission was set by the
+        organizer (kept when the catalog configures the queue again)."""
+        changes: dict[str, Any] = {"config": config.model_dump(mode="json")}
+        if by_organizer:
+            changes["admission_by_organizer"] = True
+        await self._col.update_one({"_id": config.event_id}, {"$set": changes})
 
     async def mark_drawn(self, event_id: str, entrants: int, order_sha256: str) -> None:
         await self._col.update_one(

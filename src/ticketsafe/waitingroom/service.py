@@ -140,6 +140,9 @@ class WaitingRoom:
                 raise QueueConfigRejected("the draw has happened; on-sale time cannot change")
             if existing.config.org_id != config.org_id:
                 raise QueueConfigRejected("the queue belongs to another organization")
+        if existing is not None and existing.admission_by_organizer:
+            kept = {name: getattr(existing.config, name) for name in AdmissionUpdate.model_fields}
+            config = config.model_copy(update=kept)
         if existing is None:
             seed = fairness.new_seed()
             await self.repo.create_or_update(config, seed.hex(), fairness.commitment(seed))
@@ -446,7 +449,7 @@ class WaitingRoom:
             config = QueueConfig.model_validate({**stored.config.model_dump(), **changes})
         except ValidationError as exc:  # e.g. a minimum rate above the maximum
             raise QueueConfigRejected(exc.errors()[0]["msg"]) from None
-        await self.repo.update_config(config)
+        await self.repo.update_config(config, by_organizer=True)
         await self.store.set_admission(config)
         await audit.record(
             self._db,
