@@ -100,16 +100,20 @@ async def overdue(db: Database, now: datetime, limit: int) -> list[Order]:
     return [_model(d) async for d in cursor]
 
 
-async def without_payment(db: Database, created_before: datetime, limit: int) -> list[Order]:
-    """Pending orders created before `created_before` that record no payment: their
-    checkout stopped (or is still running) before its last write. Few at any time: a
-    checkout records its payment within the request."""
+async def without_payment(
+    db: Database, created_after: datetime, created_before: datetime, limit: int
+) -> list[Order]:
+    """Pending orders created in (`created_after`, `created_before`) that record no
+    payment (a pending order records it only with its next change of state), oldest
+    first: those a checkout stopped before its last write, among those waiting for
+    their money."""
     query = {
         "status": OrderStatus.PENDING_PAYMENT.value,
         "payment_id": None,
-        "created_at": {"$lt": created_before},
+        "created_at": {"$gt": created_after, "$lt": created_before},
     }
-    return [_model(d) async for d in db[ORDERS].find(query).limit(limit)]
+    cursor = db[ORDERS].find(query).sort("created_at", ASCENDING).limit(limit)
+    return [_model(d) async for d in cursor]
 
 
 async def without_live_sale(

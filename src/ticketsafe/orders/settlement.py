@@ -33,6 +33,9 @@ _ASK_PSP_AFTER = timedelta(minutes=1)
 # before its last write (`finish_stranded`): a running checkout makes it within its
 # request, a fraction of this.
 STRANDED_AFTER = timedelta(seconds=10)
+# How far back the pass looks (older ones are left to their deadline): past a hold's
+# usual duration, so an order whose hold expired unused is still found.
+STRANDED_WINDOW = timedelta(minutes=20)
 
 # How many times a reaction to a payment starts again when its order changed meanwhile
 # (each start reads both again; past that the job is retried by the queue).
@@ -140,7 +143,8 @@ class Settlement(OrderBase):
 
     async def finish_stranded(self, limit: int = 200) -> int:
         """Finish pending orders a checkout left before its last write (its process
-        killed, its buyer gone), `STRANDED_AFTER` on; returns how many were cancelled.
+        killed, its buyer gone), `STRANDED_AFTER` on and up to `STRANDED_WINDOW` back,
+        the `limit` oldest; returns how many were cancelled.
         - Money captured (the checkout stopped after the charge): the order is paid
           now, as a retry would, not at its deadline (15 minutes for a card).
         - No payment, nothing sold to it, and its hold gone (expired, released by the
@@ -150,10 +154,17 @@ class Settlement(OrderBase):
           deadline it claimed, for minutes, seats sold to someone else meanwhile.
         Anything else (a hold still keeping its units, a sale, a payment still moving)
         is left to its checkout, its buyer and its deadline."""
+        now = datetime.now(UTC)
+        orders = await repo.without_payment(
+            self.db, now - STRANDED_WINDOW, now - STRANDED_AFTER, limit
+        )
+        started = await payments.find_payments(
+            self.payments, [repo.payment_id_of(o) for o in orders]
+        )  # one read: most are orders waiting for a PIX or a transfer
+        by_order = {p.order_id: p for p in started}
         cancelled = 0
-        created_before = datetime.now(UTC) - STRANDED_AFTER
-        for order in await repo.without_payment(self.db, created_before, limit):
-            payment = await payments.find_payment(self.payments, checkout_payment_id(order.id))
+        for order in orders:
+            payment = by_order.get(order.id)
             if payment is not None:  # its sale was committed: the money decides
                 if payment.status is PaymentStatus.CAPTURED:
                     with contextlib.suppress(OrderChanged):  # settled meanwhile
