@@ -439,6 +439,22 @@ async def test_the_deadline_settles_an_order_whose_checkout_stopped_after_the_ch
     assert await seat_status(sale, "A:r-1:s-2") == "sold"
 
 
+async def test_the_sweep_settles_an_order_whose_checkout_stopped_after_the_charge(
+    sale: Sale, resources: Resources, worker: Worker
+) -> None:
+    """Its buyer gone (or refused on retry), the money captured: paid at the worker's
+    next pass, not at the deadline 15 minutes on (the fault bench counted it lost)."""
+    buyer, _, order = await _card_order_stopped_after_the_charge(sale, resources, "A:r-2:s-4")
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    await resources.db["orders"].update_one({"_id": order["id"]}, {"$set": {"created_at": past}})
+    await _expire(worker)
+    assert await _status(resources, order["id"]) == "paid"  # before any poll of its buyer
+    got = (await sale.client.get(f"/orders/{order['id']}", headers=buyer)).json()
+    assert (got["status"], got["payment"]["status"]) == ("paid", "captured")
+    assert await seat_status(sale, "A:r-2:s-4") == "sold"
+    assert await resources.db["tickets"].count_documents({"order_id": order["id"]}) == 1
+
+
 @pytest.mark.parametrize("psp_saw_it", [True, False], ids=["charged", "never-reached"])
 async def test_a_retry_asks_the_psp_again_when_its_answer_was_lost(
     sale: Sale, resources: Resources, psp_saw_it: bool, monkeypatch: pytest.MonkeyPatch
@@ -565,3 +581,57 @@ async def test_retries_racing_over_the_same_money_all_get_the_paid_order(
     assert stored is not None
     paid_entries = [h["action"] for h in stored["history"]].count("order.paid")
     assert paid_entries == 2  # the first checkout's, and the one settling write's
+
+
+async def test_an_order_a_stopped_checkout_left_without_its_sale_is_cancelled(
+    sale: Sale, resources: Resources, worker: Worker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkout placed the order and stopped before committing its sale (its process
+    killed, or a 503 its buyer did not retry), then Redis was flushed: the hold is gone
+    and its seat was sold to someone else. The stranded order is cancelled at the
+    worker's next pass, not left pending for its whole payment window claiming a seat
+    now sold to another order (the fault bench counted such seats double-sold)."""
+    commit = InventoryService.commit_sale
+
+    async def busy_for_usr_1(
+        self: InventoryService, hold_id: str, order_id: str, buyer: str
+    ) -> Any:
+        if buyer == "usr_1":
+            raise InventoryBusy("inventory store unavailable")
+        return await commit(self, hold_id, order_id, buyer)
+
+    monkeypatch.setattr(InventoryService, "commit_sale", busy_for_usr_1)
+    seat = "A:r-2:s-5"
+    first = sale.buyer("usr_1")
+    hold = await sale.hold(first, {"kind": "seats", "seat_ids": [seat]})
+    r = await sale.checkout(
+        first, hold, method="card_sandbox", card_token=await card(sale.client, VISA_OK)
+    )
+    assert (r.status_code, r.json()["code"]) == (503, "inventory_busy")
+    stranded = order_id_for(hold["hold_id"])
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    await resources.db["orders"].update_one({"_id": stranded}, {"$set": {"created_at": past}})
+    await _expire(worker)  # its hold still keeps the seat: a retry may still commit it
+    assert (await _status(resources, stranded), await seat_status(sale, seat)) == (
+        "pending_payment", "held",
+    )  # fmt: skip
+    await resources.redis.flushall()  # the hold is gone; MongoDB sold nothing to it
+    second = sale.buyer("usr_2")
+    again = await sale.hold(second, {"kind": "seats", "seat_ids": [seat]})
+    r = await sale.checkout(
+        second, again, method="card_sandbox", card_token=await card(sale.client, VISA_OK)
+    )
+    assert r.json()["status"] == "paid", r.text
+    await _expire(worker)
+    assert await _status(resources, stranded) == "cancelled"
+    live = resources.db["orders"].find(
+        {"lines.seat_id": seat, "status": {"$in": ["pending_payment", "paid"]}}, {"_id": 1}
+    )
+    assert [d["_id"] async for d in live] == [r.json()["id"]]
+    assert await seat_status(sale, seat) == "sold"
+
+
+async def _status(resources: Resources, order_id: str) -> str:
+    doc = await resources.db["orders"].find_one({"_id": order_id}, {"status": 1})
+    assert doc is not None
+    return str(doc["status"])

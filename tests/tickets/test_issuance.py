@@ -15,7 +15,7 @@ from ticketsafe.orders.events import ANNOUNCED_JOB
 from ticketsafe.roles.worker import Worker
 from ticketsafe.tickets.codes import parse
 from ticketsafe.tickets.service import TicketService
-from ticketsafe.tickets.tasks import ISSUE_JOB, STALE, reconcile
+from ticketsafe.tickets.tasks import ISSUE_JOB, STALE, after_redis_loss, reconcile
 
 SEATS = {"kind": "seats", "seat_ids": ["A:r-1:s-1", "A:r-1:s-2"]}
 
@@ -89,6 +89,25 @@ async def test_a_lost_announcement_is_made_good_by_the_reconciliation(
     assert await resources.db["tickets"].count_documents({"order_id": order["id"]}) == 2
     # Walked once: a second pass, even much later, re-sends nothing.
     assert await reconcile(resources.db, worker.queue, datetime.now(UTC) + timedelta(days=1)) == 0
+
+
+async def test_announcements_a_redis_flush_took_are_re_sent_within_seconds(
+    sale: Sale, worker: Worker, resources: Resources
+) -> None:
+    """A FLUSHALL takes the queued announcements of orders paid a moment ago: the
+    worker's next look (every few seconds) re-sends their issuance, instead of the walk
+    doing it once their payment deadline is `STALE` behind (25 minutes for a card)."""
+    now = datetime.now(UTC)
+    assert await after_redis_loss(resources.db, worker.queue, now) == 0  # first look: none paid
+    assert await after_redis_loss(resources.db, worker.queue, now) == 0  # nothing lost
+    issued, _ = await issued_order(sale, worker, "usr_1", SEATS)
+    paid = await paid_order(sale, "usr_2", {"kind": "seats", "seat_ids": ["A:r-2:s-1"]})
+    await resources.redis.flushall()  # its `order_paid` with everything else
+    assert await after_redis_loss(resources.db, worker.queue, datetime.now(UTC)) == 1
+    await run_jobs(worker)
+    assert await resources.db["tickets"].count_documents({"order_id": paid["id"]}) == 1
+    assert await resources.db["tickets"].count_documents({"order_id": issued["id"]}) == 2
+    assert await after_redis_loss(resources.db, worker.queue, datetime.now(UTC)) == 0
 
 
 async def test_the_signed_code_carries_the_ticket(sale: Sale, worker: Worker) -> None:

@@ -51,6 +51,7 @@ NORMAL_TURN = 4  # ... except every 4th read, so urgent work cannot starve the r
 DELAYED = "ts:{jobs}:delayed"
 DEAD = "ts:{jobs}:dead"
 GROUP = "workers"
+_LOOKED = "ts:{jobs}:looked"  # `lost_since_last_look` marks, one per watcher
 _MAX_BACKOFF_S = 300.0
 
 # Move due delayed jobs into their lane's stream atomically, so two promoters never
@@ -274,6 +275,14 @@ class JobQueue:
     async def dead_letters(self, count: int = 100) -> list[tuple[Job, str]]:
         entries: Any = await self.redis.xrange(DEAD, count=count)
         return [(Job.decode(_s(eid), f[b"job"]), _s(f[b"error"])) for eid, f in entries]
+
+    async def lost_since_last_look(self, watcher: str) -> bool:
+        """True when Redis lost the queue's data (FLUSHALL, a restart without it, a
+        failover to an empty replica) since `watcher` last asked — its mark in the
+        `{jobs}` keyspace is gone with the jobs — and on its first look: every job
+        queued before then may be gone, and what they were for must be re-driven from
+        MongoDB now, not when a periodic walk gets there. One `SET NX` per look."""
+        return bool(await self.redis.set(f"{_LOOKED}:{watcher}", b"1", nx=True))
 
     async def outstanding(self) -> int:
         """Jobs due and not yet acknowledged in both lanes, waiting or being run: an entry

@@ -294,6 +294,21 @@ class InventoryService:
             committing=bool(raw["c"]),
         )  # fmt: skip
 
+    async def hold_keeps_units(self, hold_id: str) -> bool:
+        """Whether the hold still keeps its units from anyone else: live, or committing
+        (its sale's write may still land). False once released, expired, sold (its units
+        are then the order's in MongoDB) or lost with Redis's data."""
+        r = await self._call(event_of(hold_id), "get", hold_id)
+        if r.status != "OK":
+            return False
+        raw: dict[str, Any] = orjson.loads(r.values[0])
+        return bool(raw["c"]) or int(raw["e"]) > int(r.values[1])
+
+    async def has_sale(self, order_id: str) -> bool:
+        """Whether MongoDB holds any unit sold to this order."""
+        async with store_errors():
+            return bool(await self.repo.units_by_order(order_id))
+
     async def release_hold(self, hold_id: str, buyer_id: str) -> None:
         r = await self._call(event_of(hold_id), "release", hold_id, buyer_id)
         if r.status == "OK":

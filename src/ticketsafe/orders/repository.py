@@ -100,6 +100,22 @@ async def overdue(db: Database, now: datetime, limit: int) -> list[Order]:
     return [_model(d) async for d in cursor]
 
 
+async def without_payment(
+    db: Database, created_after: datetime, created_before: datetime, limit: int
+) -> list[Order]:
+    """Pending orders created in (`created_after`, `created_before`) that record no
+    payment (a pending order records it only with its next change of state), oldest
+    first: those a checkout stopped before its last write, among those waiting for
+    their money."""
+    query = {
+        "status": OrderStatus.PENDING_PAYMENT.value,
+        "payment_id": None,
+        "created_at": {"$gt": created_after, "$lt": created_before},
+    }
+    cursor = db[ORDERS].find(query).sort("created_at", ASCENDING).limit(limit)
+    return [_model(d) async for d in cursor]
+
+
 async def without_live_sale(
     db: Database, changed_before: datetime, batch: int
 ) -> AsyncIterator[list[Order]]:

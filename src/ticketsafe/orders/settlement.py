@@ -29,6 +29,14 @@ from ticketsafe.payments.models import Payment, PaymentStatus
 # seconds, but it can be lost, and the deadline sweep (which also asks) is minutes away.
 _ASK_PSP_AFTER = timedelta(minutes=1)
 
+# A pending order this old that records no payment was left by a checkout that stopped
+# before its last write (`finish_stranded`): a running checkout makes it within its
+# request, a fraction of this.
+STRANDED_AFTER = timedelta(seconds=10)
+# How far back the pass looks (older ones are left to their deadline): past a hold's
+# usual duration, so an order whose hold expired unused is still found.
+STRANDED_WINDOW = timedelta(minutes=20)
+
 # How many times a reaction to a payment starts again when its order changed meanwhile
 # (each start reads both again; past that the job is retried by the queue).
 _REACT_ATTEMPTS = 3
@@ -63,6 +71,9 @@ class Settlement(OrderBase):
         challenge awaited) writes nothing (`payment_found`). An order that ended unpaid
         keeps no money: whatever its payment captured is refunded."""
         if order.status in ENDED_UNPAID:
+            # Its sale too, if a commit landed after the order was given up (a flush hid
+            # the committing hold from `finish_stranded`): releasing nothing is a no-op.
+            await self.inventory.release_sale(order.id)
             payment, _ = await return_late_money(self.payments, order, payment.id)
             return order, payment
         pending = order.status is OrderStatus.PENDING_PAYMENT
@@ -129,6 +140,46 @@ class Settlement(OrderBase):
             await self._abandon(order, OrderStatus.EXPIRED, "payment deadline passed")
             expired += 1
         return expired
+
+    async def finish_stranded(self, limit: int = 200) -> int:
+        """Finish pending orders a checkout left before its last write (its process
+        killed, its buyer gone), `STRANDED_AFTER` on and up to `STRANDED_WINDOW` back,
+        the `limit` oldest; returns how many were cancelled.
+        - Money captured (the checkout stopped after the charge): the order is paid
+          now, as a retry would, not at its deadline (15 minutes for a card).
+        - No payment, nothing sold to it, and its hold gone (expired, released by the
+          commit reconciliation, lost with Redis): the checkout stopped before
+          committing the sale, and none can be committed any more (a retry finds the
+          hold gone and cancels it the same way): cancelled. Left pending until its
+          deadline it claimed, for minutes, seats sold to someone else meanwhile.
+        Anything else (a hold still keeping its units, a sale, a payment still moving)
+        is left to its checkout, its buyer and its deadline."""
+        now = datetime.now(UTC)
+        orders = await repo.without_payment(
+            self.db, now - STRANDED_WINDOW, now - STRANDED_AFTER, limit
+        )
+        started = await payments.find_payments(
+            self.payments, [repo.payment_id_of(o) for o in orders]
+        )  # one read: most are orders waiting for a PIX or a transfer
+        by_order = {p.order_id: p for p in started}
+        cancelled = 0
+        for order in orders:
+            payment = by_order.get(order.id)
+            if payment is not None:  # its sale was committed: the money decides
+                if payment.status is PaymentStatus.CAPTURED:
+                    with contextlib.suppress(OrderChanged):  # settled meanwhile
+                        await self._follow(order, payment)
+                continue
+            # The hold first: a commit writes the sale before it lets the hold go.
+            if await self.inventory.hold_keeps_units(order.hold_id):
+                continue
+            if await self.inventory.has_sale(order.id):
+                continue
+            with contextlib.suppress(OrderChanged):  # a retried checkout got there first
+                reason = "checkout stopped before its sale was committed"
+                await self._abandon(order, OrderStatus.CANCELLED, reason)
+                cancelled += 1
+        return cancelled
 
     async def mark_paid(self, organizer: Principal, order_id: str) -> Order:
         order = await self.get_for_organizer(organizer, order_id)

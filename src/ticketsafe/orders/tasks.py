@@ -1,5 +1,6 @@
-"""Worker jobs of orders: react to payment changes; expire unpaid orders; refund money
-captured for orders without a live sale."""
+"""Worker jobs of orders: react to payment changes; expire unpaid orders and finish those
+a stopped checkout left (paid, or cancelled without a sale); refund money captured for
+orders without a live sale."""
 
 from __future__ import annotations
 
@@ -42,8 +43,12 @@ def periodic_tasks(
 ) -> list[PeriodicTask]:
     async def expire(ctx: JobContext) -> None:
         jobs = JobBuffer()
-        await orders(jobs).expire_overdue()
-        await jobs.flush(ctx.queue)
+        service = orders(jobs)
+        try:
+            await service.expire_overdue()
+            await service.finish_stranded()
+        finally:
+            await jobs.flush(ctx.queue)  # what was given up must be announced
 
     return [
         PeriodicTask("orders.expire", interval_s, expire),

@@ -8,11 +8,18 @@ and re-sends `tickets.issue` for those with no tickets. Each order is looked at
 once; the walk's position is kept in `ticket_marks`. Not covered: an order paid *after*
 its deadline (a late payment) whose announcement is lost once the walk has passed that
 deadline; its buyer's `GET /orders/{id}/tickets` issues on read instead.
+
+Redis losing its data (a FLUSHALL, a restart or failover without it) takes every
+announcement still queued at once: in a flash sale, the backlog of a busy queue. Waiting
+for the walk would leave those buyers paid without tickets for the whole payment window
+plus `STALE` (25 minutes for a card), so a short periodic look (`after_redis_loss`)
+notices the loss within seconds and re-sends issuance for every paid order the walk has
+not passed yet and that has no tickets.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from ticketsafe.infra.jobs import JobBuffer, JobContext, JobQueue, JobRegistry
@@ -28,6 +35,7 @@ ISSUE_JOB = "tickets.issue"
 STALE = timedelta(minutes=10)
 FIRST_LOOK_BACK = timedelta(days=4)  # longer than the longest payment window (3 days)
 RECONCILE_INTERVAL_S = 60.0
+LOSS_LOOK_INTERVAL_S = 2.0  # how soon a Redis that lost its data is noticed
 _MARK = "issuance"
 
 
@@ -68,10 +76,45 @@ async def reconcile(db: Database, queue: JobQueue, now: datetime, batch: int = 5
     pass (and at least `STALE` ago) and that have no tickets. Returns how many."""
     upto = now - STALE
     upto = upto.replace(microsecond=upto.microsecond // 1000 * 1000)  # as MongoDB keeps it
-    mark = await repo.mark(db, _MARK)
-    since: datetime = mark["since"] if mark else upto - FIRST_LOOK_BACK
-    after_id = str(mark.get("after_id") or "") if mark else ""
+    since, after_id = await _walked_up_to(db, upto - FIRST_LOOK_BACK)
     sent = 0
+    pages = _resend(db, queue, since, upto, after_id=after_id, batch=batch)
+    async for count, next_since, next_after in pages:
+        sent += count
+        await repo.set_mark(db, _MARK, {"since": next_since, "after_id": next_after})
+    return sent
+
+
+async def after_redis_loss(db: Database, queue: JobQueue, now: datetime, batch: int = 500) -> int:
+    """If Redis lost its data since the last look (`JobQueue.lost_since_last_look`),
+    re-send issuance for every paid order without tickets that the walk has not passed
+    (payment deadline from the walk's mark on: every order paid in the last `STALE`, and
+    all whose deadline is still ahead). Returns how many (0 when nothing was lost). The
+    walk's mark is left as it is: it passes these orders later and finds them issued."""
+    if not await queue.lost_since_last_look("tickets.issuance"):
+        return 0
+    since, after_id = await _walked_up_to(db, now - STALE - FIRST_LOOK_BACK)
+    sent = 0
+    pages = _resend(db, queue, since, now + FIRST_LOOK_BACK, after_id=after_id, batch=batch)
+    async for count, _, _ in pages:
+        sent += count
+    return sent
+
+
+async def _walked_up_to(db: Database, first: datetime) -> tuple[datetime, str]:
+    """Where the walk stands (its mark), or `first` before its first pass."""
+    mark = await repo.mark(db, _MARK)
+    if mark is None:
+        return first, ""
+    return mark["since"], str(mark.get("after_id") or "")
+
+
+async def _resend(
+    db: Database, queue: JobQueue, since: datetime, upto: datetime, *, after_id: str, batch: int
+) -> AsyncIterator[tuple[int, datetime, str]]:
+    """Re-send issuance for the paid orders without tickets whose deadline falls in
+    [since, upto) (`after_id` resumes inside the instant `since`), a page at a time;
+    yields per page how many were sent and where the next page starts."""
     while since < upto:
         orders = await paid_orders_by_deadline(db, since, upto, after_id, batch)
         if after_id and len(orders) < batch:  # the rest of that instant is done
@@ -79,6 +122,7 @@ async def reconcile(db: Database, queue: JobQueue, now: datetime, batch: int = 5
                 db, since + timedelta(milliseconds=1), upto, "", batch - len(orders)
             )
         issued = await repo.issued_among(db, orders)
+        sent = 0
         for order in orders:
             if order.id not in issued:
                 await queue.enqueue(ISSUE_JOB, {"order_id": order.id})
@@ -87,14 +131,17 @@ async def reconcile(db: Database, queue: JobQueue, now: datetime, batch: int = 5
             since, after_id = upto, ""
         else:
             since, after_id = orders[-1].payment_deadline, orders[-1].id
-        await repo.set_mark(db, _MARK, {"since": since, "after_id": after_id})
-        if since == upto:
-            break
-    return sent
+        yield sent, since, after_id
 
 
 def periodic_tasks() -> list[PeriodicTask]:
     async def run(ctx: JobContext) -> None:
         await reconcile(ctx.db, ctx.queue, datetime.now(UTC))
 
-    return [PeriodicTask("tickets.reconcile", RECONCILE_INTERVAL_S, run)]
+    async def look(ctx: JobContext) -> None:
+        await after_redis_loss(ctx.db, ctx.queue, datetime.now(UTC))
+
+    return [
+        PeriodicTask("tickets.reconcile", RECONCILE_INTERVAL_S, run),
+        PeriodicTask("tickets.after_redis_loss", LOSS_LOOK_INTERVAL_S, look),
+    ]
