@@ -9,8 +9,9 @@ Starts embedded SecantusDB + Valkey and `--api-processes` `ticketsafe api` proce
 event through the catalog API, a steward's gate grant, and `--tickets` tickets through
 the tickets domain (the issuance job's own insert, not a checkout per ticket: the scan
 is what is measured). Every scan is a different ticket's live code, computed when sent,
-so every admitted scan is a real first admission (200); a 409 would mean a ticket was
-scanned twice and is counted apart. Each virtual client is its own gate device; the
+so every admitted scan is a real first admission (200), as long as the run does not
+use more scans than `--tickets` (warm-up included: `tickets_reused` says how many were
+scanned twice, each a 409 "already used"). Each virtual client is its own gate device; the
 per-device rate limit is raised for the run (a real device scans about once a second).
 Prints JSON.
 """
@@ -22,6 +23,7 @@ import asyncio
 import json
 import multiprocessing as mp
 import os
+import ssl
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -44,12 +46,14 @@ from ticketsafe.infra.child_process import free_port
 from ticketsafe.infra.crypto.keyring import load_keyring
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
+from ticketsafe.infra.tls import ensure_local_tls
 from ticketsafe.tickets import codes
 from ticketsafe.tickets import repository as tickets_repo
 from ticketsafe.tickets.models import Ticket
 from ticketsafe.tickets.service import TicketService
 
 SECRET = "bench-secret-" + "b" * 40
+WARMUP_SCANS = 10_000
 ORG, STEWARD = "org_bench", "usr_steward"
 
 
@@ -165,7 +169,7 @@ async def offline_rate(settings: Settings, event_id: str, seconds: float) -> dic
 
 def online(
     port: int, event_id: str, tickets: list[tuple[str, bytes]], args: argparse.Namespace,
-    pids: dict[str, int],
+    pids: dict[str, int], *, tls: ssl.SSLContext | None,
 ) -> dict[str, Any]:  # fmt: skip
     token = AccessTokenCodec(SECRET, 3600).issue(Principal(STEWARD))
     next_ticket: Any = mp.Value("l", 0)
@@ -182,10 +186,14 @@ def online(
         key = f"k{os.getpid()}-{c}-{seq}"
         return post_json(f"/events/{event_id}/checkin/scans", body, token, key)
 
+    # The load generators' first second is a warm-up they do not count, but its scans use
+    # tickets too: leave room for it (at up to WARMUP_SCANS a second), so that no ticket is
+    # scanned twice; `tickets_reused` in the report says if some were anyway.
     def measure(name: str, factory: Any) -> Any:
         return run_processes(name, port, factory, concurrency=args.concurrency,
-                             duration_s=args.seconds, max_requests=len(tickets) - 1000,
-                             processes=args.loaders)  # fmt: skip
+                             duration_s=args.seconds,
+                             max_requests=max(1, len(tickets) - WARMUP_SCANS),
+                             processes=args.loaders, tls=tls)  # fmt: skip
 
     trivial = measure("GET /healthz", healthz)
     usages = [ProcessUsage(name, pid) for name, pid in pids.items()]
@@ -203,6 +211,7 @@ def online(
             u.name: round(1000 * (u.cpu_end - u.cpu_start) / done, 3) for u in usages
         },
         "all_admitted": set(scans.statuses) == {200},
+        "tickets_reused": max(0, next_ticket.value - len(tickets)),
         "scan_vs_trivial": round(scans.rps / trivial.rps, 3) if trivial.rps else None,
     }
 
@@ -213,7 +222,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=128)
     parser.add_argument("--api-processes", type=int, default=2)
     parser.add_argument("--loaders", type=int, default=2, help="load-generator processes")
-    parser.add_argument("--tickets", type=int, default=40_000)
+    parser.add_argument("--tickets", type=int, default=60_000)
+    parser.add_argument(
+        "--tls", action=argparse.BooleanOptionalAction, default=True,
+        help="the api serves HTTPS (its own local CA), as a gate device reaches it",
+    )  # fmt: skip
     args = parser.parse_args()
     with bench_stack(SECRET) as stack:
         settings = stack.settings(
@@ -223,16 +236,22 @@ def main() -> None:
         event_id, tickets = asyncio.run(provision(settings, args.tickets))
         provisioned_s = time.perf_counter() - t0
         port = free_port()
+        ca_file = ensure_local_tls(settings.tls_dir, ["localhost"]).ca_cert if args.tls else None
         apis = stack.start_apis(port, args.api_processes, {
             "TICKETSAFE_CHECKIN_DEVICE_SCANS_PER_S": "1000",
             "TICKETSAFE_CHECKIN_DEVICE_BURST": "1000",
-        })  # fmt: skip
+            "TICKETSAFE_TLS_ENABLED": "true" if args.tls else "false",
+            # With TLS the port measured is the HTTPS one; plain HTTP only redirects.
+            **({"TICKETSAFE_HTTPS_PORT": str(port), "TICKETSAFE_HTTP_PORT": str(free_port())}
+               if args.tls else {}),
+        }, ca_file=ca_file)  # fmt: skip
+        tls = ssl.create_default_context(cafile=str(ca_file)) if ca_file else None
         pids = {f"api-{i}": api.pid for i, api in enumerate(apis)}
         pids |= {c.name: pid for c in stack.stores.children if (pid := c.pid) is not None}
-        report: dict[str, Any] = online(port, event_id, tickets, args, pids)
+        report: dict[str, Any] = online(port, event_id, tickets, args, pids, tls=tls)
         stack.stop_apis()
         report["offline"] = asyncio.run(offline_rate(settings, event_id, args.seconds))
-        report |= {"api_processes": args.api_processes, "loaders": args.loaders,
+        report |= {"https": args.tls, "api_processes": args.api_processes, "loaders": args.loaders,
                    "tickets": args.tickets, "provision_s": round(provisioned_s, 1)}  # fmt: skip
         print(json.dumps(report, indent=2))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing as mp
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -84,6 +85,7 @@ async def run(
     duration_s: float,
     max_requests: int,
     warmup_s: float = 1.0,
+    tls: ssl.SSLContext | None = None,
 ) -> Result:
     result = Result(name, concurrency)
     sent = 0
@@ -93,7 +95,9 @@ async def run(
 
     async def client(c: int) -> None:
         nonlocal sent
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        reader, writer = await asyncio.open_connection(
+            "127.0.0.1", port, ssl=tls, server_hostname="localhost" if tls else None
+        )
         seq = 0
         try:
             while time.perf_counter() < stop_at and sent < max_requests:
@@ -123,13 +127,14 @@ def run_processes(
     duration_s: float,
     max_requests: int,
     processes: int = 1,
+    tls: ssl.SSLContext | None = None,
 ) -> Result:
     """`run` spread over `processes` forked load generators (one Python process tops out
     near a core), results merged: requests/s add up, latencies pool."""
     if processes <= 1:
         return _run_blocking(
             name, port, make_request, concurrency=concurrency, duration_s=duration_s,
-            max_requests=max_requests,
+            max_requests=max_requests, tls=tls,
         )  # fmt: skip
     ctx = mp.get_context("fork")  # the request factory is a closure: fork, not spawn
     out: Any = ctx.Queue()
@@ -139,7 +144,7 @@ def run_processes(
         clients = share + (concurrency % processes if index == 0 else 0)
         result = _run_blocking(
             name, port, make_request, concurrency=clients, duration_s=duration_s,
-            max_requests=max_requests // processes,
+            max_requests=max_requests // processes, tls=tls,
         )  # fmt: skip
         out.put((result.seconds, result.latencies_ms, result.statuses))
 
@@ -162,9 +167,9 @@ def run_processes(
 
 def _run_blocking(
     name: str, port: int, make_request: RequestFactory, *, concurrency: int,
-    duration_s: float, max_requests: int,
+    duration_s: float, max_requests: int, tls: ssl.SSLContext | None = None,
 ) -> Result:  # fmt: skip
     return event_loop.run(
         run(name, port, make_request, concurrency=concurrency, duration_s=duration_s,
-            max_requests=max_requests)
+            max_requests=max_requests, tls=tls)
     )  # fmt: skip

@@ -47,10 +47,14 @@ def start_api(
 
 
 def start_apis(
-    env_extra: dict[str, str], port: int, data: Path, processes: int
-) -> list[subprocess.Popen[bytes]]:
+    env_extra: dict[str, str], port: int, data: Path, processes: int,
+    *, ca_file: Path | None = None,
+) -> list[subprocess.Popen[bytes]]:  # fmt: skip
+    """`processes` api processes on `port`; HTTPS when `ca_file` (the CA of the
+    certificate they serve, `TICKETSAFE_TLS_ENABLED=true` in `env_extra`) is given."""
     apis = [start_api(env_extra, port, data, i) for i in range(processes)]
-    wait_ready(f"http://127.0.0.1:{port}")
+    scheme, host = ("https", "localhost") if ca_file else ("http", "127.0.0.1")
+    wait_ready(f"{scheme}://{host}:{port}", ca_file=ca_file)
     time.sleep(0.5 * processes)  # let every process bind before load starts
     return apis
 
@@ -96,9 +100,11 @@ class BenchStack:
         }
 
     def start_apis(
-        self, port: int, processes: int, env_extra: dict[str, str] | None = None
-    ) -> list[subprocess.Popen[bytes]]:
-        self.apis = start_apis(self.env(**(env_extra or {})), port, self.data, processes)
+        self, port: int, processes: int, env_extra: dict[str, str] | None = None,
+        *, ca_file: Path | None = None,
+    ) -> list[subprocess.Popen[bytes]]:  # fmt: skip
+        env = self.env(**(env_extra or {}))
+        self.apis = start_apis(env, port, self.data, processes, ca_file=ca_file)
         return self.apis
 
     def stop_apis(self) -> None:

@@ -281,12 +281,14 @@ async def _drain_jobs(redis_url: str, timeout_s: float = 60.0) -> None:
         await redis.aclose()
 
 
-def wait_ready(base_url: str, timeout: float = 60.0) -> None:
-    """Until `GET /readyz` answers 200 (TimeoutError after `timeout` seconds)."""
+def wait_ready(base_url: str, timeout: float = 60.0, *, ca_file: Path | None = None) -> None:
+    """Until `GET /readyz` answers 200 (TimeoutError after `timeout` seconds); an https
+    `base_url`'s certificate is checked against `ca_file`."""
     deadline = time.monotonic() + timeout
+    verify = str(ca_file) if ca_file is not None else True
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
+            if httpx.get(f"{base_url}/readyz", timeout=2, verify=verify).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
