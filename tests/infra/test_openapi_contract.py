@@ -197,7 +197,10 @@ async def test_schemathesis_finds_no_contract_failure(
             "--config-file", str(config), "--no-color",
             "run", f"http://127.0.0.1:{port}/openapi.json",
             "--checks", "all", "--exclude-checks", ",".join(CHECKS_OFF),
-            "--max-examples", str(MAX_EXAMPLES), "--workers", "2",
+            # One worker: with two, schemathesis's threads parse lambda sources at once,
+            # and CPython 3.11's ast.parse can then fail ("AST constructor recursion depth
+            # mismatch"), a crash inside the tool that is no finding about our API.
+            "--max-examples", str(MAX_EXAMPLES), "--workers", "1",
             "--seed", "1", "--no-shrink", "--request-timeout", "10",
             "--suppress-health-check", "all",
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
