@@ -45,6 +45,10 @@ class Preset:
     # and fewer than `target_active` (1,500 if unset) shop.
     adaptive: bool = False
     checkout_target_ms: int = 500
+    # Where adaptive admission starts (the organizer's `rate_per_minute`): about the pace
+    # these two cores sell at. Starting at the preset's 60,000 a minute let 1,500 people
+    # in within two seconds, whose checkouts then queued for the first minute.
+    adaptive_start_per_minute: int = 3_000
     max_seconds: float = 600.0
     waiting_room: bool = True  # False: buyers hold as soon as the sale opens
     quantity: int | None = None  # tickets per hold (None: 1-4, as people buy)
@@ -294,7 +298,8 @@ class OnSale:
         if p.adaptive:
             return {
                 "mode": "adaptive", "target_active": p.target_active or 1_500,
-                "rate_per_minute": p.admission_per_minute, "min_rate_per_minute": 60,
+                "rate_per_minute": min(p.adaptive_start_per_minute, p.admission_per_minute),
+                "min_rate_per_minute": 60,
                 "max_rate_per_minute": p.admission_per_minute,
                 "checkout_latency_target_ms": p.checkout_target_ms,
             }  # fmt: skip

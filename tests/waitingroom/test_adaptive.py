@@ -1,14 +1,17 @@
-"""Adaptive admission against real Redis: checkout latencies recorded by the api
-processes drive the admission rate down when the shop is slow and back up when it
-recovers, within the organizer's bounds (validated)."""
+"""Adaptive admission against real Redis: checkout latencies and completions recorded
+by the api processes drive the admission rate below the shop's pace when it is slow and
+back up when it recovers, within the organizer's bounds (validated)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
 
+from ticketsafe.identity.principal import Principal
 from ticketsafe.infra.resources import Resources
+from ticketsafe.waitingroom import aimd
 from ticketsafe.waitingroom.admission import Admissions
 from ticketsafe.waitingroom.errors import QueueConfigRejected
 from ticketsafe.waitingroom.keys import QueueKeys
@@ -32,23 +35,26 @@ async def _checkouts(room: WaitingRoom, event_id: str, seconds: float, n: int = 
         await room.record_checkout_latency(event_id, seconds)
 
 
-async def test_the_rate_falls_when_checkout_is_slow_and_rises_when_it_recovers(
+async def test_the_rate_falls_below_the_pace_when_checkout_is_slow_and_rises_when_it_recovers(
     room: WaitingRoom, resources: Resources, make_config: MakeConfig
 ) -> None:
     admissions = Admissions(resources.db, resources.redis, cooldown_s=0)
     ev, _ = await queue_of(room, make_config, 50, **ADAPTIVE)
-    await admissions.tick()  # the draw, and a first step up from the organizer's rate
-    start = (await room.stats(ev, ORGANIZER)).rate_per_minute
-    assert start == 600 + 100
+    await admissions.tick()  # the draw; nothing measured yet: the organizer's rate holds
+    assert (await room.stats(ev, ORGANIZER)).rate_per_minute == 600
 
-    await _checkouts(room, ev, 2.0)  # 2 s checkouts: four times the target
+    # 100 checkouts completed in the pace window (600 a minute), taking 2 s each: four
+    # times the target, so the line moves at half the pace while the shop drains.
+    for i in range(100):
+        await room.record_checkout_completed(ev, f"usr_{i}")
+    await _checkouts(room, ev, 2.0)
     await admissions.tick()
     slowed = await room.stats(ev, ORGANIZER)
-    assert slowed.rate_per_minute == pytest.approx(start * 0.7)
+    assert slowed.rate_per_minute == pytest.approx(600 * aimd.DEEPEST_CUT)
     assert slowed.checkout_latency_ms == 2_000.0
-    for _ in range(20):
+    for _ in range(5):  # still slow, but already draining: not cut further
         await admissions.tick()
-    assert (await room.stats(ev, ORGANIZER)).rate_per_minute == 60  # the floor
+    assert (await room.stats(ev, ORGANIZER)).rate_per_minute == pytest.approx(300)
 
     # The shop recovers: the latest checkouts are fast (the window's p90 with them).
     await resources.redis.delete(QueueKeys(ev).latency)
@@ -56,7 +62,7 @@ async def test_the_rate_falls_when_checkout_is_slow_and_rises_when_it_recovers(
     for _ in range(3):
         await admissions.tick()
     recovered = await room.stats(ev, ORGANIZER)
-    assert recovered.rate_per_minute == 60 + 3 * 100
+    assert recovered.rate_per_minute == pytest.approx(300 * (1 + aimd.GROWTH * 0.9) ** 3, abs=1)
     assert recovered.checkout_latency_ms == 50.0
 
 
@@ -117,3 +123,22 @@ async def test_the_organizers_bounds_are_validated(
         ev, ORGANIZER, AdmissionUpdate(min_rate_per_minute=120, checkout_latency_target_ms=800)
     )
     assert (stats.min_rate_per_minute, stats.checkout_latency_target_ms) == (120, 800)
+
+
+async def test_the_line_is_told_its_wait_at_the_controllers_rate(
+    room: WaitingRoom, resources: Resources, make_config: MakeConfig
+) -> None:
+    """People far back come back at half the wait the controller's current rate gives:
+    a trailing count of admissions lagged every rise, and people told to come back late
+    held places in the shop they did not use."""
+    admissions = Admissions(resources.db, resources.redis, cooldown_s=0)
+    ev, _ = await queue_of(room, make_config, 400, **{**ADAPTIVE, "target_active": 1})
+    await admissions.tick()  # the draw; one shopper let in (the target)
+    back = await room.status(ev, Principal("usr_399"))
+    position = back.position
+    assert position is not None
+    assert back.estimated_wait_s == math.ceil(position * 60 / 600)
+    await room.store.set_adaptive_rate(ev, 6_000, None)  # the controller raised it
+    back = await room.status(ev, Principal("usr_399"))
+    assert (back.position, back.estimated_wait_s) == (position, math.ceil(position * 60 / 6_000))
+    assert back.poll_after_s == 2.0

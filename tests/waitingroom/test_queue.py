@@ -215,7 +215,9 @@ async def test_auto_mode_keeps_the_active_target_and_follows_completions(
     await admissions.tick()
     s = await room.stats(ev, ORGANIZER)
     assert (s.admitted, s.active_shoppers, s.completions_last_minute) == (8, 5, 2)
-    assert s.rate_per_minute == 8  # measured admissions in the last minute
+    # Measured admissions: in the sale's first minute, at the pace so far (8 over the
+    # seconds since on-sale, counted as at least one), not the minute's bare count.
+    assert 8 < s.rate_per_minute <= 8 * 60
 
 
 async def test_organizer_view_and_rate_change_need_membership(

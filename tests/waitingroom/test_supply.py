@@ -51,10 +51,12 @@ async def test_nothing_left_pauses_admission_and_tells_the_line(
     front = await room.status(ev, Principal("usr_2"))
     assert (front.state, front.supply) == (PlaceState.QUEUED, Supply.ALL_HELD)
     # People keep asking at the pace the line last moved (the front every 2 s, far back
-    # at most a third of the 5-minute admission token), without a wait estimate.
+    # at half the wait that pace gives, at most a third of the 5-minute admission
+    # token), without a wait estimate.
     assert (front.poll_after_s, front.estimated_wait_s) == (2.0, None)
     back = await room.status(ev, Principal("usr_104"))
-    assert (back.poll_after_s, back.estimated_wait_s) == (100.0, None)
+    assert 2.0 < back.poll_after_s <= 100.0
+    assert back.estimated_wait_s is None
 
     # A hold expired: the line moves again.
     shelf.stock = PLENTY

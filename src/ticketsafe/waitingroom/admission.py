@@ -136,9 +136,11 @@ class Admissions:
         )
         current, cut_ms = await self.store.adaptive_state(event_id)
         now = _now_ms()
+        completed = await self.store.completions_since(event_id, now - aimd.PACE_WINDOW_MS)
         signal = aimd.Signal(
             aimd.latency_signal(await self.store.latencies(event_id), now),
             await self.store.active_count(event_id),
+            aimd.pace_per_minute(completed),
         )
         decision = aimd.next_rate(
             float(rate or 0) if current is None else current,
@@ -154,7 +156,7 @@ class Admissions:
             log.info(
                 "waiting room admission slowed",
                 extra={"event_id": event_id, "rate": decision.rate_per_minute,
-                       "checkout_ms": signal.latency_ms},
+                       "checkout_ms": signal.latency_ms, "pace": signal.pace_per_minute},
             )  # fmt: skip
         return decision.rate_per_minute
 

@@ -2,21 +2,31 @@
 
 Letting in more shoppers than checkout can serve only makes them queue inside the shop
 (the large preset once admitted at the pace of completions and its checkouts took p99
-7.9 s). In adaptive mode the admission tick sets the rate with an AIMD controller, as TCP
-sets its window:
+7.9 s). In adaptive mode the admission tick sets the rate from two measurements every
+api process and the admission script leave in Redis: checkout latency (p90 of the
+checkouts of the last `WINDOW_S`) and the shop's pace (checkouts completed in the last
+`PACE_WINDOW_S`, per minute). The rate is anchored to the pace, because the pace is what
+the shop demonstrably serves:
 
-- **multiplicative decrease**: when checkout latency (p90 of the checkouts of the last
-  `WINDOW_S`, which every api process records in Redis) passes the organizer's target,
-  the rate is cut by `DECREASE`, at most once per `COOLDOWN_S` (the cut must show in
-  the latencies before it is judged again);
-- **additive increase**: while latency is within the target and fewer shoppers are
-  active than `target_active` (free capacity), the rate rises by a fixed step each
-  tick, `INCREASE_STEPS` ticks from the minimum to the maximum;
-- otherwise (the shop is full but fast) it holds.
+- **slow checkouts cut the rate below the pace**, in proportion to how late they are
+  (`pace × target / latency`, between `DEEPEST_CUT` and `SHALLOWEST_CUT` of it), at most
+  once per `COOLDOWN_S` (the cut must show in the latencies before it is judged again).
+  The line then moves slower than the shop serves, so the shoppers already inside drain,
+  and the rate never falls further than the drain needs: a cut below a rate already
+  under the pace keeps the rate;
+- **fast checkouts raise it multiplicatively by the headroom left** (up to `GROWTH` a
+  tick when checkouts take no time, nothing at the target), but never past
+  `PACE_LEAD` × the pace: admitting far faster than the shop completes only builds a
+  queue inside it that the latency shows too late (people notice their admission
+  seconds after it);
+- **it holds** with nothing measured yet (no checkout in the window: the people let in
+  have not reached checkout) and when `target_active` people already shop.
 
 The rate always stays within the organizer's bounds (`min_rate_per_minute`,
-`max_rate_per_minute`), and the admission script still never lets in more than
-`target_active` at once nor anyone while nothing is left.
+`max_rate_per_minute`) and starts from `rate_per_minute`; the admission script still
+never lets in more than `target_active` at once nor anyone while nothing is left.
+A target below the shop's own floor (checkouts slower than it with an empty shop) sends
+the rate to the organizer's minimum: the bounds are the organizer's guard against that.
 """
 
 from __future__ import annotations
@@ -24,10 +34,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 WINDOW_S = 10.0  # the checkouts the latency signal looks at
-DECREASE = 0.7
-INCREASE_STEPS = 30
-COOLDOWN_S = 3.0
+PACE_WINDOW_S = 10.0  # the completions the pace is measured over
+PACE_WINDOW_MS = int(PACE_WINDOW_S * 1000)
 LATENCY_QUANTILE = 0.9
+COOLDOWN_S = 3.0
+DEEPEST_CUT = 0.5  # of the pace, when checkouts take twice the target or more
+SHALLOWEST_CUT = 0.9  # of the pace, when they are only just over it
+DECREASE = 0.7  # a cut with no pace measured (nothing completed in the window)
+GROWTH = 0.1  # the largest rise in one tick, with all the headroom left
+PACE_LEAD = 1.5  # the rate is raised to at most this many times the pace
 
 
 @dataclass(frozen=True)
@@ -42,18 +57,16 @@ class Bounds:
     def clamp(self, rate: float) -> float:
         return min(self.max_per_minute, max(self.min_per_minute, rate))
 
-    @property
-    def step(self) -> float:
-        return max(1.0, (self.max_per_minute - self.min_per_minute) / INCREASE_STEPS)
-
 
 @dataclass(frozen=True)
 class Signal:
-    """What the shop measures now: checkout latency (None: no checkout in the window)
-    and how many admitted people are shopping."""
+    """What the shop measures now: checkout latency (None: no checkout in the window),
+    how many admitted people are shopping, and checkouts completed per minute (None:
+    none in the pace window)."""
 
     latency_ms: float | None
     active: int
+    pace_per_minute: float | None = None
 
 
 @dataclass(frozen=True)
@@ -72,13 +85,22 @@ def next_rate(
 ) -> Decision:
     """The rate for the next tick."""
     rate = bounds.clamp(rate)
-    if signal.latency_ms is not None and signal.latency_ms > bounds.latency_target_ms:
+    latency, pace, target = signal.latency_ms, signal.pace_per_minute, bounds.latency_target_ms
+    if latency is None:
+        return Decision(rate, cut=False)
+    if latency > target:
         if since_cut_s < cooldown_s:
             return Decision(rate, cut=False)
-        return Decision(bounds.clamp(rate * DECREASE), cut=True)
+        if pace is None:
+            return Decision(bounds.clamp(rate * DECREASE), cut=True)
+        share = min(SHALLOWEST_CUT, max(DEEPEST_CUT, target / latency))
+        return Decision(bounds.clamp(min(rate, pace * share)), cut=True)
     if signal.active >= bounds.target_active:
         return Decision(rate, cut=False)
-    return Decision(bounds.clamp(rate + bounds.step), cut=False)
+    raised = rate * (1 + GROWTH * (1 - latency / target))
+    if pace is not None:
+        raised = min(raised, max(rate, pace * PACE_LEAD))
+    return Decision(bounds.clamp(raised), cut=False)
 
 
 def latency_signal(samples: list[tuple[int, float]], now_ms: int) -> float | None:
@@ -88,3 +110,8 @@ def latency_signal(samples: list[tuple[int, float]], now_ms: int) -> float | Non
     if not recent:
         return None
     return recent[min(len(recent) - 1, int(LATENCY_QUANTILE * len(recent)))]
+
+
+def pace_per_minute(completions: int) -> float | None:
+    """Checkouts completed in the last PACE_WINDOW_S, per minute; None without any."""
+    return completions * 60 / PACE_WINDOW_S if completions else None

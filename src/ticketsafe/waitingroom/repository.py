@@ -251,6 +251,10 @@ class QueueStore:
             await self.redis.zcount(QueueKeys(event_id).active, int(time.time() * 1000), "+inf")
         )
 
+    async def completions_since(self, event_id: str, since_ms: int) -> int:
+        """Checkouts completed since `since_ms` (the admission script keeps a minute)."""
+        return int(await self.redis.zcount(QueueKeys(event_id).done, since_ms, "+inf"))
+
     async def set_supply(self, event_id: str, supply: Supply) -> bool:
         """Record what is left (the admission tick is its only writer); True if changed."""
         key = QueueKeys(event_id).cfg

@@ -16,6 +16,18 @@
 -- sold out (nothing held either) everyone asks at the longest interval.
 local FRONT, MIN_POLL_MS, MAX_POLL_MS = 100, 2000, 120000
 
+-- The pace a queued person's wait is estimated at (per minute): the fixed rate; in
+-- adaptive mode the controller's current rate, so a rise shows at once (people told to
+-- come back late, from a trailing count, held the shop's places unused while they
+-- slept); in auto mode the admissions of the last minute (admit.lua).
+local function line_rate(mode, cfg_rate, stats_key)
+  if mode == 'fixed' then return tonumber(cfg_rate) end
+  if mode == 'adaptive' then
+    return tonumber(redis.call('HGET', stats_key, 'arate') or cfg_rate)
+  end
+  return tonumber(redis.call('HGET', stats_key, 'measured_rate') or '0')
+end
+
 -- (poll ms, estimated wait s or -1 when unknown: no admission rate yet, or paused)
 local function queued_poll(rank, rate_per_minute, token_ttl_ms, supply)
   local cap = math.max(MIN_POLL_MS, math.min(MAX_POLL_MS, math.floor(token_ttl_ms / 3)))

@@ -51,6 +51,10 @@ if n > 0 then
 else
   if redis.call('ZCARD', KEYS[2]) == 0 then credit = 0 end
 end
+-- Admissions of the last minute; in the sale's first minute, at the pace so far (the
+-- count alone told the first people in line a wait many times too long).
 local measured = redis.call('ZCOUNT', KEYS[4], now - 60000, '+inf')
+local open_ms = now - tonumber(cfg[2])
+if open_ms > 0 and open_ms < 60000 then measured = measured * 60000 / math.max(1000, open_ms) end
 redis.call('HSET', KEYS[6], 'last_tick', now, 'credit', credit, 'measured_rate', measured)
 return admitted

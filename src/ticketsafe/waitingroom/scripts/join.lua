@@ -11,8 +11,7 @@ local cfg = redis.call('HMGET', KEYS[1],
 if not cfg[1] then return {-1, '', 0, 0, 0, 0, -1, ''} end
 local supply = cfg[8] or ''
 local user = ARGV[1]
-local rate = tonumber(cfg[5])
-if cfg[4] ~= 'fixed' then rate = tonumber(redis.call('HGET', KEYS[7], 'measured_rate') or '0') end
+local rate = line_rate(cfg[4], cfg[5], KEYS[7])
 local grace = tonumber(cfg[7] or '0')
 -- The answer, and for a place in line its check-in deadline (see _poll.lua).
 local function reply(code, where, rank)

@@ -11,8 +11,7 @@ local cfg = redis.call(
   'HMGET', KEYS[1], 'on_sale_ms', 'token_ttl_ms', 'mode', 'rate', 'grace_ms', 'supply')
 if not cfg[1] then return {-1, '', 0, 0, 0, 0, -1, ''} end
 local supply = cfg[6] or ''
-local rate = tonumber(cfg[4])
-if cfg[3] ~= 'fixed' then rate = tonumber(redis.call('HGET', KEYS[6], 'measured_rate') or '0') end
+local rate = line_rate(cfg[3], cfg[4], KEYS[6])
 local rate_x1000 = math.floor(rate * 1000)
 local token_ttl, grace = tonumber(cfg[2]), tonumber(cfg[5] or '0')
 local user = ARGV[1]
