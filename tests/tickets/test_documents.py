@@ -7,6 +7,8 @@ import email
 from email.message import Message
 from pathlib import Path
 
+import zxingcpp
+
 from tests.orders.conftest import Sale, run_jobs
 from tests.tickets.conftest import issued_order
 from ticketsafe.infra.crypto.keyring import load_keyring
@@ -18,6 +20,7 @@ from ticketsafe.mail.outbox import OUTBOX, deliver
 from ticketsafe.mail.transport import SmtpTransport
 from ticketsafe.roles.worker import Worker
 from ticketsafe.tickets.delivery import MAIL_JOB, Delivery
+from ticketsafe.tickets.documents import QR_SCALE, qr_image
 from ticketsafe.tickets.service import TicketService
 
 SEATS = {"kind": "seats", "seat_ids": ["A:r-1:s-3", "A:r-1:s-4"]}
@@ -74,3 +77,14 @@ async def test_the_tickets_are_mailed_once_with_pdf_and_ics(
     assert isinstance(pdf, bytes)
     assert pdf.startswith(b"%PDF-")
     assert message["To"] == "ana@example.com.br"
+
+
+def test_the_printed_qr_reads_back_as_the_code() -> None:
+    """An independent reader (zxing-cpp) decodes the QR the PDF prints: the image built
+    from segno's modules keeps the quiet zone and every module square."""
+    code = "TS1." + "eyJ0IjoidGt0XzAxIiwiZSI6ImV2XzAxIn0" + "." + "s1gn4tur3-_" * 8
+    image = qr_image(code)
+    side = image.width // QR_SCALE
+    assert image.width == image.height == side * QR_SCALE
+    [read] = zxingcpp.read_barcodes(image)
+    assert (read.format, read.text) == (zxingcpp.BarcodeFormat.QRCode, code)
