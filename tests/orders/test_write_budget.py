@@ -39,16 +39,21 @@ _WRITE_COMMANDS = frozenset({"insert", "update", "delete", "findAndModify", "bul
 
 
 class WriteCounter(monitoring.CommandListener):
-    """Counts write commands sent to one database, by (command, collection)."""
+    """Counts write commands sent to one database, by (command, collection), and the
+    reads (`find`) apart."""
 
     def __init__(self) -> None:
         self.database: str | None = None
         self.writes: Counter[str] = Counter()
+        self.reads: Counter[str] = Counter()
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.database_name != self.database or event.command_name not in _WRITE_COMMANDS:
+        if event.database_name != self.database:
             return
-        self.writes[f"{event.command_name} {event.command.get(event.command_name)}"] += 1
+        if event.command_name == "find":
+            self.reads[str(event.command.get("find"))] += 1
+        if event.command_name in _WRITE_COMMANDS:
+            self.writes[f"{event.command_name} {event.command.get(event.command_name)}"] += 1
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         return None
@@ -59,6 +64,10 @@ class WriteCounter(monitoring.CommandListener):
     def take(self) -> Counter[str]:
         writes, self.writes = self.writes, Counter()
         return writes
+
+    def take_reads(self) -> Counter[str]:
+        reads, self.reads = self.reads, Counter()
+        return reads
 
 
 _COUNTER = WriteCounter()
@@ -131,3 +140,25 @@ async def test_a_pending_transfer_order_costs_three_inserts(
     print(report)
     assert set(checkout_writes) == {"insert orders", "insert inventory_units", "insert payments"}
     assert checkout_writes.total() + job_writes.total() <= PENDING_BUDGET, report
+
+
+# Reads of the order by a paid card order's jobs: its announcement's job reads it once
+# for every listener (tickets, the buyer's live feed, organizer webhooks: once each, six
+# reads in all, before), issuance reads it again after inserting the tickets (a refund
+# that ran meanwhile), and the tickets e-mail's own job once.
+ORDER_READS = 3
+
+
+async def test_a_paid_card_orders_jobs_read_the_order_three_times(
+    writes: WriteCounter, sale: Sale, worker: Worker
+) -> None:
+    buyer = await _registered_buyer(sale, worker)
+    token = await card(sale.client, VISA_OK)
+    hold = await sale.hold(buyer, {"kind": "seats", "seat_ids": ["A:r-1:s-1"]})
+    r = await sale.checkout(buyer, hold, method="card_sandbox", card_token=token)
+    assert r.json()["status"] == "paid"
+    writes.take_reads()
+    await run_jobs(worker)
+    reads = writes.take_reads()
+    assert reads["orders"] <= ORDER_READS, dict(reads)
+    assert reads["events"] <= 1, dict(reads)  # the e-mail's event card, PDF and .ics alike

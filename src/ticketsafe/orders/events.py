@@ -6,7 +6,10 @@ task's) `JobBuffer`, so it leaves only after the order's write succeeded; the wo
 every listener registered for each event at the composition root (`ticketsafe/tasks.py`),
 in the order announced. Events of one order announced by the same request share its job
 (a card checkout's `order_created` then `order_paid`: one job). A job carries ids only:
-a listener reloads what it needs and is idempotent (a job may run twice). The
+the job reads the order once, as it stands when the job runs, and hands it to every
+listener of every event it carries (they read it once each before: 6 reads of the same
+order per paid card order); a listener reloads anything else it needs and is idempotent
+(a job may run twice). The
 announcement costs the checkout one entry in its job flush (Redis), no MongoDB write.
 A job lost with a killed api or Redis's last second is made good by the listener's own
 reconciliation (tickets: `tickets.reconcile`; organizer webhooks: `webhooks.reconcile`),
@@ -20,6 +23,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ticketsafe.infra.jobs import JobBuffer, JobContext, JobRegistry
+from ticketsafe.orders.models import Order
+from ticketsafe.orders.read_models import get_order
 
 ANNOUNCED_JOB = "orders.announced"
 
@@ -45,7 +50,7 @@ def announce(jobs: JobBuffer, event: OrderEvent, order_id: str) -> None:
     jobs.defer(ANNOUNCED_JOB, {"events": [event.value], "order_id": order_id})
 
 
-Listener = Callable[[JobContext, str], Awaitable[None]]  # (ctx, order_id)
+Listener = Callable[[JobContext, Order], Awaitable[None]]  # (ctx, the order as it stands)
 
 
 @dataclass
@@ -63,8 +68,12 @@ class OrderListeners:
             ctx: JobContext, order_id: str, events: list[str] | None = None, event: str = ""
         ) -> None:
             # All listeners run before the job is acknowledged; one that raises makes the
-            # job retry, and the others' second run is a no-op (they are idempotent).
-            # `event`: a job queued before announcements were grouped per order.
+            # job retry (reading the order again), and the others' second run is a no-op
+            # (they are idempotent). `event`: a job queued before announcements were
+            # grouped per order.
+            order = await get_order(ctx.db, order_id)
+            if order is None:
+                return
             for name in events if events is not None else [event]:
                 for listener in self.by_event.get(OrderEvent(name), []):
-                    await listener(ctx, order_id)
+                    await listener(ctx, order)

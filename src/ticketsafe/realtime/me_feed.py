@@ -13,14 +13,11 @@ from __future__ import annotations
 from ticketsafe.infra.jobs import JobContext
 from ticketsafe.infra.live_publish import publish_soon, publish_to_user
 from ticketsafe.infra.redisdb import RedisClient
-from ticketsafe.orders.read_models import get_order
+from ticketsafe.orders.models import Order
 from ticketsafe.tickets.models import Ticket, ticket_id_for
 
 
-async def tickets_issued(ctx: JobContext, order_id: str) -> None:
-    order = await get_order(ctx.db, order_id)
-    if order is None:
-        return
+async def tickets_issued(ctx: JobContext, order: Order) -> None:
     ids = [ticket_id_for(order.id, line.line_id) for line in order.valid_lines()]
     data = {"change": "issued", "order_id": order.id, "event_id": order.event_id,
             "ticket_ids": ids}  # fmt: skip

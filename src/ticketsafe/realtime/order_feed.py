@@ -8,13 +8,10 @@ from __future__ import annotations
 from ticketsafe.infra.jobs import JobContext
 from ticketsafe.infra.live_publish import publish_to_user
 from ticketsafe.orders.events import STATE_CHANGES, OrderListeners
-from ticketsafe.orders.read_models import get_order
+from ticketsafe.orders.models import Order
 
 
-async def order_changed(ctx: JobContext, order_id: str) -> None:
-    order = await get_order(ctx.db, order_id)
-    if order is None:
-        return
+async def order_changed(ctx: JobContext, order: Order) -> None:
     data = {
         "order_id": order.id,
         "event_id": order.event_id,

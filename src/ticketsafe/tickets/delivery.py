@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pymongo.errors import DuplicateKeyError
 
-from ticketsafe.catalog.read_models import get_event_card, get_sales_view
+from ticketsafe.catalog.read_models import EventCard, get_event_card, get_sales_view
 from ticketsafe.identity.principal import Principal
 from ticketsafe.identity.service import open_pii
 from ticketsafe.infra.jobs import JobBuffer
@@ -61,7 +61,7 @@ class Delivery:
         card = await get_event_card(self.tickets.db, order.event_id)
         attachments = [
             Attachment(
-                f"tickets-{order.id}.pdf", "application/pdf", await self._pdf(order, issued)
+                f"tickets-{order.id}.pdf", "application/pdf", await self._pdf(order, issued, card)
             ),
             Attachment("event.ics", "text/calendar", event_ics(card, order.id)),
         ]
@@ -84,7 +84,9 @@ class Delivery:
             raise OrderNotFound()
         return order
 
-    async def _pdf(self, order: Order, tickets: list[Ticket]) -> bytes:
+    async def _pdf(
+        self, order: Order, tickets: list[Ticket], card: EventCard | None = None
+    ) -> bytes:
         view = await get_sales_view(self.tickets.db, order.event_id, max_age_s=60.0)  # names
         lines = {line.line_id: line for line in order.lines}
         printed = []
@@ -101,4 +103,5 @@ class Delivery:
                     holder, await self.tickets.static_code(ticket),
                 )
             )  # fmt: skip
-        return tickets_pdf(await get_event_card(self.tickets.db, order.event_id), printed)
+        card = card or await get_event_card(self.tickets.db, order.event_id)
+        return tickets_pdf(card, printed)

@@ -41,9 +41,7 @@ def qr_image(code: str) -> Image.Image:
     writer, with fpdf2 reading that PNG back, were 80 % of a page's CPU and the largest
     share of the worker's during a sale."""
     symbol = zxingcpp.create_barcode(code, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
-    pixels = symbol.to_image(scale=QR_SCALE, add_quiet_zones=True)
-    height, width = pixels.shape
-    return Image.frombuffer("L", (width, height), bytes(memoryview(pixels)), "raw", "L", 0, 1)
+    return Image.fromarray(symbol.to_image(scale=QR_SCALE, add_quiet_zones=True))
 
 
 @dataclass(frozen=True)

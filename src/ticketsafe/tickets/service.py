@@ -53,13 +53,17 @@ class TicketService:
     async def issue_for_order(self, order_id: str) -> int:
         """One ticket per valid unit of a paid order; returns how many were new."""
         order = await get_order(self.db, order_id)
-        if order is None or order.status not in HOLDS_SALE:
+        return 0 if order is None else await self.issue(order)
+
+    async def issue(self, order: Order) -> int:
+        """`issue_for_order` for an order already read (its announcement's job)."""
+        if order.status not in HOLDS_SALE:
             return 0
         await self.keys.ensure(order.event_id, order.org_id)
         now = datetime.now(UTC)
         fresh = [self._new_ticket(order, line, now) for line in order.valid_lines()]
         new = await repo.insert_new(self.db, fresh)
-        await self.revoke_for_order(order_id)  # a refund that ran meanwhile (see above)
+        await self.revoke_for_order(order.id)  # a refund that ran meanwhile: read again
         TICKETS_ISSUED.inc(new)
         return new
 
@@ -77,15 +81,17 @@ class TicketService:
         """Revoke the tickets of lines no longer valid (refunded), or all of them once the
         order holds no sale (refunded in full, cancelled, expired)."""
         order = await get_order(self.db, order_id)
-        if order is None:
-            return 0
+        return 0 if order is None else await self.revoke(order)
+
+    async def revoke(self, order: Order) -> int:
+        """`revoke_for_order` for an order already read (its announcement's job)."""
         valid = (
             {line.line_id for line in order.valid_lines()} if order.status in HOLDS_SALE else set()
         )
         gone = [line.line_id for line in order.lines if line.line_id not in valid]
         if not gone:
             return 0
-        ids = [ticket_id_for(order_id, line_id) for line_id in gone]
+        ids = [ticket_id_for(order.id, line_id) for line_id in gone]
         return await repo.revoke(self.db, ids, datetime.now(UTC))
 
     # -- codes ----------------------------------------------------------------------------

@@ -26,7 +26,8 @@ from ticketsafe.infra.jobs import JobBuffer, JobContext, JobQueue, JobRegistry
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.periodic import PeriodicTask
 from ticketsafe.orders.events import OrderEvent, OrderListeners
-from ticketsafe.orders.read_models import paid_orders_by_deadline
+from ticketsafe.orders.models import Order
+from ticketsafe.orders.read_models import get_order, paid_orders_by_deadline
 from ticketsafe.tickets import repository as repo
 from ticketsafe.tickets.delivery import MAIL_JOB, Delivery
 from ticketsafe.tickets.service import TicketService
@@ -44,27 +45,32 @@ def register(
     listeners: OrderListeners,
     tickets: TicketService,
     delivery: Delivery,
-    on_issued: Callable[[JobContext, str], Awaitable[None]] | None = None,
+    on_issued: Callable[[JobContext, Order], Awaitable[None]] | None = None,
 ) -> None:
-    """`on_issued(ctx, order_id)` runs after an order's tickets were first issued.
+    """`on_issued(ctx, order)` runs after an order's tickets were first issued.
     `tickets` and `delivery` are the process's (`ticketsafe.services`): event keys stay
     cached between jobs."""
 
-    async def issue(ctx: JobContext, order_id: str) -> None:
-        if await tickets.issue_for_order(order_id):  # first issued: e-mail them
-            await ctx.queue.enqueue(MAIL_JOB, {"order_id": order_id})
+    async def issued(ctx: JobContext, order: Order) -> None:
+        if await tickets.issue(order):  # first issued: e-mail them
+            await ctx.queue.enqueue(MAIL_JOB, {"order_id": order.id})
             if on_issued is not None:
-                await on_issued(ctx, order_id)
+                await on_issued(ctx, order)
+
+    async def issue(ctx: JobContext, order_id: str) -> None:  # re-sent by the reconcile
+        order = await get_order(ctx.db, order_id)
+        if order is not None:
+            await issued(ctx, order)
 
     async def mail(ctx: JobContext, order_id: str) -> None:
         jobs = JobBuffer()
         await delivery.mail_order(order_id, jobs)
         await jobs.flush(ctx.queue)
 
-    async def revoke(ctx: JobContext, order_id: str) -> None:
-        await tickets.revoke_for_order(order_id)
+    async def revoke(ctx: JobContext, order: Order) -> None:
+        await tickets.revoke(order)
 
-    listeners.subscribe(OrderEvent.PAID, issue)
+    listeners.subscribe(OrderEvent.PAID, issued)
     for event in (OrderEvent.REFUNDED, OrderEvent.CANCELLED, OrderEvent.EXPIRED):
         listeners.subscribe(event, revoke)
     registry.task(ISSUE_JOB)(issue)

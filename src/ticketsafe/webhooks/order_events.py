@@ -27,7 +27,7 @@ from ticketsafe.infra.jobs import JobBuffer, JobContext, JobQueue
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.orders.events import Listener, OrderEvent, OrderListeners
 from ticketsafe.orders.models import Order, OrderStatus
-from ticketsafe.orders.read_models import changed_orders, get_order
+from ticketsafe.orders.read_models import changed_orders
 from ticketsafe.webhooks import repository as repo
 from ticketsafe.webhooks import service
 
@@ -85,10 +85,7 @@ async def _publish(
 
 
 def listener(event: OrderEvent) -> Listener:
-    async def publish_order_webhook(ctx: JobContext, order_id: str) -> None:
-        order = await get_order(ctx.db, order_id)
-        if order is None:
-            return
+    async def publish_order_webhook(ctx: JobContext, order: Order) -> None:
         jobs = JobBuffer()
         await _publish(ctx.db, jobs, order, event, requeue=True)
         await jobs.flush(ctx.queue)
