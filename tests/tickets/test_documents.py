@@ -4,10 +4,13 @@ attachments after issuance."""
 from __future__ import annotations
 
 import email
+import re
+from collections.abc import Callable
 from email.message import Message
 from pathlib import Path
 
 import zxingcpp
+from fpdf import FPDF
 
 from tests.orders.conftest import Sale, run_jobs
 from tests.tickets.conftest import issued_order
@@ -20,7 +23,7 @@ from ticketsafe.mail.outbox import OUTBOX, deliver
 from ticketsafe.mail.transport import SmtpTransport
 from ticketsafe.roles.worker import Worker
 from ticketsafe.tickets.delivery import MAIL_JOB, Delivery
-from ticketsafe.tickets.documents import QR_SCALE, qr_image
+from ticketsafe.tickets.documents import QR_SCALE, printed_line, qr_image
 from ticketsafe.tickets.service import TicketService
 
 SEATS = {"kind": "seats", "seat_ids": ["A:r-1:s-3", "A:r-1:s-4"]}
@@ -89,3 +92,24 @@ def test_the_printed_qr_reads_back_as_the_code() -> None:
     assert image.getpixel((0, 0)) == 255  # the quiet zone
     [read] = zxingcpp.read_barcodes(image)
     assert (read.format, read.text) == (zxingcpp.BarcodeFormat.QRCode, code)
+
+
+def test_a_printed_line_sits_where_fpdfs_cell_puts_it() -> None:
+    def text_positions(write: Callable[[FPDF], None]) -> list[bytes]:
+        pdf = FPDF(format=(148, 210))
+        pdf.set_compression(False)
+        pdf.add_page()
+        pdf.set_font("helvetica", "", 11)
+        write(pdf)
+        return re.findall(rb"BT [\d.]+ [\d.]+ Td", bytes(pdf.output()))
+
+    def cells(pdf: FPDF) -> None:
+        for height in (8, 6, 3.5):
+            pdf.cell(0, height, "Holder: Ana", new_x="LMARGIN", new_y="NEXT")
+
+    def lines(pdf: FPDF) -> None:
+        for height in (8, 6, 3.5):
+            printed_line(pdf, height, "Holder: Ana")
+
+    assert len(text_positions(lines)) == 3
+    assert text_positions(lines) == text_positions(cells)
