@@ -16,6 +16,7 @@ from ticketsafe.catalog.events.schemas import Event, TicketKind
 from ticketsafe.catalog.read_models import (
     event_layout,
     forget_sales_view,
+    get_event_card,
     get_sales_view,
     iter_event_seats,
 )
@@ -65,6 +66,17 @@ async def test_a_recent_sales_view_is_reused_within_its_age_only(
     assert (await get_sales_view(resources.db, event_id)).per_buyer_limit == 6
     await resources.db["events"].update_one({"_id": event_id}, {"$set": {"per_buyer_limit": 8}})
     assert (await get_sales_view(resources.db, event_id, max_age_s=0.0)).per_buyer_limit == 8
+
+
+async def test_a_recent_event_card_is_reused_within_its_age_only(
+    client: httpx.AsyncClient, org_a: Headers, resources: Resources
+) -> None:
+    venue_id = await create_venue(client, org_a)
+    event_id = await create_event(client, org_a, venue_id)
+    name = (await get_event_card(resources.db, event_id, max_age_s=60)).name
+    await resources.db["events"].update_one({"_id": event_id}, {"$set": {"name": "Renamed"}})
+    assert (await get_event_card(resources.db, event_id, max_age_s=60)).name == name
+    assert (await get_event_card(resources.db, event_id)).name == "Renamed"
 
 
 async def test_a_status_change_through_this_process_is_seen_at_once(

@@ -58,7 +58,8 @@ class Delivery:
         buyer = await open_pii(self.vault, order.buyer_id, order.buyer_sealed)
         if not issued or buyer is None:
             return None
-        card = await get_event_card(self.tickets.db, order.event_id)
+        # The same minute's age as the ticket type names the PDF reads (`_pdf`).
+        card = await get_event_card(self.tickets.db, order.event_id, max_age_s=60.0)
         attachments = [
             Attachment(
                 f"tickets-{order.id}.pdf", "application/pdf", await self._pdf(order, issued, card)
