@@ -51,6 +51,9 @@ class EventSalesView:
     price_levels: tuple[PriceLevel, ...]  # id, name, amount_minor, seat_categories, ga_areas
     ticket_types: tuple[TicketType, ...]  # id, kind, name, eligibility_note, quota, price_for()
     requires_cpf: bool
+    name: str  # what a ticket shows of its event (`EventCard`), with the times above
+    venue_name: str
+    city: str
     buyer_cancellation_hours: int | None = None  # None: buyers cannot cancel paid orders
 
     def is_selling(self, now: datetime) -> bool:
@@ -137,6 +140,9 @@ def sales_view_of(event: Event) -> EventSalesView:
         price_levels=tuple(event.price_levels),
         ticket_types=tuple(event.ticket_types),
         requires_cpf=event.requires_cpf,
+        name=event.name,
+        venue_name=event.venue_name,
+        city=event.city,
         buyer_cancellation_hours=event.buyer_cancellation_hours,
     )
 
@@ -277,24 +283,12 @@ class EventCard:
     timezone: str
 
 
-# Event cards this process read recently: event id → (read at, card). The tickets e-mail
-# of every order of an on-sale reads the same event (3 % of the worker mid-sale).
-_recent_cards: dict[str, tuple[float, EventCard]] = {}
-
-
 async def get_event_card(db: Database, event_id: str, *, max_age_s: float = 0.0) -> EventCard:
-    """What a ticket shows of its event. With `max_age_s`, a card this process read at
-    most that long ago is answered again: a rename shows within that age."""
-    now = time.monotonic()
-    recent = _recent_cards.get(event_id)
-    if max_age_s > 0 and recent is not None and now - recent[0] <= max_age_s:
-        return recent[1]
-    event = await _event(db, event_id)
-    card = EventCard(
-        event.id, event.name, event.venue_name, event.city, event.starts_at, event.ends_at,
-        event.timezone,
+    """What a ticket shows of its event, from its sales view (`get_sales_view`, with the
+    same `max_age_s`: the tickets e-mail of every order of an on-sale asks for the same
+    event, 3 % of the worker mid-sale when each read it)."""
+    view = await get_sales_view(db, event_id, max_age_s=max_age_s)
+    return EventCard(
+        view.event_id, view.name, view.venue_name, view.city, view.starts_at, view.ends_at,
+        view.timezone,
     )  # fmt: skip
-    if len(_recent_cards) >= _RECENT_VIEWS_MAX:
-        _recent_cards.clear()
-    _recent_cards[event_id] = (now, card)
-    return card
