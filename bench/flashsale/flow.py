@@ -40,14 +40,15 @@ class Preset:
     # Auto admission instead: keep this many shoppers active (the waiting room lets the
     # next person in when one pays, is refused as sold out, or gives the hold back).
     target_active: int | None = None
-    # Adaptive admission instead (`waitingroom.aimd`): from `admission_per_minute` down
-    # to 60 a minute as checkout p90 passes `checkout_target_ms`, up while it keeps up
-    # and fewer than `target_active` (1,500 if unset) shop.
+    # Adaptive admission instead (`waitingroom.aimd`): between 60 a minute and
+    # `admission_per_minute`, cut below the shop's pace while checkout p90 passes
+    # `checkout_target_ms`, raised while it keeps up and fewer than `target_active`
+    # (1,500 if unset) shop.
     adaptive: bool = False
     checkout_target_ms: int = 500
     # Where adaptive admission starts (the organizer's `rate_per_minute`): about the pace
     # these two cores sell at. Starting at the preset's 60,000 a minute let 1,500 people
-    # in within two seconds, whose checkouts then queued for the first minute.
+    # in within two seconds (large: checkout p50 1.5 s, p99 3.3 s at `050c65f`).
     adaptive_start_per_minute: int = 3_000
     max_seconds: float = 600.0
     waiting_room: bool = True  # False: buyers hold as soon as the sale opens

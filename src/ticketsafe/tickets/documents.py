@@ -38,8 +38,9 @@ QR_SCALE = 4  # pixels per module
 def qr_image(code: str) -> Image.Image:
     """The code's QR (error correction M, the standard 4-module quiet zone) as a
     greyscale image, made by zxing-cpp (C++): segno's pure-Python encoder and its PNG
-    writer, with fpdf2 reading that PNG back, were 80 % of a page's CPU and the largest
-    share of the worker's during a sale."""
+    writer, with fpdf2 reading that PNG back, took about 4.5 of a page's 4.7 ms on this
+    machine (timed apart), and the PDF was the largest share of the worker's CPU during a
+    sale."""
     symbol = zxingcpp.create_barcode(code, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
     return Image.fromarray(symbol.to_image(scale=QR_SCALE, add_quiet_zones=True))
 
