@@ -30,7 +30,7 @@ PSP_WEBHOOK_SECRET = "whsec-test-" + "y" * 32
 
 @pytest.fixture(scope="session")
 def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStores]:
-    embedded = EmbeddedStores(tmp_path_factory.mktemp("stores"), durable=False)
+    embedded = EmbeddedStores(tmp_path_factory.mktemp("stores"), durable=False, test_commands=True)
     embedded.start()
     yield embedded
     embedded.stop()

@@ -9,11 +9,12 @@ from collections.abc import Callable
 from email.message import Message
 from pathlib import Path
 
+import pytest
 import zxingcpp
 from fpdf import FPDF
 
 from tests.orders.conftest import Sale, run_jobs
-from tests.tickets.conftest import issued_order
+from tests.tickets.conftest import issued_order, paid_order
 from ticketsafe.infra.crypto.keyring import load_keyring
 from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.resources import Resources
@@ -113,3 +114,25 @@ def test_a_printed_line_sits_where_fpdfs_cell_puts_it() -> None:
 
     assert len(text_positions(lines)) == 3
     assert text_positions(lines) == text_positions(cells)
+
+
+async def test_a_tickets_mail_the_issuing_job_cannot_queue_gets_a_job_of_its_own(
+    sale: Sale, worker: Worker, resources: Resources, caplog: pytest.LogCaptureFixture
+) -> None:
+    await issued_order(sale, worker, "usr_2", {"kind": "seats", "seat_ids": ["A:r-1:s-5"]})
+    order = await paid_order(sale, "usr_1", SEATS)  # the event's keys exist: one insert
+    admin = resources.db.client.admin  # is the tickets', the next the e-mail's: it fails
+    await admin.command(
+        {"configureFailPoint": "failCommand", "mode": {"skip": 1, "times": 1},
+         "data": {"failCommands": ["insert"], "errorCode": 2}}
+    )  # fmt: skip
+    try:
+        await run_jobs(worker)
+    finally:
+        await admin.command({"configureFailPoint": "failCommand", "mode": "off"})
+    # The issuing job's insert failed; the e-mail's own job, run next, queued it.
+    assert [r.message for r in caplog.records if r.name == "ticketsafe.tickets"] == [
+        "tickets e-mail left to its own job"
+    ]
+    mail_id = "mail_tickets_" + order["id"].removeprefix("ord_")
+    assert await resources.db[OUTBOX].count_documents({"_id": mail_id}) == 1

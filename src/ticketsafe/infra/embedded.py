@@ -49,6 +49,9 @@ class EmbeddedStores:
     mongo_url: str | None = None
     redis_url: str | None = None
     durable: bool = True  # fsync every MongoDB commit; tests may trade it for speed
+    # MongoDB's test-only commands (`configureFailPoint`, to fail chosen commands): the
+    # tests' stores only, never a deployment's (any client could arm one).
+    test_commands: bool = False
     children: list[ChildProcess] = field(default_factory=list)
 
     @property
@@ -85,6 +88,8 @@ class EmbeddedStores:
         ]  # fmt: skip
         if self.durable:
             argv.append("--sync-on-commit")
+        if self.test_commands:
+            argv.append("--enable-test-commands")
         # If we die and every acknowledged write is already on disk (durable: the bench's
         # fault mode kills it so mid-sale), SIGKILL: SecantusDB was once found alive after
         # a kill -9 of `serve`, deadlocked inside its own SIGTERM handler (py-spy showed

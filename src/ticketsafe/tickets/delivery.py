@@ -1,11 +1,13 @@
 """Getting tickets to people: the order's PDF and calendar entry, downloadable by the
 buyer (and a ticket's PDF by its holder), and e-mailed once after issuance.
 
-The e-mail is its own job (`tickets.mail`), after the issuing one: rendering a PDF costs
-tens of milliseconds of CPU per ticket (QR drawing), which must not delay the tickets
-themselves. It is the order's receipt too (the order sends none of its own: one e-mail
-per paid order), and it is sent at most once per order: its id is derived from the
-order's, so a second one (a job run twice) is refused by the outbox's primary key.
+The issuing job queues the e-mail once the tickets are in place, with the order and the
+tickets it just wrote (`mail_tickets`; a PDF page costs about 1.5 ms of CPU, and a job of
+its own read the order, its tickets and their admissions again); if that fails, the
+e-mail gets a job of its own (`tickets.mail`, `mail_order`), which reads them. It is the
+order's receipt too (the order sends none of its own: one e-mail per paid order), and it
+is sent at most once per order: its id is derived from the order's, so a second one (a
+job run twice) is refused by the outbox's primary key.
 """
 
 from __future__ import annotations
@@ -54,7 +56,13 @@ class Delivery:
         order = await get_order(self.tickets.db, order_id)
         if order is None:
             return None
-        issued = [t for t in await self.tickets.of_order(order) if t.admits]
+        return await self.mail_tickets(
+            order, [t for t in await self.tickets.of_order(order) if t.admits], jobs
+        )
+
+    async def mail_tickets(self, order: Order, issued: list[Ticket], jobs: JobBuffer) -> str | None:
+        """`mail_order` for the order and its tickets that admit, already at hand (the
+        issuing job's)."""
         buyer = await open_pii(self.vault, order.buyer_id, order.buyer_sealed)
         if not issued or buyer is None:
             return None

@@ -50,22 +50,33 @@ class TicketService:
 
     # -- issuance and revocation (worker) ----------------------------------------------
 
-    async def issue_for_order(self, order_id: str) -> int:
-        """One ticket per valid unit of a paid order; returns how many were new."""
+    async def issue_for_order(self, order_id: str) -> list[Ticket]:
+        """One ticket per valid unit of a paid order; returns them if any was new."""
         order = await get_order(self.db, order_id)
-        return 0 if order is None else await self.issue(order)
+        return [] if order is None else await self.issue(order)
 
-    async def issue(self, order: Order) -> int:
-        """`issue_for_order` for an order already read (its announcement's job)."""
+    async def issue(self, order: Order) -> list[Ticket]:
+        """`issue_for_order` for an order already read (its announcement's job). When
+        any ticket was new (the first issuance), returns the order's tickets that admit
+        as issued, so the caller need not read them back; else (issued before) none."""
         if order.status not in HOLDS_SALE:
-            return 0
+            return []
         await self.keys.ensure(order.event_id, order.org_id)
         now = datetime.now(UTC)
         fresh = [self._new_ticket(order, line, now) for line in order.valid_lines()]
         new = await repo.insert_new(self.db, fresh)
-        await self.revoke_for_order(order.id)  # a refund that ran meanwhile: read again
         TICKETS_ISSUED.inc(new)
-        return new
+        # A refund that ran meanwhile may have found no tickets to revoke: read again.
+        current = await get_order(self.db, order.id)
+        if current is None:
+            return []
+        await self.revoke(current)
+        if not new:
+            return []
+        if new < len(fresh):  # some were issued by an earlier try: as they stand now
+            return [ticket for ticket in await self.of_order(current) if ticket.admits]
+        valid = self._valid_lines(current)
+        return [ticket for ticket in fresh if ticket.line_id in valid]
 
     def _new_ticket(self, order: Order, line: OrderLine, now: datetime) -> Ticket:
         ticket_id = ticket_id_for(order.id, line.line_id)
@@ -85,14 +96,19 @@ class TicketService:
 
     async def revoke(self, order: Order) -> int:
         """`revoke_for_order` for an order already read (its announcement's job)."""
-        valid = (
-            {line.line_id for line in order.valid_lines()} if order.status in HOLDS_SALE else set()
-        )
+        valid = self._valid_lines(order)
         gone = [line.line_id for line in order.lines if line.line_id not in valid]
         if not gone:
             return 0
         ids = [ticket_id_for(order.id, line_id) for line_id in gone]
         return await repo.revoke(self.db, ids, datetime.now(UTC))
+
+    @staticmethod
+    def _valid_lines(order: Order) -> set[str]:
+        """The lines whose tickets may admit: all valid ones while the order holds its sale."""
+        return (
+            {line.line_id for line in order.valid_lines()} if order.status in HOLDS_SALE else set()
+        )
 
     # -- codes ----------------------------------------------------------------------------
 

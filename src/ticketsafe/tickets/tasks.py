@@ -19,6 +19,7 @@ not passed yet and that has no tickets.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
@@ -30,7 +31,10 @@ from ticketsafe.orders.models import Order
 from ticketsafe.orders.read_models import get_order, paid_orders_by_deadline
 from ticketsafe.tickets import repository as repo
 from ticketsafe.tickets.delivery import MAIL_JOB, Delivery
+from ticketsafe.tickets.models import Ticket
 from ticketsafe.tickets.service import TicketService
+
+log = logging.getLogger("ticketsafe.tickets")
 
 ISSUE_JOB = "tickets.issue"
 STALE = timedelta(minutes=10)
@@ -52,17 +56,31 @@ def register(
     cached between jobs."""
 
     async def issued(ctx: JobContext, order: Order) -> None:
-        if await tickets.issue(order):  # first issued: e-mail them
+        fresh = await tickets.issue(order)
+        if not fresh:  # issued before (a job run twice), or nothing to issue
+            return
+        await mail(ctx, order, fresh)
+        if on_issued is not None:
+            await on_issued(ctx, order)
+
+    async def mail(ctx: JobContext, order: Order, fresh: list[Ticket]) -> None:
+        """First issued: e-mailed from this job, with the order and its tickets at hand.
+        If that fails, the e-mail gets a job of its own, which reads them again: a retry
+        of this job would find the tickets issued and mail nothing."""
+        jobs = JobBuffer()
+        try:
+            await delivery.mail_tickets(order, fresh, jobs)
+            await jobs.flush(ctx.queue)
+        except Exception:
+            log.exception("tickets e-mail left to its own job", extra={"order_id": order.id})
             await ctx.queue.enqueue(MAIL_JOB, {"order_id": order.id})
-            if on_issued is not None:
-                await on_issued(ctx, order)
 
     async def issue(ctx: JobContext, order_id: str) -> None:  # re-sent by the reconcile
         order = await get_order(ctx.db, order_id)
         if order is not None:
             await issued(ctx, order)
 
-    async def mail(ctx: JobContext, order_id: str) -> None:
+    async def mail_later(ctx: JobContext, order_id: str) -> None:
         jobs = JobBuffer()
         await delivery.mail_order(order_id, jobs)
         await jobs.flush(ctx.queue)
@@ -74,7 +92,7 @@ def register(
     for event in (OrderEvent.REFUNDED, OrderEvent.CANCELLED, OrderEvent.EXPIRED):
         listeners.subscribe(event, revoke)
     registry.task(ISSUE_JOB)(issue)
-    registry.task(MAIL_JOB)(mail)
+    registry.task(MAIL_JOB)(mail_later)
 
 
 async def reconcile(db: Database, queue: JobQueue, now: datetime, batch: int = 500) -> int:
