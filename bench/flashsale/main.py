@@ -515,6 +515,7 @@ def _report(
         "tickets_per_s": round(c["tickets_sold"] / wall, 1) if wall else 0,
         "on_sale": on_sale,
         "on_sale_cpu": _on_sale_cpu(recorder, usages, on_sale["seconds"], preset.counted),
+        "jobs_cpu": _jobs_cpu(recorder, usages, c[preset.counted[0]]),
         "orders_placed": c.get("orders_placed", 0),
         "checkout": checkout_figures(recorder, preset.concurrency, trivial, preset.counted[0]),
         "orders_per_s": round(c["orders_paid"] / wall, 1) if wall else 0,
@@ -574,6 +575,29 @@ def _on_sale_cpu(
         tickets=tickets,
         cores=os.cpu_count() or 1,
     )
+
+
+def _jobs_cpu(
+    recorder: Recorder, usages: list[ProcessUsage], orders: int
+) -> dict[str, float] | None:
+    """The worker's CPU from the first admission to the end of the run, per order paid in
+    all: what an order's jobs cost, the backlog the worker works off after the sale
+    included (the on-sale window counts only the part done inside it when the worker is
+    behind). `idle_at_end_cores`: its use over the run's last 5 s, near 0 once drained."""
+    worker = next((u for u in usages if u.name == "worker"), None)
+    admitted = recorder.timeline.get("admitted")
+    if worker is None or not admitted or not orders or len(worker.samples) < 2:
+        return None
+    start, end = recorder.started + admitted[0][0], worker.samples[-1][0]
+    used = worker.cpu_between(start, end)
+    tail = worker.cpu_between(max(start, end - 5.0), end)
+    if used is None or tail is None:
+        return None  # restarted meanwhile (fault mode)
+    return {
+        "window_s": round(end - start, 1),
+        "worker_ms_per_order": round(1000 * used / orders, 2),
+        "idle_at_end_cores": round(tail / min(5.0, end - start), 3),
+    }
 
 
 def requests_per_order(recorder: Recorder, orders: int) -> dict[str, float]:
@@ -669,6 +693,7 @@ def main(
         + (f"; holds answered within 100 ms (server): {hold['within_100ms']}" if hold else "")
         + _checkout_line(result["checkout"])
         + _budget_line(result["on_sale_cpu"])
+        + _jobs_line(result["jobs_cpu"])
         + fault_mode.recovery_line(result.get("recovery", []))
         + ("" if drew else " (no PNG: matplotlib missing)")
     )
@@ -689,6 +714,15 @@ def _checkout_line(figures: dict[str, Any]) -> str:
 
 def _seen(figure: int | None) -> str:
     return "not seen" if figure is None else str(figure)
+
+
+def _jobs_line(jobs: dict[str, float] | None) -> str:
+    if not jobs:
+        return ""
+    return (
+        f"; the worker {jobs['worker_ms_per_order']} ms per paid order over"
+        f" {jobs['window_s']} s from on-sale (its backlog included)"
+    )
 
 
 def _budget_line(budget: dict[str, Any] | None) -> str:
