@@ -6,15 +6,18 @@ from __future__ import annotations
 import email
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from email.message import Message
 from pathlib import Path
 
+import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 from fpdf import FPDF
 
 from tests.orders.conftest import Sale, run_jobs
 from tests.tickets.conftest import issued_order, paid_order
+from ticketsafe.catalog.read_models import EventCard
 from ticketsafe.infra.crypto.keyring import load_keyring
 from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.resources import Resources
@@ -24,7 +27,7 @@ from ticketsafe.mail.outbox import OUTBOX, deliver
 from ticketsafe.mail.transport import SmtpTransport
 from ticketsafe.roles.worker import Worker
 from ticketsafe.tickets.delivery import MAIL_JOB, Delivery
-from ticketsafe.tickets.documents import QR_SCALE, printed_line, qr_image
+from ticketsafe.tickets.documents import PrintedTicket, printed_line, qr_image, tickets_pdf
 from ticketsafe.tickets.service import TicketService
 
 SEATS = {"kind": "seats", "seat_ids": ["A:r-1:s-3", "A:r-1:s-4"]}
@@ -83,16 +86,31 @@ async def test_the_tickets_are_mailed_once_with_pdf_and_ics(
     assert message["To"] == "ana@example.com.br"
 
 
+CODE = "TS1." + "eyJ0IjoidGt0XzAxIiwiZSI6ImV2XzAxIn0" + "." + "s1gn4tur3-_" * 8
+
+
 def test_the_printed_qr_reads_back_as_the_code() -> None:
-    """A reader decodes the QR the PDF prints, and its modules are QR_SCALE pixels
-    square inside the quiet zone."""
-    code = "TS1." + "eyJ0IjoidGt0XzAxIiwiZSI6ImV2XzAxIn0" + "." + "s1gn4tur3-_" * 8
-    image = qr_image(code)
+    """A reader decodes the QR image, one pixel a module with the quiet zone."""
+    image = qr_image(CODE)
     assert image.width == image.height
-    assert image.width % QR_SCALE == 0
     assert image.getpixel((0, 0)) == 255  # the quiet zone
     [read] = zxingcpp.read_barcodes(image)
-    assert (read.format, read.text) == (zxingcpp.BarcodeFormat.QRCode, code)
+    assert (read.format, read.text) == (zxingcpp.BarcodeFormat.QRCode, CODE)
+
+
+def test_the_pdfs_qr_read_from_its_rendered_page_is_the_code() -> None:
+    """The page as a viewer or printer draws it (PDFium, Chrome's renderer), at screen
+    and print resolutions: the QR scanned off it is the ticket's code."""
+    card = EventCard(
+        "evt_1", "Show de Teste", "Allianz Parque", "São Paulo",
+        datetime(2027, 3, 1, 23, tzinfo=UTC), datetime(2027, 3, 2, 2, tzinfo=UTC),
+        "America/Sao_Paulo",
+    )  # fmt: skip
+    pdf = tickets_pdf(card, [PrintedTicket("tkt_1", "s:A:r-1:s-1", "Inteira", "Ana", CODE)])
+    page = pdfium.PdfDocument(pdf)[0]
+    for dpi in (72, 150, 300):
+        [read] = zxingcpp.read_barcodes(page.render(scale=dpi / 72).to_pil())
+        assert read.text == CODE, dpi
 
 
 def test_a_printed_line_sits_where_fpdfs_cell_puts_it() -> None:
