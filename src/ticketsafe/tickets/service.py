@@ -88,14 +88,9 @@ class TicketService:
             created_at=now,
         )  # fmt: skip
 
-    async def revoke_for_order(self, order_id: str) -> int:
+    async def revoke(self, order: Order) -> int:
         """Revoke the tickets of lines no longer valid (refunded), or all of them once the
         order holds no sale (refunded in full, cancelled, expired)."""
-        order = await get_order(self.db, order_id)
-        return 0 if order is None else await self.revoke(order)
-
-    async def revoke(self, order: Order) -> int:
-        """`revoke_for_order` for an order already read (its announcement's job)."""
         valid = self._valid_lines(order)
         gone = [line.line_id for line in order.lines if line.line_id not in valid]
         if not gone:
