@@ -138,8 +138,10 @@ async def test_a_tickets_mail_the_issuing_job_cannot_queue_gets_a_job_of_its_own
     sale: Sale, worker: Worker, resources: Resources, caplog: pytest.LogCaptureFixture
 ) -> None:
     await issued_order(sale, worker, "usr_2", {"kind": "seats", "seat_ids": ["A:r-1:s-5"]})
-    order = await paid_order(sale, "usr_1", SEATS)  # the event's keys exist: one insert
-    admin = resources.db.client.admin  # is the tickets', the next the e-mail's: it fails
+    order = await paid_order(sale, "usr_1", SEATS)
+    # The event's keys exist already, so the issuing job's first insert is the tickets'
+    # and its next one the e-mail's: that one fails.
+    admin = resources.db.client.admin
     await admin.command(
         {"configureFailPoint": "failCommand", "mode": {"skip": 1, "times": 1},
          "data": {"failCommands": ["insert"], "errorCode": 2}}

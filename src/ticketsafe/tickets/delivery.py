@@ -2,12 +2,12 @@
 buyer (and a ticket's PDF by its holder), and e-mailed once after issuance.
 
 The issuing job queues the e-mail once the tickets are in place, with the order and the
-tickets it just wrote (`mail_tickets`; a PDF page costs about 1.5 ms of CPU, and a job of
-its own read the order, its tickets and their admissions again); if that fails, the
-e-mail gets a job of its own (`tickets.mail`, `mail_order`), which reads them. It is the
-order's receipt too (the order sends none of its own: one e-mail per paid order), and it
-is sent at most once per order: its id is derived from the order's, so a second one (a
-job run twice) is refused by the outbox's primary key.
+tickets it just wrote (`mail_tickets`; a PDF costs about 0.7 ms of CPU plus 0.6 ms a
+page, and a job of its own read the order, its tickets and their admissions again); if
+that fails, the e-mail gets a job of its own (`tickets.mail`, `mail_order`), which reads
+them. It is the order's receipt too (the order sends none of its own: one e-mail per
+paid order), and it is sent at most once per order: its id is derived from the order's,
+so a second one (a job run twice) is refused by the outbox's primary key.
 """
 
 from __future__ import annotations
