@@ -44,7 +44,8 @@ async def test_the_rate_falls_below_the_pace_when_checkout_is_slow_and_rises_whe
     assert (await room.stats(ev, ORGANIZER)).rate_per_minute == 600
 
     # 100 checkouts completed in the pace window (600 a minute), taking 2 s each: four
-    # times the target, so the line moves at half the pace while the shop drains.
+    # times the target, so the line moves at the deepest cut of the pace while the shop
+    # drains.
     for i in range(100):
         await room.record_checkout_completed(ev, f"usr_{i}")
     await _checkouts(room, ev, 2.0)
@@ -52,9 +53,11 @@ async def test_the_rate_falls_below_the_pace_when_checkout_is_slow_and_rises_whe
     slowed = await room.stats(ev, ORGANIZER)
     assert slowed.rate_per_minute == pytest.approx(600 * aimd.DEEPEST_CUT)
     assert slowed.checkout_latency_ms == 2_000.0
-    for _ in range(5):  # still slow, but already draining: not cut further
+    cut = 600 * aimd.DEEPEST_CUT
+    for _ in range(5):  # still slow after the cut, but already draining: not cut further
+        await _checkouts(room, ev, 2.0)
         await admissions.tick()
-    assert (await room.stats(ev, ORGANIZER)).rate_per_minute == pytest.approx(300)
+    assert (await room.stats(ev, ORGANIZER)).rate_per_minute == pytest.approx(cut)
 
     # The shop recovers: the latest checkouts are fast (the window's p90 with them).
     await resources.redis.delete(QueueKeys(ev).latency)
@@ -62,7 +65,7 @@ async def test_the_rate_falls_below_the_pace_when_checkout_is_slow_and_rises_whe
     for _ in range(3):
         await admissions.tick()
     recovered = await room.stats(ev, ORGANIZER)
-    assert recovered.rate_per_minute == pytest.approx(300 * (1 + aimd.GROWTH * 0.9) ** 3, abs=1)
+    assert recovered.rate_per_minute == pytest.approx(cut * (1 + aimd.GROWTH * 0.9) ** 3, abs=1)
     assert recovered.checkout_latency_ms == 50.0
 
 

@@ -18,8 +18,8 @@ def test_slow_checkouts_cut_the_rate_below_the_pace_in_proportion() -> None:
     just_over = next_rate(3_000, Signal(550.0, 10, PACE), BOUNDS, since_cut_s=60)
     assert just_over.cut
     assert just_over.rate_per_minute == pytest.approx(PACE * aimd.SHALLOWEST_CUT)
-    over = next_rate(3_000, Signal(800.0, 10, PACE), BOUNDS, since_cut_s=60)
-    assert over.rate_per_minute == pytest.approx(PACE * 500 / 800)
+    over = next_rate(3_000, Signal(600.0, 10, PACE), BOUNDS, since_cut_s=60)
+    assert over.rate_per_minute == pytest.approx(PACE * 500 / 600)
     far_over = next_rate(3_000, Signal(SLOW, 10, PACE), BOUNDS, since_cut_s=60)
     assert far_over.rate_per_minute == pytest.approx(PACE * aimd.DEEPEST_CUT)
 
@@ -104,6 +104,17 @@ def test_the_signal_is_the_p90_of_the_recent_window_only() -> None:
     assert latency_signal(recent + stale, now) == 91.0
     assert latency_signal(stale, now) is None
     assert latency_signal([], now) is None
+
+
+def test_after_a_cut_only_the_checkouts_ended_since_count() -> None:
+    """Those let in before the cut end slow for a while: counted again, they would cut
+    the rate a second time for the same overload."""
+    now, cut = 100_000, 97_000
+    before = [(cut - 1, 2_000.0)] * 50
+    after = [(cut + 500, 150.0)] * 10
+    assert latency_signal(before + after, now, since_ms=cut) == 150.0
+    assert latency_signal(before, now, since_ms=cut) is None
+    assert latency_signal(before + after, now) == 2_000.0
 
 
 def test_the_pace_is_per_minute_over_its_window() -> None:

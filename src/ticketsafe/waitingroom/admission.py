@@ -138,7 +138,7 @@ class Admissions:
         now = _now_ms()
         completed = await self.store.completions_since(event_id, now - aimd.PACE_WINDOW_MS)
         signal = aimd.Signal(
-            aimd.latency_signal(await self.store.latencies(event_id), now),
+            aimd.latency_signal(await self.store.latencies(event_id), now, since_ms=cut_ms),
             await self.store.active_count(event_id),
             aimd.pace_per_minute(completed),
         )

@@ -10,10 +10,14 @@ the shop demonstrably serves:
 
 - **slow checkouts cut the rate below the pace**, in proportion to how late they are
   (`pace × target / latency`, between `DEEPEST_CUT` and `SHALLOWEST_CUT` of it), at most
-  once per `COOLDOWN_S` (the cut must show in the latencies before it is judged again).
-  The line then moves slower than the shop serves, so the shoppers already inside drain,
-  and the rate never falls further than the drain needs: a cut below a rate already
-  under the pace keeps the rate;
+  once per `COOLDOWN_S`, and judged again only on checkouts that ended after the cut
+  (`latency_signal`'s `since_ms`): the checkouts of people let in before it end slow for
+  a few seconds more, and counting them again cut the rate two or three times for one
+  overload, to a third of what the shop served (measured on the large preset: the shop
+  emptied, then the rate climbed back and overshot). The line then moves slower than
+  the shop serves, so the shoppers already inside drain, and the rate never falls
+  further than the drain needs: a cut below a rate already under the pace keeps the
+  rate;
 - **fast checkouts raise it multiplicatively by the headroom left** (up to `GROWTH` a
   tick when checkouts take no time, nothing at the target), but never past
   `PACE_LEAD` × the pace: admitting far faster than the shop completes only builds a
@@ -37,8 +41,8 @@ WINDOW_S = 10.0  # the checkouts the latency signal looks at
 PACE_WINDOW_S = 10.0  # the completions the pace is measured over
 PACE_WINDOW_MS = int(PACE_WINDOW_S * 1000)
 LATENCY_QUANTILE = 0.9
-COOLDOWN_S = 3.0
-DEEPEST_CUT = 0.5  # of the pace, when checkouts take twice the target or more
+COOLDOWN_S = 6.0  # about the time from admission to checkout: a cut shows after it
+DEEPEST_CUT = 0.7  # of the pace, when checkouts take 1.4 times the target or more
 SHALLOWEST_CUT = 0.9  # of the pace, when they are only just over it
 DECREASE = 0.7  # a cut with no pace measured (nothing completed in the window)
 GROWTH = 0.1  # the largest rise in one tick, with all the headroom left
@@ -103,10 +107,13 @@ def next_rate(
     return Decision(bounds.clamp(raised), cut=False)
 
 
-def latency_signal(samples: list[tuple[int, float]], now_ms: int) -> float | None:
+def latency_signal(
+    samples: list[tuple[int, float]], now_ms: int, since_ms: int = 0
+) -> float | None:
     """The LATENCY_QUANTILE of the (recorded at ms, latency ms) samples of the last
-    WINDOW_S; None without any."""
-    recent = sorted(ms for at, ms in samples if at >= now_ms - WINDOW_S * 1000)
+    WINDOW_S recorded at `since_ms` or later (the last cut); None without any."""
+    start = max(now_ms - WINDOW_S * 1000, since_ms)
+    recent = sorted(ms for at, ms in samples if at >= start)
     if not recent:
         return None
     return recent[min(len(recent) - 1, int(LATENCY_QUANTILE * len(recent)))]
