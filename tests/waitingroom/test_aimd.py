@@ -57,8 +57,12 @@ def test_rises_stop_a_little_ahead_of_the_pace() -> None:
     assert next_rate(lead - 1, Signal(FAST, 10, PACE), BOUNDS, since_cut_s=9).rate_per_minute == (
         pytest.approx(lead)
     )
-    # Already further ahead (the organizer's start, or the pace fell): held, not cut.
-    assert next_rate(3_000, Signal(FAST, 10, PACE), BOUNDS, since_cut_s=9).rate_per_minute == 3_000
+    # Further ahead (the organizer's start, or the pace fell): it comes down a little a
+    # tick, not cut, and not below the lead.
+    ahead = next_rate(3_000, Signal(FAST, 10, PACE), BOUNDS, since_cut_s=9)
+    assert (ahead.rate_per_minute, ahead.cut) == (pytest.approx(3_000 * (1 - aimd.AHEAD_DECAY)), False)
+    near = next_rate(lead * 1.01, Signal(FAST, 10, PACE), BOUNDS, since_cut_s=9)
+    assert near.rate_per_minute == pytest.approx(lead)
 
 
 def test_nothing_measured_yet_holds_the_starting_rate() -> None:
