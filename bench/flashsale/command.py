@@ -60,6 +60,10 @@ def bench(  # noqa: PLR0917 - a Typer command: its options are its parameters
         bool,
         typer.Option(help="Adaptive admission: at the pace checkout keeps under 500 ms p90."),
     ] = False,
+    checkout_target_ms: Annotated[
+        int | None,
+        typer.Option(min=50, help="With --adaptive: the checkout p90 admission keeps under (500)."),
+    ] = None,
     worker_concurrency: Annotated[
         int | None, typer.Option(min=1, max=256, help="Jobs the worker runs at once.")
     ] = None,
@@ -81,6 +85,9 @@ def bench(  # noqa: PLR0917 - a Typer command: its options are its parameters
     """The flash-sale benchmark: a real deployment, simulated buyers, a report."""
     if preset not in PRESETS:
         typer.echo(f"error: unknown preset {preset!r}; choose from {sorted(PRESETS)}", err=True)
+        raise typer.Exit(2)
+    if checkout_target_ms is not None and not adaptive:
+        typer.echo("error: --checkout-target-ms is adaptive admission's target", err=True)
         raise typer.Exit(2)
     remote = None
     if url is not None:
@@ -109,6 +116,7 @@ def bench(  # noqa: PLR0917 - a Typer command: its options are its parameters
             crowd_lane=crowd_lane,
             target_active=target_active,
             adaptive=adaptive,
+            checkout_target_ms=checkout_target_ms,
             worker_concurrency=worker_concurrency,
             remote=remote,
             metrics=metrics,

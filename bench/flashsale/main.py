@@ -508,6 +508,7 @@ def _report(
         "buyers": preset.buyers,
         "target_active": preset.target_active,
         "adaptive_admission": preset.adaptive,
+        "checkout_target_ms": preset.checkout_target_ms if preset.adaptive else None,
         "capacity": {"seats": preset.seats, "ga": preset.ga},
         "wall_s": round(wall, 1),
         "tickets_sold": c["tickets_sold"],
@@ -660,12 +661,15 @@ def main(
     crowd_lane: bool = False,
     target_active: int | None = None, worker_concurrency: int | None = None,
     remote: Remote | None = None, adaptive: bool = False, metrics: bool = True,
+    checkout_target_ms: int | None = None,
 ) -> int:  # fmt: skip
     preset = PRESETS[preset_name]
     if target_active is not None:
         preset = dataclasses.replace(preset, target_active=target_active)
     if adaptive:
         preset = dataclasses.replace(preset, adaptive=True, name=f"{preset.name}+adaptive")
+    if checkout_target_ms is not None:
+        preset = dataclasses.replace(preset, checkout_target_ms=checkout_target_ms)
     api_processes, hold_lane = deployment_shape(preset, api_processes, hold_lane)
     result, recorder = run(
         preset,

@@ -48,11 +48,14 @@ def _cpu(report: dict[str, Any]) -> str:
 
 
 def _preset(report: dict[str, Any]) -> str:
-    """The preset, whether holds had a pool of their own, and the URL of a deployment
-    the bench did not start."""
+    """The preset, whether holds had a pool of their own (and the crowd), adaptive
+    admission's target when not the default, and the URL of a deployment the bench did
+    not start."""
     target = report.get("target", "started")
     preset = report["preset"] + (", hold lane" if report.get("hold_lane") else "")
     preset += ", crowd lane" if report.get("crowd_lane") else ""
+    target_ms = report.get("checkout_target_ms")
+    preset += f", checkout p90 target {target_ms} ms" if target_ms not in (None, 500) else ""
     return preset if target == "started" else f"{preset} @ {target}"
 
 

@@ -249,11 +249,17 @@ def test_current_row_gives_the_cpu_per_paid_order_deployment_first() -> None:
     assert "| large | 2.0 | - |" in report.current_row({**_ROW, "on_sale_cpu": None}, "x")
 
 
-def test_current_row_names_a_deployment_given_by_its_url_and_the_hold_lane() -> None:
+def test_current_row_names_the_url_the_hold_lane_and_a_latency_target() -> None:
     remote = {**_ROW, "target": "https://127.0.0.1:8443"}
     assert report.current_row(remote, "c").startswith("| large @ https://127.0.0.1:8443 |")
     lane = {**_ROW, "hold_lane": True}
     assert report.current_row(lane, "c").startswith("| large, hold lane |")
+    adaptive = {**_ROW, "preset": "large+adaptive", "checkout_target_ms": 350}
+    assert report.current_row(adaptive, "c").startswith(
+        "| large+adaptive, checkout p90 target 350 ms |"
+    )
+    default_target = {**adaptive, "checkout_target_ms": 500}
+    assert report.current_row(default_target, "c").startswith("| large+adaptive |")
 
 
 def test_record_current_keeps_one_row_per_preset(tmp_path: Path) -> None:
