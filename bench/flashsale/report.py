@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.flashsale.flow import DEFAULT_CHECKOUT_TARGET_MS
 from bench.flashsale.measure import Recorder
 
 CURRENT_MARKER = "## Current figures at HEAD"
@@ -55,7 +56,8 @@ def _preset(report: dict[str, Any]) -> str:
     preset = report["preset"] + (", hold lane" if report.get("hold_lane") else "")
     preset += ", crowd lane" if report.get("crowd_lane") else ""
     target_ms = report.get("checkout_target_ms")
-    preset += f", checkout p90 target {target_ms} ms" if target_ms not in (None, 500) else ""
+    default = (None, DEFAULT_CHECKOUT_TARGET_MS)
+    preset += f", checkout p90 target {target_ms} ms" if target_ms not in default else ""
     return preset if target == "started" else f"{preset} @ {target}"
 
 

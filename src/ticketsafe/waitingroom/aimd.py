@@ -13,7 +13,7 @@ the shop demonstrably serves:
   once per `COOLDOWN_S`, and judged again only on checkouts that ended after the cut
   (`latency_signal`'s `since_ms`): the checkouts of people let in before it end slow for
   a few seconds more, and counting them again cut the rate two or three times for one
-  overload, to a third of what the shop served (measured on the large preset: the shop
+  overload, to 40 % of what the shop completed (seen on the large preset: the shop
   emptied, then the rate climbed back and overshot). The line then moves slower than
   the shop serves, so the shoppers already inside drain, and the rate never falls
   further than the drain needs: a cut below a rate already under the pace keeps the
@@ -44,7 +44,7 @@ WINDOW_S = 10.0  # the checkouts the latency signal looks at
 PACE_WINDOW_S = 10.0  # the completions the pace is measured over
 PACE_WINDOW_MS = int(PACE_WINDOW_S * 1000)
 LATENCY_QUANTILE = 0.9
-COOLDOWN_S = 6.0  # about the time from admission to checkout: a cut shows after it
+COOLDOWN_S = 6.0  # a cut shows in checkouts only seconds later (3 s cut again before)
 DEEPEST_CUT = 0.7  # of the pace, when checkouts take 1.4 times the target or more
 SHALLOWEST_CUT = 0.9  # of the pace, when they are only just over it
 DECREASE = 0.7  # a cut with no pace measured (nothing completed in the window)
