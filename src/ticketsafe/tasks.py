@@ -49,7 +49,7 @@ def build_registry(services: Services) -> JobRegistry:
     order_listeners = OrderListeners()
     ticket_tasks.register(
         registry, order_listeners, services.tickets, services.delivery,
-        on_issued=live_me.tickets_issued,
+        on_issued=live_me.tickets_issued, transport=transport,
     )  # fmt: skip
     live_orders.subscribe(order_listeners)  # the buyer's `me` live channel
     webhook_order_events.subscribe(order_listeners)  # organizers' order webhooks

@@ -8,7 +8,8 @@ announcement: ticket issuance, its e-mail queued). Counted apart: the hold (inve
 made before any order, paid or not), and what is made once, not per order: the event's
 ticket-signing keys (its first issuance: a first order is paid before the one counted)
 and the buyer's data key (made when their account is). The sandbox PSP's own records
-are in its own process, not in our database. The SMTP send itself is not run here.
+are in its own process, not in our database. The worker sends mail to a real SMTP
+server (a catcher), so the tickets e-mail's delivery is counted too.
 
 A change that adds a write on this path fails here: lower the budget when one is removed.
 """
@@ -75,6 +76,11 @@ _REGISTERED: list[WriteCounter] = []
 
 
 @pytest.fixture
+def settings(mail_settings: Settings) -> Settings:
+    return mail_settings
+
+
+@pytest.fixture
 def writes(settings: Settings) -> Iterator[WriteCounter]:
     """The counter, watching this test's database. PyMongo registers listeners for the
     clients made after, process-wide, so it is registered once and watches one database
@@ -111,7 +117,7 @@ async def test_a_paid_card_order_costs_at_most_six_writes(
     assert r.status_code == 201, r.text
     assert r.json()["status"] == "paid"
     checkout_writes = writes.take()
-    await run_jobs(worker)
+    await run_jobs(worker, send_mail=True)
     job_writes = writes.take()
     tickets = await sale.client.get(f"/orders/{r.json()['id']}/tickets", headers=buyer)
     assert len(tickets.json()) == 1, tickets.text

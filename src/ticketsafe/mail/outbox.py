@@ -9,6 +9,10 @@ Contract for every domain (receipts, tickets, …)::
                                locale=locale, template=RECEIPT, params={...})
 
 Call it inside the request; the job is sent only if the request succeeds (`JobsDep`).
+
+A job that has the message at hand and the SMTP transport (the worker's) sends it at
+once instead (`send_or_queue`): only its status is written, and only a message the relay
+does not take is queued as above, sealed, for its own job to retry.
 """
 
 from __future__ import annotations
@@ -20,10 +24,13 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
+from typing import Any
 
 import aiosmtplib
 import orjson
 from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
 
 from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.migrations import Migration, drop_index_if_present
@@ -73,17 +80,76 @@ async def queue_mail(
     sealed = await vault.seal(recipient_id, fields)
     mail_id = mail_id or f"mail_{secrets.token_hex(10)}"
     await group_insert(db, OUTBOX).insert_one(
-        {
-            "_id": mail_id,
-            "owner_id": recipient_id,
-            "template": template.name,
-            "status": "queued",
-            "created_at": datetime.now(UTC),
-            "sealed": sealed_to_document(sealed),
-        }
+        _record(mail_id, recipient_id, template, "queued", sealed=sealed_to_document(sealed))
     )
     jobs.defer(SEND_JOB, {"mail_id": mail_id})
     return mail_id
+
+
+async def send_or_queue(
+    db: Database,
+    vault: PiiVault,
+    jobs: JobBuffer,
+    transport: SmtpTransport | None,
+    *,
+    recipient_id: str,
+    to: str,
+    locale: str | None,
+    template: MailTemplate,
+    params: Mapping[str, str],
+    attachments: Sequence[Attachment] = (),
+    mail_id: str,
+) -> str:
+    """Send one message at once, from a job that has it at hand, and write only its
+    status (`sent`, no content): a paid order's tickets e-mail, sealed into the outbox,
+    read back by its own job and marked sent, cost MongoDB a large insert, a read and an
+    update, and the worker a second job. A message the relay refuses or that cannot
+    reach it is queued instead, as `queue_mail` does (sealed, retried by its job), and
+    so is every message when there is no `transport` (a process with no relay set).
+
+    Once-only rests with the caller (the issuing job mails only tickets it issued
+    first): the outbox's key refuses a second record, not a second send. A record that
+    cannot be written after the send is logged, not raised: the message is out, and
+    raising would have the caller send it again."""
+    queue = partial(
+        queue_mail, db, vault, jobs, recipient_id=recipient_id, to=to, locale=locale,
+        template=template, params=params, attachments=attachments, mail_id=mail_id,
+    )  # fmt: skip
+    if transport is None:
+        return await queue()
+    subject, text = template.render(locale, params)
+    try:
+        await transport.send(OutgoingMail(to, subject, text, tuple(attachments)))
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        log.warning(
+            "mail queued: the relay did not take it",
+            extra={"mail_id": mail_id, "error": type(exc).__name__},
+        )
+        return await queue()
+    record = _record(mail_id, recipient_id, template, "sent")
+    record["finished_at"] = record["created_at"]
+    try:
+        await group_insert(db, OUTBOX).insert_one(record)
+    except DuplicateKeyError:
+        log.warning("mail sent again", extra={"mail_id": mail_id, "template": template.name})
+    except Exception:  # any failure now: sent is sent, and a raise would send it again
+        log.exception("mail sent, its status not written", extra={"mail_id": mail_id})
+    else:
+        log.info("mail sent", extra={"mail_id": mail_id, "template": template.name})
+    return mail_id
+
+
+def _record(
+    mail_id: str, recipient_id: str, template: MailTemplate, status: str, **content: Any
+) -> dict[str, Any]:
+    return {
+        "_id": mail_id,
+        "owner_id": recipient_id,
+        "template": template.name,
+        "status": status,
+        "created_at": datetime.now(UTC),
+        **content,
+    }
 
 
 async def deliver(db: Database, vault: PiiVault, transport: SmtpTransport, mail_id: str) -> str:

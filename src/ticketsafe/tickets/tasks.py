@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from ticketsafe.infra.jobs import JobBuffer, JobContext, JobQueue, JobRegistry
 from ticketsafe.infra.mongodb import Database
 from ticketsafe.infra.periodic import PeriodicTask
+from ticketsafe.mail.transport import SmtpTransport
 from ticketsafe.orders.events import OrderEvent, OrderListeners
 from ticketsafe.orders.models import Order
 from ticketsafe.orders.read_models import get_order, paid_orders_by_deadline
@@ -49,11 +50,14 @@ def register(
     listeners: OrderListeners,
     tickets: TicketService,
     delivery: Delivery,
+    *,
     on_issued: Callable[[JobContext, Order], Awaitable[None]] | None = None,
+    transport: SmtpTransport | None = None,
 ) -> None:
     """`on_issued(ctx, order)` runs after an order's tickets were first issued.
     `tickets` and `delivery` are the process's (`ticketsafe.services`): event keys stay
-    cached between jobs."""
+    cached between jobs. With the worker's SMTP `transport`, the issuing job sends the
+    tickets e-mail itself (`Delivery.mail_tickets`)."""
 
     async def issued(ctx: JobContext, order: Order) -> None:
         fresh = await tickets.issue(order)
@@ -65,11 +69,12 @@ def register(
 
     async def mail(ctx: JobContext, order: Order, fresh: list[Ticket]) -> None:
         """First issued: e-mailed from this job, with the order and its tickets at hand.
-        If that fails, the e-mail gets a job of its own, which reads them again: a retry
-        of this job would find the tickets issued and mail nothing."""
+        If that fails before the message is sent or queued, the e-mail gets a job of its
+        own, which reads them again: a retry of this job would find the tickets issued
+        and mail nothing."""
         jobs = JobBuffer()
         try:
-            await delivery.mail_tickets(order, fresh, jobs)
+            await delivery.mail_tickets(order, fresh, jobs, transport)
             await jobs.flush(ctx.queue)
         except Exception:
             log.exception("tickets e-mail left to its own job", extra={"order_id": order.id})

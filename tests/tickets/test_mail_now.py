@@ -1,0 +1,96 @@
+"""The tickets e-mail sent by the issuing job itself when the worker has an SMTP relay:
+only its status is written; a relay that does not take it gets it queued, sealed, for
+its own job to retry."""
+
+from __future__ import annotations
+
+import email
+from email.message import Message
+
+import pytest
+
+from tests.orders.conftest import Sale
+from tests.tickets.conftest import paid_order
+from ticketsafe.infra.jobs import Job
+from ticketsafe.infra.resources import Resources
+from ticketsafe.infra.settings import Settings
+from ticketsafe.mail.catcher import MailCatcher
+from ticketsafe.mail.outbox import OUTBOX, SEND_JOB
+from ticketsafe.roles.worker import Worker
+
+SEATS = {"kind": "seats", "seat_ids": ["A:r-1:s-3", "A:r-1:s-4"]}
+
+
+@pytest.fixture
+def settings(mail_settings: Settings) -> Settings:
+    return mail_settings
+
+
+def _mail_id(order: dict[str, str]) -> str:
+    return "mail_tickets_" + order["id"].removeprefix("ord_")
+
+
+async def _run_jobs_but_sends(worker: Worker) -> list[Job]:
+    """Run queued jobs (and those they queue) as `run_jobs` does, except `mail.send`:
+    those are returned, neither run nor acknowledged."""
+    await worker.queue.ensure_group()
+    sends: list[Job] = []
+    while jobs := await worker.queue.read(worker.consumer, 50, 20):
+        for job in jobs:
+            if job.name == SEND_JOB:
+                sends.append(job)
+                continue
+            await worker.registry.handlers[job.name](worker.context, **job.args)
+            await worker.queue.ack(job)
+    return sends
+
+
+async def test_the_issuing_job_sends_the_tickets_and_keeps_only_the_status(
+    sale: Sale, worker: Worker, resources: Resources, mail_catcher: MailCatcher
+) -> None:
+    order = await paid_order(sale, "usr_1", SEATS)
+    assert await _run_jobs_but_sends(worker) == []  # sent by the issuing job
+    [path] = mail_catcher.messages()
+    message = email.message_from_bytes(path.read_bytes())
+    parts: list[Message] = [p for p in message.walk() if not p.is_multipart()]
+    assert [p.get_content_type() for p in parts] == [
+        "text/plain",
+        "application/pdf",
+        "text/calendar",
+    ]
+    pdf = parts[1].get_payload(decode=True)
+    assert isinstance(pdf, bytes)
+    assert pdf.count(b"/Type /Page\n") == 2  # a page per ticket
+    assert message["To"] == "ana@example.com.br"
+    record = await resources.db[OUTBOX].find_one({"_id": _mail_id(order)})
+    assert record is not None
+    assert record["status"] == "sent"
+    assert "sealed" not in record  # no content kept, not even sealed
+    assert record["finished_at"] == record["created_at"]
+
+
+async def test_a_relay_that_cannot_be_reached_gets_the_tickets_mail_queued(
+    sale: Sale,
+    worker: Worker,
+    resources: Resources,
+    mail_catcher: MailCatcher,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    order = await paid_order(sale, "usr_1", SEATS)
+    mail_catcher.stop()
+    [send] = await _run_jobs_but_sends(worker)  # the tickets are issued, the e-mail queued
+    record = await resources.db[OUTBOX].find_one({"_id": _mail_id(order)})
+    assert record is not None
+    assert (record["status"], "sealed" in record) == ("queued", True)
+    assert "mail queued: the relay did not take it" in [r.message for r in caplog.records]
+
+    relay = MailCatcher(mail_catcher.folder, port=mail_catcher.port)  # the relay is back
+    relay.start()
+    try:
+        await worker.registry.handlers[SEND_JOB](worker.context, **send.args)
+    finally:
+        relay.stop()
+    assert len(mail_catcher.messages()) == 1
+    sent = await resources.db[OUTBOX].find_one({"_id": _mail_id(order)})
+    assert sent is not None
+    assert (sent["status"], "sealed" in sent) == ("sent", False)
