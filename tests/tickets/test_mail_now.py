@@ -16,6 +16,7 @@ from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.mail.catcher import MailCatcher
 from ticketsafe.mail.outbox import OUTBOX, SEND_JOB
+from ticketsafe.realtime import me_feed
 from ticketsafe.roles.worker import Worker
 
 SEATS = {"kind": "seats", "seat_ids": ["A:r-1:s-3", "A:r-1:s-4"]}
@@ -94,3 +95,24 @@ async def test_a_relay_that_cannot_be_reached_gets_the_tickets_mail_queued(
     sent = await resources.db[OUTBOX].find_one({"_id": _mail_id(order)})
     assert sent is not None
     assert (sent["status"], "sealed" in sent) == ("sent", False)
+
+
+async def test_tickets_whose_live_message_fails_are_mailed_all_the_same(
+    sale: Sale,
+    worker: Worker,
+    mail_catcher: MailCatcher,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The buyer's live "issued" message goes out before the e-mail is built and sent;
+    if it fails, the e-mail still is (a retry of the job would find the tickets issued
+    and mail nothing)."""
+
+    async def unreachable(*_: object) -> None:
+        raise ConnectionError("Redis unreachable")
+
+    monkeypatch.setattr(me_feed, "publish_to_user", unreachable)
+    await paid_order(sale, "usr_1", SEATS)
+    assert await _run_jobs_but_sends(worker) == []
+    assert len(mail_catcher.messages()) == 1
+    assert "tickets issued, not announced" in [r.message for r in caplog.records]

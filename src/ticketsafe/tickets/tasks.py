@@ -63,9 +63,12 @@ def register(
         fresh = await tickets.issue(order)
         if not fresh:  # issued before (a job run twice), or nothing to issue
             return
+        if on_issued is not None:  # heard at once, not after the PDF and the SMTP exchange
+            try:
+                await on_issued(ctx, order)
+            except Exception:  # a retry of this job would find them issued: mail anyway
+                log.exception("tickets issued, not announced", extra={"order_id": order.id})
         await mail(ctx, order, fresh)
-        if on_issued is not None:
-            await on_issued(ctx, order)
 
     async def mail(ctx: JobContext, order: Order, fresh: list[Ticket]) -> None:
         """First issued: e-mailed from this job, with the order and its tickets at hand.
