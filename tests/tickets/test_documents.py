@@ -3,11 +3,9 @@ attachments after issuance."""
 
 from __future__ import annotations
 
-import email
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from email.message import Message
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -16,7 +14,7 @@ import zxingcpp
 from fpdf import FPDF
 
 from tests.orders.conftest import Sale, run_jobs
-from tests.tickets.conftest import issued_order, paid_order
+from tests.tickets.conftest import issued_order, mailed_tickets, paid_order
 from ticketsafe.catalog.read_models import EventCard
 from ticketsafe.infra.crypto.keyring import load_keyring
 from ticketsafe.infra.jobs import JobBuffer
@@ -73,16 +71,7 @@ async def test_the_tickets_are_mailed_once_with_pdf_and_ics(
         [path] = catcher.messages()
     finally:
         catcher.stop()
-    message = email.message_from_bytes(path.read_bytes())
-    parts: list[Message] = [p for p in message.walk() if not p.is_multipart()]
-    assert [p.get_content_type() for p in parts] == [
-        "text/plain",
-        "application/pdf",
-        "text/calendar",
-    ]
-    pdf = parts[1].get_payload(decode=True)
-    assert isinstance(pdf, bytes)
-    assert pdf.startswith(b"%PDF-")
+    message, _ = mailed_tickets(path)
     assert message["To"] == "ana@example.com.br"
 
 

@@ -4,13 +4,10 @@ its own job to retry."""
 
 from __future__ import annotations
 
-import email
-from email.message import Message
-
 import pytest
 
 from tests.orders.conftest import Sale
-from tests.tickets.conftest import paid_order
+from tests.tickets.conftest import mailed_tickets, paid_order
 from ticketsafe.infra.jobs import Job
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
@@ -52,15 +49,7 @@ async def test_the_issuing_job_sends_the_tickets_and_keeps_only_the_status(
     order = await paid_order(sale, "usr_1", SEATS)
     assert await _run_jobs_but_sends(worker) == []  # sent by the issuing job
     [path] = mail_catcher.messages()
-    message = email.message_from_bytes(path.read_bytes())
-    parts: list[Message] = [p for p in message.walk() if not p.is_multipart()]
-    assert [p.get_content_type() for p in parts] == [
-        "text/plain",
-        "application/pdf",
-        "text/calendar",
-    ]
-    pdf = parts[1].get_payload(decode=True)
-    assert isinstance(pdf, bytes)
+    message, pdf = mailed_tickets(path)
     assert pdf.count(b"/Type /Page\n") == 2  # a page per ticket
     assert message["To"] == "ana@example.com.br"
     record = await resources.db[OUTBOX].find_one({"_id": _mail_id(order)})

@@ -86,19 +86,22 @@ async def queue_mail(
     return mail_id
 
 
+@dataclass(frozen=True)
+class Letter:
+    """One message to send or queue (`send_or_queue`): `queue_mail`'s arguments, its id
+    given (once-only)."""
+
+    recipient_id: str
+    to: str
+    locale: str | None
+    template: MailTemplate
+    params: Mapping[str, str]
+    mail_id: str
+    attachments: Sequence[Attachment] = ()
+
+
 async def send_or_queue(
-    db: Database,
-    vault: PiiVault,
-    jobs: JobBuffer,
-    transport: SmtpTransport | None,
-    *,
-    recipient_id: str,
-    to: str,
-    locale: str | None,
-    template: MailTemplate,
-    params: Mapping[str, str],
-    attachments: Sequence[Attachment] = (),
-    mail_id: str,
+    db: Database, vault: PiiVault, jobs: JobBuffer, transport: SmtpTransport | None, letter: Letter
 ) -> str:
     """Send one message at once, from a job that has it at hand, and write only its
     status (`sent`, no content): a paid order's tickets e-mail, sealed into the outbox,
@@ -112,21 +115,23 @@ async def send_or_queue(
     cannot be written after the send is logged, not raised: the message is out, and
     raising would have the caller send it again."""
     queue = partial(
-        queue_mail, db, vault, jobs, recipient_id=recipient_id, to=to, locale=locale,
-        template=template, params=params, attachments=attachments, mail_id=mail_id,
+        queue_mail, db, vault, jobs, recipient_id=letter.recipient_id, to=letter.to,
+        locale=letter.locale, template=letter.template, params=letter.params,
+        attachments=letter.attachments, mail_id=letter.mail_id,
     )  # fmt: skip
     if transport is None:
         return await queue()
-    subject, text = template.render(locale, params)
+    mail_id, template = letter.mail_id, letter.template
+    subject, text = template.render(letter.locale, letter.params)
     try:
-        await transport.send(OutgoingMail(to, subject, text, tuple(attachments)))
+        await transport.send(OutgoingMail(letter.to, subject, text, tuple(letter.attachments)))
     except (aiosmtplib.SMTPException, OSError) as exc:
         log.warning(
             "mail queued: the relay did not take it",
             extra={"mail_id": mail_id, "error": type(exc).__name__},
         )
         return await queue()
-    record = _record(mail_id, recipient_id, template, "sent")
+    record = _record(mail_id, letter.recipient_id, template, "sent")
     record["finished_at"] = record["created_at"]
     try:
         await group_insert(db, OUTBOX).insert_one(record)

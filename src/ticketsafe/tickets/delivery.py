@@ -21,7 +21,7 @@ from ticketsafe.identity.principal import Principal
 from ticketsafe.identity.service import open_pii
 from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.vault import PiiVault
-from ticketsafe.mail.outbox import send_or_queue
+from ticketsafe.mail.outbox import Letter, send_or_queue
 from ticketsafe.mail.transport import Attachment, SmtpTransport
 from ticketsafe.orders.errors import OrderNotFound
 from ticketsafe.orders.models import Order
@@ -87,11 +87,11 @@ class Delivery:
             "order_id": order.id, "total": total_text(order),
         }  # fmt: skip
         try:
-            return await send_or_queue(
-                self.tickets.db, self.vault, jobs, transport, recipient_id=order.buyer_id,
-                to=buyer["email"], locale=order.locale, template=TICKETS_READY, params=params,
-                attachments=attachments, mail_id="mail_tickets_" + order.id.removeprefix("ord_"),
+            letter = Letter(
+                order.buyer_id, buyer["email"], order.locale, TICKETS_READY, params,
+                "mail_tickets_" + order.id.removeprefix("ord_"), attachments,
             )  # fmt: skip
+            return await send_or_queue(self.tickets.db, self.vault, jobs, transport, letter)
         except DuplicateKeyError:  # queued already (the e-mail's own job, run twice)
             return None
 
