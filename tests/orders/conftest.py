@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from tests.members import add_member
 from ticketsafe.identity.principal import Principal, Role
+from ticketsafe.infra.jobs import Job
 from ticketsafe.infra.resources import Resources
 from ticketsafe.roles.worker import Worker
 from ticketsafe.services import Services
@@ -145,16 +146,21 @@ async def worker(settings: Any, app: FastAPI, client: httpx.AsyncClient) -> Asyn
     await res.close()
 
 
-async def run_jobs(worker: Worker, rounds: int = 20, *, send_mail: bool = False) -> None:
+async def run_jobs(worker: Worker, rounds: int = 20, *, send_mail: bool = False) -> list[Job]:
     """Run queued jobs (and the jobs they queue) until the queue is empty; `mail.send`
-    only with `send_mail` (a worker with an SMTP server: `mail_settings`)."""
+    only with `send_mail` (a worker with an SMTP server: `mail_settings`). Returns the
+    `mail.send` jobs left unrun (acknowledged all the same)."""
     await worker.queue.ensure_group()
     await worker.queue.promote_due()
+    unsent: list[Job] = []
     for _ in range(rounds):
         jobs = await worker.queue.read(worker.consumer, 50, 20)
         if not jobs:
-            return
+            break
         for job in jobs:
             if send_mail or job.name != "mail.send":  # else receipts stay in the outbox
                 await worker.registry.handlers[job.name](worker.context, **job.args)
+            else:
+                unsent.append(job)
             await worker.queue.ack(job)
+    return unsent

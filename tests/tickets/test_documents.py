@@ -24,7 +24,7 @@ from ticketsafe.mail.catcher import MailCatcher
 from ticketsafe.mail.outbox import OUTBOX, deliver
 from ticketsafe.mail.transport import SmtpTransport
 from ticketsafe.roles.worker import Worker
-from ticketsafe.tickets.delivery import MAIL_JOB, Delivery
+from ticketsafe.tickets.delivery import MAIL_JOB, Delivery, tickets_mail_id
 from ticketsafe.tickets.documents import PrintedTicket, printed_line, qr_image, tickets_pdf
 from ticketsafe.tickets.service import TicketService
 
@@ -143,5 +143,5 @@ async def test_a_tickets_mail_the_issuing_job_cannot_queue_gets_a_job_of_its_own
     assert [r.message for r in caplog.records if r.name == "ticketsafe.tickets"] == [
         "tickets e-mail left to its own job"
     ]
-    mail_id = "mail_tickets_" + order["id"].removeprefix("ord_")
+    mail_id = tickets_mail_id(order["id"])
     assert await resources.db[OUTBOX].count_documents({"_id": mail_id}) == 1

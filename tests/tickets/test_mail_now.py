@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.orders.conftest import Sale
+from tests.orders.conftest import Sale, run_jobs
 from tests.tickets.conftest import mailed_tickets, paid_order
-from ticketsafe.infra.jobs import Job
 from ticketsafe.infra.resources import Resources
 from ticketsafe.infra.settings import Settings
 from ticketsafe.mail.catcher import MailCatcher
 from ticketsafe.mail.outbox import OUTBOX, SEND_JOB
 from ticketsafe.realtime import me_feed
 from ticketsafe.roles.worker import Worker
+from ticketsafe.tickets.delivery import tickets_mail_id
 
 SEATS = {"kind": "seats", "seat_ids": ["A:r-1:s-3", "A:r-1:s-4"]}
 
@@ -24,35 +24,16 @@ def settings(mail_settings: Settings) -> Settings:
     return mail_settings
 
 
-def _mail_id(order: dict[str, str]) -> str:
-    return "mail_tickets_" + order["id"].removeprefix("ord_")
-
-
-async def _run_jobs_but_sends(worker: Worker) -> list[Job]:
-    """Run queued jobs (and those they queue) as `run_jobs` does, except `mail.send`:
-    those are returned, neither run nor acknowledged."""
-    await worker.queue.ensure_group()
-    sends: list[Job] = []
-    while jobs := await worker.queue.read(worker.consumer, 50, 20):
-        for job in jobs:
-            if job.name == SEND_JOB:
-                sends.append(job)
-                continue
-            await worker.registry.handlers[job.name](worker.context, **job.args)
-            await worker.queue.ack(job)
-    return sends
-
-
 async def test_the_issuing_job_sends_the_tickets_and_keeps_only_the_status(
     sale: Sale, worker: Worker, resources: Resources, mail_catcher: MailCatcher
 ) -> None:
     order = await paid_order(sale, "usr_1", SEATS)
-    assert await _run_jobs_but_sends(worker) == []  # sent by the issuing job
+    assert await run_jobs(worker) == []  # sent by the issuing job
     [path] = mail_catcher.messages()
     message, pdf = mailed_tickets(path)
     assert pdf.count(b"/Type /Page\n") == 2  # a page per ticket
     assert message["To"] == "ana@example.com.br"
-    record = await resources.db[OUTBOX].find_one({"_id": _mail_id(order)})
+    record = await resources.db[OUTBOX].find_one({"_id": tickets_mail_id(order["id"])})
     assert record is not None
     assert record["status"] == "sent"
     assert "sealed" not in record  # no content kept, not even sealed
@@ -68,8 +49,8 @@ async def test_a_relay_that_cannot_be_reached_gets_the_tickets_mail_queued(
 ) -> None:
     order = await paid_order(sale, "usr_1", SEATS)
     mail_catcher.stop()
-    [send] = await _run_jobs_but_sends(worker)  # the tickets are issued, the e-mail queued
-    record = await resources.db[OUTBOX].find_one({"_id": _mail_id(order)})
+    [send] = await run_jobs(worker)  # the tickets are issued, the e-mail queued
+    record = await resources.db[OUTBOX].find_one({"_id": tickets_mail_id(order["id"])})
     assert record is not None
     assert (record["status"], "sealed" in record) == ("queued", True)
     assert "mail queued: the relay did not take it" in [r.message for r in caplog.records]
@@ -81,7 +62,7 @@ async def test_a_relay_that_cannot_be_reached_gets_the_tickets_mail_queued(
     finally:
         relay.stop()
     assert len(mail_catcher.messages()) == 1
-    sent = await resources.db[OUTBOX].find_one({"_id": _mail_id(order)})
+    sent = await resources.db[OUTBOX].find_one({"_id": tickets_mail_id(order["id"])})
     assert sent is not None
     assert (sent["status"], "sealed" in sent) == ("sent", False)
 
@@ -102,6 +83,6 @@ async def test_tickets_whose_live_message_fails_are_mailed_all_the_same(
 
     monkeypatch.setattr(me_feed, "publish_to_user", unreachable)
     await paid_order(sale, "usr_1", SEATS)
-    assert await _run_jobs_but_sends(worker) == []
+    assert await run_jobs(worker) == []
     assert len(mail_catcher.messages()) == 1
     assert "tickets issued, not announced" in [r.message for r in caplog.records]

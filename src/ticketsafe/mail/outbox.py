@@ -30,7 +30,6 @@ from typing import Any
 import aiosmtplib
 import orjson
 from pymongo import ASCENDING
-from pymongo.errors import DuplicateKeyError
 
 from ticketsafe.infra.jobs import JobBuffer
 from ticketsafe.infra.migrations import Migration, drop_index_if_present
@@ -135,8 +134,6 @@ async def send_or_queue(
     record["finished_at"] = record["created_at"]
     try:
         await group_insert(db, OUTBOX).insert_one(record)
-    except DuplicateKeyError:
-        log.warning("mail sent again", extra={"mail_id": mail_id, "template": template.name})
     except Exception:  # any failure now: sent is sent, and a raise would send it again
         log.exception("mail sent, its status not written", extra={"mail_id": mail_id})
     else:

@@ -34,6 +34,11 @@ from ticketsafe.tickets.service import TicketService
 MAIL_JOB = "tickets.mail"
 
 
+def tickets_mail_id(order_id: str) -> str:
+    """The id of an order's tickets e-mail: derived from the order's, so once-only."""
+    return "mail_tickets_" + order_id.removeprefix("ord_")
+
+
 class Delivery:
     def __init__(self, tickets: TicketService, vault: PiiVault) -> None:
         self.tickets = tickets
@@ -89,7 +94,7 @@ class Delivery:
         try:
             letter = Letter(
                 order.buyer_id, buyer["email"], order.locale, TICKETS_READY, params,
-                "mail_tickets_" + order.id.removeprefix("ord_"), attachments,
+                tickets_mail_id(order.id), attachments,
             )  # fmt: skip
             return await send_or_queue(self.tickets.db, self.vault, jobs, transport, letter)
         except DuplicateKeyError:  # queued already (the e-mail's own job, run twice)
